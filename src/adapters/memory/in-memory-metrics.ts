@@ -1,0 +1,65 @@
+import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../application/ports/metrics.port';
+
+/** Metrics kept as plain counters, for tests and the embedded mode without Prometheus. */
+export class InMemoryMetrics implements Metrics {
+  readonly counters = new Map<string, number>();
+  readonly gauges = new Map<string, number>();
+  readonly durations: { taskType: string; durationMs: number }[] = [];
+  maxInFlight = 0;
+
+  count(name: string, ...labels: string[]): number {
+    return this.counters.get([name, ...labels].join('|')) ?? 0;
+  }
+
+  gauge(name: string, ...labels: string[]): number | undefined {
+    return this.gauges.get([name, ...labels].join('|'));
+  }
+
+  taskStarted(taskType: string): void {
+    this.inc('tasks_started', taskType);
+  }
+  taskFinished(taskType: string, outcome: TaskOutcomeLabel, durationMs: number): void {
+    this.inc('tasks', taskType, outcome);
+    if (outcome === 'success' || outcome === 'failure') this.durations.push({ taskType, durationMs });
+  }
+  retry(kind: RetryKind, taskType: string): void {
+    this.inc('retries', kind, taskType);
+  }
+  deadLetter(reasonCode: string): void {
+    this.inc('dead_letters', reasonCode);
+  }
+  inFlight(count: number): void {
+    this.set('in_flight', count);
+    this.maxInFlight = Math.max(this.maxInFlight, count);
+  }
+  concurrencyLimit(limit: number): void {
+    this.set('concurrency_limit', limit);
+  }
+  breakerState(host: string, state: BreakerState): void {
+    this.set('breaker_state', ['closed', 'half_open', 'open'].indexOf(state), host);
+  }
+  reclaimed(stream: 'redis', count: number): void {
+    this.inc('reclaimed', stream, count);
+  }
+  pendingEntries(group: string, count: number): void {
+    this.set('pending', count, group);
+  }
+  consumerLag(group: string, count: number): void {
+    this.set('lag', count, group);
+  }
+  openApiCache(result: 'hit' | 'miss'): void {
+    this.inc('openapi_cache', result);
+  }
+
+  private inc(name: string, ...labelsAndMaybeCount: (string | number)[]): void {
+    const last = labelsAndMaybeCount[labelsAndMaybeCount.length - 1];
+    const by = typeof last === 'number' ? last : 1;
+    const labels = labelsAndMaybeCount.filter((l): l is string => typeof l === 'string');
+    const key = [name, ...labels].join('|');
+    this.counters.set(key, (this.counters.get(key) ?? 0) + by);
+  }
+
+  private set(name: string, value: number, ...labels: string[]): void {
+    this.gauges.set([name, ...labels].join('|'), value);
+  }
+}

@@ -1,0 +1,143 @@
+import { Clock } from '../../application/ports/clock.port';
+
+export interface StoredEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+export interface PendingEntry {
+  consumer: string;
+  deliveryCount: number;
+  lastDeliveredAt: number;
+}
+
+interface GroupState {
+  /** Index in `entries` of the next entry never delivered to this group. */
+  nextIndex: number;
+  pending: Map<string, PendingEntry>;
+}
+
+interface StreamState {
+  entries: StoredEntry[];
+  groups: Map<string, GroupState>;
+}
+
+export type BrokerOperation = 'receive' | 'settle' | 'acknowledge' | 'isSettled' | 'keepAlive';
+
+/** What happened, in order, so tests can check for example that nothing is acked before it is written. */
+export type BrokerEvent =
+  | { op: 'append'; stream: string; id: string; type: string }
+  | { op: 'ack'; stream: string; id: string; group: string };
+
+/**
+ * Redis-Streams-like storage in process memory: streams of entries, consumer groups with
+ * pending entry lists and delivery counts, and a record of settled task ids. Shared by every
+ * InMemoryTaskSource of a process, so replicas and restarts can be simulated.
+ */
+export class InMemoryStreamBroker {
+  private readonly streams = new Map<string, StreamState>();
+  private readonly settled = new Set<string>();
+  private readonly faults = new Map<BrokerOperation, { remaining: number; message: string }>();
+  private waiters: (() => void)[] = [];
+  private seq = 0;
+  readonly history: BrokerEvent[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Appends an entry (XADD) and wakes blocked readers. Returns its id. */
+  append(stream: string, fields: Record<string, string>): string {
+    const state = this.stream(stream);
+    const id = `${this.clock.now()}-${this.seq++}`;
+    state.entries.push({ id, fields: { ...fields } });
+    this.history.push({ op: 'append', stream, id, type: fields['type'] ?? '' });
+    this.wake();
+    return id;
+  }
+
+  entries(stream: string): readonly StoredEntry[] {
+    return this.streams.get(stream)?.entries ?? [];
+  }
+
+  streamNames(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  pending(stream: string, group: string): ReadonlyMap<string, PendingEntry> {
+    return this.streams.get(stream)?.groups.get(group)?.pending ?? new Map<string, PendingEntry>();
+  }
+
+  /** Entries of all streams that `group` has not received yet. */
+  undelivered(group: string): number {
+    let n = 0;
+    for (const state of this.streams.values()) n += state.entries.length - (state.groups.get(group)?.nextIndex ?? 0);
+    return n;
+  }
+
+  /** Makes the next `count` calls of `operation` fail (tests of outages). */
+  injectFailures(operation: BrokerOperation, count: number, message = `${operation} unavailable`): void {
+    this.faults.set(operation, { remaining: count, message });
+  }
+
+  /** Throws when a failure was injected for this operation. */
+  checkFault(operation: BrokerOperation): void {
+    const fault = this.faults.get(operation);
+    if (!fault || fault.remaining <= 0) return;
+    fault.remaining--;
+    throw new Error(fault.message);
+  }
+
+  group(stream: string, group: string): GroupState {
+    const state = this.stream(stream);
+    let g = state.groups.get(group);
+    if (!g) {
+      g = { nextIndex: 0, pending: new Map() };
+      state.groups.set(group, g);
+    }
+    return g;
+  }
+
+  stream(name: string): StreamState {
+    let state = this.streams.get(name);
+    if (!state) {
+      state = { entries: [], groups: new Map() };
+      this.streams.set(name, state);
+    }
+    return state;
+  }
+
+  entry(stream: string, id: string): StoredEntry | undefined {
+    return this.streams.get(stream)?.entries.find((e) => e.id === id);
+  }
+
+  ack(stream: string, group: string, id: string): void {
+    if (this.group(stream, group).pending.delete(id)) this.history.push({ op: 'ack', stream, id, group });
+  }
+
+  markSettled(taskId: string): void {
+    this.settled.add(taskId);
+  }
+
+  isSettled(taskId: string): boolean {
+    return this.settled.has(taskId);
+  }
+
+  /** Resolves at the next append, or when the signal aborts. */
+  waitForEntries(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      this.waiters.push(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

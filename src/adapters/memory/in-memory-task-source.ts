@@ -1,0 +1,140 @@
+import { Clock } from '../../application/ports/clock.port';
+import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
+import { InMemoryStreamBroker } from './in-memory-stream-broker';
+
+export interface InMemoryTaskSourceOptions {
+  group: string;
+  consumer: string;
+  /** Streams to read; when absent, every stream whose name matches `pattern`. */
+  streams?: readonly string[];
+  pattern?: RegExp;
+  /** Pending entries of other consumers idle this long are claimed (ms); 0 disables. */
+  reclaimIdleMs: number;
+  /** Longest wait for new entries in one receive (ms). */
+  blockMs: number;
+}
+
+export const WORKFLOW_STREAM_PATTERN = /^tenant:[^:]*:workflow:[^:]*:events$/;
+
+/** TaskSource over an InMemoryStreamBroker, with the consumer-group semantics of the Redis adapter. */
+export class InMemoryTaskSource implements TaskSource {
+  private ownPendingRead = false;
+  private closed = false;
+
+  constructor(
+    private readonly broker: InMemoryStreamBroker,
+    private readonly clock: Clock,
+    private readonly options: InMemoryTaskSourceOptions,
+  ) {}
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    this.broker.checkFault('receive');
+    if (this.closed) throw new Error('task source is closed');
+    let out = this.collect(max);
+    if (out.length > 0 || signal.aborted) return out;
+    const wake = new AbortController();
+    const onAbort = (): void => wake.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    await Promise.race([this.broker.waitForEntries(wake.signal), this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined)]);
+    wake.abort();
+    signal.removeEventListener('abort', onAbort);
+    if (signal.aborted) return [];
+    out = this.collect(max);
+    return out;
+  }
+
+  settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
+    this.broker.checkFault('settle');
+    const { group } = this.options;
+    // Redis applies MULTI/EXEC as one step; here one synchronous block does the same.
+    if (this.broker.pending(delivery.stream, group).has(delivery.entryId)) {
+      for (const entry of entries) this.broker.append(delivery.stream, entry);
+      if (taskId) this.broker.markSettled(taskId);
+      this.broker.ack(delivery.stream, group, delivery.entryId);
+    }
+    return Promise.resolve();
+  }
+
+  acknowledge(delivery: Delivery): Promise<void> {
+    this.broker.checkFault('acknowledge');
+    this.broker.ack(delivery.stream, this.options.group, delivery.entryId);
+    return Promise.resolve();
+  }
+
+  isSettled(taskId: string): Promise<boolean> {
+    this.broker.checkFault('isSettled');
+    return Promise.resolve(this.broker.isSettled(taskId));
+  }
+
+  keepAlive(delivery: Delivery): Promise<void> {
+    this.broker.checkFault('keepAlive');
+    const pending = this.broker.pending(delivery.stream, this.options.group).get(delivery.entryId);
+    if (pending && pending.consumer === this.options.consumer) pending.lastDeliveredAt = this.clock.now();
+    return Promise.resolve();
+  }
+
+  isReady(): boolean {
+    return !this.closed;
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  private streams(): string[] {
+    if (this.options.streams) return [...this.options.streams];
+    const pattern = this.options.pattern ?? WORKFLOW_STREAM_PATTERN;
+    return this.broker.streamNames().filter((s) => pattern.test(s));
+  }
+
+  private collect(max: number): Delivery[] {
+    const out: Delivery[] = [];
+    const { group, consumer, reclaimIdleMs } = this.options;
+    const now = this.clock.now();
+    const streams = this.streams();
+    // 1. After a restart, this consumer's own pending entries (XREADGROUP … 0).
+    if (!this.ownPendingRead) {
+      this.ownPendingRead = true;
+      for (const stream of streams) {
+        for (const [id, p] of this.broker.group(stream, group).pending) {
+          if (out.length >= max) break;
+          if (p.consumer !== consumer) continue;
+          const entry = this.broker.entry(stream, id);
+          if (!entry) continue;
+          p.deliveryCount++;
+          p.lastDeliveredAt = now;
+          out.push({ stream, entryId: id, fields: entry.fields, deliveryCount: p.deliveryCount });
+        }
+      }
+    }
+    // 2. Entries that other consumers left idle for too long (XAUTOCLAIM).
+    if (reclaimIdleMs > 0) {
+      for (const stream of streams) {
+        for (const [id, p] of this.broker.group(stream, group).pending) {
+          if (out.length >= max) break;
+          if (p.consumer === consumer || now - p.lastDeliveredAt < reclaimIdleMs) continue;
+          const entry = this.broker.entry(stream, id);
+          if (!entry) continue;
+          p.consumer = consumer;
+          p.deliveryCount++;
+          p.lastDeliveredAt = now;
+          out.push({ stream, entryId: id, fields: entry.fields, deliveryCount: p.deliveryCount });
+        }
+      }
+    }
+    // 3. New entries (XREADGROUP … >).
+    for (const stream of streams) {
+      const state = this.broker.stream(stream);
+      const g = this.broker.group(stream, group);
+      while (out.length < max && g.nextIndex < state.entries.length) {
+        const entry = state.entries[g.nextIndex++];
+        if (!entry) continue;
+        g.pending.set(entry.id, { consumer, deliveryCount: 1, lastDeliveredAt: now });
+        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+      }
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,12 @@
+import { TaskOutcome, succeeded } from '../../domain/task-result';
+import { TaskContext, TaskHandler } from '../ports/task-handler.port';
+import { taskDataOutput } from './task-data-output';
+
+/** `set`: copies the (expression-resolved) parameters and task input into the output. */
+export class SetTaskHandler implements TaskHandler {
+  readonly taskType = 'set';
+
+  execute(context: TaskContext): Promise<TaskOutcome> {
+    return Promise.resolve(succeeded(taskDataOutput(context)));
+  }
+}

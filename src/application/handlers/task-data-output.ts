@@ -1,0 +1,15 @@
+import { JsonObject } from '../../domain/json';
+import { TaskContext } from '../ports/task-handler.port';
+
+/** Keys the worker adds to every task input; copying them into output pollutes variables (Go defect W2). */
+const BOOKKEEPING = new Set(['task_name', 'workflow_id', 'timestamp']);
+
+/** Parameters, then input keys on top (input wins, as in Go), with expressions resolved. */
+export function taskDataOutput(context: TaskContext): JsonObject {
+  const { parameters } = context.request.config;
+  const output: JsonObject = { ...(context.resolve(parameters) as JsonObject) };
+  for (const [key, value] of Object.entries(context.request.input)) {
+    if (!BOOKKEEPING.has(key)) output[key] = value;
+  }
+  return output;
+}

@@ -1,0 +1,38 @@
+export interface HttpRequest {
+  /** Upper-case method. */
+  method: string;
+  /** Absolute http(s) URL, query included. */
+  url: string;
+  headers: Record<string, string>;
+  /** Request body bytes or text; absent means no body is sent. */
+  body?: string | Uint8Array;
+  /** Deadline for the whole exchange, in ms. */
+  timeoutMs: number;
+  /** Follow 3xx redirects (each hop checked against the address policy). */
+  followRedirects: boolean;
+  /** Largest response body accepted, in bytes. */
+  maxResponseBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Header names in lower case, values as sent (several for repeated headers). */
+  headers: Record<string, string[]>;
+  body: Uint8Array;
+  /** The URL that answered, after redirects. */
+  url: string;
+}
+
+/**
+ * Outbound HTTP with pooled connections.
+ *
+ * Any status is a response, never an error. Throws a WorkflowError when no response
+ * arrived: `timeout` (TIMEOUT) after `timeoutMs`, `communication` (NETWORK) for refused or
+ * reset connections, RESPONSE_TOO_LARGE, ADDRESS_DENIED. Network errors of idempotent
+ * methods are retried inside the adapter at most twice (transport retries); nothing else is.
+ */
+export interface HttpClient {
+  send(request: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,32 @@
+import { JsonObject } from '../../domain/json';
+
+/** An OpenAPI operation turned into a concrete request (before authentication). */
+export interface PreparedOperation {
+  operationId: string;
+  method: string;
+  /** Absolute URL with path and query parameters applied. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** A loaded, dereferenced OpenAPI 3.x document (Swagger 2.0 converted). */
+export interface OpenApiDocument {
+  /** Every operationId in the document, for error messages. */
+  operationIds(): string[];
+  /**
+   * Builds the request for `operationId` from caller parameters (keyed by parameter name;
+   * `body` is the request body). Throws a `configuration` WorkflowError (OPERATION_NOT_FOUND)
+   * for an unknown operation and a `validation` one (PARAMETER_MISSING) for a missing required parameter.
+   */
+  prepare(operationId: string, parameters: JsonObject): PreparedOperation;
+}
+
+/**
+ * Fetches and caches documents by URL (TTL, concurrent loads collapsed).
+ * Throws a `communication` WorkflowError (DOCUMENT_FAILED) when the document cannot be
+ * fetched and a `configuration` one when it is not a valid OpenAPI document.
+ */
+export interface OpenApiDocumentSource {
+  load(url: string, signal?: AbortSignal): Promise<OpenApiDocument>;
+}

@@ -1,0 +1,32 @@
+import { JsonObject } from '../../domain/json';
+import { TaskRequest } from '../../domain/task-request';
+import { TaskOutcome } from '../../domain/task-result';
+import { Logger } from './logger.port';
+
+/** Everything a handler may use while running one task. */
+export interface TaskContext {
+  readonly request: TaskRequest;
+  /** Aborts at the task deadline or on forced shutdown. */
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the task must finish. */
+  readonly deadline: number;
+  readonly logger: Logger;
+  /** Evaluates `${ … }` strings anywhere inside `value` against the task's expression scope. */
+  resolve(value: unknown, extra?: Record<string, unknown>): unknown;
+  /** The data expressions see: `{input, workflow_input, variables, task_outputs, context}`. */
+  readonly scope: JsonObject;
+  /**
+   * Runs another task type within this task (used by `try` for inner and recovery tasks),
+   * sharing this task's deadline and signal.
+   */
+  runInner(taskType: string, parameters: JsonObject, input?: JsonObject): Promise<TaskOutcome>;
+}
+
+/**
+ * A task type. `execute` returns expected failures as a failed outcome; it throws only for
+ * bugs and outages, which the executor turns into processing retries.
+ */
+export interface TaskHandler {
+  readonly taskType: string;
+  execute(context: TaskContext): Promise<TaskOutcome>;
+}

@@ -1,0 +1,46 @@
+import { StreamFields } from '../../domain/task-request';
+
+/** One entry read from the task stream, not yet settled. */
+export interface Delivery {
+  /** Where the entry lives (a stream key); completions and dead letters go to the same place. */
+  readonly stream: string;
+  /** The entry id within the stream. */
+  readonly entryId: string;
+  readonly fields: StreamFields;
+  /** 1 on the first delivery; grows each time the entry is delivered again. */
+  readonly deliveryCount: number;
+}
+
+/** A new entry to append next to the request. */
+export type OutgoingEntry = Record<string, string>;
+
+/**
+ * The event stream, read through a consumer group (at-least-once delivery).
+ *
+ * Errors: every method throws when the stream is unavailable; the caller retries
+ * (processing retries) or leaves the delivery pending for recovery.
+ */
+export interface TaskSource {
+  /**
+   * Up to `max` deliveries: this consumer's own pending entries first (after a restart),
+   * then entries reclaimed from dead consumers, then new ones. Waits at most the configured
+   * block time, or until `signal` aborts, and then returns what it has (possibly nothing).
+   */
+  receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  /**
+   * Appends `entries` to the delivery's stream and acknowledges the delivery, atomically:
+   * either everything is written or nothing is. When `taskId` is given, records that the
+   * task has an outcome (see `isSettled`). Idempotent per delivery.
+   */
+  settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void>;
+  /** Acknowledges without writing anything (entries that are not task requests, duplicates). */
+  acknowledge(delivery: Delivery): Promise<void>;
+  /** True when an outcome for this task id was already published (idempotency across redeliveries and groups). */
+  isSettled(taskId: string): Promise<boolean>;
+  /** Keeps a long-running delivery from being reclaimed by another consumer (resets its idle time). */
+  keepAlive(delivery: Delivery): Promise<void>;
+  /** Whether the stream is reachable and set up (for readiness). */
+  isReady(): boolean;
+  /** Releases connections. Pending deliveries stay pending. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,133 @@
+import { resolveExpressions } from '../../domain/expressions';
+import { JsonObject } from '../../domain/json';
+import { TaskRequest } from '../../domain/task-request';
+import { failed, TaskOutcome, TaskResult } from '../../domain/task-result';
+import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
+import { TaskHandlerRegistry } from '../handlers/task-handler-registry';
+import { Clock } from '../ports/clock.port';
+import { ExpressionEvaluator } from '../ports/expression-evaluator.port';
+import { Logger } from '../ports/logger.port';
+import { TaskContext } from '../ports/task-handler.port';
+
+export interface ExecuteTaskSettings {
+  /** Deadline for a task whose request has no `config.timeout`, in ms (TASK_TIMEOUT_SECONDS). */
+  defaultTimeoutMs: number;
+}
+
+export interface ExecuteTaskInput {
+  request: TaskRequest;
+  attempt: number;
+  logger: Logger;
+  /** Aborts when the service is forced to stop. */
+  shutdown: AbortSignal;
+}
+
+/** The data runtime expressions see (protocol section h, call OpenAPI §1). */
+export function expressionScope(request: TaskRequest): JsonObject {
+  const { context, input } = request;
+  return {
+    input: context.workflowInput ?? input,
+    task_input: input,
+    workflow_input: context.workflowInput ?? {},
+    variables: context.variables,
+    task_outputs: context.taskOutputs,
+    context: context.raw,
+  };
+}
+
+/**
+ * Runs one task through its handler within its deadline. Expected failures come back as a
+ * failed outcome; only bugs (non-WorkflowError exceptions) are thrown, for processing retries.
+ * Throws a `validation` WorkflowError (UNKNOWN_TASK_TYPE) when no handler exists.
+ */
+export class ExecuteTask {
+  constructor(
+    private readonly handlers: TaskHandlerRegistry,
+    private readonly clock: Clock,
+    private readonly evaluator: ExpressionEvaluator,
+    private readonly settings: ExecuteTaskSettings,
+  ) {}
+
+  canHandle(taskType: string): boolean {
+    return this.handlers.find(taskType) !== undefined;
+  }
+
+  unknownTypeError(taskType: string): WorkflowError {
+    const known = this.handlers.types().join(', ');
+    const detail = taskType === '' ? `task has no task_type (supported: ${known})` : `unsupported task type: ${taskType} (supported: ${known})`;
+    return errors.validation(detail, 'UNKNOWN_TASK_TYPE');
+  }
+
+  async execute({ request, attempt, logger, shutdown }: ExecuteTaskInput): Promise<TaskResult> {
+    const startedAtMs = this.clock.now();
+    const timeoutMs = request.config.timeoutMs ?? this.settings.defaultTimeoutMs;
+    const deadline = startedAtMs + timeoutMs;
+    const controller = new AbortController();
+    const onShutdown = (): void => controller.abort(errors.cancelled('task cancelled: executor shutting down'));
+    if (shutdown.aborted) onShutdown();
+    else shutdown.addEventListener('abort', onShutdown, { once: true });
+    const timer = new AbortController();
+    const timeoutError = errors.timeout(`task exceeded its timeout of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
+    const expired = this.clock.sleep(timeoutMs, timer.signal).then(
+      () => {
+        controller.abort(timeoutError);
+        return failed(timeoutError);
+      },
+      () => undefined,
+    );
+
+    const context = this.contextFor(request, controller.signal, deadline, logger);
+    let outcome: TaskOutcome;
+    try {
+      const run = this.runHandler(request.taskType, context);
+      const first = await Promise.race([run, expired]);
+      // `expired` resolves to undefined only when cancelled, which happens after `run` settles.
+      outcome = first ?? (await run);
+    } finally {
+      timer.abort();
+      shutdown.removeEventListener('abort', onShutdown);
+    }
+    return { outcome, taskType: request.taskType, startedAtMs, completedAtMs: this.clock.now(), attempt };
+  }
+
+  private async runHandler(taskType: string, context: TaskContext): Promise<TaskOutcome> {
+    const handler = this.handlers.find(taskType);
+    if (!handler) return failed(this.unknownTypeError(taskType));
+    try {
+      return await handler.execute(context);
+    } catch (error) {
+      if (isWorkflowError(error)) return failed(error.withInstance(`/tasks/${context.request.taskId}`));
+      throw error;
+    }
+  }
+
+  private contextFor(request: TaskRequest, signal: AbortSignal, deadline: number, logger: Logger): TaskContext {
+    const scope = expressionScope(request);
+    const variables = {
+      input: request.input,
+      context: request.context.raw,
+      workflow: { id: request.workflowId, input: request.context.workflowInput ?? {} },
+      task: { name: request.taskName, id: request.taskId },
+    };
+    const resolve = (value: unknown, extra?: Record<string, unknown>): unknown =>
+      resolveExpressions(value, (body) => this.evaluator.evaluate(body, extra ? { ...scope, ...extra } : scope, variables));
+    const context: TaskContext = {
+      request,
+      signal,
+      deadline,
+      logger,
+      scope,
+      resolve,
+      runInner: (taskType: string, parameters: JsonObject, input?: JsonObject) => {
+        const inner: TaskRequest = {
+          ...request,
+          taskType,
+          input: input ?? request.input,
+          config: { ...request.config, parameters },
+        };
+        return this.runHandler(taskType, this.contextFor(inner, signal, deadline, logger));
+      },
+    };
+    return context;
+  }
+}

@@ -1,0 +1,169 @@
+import { buildCompletedPayload, completedEntry, identityOfRequest } from '../../domain/flunq-events';
+import { RetryPolicy } from '../../domain/retry-policy';
+import { parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
+import { durationMs, TaskResult } from '../../domain/task-result';
+import { errors, toWorkflowError, WorkflowError } from '../../domain/workflow-error';
+import { Clock } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
+import { Metrics } from '../ports/metrics.port';
+import { Random } from '../ports/random.port';
+import { Delivery, OutgoingEntry, TaskSource } from '../ports/task-source.port';
+import { DeadLetterTask } from './dead-letter-task.use-case';
+import { ExecuteTask } from './execute-task.use-case';
+
+export interface ProcessDeliverySettings {
+  /** Processing retries (RETRY_MAX_ATTEMPTS / RETRY_BASE_DELAY_MS). */
+  retry: RetryPolicy;
+  /** Deliveries of one entry after which it is dead-lettered without running again. */
+  maxDeliveries: number;
+}
+
+export type ProcessResult = 'ignored' | 'duplicate' | 'completed' | 'failed' | 'dead_lettered' | 'stranded';
+
+/**
+ * One stream entry from receipt to acknowledgement:
+ * parse → idempotency check → execute (processing retries for internal errors) →
+ * publish completion and acknowledge atomically (processing retries) → or dead-letter.
+ * Never acknowledges before the outcome is written; never throws.
+ */
+export class ProcessDelivery {
+  constructor(
+    private readonly source: TaskSource,
+    private readonly executeTask: ExecuteTask,
+    private readonly deadLetter: DeadLetterTask,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly settings: ProcessDeliverySettings,
+  ) {}
+
+  async execute(delivery: Delivery, shutdown: AbortSignal): Promise<ProcessResult> {
+    try {
+      return await this.process(delivery, shutdown);
+    } catch (error) {
+      // Only reached when even the dead-letter path failed: the entry stays pending for recovery.
+      this.logger.error('delivery left pending after processing failed', {
+        stream: delivery.stream,
+        entryId: delivery.entryId,
+        error: toWorkflowError(error).detail,
+      });
+      return 'stranded';
+    }
+  }
+
+  private async process(delivery: Delivery, shutdown: AbortSignal): Promise<ProcessResult> {
+    if (delivery.fields['type'] !== TASK_REQUESTED) {
+      await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
+      return 'ignored';
+    }
+    const attempt = delivery.deliveryCount;
+    const parsed = parseTaskRequest(delivery.fields);
+    if (!parsed.ok) return this.sendToDeadLetter(delivery, parsed.error, parsed.identity, attempt, '');
+
+    const { request } = parsed;
+    const identity = identityOfRequest(request);
+    const log = this.logger.child({
+      workflowId: request.workflowId,
+      executionId: request.executionId,
+      taskId: request.taskId,
+      taskType: request.taskType,
+      attempt,
+      stream: delivery.stream,
+    });
+    if (attempt > this.settings.maxDeliveries) {
+      const error = new WorkflowError({
+        kind: 'runtime',
+        code: 'RETRIES_EXHAUSTED',
+        title: 'Delivery Limit Reached',
+        detail: `event was delivered ${attempt} times without reaching an outcome (limit ${this.settings.maxDeliveries})`,
+      });
+      return this.sendToDeadLetter(delivery, error, identity, attempt, request.taskType);
+    }
+    if (await this.withRetries('idempotency check', () => this.source.isSettled(request.taskId))) {
+      await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
+      this.metrics.taskFinished(request.taskType || 'unknown', 'duplicate', 0);
+      log.info('task already has an outcome; skipped', { outcome: 'duplicate' });
+      return 'duplicate';
+    }
+    if (!this.executeTask.canHandle(request.taskType)) {
+      return this.sendToDeadLetter(delivery, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType);
+    }
+
+    this.metrics.taskStarted(request.taskType);
+    const startedAtMs = this.clock.now();
+    let result: TaskResult;
+    try {
+      result = await this.withRetries('execute', () => this.executeTask.execute({ request, attempt, logger: log, shutdown }), request.taskType);
+    } catch (error) {
+      const cause = errors.runtime(`internal error while executing the task: ${toWorkflowError(error).detail}`, error);
+      return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
+    }
+
+    const payload = buildCompletedPayload(identity, result, request.input);
+    const entry = completedEntry(identity, payload, this.clock.now());
+    try {
+      await this.withRetries('publish completion', () => this.source.settle(delivery, [entry], request.taskId), request.taskType);
+    } catch (error) {
+      const cause = new WorkflowError({
+        kind: 'runtime',
+        code: 'PUBLICATION_FAILED',
+        title: 'Publication Failed',
+        detail: `could not publish the task completion: ${toWorkflowError(error).detail}`,
+        cause: error,
+      });
+      return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
+    }
+    const outcome = result.outcome.success ? 'success' : 'failure';
+    const ms = durationMs(result);
+    this.metrics.taskFinished(request.taskType, outcome, ms);
+    const fields: Record<string, unknown> = { outcome, durationMs: ms };
+    if (!result.outcome.success) fields['errorCode'] = result.outcome.error.code;
+    log.info('task completed', fields);
+    return result.outcome.success ? 'completed' : 'failed';
+  }
+
+  private async sendToDeadLetter(
+    delivery: Delivery,
+    error: WorkflowError,
+    identity: TaskIdentity,
+    attempt: number,
+    taskType: string,
+    startedAtMs?: number,
+  ): Promise<ProcessResult> {
+    const entries: OutgoingEntry[] = this.deadLetter.execute({ delivery, error, identity, attempt, taskType, startedAtMs });
+    await this.withRetries('publish dead letter', () => this.source.settle(delivery, entries, identity.taskId || undefined), taskType);
+    this.metrics.deadLetter(error.code);
+    this.metrics.taskFinished(taskType || 'unknown', 'dead_letter', 0);
+    this.logger.error('event dead-lettered', {
+      stream: delivery.stream,
+      entryId: delivery.entryId,
+      workflowId: identity.workflowId,
+      executionId: identity.executionId,
+      taskId: identity.taskId,
+      taskType,
+      attempt,
+      outcome: 'dead_letter',
+      reason: error.code,
+      detail: error.detail,
+    });
+    return 'dead_lettered';
+  }
+
+  /** Processing retries: backoff from RETRY_BASE_DELAY_MS, at most RETRY_MAX_ATTEMPTS attempts in all. */
+  private async withRetries<T>(what: string, action: () => Promise<T>, taskType = 'unknown'): Promise<T> {
+    const started = this.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await action();
+      } catch (error) {
+        const cause = toWorkflowError(error);
+        const decision = this.settings.retry.decide({ attempt, elapsedMs: this.clock.now() - started, error: cause, random: this.random.next() });
+        if (decision.action === 'give-up') throw error;
+        this.metrics.retry('processing', taskType);
+        this.logger.warn(`${what} failed; retrying`, { attempt, delayMs: decision.delayMs, error: cause.detail });
+        await this.clock.sleep(decision.delayMs);
+      }
+    }
+  }
+}

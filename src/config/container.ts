@@ -1,0 +1,73 @@
+import { Container, ContainerModule } from 'inversify';
+import { Clock } from '../application/ports/clock.port';
+import { ExpressionEvaluator } from '../application/ports/expression-evaluator.port';
+import { Logger } from '../application/ports/logger.port';
+import { Metrics } from '../application/ports/metrics.port';
+import { Random } from '../application/ports/random.port';
+import { TOKENS } from '../application/ports/tokens';
+import { JqWasmExpressionEvaluator } from '../adapters/jq/jq-wasm-expression-evaluator';
+import { FakeClock } from '../adapters/memory/fake-clock';
+import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
+import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
+import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
+import { SeededRandom } from '../adapters/memory/seeded-random';
+import { WinstonLogger } from '../adapters/observability/winston-logger';
+import { AppConfig } from './env';
+import { coreModule } from './modules/core.module';
+import { memoryStreamModule } from './modules/memory.module';
+import { systemModule } from './modules/system.module';
+
+/**
+ * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
+ * - `embedded`: the same service on the in-process stream (EVENT_STREAM_TYPE=memory).
+ * - `memory`: in-process stream, fake clock, seeded random, in-memory logs and metrics (tests).
+ */
+export type Profile = 'production' | 'embedded' | 'memory';
+
+export interface ContainerOverrides {
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  metrics?: Metrics;
+  broker?: InMemoryStreamBroker;
+}
+
+export function profileFor(config: AppConfig): Profile {
+  return config.eventStreamType === 'memory' ? 'embedded' : 'production';
+}
+
+let evaluator: Promise<ExpressionEvaluator> | undefined;
+
+/** The only place that chooses adapter families. */
+export async function buildContainer(config: AppConfig, profile: Profile = profileFor(config), overrides: ContainerOverrides = {}): Promise<Container> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(TOKENS.Config).toConstantValue(config);
+  // The jq engine is a WebAssembly module: load it once per process.
+  evaluator ??= JqWasmExpressionEvaluator.create();
+  container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
+
+  const modules: ContainerModule[] = [coreModule];
+  if (profile === 'memory') {
+    modules.push(
+      new ContainerModule(({ bind }) => {
+        bind(TOKENS.Clock).toConstantValue(overrides.clock ?? new FakeClock());
+        bind(TOKENS.Random).toConstantValue(overrides.random ?? new SeededRandom());
+        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? new InMemoryLogger());
+        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
+      }),
+      memoryStreamModule(overrides.broker),
+    );
+  } else {
+    modules.push(
+      systemModule,
+      new ContainerModule(({ bind }) => {
+        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.logLevel));
+        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
+      }),
+    );
+    if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));
+    else throw new Error('the production profile needs the Redis stream adapter, which is not built yet; use EVENT_STREAM_TYPE=memory');
+  }
+  await container.load(...modules);
+  return container;
+}

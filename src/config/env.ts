@@ -1,0 +1,174 @@
+import { parseDuration } from '../domain/duration';
+
+/**
+ * Every environment variable the service reads, with its default and expected form.
+ * The README table and `.env.example` list exactly these (a test checks that they agree).
+ */
+export interface VariableSpec<T> {
+  name: string;
+  /** The default as written in `.env.example` (empty: unset). */
+  default: string;
+  /** Expected form, shown in error messages. */
+  expected: string;
+  description: string;
+  parse(raw: string): T;
+}
+
+class InvalidValue extends Error {}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
+  return (raw) => {
+    if (!/^\d+$/.test(raw.trim())) throw new InvalidValue();
+    const n = Number(raw);
+    if (n < min || n > max) throw new InvalidValue();
+    return n;
+  };
+}
+
+function bool(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new InvalidValue();
+}
+
+function oneOf<T extends string>(...values: T[]): (raw: string) => T {
+  return (raw) => {
+    const v = raw.trim().toLowerCase() as T;
+    if (!values.includes(v)) throw new InvalidValue();
+    return v;
+  };
+}
+
+function durationMs(raw: string): number {
+  try {
+    return parseDuration(raw);
+  } catch {
+    throw new InvalidValue();
+  }
+}
+
+function text(raw: string): string {
+  return raw;
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function redisUrl(raw: string): string {
+  const v = raw.trim();
+  if (/^rediss?:\/\/[^\s]+$/.test(v) || /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(v) || /^[A-Za-z0-9.\-_]+$/.test(v)) return v;
+  throw new InvalidValue();
+}
+
+const DURATION_FORM = 'a duration such as 1s, 500ms, 1m30s or PT1S';
+
+export const VARIABLES = {
+  REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
+  REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
+  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
+  LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (JSON lines)', parse: oneOf('debug', 'info', 'warn', 'error') },
+  EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
+  MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
+  EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  HOSTNAME: { name: 'HOSTNAME', default: 'unknown', expected: 'text', description: 'Consumer name is `executor-$HOSTNAME`; must differ between replicas', parse: text },
+  EXECUTOR_STREAMS: { name: 'EXECUTOR_STREAMS', default: '', expected: 'comma-separated stream keys', description: 'Fixed streams to read instead of discovering `tenant:*:workflow:*:events`', parse: list },
+  EXECUTOR_STREAM_BATCH: { name: 'EXECUTOR_STREAM_BATCH', default: '10', expected: 'an integer from 1 to 1000', description: 'XREADGROUP COUNT (never more than the free concurrency slots)', parse: integer(1, 1000) },
+  EXECUTOR_STREAM_BLOCK: { name: 'EXECUTOR_STREAM_BLOCK', default: '1s', expected: DURATION_FORM, description: 'XREADGROUP BLOCK time', parse: durationMs },
+  EXECUTOR_RECLAIM_ENABLED: { name: 'EXECUTOR_RECLAIM_ENABLED', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Claim entries left pending by dead consumers (XAUTOCLAIM)', parse: bool },
+  EXECUTOR_RECLAIM_IDLE: { name: 'EXECUTOR_RECLAIM_IDLE', default: '60s', expected: DURATION_FORM, description: 'An entry pending this long with no keep-alive is claimed', parse: durationMs },
+  EXECUTOR_RECLAIM_INTERVAL: { name: 'EXECUTOR_RECLAIM_INTERVAL', default: '15s', expected: DURATION_FORM, description: 'How often the reclaim pass runs', parse: durationMs },
+  EXECUTOR_MAX_DELIVERIES: { name: 'EXECUTOR_MAX_DELIVERIES', default: '5', expected: 'an integer from 1 to 1000', description: 'Deliveries of one entry (crashes, reclaims) before it is dead-lettered', parse: integer(1, 1000) },
+  EXECUTOR_SHUTDOWN_TIMEOUT: { name: 'EXECUTOR_SHUTDOWN_TIMEOUT', default: '30s', expected: DURATION_FORM, description: 'On SIGTERM, how long in-flight tasks may run before they are cancelled', parse: durationMs },
+  TASK_TIMEOUT_SECONDS: { name: 'TASK_TIMEOUT_SECONDS', default: '300', expected: 'an integer from 1 to 86400', description: 'Deadline of a task whose request has no `config.timeout`', parse: integer(1, 86_400) },
+  RETRY_MAX_ATTEMPTS: { name: 'RETRY_MAX_ATTEMPTS', default: '3', expected: 'an integer from 1 to 100', description: 'Processing attempts (publication, stream errors) before dead-lettering', parse: integer(1, 100) },
+  RETRY_BASE_DELAY_MS: { name: 'RETRY_BASE_DELAY_MS', default: '200', expected: 'an integer from 0 to 600000', description: 'First processing retry delay; doubles per attempt (capped at 30 s)', parse: integer(0, 600_000) },
+  HEALTH_PORT: { name: 'HEALTH_PORT', default: '8083', expected: 'a port from 0 to 65535', description: 'Express port for /health, /healthz, /readyz', parse: integer(0, 65_535) },
+  METRICS_PORT: { name: 'METRICS_PORT', default: '9091', expected: 'a port from 0 to 65535', description: 'Port for /metrics (same server when equal to HEALTH_PORT)', parse: integer(0, 65_535) },
+  OPENAPI_CACHE_TTL_SECONDS: { name: 'OPENAPI_CACHE_TTL_SECONDS', default: '300', expected: 'an integer from 0 to 86400', description: 'How long a fetched OpenAPI document is reused', parse: integer(0, 86_400) },
+  OPENAPI_REQUEST_TIMEOUT_SECONDS: { name: 'OPENAPI_REQUEST_TIMEOUT_SECONDS', default: '30', expected: 'an integer from 1 to 3600', description: 'Timeout of an OpenAPI document fetch', parse: integer(1, 3600) },
+} satisfies Record<string, VariableSpec<unknown>>;
+
+type Vars = typeof VARIABLES;
+export type VariableName = keyof Vars;
+type ValueOf<K extends VariableName> = ReturnType<Vars[K]['parse']>;
+
+export interface AppConfig {
+  redisUrl: string;
+  redisPassword: string | undefined;
+  eventStreamType: 'redis' | 'memory';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  concurrency: number;
+  consumerGroup: string;
+  consumerName: string;
+  streams: string[];
+  streamBatch: number;
+  streamBlockMs: number;
+  reclaimEnabled: boolean;
+  reclaimIdleMs: number;
+  reclaimIntervalMs: number;
+  maxDeliveries: number;
+  shutdownTimeoutMs: number;
+  taskTimeoutMs: number;
+  retryMaxAttempts: number;
+  retryBaseDelayMs: number;
+  healthPort: number;
+  metricsPort: number;
+  openApiCacheTtlMs: number;
+  openApiRequestTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates every variable; reports all bad ones at once. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
+  const problems: string[] = [];
+  const isSet = (name: VariableName): boolean => env[name] !== undefined && env[name] !== '';
+  function read<K extends VariableName>(name: K): ValueOf<K> {
+    const spec = VARIABLES[name] as VariableSpec<ValueOf<K>>;
+    const raw = isSet(name) ? (env[name] as string) : spec.default;
+    try {
+      return spec.parse(raw);
+    } catch {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected ${spec.expected}`);
+      return undefined as ValueOf<K>;
+    }
+  }
+
+  const concurrency = isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS');
+  const config: AppConfig = {
+    redisUrl: read('REDIS_URL'),
+    redisPassword: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
+    eventStreamType: read('EVENT_STREAM_TYPE'),
+    logLevel: read('LOG_LEVEL'),
+    concurrency,
+    consumerGroup: read('EXECUTOR_CONSUMER_GROUP'),
+    consumerName: `executor-${read('HOSTNAME')}`,
+    streams: read('EXECUTOR_STREAMS'),
+    streamBatch: read('EXECUTOR_STREAM_BATCH'),
+    streamBlockMs: read('EXECUTOR_STREAM_BLOCK'),
+    reclaimEnabled: read('EXECUTOR_RECLAIM_ENABLED'),
+    reclaimIdleMs: read('EXECUTOR_RECLAIM_IDLE'),
+    reclaimIntervalMs: read('EXECUTOR_RECLAIM_INTERVAL'),
+    maxDeliveries: read('EXECUTOR_MAX_DELIVERIES'),
+    shutdownTimeoutMs: read('EXECUTOR_SHUTDOWN_TIMEOUT'),
+    taskTimeoutMs: read('TASK_TIMEOUT_SECONDS') * 1000,
+    retryMaxAttempts: read('RETRY_MAX_ATTEMPTS'),
+    retryBaseDelayMs: read('RETRY_BASE_DELAY_MS'),
+    healthPort: read('HEALTH_PORT'),
+    metricsPort: read('METRICS_PORT'),
+    openApiCacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
+    openApiRequestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,66 @@
+import { ContainerModule } from 'inversify';
+import { ExecutorLoop } from '../../application/executor-loop';
+import { InjectTaskHandler } from '../../application/handlers/inject.handler';
+import { SetTaskHandler } from '../../application/handlers/set.handler';
+import { TaskHandlerRegistry } from '../../application/handlers/task-handler-registry';
+import { WaitTaskHandler } from '../../application/handlers/wait.handler';
+import { Clock } from '../../application/ports/clock.port';
+import { ExpressionEvaluator } from '../../application/ports/expression-evaluator.port';
+import { Logger } from '../../application/ports/logger.port';
+import { Metrics } from '../../application/ports/metrics.port';
+import { Random } from '../../application/ports/random.port';
+import { TaskHandler } from '../../application/ports/task-handler.port';
+import { TaskSource } from '../../application/ports/task-source.port';
+import { TOKENS } from '../../application/ports/tokens';
+import { DeadLetterTask } from '../../application/use-cases/dead-letter-task.use-case';
+import { ExecuteTask } from '../../application/use-cases/execute-task.use-case';
+import { ProcessDelivery } from '../../application/use-cases/process-delivery.use-case';
+import { RetryPolicy } from '../../domain/retry-policy';
+import { AppConfig } from '../env';
+
+const HANDLERS = { isMultiple: true, serviceIdentifier: TOKENS.TaskHandler } as const;
+const DeadLetterToken = Symbol('DeadLetterTask');
+const RegistryToken = Symbol('TaskHandlerRegistry');
+
+/** Use cases, handlers and the loop: plain classes, bound with factories (no decorators). */
+export const coreModule = new ContainerModule(({ bind }) => {
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(() => new SetTaskHandler());
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new InjectTaskHandler(clock), [TOKENS.Clock]);
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
+
+  bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);
+  bind(TOKENS.ExecuteTask).toResolvedValue(
+    (registry: TaskHandlerRegistry, clock: Clock, evaluator: ExpressionEvaluator, config: AppConfig) =>
+      new ExecuteTask(registry, clock, evaluator, { defaultTimeoutMs: config.taskTimeoutMs }),
+    [RegistryToken, TOKENS.Clock, TOKENS.ExpressionEvaluator, TOKENS.Config],
+  );
+  bind(DeadLetterToken).toResolvedValue((clock: Clock) => new DeadLetterTask(clock), [TOKENS.Clock]);
+  bind(TOKENS.ProcessDelivery).toResolvedValue(
+    (source: TaskSource, execute: ExecuteTask, deadLetter: DeadLetterTask, clock: Clock, random: Random, metrics: Metrics, logger: Logger, config: AppConfig) =>
+      new ProcessDelivery(source, execute, deadLetter, clock, random, metrics, logger, {
+        retry: processingRetryPolicy(config),
+        maxDeliveries: config.maxDeliveries,
+      }),
+    [TOKENS.TaskSource, TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
+  );
+  bind(TOKENS.ExecutorLoop).toResolvedValue(
+    (source: TaskSource, process: ProcessDelivery, clock: Clock, metrics: Metrics, logger: Logger, config: AppConfig) =>
+      new ExecutorLoop(source, process, clock, metrics, logger, {
+        concurrency: config.concurrency,
+        errorBackoffMs: 500,
+        keepAliveIntervalMs: config.reclaimEnabled ? Math.max(1000, Math.floor(config.reclaimIdleMs / 3)) : 0,
+      }),
+    [TOKENS.TaskSource, TOKENS.ProcessDelivery, TOKENS.Clock, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
+  );
+});
+
+/** Processing retries: RETRY_BASE_DELAY_MS doubling per attempt, capped at 30 s, RETRY_MAX_ATTEMPTS in all. */
+export function processingRetryPolicy(config: AppConfig): RetryPolicy {
+  return new RetryPolicy({
+    delayMs: config.retryBaseDelayMs,
+    backoff: { kind: 'exponential', multiplier: 2 },
+    maxDelayMs: 30_000,
+    maxAttempts: config.retryMaxAttempts,
+    retryOn: 'any',
+  });
+}

@@ -1,0 +1,27 @@
+import { ContainerModule } from 'inversify';
+import { Clock } from '../../application/ports/clock.port';
+import { TOKENS } from '../../application/ports/tokens';
+import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
+import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
+import { AppConfig } from '../env';
+
+export const BROKER = Symbol('InMemoryStreamBroker');
+
+/** The in-process stream (embedded mode and tests). The broker may be given to share it between containers. */
+export function memoryStreamModule(broker?: InMemoryStreamBroker): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    if (broker) bind(BROKER).toConstantValue(broker);
+    else bind(BROKER).toResolvedValue((clock: Clock) => new InMemoryStreamBroker(clock), [TOKENS.Clock]);
+    bind(TOKENS.TaskSource).toResolvedValue(
+      (b: InMemoryStreamBroker, clock: Clock, config: AppConfig) =>
+        new InMemoryTaskSource(b, clock, {
+          group: config.consumerGroup,
+          consumer: config.consumerName,
+          streams: config.streams.length > 0 ? config.streams : undefined,
+          reclaimIdleMs: config.reclaimEnabled ? config.reclaimIdleMs : 0,
+          blockMs: config.streamBlockMs,
+        }),
+      [BROKER, TOKENS.Clock, TOKENS.Config],
+    );
+  });
+}

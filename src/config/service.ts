@@ -1,0 +1,51 @@
+import { Container } from 'inversify';
+import { ExecutorLoop } from '../application/executor-loop';
+import { Logger } from '../application/ports/logger.port';
+import { TaskSource } from '../application/ports/task-source.port';
+import { TOKENS } from '../application/ports/tokens';
+import { AppConfig } from './env';
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/** The running service: what main.ts starts and stops. */
+export class ExecutorService {
+  private readonly loop: ExecutorLoop;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly container: Container,
+    private readonly config: AppConfig,
+  ) {
+    this.loop = container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
+    this.logger = container.get<Logger>(TOKENS.Logger);
+  }
+
+  get executorLoop(): ExecutorLoop {
+    return this.loop;
+  }
+
+  start(): void {
+    this.loop.start();
+    this.logger.info('executor started', { concurrency: this.config.concurrency, group: this.config.consumerGroup, consumer: this.config.consumerName });
+  }
+
+  /** SIGTERM: stop reading, drain in-flight tasks until the deadline, then close each adapter in its own try. */
+  async stop(): Promise<void> {
+    this.logger.info('executor stopping', { inFlight: this.loop.inFlightCount, deadlineMs: this.config.shutdownTimeoutMs });
+    await this.loop.stop(this.config.shutdownTimeoutMs);
+    const closables: Closable[] = [this.container.get<TaskSource>(TOKENS.TaskSource)];
+    for (const token of [TOKENS.HealthServer, TOKENS.HttpClient, TOKENS.CircuitBreaker]) {
+      if (this.container.isBound(token)) closables.unshift(this.container.get<Closable>(token));
+    }
+    for (const closable of closables) {
+      try {
+        await closable.close();
+      } catch (error) {
+        this.logger.error('closing an adapter failed', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    this.logger.info('executor stopped');
+  }
+}

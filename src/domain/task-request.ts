@@ -1,0 +1,123 @@
+import { isPlainObject, JsonObject, objectOrEmpty } from './json';
+import { errors, WorkflowError } from './workflow-error';
+
+export const TASK_REQUESTED = 'io.flunq.task.requested';
+export const TASK_COMPLETED = 'io.flunq.task.completed';
+export const TASK_DLQ = 'io.flunq.task.dlq';
+export const EXECUTOR_SOURCE = 'executor-service';
+
+/** The flat fields of one stream entry; every value is a string (protocol section b). */
+export type StreamFields = Readonly<Record<string, string>>;
+
+export interface TaskContextData {
+  workflowInput: JsonObject | undefined;
+  variables: JsonObject;
+  taskOutputs: JsonObject;
+  /** The whole `context` object, for keys we do not model (e.g. `retry_context`). */
+  raw: JsonObject;
+}
+
+export interface TaskConfig {
+  /** `config.timeout` in milliseconds, when present and positive. */
+  timeoutMs: number | undefined;
+  parameters: JsonObject;
+  raw: JsonObject;
+}
+
+/** A validated `io.flunq.task.requested` event. */
+export interface TaskRequest {
+  eventId: string;
+  source: string;
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  tenantId: string;
+  workflowId: string;
+  executionId: string;
+  input: JsonObject;
+  context: TaskContextData;
+  config: TaskConfig;
+}
+
+/** What could be learned about a task from an event that did not parse. */
+export interface TaskIdentity {
+  taskId: string;
+  taskName: string;
+  tenantId: string;
+  workflowId: string;
+  executionId: string;
+}
+
+export type ParseResult =
+  | { ok: true; request: TaskRequest }
+  | { ok: false; error: WorkflowError; identity: TaskIdentity };
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** `task-<name>-<unix nanos>` is the worker's id pattern; it lets us name the task of a broken event. */
+export function taskNameFromId(taskId: string): string {
+  const m = /^task-(.+)-\d+$/.exec(taskId);
+  return m?.[1] ?? '';
+}
+
+function identityOf(fields: StreamFields, data: JsonObject): TaskIdentity {
+  const taskId = str(data['task_id']) || (fields['taskid'] ?? '');
+  return {
+    taskId,
+    taskName: str(data['task_name']) || taskNameFromId(taskId),
+    tenantId: fields['tenantid'] || str(data['tenant_id']),
+    workflowId: fields['workflowid'] || str(data['workflow_id']),
+    executionId: fields['executionid'] || str(data['execution_id']),
+  };
+}
+
+function malformed(detail: string, identity: TaskIdentity): ParseResult {
+  return { ok: false, error: errors.validation(detail, 'MALFORMED_EVENT'), identity };
+}
+
+/**
+ * Parses the fields of a `task.requested` entry. Never throws: everything wrong with
+ * the event comes back as a `validation` error with whatever identity could be recovered.
+ */
+export function parseTaskRequest(fields: StreamFields): ParseResult {
+  const rawData = fields['data'];
+  if (rawData === undefined) return malformed('event has no data field', identityOf(fields, {}));
+  let data: unknown;
+  try {
+    data = JSON.parse(rawData);
+  } catch (error) {
+    return malformed(`event data is not valid JSON: ${(error as Error).message}`, identityOf(fields, {}));
+  }
+  if (!isPlainObject(data)) return malformed('event data is not a JSON object', identityOf(fields, {}));
+
+  const identity = identityOf(fields, data);
+  if (identity.taskId === '') return malformed('event has no task_id (neither data.task_id nor the taskid field)', identity);
+  if (data['task_type'] !== undefined && typeof data['task_type'] !== 'string') {
+    return malformed('task_type must be a string', identity);
+  }
+
+  const context = objectOrEmpty(data['context']);
+  const config = objectOrEmpty(data['config']);
+  const timeout = config['timeout'];
+  const request: TaskRequest = {
+    eventId: fields['id'] ?? '',
+    source: fields['source'] ?? '',
+    ...identity,
+    taskType: str(data['task_type']),
+    input: objectOrEmpty(data['input']),
+    context: {
+      workflowInput: isPlainObject(context['workflow_input']) ? context['workflow_input'] : undefined,
+      variables: objectOrEmpty(context['variables']),
+      taskOutputs: objectOrEmpty(context['task_outputs']),
+      raw: context,
+    },
+    config: {
+      timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout * 1000 : undefined,
+      parameters: objectOrEmpty(config['parameters']),
+      raw: config,
+    },
+  };
+  return { ok: true, request };
+}
