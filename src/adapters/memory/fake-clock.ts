@@ -1,4 +1,5 @@
-import { Clock } from '../../application/ports/clock.port';
+import { abortReason, Clock } from '../../application/ports/clock.port';
+
 
 interface Timer {
   at: number;
@@ -30,13 +31,13 @@ export class FakeClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer: Timer = { at: this.time + ms, seq: this.seq++, resolve: () => undefined };
       const onAbort = (): void => {
         this.timers = this.timers.filter((t) => t !== timer);
-        reject(signal?.reason);
+        reject(abortReason(signal));
       };
       timer.resolve = (): void => {
         signal?.removeEventListener('abort', onAbort);

@@ -1,4 +1,5 @@
-import { Clock } from '../../application/ports/clock.port';
+import { abortReason, Clock } from '../../application/ports/clock.port';
+
 
 export class SystemClock implements Clock {
   now(): number {
@@ -6,11 +7,11 @@ export class SystemClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         clearTimeout(timer);
-        reject(signal?.reason);
+        reject(abortReason(signal));
       };
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);

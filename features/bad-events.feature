@@ -1,0 +1,56 @@
+Feature: Events that cannot be executed
+  Bad input gets a clear error and loses nothing: the event is dead-lettered with its reason
+  and raw payload, acknowledged, and, when the task can be identified, a failed completion
+  is published so that the flunq workflow does not hang.
+
+  Rule: an unknown or missing task type is dead-lettered and reported as a failed completion
+
+    Scenario: unknown task type
+      Given a "teleport" task "beamUp"
+      When the executor processes it
+      Then a dead letter should have been published with a reason containing "unsupported task type: teleport"
+      And the dead letter should copy the request identity
+      And the dead letter should record 1 attempt
+      And the task should fail with an error containing "unsupported task type: teleport"
+      And the error should be of type "validation" with status 400
+      And the error code should be "UNKNOWN_TASK_TYPE"
+      And the request should be acknowledged
+      And the acknowledgement should come after the publication
+
+    Scenario: missing task type
+      Given a task "mystery" without a task type
+      When the executor processes it
+      Then a dead letter should have been published with a reason containing "task has no task_type"
+      And the task should fail with an error containing "task has no task_type"
+      And the request should be acknowledged
+
+  Rule: a malformed payload is dead-lettered byte for byte and the executor keeps running
+
+    Scenario: data that is not JSON
+      When an event arrives with data "{not json"
+      Then a dead letter should have been published with a reason containing "event data is not valid JSON"
+      And the dead letter should keep the original data "{not json"
+      And the request should be acknowledged
+      And the task should fail with an error containing "not valid JSON"
+      And the error code should be "MALFORMED_EVENT"
+      And the executor should still be running
+
+    Scenario: data that is JSON but not an object
+      When an event arrives with data "[1,2,3]"
+      Then a dead letter should have been published with a reason containing "not a JSON object"
+      And the dead letter should keep the original data "[1,2,3]"
+      And the request should be acknowledged
+
+    Scenario: an event without data
+      When an event arrives without data
+      Then a dead letter should have been published with a reason containing "event has no data field"
+      And the dead letter should have no data field
+      And the request should be acknowledged
+
+  Rule: entries that are not task requests are acknowledged at once and left alone
+
+    Scenario: another service's event
+      When an entry of type "io.flunq.execution.started" arrives
+      Then 0 completions should have been published
+      And no dead letter should have been published
+      And the request should be acknowledged

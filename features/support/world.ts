@@ -1,0 +1,154 @@
+import 'reflect-metadata';
+import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
+import { Container } from 'inversify';
+import { ExecutorLoop } from '../../src/application/executor-loop';
+import { TOKENS } from '../../src/application/ports/tokens';
+import { flushAsyncWork, FakeClock } from '../../src/adapters/memory/fake-clock';
+import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
+import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
+import { SeededRandom } from '../../src/adapters/memory/seeded-random';
+import { buildContainer } from '../../src/config/container';
+import { AppConfig, loadConfig } from '../../src/config/env';
+import { CompletedPayload } from '../../src/domain/flunq-events';
+import { TASK_COMPLETED, TASK_DLQ } from '../../src/domain/task-request';
+
+export const TENANT = 'acme';
+export const WORKFLOW = 'wf_3f1c2a9b-8d7e-4c';
+export const EXECUTION = 'ex_9a2e51c0-77b1-40';
+export const STREAM = `tenant:${TENANT}:workflow:${WORKFLOW}:events`;
+
+export interface TaskSpec {
+  taskName: string;
+  taskType?: string;
+  parameters?: Record<string, unknown>;
+  input?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * One scenario's executor: a memory-profile container with a fake clock, a seeded random and
+ * an in-process stream. Steps talk to it in flunq terms (submit a request, read completions).
+ */
+export class ExecutorWorld extends World {
+  env: Record<string, string> = { EXECUTOR_CONCURRENCY: '4', HOSTNAME: 'test' };
+  readonly clock = new FakeClock();
+  readonly random = new SeededRandom(7);
+  readonly logger = new InMemoryLogger();
+  readonly metrics = new InMemoryMetrics();
+  readonly broker = new InMemoryStreamBroker(this.clock);
+  container: Container | undefined;
+  loop: ExecutorLoop | undefined;
+  stopping: Promise<void> | undefined;
+  private seq = 0;
+  lastTaskId = '';
+  /** Free-form per-scenario state for step files (keep it typed at the use site). */
+  readonly bag = new Map<string, unknown>();
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  get config(): AppConfig {
+    return loadConfig({ ...this.env, EVENT_STREAM_TYPE: 'memory' });
+  }
+
+  /** Builds the container and starts the loop (idempotent). */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.container = await buildContainer(this.config, 'memory', {
+      clock: this.clock,
+      random: this.random,
+      logger: this.logger,
+      metrics: this.metrics,
+      broker: this.broker,
+    });
+    this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
+    this.loop.start();
+  }
+
+  nextTaskId(taskName: string): string {
+    this.seq++;
+    this.lastTaskId = `task-${taskName}-${1756150540123456789n + BigInt(this.seq)}`;
+    return this.lastTaskId;
+  }
+
+  /** The data object of a `task.requested` entry as the flunq worker builds it. */
+  requestData(spec: TaskSpec, taskId = this.nextTaskId(spec.taskName)): Record<string, unknown> {
+    return {
+      task_id: taskId,
+      task_name: spec.taskName,
+      task_type: spec.taskType ?? 'set',
+      tenant_id: TENANT,
+      workflow_id: WORKFLOW,
+      execution_id: EXECUTION,
+      input: { task_name: spec.taskName, workflow_id: WORKFLOW, timestamp: '2025-08-25T19:35:40Z', ...(spec.input ?? {}) },
+      context: spec.context ?? { variables: {} },
+      config: { timeout: 300, retries: 3, parameters: spec.parameters ?? {}, ...(spec.config ?? {}) },
+    };
+  }
+
+  /** XADDs a request entry with the worker's exact fields; `data` may be given raw (malformed events). */
+  submitRaw(data: string | undefined, extra: Record<string, string> = {}, stream = STREAM): string {
+    const fields: Record<string, string> = {
+      id: `task-requested-${this.lastTaskId}`,
+      source: 'worker-service',
+      specversion: '1.0',
+      type: 'io.flunq.task.requested',
+      time: '2025-08-25T19:35:40Z',
+      workflowid: WORKFLOW,
+      executionid: EXECUTION,
+      taskid: this.lastTaskId,
+      tenantid: TENANT,
+      ...extra,
+    };
+    if (data !== undefined) fields['data'] = data;
+    return this.broker.append(stream, fields);
+  }
+
+  submit(spec: TaskSpec): string {
+    const taskId = this.nextTaskId(spec.taskName);
+    this.submitRaw(JSON.stringify(this.requestData(spec, taskId)));
+    return taskId;
+  }
+
+  /** Lets every task that does not wait for the clock run to its end. */
+  async settle(): Promise<void> {
+    await this.start();
+    await flushAsyncWork(20);
+  }
+
+  entries(type?: string, stream = STREAM): StoredEntry[] {
+    return this.broker.entries(stream).filter((e) => type === undefined || e.fields['type'] === type);
+  }
+
+  completions(): StoredEntry[] {
+    return this.entries(TASK_COMPLETED);
+  }
+
+  deadLetters(): StoredEntry[] {
+    return this.entries(TASK_DLQ);
+  }
+
+  /** The payload of the only completion of a task (fails when there is not exactly one). */
+  completionOf(taskId = this.lastTaskId): CompletedPayload {
+    const matching = this.completions().filter((e) => e.fields['taskid'] === taskId);
+    if (matching.length !== 1) throw new Error(`expected exactly one completion for ${taskId}, found ${matching.length}`);
+    return JSON.parse(matching[0]?.fields['data'] ?? 'null') as CompletedPayload;
+  }
+
+  pendingCount(stream = STREAM): number {
+    return this.broker.pending(stream, this.config.consumerGroup).size;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    this.stopping ??= this.loop.stop(this.config.shutdownTimeoutMs);
+    // Shutdown waits on the fake clock only if tasks are still running; push time past the deadline.
+    while (this.loop.inFlightCount > 0) await this.clock.advance(this.config.shutdownTimeoutMs);
+    await this.stopping;
+  }
+}
+
+setWorldConstructor(ExecutorWorld);
