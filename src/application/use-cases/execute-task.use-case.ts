@@ -40,7 +40,14 @@ export function expressionScope(request: TaskRequest): JsonObject {
  * failed outcome; only bugs (non-WorkflowError exceptions) are thrown, for processing retries.
  * Throws a `validation` WorkflowError (UNKNOWN_TASK_TYPE) when no handler exists.
  */
+/** Why a task's own timeout timer is cleared once the task has finished (never surfaces). */
+const TIMER_CANCELLED = new Error('task finished before its timeout');
+
 export class ExecuteTask {
+  /** Controllers of the tasks now running, cancelled together when the service is forced to stop. */
+  private readonly running = new Set<AbortController>();
+  private readonly watched = new WeakSet<AbortSignal>();
+
   constructor(
     private readonly handlers: TaskHandlerRegistry,
     private readonly clock: Clock,
@@ -63,13 +70,14 @@ export class ExecuteTask {
     const timeoutMs = request.config.timeoutMs ?? this.settings.defaultTimeoutMs;
     const deadline = startedAtMs + timeoutMs;
     const controller = new AbortController();
-    const onShutdown = (): void => controller.abort(errors.cancelled('task cancelled: executor shutting down'));
-    if (shutdown.aborted) onShutdown();
-    else shutdown.addEventListener('abort', onShutdown, { once: true });
+    this.watchShutdown(shutdown);
+    if (shutdown.aborted) controller.abort(errors.cancelled('task cancelled: executor shutting down'));
+    else this.running.add(controller);
     const timer = new AbortController();
-    const timeoutError = errors.timeout(`task exceeded its timeout of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
     const expired = this.clock.sleep(timeoutMs, timer.signal).then(
       () => {
+        // Built only when it fires: a WorkflowError captures a stack trace, too dear per task.
+        const timeoutError = errors.timeout(`task exceeded its timeout of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
         controller.abort(timeoutError);
         return failed(timeoutError);
       },
@@ -84,10 +92,29 @@ export class ExecuteTask {
       // `expired` resolves to undefined only when cancelled, which happens after `run` settles.
       outcome = first ?? (await run);
     } finally {
-      timer.abort();
-      shutdown.removeEventListener('abort', onShutdown);
+      // A ready-made reason: aborting without one makes a DOMException (a stack trace) per task.
+      timer.abort(TIMER_CANCELLED);
+      this.running.delete(controller);
     }
     return { outcome, taskType: request.taskType, startedAtMs, completedAtMs: this.clock.now(), attempt };
+  }
+
+  /**
+   * One listener per shutdown signal for all running tasks, rather than one per task: cheaper,
+   * and no MaxListenersExceeded warning when more than ten tasks run at once.
+   */
+  private watchShutdown(shutdown: AbortSignal): void {
+    if (this.watched.has(shutdown)) return;
+    this.watched.add(shutdown);
+    shutdown.addEventListener(
+      'abort',
+      () => {
+        const running = [...this.running];
+        this.running.clear();
+        for (const controller of running) controller.abort(errors.cancelled('task cancelled: executor shutting down'));
+      },
+      { once: true },
+    );
   }
 
   private async runHandler(taskType: string, context: TaskContext): Promise<TaskOutcome> {
