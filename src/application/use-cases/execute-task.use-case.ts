@@ -4,6 +4,7 @@ import { TaskRequest } from '../../domain/task-request';
 import { failed, TaskOutcome, TaskResult } from '../../domain/task-result';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { TaskHandlerRegistry } from '../handlers/task-handler-registry';
+import { Deadline, DeadlineTimers } from '../deadline-timers';
 import { Clock } from '../ports/clock.port';
 import { ExpressionEvaluator } from '../ports/expression-evaluator.port';
 import { Logger } from '../ports/logger.port';
@@ -40,20 +41,21 @@ export function expressionScope(request: TaskRequest): JsonObject {
  * failed outcome; only bugs (non-WorkflowError exceptions) are thrown, for processing retries.
  * Throws a `validation` WorkflowError (UNKNOWN_TASK_TYPE) when no handler exists.
  */
-/** Why a task's own timeout timer is cleared once the task has finished (never surfaces). */
-const TIMER_CANCELLED = new Error('task finished before its timeout');
-
 export class ExecuteTask {
   /** Controllers of the tasks now running, cancelled together when the service is forced to stop. */
   private readonly running = new Set<AbortController>();
   private readonly watched = new WeakSet<AbortSignal>();
+  /** One timer per timeout length rather than a timer and an AbortController per task. */
+  private readonly deadlines: DeadlineTimers;
 
   constructor(
     private readonly handlers: TaskHandlerRegistry,
     private readonly clock: Clock,
     private readonly evaluator: ExpressionEvaluator,
     private readonly settings: ExecuteTaskSettings,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineTimers(clock);
+  }
 
   canHandle(taskType: string): boolean {
     return this.handlers.find(taskType) !== undefined;
@@ -73,27 +75,23 @@ export class ExecuteTask {
     this.watchShutdown(shutdown);
     if (shutdown.aborted) controller.abort(errors.cancelled('task cancelled: executor shutting down'));
     else this.running.add(controller);
-    const timer = new AbortController();
-    const expired = this.clock.sleep(timeoutMs, timer.signal).then(
-      () => {
+    let deadlineTimer: Deadline | undefined;
+    const expired = new Promise<TaskOutcome>((resolve) => {
+      deadlineTimer = this.deadlines.add(timeoutMs, () => {
         // Built only when it fires: a WorkflowError captures a stack trace, too dear per task.
         const timeoutError = errors.timeout(`task exceeded its timeout of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
         controller.abort(timeoutError);
-        return failed(timeoutError);
-      },
-      () => undefined,
-    );
+        resolve(failed(timeoutError));
+      });
+    });
 
     const context = this.contextFor(request, controller.signal, deadline, logger);
     let outcome: TaskOutcome;
     try {
       const run = this.runHandler(request.taskType, context);
-      const first = await Promise.race([run, expired]);
-      // `expired` resolves to undefined only when cancelled, which happens after `run` settles.
-      outcome = first ?? (await run);
+      outcome = await Promise.race([run, expired]);
     } finally {
-      // A ready-made reason: aborting without one makes a DOMException (a stack trace) per task.
-      timer.abort(TIMER_CANCELLED);
+      if (deadlineTimer) this.deadlines.cancel(deadlineTimer);
       this.running.delete(controller);
     }
     return { outcome, taskType: request.taskType, startedAtMs, completedAtMs: this.clock.now(), attempt };
