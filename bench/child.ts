@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import Redis from 'ioredis';
 import { runIdealLoop } from './lib/ideal-loop';
 import { CountingMetrics } from './lib/counting-metrics';
+import { startCpuProfile } from './lib/cpu-profile';
 
 export type ChildMode = 'ideal-multi' | 'ideal-pipe' | 'naive' | 'executor';
 
@@ -19,6 +20,8 @@ export interface ChildOptions {
   target: number;
   /** For the executor: extra environment variables (concurrency, batch, …). */
   env?: Record<string, string>;
+  /** Write a CPU profile of the run (go → done) to this file. */
+  profileFile?: string;
   /** Sample RSS this often (ms); 0 = only at the end. */
   rssSampleMs?: number;
 }
@@ -29,6 +32,8 @@ export interface ChildResult {
   elapsedMs: number;
   cpuMs: number;
   maxRssMb: number;
+  /** RSS once set up, before the workload. */
+  readyRssMb: number;
   maxInFlight?: number;
   outcomes?: Record<string, number>;
 }
@@ -111,12 +116,15 @@ async function main(): Promise<void> {
     };
   }
 
+  const readyRssMb = process.memoryUsage.rss() / 1024 / 1024;
   send({ type: 'ready' });
   await goSignal;
+  const profiler = options.profileFile ? await startCpuProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   begin();
   await finished;
+  if (profiler && options.profileFile) await profiler.stop(options.profileFile);
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   maxRss = Math.max(maxRss, process.memoryUsage.rss());
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
     elapsedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     maxRssMb: maxRss / 1024 / 1024,
+    readyRssMb,
     maxInFlight: maxInFlight?.(),
     outcomes: outcomes?.(),
   };

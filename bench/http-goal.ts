@@ -1,8 +1,7 @@
 import { fork } from 'node:child_process';
-import path from 'node:path';
 import Redis from 'ioredis';
 import type { Row } from './run';
-import { startChild } from './lib/child-process';
+import { benchScript, SCRIPT_EXEC_ARGV, startChild } from './lib/child-process';
 import { callRequestFields, GROUP, preload, streamKey, taskIdFactory } from './lib/fixtures';
 import { PrivateRedis } from './lib/redis-server';
 import { median } from './lib/stats';
@@ -22,10 +21,9 @@ interface RawResult {
   cpuUsPerRequest: number;
 }
 
-const TS = ['--require', 'ts-node/register/transpile-only'];
 
 async function startServer(): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = fork(path.join(__dirname, 'http-server.ts'), [], { execArgv: TS, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(benchScript('http-server'), [], { execArgv: SCRIPT_EXEC_ARGV, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('http server did not start')), 20_000);
     child.on('message', (m: { type: string; port: number }) => {
@@ -44,8 +42,8 @@ async function startServer(): Promise<{ port: number; stop(): Promise<void> }> {
 }
 
 async function rawClient(client: string, url: string, seconds: number): Promise<RawResult> {
-  const child = fork(path.join(__dirname, 'http-client.ts'), [], {
-    execArgv: TS,
+  const child = fork(benchScript('http-client'), [], {
+    execArgv: SCRIPT_EXEC_ARGV,
     env: { ...process.env, BENCH_HTTP_CLIENT: client, BENCH_HTTP_URL: url, BENCH_HTTP_SECONDS: String(seconds), BENCH_HTTP_CONCURRENCY: '50' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

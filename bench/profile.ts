@@ -8,13 +8,13 @@
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
-import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { CountingMetrics } from './lib/counting-metrics';
 import { setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
-import { table } from './lib/stats';
+import { SCRIPT_EXEC_ARGV } from './lib/child-process';
+import { startCpuProfile, summarizeCpuProfile } from './lib/cpu-profile';
 
 const argTasks = process.argv.find((a) => a.startsWith('--tasks='));
 const TASKS = argTasks ? Number(argTasks.slice('--tasks='.length)) : 100_000;
@@ -43,70 +43,17 @@ async function drain(): Promise<void> {
   const service = new ExecutorService(container, config);
   const done = new Promise<void>((resolve) => (metrics.onFinished = () => metrics.finished >= TASKS && resolve()));
   // The profiler covers the drain only (what `node --cpu-prof` would record, minus start-up).
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
   const profiling = process.env['BENCH_PROFILE_DIR'];
-  if (profiling) {
-    await post('Profiler.enable');
-    await post('Profiler.setSamplingInterval', { interval: 100 });
-    await post('Profiler.start');
-  }
+  const profiler = profiling ? await startCpuProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   service.start();
   await done;
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  if (profiling) {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    fs.writeFileSync(path.join(profiling, 'drain.cpuprofile'), JSON.stringify(profile));
-  }
-  session.disconnect();
+  if (profiling && profiler) await profiler.stop(path.join(profiling, 'drain.cpuprofile'));
   await service.stop();
   process.send?.({ tasks: TASKS, elapsedMs: elapsed, cpuUsPerTask: (cpu.user + cpu.system) / TASKS, outcomes: metrics.byOutcome });
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Self time per function and per area (src file / library / GC / idle), from a .cpuprofile. */
-function summarize(file: string, tasks: number): void {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const byFunction = new Map<string, number>();
-  const byArea = new Map<string, number>();
-  let total = 0;
-  for (const [id, us] of self) {
-    const node = byId.get(id);
-    if (!node) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const rel = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
-    const area = functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)' ? functionName : rel.startsWith('src/') ? rel : rel.startsWith('node_modules/') ? `node_modules/${rel.split('/')[1] ?? ''}` : rel === '' ? '(native/builtin)' : rel.startsWith('node:') ? 'node internals' : rel;
-    if (functionName !== '(idle)') total += us;
-    byArea.set(area, (byArea.get(area) ?? 0) + us);
-    const key = `${functionName || '(anonymous)'} ${rel ? `${rel}:${lineNumber + 1}` : ''}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + us);
-  }
-  const top = (m: Map<string, number>, n: number): string[][] =>
-    [...m.entries()]
-      .filter(([k]) => !k.startsWith('(idle)'))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, us]) => [(us / tasks).toFixed(2), ((us / total) * 100).toFixed(1), k]);
-  process.stdout.write(`\nCPU by area (self time, µs per task; total ${(total / tasks).toFixed(1)} µs/task sampled):\n${table(['µs/task', '%', 'area'], top(byArea, 20))}\n`);
-  process.stdout.write(`\nTop functions (self time):\n${table(['µs/task', '%', 'function'], top(byFunction, 30))}\n`);
 }
 
 async function main(): Promise<void> {
@@ -114,7 +61,7 @@ async function main(): Promise<void> {
   const noProf = process.argv.includes('--no-prof');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flunq-prof-'));
   const child = fork(__filename, process.argv.slice(2), {
-    execArgv: ['--require', 'ts-node/register/transpile-only'],
+    execArgv: SCRIPT_EXEC_ARGV,
     env: { ...process.env, BENCH_PROFILE_CHILD: '1', TS_NODE_TRANSPILE_ONLY: 'true', ...(noProf ? {} : { BENCH_PROFILE_DIR: dir }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -132,7 +79,7 @@ async function main(): Promise<void> {
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
   process.stdout.write(`profile: ${path.join(dir, file)}\n`);
-  summarize(path.join(dir, file), result.tasks);
+  process.stdout.write(summarizeCpuProfile(path.join(dir, file), result.tasks));
 }
 
 main().catch((error: unknown) => {

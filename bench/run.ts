@@ -3,10 +3,13 @@
  * Starts a private redis-server, runs each workload with the executor and with the ideal
  * baselines in alternating rounds (child processes, one at a time), prints a table and ratios.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import Redis from 'ioredis';
 import { ChildMode, ChildOptions, ChildResult } from './child';
 import { startChild } from './lib/child-process';
+import { summarizeCpuProfile } from './lib/cpu-profile';
 import { GROUP, preload, setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
 import { PrivateRedis, redisCpuSeconds } from './lib/redis-server';
 import { median, summarize, table, LatencySummary } from './lib/stats';
@@ -16,6 +19,8 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
 const wants = (goal: string): boolean => !only || only.has(goal);
+/** `--profile`: CPU-profile the executor's goal 1 rounds and print where the time went. */
+const profileDir = process.argv.includes('--profile') ? fs.mkdtempSync(path.join(os.tmpdir(), 'flunq-bench-prof-')) : undefined;
 
 const SIZES = quick
   ? { drainTasks: 20_000, drainRounds: 2, latencySeconds: 3, latencyRounds: 2, manyStreams: 2_000, manySeconds: 3, memoryBacklog: 100_000, httpSeconds: 2 }
@@ -42,14 +47,16 @@ function log(message: string): void {
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
-async function runChild(options: ChildOptions, timeoutMs: number, beforeGo?: () => Promise<void>, whileRunning?: (child: { stop(): void }) => Promise<void>): Promise<ChildResult> {
+/** Runs one child round; `whileRunning` runs alongside (load, sampling) until `finished()` turns true. */
+async function runChild(options: ChildOptions, timeoutMs: number, beforeGo?: () => Promise<void>, whileRunning?: (finished: () => boolean) => Promise<void>): Promise<ChildResult> {
   const child = startChild(options, timeoutMs);
+  let finished = false;
   try {
     await child.ready;
     await beforeGo?.();
     child.go();
-    const during = whileRunning?.(child);
-    const result = await child.done;
+    const during = whileRunning?.(() => finished);
+    const result = await child.done.finally(() => (finished = true));
     await during;
     await child.exited;
     return result;
@@ -70,6 +77,7 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
   const stream = streamKey('wf_drain');
   const modes: ChildMode[] = ['ideal-multi', 'executor', 'ideal-pipe'];
   const results: Record<string, ChildResult[]> = { 'ideal-multi': [], executor: [], 'ideal-pipe': [] };
+  const redisCpu: Record<string, number[]> = {};
   for (let round = 0; round < SIZES.drainRounds; round++) {
     // Alternate the order so that neither side always runs first (JIT, page cache, neighbours).
     const order = round % 2 === 0 ? modes : [...modes].reverse();
@@ -78,10 +86,17 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
       const nextId = taskIdFactory();
       await preload(redis, stream, n, () => setRequestFields('wf_drain', 'ex_drain', nextId()));
       await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
-      const result = await runChild({ mode, redisUrl: server.url, streams: [stream], target: n, env: EXECUTOR_ENV }, 120_000);
+      await redis.config('RESETSTAT');
+      const redisCpu0 = await redisCpuSeconds(redis);
+      const profileFile = profileDir && mode === 'executor' ? path.join(profileDir, `executor-${round + 1}.cpuprofile`) : undefined;
+      const result = await runChild({ mode, redisUrl: server.url, streams: [stream], target: n, env: EXECUTOR_ENV, profileFile }, 120_000);
+      if (profileFile) log(`${summarizeCpuProfile(profileFile, n)}  (profile: ${profileFile})`);
+      const redisUs = (((await redisCpuSeconds(redis)) - redisCpu0) * 1e6) / n;
+      const commands = await commandsPerTask(redis, n);
       const check = await drainCheck(redis, stream, n);
       (results[mode] as ChildResult[]).push(result);
-      log(`  goal 1 round ${round + 1} ${mode.padEnd(11)} ${fmt((n / result.elapsedMs) * 1000)} tasks/s  cpu ${fmt((result.cpuMs * 1000) / n, 1)} µs/task  ${check}`);
+      (redisCpu[mode] ??= []).push(redisUs);
+      log(`  goal 1 round ${round + 1} ${mode.padEnd(11)} ${fmt((n / result.elapsedMs) * 1000)} tasks/s  node ${fmt((result.cpuMs * 1000) / n, 1)} µs/task  redis ${fmt(redisUs, 1)} µs/task  [${commands}]  ${check}`);
     }
   }
   const rate = (mode: string): number => median((results[mode] ?? []).map((r) => (n / r.elapsedMs) * 1000));
@@ -91,9 +106,24 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
     const ratio = exec / rate(base);
     rows.push({ goal: '1 drain', metric: `tasks/s vs ${base}`, executor: fmt(exec), baseline: fmt(rate(base)), ratio: fmt(ratio, 2), target: '≥ 0.80', met: ratio >= 0.8 ? 'yes' : 'no' });
   }
-  rows.push({ goal: '1 drain', metric: 'Node CPU µs/task', executor: fmt(cpu('executor'), 1), baseline: `${fmt(cpu('ideal-multi'), 1)} (multi)`, ratio: fmt(cpu('ideal-multi') / cpu('executor'), 2), target: '', met: '' });
+  rows.push({ goal: '1 drain', metric: 'Node CPU µs/task', executor: fmt(cpu('executor'), 1), baseline: `${fmt(cpu('ideal-multi'), 1)} multi, ${fmt(cpu('ideal-pipe'), 1)} pipe`, ratio: fmt(cpu('ideal-multi') / cpu('executor'), 2), target: '', met: '' });
+  const rcpu = (mode: string): number => median(redisCpu[mode] ?? []);
+  rows.push({ goal: '1 drain', metric: 'Redis CPU µs/task', executor: fmt(rcpu('executor'), 1), baseline: `${fmt(rcpu('ideal-multi'), 1)} multi, ${fmt(rcpu('ideal-pipe'), 1)} pipe`, ratio: fmt(rcpu('ideal-multi') / rcpu('executor'), 2), target: '', met: '' });
   const perRound = (results['executor'] ?? []).map((r, i) => fmt(((results['ideal-multi'] ?? [])[i]?.elapsedMs ?? NaN) / r.elapsedMs, 2));
   notes.push(`goal 1 per-round ratios executor/ideal-multi: ${perRound.join(', ')} (N=${n}, ${SIZES.drainRounds} rounds)`);
+}
+
+/** Redis commands per task during the last round (INFO commandstats since RESETSTAT). */
+async function commandsPerTask(redis: Redis, n: number): Promise<string> {
+  const info = await redis.info('commandstats');
+  const out: string[] = [];
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+    const [, name = '', calls = '0'] = m;
+    if (['info', 'config', 'xgroup', 'client', 'select', 'ping', 'script'].some((c) => name.startsWith(c))) continue;
+    const per = Number(calls) / n;
+    if (per >= 0.001) out.push(`${name} ${per.toFixed(per < 0.1 ? 3 : 2)}`);
+  }
+  return out.join(', ');
 }
 
 /** After a drain: every request has one completion and nothing is pending. */
@@ -256,19 +286,17 @@ async function goalMemory(server: PrivateRedis, redis: Redis): Promise<void> {
   await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
   log(`  goal 5 preloaded ${n} requests in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   let maxPending = 0;
-  let sampling = true;
-  const result = await runChild({ mode: 'executor', redisUrl: server.url, streams: [stream], target: n, env: EXECUTOR_ENV, rssSampleMs: 100 }, 900_000, undefined, async () => {
-    while (sampling) {
+  const result = await runChild({ mode: 'executor', redisUrl: server.url, streams: [stream], target: n, env: EXECUTOR_ENV, rssSampleMs: 100 }, 900_000, undefined, async (finished) => {
+    while (!finished()) {
       const summary = (await redis.xpending(stream, GROUP)) as [number, ...unknown[]];
       maxPending = Math.max(maxPending, summary[0]);
       await new Promise((r) => setTimeout(r, 50));
     }
-  }).finally(() => (sampling = false));
-  sampling = false;
+  });
   const concurrency = Number(EXECUTOR_ENV.EXECUTOR_CONCURRENCY);
   const batch = Number(EXECUTOR_ENV.EXECUTOR_STREAM_BATCH);
-  log(`  goal 5 drained ${n} in ${fmt(result.elapsedMs / 1000, 1)} s (${fmt((n / result.elapsedMs) * 1000)} tasks/s); max RSS ${fmt(result.maxRssMb)} MB; max pending ${maxPending}; max in flight ${result.maxInFlight}`);
-  rows.push({ goal: `5 backlog ${n}`, metric: 'max RSS MB', executor: fmt(result.maxRssMb), baseline: '', ratio: '', target: 'bounded', met: result.maxRssMb < 300 ? 'yes' : 'no' });
+  log(`  goal 5 drained ${n} in ${fmt(result.elapsedMs / 1000, 1)} s (${fmt((n / result.elapsedMs) * 1000)} tasks/s); max RSS ${fmt(result.maxRssMb)} MB (${fmt(result.readyRssMb)} MB before the drain); max pending ${maxPending}; max in flight ${result.maxInFlight}`);
+  rows.push({ goal: `5 backlog ${n}`, metric: 'max RSS MB (before drain)', executor: `${fmt(result.maxRssMb)} (${fmt(result.readyRssMb)})`, baseline: '', ratio: '', target: 'bounded', met: result.maxRssMb < 300 ? 'yes' : 'no' });
   const readAhead = Math.max(maxPending, result.maxInFlight ?? 0);
   rows.push({ goal: `5 backlog ${n}`, metric: 'max pending (PEL) / in flight', executor: `${maxPending} / ${result.maxInFlight}`, baseline: '', ratio: '', target: `≤ ${concurrency + batch}`, met: readAhead <= concurrency + batch ? 'yes' : 'no' });
 }

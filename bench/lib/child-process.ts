@@ -11,10 +11,20 @@ export interface RunningChild {
   kill(): void;
 }
 
-/** Forks bench/child.ts (ts-node, transpile only); every wait is bounded by `timeoutMs`. */
+/** Compiled (`npm run bench` builds into .tmp/bench-build) or run from source through ts-node. */
+const compiled = __filename.endsWith('.js');
+/** Node options for a forked bench script. */
+export const SCRIPT_EXEC_ARGV: string[] = compiled ? [] : ['--require', 'ts-node/register/transpile-only'];
+
+/** Path of a script in bench/ (`name` without extension). */
+export function benchScript(name: string): string {
+  return path.join(__dirname, '..', `${name}${compiled ? '.js' : '.ts'}`);
+}
+
+/** Forks bench/child (the consumer of one round); every wait is bounded by `timeoutMs`. */
 export function startChild(options: ChildOptions, timeoutMs: number, execArgv: string[] = []): RunningChild {
-  const child = fork(path.join(__dirname, '..', 'child.ts'), [], {
-    execArgv: ['--require', 'ts-node/register/transpile-only', ...execArgv],
+  const child = fork(benchScript('child'), [], {
+    execArgv: [...SCRIPT_EXEC_ARGV, ...execArgv],
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', BENCH_CHILD: JSON.stringify(options) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
