@@ -47,7 +47,7 @@ export function summarizeCpuProfile(file: string, tasks: number): string {
     const node = byId.get(id);
     if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const rel = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
+    const rel = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '').replace(/^\.tmp\/bench-build\//, '');
     const area = functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)' ? functionName : rel.startsWith('src/') ? rel : rel.startsWith('node_modules/') ? `node_modules/${rel.split('/')[1] ?? ''}` : rel === '' ? '(native/builtin)' : rel.startsWith('node:') ? 'node internals' : rel;
     if (functionName !== '(idle)') total += us;
     byArea.set(area, (byArea.get(area) ?? 0) + us);

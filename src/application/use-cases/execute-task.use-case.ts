@@ -41,9 +41,27 @@ export function expressionScope(request: TaskRequest): JsonObject {
  * failed outcome; only bugs (non-WorkflowError exceptions) are thrown, for processing retries.
  * Throws a `validation` WorkflowError (UNKNOWN_TASK_TYPE) when no handler exists.
  */
+/**
+ * An AbortController made only when a handler reads the signal or the task is cancelled:
+ * most tasks (set, inject) never look at it, and building one per task was measurable.
+ */
+class LazyAbortController {
+  private controller: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.controller ??= new AbortController();
+    this.controller.abort(reason);
+  }
+}
+
 export class ExecuteTask {
   /** Controllers of the tasks now running, cancelled together when the service is forced to stop. */
-  private readonly running = new Set<AbortController>();
+  private readonly running = new Set<LazyAbortController>();
   private readonly watched = new WeakSet<AbortSignal>();
   /** One timer per timeout length rather than a timer and an AbortController per task. */
   private readonly deadlines: DeadlineTimers;
@@ -71,7 +89,7 @@ export class ExecuteTask {
     const startedAtMs = this.clock.now();
     const timeoutMs = request.config.timeoutMs ?? this.settings.defaultTimeoutMs;
     const deadline = startedAtMs + timeoutMs;
-    const controller = new AbortController();
+    const controller = new LazyAbortController();
     this.watchShutdown(shutdown);
     if (shutdown.aborted) controller.abort(errors.cancelled('task cancelled: executor shutting down'));
     else this.running.add(controller);
@@ -85,7 +103,7 @@ export class ExecuteTask {
       });
     });
 
-    const context = this.contextFor(request, controller.signal, deadline, logger);
+    const context = this.contextFor(request, controller, deadline, logger);
     let outcome: TaskOutcome;
     try {
       const run = this.runHandler(request.taskType, context);
@@ -126,22 +144,30 @@ export class ExecuteTask {
     }
   }
 
-  private contextFor(request: TaskRequest, signal: AbortSignal, deadline: number, logger: Logger): TaskContext {
-    const scope = expressionScope(request);
-    const variables = {
-      input: request.input,
-      context: request.context.raw,
-      workflow: { id: request.workflowId, input: request.context.workflowInput ?? {} },
-      task: { name: request.taskName, id: request.taskId },
-    };
+  private contextFor(request: TaskRequest, controller: LazyAbortController, deadline: number, logger: Logger): TaskContext {
+    // Built on first use: most tasks carry no expression at all.
+    let scope: JsonObject | undefined;
+    let variables: Record<string, unknown> | undefined;
+    const scopeOf = (): JsonObject => (scope ??= expressionScope(request));
+    const variablesOf = (): Record<string, unknown> =>
+      (variables ??= {
+        input: request.input,
+        context: request.context.raw,
+        workflow: { id: request.workflowId, input: request.context.workflowInput ?? {} },
+        task: { name: request.taskName, id: request.taskId },
+      });
     const resolve = (value: unknown, extra?: Record<string, unknown>): unknown =>
-      resolveExpressions(value, (body) => this.evaluator.evaluate(body, extra ? { ...scope, ...extra } : scope, variables));
+      resolveExpressions(value, (body) => this.evaluator.evaluate(body, extra ? { ...scopeOf(), ...extra } : scopeOf(), variablesOf()));
     const context: TaskContext = {
       request,
-      signal,
+      get signal() {
+        return controller.signal;
+      },
       deadline,
       logger,
-      scope,
+      get scope() {
+        return scopeOf();
+      },
       resolve,
       runInner: (taskType: string, parameters: JsonObject, input?: JsonObject) => {
         const inner: TaskRequest = {
@@ -150,7 +176,7 @@ export class ExecuteTask {
           input: input ?? request.input,
           config: { ...request.config, parameters },
         };
-        return this.runHandler(taskType, this.contextFor(inner, signal, deadline, logger));
+        return this.runHandler(taskType, this.contextFor(inner, controller, deadline, logger));
       },
     };
     return context;
