@@ -237,7 +237,7 @@ async function goalLatency(server: PrivateRedis, redis: Redis): Promise<void> {
       await redis.xgroup('CREATE', stream, GROUP, '$', 'MKSTREAM');
       const r = await steadyLoad(server, redis, mode, [stream], SIZES.latencySeconds, 1000, true);
       (all[mode] as LoadResult[]).push(r);
-      log(`  goal 2 round ${round + 1} ${mode.padEnd(11)} p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms max ${r.latency.max} ms  lost ${r.lost} dup ${r.duplicates}  sent ${fmt(r.sendRate)}/s`);
+      log(`  goal 2 round ${round + 1} ${mode.padEnd(11)} p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms  lost ${r.lost} dup ${r.duplicates}  consumer CPU ${fmt(r.consumerCpuPct)} %  redis CPU ${fmt(r.redisCpuPct)} %  sent ${fmt(r.sendRate)}/s`);
     }
   }
   const worst = (mode: string, key: keyof LatencySummary): number => Math.max(...(all[mode] ?? []).map((r) => r.latency[key]));

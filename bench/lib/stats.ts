@@ -11,13 +11,14 @@ export function median(values: readonly number[]): number {
 export interface LatencySummary {
   count: number;
   p50: number;
+  p90: number;
   p99: number;
   max: number;
 }
 
 export function summarize(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
-  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+  return { count: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
 }
 
 /** A plain-text table with left-aligned columns. */
