@@ -137,6 +137,7 @@ async function drainCheck(redis: Redis, stream: string, n: number): Promise<stri
 // ---------------------------------------------------------------------------------------
 // Goals 2 and 3: steady load, latency from request XADD to completion XADD (Redis entry ids).
 interface LoadResult {
+  commands: string;
   latency: LatencySummary;
   lost: number;
   duplicates: number;
@@ -160,6 +161,7 @@ async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, s
     async () => {
       // Let the consumer connect and find its streams before the clock starts.
       await new Promise((r) => setTimeout(r, 1500));
+      await redis.config('RESETSTAT');
       cpu0 = await redisCpuSeconds(redis);
       const t0 = performance.now();
       let sent = 0;
@@ -182,9 +184,11 @@ async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, s
     throw error;
   });
   cpuSeconds = (await redisCpuSeconds(redis)) - cpu0;
+  const commands = await commandsPerTask(redis, total);
   producer.disconnect();
   const { latencies, lost, duplicates } = await latenciesOf(redis, streams);
   return {
+    commands,
     latency: summarize(latencies),
     lost: lost + Math.max(0, total - latencies.length - lost),
     duplicates,
@@ -237,7 +241,7 @@ async function goalLatency(server: PrivateRedis, redis: Redis): Promise<void> {
       await redis.xgroup('CREATE', stream, GROUP, '$', 'MKSTREAM');
       const r = await steadyLoad(server, redis, mode, [stream], SIZES.latencySeconds, 1000, true);
       (all[mode] as LoadResult[]).push(r);
-      log(`  goal 2 round ${round + 1} ${mode.padEnd(11)} p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms  lost ${r.lost} dup ${r.duplicates}  consumer CPU ${fmt(r.consumerCpuPct)} %  redis CPU ${fmt(r.redisCpuPct)} %  sent ${fmt(r.sendRate)}/s`);
+      log(`  goal 2 round ${round + 1} ${mode.padEnd(11)} p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms  lost ${r.lost} dup ${r.duplicates}  consumer CPU ${fmt(r.consumerCpuPct)} %  redis CPU ${fmt(r.redisCpuPct)} %  sent ${fmt(r.sendRate)}/s  [${r.commands}]`);
     }
   }
   const worst = (mode: string, key: keyof LatencySummary): number => Math.max(...(all[mode] ?? []).map((r) => r.latency[key]));
@@ -265,7 +269,7 @@ async function goalManyStreams(server: PrivateRedis, redis: Redis): Promise<void
     }
     const r = await steadyLoad(server, redis, mode, streams, SIZES.manySeconds, 1000, false);
     results[mode] = r;
-    log(`  goal 3 ${mode.padEnd(9)} ${count} streams: p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms max ${r.latency.max} ms  redis CPU ${fmt(r.redisCpuPct)} %  consumer CPU ${fmt(r.consumerCpuPct)} %  lost ${r.lost}`);
+    log(`  goal 3 ${mode.padEnd(9)} ${count} streams: p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms max ${r.latency.max} ms  redis CPU ${fmt(r.redisCpuPct)} %  consumer CPU ${fmt(r.consumerCpuPct)} %  lost ${r.lost}  [${r.commands}]`);
   }
   const e = results['executor'] as LoadResult;
   const b = results['naive'] as LoadResult;
