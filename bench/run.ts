@@ -19,7 +19,7 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
 const wants = (goal: string): boolean => !only || only.has(goal);
-/** `--profile`: CPU-profile the executor's goal 1 rounds and print where the time went. */
+/** `--profile`: CPU-profile the executor's rounds of goals 1-3 and print where the time went. */
 const profileDir = process.argv.includes('--profile') ? fs.mkdtempSync(path.join(os.tmpdir(), 'flunq-bench-prof-')) : undefined;
 
 const SIZES = quick
@@ -146,8 +146,9 @@ interface LoadResult {
   sendRate: number;
 }
 
-async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, streams: string[], seconds: number, rate: number, fixedStreams: boolean): Promise<LoadResult> {
+async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, streams: string[], seconds: number, rate: number, fixedStreams: boolean, label: string): Promise<LoadResult> {
   const total = Math.round(seconds * rate);
+  const profileFile = profileDir && mode === 'executor' ? path.join(profileDir, `${label}.cpuprofile`) : undefined;
   const nextId = taskIdFactory();
   const producer = server.client();
   let cpu0 = 0;
@@ -155,7 +156,7 @@ async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, s
   let loadMs = 0;
   let sendRate = 0;
   const result = await runChild(
-    { mode, redisUrl: server.url, streams: fixedStreams ? streams : [], target: total, env: { ...EXECUTOR_ENV, ...(fixedStreams ? {} : { EXECUTOR_STREAMS: '' }) } },
+    { mode, redisUrl: server.url, streams: fixedStreams ? streams : [], target: total, env: { ...EXECUTOR_ENV, ...(fixedStreams ? {} : { EXECUTOR_STREAMS: '' }) }, profileFile },
     60_000 + seconds * 3000,
     undefined,
     async () => {
@@ -184,6 +185,7 @@ async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, s
     throw error;
   });
   cpuSeconds = (await redisCpuSeconds(redis)) - cpu0;
+  if (profileFile) log(`${summarizeCpuProfile(profileFile, total)}  (profile: ${profileFile})`);
   const commands = await commandsPerTask(redis, total);
   producer.disconnect();
   const { latencies, lost, duplicates } = await latenciesOf(redis, streams);
@@ -239,7 +241,7 @@ async function goalLatency(server: PrivateRedis, redis: Redis): Promise<void> {
     for (const mode of order) {
       await fresh(redis);
       await redis.xgroup('CREATE', stream, GROUP, '$', 'MKSTREAM');
-      const r = await steadyLoad(server, redis, mode, [stream], SIZES.latencySeconds, 1000, true);
+      const r = await steadyLoad(server, redis, mode, [stream], SIZES.latencySeconds, 1000, true, `latency-${round + 1}`);
       (all[mode] as LoadResult[]).push(r);
       log(`  goal 2 round ${round + 1} ${mode.padEnd(11)} p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms  lost ${r.lost} dup ${r.duplicates}  consumer CPU ${fmt(r.consumerCpuPct)} %  redis CPU ${fmt(r.redisCpuPct)} %  sent ${fmt(r.sendRate)}/s  [${r.commands}]`);
     }
@@ -267,7 +269,7 @@ async function goalManyStreams(server: PrivateRedis, redis: Redis): Promise<void
       }
       await pipeline.exec();
     }
-    const r = await steadyLoad(server, redis, mode, streams, SIZES.manySeconds, 1000, false);
+    const r = await steadyLoad(server, redis, mode, streams, SIZES.manySeconds, 1000, false, 'many-streams');
     results[mode] = r;
     log(`  goal 3 ${mode.padEnd(9)} ${count} streams: p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms max ${r.latency.max} ms  redis CPU ${fmt(r.redisCpuPct)} %  consumer CPU ${fmt(r.consumerCpuPct)} %  lost ${r.lost}  [${r.commands}]`);
   }
