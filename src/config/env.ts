@@ -91,6 +91,11 @@ export const VARIABLES = {
   METRICS_PORT: { name: 'METRICS_PORT', default: '9091', expected: 'a port from 0 to 65535', description: 'Port for /metrics (same server when equal to HEALTH_PORT)', parse: integer(0, 65_535) },
   OPENAPI_CACHE_TTL_SECONDS: { name: 'OPENAPI_CACHE_TTL_SECONDS', default: '300', expected: 'an integer from 0 to 86400', description: 'How long a fetched OpenAPI document is reused', parse: integer(0, 86_400) },
   OPENAPI_REQUEST_TIMEOUT_SECONDS: { name: 'OPENAPI_REQUEST_TIMEOUT_SECONDS', default: '30', expected: 'an integer from 1 to 3600', description: 'Timeout of an OpenAPI document fetch', parse: integer(1, 3600) },
+  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: 'tenant:*:workflow:*:events', expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_STREAMS_PER_READ: { name: 'EXECUTOR_STREAMS_PER_READ', default: '100', expected: 'an integer from 1 to 10000', description: 'Most streams named in one XREADGROUP call', parse: integer(1, 10_000) },
+  EXECUTOR_KEYSPACE_NOTIFICATIONS: { name: 'EXECUTOR_KEYSPACE_NOTIFICATIONS', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Learn new streams and entries from keyspace notifications (adds `Et` to notify-keyspace-events if missing); off: poll with SCAN', parse: bool },
+  EXECUTOR_RESCAN_INTERVAL: { name: 'EXECUTOR_RESCAN_INTERVAL', default: '60s', expected: DURATION_FORM, description: 'Background incremental SCAN period when notifications work (without them: every second)', parse: durationMs },
+  EXECUTOR_SETTLED_TTL: { name: 'EXECUTOR_SETTLED_TTL', default: '168h', expected: DURATION_FORM + ' (0: never expire)', description: 'How long the per-task idempotency marker is kept', parse: durationMs },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -120,6 +125,11 @@ export interface AppConfig {
   metricsPort: number;
   openApiCacheTtlMs: number;
   openApiRequestTimeoutMs: number;
+  streamPattern: string;
+  streamsPerRead: number;
+  keyspaceNotifications: boolean;
+  rescanIntervalMs: number;
+  settledTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +178,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     metricsPort: read('METRICS_PORT'),
     openApiCacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
     openApiRequestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+    streamPattern: read('EXECUTOR_STREAM_PATTERN'),
+    streamsPerRead: read('EXECUTOR_STREAMS_PER_READ'),
+    keyspaceNotifications: read('EXECUTOR_KEYSPACE_NOTIFICATIONS'),
+    rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
+    settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
