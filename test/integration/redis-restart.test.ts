@@ -14,6 +14,7 @@ before(async () => {
   client = redis.client();
 });
 after(async () => {
+  redis.resume();
   await executor?.stop();
   await redis.stop();
 });
@@ -45,5 +46,28 @@ describe('Redis outage', () => {
     assert.equal(await pendingCount(client, stream), 0);
     const flags = (await client.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
     assert.match(flags[1] ?? '', /E/);
+  });
+
+  it('replaces a blocking connection whose read hangs past BLOCK + margin (hung server), then reads again', async (t) => {
+    if (!redis.owned) return t.skip('REDIS_URL given: will not pause a Redis this test did not start');
+    await executor?.stop();
+    executor = await startExecutor(redis.url, { EXECUTOR_STREAM_BLOCK: '200ms', EXECUTOR_RECLAIM_INTERVAL: '60s' });
+    const ex = executor;
+    const stream = streamKey('acme', 'wf_hang');
+    await xadd(client, stream, requestFields({ tenant: 'acme', workflow: 'wf_hang', taskId: 'task-hang-0' }));
+    await eventually('a first task', () => completed(stream, 'task-hang-0'));
+    // Let the loop go idle (its own completion entry read and acknowledged) so that it sits in a blocking read.
+    await eventually('idle', async () => (await pendingCount(client, stream)) === 0);
+    await new Promise((r) => setTimeout(r, 500));
+    redis.pause();
+    try {
+      await eventually('the watchdog fired', () => ex.logger.records.some((r) => r.message.includes('blocking read hung')), 5000).catch((error: unknown) => {
+        throw new Error(`${String(error)}: ${JSON.stringify(ex.logger.records.map((r) => r.message))}`);
+      });
+    } finally {
+      redis.resume();
+    }
+    await xadd(client, stream, requestFields({ tenant: 'acme', workflow: 'wf_hang', taskId: 'task-hang-1' }));
+    await eventually('a task after the hang', () => completed(stream, 'task-hang-1'), 10_000);
   });
 });

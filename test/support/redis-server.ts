@@ -16,6 +16,9 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts a killed server again. */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open but nothing is answered (a hung server). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,10 @@ export async function startRedis(): Promise<TestRedis> {
       restart: () => Promise.reject(new Error('cannot restart a Redis this test did not start')),
       kill: () => Promise.reject(new Error('cannot kill a Redis this test did not start')),
       start: () => Promise.resolve(),
+      pause: () => {
+        throw new Error('cannot pause a Redis this test did not start');
+      },
+      resume: () => undefined,
       stop: () => {
         for (const c of clients) c.disconnect();
         return Promise.resolve();
@@ -111,8 +118,11 @@ export async function startRedis(): Promise<TestRedis> {
     },
     kill,
     start: launch,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     stop: async () => {
       for (const c of clients) c.disconnect();
+      child?.kill('SIGCONT');
       await kill();
     },
   };

@@ -50,6 +50,8 @@ export function createConnection(settings: RedisConnectionSettings, role: Connec
     // A blocking read must never be queued and replayed after a reconnect (it could wedge).
     enableOfflineQueue: role !== 'blocking',
     connectTimeout: 5000,
+    // A command on a hung server fails instead of waiting for ever (blocking reads have a watchdog).
+    ...(role === 'commands' ? { commandTimeout: 10_000 } : {}),
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2000),
     autoResubscribe: true,
     lazyConnect: false,
