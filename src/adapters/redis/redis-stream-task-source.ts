@@ -85,7 +85,11 @@ export class RedisStreamTaskSource implements TaskSource {
   private setupNeeded = true;
   private ownPendingChecked = false;
   private blockInFlight: Promise<unknown> | undefined;
-  private notificationsActive = false;
+  /** notify-keyspace-events has the flags we need. */
+  private notifyConfigured = false;
+  /** The notification connection is subscribed to the XADD channel. */
+  private subscribed = false;
+  private subscribing: Promise<void> | undefined;
   private scanCursor: string | undefined;
   private nextScanAt = 0;
   private nextAuditAt = 0;
@@ -120,8 +124,12 @@ export class RedisStreamTaskSource implements TaskSource {
       this.sub.on('ready', () => {
         // Notifications sent while disconnected are lost: audit soon.
         this.nextAuditAt = 0;
+        void this.subscribe();
       });
-      this.sub.subscribe(this.notificationChannel()).catch((error: unknown) => this.logger.warn('could not subscribe to keyspace notifications', { error: messageOf(error) }));
+      this.sub.on('close', () => {
+        this.subscribed = false;
+      });
+      void this.subscribe();
     }
   }
 
@@ -276,9 +284,10 @@ export class RedisStreamTaskSource implements TaskSource {
 
   private async configureNotifications(): Promise<void> {
     if (!this.sub) {
-      this.notificationsActive = false;
+      this.notifyConfigured = false;
       return;
     }
+    if (!this.subscribed && this.sub.status === 'ready') await this.subscribe();
     try {
       const reply = (await this.cmd.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
       const flags = reply[1] ?? '';
@@ -289,11 +298,33 @@ export class RedisStreamTaskSource implements TaskSource {
         await this.cmd.call('CONFIG', 'SET', 'notify-keyspace-events', next);
         this.logger.info('enabled keyspace notifications for stream events', { flags: next });
       }
-      this.notificationsActive = true;
+      this.notifyConfigured = true;
     } catch (error) {
-      if (this.notificationsActive || this.setupNeeded) this.logger.warn('keyspace notifications unavailable; discovering streams by polling', { error: messageOf(error) });
-      this.notificationsActive = false;
+      this.logger.warn('keyspace notifications unavailable; discovering streams by polling', { error: messageOf(error) });
+      this.notifyConfigured = false;
     }
+  }
+
+  private get notificationsActive(): boolean {
+    return this.notifyConfigured && this.subscribed;
+  }
+
+  private subscribe(): Promise<void> {
+    const sub = this.sub;
+    if (!sub || this.subscribed || this.closed) return Promise.resolve();
+    this.subscribing ??= sub
+      .subscribe(this.notificationChannel())
+      .then(
+        () => {
+          this.subscribed = true;
+          this.nextAuditAt = 0;
+        },
+        (error: unknown) => this.logger.debug('could not subscribe to keyspace notifications yet', { error: messageOf(error) }),
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
   }
 
   private notificationChannel(): string {
