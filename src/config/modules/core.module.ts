@@ -3,6 +3,7 @@ import { ExecutorLoop } from '../../application/executor-loop';
 import { InjectTaskHandler } from '../../application/handlers/inject.handler';
 import { SetTaskHandler } from '../../application/handlers/set.handler';
 import { TaskHandlerRegistry } from '../../application/handlers/task-handler-registry';
+import { TryTaskHandler } from '../../application/handlers/try/try.handler';
 import { WaitTaskHandler } from '../../application/handlers/wait.handler';
 import { Clock } from '../../application/ports/clock.port';
 import { ExpressionEvaluator } from '../../application/ports/expression-evaluator.port';
@@ -27,6 +28,10 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(() => new SetTaskHandler());
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new InjectTaskHandler(clock), [TOKENS.Clock]);
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
+    (clock: Clock, random: Random, metrics: Metrics) => new TryTaskHandler(clock, random, metrics),
+    [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics],
+  );
 
   bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);
   bind(TOKENS.ExecuteTask).toResolvedValue(
