@@ -39,6 +39,7 @@ Feature: Try tasks: catching, retrying and recovering from errors
       And the completion metadata should report task type "try"
       And the completion should report a duration of 2000 ms
       And exactly one completion should exist for the task
+      And the completion input should not carry the try configuration
       And no dead letter should have been published
       And the request should be acknowledged
 
@@ -309,3 +310,48 @@ Feature: Try tasks: catching, retrying and recovering from errors
         """
       When the task is submitted
       Then the task should fail with an error containing "invalid catch configuration: retry.delay: invalid duration 'P1M'"
+
+  Rule: the offline examples in docs/try-tasks.md do what the documentation says
+
+    Scenario: exponential backoff with jitter and an overall limit
+      When the documented example "Exponential backoff with jitter and an overall limit (offline)" is submitted
+      And the clock advances by 20 s
+      Then the task should fail with an error containing "invalid duration 'soon'"
+      And the error details should record 4 attempts
+      And the retries should have stopped because "retry duration limit of 10000 ms reached"
+
+    Scenario: linear backoff
+      When the documented example "Linear backoff (offline)" is submitted
+      And the clock advances by 4500 ms
+      Then the error details should record 4 attempts with delays "1000, 1500, 2000"
+
+    Scenario: when / exceptWhen
+      When the documented example "`when` / `exceptWhen` (offline)" is submitted
+      Then the task should fail with an error containing "invalid duration 'soon'"
+      And the error should be of type "validation" with status 400
+
+    Scenario: recovery with do
+      When the documented example "Recover with `do`, in document order (offline)" is submitted
+      Then the task should succeed
+      And the output should contain:
+        """
+        {"available": 0, "failure": {"status": 400, "title": "Validation Failed"}}
+        """
+      And the output should not have the key "alert"
+
+    Scenario: swallowing the error
+      When the documented example "Swallow the error as output (offline)" is submitted
+      Then the task should succeed
+      And the output should contain:
+        """
+        {"error": {"type": "https://serverlessworkflow.io/spec/1.0.0/errors/validation", "status": 400, "title": "Validation Failed", "data": {"code": "INVALID_DURATION"}}}
+        """
+
+    Scenario: a named retry policy with retry_context.attempt_count
+      When the documented example "A named retry policy and `retry_context.attempt_count` (offline)" is submitted
+      Then the task should fail with an error containing "invalid duration 'soon'"
+      And the error details should record 3 attempts with delays ""
+
+    Scenario: no configuration
+      When the documented example "No configuration (the worker's retry-path request)" is submitted
+      Then the task should fail with error "invalid try configuration: try configuration not found in task input"

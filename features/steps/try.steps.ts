@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { EXECUTION, ExecutorWorld, TaskSpec, WORKFLOW } from '../support/world';
@@ -97,4 +99,28 @@ Then('the retry delays should add up to the task duration', function (this: Exec
 
 Then('workflow retries should have been recorded {int} time(s)', function (this: ExecutorWorld, n: number) {
   assert.equal(this.metrics.count('retries', 'workflow', 'try'), n);
+});
+
+/** The JSON request that follows the `#### <title>` heading in docs/try-tasks.md. */
+function documentedExample(title: string): Record<string, unknown> {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'try-tasks.md'), 'utf8');
+  const start = doc.indexOf(`#### ${title}\n`);
+  if (start < 0) throw new Error(`docs/try-tasks.md has no example "${title}"`);
+  const block = /```json\n([\s\S]*?)```/.exec(doc.slice(start));
+  if (!block?.[1]) throw new Error(`example "${title}" has no JSON block`);
+  return JSON.parse(block[1]) as Record<string, unknown>;
+}
+
+When('the documented example {string} is submitted', async function (this: ExecutorWorld, title: string) {
+  await this.start();
+  // The documented ids (wf_1, ex_1) are swapped for the scenario's stream.
+  const data = { ...documentedExample(title), workflow_id: WORKFLOW, execution_id: EXECUTION };
+  this.lastTaskId = String(data['task_id']);
+  this.submitRaw(JSON.stringify(data));
+  await this.settle();
+});
+
+Then('the completion input should not carry the try configuration', function (this: ExecutorWorld) {
+  const input = this.completionOf().data.input;
+  for (const key of ['try_catch_config', 'try_config']) assert.ok(!(key in input), `data.input should not have ${key}`);
 });

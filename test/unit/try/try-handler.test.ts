@@ -52,7 +52,7 @@ describe('TryTaskHandler: retries', () => {
     const outcome = await run.outcome;
     assert.equal(run.calls.length, 3);
     assert.deepEqual(run.calls.map((c) => c.at - run.calls[0]!.at), [0, 1000, 2000]);
-    assert.deepEqual(outcome, succeeded({ status_code: 200 }, { ...run.context.request.input, try: { attempts: 3, delays_ms: [1000, 1000] } }));
+    assert.deepEqual(outcome, succeeded({ status_code: 200 }, { task_name: 'guarded', workflow_id: 'wf_1', timestamp: '2025-08-25T19:35:40Z', try: { attempts: 3, delays_ms: [1000, 1000] } }));
     assert.equal(run.metrics.count('retries', 'workflow', 'try'), 2);
     assert.equal(run.logger.records.filter((r) => r.level === 'warn').length, 2);
   });

@@ -24,7 +24,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type TasksResult =
   | { ok: true; output: unknown; resolvedInput: JsonObject | undefined }
-  | { ok: false; error: WorkflowError; output: unknown };
+  | { ok: false; error: WorkflowError; output: unknown; resolvedInput: JsonObject | undefined };
 
 /**
  * `try`: runs the inner task(s) through the registered handlers; a failure of any kind is
@@ -85,7 +85,7 @@ class TryRun {
       const result = await this.runTasks(this.configuration.tasks);
       if (result.ok) return succeeded(result.output, this.resolvedInput(result.resolvedInput));
 
-      const { error, output } = result;
+      const { error, output, resolvedInput } = result;
       const problem = error.toProblem();
       let caught: boolean;
       let retry: boolean;
@@ -93,16 +93,16 @@ class TryRun {
         caught = this.catches(handler, problem);
         retry = caught && handler.retry !== undefined && this.retryApplies(handler.retry, problem, handler.as);
       } catch (raised) {
-        if (isWorkflowError(raised)) return this.fail(raised.withData({ raised_error: problem.detail ?? problem.type }), output);
+        if (isWorkflowError(raised)) return this.fail(raised.withData({ raised_error: problem.detail ?? problem.type }), output, resolvedInput);
         throw raised;
       }
-      if (!caught) return this.fail(error, output);
+      if (!caught) return this.fail(error, output, resolvedInput);
       if (!retry) return this.recover(handler, problem);
 
       const decision = this.nextRetry(error, attemptStarted);
       if (decision.action === 'give-up') {
         this.context.logger.info('try: retries stopped', { attempts: this.totalAttempts(), reason: decision.reason, errorCode: error.code });
-        return this.fail(error.withData({ retry_stopped: decision.reason }), output);
+        return this.fail(error.withData({ retry_stopped: decision.reason }), output, resolvedInput);
       }
       this.metrics.retry('workflow', 'try');
       this.delays.push(decision.delayMs);
@@ -110,7 +110,7 @@ class TryRun {
       try {
         await this.clock.sleep(decision.delayMs, this.context.signal);
       } catch (reason) {
-        return this.fail(toWorkflowError(reason), output);
+        return this.fail(toWorkflowError(reason), output, resolvedInput);
       }
     }
   }
@@ -123,9 +123,12 @@ class TryRun {
     return { attempts: this.totalAttempts(), delays_ms: [...this.delays] };
   }
 
-  /** `data.input` of the completion: the inner task's resolved input (or the task input) plus the attempts. */
+  /**
+   * `data.input` of the completion: the inner task's resolved input, or the task input without
+   * the try configuration (which may hold credentials), plus the attempts.
+   */
   private resolvedInput(inner: JsonObject | undefined): JsonObject {
-    return { ...(inner ?? this.context.request.input), try: this.summary() };
+    return { ...(inner ?? this.baseInput), try: this.summary() };
   }
 
   private fail(error: WorkflowError, output: unknown, resolvedInput?: JsonObject): TaskOutcome {
@@ -168,7 +171,7 @@ class TryRun {
   private async recover(handler: CatchDefinition, problem: ProblemDetails): Promise<TaskOutcome> {
     if (handler.do.length === 0) return succeeded({ [handler.as]: problem }, this.resolvedInput(undefined));
     const result = await this.runTasks(handler.do, { problem, as: handler.as });
-    if (!result.ok) return this.fail(result.error.withData({ caught_error: problem.detail ?? problem.type }), result.output);
+    if (!result.ok) return this.fail(result.error.withData({ caught_error: problem.detail ?? problem.type }), result.output, result.resolvedInput);
     return succeeded(result.output, this.resolvedInput(result.resolvedInput));
   }
 
@@ -187,12 +190,12 @@ class TryRun {
         try {
           parameters = this.resolveWithError(parameters, recovering.problem, recovering.as);
         } catch (error) {
-          if (isWorkflowError(error)) return { ok: false, error, output: {} };
+          if (isWorkflowError(error)) return { ok: false, error, output: {}, resolvedInput: undefined };
           throw error;
         }
       }
       const outcome = await this.context.runInner(task.taskType, parameters, input);
-      if (!outcome.success) return { ok: false, error: outcome.error, output: outcome.output };
+      if (!outcome.success) return { ok: false, error: outcome.error, output: outcome.output, resolvedInput: outcome.resolvedInput };
       output = task.outputAs === undefined ? outcome.output : this.applyOutputAs(task.outputAs, outcome.output);
       resolvedInput = outcome.resolvedInput;
     }
