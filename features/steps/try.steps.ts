@@ -20,7 +20,7 @@ interface TrySummary {
 /** The attempts and delays a try task reports: error_details.data on failure, data.input.try on success. */
 function trySummary(c: CompletedPayload): TrySummary {
   const holder: unknown = c.success ? (c.data.input as { try?: unknown }).try : (c.error_details as { data?: unknown } | undefined)?.data;
-  return (holder ?? {});
+  return holder ?? {};
 }
 
 Given('a try task {string} carrying the configuration:', function (this: ExecutorWorld, taskName: string, json: string) {
@@ -114,7 +114,7 @@ function documentedExample(title: string): Record<string, unknown> {
 When('the documented example {string} is submitted', async function (this: ExecutorWorld, title: string) {
   await this.start();
   // The documented ids (wf_1, ex_1) are swapped for the scenario's stream.
-  const data = { ...documentedExample(title), workflow_id: WORKFLOW, execution_id: EXECUTION };
+  const data: Record<string, unknown> = { ...documentedExample(title), workflow_id: WORKFLOW, execution_id: EXECUTION };
   this.lastTaskId = String(data['task_id']);
   this.submitRaw(JSON.stringify(data));
   await this.settle();
