@@ -16,6 +16,9 @@ import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
 import { memoryStreamModule } from './modules/memory.module';
 import { systemModule } from './modules/system.module';
+import { breakerModule } from './modules/breaker.module';
+import { httpModule } from './modules/http.module';
+import { openApiModule } from './modules/openapi.module';
 
 /**
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
@@ -46,7 +49,8 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   evaluator ??= JqWasmExpressionEvaluator.create();
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
 
-  const modules: ContainerModule[] = [coreModule];
+  // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
+  const modules: ContainerModule[] = [coreModule, httpModule, breakerModule, openApiModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {
