@@ -102,7 +102,7 @@ Then('workflow retries should have been recorded {int} time(s)', function (this:
 });
 
 /** The JSON request that follows the `#### <title>` heading in docs/try-tasks.md. */
-function documentedExample(title: string): Record<string, unknown> {
+export function documentedExample(title: string): Record<string, unknown> {
   const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'try-tasks.md'), 'utf8');
   const start = doc.indexOf(`#### ${title}\n`);
   if (start < 0) throw new Error(`docs/try-tasks.md has no example "${title}"`);
