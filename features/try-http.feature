@@ -68,6 +68,41 @@ Feature: Try tasks around HTTP calls
       And the output should not have the key "available"
       And the error details should record 3 attempts with delays "500, 1000"
 
+    Scenario: flunq's OpenAPI shape: operationId, output.as, and a 503 filter on the type and status
+      Given the API "https://inventory.example.test" answers GET "/openapi.json" with status 200 and body:
+        """
+        {"openapi": "3.0.3", "info": {"title": "Inventory", "version": "1"},
+         "servers": [{"url": "https://inventory.example.test/api"}],
+         "paths": {"/inventory": {"get": {"operationId": "getInventory", "responses": {"200": {"description": "ok"}}}}}}
+        """
+      And the API "https://inventory.example.test" answers GET "/api/inventory" 2 times with status 503
+      And the API "https://inventory.example.test" answers GET "/api/inventory" with status 200 and body '{"available": 7}'
+      And a try task "countStock" carrying the configuration:
+        """
+        {
+          "try": {"call": "openapi",
+                  "with": {"document": {"endpoint": "https://inventory.example.test/openapi.json"}, "operationId": "getInventory", "parameters": {}},
+                  "output": {"as": {"count": "${ .content.available }"}}},
+          "catch": {
+            "errors": {"with": {"type": "https://serverlessworkflow.io/spec/1.0.0/errors/communication", "status": 503}},
+            "as": "error",
+            "retry": {"delay": {"seconds": 1}, "backoff": {"constant": {}},
+                      "limit": {"attempt": {"count": 3, "duration": {"minutes": 1}}, "duration": {"minutes": 5}},
+                      "jitter": {"from": {"milliseconds": 100}, "to": {"milliseconds": 500}}}
+          }
+        }
+        """
+      When the try task is submitted and runs until it waits or completes
+      And the clock advances by 1500 ms and the try task runs until it waits or completes
+      And the clock advances by 1500 ms and the try task runs until it waits or completes
+      Then the task should succeed
+      And the output should equal:
+        """
+        {"count": 7}
+        """
+      And the completion should record 3 attempts
+      And every retry delay should be between 1100 and 1499 ms
+
   Rule: only matching errors are caught
 
     Scenario: a 404 does not match a 503 filter: one call, the inner error and output

@@ -64,7 +64,15 @@ When("the worker's retry-path request for {string} arrives", async function (thi
 });
 
 Then('the error details should record {int} attempt(s)', function (this: ExecutorWorld, attempts: number) {
-  assert.equal(trySummary(this.completionOf()).attempts, attempts);
+  const c = this.completionOf();
+  assert.equal(c.success, false);
+  assert.equal(trySummary(c).attempts, attempts);
+});
+
+Then('the completion should record {int} attempt(s)', function (this: ExecutorWorld, attempts: number) {
+  const c = this.completionOf();
+  assert.equal(c.success, true);
+  assert.equal(trySummary(c).attempts, attempts);
 });
 
 Then('the error details should record {int} attempt(s) with delays {string}', function (this: ExecutorWorld, attempts: number, delays: string) {
