@@ -138,6 +138,23 @@ Feature: Try tasks around HTTP calls
         {"outage": {"type": "https://serverlessworkflow.io/spec/1.0.0/errors/communication"}}
         """
 
+    Scenario: credentials of the inner call appear in no completion, whatever the outcome
+      Given the API "https://inventory.example.test" answers GET "/stock" 2 times with status 401
+      And a try task "checkStock" carrying the configuration:
+        """
+        {
+          "try": {"call": "http", "with": {"method": "GET", "url": "https://inventory.example.test/stock",
+                                           "authentication": {"bearer": {"token": "tok-7f3a9c51e2"}}, "headers": {"X-Api-Key": "key-0c1d2e3f4a"}}},
+          "catch": {"errors": {"with": {"status": 401}}, "retry": {"delay": "PT1S", "limit": {"attempt": {"count": 2}}}}
+        }
+        """
+      When the try task is submitted and runs until it waits or completes
+      And the clock advances by 1 s and the try task runs until it waits or completes
+      Then the task should fail with error "HTTP request failed with status 401"
+      And the error should be of type "authentication" with status 401
+      And no published entry should contain "tok-7f3a9c51e2"
+      And no published entry should contain "key-0c1d2e3f4a"
+
   Rule: recovery and SDL shapes work with calls
 
     Scenario: a recovery call gets the caught error in its parameters
