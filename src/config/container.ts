@@ -15,6 +15,7 @@ import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
 import { memoryStreamModule } from './modules/memory.module';
+import { redisStreamModule } from './modules/redis.module';
 import { systemModule } from './modules/system.module';
 import { breakerModule } from './modules/breaker.module';
 import { httpModule } from './modules/http.module';
@@ -70,7 +71,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
       }),
     );
     if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));
-    else throw new Error('the production profile needs the Redis stream adapter, which is not built yet; use EVENT_STREAM_TYPE=memory');
+    else modules.push(redisStreamModule);
   }
   await container.load(...modules);
   return container;

@@ -100,6 +100,11 @@ export const VARIABLES = {
   CIRCUIT_BREAKER_ERROR_PERCENT: { name: 'CIRCUIT_BREAKER_ERROR_PERCENT', default: '50', expected: 'an integer from 1 to 100', description: 'Share of failed calls (5xx, transport errors; not 4xx) within the window that opens the circuit', parse: integer(1, 100) },
   CIRCUIT_BREAKER_WINDOW: { name: 'CIRCUIT_BREAKER_WINDOW', default: '30s', expected: DURATION_FORM, description: 'Rolling window of the circuit statistics', parse: durationMs },
   CIRCUIT_BREAKER_RESET_TIMEOUT: { name: 'CIRCUIT_BREAKER_RESET_TIMEOUT', default: '30s', expected: DURATION_FORM, description: 'How long an open circuit fails fast before letting one trial call through', parse: durationMs },
+  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: 'tenant:*:workflow:*:events', expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_STREAMS_PER_READ: { name: 'EXECUTOR_STREAMS_PER_READ', default: '100', expected: 'an integer from 1 to 10000', description: 'Most streams named in one XREADGROUP call', parse: integer(1, 10_000) },
+  EXECUTOR_KEYSPACE_NOTIFICATIONS: { name: 'EXECUTOR_KEYSPACE_NOTIFICATIONS', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Learn new streams and entries from keyspace notifications (adds `Et` to notify-keyspace-events if missing); off: poll with SCAN', parse: bool },
+  EXECUTOR_RESCAN_INTERVAL: { name: 'EXECUTOR_RESCAN_INTERVAL', default: '60s', expected: DURATION_FORM, description: 'Background incremental SCAN period when notifications work (without them: every second)', parse: durationMs },
+  EXECUTOR_SETTLED_TTL: { name: 'EXECUTOR_SETTLED_TTL', default: '168h', expected: DURATION_FORM + ' (0: never expire)', description: 'How long the per-task idempotency marker is kept', parse: durationMs },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -134,6 +139,11 @@ export interface AppConfig {
   httpTransportRetries: number;
   callDenyPrivateNetworks: boolean;
   circuitBreaker: { enabled: boolean; volumeThreshold: number; errorThresholdPercentage: number; rollingWindowMs: number; resetTimeoutMs: number };
+  streamPattern: string;
+  streamsPerRead: number;
+  keyspaceNotifications: boolean;
+  rescanIntervalMs: number;
+  settledTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -193,6 +203,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       rollingWindowMs: read('CIRCUIT_BREAKER_WINDOW'),
       resetTimeoutMs: read('CIRCUIT_BREAKER_RESET_TIMEOUT'),
     },
+    streamPattern: read('EXECUTOR_STREAM_PATTERN'),
+    streamsPerRead: read('EXECUTOR_STREAMS_PER_READ'),
+    keyspaceNotifications: read('EXECUTOR_KEYSPACE_NOTIFICATIONS'),
+    rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
+    settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -80,7 +80,7 @@ export class ProcessDelivery {
       });
       return this.sendToDeadLetter(delivery, error, identity, attempt, request.taskType);
     }
-    if (await this.withRetries('idempotency check', () => this.source.isSettled(request.taskId))) {
+    if (await this.withRetries('idempotency check', () => this.source.isSettled(request.taskId, delivery.stream))) {
       await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
       this.metrics.taskFinished(request.taskType || 'unknown', 'duplicate', 0);
       log.info('task already has an outcome; skipped', { outcome: 'duplicate' });
