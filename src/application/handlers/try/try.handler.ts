@@ -101,12 +101,12 @@ class TryRun {
 
       const decision = this.nextRetry(error, attemptStarted);
       if (decision.action === 'give-up') {
-        this.context.logger.info('try: retries stopped', { attempts: this.totalAttempts(), reason: decision.reason, errorCode: error.code });
+        this.context.logger.info('try: retries stopped', { tryAttempts: this.totalAttempts(), reason: decision.reason, errorCode: error.code });
         return this.fail(error.withData({ retry_stopped: decision.reason }), output, resolvedInput);
       }
       this.metrics.retry('workflow', 'try');
       this.delays.push(decision.delayMs);
-      this.context.logger.warn('try: retrying after a caught error', { attempt: this.totalAttempts(), delayMs: decision.delayMs, errorCode: error.code });
+      this.context.logger.warn('try: retrying after a caught error', { tryAttempt: this.totalAttempts(), delayMs: decision.delayMs, errorCode: error.code });
       try {
         await this.clock.sleep(decision.delayMs, this.context.signal);
       } catch (reason) {
