@@ -108,7 +108,7 @@ describe('the built service against a private Redis', () => {
       await xadd(client, s, requestFields({ tenant: 'acme', workflow: s === stream ? 'wf_kill' : 'wf_kill_b', taskId, taskName: 'pause', taskType: 'wait', parameters: { duration: '1500ms' } }));
     }
     const completedCount = async (): Promise<number> => (await entriesOfType(client, stream, COMPLETED)).length + (await entriesOfType(client, streamB, COMPLETED)).length;
-    await eventually('some tasks done, others running', async () => (await completedCount()) >= 8, 15_000);
+    await eventually('some tasks done, others running', async () => (await completedCount()) >= 8 && (await pendingCount(client, stream)) + (await pendingCount(client, streamB)) > 0, 15_000);
     first.kill('SIGKILL');
     await first.exited;
     const completedAtKill = await completedCount();
