@@ -11,9 +11,11 @@ import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
 import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
 import { SeededRandom } from '../adapters/memory/seeded-random';
+import { PrometheusMetrics } from '../adapters/observability/prometheus-metrics';
 import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
+import { httpModule } from './modules/http.module';
 import { memoryStreamModule } from './modules/memory.module';
 import { systemModule } from './modules/system.module';
 
@@ -46,7 +48,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   evaluator ??= JqWasmExpressionEvaluator.create();
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
 
-  const modules: ContainerModule[] = [coreModule];
+  const modules: ContainerModule[] = [coreModule, httpModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {
@@ -62,7 +64,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
       systemModule,
       new ContainerModule(({ bind }) => {
         bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.logLevel));
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
+        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new PrometheusMetrics());
       }),
     );
     if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));

@@ -91,6 +91,7 @@ export const VARIABLES = {
   METRICS_PORT: { name: 'METRICS_PORT', default: '9091', expected: 'a port from 0 to 65535', description: 'Port for /metrics (same server when equal to HEALTH_PORT)', parse: integer(0, 65_535) },
   OPENAPI_CACHE_TTL_SECONDS: { name: 'OPENAPI_CACHE_TTL_SECONDS', default: '300', expected: 'an integer from 0 to 86400', description: 'How long a fetched OpenAPI document is reused', parse: integer(0, 86_400) },
   OPENAPI_REQUEST_TIMEOUT_SECONDS: { name: 'OPENAPI_REQUEST_TIMEOUT_SECONDS', default: '30', expected: 'an integer from 1 to 3600', description: 'Timeout of an OpenAPI document fetch', parse: integer(1, 3600) },
+  EXECUTOR_SUBMIT_API: { name: 'EXECUTOR_SUBMIT_API', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: '`POST /tasks` on the health server to submit a task and wait for its completion; `auto` = on only with EVENT_STREAM_TYPE=memory (never against Redis)', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -120,6 +121,8 @@ export interface AppConfig {
   metricsPort: number;
   openApiCacheTtlMs: number;
   openApiRequestTimeoutMs: number;
+  /** `POST /tasks` (embedded mode only). */
+  submitApi: boolean;
 }
 
 export class ConfigError extends Error {
@@ -168,7 +171,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     metricsPort: read('METRICS_PORT'),
     openApiCacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
     openApiRequestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+    submitApi: false,
   };
+  const submitApi = read('EXECUTOR_SUBMIT_API');
+  config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;
+  if (config.submitApi && config.eventStreamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
