@@ -3,6 +3,7 @@ import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../applic
 
 /** Task types that get their own label value; anything else (bad input) is counted as `other`. */
 const KNOWN_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try', 'emit', 'for', 'fork', 'listen', 'raise', 'run', 'switch', 'do', 'unknown'];
+const INITIALISED_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try'];
 const OUTCOMES: TaskOutcomeLabel[] = ['success', 'failure', 'dead_letter', 'duplicate'];
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
@@ -64,6 +65,10 @@ export class PrometheusMetrics implements Metrics {
     this.retryChildren = { processing: this.retries.labels('processing'), transport: this.retries.labels('transport'), workflow: this.retries.labels('workflow') };
     this.openApiChildren = { hit: this.openApi.labels('hit'), miss: this.openApi.labels('miss') };
     for (const type of KNOWN_TASK_TYPES) this.childrenFor(type);
+    // Series that exist from the start, so rate() and alerts see a 0 rather than no data.
+    for (const kind of ['processing', 'transport', 'workflow'] as const) this.retryChildren[kind].inc(0);
+    for (const result of ['hit', 'miss'] as const) this.openApiChildren[result].inc(0);
+    for (const type of INITIALISED_TASK_TYPES) for (const outcome of ['success', 'failure'] as const) this.childrenFor(type).finished[outcome].inc(0);
     this.limitGauge.set(0);
     this.inFlightGauge.set(0);
 
