@@ -13,7 +13,7 @@ export const END = '<!-- config-table:end -->';
 const COMMENTED = new Set(['HOSTNAME']);
 
 function specs(): VariableSpec<unknown>[] {
-  return Object.values(VARIABLES) as VariableSpec<unknown>[];
+  return Object.values(VARIABLES);
 }
 
 function cell(text: string): string {

@@ -81,7 +81,9 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
     assert.equal(first.eventId, 'task-requested-task-fetch-1-replay-1');
     assert.equal(second.eventId, 'task-requested-task-fetch-1-replay-2');
     const [entry] = await redis.xrange(STREAM_A, first.entryId, first.entryId);
-    const fields = Object.fromEntries(Array.from({ length: entry![1].length / 2 }, (_, i) => [entry![1][2 * i], entry![1][2 * i + 1]]));
+    const flat = entry![1];
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
     assert.equal(fields['type'], 'io.flunq.task.requested');
     assert.equal(fields['data'], '{"task_id":"task-fetch-1","task_name":"fetch","task_type":"call","input":{"x":1}}');
     assert.equal(fields['replay_of'], `${STREAM_A}|${ids['a']}`);
