@@ -15,7 +15,7 @@ import { PrometheusMetrics } from '../adapters/observability/prometheus-metrics'
 import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
-import { httpModule } from './modules/http.module';
+import { healthModule } from './modules/health.module';
 import { memoryStreamModule } from './modules/memory.module';
 import { systemModule } from './modules/system.module';
 
@@ -48,7 +48,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   evaluator ??= JqWasmExpressionEvaluator.create();
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
 
-  const modules: ContainerModule[] = [coreModule, httpModule];
+  const modules: ContainerModule[] = [coreModule, healthModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {

@@ -14,7 +14,7 @@ import { PrometheusMetrics } from '../../adapters/observability/prometheus-metri
 import { AppConfig } from '../env';
 
 /** Service status (liveness/readiness) and the Express health/metrics server. */
-export const httpModule = new ContainerModule(({ bind }) => {
+export const healthModule = new ContainerModule(({ bind }) => {
   bind<ServiceStatus>(TOKENS.ServiceStatus).toResolvedValue(
     (loop: ExecutorLoop, source: TaskSource, clock: Clock, config: AppConfig) =>
       // Liveness fails only when the loop stalls far beyond one blocking read plus the longest backoff.
