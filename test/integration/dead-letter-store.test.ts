@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { RedisDeadLetterStore, replaysKey } from '../../src/adapters/redis/dead-letter-store';
 import { deadLetterEntry } from '../../src/domain/flunq-events';
-import { PrivateRedis } from '../support/redis-server';
+import { PrivateRedis } from '../support/private-redis';
 
 const STREAM_A = 'tenant:acme:workflow:wf_a:events';
 const STREAM_B = 'tenant:beta:workflow:wf_b:events';
