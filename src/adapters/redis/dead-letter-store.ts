@@ -32,11 +32,13 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   constructor(
     private readonly redis: Redis,
     private readonly clock: Clock,
+    /** Glob of the workflow streams to search (EXECUTOR_STREAM_PATTERN). */
+    private readonly pattern = WORKFLOW_STREAMS,
   ) {}
 
-  static connect(url: string, password: string | undefined, clock: Clock): RedisDeadLetterStore {
+  static connect(url: string, password: string | undefined, clock: Clock, pattern = WORKFLOW_STREAMS): RedisDeadLetterStore {
     const { url: u, options } = redisConnectionOptions(url, password);
-    return new RedisDeadLetterStore(u ? new Redis(u, options) : new Redis(options), clock);
+    return new RedisDeadLetterStore(u ? new Redis(u, options) : new Redis(options), clock, pattern);
   }
 
   async list(streams?: readonly string[]): Promise<DeadLetterSummary[]> {
@@ -103,7 +105,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     const keys = new Set<string>();
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', WORKFLOW_STREAMS, 'COUNT', 500, 'TYPE', 'stream');
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', this.pattern, 'COUNT', 500, 'TYPE', 'stream');
       for (const k of batch) keys.add(k);
       cursor = next;
     } while (cursor !== '0');
