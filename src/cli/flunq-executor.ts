@@ -88,7 +88,7 @@ async function dlq(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (!command || !['list', 'show', 'replay'].includes(command)) throw new UsageError('dlq needs list, show or replay');
   const cfg = config();
-  const store: DeadLetterStore = RedisDeadLetterStore.connect(cfg.redisUrl, cfg.redisPassword, new SystemClock());
+  const store: DeadLetterStore = RedisDeadLetterStore.connect(cfg.redisUrl, cfg.redisPassword, new SystemClock(), cfg.streamPattern);
   try {
     if (command === 'list') {
       const json = rest.includes('--json');

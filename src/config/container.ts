@@ -17,7 +17,11 @@ import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
 import { healthModule } from './modules/health.module';
 import { memoryStreamModule } from './modules/memory.module';
+import { redisStreamModule } from './modules/redis.module';
 import { systemModule } from './modules/system.module';
+import { breakerModule } from './modules/breaker.module';
+import { httpModule } from './modules/http.module';
+import { openApiModule } from './modules/openapi.module';
 
 /**
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
@@ -48,7 +52,8 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   evaluator ??= JqWasmExpressionEvaluator.create();
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
 
-  const modules: ContainerModule[] = [coreModule, healthModule];
+  // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
+  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {
@@ -68,7 +73,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
       }),
     );
     if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));
-    else throw new Error('the production profile needs the Redis stream adapter, which is not built yet; use EVENT_STREAM_TYPE=memory');
+    else modules.push(redisStreamModule);
   }
   await container.load(...modules);
   return container;

@@ -1,8 +1,9 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { DeadLetterRecord, DeadLetterStore, ReplayRecord } from '../../application/ports/dead-letter-store.port';
 import { DeadLetterSummary, isDeadLetter, replayEntry, summarizeDeadLetter } from '../../domain/dead-letter-replay';
 import { rfc3339Seconds } from '../../domain/time-format';
+import { redisOptions } from './redis-connection';
 
 const WORKFLOW_STREAMS = 'tenant:*:workflow:*:events';
 const RANGE_CHUNK = 1000;
@@ -10,17 +11,6 @@ const RANGE_CHUNK = 1000;
 /** `<stream>:replays`: a hash with `<dead letter id>` → replay count and `<dead letter id>#<n>` → replay record (JSON). */
 export function replaysKey(stream: string): string {
   return `${stream}:replays`;
-}
-
-/** REDIS_URL as the Go executor reads it (`host:port`) or as a `redis://` / `rediss://` URL. */
-export function redisConnectionOptions(url: string, password?: string): { url?: string; options: RedisOptions } {
-  const options: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true };
-  if (password) options.password = password;
-  if (/^rediss?:\/\//.test(url)) return { url, options };
-  const m = /^(.*):(\d+)$/.exec(url);
-  options.host = m ? m[1] : url;
-  options.port = m ? Number(m[2]) : 6379;
-  return { options };
 }
 
 /**
@@ -37,8 +27,9 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   ) {}
 
   static connect(url: string, password: string | undefined, clock: Clock, pattern = WORKFLOW_STREAMS): RedisDeadLetterStore {
-    const { url: u, options } = redisConnectionOptions(url, password);
-    return new RedisDeadLetterStore(u ? new Redis(u, options) : new Redis(options), clock, pattern);
+    // A one-shot tool: fail fast instead of reconnecting for ever.
+    const redis = new Redis({ ...redisOptions({ url, password }), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    return new RedisDeadLetterStore(redis, clock, pattern);
   }
 
   async list(streams?: readonly string[]): Promise<DeadLetterSummary[]> {

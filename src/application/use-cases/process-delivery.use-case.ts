@@ -82,7 +82,7 @@ export class ProcessDelivery {
       return this.sendToDeadLetter(delivery, error, identity, attempt, request.taskType);
     }
     const settledKey = idempotencyKey(request.taskId, delivery.fields);
-    if (await this.withRetries('idempotency check', () => this.source.isSettled(settledKey))) {
+    if (await this.withRetries('idempotency check', () => this.source.isSettled(settledKey, delivery.stream))) {
       await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
       this.metrics.taskFinished(request.taskType || 'unknown', 'duplicate', 0);
       log.info('task already has an outcome; skipped', { outcome: 'duplicate' });
