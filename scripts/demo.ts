@@ -91,6 +91,7 @@ async function main(): Promise<number> {
     HEALTH_PORT: process.env['DEMO_PORT'] ?? '0',
     METRICS_PORT: process.env['DEMO_PORT'] ?? '0',
     HOSTNAME: 'demo',
+    HEALTH_HOST: process.env['HEALTH_HOST'] ?? '127.0.0.1',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
   });
   const container = await buildContainer(config, 'embedded', { logger: WinstonLogger.create(config.logLevel, process.stderr) });

@@ -46,7 +46,7 @@ describe('the built service', () => {
     const port = await freePort();
     const child = spawn('npm', ['run', '--silent', 'start:prod'], {
       cwd: ROOT,
-      env: cleanEnv({ EVENT_STREAM_TYPE: 'memory', HEALTH_PORT: String(port), METRICS_PORT: String(port), HOSTNAME: 'e2e' }),
+      env: cleanEnv({ EVENT_STREAM_TYPE: 'memory', HEALTH_PORT: String(port), METRICS_PORT: String(port), HEALTH_HOST: '127.0.0.1', HOSTNAME: 'e2e' }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

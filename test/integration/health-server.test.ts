@@ -11,7 +11,7 @@ import { capturedLogger, freePort, getJson, postJson, sample } from '../support/
 const SECRET = 'sk-live-9f8e7d6c5b4a-SECRET';
 
 async function embedded(env: Record<string, string>): Promise<{ service: ExecutorService; server: HealthServer; logs: () => string }> {
-  const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'test', HEALTH_PORT: '0', METRICS_PORT: '0', ...env });
+  const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'test', HEALTH_PORT: '0', METRICS_PORT: '0', HEALTH_HOST: '127.0.0.1', ...env });
   const { logger, text } = capturedLogger('debug');
   const container = await buildContainer(config, 'embedded', { logger });
   const service = new ExecutorService(container, config);
@@ -139,7 +139,7 @@ describe('health server with a separate metrics port', () => {
   it('fails to start when the port is taken', async () => {
     const { service, server } = await embedded({});
     try {
-      const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_PORT: String(server.port), METRICS_PORT: String(server.port) });
+      const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '127.0.0.1', HEALTH_PORT: String(server.port), METRICS_PORT: String(server.port) });
       const container = await buildContainer(config, 'embedded', { logger: capturedLogger().logger });
       await assert.rejects(container.get<HealthServer>(TOKENS.HealthServer).start(), /EADDRINUSE/);
     } finally {

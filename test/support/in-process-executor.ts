@@ -27,6 +27,7 @@ export async function startExecutor(url: string, env: Record<string, string> = {
     EXECUTOR_SHUTDOWN_TIMEOUT: '5s',
     RETRY_BASE_DELAY_MS: '50',
     HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
     METRICS_PORT: '0',
     ...env,
   });
