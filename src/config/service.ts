@@ -33,10 +33,13 @@ export class ExecutorService {
     return this.loop;
   }
 
-  /** Starts the loop, then the health server (rejects when a port is taken). */
+  /**
+   * Starts the health server, then the loop: a taken port fails start-up before any entry is
+   * read (/readyz says `starting` until the loop runs).
+   */
   async start(): Promise<void> {
-    this.loop.start();
     if (this.options.http ?? true) await this.container.get<HealthServer>(TOKENS.HealthServer).start();
+    this.loop.start();
     this.logger.info('executor started', { concurrency: this.config.concurrency, group: this.config.consumerGroup, consumer: this.config.consumerName });
   }
 

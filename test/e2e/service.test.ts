@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -29,6 +30,25 @@ describe('the built service', () => {
     assert.match(r.stderr, /EXECUTOR_CONCURRENCY="lots": expected an integer from 1 to 10000/);
     assert.doesNotMatch(r.stderr, /REDIS_URL|METRICS_PORT/, 'only bad variables are named');
     assert.equal(r.stdout, '');
+  });
+
+  it('exits 1 with the reason when the health port is taken, before reading any task', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [MAIN], { env: cleanEnv({ EVENT_STREAM_TYPE: 'memory', HEALTH_PORT: String(port), METRICS_PORT: String(port), HEALTH_HOST: '127.0.0.1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let stdout = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+      const { code } = await exited(child);
+      assert.equal(code, 1);
+      assert.match(stderr, /executor failed to start: .*EADDRINUSE/);
+      assert.doesNotMatch(stdout, /executor started/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 
   it('`npm run start:prod` is exactly the command the container image runs', () => {
