@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { After, Before, Given, Then, When } from '@cucumber/cucumber';
 import nock from 'nock';
 import { ExecutorWorld, TaskSpec } from '../support/world';
@@ -98,17 +99,22 @@ Given('the call task {string} with:', function (this: ExecutorWorld, taskName: s
 /** Runs the task and waits (in real time: nock and sockets are real I/O) for its outcome. */
 async function runAndWait(world: ExecutorWorld, count = 1): Promise<void> {
   await world.start();
+  const baseline = world.completions().length + world.deadLetters().length;
   for (let i = 0; i < count; i++) world.submit({ ...spec(world), taskName: spec(world).taskName });
   const until = Date.now() + 5000;
   while (Date.now() < until) {
     await world.settle();
-    if (world.completions().length + world.deadLetters().length >= count) return;
+    if (world.completions().length + world.deadLetters().length >= baseline + count) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`no outcome within 5 s (completions: ${world.completions().length})`);
 }
 
 When('the call task runs', async function (this: ExecutorWorld) {
+  await runAndWait(this);
+});
+
+When('the call task runs again', async function (this: ExecutorWorld) {
   await runAndWait(this);
 });
 
@@ -172,4 +178,35 @@ Then('the error should be retryable', function (this: ExecutorWorld) {
 
 Then('transport retries should have been recorded {int} time(s)', function (this: ExecutorWorld, n: number) {
   assert.equal(this.metrics.count('retries', 'transport', 'call'), n);
+});
+
+function serveDocument(world: ExecutorWorld, origin: string, path: string, contentType: string, text: string, times: number): void {
+  nock(origin)
+    .get(path)
+    .times(times)
+    .reply(function () {
+      record(world, 'GET', path, this.req.headers, undefined);
+      return [200, text, { 'Content-Type': contentType }];
+    });
+}
+
+Given('the API {string} serves {string} as {string}:', function (this: ExecutorWorld, origin: string, path: string, contentType: string, text: string) {
+  serveDocument(this, origin, path, contentType, text, 1);
+});
+
+Given('the API {string} serves {string} from the examples file {string}', function (this: ExecutorWorld, origin: string, path: string, file: string) {
+  const text = readFileSync(require.resolve(`@readme/oas-examples/${file}`), 'utf8');
+  serveDocument(this, origin, path, file.endsWith('.json') ? 'application/json' : 'application/yaml', text, 1);
+});
+
+Given('the API {string} fails {string} with status {int}', function (this: ExecutorWorld, origin: string, path: string, status: number) {
+  nock(origin).get(path).reply(status, 'nope');
+});
+
+Then('the API should have received {int} request(s) for {string}', function (this: ExecutorWorld, n: number, path: string) {
+  assert.equal(seen(this).filter((r) => r.path === path).length, n);
+});
+
+Then('the completion output should not contain {string}', function (this: ExecutorWorld, text: string) {
+  assert.ok(!JSON.stringify(this.completionOf()).includes(text), `the completion contains ${text}`);
 });

@@ -85,7 +85,11 @@ export class RedisStreamTaskSource implements TaskSource {
   private setupNeeded = true;
   private ownPendingChecked = false;
   private blockInFlight: Promise<unknown> | undefined;
-  private notificationsActive = false;
+  /** notify-keyspace-events has the flags we need. */
+  private notifyConfigured = false;
+  /** The notification connection is subscribed to the XADD channel. */
+  private subscribed = false;
+  private subscribing: Promise<void> | undefined;
   private scanCursor: string | undefined;
   private nextScanAt = 0;
   private nextAuditAt = 0;
@@ -120,8 +124,12 @@ export class RedisStreamTaskSource implements TaskSource {
       this.sub.on('ready', () => {
         // Notifications sent while disconnected are lost: audit soon.
         this.nextAuditAt = 0;
+        void this.subscribe();
       });
-      this.sub.subscribe(this.notificationChannel()).catch((error: unknown) => this.logger.warn('could not subscribe to keyspace notifications', { error: messageOf(error) }));
+      this.sub.on('close', () => {
+        this.subscribed = false;
+      });
+      void this.subscribe();
     }
   }
 
@@ -224,7 +232,7 @@ export class RedisStreamTaskSource implements TaskSource {
 
     // Nothing to do: wait for new entries, at most the block time.
     if (this.known.size > 0 && !this.blockInFlight && (this.known.size <= this.options.streamsPerRead || !this.notificationsActive)) {
-      const streams = [...this.known].slice(0, this.options.streamsPerRead);
+      const streams = firstOf(this.known, this.options.streamsPerRead);
       await this.blockingRead(streams, max, signal, out);
     } else {
       await this.waitForNotification(signal);
@@ -276,9 +284,10 @@ export class RedisStreamTaskSource implements TaskSource {
 
   private async configureNotifications(): Promise<void> {
     if (!this.sub) {
-      this.notificationsActive = false;
+      this.notifyConfigured = false;
       return;
     }
+    if (!this.subscribed && this.sub.status === 'ready') await this.subscribe();
     try {
       const reply = (await this.cmd.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
       const flags = reply[1] ?? '';
@@ -289,11 +298,33 @@ export class RedisStreamTaskSource implements TaskSource {
         await this.cmd.call('CONFIG', 'SET', 'notify-keyspace-events', next);
         this.logger.info('enabled keyspace notifications for stream events', { flags: next });
       }
-      this.notificationsActive = true;
+      this.notifyConfigured = true;
     } catch (error) {
-      if (this.notificationsActive || this.setupNeeded) this.logger.warn('keyspace notifications unavailable; discovering streams by polling', { error: messageOf(error) });
-      this.notificationsActive = false;
+      this.logger.warn('keyspace notifications unavailable; discovering streams by polling', { error: messageOf(error) });
+      this.notifyConfigured = false;
     }
+  }
+
+  private get notificationsActive(): boolean {
+    return this.notifyConfigured && this.subscribed;
+  }
+
+  private subscribe(): Promise<void> {
+    const sub = this.sub;
+    if (!sub || this.subscribed || this.closed) return Promise.resolve();
+    this.subscribing ??= sub
+      .subscribe(this.notificationChannel())
+      .then(
+        () => {
+          this.subscribed = true;
+          this.nextAuditAt = 0;
+        },
+        (error: unknown) => this.logger.debug('could not subscribe to keyspace notifications yet', { error: messageOf(error) }),
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
   }
 
   private notificationChannel(): string {
@@ -318,7 +349,7 @@ export class RedisStreamTaskSource implements TaskSource {
     if (this.discovered.size > 0) {
       const keys = [...this.discovered];
       this.discovered.clear();
-      for (const key of keys) if (!this.known.has(key)) await this.createGroup(key, false);
+      await this.createGroups(keys.filter((key) => !this.known.has(key)));
     }
     const now = this.clock.now();
     if (this.scanCursor === undefined) {
@@ -336,8 +367,30 @@ export class RedisStreamTaskSource implements TaskSource {
   /** One SCAN … MATCH pattern TYPE stream step; creates groups for new keys. Returns the next cursor. */
   private async scanStep(cursor: string): Promise<string> {
     const [next, keys] = (await this.cmd.call('SCAN', cursor, 'MATCH', this.options.pattern || DEFAULT_STREAM_PATTERN, 'TYPE', 'stream', 'COUNT', SCAN_COUNT)) as [string, string[]];
-    for (const key of keys) if (!this.known.has(key) && !this.rejected.has(key)) await this.createGroup(key, false);
+    await this.createGroups(keys.filter((key) => !this.known.has(key) && !this.rejected.has(key)));
     return next;
+  }
+
+  /** createGroup for many keys in one pipelined round trip. */
+  private async createGroups(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const pipeline = this.cmd.pipeline();
+    for (const key of keys) pipeline.call('XGROUP', 'CREATE', key, this.options.group, '0', 'MKSTREAM');
+    const replies = (await pipeline.exec()) ?? [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const error = replies[i]?.[0];
+      if (error && !messageOf(error).includes('BUSYGROUP')) {
+        if (isConnectionError(error)) throw error;
+        this.rejected.add(key);
+        this.logger.warn('ignoring a key that cannot be read as a stream', { stream: key, error: messageOf(error) });
+        continue;
+      }
+      if (!this.known.has(key)) {
+        this.known.add(key);
+        this.dirty.add(key);
+      }
+    }
   }
 
   /** XGROUP CREATE key group 0 MKSTREAM (BUSYGROUP is fine). A key that fails is not read. */
@@ -525,7 +578,7 @@ export class RedisStreamTaskSource implements TaskSource {
     while (out.length < max && this.dirty.size > 0 && rounds-- > 0) {
       const room = max - out.length;
       const take = Math.min(this.options.streamsPerRead, room, this.dirty.size);
-      const streams = [...this.dirty].slice(0, take);
+      const streams = firstOf(this.dirty, take);
       for (const s of streams) this.dirty.delete(s);
       const count = Math.max(1, Math.min(this.options.batch, Math.floor(room / streams.length)));
       const got = await this.read(this.cmd, streams, count, undefined);
@@ -656,6 +709,16 @@ export class RedisStreamTaskSource implements TaskSource {
     for (const wake of this.blockWaiters) wake();
     this.blockWaiters.clear();
   }
+}
+
+/** The first `n` members of a set, in insertion order, without copying the whole set. */
+function firstOf(set: ReadonlySet<string>, n: number): string[] {
+  const out: string[] = [];
+  for (const value of set) {
+    if (out.length >= n) break;
+    out.push(value);
+  }
+  return out;
 }
 
 function heldKey(d: Delivery): string {

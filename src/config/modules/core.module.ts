@@ -4,6 +4,7 @@ import { CallTaskHandler } from '../../application/handlers/call/call.handler';
 import { InjectTaskHandler } from '../../application/handlers/inject.handler';
 import { SetTaskHandler } from '../../application/handlers/set.handler';
 import { TaskHandlerRegistry } from '../../application/handlers/task-handler-registry';
+import { TryTaskHandler } from '../../application/handlers/try/try.handler';
 import { WaitTaskHandler } from '../../application/handlers/wait.handler';
 import { CircuitBreaker } from '../../application/ports/circuit-breaker.port';
 import { Clock } from '../../application/ports/clock.port';
@@ -34,6 +35,10 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
     (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock) => new CallTaskHandler(http, breaker, documents, clock),
     [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock],
+  );
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
+    (clock: Clock, random: Random, metrics: Metrics) => new TryTaskHandler(clock, random, metrics),
+    [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics],
   );
 
   bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);

@@ -98,9 +98,9 @@ export class CallTaskHandler implements TaskHandler {
       for (const key of Object.keys(deferred)) delete eager[key];
       const resolved = context.resolve(eager) as JsonObject;
       const config = parseCallConfig({ ...resolved, ...deferred });
-      const auth = parseAuthentication(config.authentication);
-      secrets = secretsOf(auth);
       resolvedInput = this.resolvedInput(context, config);
+      const auth = this.authenticationOf(config);
+      secrets = secretsOf(auth);
       const { output, secrets: used } = config.callType === 'http' ? await this.callHttp(context, config, auth) : await this.callOpenApi(context, config, auth);
       secrets = used;
       const transformed = this.transform(context, config, deferred, output);
@@ -108,6 +108,16 @@ export class CallTaskHandler implements TaskHandler {
     } catch (error) {
       const failure = error instanceof CallFailure ? error : new CallFailure(asWorkflowError(error));
       return this.protect(failed(failure.error, failure.output, resolvedInput), secrets);
+    }
+  }
+
+  private authenticationOf(config: CallConfig): Authentication | undefined {
+    try {
+      return parseAuthentication(config.authentication);
+    } catch (e) {
+      const cause = asWorkflowError(e);
+      // Go checks OpenAPI authentication while executing the operation, so the stage is named.
+      throw config.callType === 'openapi' ? withDetail(cause, `OpenAPI operation failed: failed to apply authentication: ${cause.detail}`) : cause;
     }
   }
 
