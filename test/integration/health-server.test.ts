@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { HealthServer } from '../../src/adapters/express/health-server';
+import { FakeClock } from '../../src/adapters/memory/fake-clock';
+import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
+import { ServiceStatus } from '../../src/application/ports/service-status.port';
+import { SubmissionResult, TaskSubmission } from '../../src/application/ports/task-submission.port';
 import { TOKENS } from '../../src/application/ports/tokens';
 import { buildContainer } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
@@ -144,6 +149,41 @@ describe('health server with a separate metrics port', () => {
       await assert.rejects(container.get<HealthServer>(TOKENS.HealthServer).start(), /EADDRINUSE/);
     } finally {
       await service.stop();
+    }
+  });
+});
+
+describe('POST /tasks answers', () => {
+  async function serverWith(result: SubmissionResult): Promise<HealthServer> {
+    const submission: TaskSubmission = { submit: () => Promise.resolve(result) };
+    const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: false, reason: 'starting' }) };
+    const server = new HealthServer({ healthPort: 0, metricsPort: 0, host: '127.0.0.1', submitTimeoutMs: 50 }, { status, registry: new Registry(), logger: new InMemoryLogger(), clock: new FakeClock(), submission });
+    await server.start();
+    return server;
+  }
+
+  it('504 when no completion arrives in time', async () => {
+    const server = await serverWith({ status: 'timeout', stream: 's', taskId: 't' });
+    try {
+      const r = await postJson(`http://127.0.0.1:${server.port}/tasks`, { task_type: 'wait' });
+      assert.equal(r.status, 504);
+      assert.match(String(r.body['error']), /no completion within 50 ms/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the earlier completion, marked duplicate, for a task id that already has an outcome; 503 readiness with reason', async () => {
+    const server = await serverWith({ status: 'duplicate', stream: 's', taskId: 't', entry: { type: 'io.flunq.task.completed', data: '{"success":true}' } });
+    try {
+      const r = await postJson(`http://127.0.0.1:${server.port}/tasks`, { task_type: 'set', task_id: 't' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body['status'], 'duplicate');
+      assert.deepEqual(r.body['completion'], { success: true });
+      assert.deepEqual(await getJson(`http://127.0.0.1:${server.port}/readyz`), { status: 503, body: { status: 'not_ready', reason: 'starting' } });
+      assert.equal((await getJson(`http://127.0.0.1:${server.port}/health`)).body['ready'], false);
+    } finally {
+      await server.close();
     }
   });
 });
