@@ -11,9 +11,11 @@ import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
 import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
 import { SeededRandom } from '../adapters/memory/seeded-random';
+import { PrometheusMetrics } from '../adapters/observability/prometheus-metrics';
 import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
+import { healthModule } from './modules/health.module';
 import { memoryStreamModule } from './modules/memory.module';
 import { redisStreamModule } from './modules/redis.module';
 import { systemModule } from './modules/system.module';
@@ -51,7 +53,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
 
   // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
-  const modules: ContainerModule[] = [coreModule, httpModule, breakerModule, openApiModule];
+  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {
@@ -67,7 +69,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
       systemModule,
       new ContainerModule(({ bind }) => {
         bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.logLevel));
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
+        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new PrometheusMetrics());
       }),
     );
     if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));

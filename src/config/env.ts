@@ -91,6 +91,8 @@ export const VARIABLES = {
   METRICS_PORT: { name: 'METRICS_PORT', default: '9091', expected: 'a port from 0 to 65535', description: 'Port for /metrics (same server when equal to HEALTH_PORT)', parse: integer(0, 65_535) },
   OPENAPI_CACHE_TTL_SECONDS: { name: 'OPENAPI_CACHE_TTL_SECONDS', default: '300', expected: 'an integer from 0 to 86400', description: 'How long a fetched OpenAPI document is reused', parse: integer(0, 86_400) },
   OPENAPI_REQUEST_TIMEOUT_SECONDS: { name: 'OPENAPI_REQUEST_TIMEOUT_SECONDS', default: '30', expected: 'an integer from 1 to 3600', description: 'Timeout of an OpenAPI document fetch', parse: integer(1, 3600) },
+  HEALTH_HOST: { name: 'HEALTH_HOST', default: '', expected: 'an IP address or host name', description: 'Address the health and metrics servers listen on (unset: all interfaces, as probes come from outside the pod)', parse: (raw: string) => { if (!/^[A-Za-z0-9.:\-_]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_SUBMIT_API: { name: 'EXECUTOR_SUBMIT_API', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: '`POST /tasks` on the health server to submit a task and wait for its completion; `auto` = on only with EVENT_STREAM_TYPE=memory (never against Redis)', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
   HTTP_MAX_RESPONSE_BYTES: { name: 'HTTP_MAX_RESPONSE_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest response body (and OpenAPI document) accepted; larger ones fail with RESPONSE_TOO_LARGE', parse: integer(1024, 1_073_741_824) },
   HTTP_MAX_SOCKETS_PER_HOST: { name: 'HTTP_MAX_SOCKETS_PER_HOST', default: '64', expected: 'an integer from 1 to 10000', description: 'Pooled keep-alive connections per downstream host', parse: integer(1, 10_000) },
   HTTP_TRANSPORT_RETRIES: { name: 'HTTP_TRANSPORT_RETRIES', default: '2', expected: 'an integer from 0 to 2', description: 'Resends of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) after a network error without a response; never for POST/PATCH, never for a status', parse: integer(0, 2) },
@@ -134,6 +136,10 @@ export interface AppConfig {
   metricsPort: number;
   openApiCacheTtlMs: number;
   openApiRequestTimeoutMs: number;
+  /** `POST /tasks` (embedded mode only). */
+  submitApi: boolean;
+  /** Listen address of the health/metrics servers (undefined: all interfaces). */
+  healthHost: string | undefined;
   httpMaxResponseBytes: number;
   httpMaxSocketsPerHost: number;
   httpTransportRetries: number;
@@ -192,6 +198,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     metricsPort: read('METRICS_PORT'),
     openApiCacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
     openApiRequestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+    submitApi: false,
+    healthHost: isSet('HEALTH_HOST') ? read('HEALTH_HOST') : undefined,
     httpMaxResponseBytes: read('HTTP_MAX_RESPONSE_BYTES'),
     httpMaxSocketsPerHost: read('HTTP_MAX_SOCKETS_PER_HOST'),
     httpTransportRetries: read('HTTP_TRANSPORT_RETRIES'),
@@ -209,6 +217,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
     settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
   };
+  const submitApi = read('EXECUTOR_SUBMIT_API');
+  config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;
+  if (config.submitApi && config.eventStreamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -27,6 +27,7 @@ export async function startExecutor(url: string, env: Record<string, string> = {
     EXECUTOR_SHUTDOWN_TIMEOUT: '5s',
     RETRY_BASE_DELAY_MS: '50',
     HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
     METRICS_PORT: '0',
     ...env,
   });
@@ -35,7 +36,7 @@ export async function startExecutor(url: string, env: Record<string, string> = {
   const container = await buildContainer(config, 'production', { logger, metrics });
   const service = new ExecutorService(container, config);
   const source = container.get<TaskSource>(TOKENS.TaskSource) as RedisStreamTaskSource;
-  service.start();
+  await service.start();
   let stopped: Promise<void> | undefined;
   return { service, source, logger, metrics, stop: () => (stopped ??= service.stop()) };
 }

@@ -25,7 +25,7 @@ export async function startService(env: Record<string, string>): Promise<Service
   const healthPort = String(await freePort());
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HEALTH_PORT: healthPort, METRICS_PORT: healthPort, LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HEALTH_PORT: healthPort, HEALTH_HOST: '127.0.0.1', METRICS_PORT: healthPort, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import { LogFields, Logger } from '../../application/ports/logger.port';
-import { redactDeep } from '../../domain/redaction';
+import { isSensitiveName, redactDeep } from '../../domain/redaction';
 
 /** JSON lines on stdout; every line goes through the same redaction as published payloads. */
 export class WinstonLogger implements Logger {
@@ -10,7 +10,10 @@ export class WinstonLogger implements Logger {
     const redact = winston.format((info) => {
       for (const key of Object.keys(info)) {
         if (key === 'level' || key === 'message') continue;
-        info[key] = (redactDeep({ [key]: info[key] }) as Record<string, unknown>)[key];
+        const value = info[key];
+        // Most fields are plain ids, counts and codes under harmless names: nothing to copy.
+        if (!isSensitiveName(key) && (value === null || typeof value !== 'object')) continue;
+        info[key] = (redactDeep({ [key]: value }) as Record<string, unknown>)[key];
       }
       return info;
     });
