@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   const container = await buildContainer(config);
   const service = new ExecutorService(container, config);
-  service.start();
+  await service.start();
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -11,11 +11,17 @@ import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
 import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
 import { SeededRandom } from '../adapters/memory/seeded-random';
+import { PrometheusMetrics } from '../adapters/observability/prometheus-metrics';
 import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { AppConfig } from './env';
 import { coreModule } from './modules/core.module';
+import { healthModule } from './modules/health.module';
 import { memoryStreamModule } from './modules/memory.module';
+import { redisStreamModule } from './modules/redis.module';
 import { systemModule } from './modules/system.module';
+import { breakerModule } from './modules/breaker.module';
+import { httpModule } from './modules/http.module';
+import { openApiModule } from './modules/openapi.module';
 
 /**
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
@@ -46,7 +52,8 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   evaluator ??= JqWasmExpressionEvaluator.create();
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
 
-  const modules: ContainerModule[] = [coreModule];
+  // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
+  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {
@@ -62,11 +69,11 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
       systemModule,
       new ContainerModule(({ bind }) => {
         bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.logLevel));
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
+        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new PrometheusMetrics());
       }),
     );
     if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));
-    else throw new Error('the production profile needs the Redis stream adapter, which is not built yet; use EVENT_STREAM_TYPE=memory');
+    else modules.push(redisStreamModule);
   }
   await container.load(...modules);
   return container;

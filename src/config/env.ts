@@ -91,6 +91,22 @@ export const VARIABLES = {
   METRICS_PORT: { name: 'METRICS_PORT', default: '9091', expected: 'a port from 0 to 65535', description: 'Port for /metrics (same server when equal to HEALTH_PORT)', parse: integer(0, 65_535) },
   OPENAPI_CACHE_TTL_SECONDS: { name: 'OPENAPI_CACHE_TTL_SECONDS', default: '300', expected: 'an integer from 0 to 86400', description: 'How long a fetched OpenAPI document is reused', parse: integer(0, 86_400) },
   OPENAPI_REQUEST_TIMEOUT_SECONDS: { name: 'OPENAPI_REQUEST_TIMEOUT_SECONDS', default: '30', expected: 'an integer from 1 to 3600', description: 'Timeout of an OpenAPI document fetch', parse: integer(1, 3600) },
+  HEALTH_HOST: { name: 'HEALTH_HOST', default: '', expected: 'an IP address or host name', description: 'Address the health and metrics servers listen on (unset: all interfaces, as probes come from outside the pod)', parse: (raw: string) => { if (!/^[A-Za-z0-9.:\-_]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_SUBMIT_API: { name: 'EXECUTOR_SUBMIT_API', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: '`POST /tasks` on the health server to submit a task and wait for its completion; `auto` = on only with EVENT_STREAM_TYPE=memory (never against Redis)', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
+  HTTP_MAX_RESPONSE_BYTES: { name: 'HTTP_MAX_RESPONSE_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest response body (and OpenAPI document) accepted; larger ones fail with RESPONSE_TOO_LARGE', parse: integer(1024, 1_073_741_824) },
+  HTTP_MAX_SOCKETS_PER_HOST: { name: 'HTTP_MAX_SOCKETS_PER_HOST', default: '64', expected: 'an integer from 1 to 10000', description: 'Pooled keep-alive connections per downstream host', parse: integer(1, 10_000) },
+  HTTP_TRANSPORT_RETRIES: { name: 'HTTP_TRANSPORT_RETRIES', default: '2', expected: 'an integer from 0 to 2', description: 'Resends of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) after a network error without a response; never for POST/PATCH, never for a status', parse: integer(0, 2) },
+  CALL_DENY_PRIVATE_NETWORKS: { name: 'CALL_DENY_PRIVATE_NETWORKS', default: 'false', expected: '1/true/yes or 0/false/no', description: 'Refuse calls and document fetches to loopback, private, link-local and metadata addresses (checked after DNS and on every redirect)', parse: bool },
+  CIRCUIT_BREAKER_ENABLED: { name: 'CIRCUIT_BREAKER_ENABLED', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Per-host circuit breaker for call tasks', parse: bool },
+  CIRCUIT_BREAKER_VOLUME_THRESHOLD: { name: 'CIRCUIT_BREAKER_VOLUME_THRESHOLD', default: '10', expected: 'an integer from 1 to 100000', description: 'Calls to a host within the window before its circuit may open', parse: integer(1, 100_000) },
+  CIRCUIT_BREAKER_ERROR_PERCENT: { name: 'CIRCUIT_BREAKER_ERROR_PERCENT', default: '50', expected: 'an integer from 1 to 100', description: 'Share of failed calls (5xx, transport errors; not 4xx) within the window that opens the circuit', parse: integer(1, 100) },
+  CIRCUIT_BREAKER_WINDOW: { name: 'CIRCUIT_BREAKER_WINDOW', default: '30s', expected: DURATION_FORM, description: 'Rolling window of the circuit statistics', parse: durationMs },
+  CIRCUIT_BREAKER_RESET_TIMEOUT: { name: 'CIRCUIT_BREAKER_RESET_TIMEOUT', default: '30s', expected: DURATION_FORM, description: 'How long an open circuit fails fast before letting one trial call through', parse: durationMs },
+  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: 'tenant:*:workflow:*:events', expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_STREAMS_PER_READ: { name: 'EXECUTOR_STREAMS_PER_READ', default: '100', expected: 'an integer from 1 to 10000', description: 'Most streams named in one XREADGROUP call', parse: integer(1, 10_000) },
+  EXECUTOR_KEYSPACE_NOTIFICATIONS: { name: 'EXECUTOR_KEYSPACE_NOTIFICATIONS', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Learn new streams and entries from keyspace notifications (adds `Et` to notify-keyspace-events if missing); off: poll with SCAN', parse: bool },
+  EXECUTOR_RESCAN_INTERVAL: { name: 'EXECUTOR_RESCAN_INTERVAL', default: '60s', expected: DURATION_FORM, description: 'Background incremental SCAN period when notifications work (without them: every second)', parse: durationMs },
+  EXECUTOR_SETTLED_TTL: { name: 'EXECUTOR_SETTLED_TTL', default: '168h', expected: DURATION_FORM + ' (0: never expire)', description: 'How long the per-task idempotency marker is kept', parse: durationMs },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -120,6 +136,20 @@ export interface AppConfig {
   metricsPort: number;
   openApiCacheTtlMs: number;
   openApiRequestTimeoutMs: number;
+  /** `POST /tasks` (embedded mode only). */
+  submitApi: boolean;
+  /** Listen address of the health/metrics servers (undefined: all interfaces). */
+  healthHost: string | undefined;
+  httpMaxResponseBytes: number;
+  httpMaxSocketsPerHost: number;
+  httpTransportRetries: number;
+  callDenyPrivateNetworks: boolean;
+  circuitBreaker: { enabled: boolean; volumeThreshold: number; errorThresholdPercentage: number; rollingWindowMs: number; resetTimeoutMs: number };
+  streamPattern: string;
+  streamsPerRead: number;
+  keyspaceNotifications: boolean;
+  rescanIntervalMs: number;
+  settledTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,7 +198,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     metricsPort: read('METRICS_PORT'),
     openApiCacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
     openApiRequestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+    submitApi: false,
+    healthHost: isSet('HEALTH_HOST') ? read('HEALTH_HOST') : undefined,
+    httpMaxResponseBytes: read('HTTP_MAX_RESPONSE_BYTES'),
+    httpMaxSocketsPerHost: read('HTTP_MAX_SOCKETS_PER_HOST'),
+    httpTransportRetries: read('HTTP_TRANSPORT_RETRIES'),
+    callDenyPrivateNetworks: read('CALL_DENY_PRIVATE_NETWORKS'),
+    circuitBreaker: {
+      enabled: read('CIRCUIT_BREAKER_ENABLED'),
+      volumeThreshold: read('CIRCUIT_BREAKER_VOLUME_THRESHOLD'),
+      errorThresholdPercentage: read('CIRCUIT_BREAKER_ERROR_PERCENT'),
+      rollingWindowMs: read('CIRCUIT_BREAKER_WINDOW'),
+      resetTimeoutMs: read('CIRCUIT_BREAKER_RESET_TIMEOUT'),
+    },
+    streamPattern: read('EXECUTOR_STREAM_PATTERN'),
+    streamsPerRead: read('EXECUTOR_STREAMS_PER_READ'),
+    keyspaceNotifications: read('EXECUTOR_KEYSPACE_NOTIFICATIONS'),
+    rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
+    settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
   };
+  const submitApi = read('EXECUTOR_SUBMIT_API');
+  config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;
+  if (config.submitApi && config.eventStreamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -3,10 +3,16 @@ import { ExecutorLoop } from '../application/executor-loop';
 import { Logger } from '../application/ports/logger.port';
 import { TaskSource } from '../application/ports/task-source.port';
 import { TOKENS } from '../application/ports/tokens';
+import { HealthServer } from '../adapters/express/health-server';
 import { AppConfig } from './env';
 
 interface Closable {
   close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Serve /health, /healthz, /readyz, /metrics (default true; the CLI runner turns it off). */
+  http?: boolean;
 }
 
 /** The running service: what main.ts starts and stops. */
@@ -17,6 +23,7 @@ export class ExecutorService {
   constructor(
     private readonly container: Container,
     private readonly config: AppConfig,
+    private readonly options: ServiceOptions = {},
   ) {
     this.loop = container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
     this.logger = container.get<Logger>(TOKENS.Logger);
@@ -26,7 +33,12 @@ export class ExecutorService {
     return this.loop;
   }
 
-  start(): void {
+  /**
+   * Starts the health server, then the loop: a taken port fails start-up before any entry is
+   * read (/readyz says `starting` until the loop runs).
+   */
+  async start(): Promise<void> {
+    if (this.options.http ?? true) await this.container.get<HealthServer>(TOKENS.HealthServer).start();
     this.loop.start();
     this.logger.info('executor started', { concurrency: this.config.concurrency, group: this.config.consumerGroup, consumer: this.config.consumerName });
   }

@@ -11,8 +11,8 @@ export class WinstonLogger implements Logger {
       for (const key of Object.keys(info)) {
         if (key === 'level' || key === 'message') continue;
         const value = info[key];
-        // Plain values under ordinary names (ids, counts, outcomes) need no copy.
-        if ((value === null || typeof value !== 'object') && !isSensitiveName(key)) continue;
+        // Most fields are plain ids, counts and codes under harmless names: nothing to copy.
+        if (!isSensitiveName(key) && (value === null || typeof value !== 'object')) continue;
         info[key] = (redactDeep({ [key]: value }) as Record<string, unknown>)[key];
       }
       return info;

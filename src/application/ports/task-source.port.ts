@@ -35,8 +35,12 @@ export interface TaskSource {
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void>;
   /** Acknowledges without writing anything (entries that are not task requests, duplicates). */
   acknowledge(delivery: Delivery): Promise<void>;
-  /** True when an outcome for this task id was already published (idempotency across redeliveries and groups). */
-  isSettled(taskId: string): Promise<boolean>;
+  /**
+   * True when an outcome for this task id was already published (idempotency across redeliveries
+   * and groups). `stream` is the stream of the delivery carrying the task: adapters that keep the
+   * record next to the stream (the Redis adapter, for Cluster) need it; others may ignore it.
+   */
+  isSettled(taskId: string, stream?: string): Promise<boolean>;
   /** Keeps a long-running delivery from being reclaimed by another consumer (resets its idle time). */
   keepAlive(delivery: Delivery): Promise<void>;
   /** Whether the stream is reachable and set up (for readiness). */

@@ -16,4 +16,6 @@ export const TOKENS = {
   ExecutorLoop: Symbol('ExecutorLoop'),
   ExecutorSettings: Symbol('ExecutorSettings'),
   HealthServer: Symbol('HealthServer'),
+  ServiceStatus: Symbol('ServiceStatus'),
+  TaskSubmission: Symbol('TaskSubmission'),
 } as const;

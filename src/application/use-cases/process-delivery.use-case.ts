@@ -1,3 +1,4 @@
+import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { buildCompletedPayload, completedEntry, identityOfRequest } from '../../domain/flunq-events';
 import { RetryPolicy } from '../../domain/retry-policy';
 import { parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
@@ -80,7 +81,8 @@ export class ProcessDelivery {
       });
       return this.sendToDeadLetter(delivery, error, identity, attempt, request.taskType);
     }
-    if (await this.withRetries('idempotency check', () => this.source.isSettled(request.taskId))) {
+    const settledKey = idempotencyKey(request.taskId, delivery.fields);
+    if (await this.withRetries('idempotency check', () => this.source.isSettled(settledKey, delivery.stream))) {
       await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
       this.metrics.taskFinished(request.taskType || 'unknown', 'duplicate', 0);
       log.info('task already has an outcome; skipped', { outcome: 'duplicate' });
@@ -103,7 +105,7 @@ export class ProcessDelivery {
     const payload = buildCompletedPayload(identity, result, request.input);
     const entry = completedEntry(identity, payload, this.clock.now());
     try {
-      await this.withRetries('publish completion', () => this.source.settle(delivery, [entry], request.taskId), request.taskType);
+      await this.withRetries('publish completion', () => this.source.settle(delivery, [entry], settledKey), request.taskType);
     } catch (error) {
       const cause = new WorkflowError({
         kind: 'runtime',

@@ -1,13 +1,18 @@
 import { ContainerModule } from 'inversify';
 import { ExecutorLoop } from '../../application/executor-loop';
+import { CallTaskHandler } from '../../application/handlers/call/call.handler';
 import { InjectTaskHandler } from '../../application/handlers/inject.handler';
 import { SetTaskHandler } from '../../application/handlers/set.handler';
 import { TaskHandlerRegistry } from '../../application/handlers/task-handler-registry';
+import { TryTaskHandler } from '../../application/handlers/try/try.handler';
 import { WaitTaskHandler } from '../../application/handlers/wait.handler';
+import { CircuitBreaker } from '../../application/ports/circuit-breaker.port';
 import { Clock } from '../../application/ports/clock.port';
 import { ExpressionEvaluator } from '../../application/ports/expression-evaluator.port';
+import { HttpClient } from '../../application/ports/http-client.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
+import { OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
 import { Random } from '../../application/ports/random.port';
 import { TaskHandler } from '../../application/ports/task-handler.port';
 import { TaskSource } from '../../application/ports/task-source.port';
@@ -27,6 +32,14 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(() => new SetTaskHandler());
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new InjectTaskHandler(clock), [TOKENS.Clock]);
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
+    (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock) => new CallTaskHandler(http, breaker, documents, clock),
+    [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock],
+  );
+  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
+    (clock: Clock, random: Random, metrics: Metrics) => new TryTaskHandler(clock, random, metrics),
+    [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics],
+  );
 
   bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);
   bind(TOKENS.ExecuteTask).toResolvedValue(

@@ -3,6 +3,7 @@ import { Clock } from '../../application/ports/clock.port';
 import { TOKENS } from '../../application/ports/tokens';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
+import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
 import { AppConfig } from '../env';
 
 export const BROKER = Symbol('InMemoryStreamBroker');
@@ -23,5 +24,6 @@ export function memoryStreamModule(broker?: InMemoryStreamBroker): ContainerModu
         }),
       [BROKER, TOKENS.Clock, TOKENS.Config],
     );
+    bind(TOKENS.TaskSubmission).toResolvedValue((b: InMemoryStreamBroker, clock: Clock) => new InMemoryTaskSubmission(b, clock), [BROKER, TOKENS.Clock]);
   });
 }

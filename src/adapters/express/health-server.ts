@@ -1,0 +1,162 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import express, { Express, NextFunction, Request, Response } from 'express';
+import promBundle from 'express-prom-bundle';
+import { Registry } from 'prom-client';
+import { Clock } from '../../application/ports/clock.port';
+import { Logger } from '../../application/ports/logger.port';
+import { ServiceStatus } from '../../application/ports/service-status.port';
+import { TaskSubmission } from '../../application/ports/task-submission.port';
+import { localSubmission } from '../../domain/local-submission';
+
+export interface HealthServerOptions {
+  healthPort: number;
+  /** Serves /metrics on the health server when equal to `healthPort`. */
+  metricsPort: number;
+  /** Address to listen on (default all interfaces: probes come from outside the pod). */
+  host?: string;
+  /** Longest wait of `POST /tasks` for a completion, in ms. */
+  submitTimeoutMs?: number;
+}
+
+export interface HealthServerDeps {
+  status: ServiceStatus;
+  /** The registry of the service metrics; the HTTP route metrics are added to it. */
+  registry: Registry;
+  logger: Logger;
+  clock: Clock;
+  /** When given, `POST /tasks` accepts task requests (embedded mode only, or EXECUTOR_SUBMIT_API). */
+  submission?: TaskSubmission;
+}
+
+const ROUTES = new Set(['/health', '/healthz', '/readyz', '/metrics', '/tasks']);
+
+/**
+ * Express 5: `/health` (the path flunq's container health checks probe), `/healthz` (liveness),
+ * `/readyz` (readiness, 503 with a JSON reason), `/metrics` (Prometheus), and in embedded mode
+ * `POST /tasks`. `/metrics` moves to its own server when METRICS_PORT differs from HEALTH_PORT.
+ */
+export class HealthServer {
+  private servers: http.Server[] = [];
+  private submitted = 0;
+
+  constructor(
+    private readonly options: HealthServerOptions,
+    private readonly deps: HealthServerDeps,
+  ) {}
+
+  /** Starts listening; resolves once every port is bound (rejects when a port is taken). */
+  async start(): Promise<void> {
+    const separate = this.options.metricsPort !== this.options.healthPort;
+    const app = express();
+    app.disable('x-powered-by');
+    const metricsApp = separate ? express() : undefined;
+    metricsApp?.disable('x-powered-by');
+    app.use(
+      promBundle({
+        promRegistry: this.deps.registry,
+        includeMethod: true,
+        includePath: true,
+        // Only fixed route names as labels: anything else is `other` (no unbounded URL paths).
+        normalizePath: (req) => (ROUTES.has(req.path) ? req.path : 'other'),
+        autoregister: !separate,
+        ...(metricsApp ? { metricsApp } : {}),
+        buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10],
+      }),
+    );
+    this.routes(app);
+    this.servers.push(await this.listen(app, this.options.healthPort));
+    if (metricsApp) this.servers.push(await this.listen(metricsApp, this.options.metricsPort));
+    this.deps.logger.info('health server listening', { healthPort: this.port, metricsPort: this.metricsPort, submitApi: this.deps.submission !== undefined });
+  }
+
+  /** The bound health port (useful with port 0). */
+  get port(): number {
+    return (this.servers[0]?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** The bound metrics port (the health port when shared). */
+  get metricsPort(): number {
+    return ((this.servers[1] ?? this.servers[0])?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  async close(): Promise<void> {
+    const servers = this.servers;
+    this.servers = [];
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve, reject) => {
+            server.close((error) => (error ? reject(error) : resolve()));
+            server.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  private routes(app: Express): void {
+    const { status } = this.deps;
+    app.get('/health', (_req, res) => {
+      const live = status.live();
+      const ready = status.ready();
+      res.status(live.ok ? 200 : 503).json({ status: live.ok ? 'UP' : 'DOWN', live: live.ok, ready: ready.ok, ...(ready.reason ? { reason: ready.reason } : {}) });
+    });
+    app.get('/healthz', (_req, res) => {
+      const live = status.live();
+      res.status(live.ok ? 200 : 503).json({ status: live.ok ? 'ok' : 'failing', ...(live.reason ? { reason: live.reason } : {}) });
+    });
+    app.get('/readyz', (_req, res) => {
+      const ready = status.ready();
+      res.status(ready.ok ? 200 : 503).json({ status: ready.ok ? 'ready' : 'not_ready', ...(ready.reason ? { reason: ready.reason } : {}) });
+    });
+    const submission = this.deps.submission;
+    if (submission) {
+      app.post('/tasks', express.json({ limit: '1mb' }), (req, res, next) => {
+        this.submit(submission, req, res).catch(next);
+      });
+    }
+    app.use((_req: Request, res: Response) => {
+      res.status(404).json({ error: 'not found' });
+    });
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+      if (status >= 500) this.deps.logger.error('health server request failed', { error: error instanceof Error ? error.message : String(error) });
+      res.status(status).json({ error: status < 500 ? 'bad request' : 'internal error' });
+    });
+  }
+
+  private async submit(submission: TaskSubmission, req: Request, res: Response): Promise<void> {
+    const built = localSubmission(req.body, this.deps.clock.now(), this.submitted++);
+    if (!built.ok) {
+      res.status(400).json({ error: built.problem });
+      return;
+    }
+    const { stream, entry, taskId } = built.submission;
+    const timeoutMs = this.options.submitTimeoutMs ?? 30_000;
+    const result = await submission.submit(stream, entry, taskId, timeoutMs);
+    if (result.status === 'timeout') {
+      res.status(504).json({ error: `no completion within ${timeoutMs} ms`, task_id: taskId, stream });
+      return;
+    }
+    let payload: unknown = null;
+    try {
+      payload = result.entry['data'] === undefined ? null : JSON.parse(result.entry['data']);
+    } catch {
+      payload = result.entry['data'];
+    }
+    res.status(200).json({ status: result.status, stream, task_id: taskId, type: result.entry['type'], reason: result.entry['reason'], completion: payload });
+  }
+
+  private async listen(app: Express, port: number): Promise<http.Server> {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.deps.logger.error('health server error', { error: error.message }));
+    return server;
+  }
+}

@@ -1,0 +1,150 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../application/ports/metrics.port';
+
+/** Task types that get their own label value; anything else (bad input) is counted as `other`. */
+const KNOWN_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try', 'emit', 'for', 'fork', 'listen', 'raise', 'run', 'switch', 'do', 'unknown'];
+const INITIALISED_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try'];
+const OUTCOMES: TaskOutcomeLabel[] = ['success', 'failure', 'dead_letter', 'duplicate'];
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/** Seconds; task durations range from sub-millisecond `set` tasks to minutes-long `wait` tasks. */
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+interface TaskTypeChildren {
+  started: Counter.Internal;
+  finished: Record<TaskOutcomeLabel, Counter.Internal>;
+  duration: Histogram.Internal<'task_type'>;
+}
+
+export interface PrometheusMetricsOptions {
+  /** Also collect process metrics and event-loop lag (default true). */
+  defaultMetrics?: boolean;
+  /** Metric name prefix for the default process metrics (default none: `process_*`, `nodejs_*`). */
+  defaultMetricsPrefix?: string;
+}
+
+/**
+ * prom-client metrics on a registry of their own (never the global one, so several
+ * containers can live in one process). Label children are created once per task type, so
+ * recording a task costs a map lookup and a few additions.
+ */
+export class PrometheusMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly children = new Map<string, TaskTypeChildren>();
+
+  private readonly tasksStarted: Counter<'task_type'>;
+  private readonly tasks: Counter<'task_type' | 'outcome'>;
+  private readonly duration: Histogram<'task_type'>;
+  private readonly retries: Counter<'kind'>;
+  private readonly deadLetters: Counter<'reason'>;
+  private readonly inFlightGauge: Gauge;
+  private readonly limitGauge: Gauge;
+  private readonly breaker: Gauge<'host'>;
+  private readonly pending: Gauge<'group'>;
+  private readonly lag: Gauge<'group'>;
+  private readonly reclaimedCounter: Counter;
+  private readonly openApi: Counter<'result'>;
+  private readonly retryChildren: Record<RetryKind, Counter.Internal>;
+  private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
+
+  constructor(options: PrometheusMetricsOptions = {}) {
+    const registers = [this.registry];
+    this.tasksStarted = new Counter({ name: 'executor_tasks_started_total', help: 'Tasks whose handler started, by task type', labelNames: ['task_type'], registers });
+    this.tasks = new Counter({ name: 'executor_tasks_total', help: 'Tasks that reached an outcome (success, failure, dead_letter, duplicate), by task type', labelNames: ['task_type', 'outcome'], registers });
+    this.duration = new Histogram({ name: 'executor_task_duration_seconds', help: 'Handler run time of tasks that completed (success or failure), by task type', labelNames: ['task_type'], buckets: DURATION_BUCKETS, registers });
+    this.retries = new Counter({ name: 'executor_retries_total', help: 'Retries by lane: processing (stream/publication), transport (network, no response), workflow (try/catch.retry)', labelNames: ['kind'], registers });
+    this.deadLetters = new Counter({ name: 'executor_dead_letters_total', help: 'Entries written as io.flunq.task.dlq, by reason code', labelNames: ['reason'], registers });
+    this.inFlightGauge = new Gauge({ name: 'executor_tasks_in_flight', help: 'Tasks running now', registers });
+    this.limitGauge = new Gauge({ name: 'executor_concurrency_limit', help: 'EXECUTOR_CONCURRENCY: tasks allowed to run at once', registers });
+    this.breaker = new Gauge({ name: 'executor_circuit_breaker_state', help: 'Circuit breaker per target host: 0 closed, 1 half-open, 2 open', labelNames: ['host'], registers });
+    this.pending = new Gauge({ name: 'executor_pending_entries', help: 'Entries delivered to the consumer group and not yet acknowledged', labelNames: ['group'], registers });
+    this.lag = new Gauge({ name: 'executor_consumer_lag', help: 'Entries not yet delivered to the consumer group', labelNames: ['group'], registers });
+    this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
+    this.openApi = new Counter({ name: 'executor_openapi_cache_total', help: 'OpenAPI document cache lookups, by result (hit, miss)', labelNames: ['result'], registers });
+
+    this.retryChildren = { processing: this.retries.labels('processing'), transport: this.retries.labels('transport'), workflow: this.retries.labels('workflow') };
+    this.openApiChildren = { hit: this.openApi.labels('hit'), miss: this.openApi.labels('miss') };
+    for (const type of KNOWN_TASK_TYPES) this.childrenFor(type);
+    // Series that exist from the start, so rate() and alerts see a 0 rather than no data.
+    for (const kind of ['processing', 'transport', 'workflow'] as const) this.retryChildren[kind].inc(0);
+    for (const result of ['hit', 'miss'] as const) this.openApiChildren[result].inc(0);
+    for (const type of INITIALISED_TASK_TYPES) for (const outcome of ['success', 'failure'] as const) this.childrenFor(type).finished[outcome].inc(0);
+    this.limitGauge.set(0);
+    this.inFlightGauge.set(0);
+
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: options.defaultMetricsPrefix ?? '', eventLoopMonitoringPrecision: 10 });
+    }
+  }
+
+  /** The exposition text (what `/metrics` serves). */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  taskStarted(taskType: string): void {
+    this.childrenFor(taskType).started.inc();
+  }
+
+  taskFinished(taskType: string, outcome: TaskOutcomeLabel, durationMs: number): void {
+    const c = this.childrenFor(taskType);
+    c.finished[outcome].inc();
+    if (outcome === 'success' || outcome === 'failure') c.duration.observe(durationMs / 1000);
+  }
+
+  retry(kind: RetryKind, _taskType: string): void {
+    this.retryChildren[kind].inc();
+  }
+
+  deadLetter(reasonCode: string): void {
+    this.deadLetters.labels(reasonCode || 'UNKNOWN').inc();
+  }
+
+  inFlight(count: number): void {
+    this.inFlightGauge.set(count);
+  }
+
+  concurrencyLimit(limit: number): void {
+    this.limitGauge.set(limit);
+  }
+
+  breakerState(host: string, state: BreakerState): void {
+    this.breaker.labels(host).set(BREAKER_VALUE[state]);
+  }
+
+  reclaimed(_stream: 'redis', count: number): void {
+    this.reclaimedCounter.inc(count);
+  }
+
+  pendingEntries(group: string, count: number): void {
+    this.pending.labels(group).set(count);
+  }
+
+  consumerLag(group: string, count: number): void {
+    this.lag.labels(group).set(count);
+  }
+
+  openApiCache(result: 'hit' | 'miss'): void {
+    this.openApiChildren[result].inc();
+  }
+
+  private childrenFor(taskType: string): TaskTypeChildren {
+    const cached = this.children.get(taskType);
+    if (cached) return cached;
+    const label = KNOWN_TASK_TYPES.includes(taskType) ? taskType : 'other';
+    let c = this.children.get(label);
+    if (!c) {
+      const finished = {} as Record<TaskOutcomeLabel, Counter.Internal>;
+      for (const outcome of OUTCOMES) finished[outcome] = this.tasks.labels(label, outcome);
+      c = { started: this.tasksStarted.labels(label), finished, duration: this.duration.labels(label) };
+      this.children.set(label, c);
+    }
+    // Unknown types share the `other` children; remember only a bounded number of them.
+    if (label === taskType || this.children.size < 256) this.children.set(taskType, c);
+    return c;
+  }
+}

@@ -1,0 +1,190 @@
+import { OpenApiDocument, PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { isPlainObject, JsonObject } from '../../domain/json';
+import { errors, WorkflowError } from '../../domain/workflow-error';
+import { defaultStyle, formBody, Location, ParameterSpec, serializeCookie, serializeHeader, serializePath, serializeQuery } from './parameter-style';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const LOCATIONS: readonly string[] = ['path', 'query', 'header', 'cookie'];
+
+interface Operation {
+  id: string;
+  method: string;
+  path: string;
+  pathItem: JsonObject;
+  operation: JsonObject;
+}
+
+interface Parameter extends ParameterSpec {
+  required: boolean;
+}
+
+function obj(value: unknown): JsonObject {
+  return isPlainObject(value) ? value : {};
+}
+
+function unsupported(detail: string): WorkflowError {
+  return errors.configuration(detail);
+}
+
+function missing(name: string): WorkflowError {
+  return errors.validation(`required parameter '${name}' is missing`, 'PARAMETER_MISSING', { parameter: name });
+}
+
+/**
+ * A parsed, dereferenced OpenAPI 3.x document (Swagger 2.0 converted), able to turn an
+ * operation and caller parameters into a concrete request.
+ */
+export class DereferencedOpenApiDocument implements OpenApiDocument {
+  private readonly operations: Operation[] = [];
+
+  constructor(
+    private readonly document: JsonObject,
+    /** Where the document was fetched from: the base for relative server URLs. */
+    private readonly documentUrl: string,
+  ) {
+    for (const [path, rawItem] of Object.entries(obj(document['paths']))) {
+      const pathItem = obj(rawItem);
+      for (const [key, operation] of Object.entries(pathItem)) {
+        const method = key.toLowerCase();
+        if (!(METHODS as readonly string[]).includes(method)) continue;
+        if (!isPlainObject(operation)) continue;
+        const id = typeof operation['operationId'] === 'string' ? operation['operationId'] : '';
+        if (id !== '') this.operations.push({ id, method: method.toUpperCase(), path, pathItem, operation });
+      }
+    }
+  }
+
+  operationIds(): string[] {
+    return this.operations.map((o) => o.id);
+  }
+
+  prepare(operationId: string, parameters: JsonObject): PreparedOperation {
+    // Document order decides between duplicated ids (Go's map order did not).
+    const op = this.operations.find((o) => o.id === operationId);
+    if (!op) {
+      const ids = this.operationIds();
+      const listed = ids.length > 50 ? `${ids.slice(0, 50).join(', ')}, … (${ids.length} in all)` : ids.join(', ');
+      throw new WorkflowError({
+        kind: 'configuration',
+        code: 'OPERATION_NOT_FOUND',
+        title: 'Invalid Configuration',
+        detail: `operation with id '${operationId}' not found (available: ${listed || 'none'})`,
+        data: { operation_id: operationId },
+      });
+    }
+
+    // A `#…` suffix (seen in published documents to tell operations apart) is never sent.
+    let path = op.path.split('#')[0] ?? '';
+    const query: string[] = [];
+    const headers: Record<string, string> = {};
+    const cookies: string[] = [];
+    for (const param of this.parametersOf(op)) {
+      const value = parameters[param.name];
+      if (value === undefined || value === null) {
+        if (param.required) throw missing(param.name);
+        continue;
+      }
+      switch (param.in) {
+        case 'path':
+          path = path.split(`{${param.name}}`).join(serializePath(param, value));
+          break;
+        case 'query':
+          query.push(...serializeQuery(param, value));
+          break;
+        case 'header':
+          headers[param.name] = serializeHeader(param, value);
+          break;
+        case 'cookie':
+          cookies.push(...serializeCookie(param, value));
+          break;
+      }
+    }
+    const unresolved = /\{([^}]+)\}/.exec(path);
+    if (unresolved) throw missing(unresolved[1] ?? '');
+    if (cookies.length > 0) headers['Cookie'] = cookies.join('; ');
+
+    const base = this.serverUrl(op);
+    let url = base + path;
+    if (query.length > 0) url += (url.includes('?') ? '&' : '?') + query.join('&');
+    const prepared: PreparedOperation = { operationId, method: op.method, url, headers };
+    const body = this.body(op, parameters);
+    if (body) {
+      prepared.body = body.text;
+      headers['Content-Type'] = body.contentType;
+    }
+    return prepared;
+  }
+
+  /** Path-item parameters merged with the operation's (the operation wins on name + location). */
+  private parametersOf(op: Operation): Parameter[] {
+    const merged = new Map<string, Parameter>();
+    const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+    const raw = [...list(op.pathItem['parameters']), ...list(op.operation['parameters'])];
+    for (const entry of raw) {
+      const p = obj(entry);
+      if (typeof p['$ref'] === 'string') throw unsupported(`unresolved $ref '${p['$ref']}' in operation '${op.id}' (only references inside the document are supported)`);
+      const name = p['name'];
+      const location = p['in'];
+      if (typeof name !== 'string' || typeof location !== 'string') continue;
+      // Swagger 2.0 leftovers (body/formData) are converted to requestBody by oas-normalize.
+      if (!LOCATIONS.includes(location)) continue;
+      const loc = location as Location;
+      const param: Parameter = {
+        name,
+        in: loc,
+        required: loc === 'path' || p['required'] === true,
+        style: typeof p['style'] === 'string' ? p['style'] : defaultStyle(loc),
+        json: p['schema'] === undefined && isPlainObject(p['content']),
+      };
+      if (typeof p['explode'] === 'boolean') param.explode = p['explode'];
+      merged.set(`${loc}:${name}`, param);
+    }
+    return [...merged.values()];
+  }
+
+  /** First server of the operation, path item or document; variables take their defaults; relative URLs resolve against the document URL. */
+  private serverUrl(op: Operation): string {
+    const candidates = [op.operation['servers'], op.pathItem['servers'], this.document['servers']];
+    const servers = candidates.find((s): s is unknown[] => Array.isArray(s) && s.length > 0) ?? [];
+    const server = obj(servers[0]);
+    let url = typeof server['url'] === 'string' && server['url'] !== '' ? server['url'] : '/';
+    const variables = obj(server['variables']);
+    url = url.replace(/\{([^}]+)\}/g, (whole, name: string) => {
+      const def = obj(variables[name])['default'];
+      return typeof def === 'string' || typeof def === 'number' ? String(def) : whole;
+    });
+    let absolute: string;
+    try {
+      absolute = new URL(url, this.documentUrl).toString();
+    } catch {
+      throw unsupported(`invalid server URL '${url}'`);
+    }
+    return absolute.replace(/\/+$/, '');
+  }
+
+  private body(op: Operation, parameters: JsonObject): { text: string; contentType: string } | undefined {
+    const requestBody = op.operation['requestBody'];
+    if (!isPlainObject(requestBody)) return undefined;
+    const content = obj(requestBody['content']);
+    const types = Object.keys(content);
+    const json = types.find((t) => /^application\/(.+\+)?json\b/i.test(t) || t === '*/*');
+    const form = types.find((t) => /^application\/x-www-form-urlencoded\b/i.test(t));
+    let value = parameters['body'];
+    if (value === undefined && form !== undefined && json === undefined) {
+      // Swagger 2.0 formData fields (and form bodies) may be given as top-level parameters.
+      const properties = Object.keys(obj(obj(obj(content[form])['schema'])['properties']));
+      const fields: JsonObject = {};
+      for (const name of properties) if (parameters[name] !== undefined && parameters[name] !== null) fields[name] = parameters[name];
+      if (Object.keys(fields).length > 0) value = fields;
+    }
+    if (value === undefined || value === null) {
+      if (requestBody['required'] === true) throw missing('body');
+      return undefined;
+    }
+    if (json !== undefined) return { text: JSON.stringify(value), contentType: json === '*/*' ? 'application/json' : json };
+    if (form !== undefined) return { text: formBody(value), contentType: form };
+    const textual = types.find((t) => /^text\/|xml/i.test(t));
+    if (textual !== undefined && typeof value === 'string') return { text: value, contentType: textual };
+    throw unsupported(`operation '${op.id}' takes a request body as ${types.join(', ') || 'an undeclared media type'}; supported: JSON, application/x-www-form-urlencoded, and text/XML given as a string`);
+  }
+}

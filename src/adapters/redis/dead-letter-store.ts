@@ -1,0 +1,111 @@
+import Redis from 'ioredis';
+import { Clock } from '../../application/ports/clock.port';
+import { DeadLetterRecord, DeadLetterStore, ReplayRecord } from '../../application/ports/dead-letter-store.port';
+import { DeadLetterSummary, isDeadLetter, replayEntry, summarizeDeadLetter } from '../../domain/dead-letter-replay';
+import { rfc3339Seconds } from '../../domain/time-format';
+import { redisOptions } from './redis-connection';
+
+const WORKFLOW_STREAMS = 'tenant:*:workflow:*:events';
+const RANGE_CHUNK = 1000;
+
+/** `<stream>:replays`: a hash with `<dead letter id>` → replay count and `<dead letter id>#<n>` → replay record (JSON). */
+export function replaysKey(stream: string): string {
+  return `${stream}:replays`;
+}
+
+/**
+ * Dead letters on the workflow streams (`tenant:*:workflow:*:events`, entries of type
+ * `io.flunq.task.dlq`), read with SCAN … TYPE stream and XRANGE in chunks. Replays are XADDed
+ * to the same stream; the dead letter is never modified or deleted.
+ */
+export class RedisDeadLetterStore implements DeadLetterStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly clock: Clock,
+    /** Glob of the workflow streams to search (EXECUTOR_STREAM_PATTERN). */
+    private readonly pattern = WORKFLOW_STREAMS,
+  ) {}
+
+  static connect(url: string, password: string | undefined, clock: Clock, pattern = WORKFLOW_STREAMS): RedisDeadLetterStore {
+    // A one-shot tool: fail fast instead of reconnecting for ever.
+    const redis = new Redis({ ...redisOptions({ url, password }), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    return new RedisDeadLetterStore(redis, clock, pattern);
+  }
+
+  async list(streams?: readonly string[]): Promise<DeadLetterSummary[]> {
+    const keys = streams && streams.length > 0 ? [...streams] : await this.workflowStreams();
+    const now = this.clock.now();
+    const out: DeadLetterSummary[] = [];
+    for (const stream of keys) {
+      let start = '-';
+      for (;;) {
+        const chunk = await this.redis.xrange(stream, start, '+', 'COUNT', RANGE_CHUNK);
+        for (const [id, flat] of chunk) {
+          const fields = toFields(flat);
+          if (isDeadLetter(fields)) out.push(summarizeDeadLetter(stream, id, fields, now));
+        }
+        if (chunk.length < RANGE_CHUNK) break;
+        start = `(${chunk[chunk.length - 1]![0]}`;
+      }
+    }
+    return out.sort((a, b) => b.ageMs - a.ageMs);
+  }
+
+  async get(stream: string, entryId: string): Promise<DeadLetterRecord | undefined> {
+    const fields = await this.entry(stream, entryId);
+    if (!fields || !isDeadLetter(fields)) return undefined;
+    const all = await this.redis.hgetall(replaysKey(stream));
+    const replays: ReplayRecord[] = [];
+    const count = Number(all[entryId] ?? 0);
+    for (let n = 1; n <= count; n++) {
+      const raw = all[`${entryId}#${n}`];
+      if (raw) replays.push(JSON.parse(raw) as ReplayRecord);
+    }
+    return { summary: summarizeDeadLetter(stream, entryId, fields, this.clock.now()), fields, replays };
+  }
+
+  async replay(stream: string, entryId: string): Promise<ReplayRecord> {
+    const fields = await this.entry(stream, entryId);
+    if (!fields || !isDeadLetter(fields)) throw new Error(`${stream} ${entryId} is not a dead letter`);
+    const key = replaysKey(stream);
+    // The counter is taken first, so two operators replaying at once still get distinct ids.
+    const n = await this.redis.hincrby(key, entryId, 1);
+    const now = this.clock.now();
+    const entry = replayEntry(stream, entryId, fields, n, now);
+    const newId = await this.redis.xadd(stream, '*', ...Object.entries(entry).flat());
+    const record: ReplayRecord = { stream, deadLetterId: entryId, replay: n, entryId: newId ?? '', eventId: entry['id'] ?? '', replayedAt: rfc3339Seconds(now) };
+    await this.redis.hset(key, `${entryId}#${n}`, JSON.stringify(record));
+    return record;
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'end' || this.redis.status === 'wait') {
+      this.redis.disconnect();
+      return;
+    }
+    await this.redis.quit();
+  }
+
+  private async entry(stream: string, entryId: string): Promise<Record<string, string> | undefined> {
+    const found = await this.redis.xrange(stream, entryId, entryId);
+    const first = found[0];
+    return first ? toFields(first[1]) : undefined;
+  }
+
+  private async workflowStreams(): Promise<string[]> {
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', this.pattern, 'COUNT', 500, 'TYPE', 'stream');
+      for (const k of batch) keys.add(k);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...keys].sort();
+  }
+}
+
+function toFields(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}

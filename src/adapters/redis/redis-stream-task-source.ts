@@ -1,0 +1,790 @@
+import Redis from 'ioredis';
+import { Clock } from '../../application/ports/clock.port';
+import { Logger } from '../../application/ports/logger.port';
+import { Metrics } from '../../application/ports/metrics.port';
+import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
+import { createConnection, RedisConnectionSettings } from './redis-connection';
+import { SETTLE_SCRIPT } from './settle-script';
+import { globToRegExp, settledMarkerKey } from './stream-keys';
+
+export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
+  group: string;
+  consumer: string;
+  /** Fixed streams (EXECUTOR_STREAMS); when empty, streams matching `pattern` are discovered. */
+  streams: readonly string[];
+  /** Redis glob of the streams to discover (default `tenant:*:workflow:*:events`). */
+  pattern: string;
+  /** XREADGROUP COUNT per stream (EXECUTOR_STREAM_BATCH). */
+  batch: number;
+  /** XREADGROUP BLOCK, ms (EXECUTOR_STREAM_BLOCK). */
+  blockMs: number;
+  /** Streams named in one XREADGROUP (EXECUTOR_STREAMS_PER_READ). */
+  streamsPerRead: number;
+  reclaimEnabled: boolean;
+  reclaimIdleMs: number;
+  /** Period of the reclaim and lag/pending audit pass, ms. */
+  reclaimIntervalMs: number;
+  /** Learn new streams and new entries from keyspace notifications (EXECUTOR_KEYSPACE_NOTIFICATIONS). */
+  keyspaceNotifications: boolean;
+  /** Period of the background incremental SCAN when notifications work, ms (EXECUTOR_RESCAN_INTERVAL). */
+  rescanIntervalMs: number;
+  /** TTL of the idempotency markers, ms; 0 keeps them for ever (EXECUTOR_SETTLED_TTL). */
+  settledTtlMs: number;
+}
+
+export const DEFAULT_STREAM_PATTERN = 'tenant:*:workflow:*:events';
+/** Without notifications, discovery and the lag audit run this often (ms). */
+const FALLBACK_POLL_MS = 1000;
+const SCAN_COUNT = 1000;
+const PIPELINE_CHUNK = 500;
+
+type Fields = Record<string, string>;
+interface RawEntry {
+  id: string;
+  fields: Fields | null;
+}
+interface Held {
+  stream: string;
+  id: string;
+  taskId: string;
+  touchedAt: number;
+}
+
+/**
+ * TaskSource over Redis Streams and a consumer group (see docs/adr/0002-stream-discovery.md).
+ *
+ * Three connections: commands, blocking reads (finite BLOCK, watchdog), keyspace notifications.
+ * Streams are read only when known to have new entries ("dirty"): notifications of XADD mark them,
+ * a periodic pipelined XINFO GROUPS audit (lag, pending) catches what notifications missed, and
+ * when few streams are known a blocking XREADGROUP over all of them gives instant wake-up.
+ */
+export class RedisStreamTaskSource implements TaskSource {
+  private readonly cmd: Redis;
+  private block: Redis;
+  private readonly sub: Redis | undefined;
+  private readonly patternRe: RegExp;
+  private readonly fixed: boolean;
+
+  /** Streams whose group exists, in discovery order. */
+  private readonly known = new Set<string>();
+  /** Known streams that may have entries not yet delivered to the group. */
+  private readonly dirty = new Set<string>();
+  /** Stream names learnt from notifications whose group is not created yet. */
+  private readonly discovered = new Set<string>();
+  /** Keys whose group creation failed during the current scan cycle. */
+  private readonly rejected = new Set<string>();
+  /** Streams still to read for this consumer's own pending entries (start-up), with the last id read. */
+  private ownPending: Map<string, string> | undefined;
+  /** Streams with pending entries to pass through XAUTOCLAIM, with the cursor. */
+  private readonly reclaimQueue = new Map<string, string>();
+  /** Deliveries read by a blocking read that finished after its receive() returned. */
+  private carry: Delivery[] = [];
+  /** Deliveries handed out and not yet settled or acknowledged. */
+  private readonly held = new Map<string, Held>();
+
+  private setupNeeded = true;
+  private ownPendingChecked = false;
+  private blockInFlight: Promise<unknown> | undefined;
+  /** notify-keyspace-events has the flags we need. */
+  private notifyConfigured = false;
+  /** The notification connection is subscribed to the XADD channel. */
+  private subscribed = false;
+  private subscribing: Promise<void> | undefined;
+  private scanCursor: string | undefined;
+  private nextScanAt = 0;
+  private nextAuditAt = 0;
+  private readonly blockWaiters = new Set<() => void>();
+  private healthy = false;
+  private closed = false;
+  private blockGeneration = 0;
+  private deletedCount = 0;
+  private reclaimedCount = 0;
+
+  constructor(
+    private readonly options: RedisStreamTaskSourceOptions,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.patternRe = globToRegExp(options.pattern || DEFAULT_STREAM_PATTERN);
+    this.fixed = options.streams.length > 0;
+    this.cmd = createConnection(options, 'commands', logger);
+    this.cmd.defineCommand('flunqSettle', { lua: SETTLE_SCRIPT });
+    this.cmd.on('ready', () => {
+      // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
+      this.setupNeeded = true;
+    });
+    this.cmd.on('close', () => {
+      this.healthy = false;
+    });
+    this.block = this.newBlockingConnection();
+    if (options.keyspaceNotifications) {
+      this.sub = createConnection(options, 'notifications', logger);
+      this.sub.on('message', (_channel: string, key: string) => this.onNotification(key));
+      this.sub.on('ready', () => {
+        // Notifications sent while disconnected are lost: audit soon.
+        this.nextAuditAt = 0;
+        void this.subscribe();
+      });
+      this.sub.on('close', () => {
+        this.subscribed = false;
+      });
+      void this.subscribe();
+    }
+  }
+
+  /** Entries found deleted while pending (trimmed streams): they are lost as work. */
+  get deletedWhilePending(): number {
+    return this.deletedCount;
+  }
+
+  /** Entries claimed from other (dead) consumers since start-up. */
+  get reclaimedTotal(): number {
+    return this.reclaimedCount;
+  }
+
+  /** Streams currently read. */
+  get knownStreams(): readonly string[] {
+    return [...this.known];
+  }
+
+  /** Whether new entries are learnt from keyspace notifications (else: polling). */
+  get usesNotifications(): boolean {
+    return this.notificationsActive;
+  }
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (this.closed) throw new Error('task source is closed');
+    if (max <= 0) return [];
+    try {
+      const out = await this.collect(max, signal);
+      this.healthy = true;
+      return out;
+    } catch (error) {
+      this.healthy = false;
+      throw error;
+    }
+  }
+
+  async settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
+    const keys = taskId ? [delivery.stream, settledMarkerKey(delivery.stream, taskId)] : [delivery.stream];
+    const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, entries.length];
+    for (const entry of entries) {
+      const pairs = Object.entries(entry);
+      args.push(pairs.length * 2);
+      for (const [field, value] of pairs) args.push(field, value);
+    }
+    const redis = this.cmd as unknown as { flunqSettle(numKeys: number, ...rest: (string | number)[]): Promise<number> };
+    const result = await redis.flunqSettle(keys.length, ...keys, ...args);
+    this.held.delete(heldKey(delivery));
+    if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
+  }
+
+  async acknowledge(delivery: Delivery): Promise<void> {
+    await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
+    this.held.delete(heldKey(delivery));
+  }
+
+  /**
+   * The Redis marker lives next to the stream (same Cluster slot), so the stream is needed to
+   * find it: given explicitly, or taken from the in-flight delivery that carries this task id.
+   */
+  async isSettled(taskId: string, stream?: string): Promise<boolean> {
+    const keys = new Set<string>();
+    if (stream) keys.add(stream);
+    else for (const h of this.held.values()) if (h.taskId === taskId) keys.add(h.stream);
+    for (const key of keys) if ((await this.cmd.exists(settledMarkerKey(key, taskId))) === 1) return true;
+    return false;
+  }
+
+  async keepAlive(delivery: Delivery): Promise<void> {
+    await this.cmd.call('XCLAIM', delivery.stream, this.options.group, this.options.consumer, 0, delivery.entryId, 'JUSTID');
+    const held = this.held.get(heldKey(delivery));
+    if (held) held.touchedAt = this.clock.now();
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.healthy && this.cmd.status === 'ready' && !this.setupNeeded;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeBlocked();
+    // A blocking read may be in progress: drop that connection rather than wait for it.
+    this.block.disconnect();
+    if (this.sub) await quit(this.sub);
+    await quit(this.cmd);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async collect(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    await this.ensureSetUp();
+    const out: Delivery[] = this.carry.splice(0, max);
+    if (out.length < max && this.ownPending) await this.readOwnPending(out, max);
+    const now = this.clock.now();
+    if (now >= this.nextAuditAt) await this.audit();
+    if (out.length < max && this.reclaimQueue.size > 0) await this.reclaim(out, max);
+    await this.discoverStep();
+    if (out.length < max) await this.readDirty(out, max);
+    if (out.length > 0 || signal.aborted || this.closed) return this.hand(out);
+
+    // Nothing to do: wait for new entries, at most the block time.
+    if (this.known.size > 0 && !this.blockInFlight && (this.known.size <= this.options.streamsPerRead || !this.notificationsActive)) {
+      const streams = firstOf(this.known, this.options.streamsPerRead);
+      await this.blockingRead(streams, max, signal, out);
+    } else {
+      await this.waitForNotification(signal);
+    }
+    if (out.length === 0 && !signal.aborted && !this.closed) {
+      await this.discoverStep();
+      await this.readDirty(out, max);
+    }
+    return this.hand(out);
+  }
+
+  private hand(out: Delivery[]): Delivery[] {
+    const now = this.clock.now();
+    for (const d of out) this.held.set(heldKey(d), { stream: d.stream, id: d.entryId, taskId: d.fields['taskid'] ?? '', touchedAt: now });
+    return out;
+  }
+
+  /** Notification config, stream discovery and group creation after start-up or a reconnect. */
+  private async ensureSetUp(): Promise<void> {
+    if (!this.setupNeeded) return;
+    if (this.cmd.status !== 'ready') await waitForReady(this.cmd, Math.max(1000, this.options.blockMs));
+    if (this.cmd.status !== 'ready') throw new Error(`redis is not connected (${this.cmd.status})`);
+    await this.configureNotifications();
+    if (this.fixed) {
+      for (const stream of this.options.streams) await this.createGroup(stream, true);
+    } else {
+      this.rejected.clear();
+      let cursor = '0';
+      do {
+        cursor = await this.scanStep(cursor);
+      } while (cursor !== '0');
+      this.nextScanAt = this.clock.now() + this.rescanPeriod();
+    }
+    for (const stream of this.known) this.dirty.add(stream);
+    if (!this.ownPendingChecked) {
+      // Only at start-up: after a reconnect our pending entries are the ones still in flight.
+      this.ownPendingChecked = true;
+      this.ownPending = new Map([...this.known].map((s) => [s, '0']));
+    }
+    this.nextAuditAt = 0;
+    this.setupNeeded = false;
+    this.logger.info('redis stream source ready', {
+      streams: this.known.size,
+      notifications: this.notificationsActive,
+      group: this.options.group,
+      consumer: this.options.consumer,
+    });
+  }
+
+  private async configureNotifications(): Promise<void> {
+    if (!this.sub) {
+      this.notifyConfigured = false;
+      return;
+    }
+    if (!this.subscribed && this.sub.status === 'ready') await this.subscribe();
+    try {
+      const reply = (await this.cmd.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
+      const flags = reply[1] ?? '';
+      const hasType = flags.includes('t') || flags.includes('A');
+      if (!flags.includes('E') || !hasType) {
+        // Add only what is missing; never drop flags set for other consumers of notifications.
+        const next = flags + (flags.includes('E') ? '' : 'E') + (hasType ? '' : 't');
+        await this.cmd.call('CONFIG', 'SET', 'notify-keyspace-events', next);
+        this.logger.info('enabled keyspace notifications for stream events', { flags: next });
+      }
+      this.notifyConfigured = true;
+    } catch (error) {
+      this.logger.warn('keyspace notifications unavailable; discovering streams by polling', { error: messageOf(error) });
+      this.notifyConfigured = false;
+    }
+  }
+
+  private get notificationsActive(): boolean {
+    return this.notifyConfigured && this.subscribed;
+  }
+
+  private subscribe(): Promise<void> {
+    const sub = this.sub;
+    if (!sub || this.subscribed || this.closed) return Promise.resolve();
+    this.subscribing ??= sub
+      .subscribe(this.notificationChannel())
+      .then(
+        () => {
+          this.subscribed = true;
+          this.nextAuditAt = 0;
+        },
+        (error: unknown) => this.logger.debug('could not subscribe to keyspace notifications yet', { error: messageOf(error) }),
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
+  }
+
+  private notificationChannel(): string {
+    const db = this.cmd.options.db ?? 0;
+    return `__keyevent@${db}__:xadd`;
+  }
+
+  private onNotification(key: string): void {
+    if (this.known.has(key)) this.dirty.add(key);
+    else if (!this.fixed && this.patternRe.test(key) && !this.rejected.has(key)) this.discovered.add(key);
+    else return;
+    this.wakeBlocked();
+  }
+
+  private rescanPeriod(): number {
+    return this.notificationsActive ? this.options.rescanIntervalMs : FALLBACK_POLL_MS;
+  }
+
+  /** Groups for streams named by notifications, and one step of the incremental SCAN when due. */
+  private async discoverStep(): Promise<void> {
+    if (this.fixed) return;
+    if (this.discovered.size > 0) {
+      const keys = [...this.discovered];
+      this.discovered.clear();
+      await this.createGroups(keys.filter((key) => !this.known.has(key)));
+    }
+    const now = this.clock.now();
+    if (this.scanCursor === undefined) {
+      if (now < this.nextScanAt) return;
+      this.scanCursor = '0';
+      this.rejected.clear();
+    }
+    this.scanCursor = await this.scanStep(this.scanCursor);
+    if (this.scanCursor === '0') {
+      this.scanCursor = undefined;
+      this.nextScanAt = this.clock.now() + this.rescanPeriod();
+    }
+  }
+
+  /** One SCAN … MATCH pattern TYPE stream step; creates groups for new keys. Returns the next cursor. */
+  private async scanStep(cursor: string): Promise<string> {
+    const [next, keys] = (await this.cmd.call('SCAN', cursor, 'MATCH', this.options.pattern || DEFAULT_STREAM_PATTERN, 'TYPE', 'stream', 'COUNT', SCAN_COUNT)) as [string, string[]];
+    await this.createGroups(keys.filter((key) => !this.known.has(key) && !this.rejected.has(key)));
+    return next;
+  }
+
+  /** createGroup for many keys in one pipelined round trip. */
+  private async createGroups(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const pipeline = this.cmd.pipeline();
+    for (const key of keys) pipeline.call('XGROUP', 'CREATE', key, this.options.group, '0', 'MKSTREAM');
+    const replies = (await pipeline.exec()) ?? [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const error = replies[i]?.[0];
+      if (error && !messageOf(error).includes('BUSYGROUP')) {
+        if (isConnectionError(error)) throw error;
+        this.rejected.add(key);
+        this.logger.warn('ignoring a key that cannot be read as a stream', { stream: key, error: messageOf(error) });
+        continue;
+      }
+      if (!this.known.has(key)) {
+        this.known.add(key);
+        this.dirty.add(key);
+      }
+    }
+  }
+
+  /** XGROUP CREATE key group 0 MKSTREAM (BUSYGROUP is fine). A key that fails is not read. */
+  private async createGroup(key: string, explicit: boolean): Promise<boolean> {
+    try {
+      await this.cmd.call('XGROUP', 'CREATE', key, this.options.group, '0', 'MKSTREAM');
+    } catch (error) {
+      const message = messageOf(error);
+      if (!message.includes('BUSYGROUP')) {
+        if (!isConnectionError(error)) {
+          this.rejected.add(key);
+          this.known.delete(key);
+          this.dirty.delete(key);
+          this.logger.warn(explicit ? 'cannot read a configured stream' : 'ignoring a key that cannot be read as a stream', { stream: key, error: message });
+          return false;
+        }
+        throw error;
+      }
+    }
+    if (!this.known.has(key)) {
+      this.known.add(key);
+      this.dirty.add(key);
+      this.logger.debug('reading stream', { stream: key });
+    }
+    return true;
+  }
+
+  /** Start-up: this consumer's own pending entries (XREADGROUP … 0), oldest first, paged. */
+  private async readOwnPending(out: Delivery[], max: number): Promise<void> {
+    const queue = this.ownPending;
+    if (!queue) return;
+    for (const [stream, after] of queue) {
+      if (out.length >= max) return;
+      const count = Math.min(this.options.batch, max - out.length);
+      let reply: unknown;
+      try {
+        reply = await this.cmd.call('XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', count, 'STREAMS', stream, after);
+      } catch (error) {
+        if (!isNoGroup(error)) throw error;
+        queue.delete(stream);
+        continue;
+      }
+      const entries = parseRead(reply).get(stream) ?? [];
+      if (entries.length < count) queue.delete(stream);
+      else queue.set(stream, entries[entries.length - 1]?.id ?? after);
+      if (entries.length === 0) continue;
+      const counts = await this.deliveryCounts(stream, entries);
+      for (const entry of entries) {
+        if (!entry.fields) {
+          await this.dropDeleted(stream, [entry.id]);
+          continue;
+        }
+        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: counts.get(entry.id) ?? 2 });
+      }
+    }
+    if (queue.size === 0) {
+      this.ownPending = undefined;
+    }
+  }
+
+  /** Delivery counts of this consumer's pending entries between the first and last of `entries`. */
+  private async deliveryCounts(stream: string, entries: RawEntry[]): Promise<Map<string, number>> {
+    const first = entries[0]?.id ?? '-';
+    const last = entries[entries.length - 1]?.id ?? '+';
+    const rows = (await this.cmd.call('XPENDING', stream, this.options.group, first, last, entries.length, this.options.consumer)) as [string, string, number, number][];
+    return new Map(rows.map((r) => [r[0], Number(r[3])]));
+  }
+
+  private async dropDeleted(stream: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.deletedCount += ids.length;
+    this.logger.warn('pending entries were deleted from the stream before they were processed; they are lost', { stream, count: ids.length });
+    await this.cmd.xack(stream, this.options.group, ...ids);
+  }
+
+  /**
+   * Pipelined XINFO GROUPS over every known stream: marks streams with undelivered entries (lag)
+   * dirty, queues streams with pending entries for XAUTOCLAIM, reports pending and lag totals.
+   */
+  private async audit(): Promise<void> {
+    const period = this.notificationsActive || this.known.size <= this.options.streamsPerRead ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
+    this.nextAuditAt = this.clock.now() + period;
+    const streams = [...this.known];
+    let pendingTotal = 0;
+    let lagTotal = 0;
+    for (let i = 0; i < streams.length; i += PIPELINE_CHUNK) {
+      const chunk = streams.slice(i, i + PIPELINE_CHUNK);
+      const pipeline = this.cmd.pipeline();
+      for (const s of chunk) pipeline.call('XINFO', 'GROUPS', s);
+      const replies = (await pipeline.exec()) ?? [];
+      for (let j = 0; j < chunk.length; j++) {
+        const stream = chunk[j] as string;
+        const [error, reply] = replies[j] ?? [new Error('no reply'), null];
+        if (error) {
+          if (isConnectionError(error)) throw error;
+          this.forget(stream, messageOf(error));
+          continue;
+        }
+        const info = (reply as unknown[][]).map(pairsToObject).find((g) => g['name'] === this.options.group);
+        if (!info) {
+          // Group destroyed behind our back: recreate it (at 0; idempotency markers prevent replays).
+          this.known.delete(stream);
+          await this.createGroup(stream, this.fixed);
+          continue;
+        }
+        const pending = Number(info['pending'] ?? 0);
+        const lag = info['lag'];
+        pendingTotal += pending;
+        if (lag === null || lag === undefined || Number(lag) > 0) {
+          this.dirty.add(stream);
+          lagTotal += lag === null || lag === undefined ? 0 : Number(lag);
+        }
+        if (pending > 0 && this.options.reclaimEnabled && !this.reclaimQueue.has(stream)) this.reclaimQueue.set(stream, '0-0');
+      }
+    }
+    this.metrics.pendingEntries(this.options.group, pendingTotal);
+    this.metrics.consumerLag(this.options.group, lagTotal);
+  }
+
+  private forget(stream: string, reason: string): void {
+    if (this.fixed && !reason.includes('WRONGTYPE')) {
+      this.setupNeeded = true; // recreate the configured stream and its group
+      return;
+    }
+    this.known.delete(stream);
+    this.dirty.delete(stream);
+    this.reclaimQueue.delete(stream);
+    this.ownPending?.delete(stream);
+    this.logger.debug('no longer reading stream', { stream, reason });
+  }
+
+  /** XAUTOCLAIM on streams with pending entries; the delivery count becomes the attempt number. */
+  private async reclaim(out: Delivery[], max: number): Promise<void> {
+    const strandedAfter = this.options.reclaimIdleMs * 2 + 5000;
+    let claimedNow = 0;
+    for (const [stream, cursor] of this.reclaimQueue) {
+      if (out.length >= max) break;
+      const count = max - out.length;
+      let reply: [string, [string, string[] | null][], string[]?];
+      try {
+        reply = (await this.cmd.call('XAUTOCLAIM', stream, this.options.group, this.options.consumer, this.options.reclaimIdleMs, cursor, 'COUNT', count)) as typeof reply;
+      } catch (error) {
+        if (isConnectionError(error)) throw error;
+        this.reclaimQueue.delete(stream);
+        continue;
+      }
+      const [next, claimed, deleted] = reply;
+      if (next === '0-0') this.reclaimQueue.delete(stream);
+      else this.reclaimQueue.set(stream, next);
+      if (deleted && deleted.length > 0) {
+        this.deletedCount += deleted.length;
+        this.logger.warn('pending entries were deleted from the stream before they were processed; they are lost', { stream, count: deleted.length });
+      }
+      const entries: RawEntry[] = claimed.filter((e) => e !== null).map(([id, flat]) => ({ id, fields: flat ? toFields(flat) : null }));
+      const now = this.clock.now();
+      const fresh = entries.filter((e) => {
+        const held = this.held.get(`${stream}\u0000${e.id}`);
+        // Our own entry still in flight (its keep-alive is late): XAUTOCLAIM just renewed it.
+        return !held || now - held.touchedAt >= strandedAfter;
+      });
+      if (fresh.length === 0) continue;
+      const counts = await this.deliveryCounts(stream, fresh);
+      for (const entry of fresh) {
+        if (!entry.fields) {
+          await this.dropDeleted(stream, [entry.id]);
+          continue;
+        }
+        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: counts.get(entry.id) ?? 2 });
+        claimedNow++;
+      }
+    }
+    if (claimedNow > 0) {
+      this.reclaimedCount += claimedNow;
+      this.metrics.reclaimed('redis', claimedNow);
+      this.logger.info('reclaimed idle entries from other consumers', { count: claimedNow });
+    }
+  }
+
+  /**
+   * Non-blocking XREADGROUP `>` over dirty streams, a bounded group at a time. COUNT per stream
+   * is chosen so that one call can never return more than `max` entries in all.
+   */
+  private async readDirty(out: Delivery[], max: number): Promise<void> {
+    let rounds = Math.ceil(this.dirty.size / this.options.streamsPerRead) + 1;
+    while (out.length < max && this.dirty.size > 0 && rounds-- > 0) {
+      const room = max - out.length;
+      const take = Math.min(this.options.streamsPerRead, room, this.dirty.size);
+      const streams = firstOf(this.dirty, take);
+      for (const s of streams) this.dirty.delete(s);
+      const count = Math.max(1, Math.min(this.options.batch, Math.floor(room / streams.length)));
+      const got = await this.read(this.cmd, streams, count, undefined);
+      for (const s of streams) if ((got.get(s)?.length ?? 0) >= count) this.dirty.add(s);
+      this.push(got, out);
+    }
+  }
+
+  /** The read on the blocking connection, with a watchdog that replaces a wedged connection. */
+  private async blockingRead(streams: string[], max: number, signal: AbortSignal, out: Delivery[]): Promise<void> {
+    const count = Math.max(1, Math.min(this.options.batch, Math.floor(max / streams.length)));
+    const connection = this.block;
+    const generation = this.blockGeneration;
+    if (connection.status !== 'ready') {
+      await this.waitForNotification(signal, Math.min(this.options.blockMs, 200));
+      return;
+    }
+    const read = this.read(connection, streams, count, this.options.blockMs);
+    const inFlight = read.catch(() => undefined).finally(() => {
+      if (this.blockInFlight === inFlight) this.blockInFlight = undefined;
+    });
+    this.blockInFlight = inFlight;
+    const margin = Math.max(1000, this.options.blockMs);
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    // A notification about a stream not covered here (a new stream) ends the wait early.
+    const wake = (): void => stop.abort();
+    if (this.notificationsActive) this.blockWaiters.add(wake);
+    type Outcome = { kind: 'read'; got: Map<string, RawEntry[]> } | { kind: 'error'; error: unknown } | { kind: 'timeout' } | { kind: 'aborted' };
+    const outcome: Outcome = await Promise.race([
+      read.then(
+        (got): Outcome => ({ kind: 'read', got }),
+        (error: unknown): Outcome => ({ kind: 'error', error }),
+      ),
+      this.clock.sleep(this.options.blockMs + margin, stop.signal).then(
+        (): Outcome => ({ kind: 'timeout' }),
+        (): Outcome => ({ kind: 'aborted' }),
+      ),
+    ]);
+    stop.abort();
+    this.blockWaiters.delete(wake);
+    signal.removeEventListener('abort', onAbort);
+    if (outcome.kind === 'read') {
+      this.push(outcome.got, out);
+      return;
+    }
+    if (outcome.kind === 'error') throw outcome.error;
+    if (outcome.kind === 'timeout') {
+      if (generation === this.blockGeneration) {
+        this.logger.warn('a blocking read hung past its block time; replacing the connection', { blockMs: this.options.blockMs });
+        this.replaceBlockingConnection();
+      }
+      return;
+    }
+    // Aborted (stopping) or woken by a notification: whatever the read still returns is ours and stays pending; hand it
+    // out with the next receive() (or after a restart, as own pending entries).
+    read.then(
+      (got) => {
+        const later: Delivery[] = [];
+        this.push(got, later);
+        this.carry.push(...later);
+        if (later.length > 0) this.wakeBlocked();
+      },
+      () => undefined,
+    );
+  }
+
+  private newBlockingConnection(): Redis {
+    return createConnection(this.options, 'blocking', this.logger);
+  }
+
+  private replaceBlockingConnection(): void {
+    const old = this.block;
+    this.blockGeneration++;
+    this.blockInFlight = undefined;
+    this.block = this.newBlockingConnection();
+    old.disconnect();
+  }
+
+  /** XREADGROUP GROUP g c COUNT n [BLOCK ms] STREAMS k… > …; recreates groups lost with a Redis restart. */
+  private async read(connection: Redis, streams: string[], count: number, blockMs: number | undefined): Promise<Map<string, RawEntry[]>> {
+    const args: (string | number)[] = ['GROUP', this.options.group, this.options.consumer, 'COUNT', count];
+    if (blockMs !== undefined) args.push('BLOCK', Math.max(1, blockMs));
+    args.push('STREAMS', ...streams, ...streams.map(() => '>'));
+    try {
+      return parseRead(await connection.call('XREADGROUP', ...args));
+    } catch (error) {
+      if (!isNoGroup(error) && !messageOf(error).includes('WRONGTYPE')) throw error;
+      // A stream or its group vanished (Redis restarted without persistence, key deleted or
+      // replaced): re-check each stream of this read; ones that cannot be read are dropped.
+      this.logger.warn('a stream or its consumer group is missing; re-creating groups', { error: messageOf(error) });
+      for (const s of streams) {
+        const type = await this.cmd.type(s);
+        if (type === 'stream' || (type === 'none' && this.fixed)) await this.createGroup(s, this.fixed);
+        else this.forget(s, `key is ${type}`);
+      }
+      return new Map();
+    }
+  }
+
+  private push(got: Map<string, RawEntry[]>, out: Delivery[]): void {
+    for (const [stream, entries] of got) {
+      for (const entry of entries) {
+        if (entry.fields) out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+      }
+    }
+  }
+
+  /** Waits for a notification (new stream or entry), the signal, or the block time. */
+  private async waitForNotification(signal: AbortSignal, ms = this.options.blockMs): Promise<void> {
+    if (this.dirty.size > 0 || this.discovered.size > 0) return;
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const wake = (): void => stop.abort();
+    this.blockWaiters.add(wake);
+    const now = this.clock.now();
+    let nextWork = Math.min(ms, this.nextAuditAt - now);
+    if (!this.fixed) nextWork = Math.min(nextWork, this.scanCursor !== undefined ? 0 : this.nextScanAt - now);
+    nextWork = Math.max(0, nextWork);
+    await this.clock.sleep(nextWork, stop.signal).catch(() => undefined);
+    this.blockWaiters.delete(wake);
+    signal.removeEventListener('abort', onAbort);
+  }
+
+  private wakeBlocked(): void {
+    for (const wake of this.blockWaiters) wake();
+    this.blockWaiters.clear();
+  }
+}
+
+/** The first `n` members of a set, in insertion order, without copying the whole set. */
+function firstOf(set: ReadonlySet<string>, n: number): string[] {
+  const out: string[] = [];
+  for (const value of set) {
+    if (out.length >= n) break;
+    out.push(value);
+  }
+  return out;
+}
+
+function heldKey(d: Delivery): string {
+  return `${d.stream}\u0000${d.entryId}`;
+}
+
+function toFields(flat: string[]): Fields {
+  const fields: Fields = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return fields;
+}
+
+/** XREADGROUP reply → entries per stream (null fields: the entry was deleted while pending). */
+function parseRead(reply: unknown): Map<string, RawEntry[]> {
+  const out = new Map<string, RawEntry[]>();
+  if (!Array.isArray(reply)) return out;
+  for (const item of reply as [string, [string, string[] | null][]][]) {
+    const [stream, entries] = item;
+    out.set(
+      stream,
+      entries.map(([id, flat]) => ({ id, fields: flat ? toFields(flat) : null })),
+    );
+  }
+  return out;
+}
+
+function pairsToObject(flat: unknown[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) o[String(flat[i])] = flat[i + 1];
+  return o;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isNoGroup(error: unknown): boolean {
+  const m = messageOf(error);
+  return m.includes('NOGROUP') || m.includes('no such key');
+}
+
+/** Errors of the connection (retry later), as opposed to errors about a key (skip the key). */
+function isConnectionError(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'ReplyError') return false;
+  return true;
+}
+
+/** Resolves when the connection is ready, or after `ms` (the caller checks the status). */
+function waitForReady(redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
+}
+
+async function quit(redis: Redis): Promise<void> {
+  try {
+    await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  } catch {
+    // already closed
+  }
+  redis.disconnect();
+}

@@ -1,0 +1,42 @@
+/** Key helpers for the stream adapter (pure functions, no Redis). */
+
+/** Redis glob (`*`, `?`, `[…]`, `\x`) as an anchored regular expression, for filtering notifications. */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') out += '.*';
+    else if (c === '?') out += '.';
+    else if (c === '\\' && i + 1 < glob.length) out += `\\${glob[++i] as string}`;
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) out += '\\[';
+      else {
+        let body = glob.slice(i + 1, end);
+        if (body.startsWith('^')) body = `^${body.slice(1)}`;
+        out += `[${body.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else out += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`, 's');
+}
+
+/** The part of a key that Redis Cluster hashes: the first non-empty `{…}`, else the whole key. */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}
+
+/**
+ * The idempotency marker of a task: `flunq:executor:settled:{<hash tag of the stream>}:<taskId>`.
+ * It hashes to the stream's own Cluster slot, so it can be written in the same atomic step as the
+ * completion, and it does not name the consumer group, so a new or renamed group sees it too.
+ */
+export function settledMarkerKey(stream: string, taskId: string): string {
+  return `flunq:executor:settled:{${hashTagOf(stream)}}:${taskId}`;
+}

@@ -1,0 +1,308 @@
+import { isExpression } from '../../../domain/expressions';
+import { isPlainObject, JsonObject } from '../../../domain/json';
+import { redactDeep, redactText } from '../../../domain/redaction';
+import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
+import { errors, httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
+import { CircuitBreaker } from '../../ports/circuit-breaker.port';
+import { Clock } from '../../ports/clock.port';
+import { HttpClient, HttpRequest, HttpResponse } from '../../ports/http-client.port';
+import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
+import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
+import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
+import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
+import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
+
+/** A failure that already carries the output and resolved input it should be reported with. */
+class CallFailure extends Error {
+  constructor(
+    readonly error: WorkflowError,
+    readonly output: unknown = {},
+  ) {
+    super(error.detail);
+  }
+}
+
+function withDetail(error: WorkflowError, detail: string): WorkflowError {
+  return new WorkflowError({
+    kind: error.kind,
+    code: error.code,
+    title: error.title,
+    detail,
+    status: error.status,
+    instance: error.instance,
+    data: error.data,
+    retryable: error.retryable,
+    cause: error,
+  });
+}
+
+function asWorkflowError(error: unknown): WorkflowError {
+  if (isWorkflowError(error)) return error;
+  if (error instanceof CallFailure) return error.error;
+  throw error;
+}
+
+function hostKey(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'invalid';
+  }
+}
+
+function parseUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw errors.configuration(`invalid call configuration: invalid url: ${url}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw errors.configuration(`invalid call configuration: unsupported URL scheme: ${parsed.protocol.replace(/:$/, '')} (supported: http, https)`);
+  }
+  return parsed;
+}
+
+/** Top-level parameters whose value is null are absent (a required one then fails validation). */
+function withoutNulls(parameters: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(parameters)) if (v !== null && v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * `call`: legacy HTTP calls and OpenAPI operations (protocol section h).
+ * Non-2xx answers, transport failures and bad configuration are failed outcomes, never
+ * exceptions. Outputs and the resolved input never contain the secrets the call used.
+ */
+export class CallTaskHandler implements TaskHandler {
+  readonly taskType = 'call';
+  private readonly tokens: OAuth2TokenCache;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly breaker: CircuitBreaker,
+    private readonly documents: OpenApiDocumentSource,
+    private readonly clock: Clock,
+  ) {
+    this.tokens = new OAuth2TokenCache(http, clock);
+  }
+
+  async execute(context: TaskContext): Promise<TaskOutcome> {
+    const raw = flattenCallParameters(context.request.config.parameters);
+    const deferred = deferredKeys(raw);
+    let secrets: Secrets = { names: [], values: [] };
+    let resolvedInput: JsonObject = { ...context.request.input };
+    try {
+      const eager: JsonObject = { ...raw };
+      for (const key of Object.keys(deferred)) delete eager[key];
+      const resolved = context.resolve(eager) as JsonObject;
+      const config = parseCallConfig({ ...resolved, ...deferred });
+      resolvedInput = this.resolvedInput(context, config);
+      const auth = this.authenticationOf(config);
+      secrets = secretsOf(auth);
+      const { output, secrets: used } = config.callType === 'http' ? await this.callHttp(context, config, auth) : await this.callOpenApi(context, config, auth);
+      secrets = used;
+      const transformed = this.transform(context, config, deferred, output);
+      return this.protect(succeeded(transformed, resolvedInput), secrets);
+    } catch (error) {
+      const failure = error instanceof CallFailure ? error : new CallFailure(asWorkflowError(error));
+      return this.protect(failed(failure.error, failure.output, resolvedInput), secrets);
+    }
+  }
+
+  private authenticationOf(config: CallConfig): Authentication | undefined {
+    try {
+      return parseAuthentication(config.authentication);
+    } catch (e) {
+      const cause = asWorkflowError(e);
+      // Go checks OpenAPI authentication while executing the operation, so the stage is named.
+      throw config.callType === 'openapi' ? withDetail(cause, `OpenAPI operation failed: failed to apply authentication: ${cause.detail}`) : cause;
+    }
+  }
+
+  // ---- legacy HTTP --------------------------------------------------------------------
+
+  private async callHttp(context: TaskContext, config: HttpCallConfig, auth: Authentication | undefined): Promise<{ output: unknown; secrets: Secrets }> {
+    const url = parseUrl(config.url);
+    const query = config.query;
+    if (isPlainObject(query)) {
+      for (const [key, value] of Object.entries(query)) {
+        if (value === null || value === undefined) continue;
+        for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, plainText(item));
+      }
+    }
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
+    for (const [name, value] of Object.entries(stringHeaders(config.headers))) setHeader(headers, name, value);
+    let body: string | undefined;
+    if (config.body !== undefined) {
+      const contentType = getHeader(headers, 'Content-Type');
+      if (typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
+      else {
+        body = JSON.stringify(config.body);
+        if (contentType === undefined) setHeader(headers, 'Content-Type', 'application/json');
+      }
+    }
+    const target = { url: url.toString(), headers };
+    const stage = (e: unknown): never => {
+      const cause = asWorkflowError(e);
+      throw withDetail(cause, `HTTP request failed: ${cause.detail}`);
+    };
+    const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
+    const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal };
+    if (body !== undefined) request.body = body;
+    const response = await this.send(request).catch(stage);
+    const output = this.httpOutput(config.output, response);
+    this.check(response, config.redirect, output, { task_type: 'call', endpoint: config.url, method: config.method });
+    return { output, secrets };
+  }
+
+  private httpOutput(format: OutputFormat | undefined, response: HttpResponse): JsonObject {
+    const base: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers) };
+    if (format === 'response') return { ...base, body: bodyText(response) };
+    if (format === 'raw') return { ...base, body: base64(response.body) };
+    return { ...base, data: parseBody(bodyText(response)) };
+  }
+
+  // ---- OpenAPI ------------------------------------------------------------------------
+
+  private async callOpenApi(context: TaskContext, config: OpenApiCallConfig, auth: Authentication | undefined): Promise<{ output: unknown; secrets: Secrets }> {
+    const stage = (name: string) => (e: unknown): never => {
+      const cause = asWorkflowError(e);
+      throw withDetail(cause, `OpenAPI operation failed: ${name}: ${cause.detail}`);
+    };
+    const document = await this.documents.load(config.documentUrl, context.signal).catch(stage('failed to load document'));
+    const parameters = withoutNulls(config.parameters);
+    let prepared;
+    try {
+      prepared = document.prepare(config.operationId, parameters);
+    } catch (e) {
+      const cause = asWorkflowError(e);
+      return stage(cause.code === 'OPERATION_NOT_FOUND' ? 'failed to resolve operation' : 'failed to build request')(cause);
+    }
+    parseUrl(prepared.url);
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
+    for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
+    const target = { url: prepared.url, headers };
+    const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal };
+    if (prepared.body !== undefined) request.body = prepared.body;
+    const response = await this.send(request).catch(stage('request failed'));
+
+    const echo: JsonObject = { method: request.method, url: prepared.url, headers: {}, operation_id: config.operationId };
+    const echoHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(target.headers)) echoHeaders[canonicalHeaderName(name)] = value;
+    echo['headers'] = echoHeaders;
+    if (parameters['body'] !== undefined && prepared.body !== undefined) echo['body'] = parameters['body'];
+
+    const output: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers), request: echo };
+    const format = config.output ?? 'content';
+    if (format === 'content') output['content'] = parseBody(bodyText(response));
+    else if (format === 'response') output['body'] = bodyText(response);
+    else output['body'] = base64(response.body);
+    this.check(response, config.redirect, output, { task_type: 'call', endpoint: prepared.url, method: request.method, operation_id: config.operationId });
+    return { output, secrets };
+  }
+
+  // ---- shared -------------------------------------------------------------------------
+
+  private send(request: HttpRequest): Promise<HttpResponse> {
+    return this.breaker.run(hostKey(request.url), () => this.http.send(request), (response) => response.status >= 500);
+  }
+
+  /** 2xx succeeds; with `redirect: true` so does 3xx. Anything else fails with the output kept. */
+  private check(response: HttpResponse, redirect: boolean, output: unknown, data: Record<string, unknown>): void {
+    const { status } = response;
+    const ok = status >= 200 && (redirect ? status <= 399 : status <= 299);
+    if (!ok) throw new CallFailure(httpStatusError(status, { data }), output);
+  }
+
+  private timeoutMs(context: TaskContext): number {
+    return Math.max(1, context.deadline - this.clock.now());
+  }
+
+  private resolvedInput(context: TaskContext, config: CallConfig): JsonObject {
+    const input: JsonObject = { ...context.request.input };
+    if (config.callType === 'http') {
+      input['call_type'] = 'http';
+      input['url'] = config.url;
+      input['method'] = config.method;
+      if (config.headers !== undefined) input['headers'] = config.headers;
+      if (config.query !== undefined) input['query'] = config.query;
+      if (config.body !== undefined) input['body'] = config.body;
+    } else {
+      input['call_type'] = 'openapi';
+      input['document'] = { endpoint: config.documentUrl };
+      input['operation_id'] = config.operationId;
+      input['parameters'] = withoutNulls(config.parameters);
+    }
+    return input;
+  }
+
+  /**
+   * SDL `output.as` (an object of expressions or one expression; the result replaces the
+   * output) and flunq's `input.output_config.as` (protocol h.9).
+   */
+  private transform(context: TaskContext, config: CallConfig, deferred: JsonObject, output: unknown): unknown {
+    const data = isPlainObject(output) ? output : {};
+    if (config.outputAs !== undefined) {
+      try {
+        return context.resolve(config.outputAs, data);
+      } catch (e) {
+        const cause = asWorkflowError(e);
+        throw new CallFailure(errors.expression(`output transformation failed: ${cause.detail}`), output);
+      }
+    }
+    const outputConfig = context.request.input['output_config'] ?? deferred['output_config'];
+    if (!isPlainObject(outputConfig)) return output;
+    const as = outputConfig['as'];
+    if (isPlainObject(as)) {
+      const out: JsonObject = {};
+      for (const [name, expression] of Object.entries(as)) {
+        try {
+          const value = context.resolve(expression, data);
+          if (value !== undefined) out[name] = value;
+        } catch {
+          // Go leaves out a variable whose path fails.
+        }
+      }
+      return out;
+    }
+    if (isExpression(as)) {
+      try {
+        return { [context.request.taskName]: context.resolve(as, data) };
+      } catch {
+        return output;
+      }
+    }
+    return output;
+  }
+
+  /** One redaction pass over everything the outcome carries out of the process. */
+  private protect(outcome: TaskOutcome, secrets: Secrets): TaskOutcome {
+    const names = secrets.names;
+    const values = secrets.values.filter((v) => v !== '');
+    const output = redactDeep(outcome.output, names, values);
+    const input = outcome.resolvedInput ? (redactDeep(stripAuthentication(outcome.resolvedInput), names, values) as JsonObject) : undefined;
+    if (outcome.success) return succeeded(output, input);
+    const error = outcome.error;
+    const detail = redactText(error.detail, values);
+    const data = error.data === undefined ? undefined : (redactDeep(error.data, names, values) as Record<string, unknown>);
+    const clean = new WorkflowError({
+      kind: error.kind,
+      code: error.code,
+      title: error.title,
+      detail,
+      status: error.status,
+      instance: error.instance,
+      data,
+      retryable: error.retryable,
+    });
+    return failed(clean, output, input);
+  }
+}
+
+function stripAuthentication(input: JsonObject): JsonObject {
+  const { authentication: _a, ...rest } = input;
+  return rest;
+}

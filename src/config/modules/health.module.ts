@@ -1,0 +1,38 @@
+import { ContainerModule } from 'inversify';
+import { Registry } from 'prom-client';
+import { ExecutorLoop } from '../../application/executor-loop';
+import { ExecutorStatus } from '../../application/executor-status';
+import { Clock } from '../../application/ports/clock.port';
+import { Logger } from '../../application/ports/logger.port';
+import { Metrics } from '../../application/ports/metrics.port';
+import { ServiceStatus } from '../../application/ports/service-status.port';
+import { TaskSource } from '../../application/ports/task-source.port';
+import { TaskSubmission } from '../../application/ports/task-submission.port';
+import { TOKENS } from '../../application/ports/tokens';
+import { HealthServer } from '../../adapters/express/health-server';
+import { PrometheusMetrics } from '../../adapters/observability/prometheus-metrics';
+import { AppConfig } from '../env';
+
+/** Service status (liveness/readiness) and the Express health/metrics server. */
+export const healthModule = new ContainerModule(({ bind }) => {
+  bind<ServiceStatus>(TOKENS.ServiceStatus).toResolvedValue(
+    (loop: ExecutorLoop, source: TaskSource, clock: Clock, config: AppConfig) =>
+      // Liveness fails only when the loop stalls far beyond one blocking read plus the longest backoff.
+      new ExecutorStatus(loop, source, clock, { stallAfterMs: Math.max(60_000, 3 * config.streamBlockMs + 30_000) }),
+    [TOKENS.ExecutorLoop, TOKENS.TaskSource, TOKENS.Clock, TOKENS.Config],
+  );
+  bind(TOKENS.HealthServer).toResolvedValue(
+    (config: AppConfig, status: ServiceStatus, metrics: Metrics, logger: Logger, clock: Clock, submission: TaskSubmission | undefined) =>
+      new HealthServer(
+        { healthPort: config.healthPort, metricsPort: config.metricsPort, submitTimeoutMs: config.taskTimeoutMs + 5_000, ...(config.healthHost ? { host: config.healthHost } : {}) },
+        {
+          status,
+          registry: metrics instanceof PrometheusMetrics ? metrics.registry : new Registry(),
+          logger,
+          clock,
+          ...(config.submitApi && submission ? { submission } : {}),
+        },
+      ),
+    [TOKENS.Config, TOKENS.ServiceStatus, TOKENS.Metrics, TOKENS.Logger, TOKENS.Clock, { serviceIdentifier: TOKENS.TaskSubmission, optional: true }],
+  );
+});

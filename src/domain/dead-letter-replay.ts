@@ -1,0 +1,98 @@
+import { isPlainObject } from './json';
+import { TASK_DLQ, TASK_REQUESTED } from './task-request';
+import { rfc3339Seconds } from './time-format';
+
+/** Stream fields a replayed request carries, on top of the original request's fields. */
+export const REPLAY_OF_FIELD = 'replay_of';
+export const REPLAY_FIELD = 'replay';
+
+/** What an operator sees of one dead letter. */
+export interface DeadLetterSummary {
+  stream: string;
+  entryId: string;
+  eventId: string;
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  workflowId: string;
+  executionId: string;
+  tenantId: string;
+  reason: string;
+  attempts: number;
+  /** Age in ms, from the stream entry id's timestamp. */
+  ageMs: number;
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** Milliseconds since the epoch encoded in a Redis stream id (`<ms>-<seq>`). */
+export function entryIdTime(entryId: string): number {
+  const ms = Number(entryId.split('-')[0]);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+export function isDeadLetter(fields: Readonly<Record<string, string>>): boolean {
+  return fields['type'] === TASK_DLQ;
+}
+
+export function parsedData(fields: Readonly<Record<string, string>>): Record<string, unknown> {
+  try {
+    const data: unknown = JSON.parse(fields['data'] ?? '');
+    return isPlainObject(data) ? data : {};
+  } catch {
+    return {};
+  }
+}
+
+export function summarizeDeadLetter(stream: string, entryId: string, fields: Readonly<Record<string, string>>, nowMs: number): DeadLetterSummary {
+  const data = parsedData(fields);
+  const attempts = Number(fields['attempt']);
+  return {
+    stream,
+    entryId,
+    eventId: fields['id'] ?? '',
+    taskId: str(data['task_id']) || (fields['taskid'] ?? ''),
+    taskName: str(data['task_name']),
+    taskType: str(data['task_type']),
+    workflowId: fields['workflowid'] || str(data['workflow_id']),
+    executionId: fields['executionid'] || str(data['execution_id']),
+    tenantId: fields['tenantid'] ?? '',
+    // Go's dead letters carry no reason (it was an extension that never reached Redis).
+    reason: fields['reason'] ?? '(none recorded)',
+    attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 1,
+    ageMs: Math.max(0, nowMs - entryIdTime(entryId)),
+  };
+}
+
+/**
+ * A new `io.flunq.task.requested` entry from a dead letter: every original field kept (the
+ * `data` string byte for byte), type restored, a new event id `task-requested-<task_id>-replay-<n>`,
+ * the current time, and `replay_of` / `replay` naming the dead letter and the replay number.
+ * The dead-letter bookkeeping fields (`reason`, `attempt`) are dropped.
+ */
+export function replayEntry(stream: string, deadLetterId: string, fields: Readonly<Record<string, string>>, replayNumber: number, nowMs: number): Record<string, string> {
+  const { reason: _reason, attempt: _attempt, ...original } = fields;
+  const summary = summarizeDeadLetter(stream, deadLetterId, fields, nowMs);
+  const base = summary.taskId ? `task-requested-${summary.taskId}` : fields['id'] || `task-requested-${deadLetterId}`;
+  return {
+    ...original,
+    id: `${base}-replay-${replayNumber}`,
+    type: TASK_REQUESTED,
+    time: rfc3339Seconds(nowMs),
+    [REPLAY_OF_FIELD]: `${stream}|${deadLetterId}`,
+    [REPLAY_FIELD]: String(replayNumber),
+  };
+}
+
+/**
+ * The key under which an outcome is recorded for idempotency. A replay is an operator's
+ * explicit request to run a task again, so it gets a key of its own (the dead-lettered run
+ * usually recorded a failed outcome under the plain task id); a replay redelivered after a
+ * crash is still run only once.
+ */
+export function idempotencyKey(taskId: string, fields: Readonly<Record<string, string>>): string {
+  const replay = fields[REPLAY_FIELD];
+  return fields[REPLAY_OF_FIELD] && replay ? `${taskId}#replay-${replay}` : taskId;
+}

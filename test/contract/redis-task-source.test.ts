@@ -1,0 +1,50 @@
+import { after, before } from 'node:test';
+import Redis from 'ioredis';
+import { TaskSource } from '../../src/application/ports/task-source.port';
+import { closeAll, newRedisSource } from '../support/redis-source';
+import { startRedis, TestRedis } from '../support/redis-server';
+import { ContractHarness, describeTaskSourceContract } from './task-source.contract';
+
+let redis: TestRedis;
+let client: Redis;
+let n = 0;
+const run = `${process.pid}-${Date.now()}`;
+
+before(async () => {
+  redis = await startRedis();
+  client = redis.client();
+});
+after(async () => {
+  await redis.stop();
+});
+
+function toFields(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string;
+  return o;
+}
+
+function redisHarness(): ContractHarness {
+  const sources: TaskSource[] = [];
+  const reclaimIdleMs = 300;
+  return {
+    reclaimIdleMs,
+    source: (consumer, streams) => {
+      const s = newRedisSource(redis.url, { group: 'contract', consumer, streams, reclaimIdleMs });
+      sources.push(s);
+      return Promise.resolve(s);
+    },
+    newStream: () => `tenant:contract-${run}:workflow:wf_${++n}:events`,
+    append: async (stream, fields) => (await client.xadd(stream, '*', ...Object.entries(fields).flat())) as string,
+    entries: async (stream) => (await client.xrange(stream, '-', '+')).map(([id, flat]) => ({ id, fields: toFields(flat) })),
+    pending: async (stream) => {
+      const rows = (await client.call('XPENDING', stream, 'contract', '-', '+', 100)) as [string, string, number, number][];
+      return rows.map(([id, consumer, , count]) => ({ id, consumer, deliveryCount: Number(count) }));
+    },
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    crash: (source) => source.close(),
+    close: () => closeAll(sources),
+  };
+}
+
+describeTaskSourceContract('RedisStreamTaskSource', () => Promise.resolve(redisHarness()));

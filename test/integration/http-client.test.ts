@@ -1,0 +1,238 @@
+/**
+ * The outbound HTTP stack against real local servers (not nock): pooled keep-alive sockets,
+ * timeouts, response-size cap, redirects, transport retries only where safe, the per-host
+ * circuit breaker and the private-network policy.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../src/adapters/http/axios-http-client';
+import { guardedLookup, isDeniedAddress } from '../../src/adapters/http/address-policy';
+import { OpossumCircuitBreaker } from '../../src/adapters/breaker/opossum-circuit-breaker';
+import { HttpRequest } from '../../src/application/ports/http-client.port';
+import { WorkflowError } from '../../src/domain/workflow-error';
+import { Executor, json, LocalServer } from './support/call-harness';
+
+let mode = 'ok';
+const server = new LocalServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  switch (url.pathname) {
+    case '/slow':
+      setTimeout(() => json(res, 200, { late: true }), 3000).unref();
+      return;
+    case '/big':
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      res.end(Buffer.alloc(2 * 1024 * 1024, 1));
+      return;
+    case '/redirect':
+      res.writeHead(302, { Location: '/target' });
+      res.end();
+      return;
+    case '/target':
+      return json(res, 200, { arrived: true });
+    case '/reset':
+      res.socket?.destroy();
+      return;
+    case '/flaky':
+      return mode === 'down' ? json(res, 503, { down: true }) : mode === 'missing' ? json(res, 404, {}) : json(res, 200, { up: true });
+    default:
+      return json(res, 200, { path: url.pathname, socket: req.socket });
+  }
+});
+
+function request(path: string, extra: Partial<HttpRequest> = {}): HttpRequest {
+  return { method: 'GET', url: `${server.origin}${path}`, headers: {}, timeoutMs: 2000, followRedirects: false, ...extra };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof WorkflowError, `expected a WorkflowError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('AxiosHttpClient against a local server', () => {
+  const metrics = new InMemoryMetrics();
+  const client = new AxiosHttpClient(metrics, { ...DEFAULT_HTTP_OPTIONS, maxResponseBytes: 1024 * 1024, retryDelayMs: 10 });
+  before(() => server.start());
+  after(async () => {
+    await client.close();
+    await server.stop();
+  });
+
+  it('reuses one keep-alive socket for consecutive requests', async () => {
+    const before = server.seen.length;
+    for (let i = 0; i < 5; i++) assert.equal((await client.send(request(`/pooled/${i}`))).status, 200);
+    const sockets = new Set(server.seen.slice(before).map((s) => s.socket));
+    assert.equal(sockets.size, 1, `5 requests used ${sockets.size} sockets`);
+  });
+
+  it('times out a slow answer with a timeout error (408)', async () => {
+    const started = Date.now();
+    const error = await rejection(client.send(request('/slow', { timeoutMs: 200 })));
+    assert.equal(error.kind, 'timeout');
+    assert.equal(error.status, 408);
+    assert.equal(error.code, 'TIMEOUT');
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it('refuses a response larger than the limit', async () => {
+    const error = await rejection(client.send(request('/big')));
+    assert.equal(error.code, 'RESPONSE_TOO_LARGE');
+    assert.equal(error.retryable, false);
+    assert.equal((await client.send(request('/big', { maxResponseBytes: 4 * 1024 * 1024 }))).body.length, 2 * 1024 * 1024);
+  });
+
+  it('does not follow redirects unless asked, then follows them', async () => {
+    const plain = await client.send(request('/redirect'));
+    assert.equal(plain.status, 302);
+    assert.equal(plain.headers['location']?.[0], '/target');
+    const followed = await client.send(request('/redirect', { followRedirects: true }));
+    assert.equal(followed.status, 200);
+    assert.equal(followed.url, `${server.origin}/target`);
+  });
+
+  it('never resends a POST after a connection reset; resends a GET at most twice', async () => {
+    const count = (): number => server.seen.filter((s) => s.url === '/reset').length;
+    const before = count();
+    const post = await rejection(client.send(request('/reset', { method: 'POST', body: '{"charge": 100}' })));
+    assert.equal(post.kind, 'communication');
+    assert.equal(count() - before, 1, 'the POST was sent more than once');
+    const retriesBefore = metrics.count('retries', 'transport', 'call');
+    await rejection(client.send(request('/reset')));
+    assert.equal(count() - before, 4, 'a GET is sent once plus two transport retries');
+    assert.equal(metrics.count('retries', 'transport', 'call') - retriesBefore, 2);
+  });
+
+  it('refuses loopback addresses when the private-network policy is on, before connecting', async () => {
+    const strict = new AxiosHttpClient(metrics, { ...DEFAULT_HTTP_OPTIONS, denyPrivateNetworks: true });
+    try {
+      const before = server.seen.length;
+      const error = await rejection(strict.send(request('/anything')));
+      assert.equal(error.code, 'ADDRESS_DENIED');
+      const named = await rejection(strict.send({ ...request('/anything'), url: `http://localhost:${server.port}/anything` }));
+      assert.equal(named.code, 'ADDRESS_DENIED');
+      assert.equal(server.seen.length, before, 'no request may reach the server');
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('address policy', () => {
+  it('classifies loopback, private, link-local, metadata and mapped addresses', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+      assert.equal(isDeniedAddress(a), true, a);
+    }
+    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) assert.equal(isDeniedAddress(a), false, a);
+  });
+
+  it('resolves names first and refuses a name that points at loopback', async () => {
+    const error = await new Promise<Error | null>((resolve) => guardedLookup('localhost', {}, (err) => resolve(err)));
+    assert.ok(error);
+    assert.equal((error as { code?: string }).code, 'ADDRESS_DENIED');
+  });
+});
+
+describe('OpossumCircuitBreaker with a real downstream', () => {
+  const metrics = new InMemoryMetrics();
+  const client = new AxiosHttpClient(metrics, DEFAULT_HTTP_OPTIONS);
+  const breaker = new OpossumCircuitBreaker(metrics, { enabled: true, volumeThreshold: 3, errorThresholdPercentage: 50, rollingWindowMs: 10_000, resetTimeoutMs: 300 });
+  const key = '127.0.0.1-breaker';
+  const call = (): Promise<number> => breaker.run(key, () => client.send(request('/flaky')), (r) => r.status >= 500).then((r) => r.status);
+  before(() => server.start());
+  after(async () => {
+    await breaker.close();
+    await client.close();
+    await server.stop();
+  });
+
+  it('stays closed on 4xx answers', async () => {
+    mode = 'missing';
+    for (let i = 0; i < 6; i++) assert.equal(await call(), 404);
+    assert.equal(breaker.state(key), 'closed');
+  });
+
+  it('opens after repeated 5xx, fails fast with a retryable CIRCUIT_OPEN error, then recovers', async () => {
+    mode = 'down';
+    let failures = 0;
+    while (breaker.state(key) !== 'open' && failures < 20) {
+      assert.equal(await call(), 503);
+      failures++;
+    }
+    // 6 successful 404s are in the window: half of the calls must fail before it opens.
+    assert.ok(failures >= 3 && failures <= 8, `opened after ${failures} failures`);
+    assert.equal(breaker.state(key), 'open');
+    assert.equal(metrics.gauge('breaker_state', key), 2);
+    const before = server.seen.length;
+    const error = await rejection(call());
+    assert.equal(error.code, 'CIRCUIT_OPEN');
+    assert.equal(error.kind, 'communication');
+    assert.equal(error.retryable, true);
+    assert.equal(server.seen.length, before, 'an open circuit must not call the downstream');
+    mode = 'ok';
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal(await call(), 200);
+    assert.equal(breaker.state(key), 'closed');
+    assert.equal(metrics.gauge('breaker_state', key), 0);
+  });
+});
+
+describe('call tasks through the executor against a real server', () => {
+  const executor = new Executor({ CIRCUIT_BREAKER_VOLUME_THRESHOLD: '2', CIRCUIT_BREAKER_RESET_TIMEOUT: '60s' });
+  before(async () => {
+    await server.start();
+    await executor.start();
+  });
+  after(async () => {
+    await executor.stop();
+    await server.stop();
+  });
+
+  it('a task timeout (config.timeout) bounds the HTTP call: timeout error 408, failed completion', async () => {
+    const c = await executor.run('slow', { url: `${server.origin}/slow` }, { config: { timeout: 1 } });
+    assert.equal(c.success, false);
+    assert.match(c.error, /^HTTP request failed: request timed out after \d+ ms$/);
+    assert.equal(c.error_details?.['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/timeout');
+    assert.equal(c.error_details?.['status'], 408);
+  });
+
+  it('an open circuit fails the next call fast with CIRCUIT_OPEN', async () => {
+    mode = 'down';
+    // `localhost` is its own circuit (keyed by host:port), apart from the timeout above on 127.0.0.1.
+    const url = `http://localhost:${server.port}/flaky`;
+    for (let i = 0; i < 2; i++) assert.equal((await executor.run('flaky', { url })).error, 'HTTP request failed with status 503');
+    const before = server.seen.length;
+    const c = await executor.run('flaky', { url });
+    assert.equal(c.success, false);
+    assert.equal((c.error_details?.['data'] as Record<string, unknown>)['code'], 'CIRCUIT_OPEN');
+    assert.match(c.error, /^HTTP request failed: circuit breaker open for localhost:\d+/);
+    assert.equal(server.seen.length, before);
+    mode = 'ok';
+  });
+});
+
+describe('the private-network policy through the executor', () => {
+  const executor = new Executor({ CALL_DENY_PRIVATE_NETWORKS: 'true' });
+  before(async () => {
+    await server.start();
+    await executor.start();
+  });
+  after(async () => {
+    await executor.stop();
+    await server.stop();
+  });
+
+  it('refuses calls and document fetches to loopback', async () => {
+    const before = server.seen.length;
+    const c = await executor.run('internal', { url: `http://127.0.0.1:${server.port}/admin` });
+    assert.equal(c.success, false);
+    assert.equal((c.error_details?.['data'] as Record<string, unknown>)['code'], 'ADDRESS_DENIED');
+    const d = await executor.run('doc', { call_type: 'openapi', document: { endpoint: `http://localhost:${server.port}/openapi.json` }, operation_id: 'x' });
+    assert.match(d.error, /^OpenAPI operation failed: failed to load document: address .* is not allowed/);
+    assert.equal(server.seen.length, before);
+  });
+});

@@ -1,0 +1,140 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Container } from 'inversify';
+import { ExecutorLoop } from '../../../src/application/executor-loop';
+import { TOKENS } from '../../../src/application/ports/tokens';
+import { FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
+import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { InMemoryStreamBroker } from '../../../src/adapters/memory/in-memory-stream-broker';
+import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
+import { buildContainer } from '../../../src/config/container';
+import { loadConfig } from '../../../src/config/env';
+import { CompletedPayload } from '../../../src/domain/flunq-events';
+
+const STREAM = 'tenant:acme:workflow:wf-1:events';
+
+/** A recorded request of the local test server. */
+export interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  socket: number;
+}
+
+export type Route = (req: Seen, res: http.ServerResponse) => void;
+
+/** An HTTP server on 127.0.0.1 (random port) that records every request. */
+export class LocalServer {
+  readonly seen: Seen[] = [];
+  private server: http.Server | undefined;
+  private sockets = new Map<object, number>();
+  port = 0;
+
+  constructor(private readonly route: Route) {}
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let socket = this.sockets.get(req.socket);
+        if (socket === undefined) {
+          socket = this.sockets.size + 1;
+          this.sockets.set(req.socket, socket);
+        }
+        const seen: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), socket };
+        this.seen.push(seen);
+        this.route(seen, res);
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+export function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** The executor (memory profile, real HTTP adapters) with a task submission helper. */
+export class Executor {
+  readonly clock = new FakeClock();
+  readonly broker = new InMemoryStreamBroker(this.clock);
+  readonly metrics = new InMemoryMetrics();
+  readonly logger = new InMemoryLogger();
+  container: Container | undefined;
+  private loop: ExecutorLoop | undefined;
+  private seq = 0;
+
+  constructor(private readonly env: Record<string, string> = {}) {}
+
+  async start(): Promise<void> {
+    const config = loadConfig({ EXECUTOR_CONCURRENCY: '8', HOSTNAME: 'test', ...this.env, EVENT_STREAM_TYPE: 'memory' });
+    this.container = await buildContainer(config, 'memory', { clock: this.clock, random: new SeededRandom(1), logger: this.logger, metrics: this.metrics, broker: this.broker });
+    this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
+    this.loop.start();
+  }
+
+  submit(taskName: string, parameters: Record<string, unknown>, extra: { input?: Record<string, unknown>; context?: Record<string, unknown>; config?: Record<string, unknown> } = {}): string {
+    this.seq++;
+    const taskId = `task-${taskName}-${1756150540123456789n + BigInt(this.seq)}`;
+    const data = {
+      task_id: taskId,
+      task_name: taskName,
+      task_type: 'call',
+      tenant_id: 'acme',
+      workflow_id: 'wf-1',
+      execution_id: 'ex-1',
+      input: { task_name: taskName, workflow_id: 'wf-1', timestamp: '2025-08-25T19:35:40Z', ...(extra.input ?? {}) },
+      context: extra.context ?? { variables: {} },
+      config: { timeout: 300, retries: 3, parameters, ...(extra.config ?? {}) },
+    };
+    this.broker.append(STREAM, {
+      id: `task-requested-${taskId}`,
+      source: 'worker-service',
+      specversion: '1.0',
+      type: 'io.flunq.task.requested',
+      time: '2025-08-25T19:35:40Z',
+      workflowid: 'wf-1',
+      executionid: 'ex-1',
+      taskid: taskId,
+      tenantid: 'acme',
+      data: JSON.stringify(data),
+    });
+    return taskId;
+  }
+
+  /** Waits in real time (sockets are real) for the completion of a task. */
+  async completion(taskId: string, timeoutMs = 5000): Promise<CompletedPayload> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const entry = this.broker.entries(STREAM).find((e) => e.fields['type'] === 'io.flunq.task.completed' && e.fields['taskid'] === taskId);
+      if (entry) return JSON.parse(entry.fields['data'] ?? 'null') as CompletedPayload;
+      if (this.broker.entries(STREAM).some((e) => e.fields['type'] === 'io.flunq.task.dlq' && e.fields['taskid'] === taskId)) throw new Error(`task ${taskId} was dead-lettered`);
+      if (Date.now() > until) throw new Error(`no completion for ${taskId} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  async run(taskName: string, parameters: Record<string, unknown>, extra: Parameters<Executor['submit']>[2] = {}): Promise<CompletedPayload> {
+    return this.completion(this.submit(taskName, parameters, extra));
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop(1000);
+    await this.container?.unbindAll();
+  }
+}

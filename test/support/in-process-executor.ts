@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { TaskSource } from '../../src/application/ports/task-source.port';
+import { TOKENS } from '../../src/application/ports/tokens';
+import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
+import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { RedisStreamTaskSource } from '../../src/adapters/redis/redis-stream-task-source';
+import { buildContainer } from '../../src/config/container';
+import { loadConfig } from '../../src/config/env';
+import { ExecutorService } from '../../src/config/service';
+
+export interface InProcessExecutor {
+  service: ExecutorService;
+  source: RedisStreamTaskSource;
+  logger: InMemoryLogger;
+  metrics: InMemoryMetrics;
+  stop(): Promise<void>;
+}
+
+/** The production profile in this process (real Redis, system clock), with in-memory logs and metrics. */
+export async function startExecutor(url: string, env: Record<string, string> = {}): Promise<InProcessExecutor> {
+  const config = loadConfig({
+    REDIS_URL: url,
+    HOSTNAME: 'it',
+    EXECUTOR_STREAM_BLOCK: '200ms',
+    EXECUTOR_RECLAIM_IDLE: '500ms',
+    EXECUTOR_RECLAIM_INTERVAL: '100ms',
+    EXECUTOR_SHUTDOWN_TIMEOUT: '5s',
+    RETRY_BASE_DELAY_MS: '50',
+    HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    ...env,
+  });
+  const logger = new InMemoryLogger();
+  const metrics = new InMemoryMetrics();
+  const container = await buildContainer(config, 'production', { logger, metrics });
+  const service = new ExecutorService(container, config);
+  const source = container.get<TaskSource>(TOKENS.TaskSource) as RedisStreamTaskSource;
+  await service.start();
+  let stopped: Promise<void> | undefined;
+  return { service, source, logger, metrics, stop: () => (stopped ??= service.stop()) };
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PrometheusMetrics } from '../../../src/adapters/observability/prometheus-metrics';
+import { sample } from '../../support/ops';
+
+describe('PrometheusMetrics', () => {
+  it('counts outcomes per task type and observes durations in seconds', async () => {
+    const m = new PrometheusMetrics({ defaultMetrics: false });
+    m.taskStarted('set');
+    m.taskFinished('set', 'success', 250);
+    m.taskFinished('set', 'success', 2);
+    m.taskFinished('call', 'failure', 1500);
+    m.taskFinished('set', 'dead_letter', 0);
+    const text = await m.scrape();
+    assert.equal(sample(text, 'executor_tasks_total{task_type="set",outcome="success"}'), 2);
+    assert.equal(sample(text, 'executor_tasks_total{task_type="call",outcome="failure"}'), 1);
+    assert.equal(sample(text, 'executor_tasks_total{task_type="set",outcome="dead_letter"}'), 1);
+    assert.equal(sample(text, 'executor_tasks_started_total{task_type="set"}'), 1);
+    assert.equal(sample(text, 'executor_task_duration_seconds_count{task_type="set"}'), 2);
+    assert.equal(sample(text, 'executor_task_duration_seconds_sum{task_type="set"}'), 0.252);
+    assert.equal(sample(text, 'executor_task_duration_seconds_bucket{le="0.005",task_type="set"}'), 1);
+    assert.equal(sample(text, 'executor_task_duration_seconds_count{task_type="call"}'), 1);
+  });
+
+  it('maps unknown task types to `other` so bad input cannot grow the label set', async () => {
+    const m = new PrometheusMetrics({ defaultMetrics: false });
+    for (let i = 0; i < 50; i++) m.taskFinished(`bogus-${i}`, 'dead_letter', 0);
+    const text = await m.scrape();
+    assert.equal(sample(text, 'executor_tasks_total{task_type="other",outcome="dead_letter"}'), 50);
+    assert.doesNotMatch(text, /bogus/);
+  });
+
+  it('exposes retries, dead letters, gauges, breaker states, reclaim and cache counters', async () => {
+    const m = new PrometheusMetrics({ defaultMetrics: false });
+    m.retry('processing', 'set');
+    m.retry('transport', 'call');
+    m.retry('transport', 'call');
+    m.deadLetter('UNKNOWN_TASK_TYPE');
+    m.inFlight(3);
+    m.concurrencyLimit(8);
+    m.breakerState('api.example.com', 'open');
+    m.breakerState('other.example.com', 'half_open');
+    m.pendingEntries('executor-service', 12);
+    m.consumerLag('executor-service', 40);
+    m.reclaimed('redis', 2);
+    m.reclaimed('redis', 3);
+    m.openApiCache('hit');
+    m.openApiCache('miss');
+    m.openApiCache('hit');
+    const text = await m.scrape();
+    assert.equal(sample(text, 'executor_retries_total{kind="processing"}'), 1);
+    assert.equal(sample(text, 'executor_retries_total{kind="transport"}'), 2);
+    assert.equal(sample(text, 'executor_retries_total{kind="workflow"}'), 0);
+    assert.equal(sample(text, 'executor_dead_letters_total{reason="UNKNOWN_TASK_TYPE"}'), 1);
+    assert.equal(sample(text, 'executor_tasks_in_flight'), 3);
+    assert.equal(sample(text, 'executor_concurrency_limit'), 8);
+    assert.equal(sample(text, 'executor_circuit_breaker_state{host="api.example.com"}'), 2);
+    assert.equal(sample(text, 'executor_circuit_breaker_state{host="other.example.com"}'), 1);
+    assert.equal(sample(text, 'executor_pending_entries{group="executor-service"}'), 12);
+    assert.equal(sample(text, 'executor_consumer_lag{group="executor-service"}'), 40);
+    assert.equal(sample(text, 'executor_reclaimed_entries_total'), 5);
+    assert.equal(sample(text, 'executor_openapi_cache_total{result="hit"}'), 2);
+    assert.equal(sample(text, 'executor_openapi_cache_total{result="miss"}'), 1);
+  });
+
+  it('keeps registries separate and includes process metrics and event-loop lag by default', async () => {
+    const a = new PrometheusMetrics();
+    const b = new PrometheusMetrics();
+    a.taskFinished('set', 'success', 1);
+    const text = await b.scrape();
+    assert.equal(sample(text, 'executor_tasks_total{task_type="set",outcome="success"}'), 0);
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+    assert.match(text, /^process_cpu_seconds_total /m);
+  });
+});

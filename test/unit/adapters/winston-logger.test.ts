@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { WinstonLogger } from '../../../src/adapters/observability/winston-logger';
+
+function capture(level: string): { logger: WinstonLogger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+  const logger = WinstonLogger.create(level, stream);
+  const text = (): string => chunks.join('');
+  return { logger, text, lines: () => text().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('WinstonLogger', () => {
+  it('writes one JSON object per line with level, message, timestamp and fields', () => {
+    const { logger, lines } = capture('info');
+    logger.info('task completed', { taskId: 't1', durationMs: 3 });
+    const [line] = lines();
+    assert.equal(line?.['level'], 'info');
+    assert.equal(line?.['message'], 'task completed');
+    assert.equal(line?.['taskId'], 't1');
+    assert.equal(line?.['durationMs'], 3);
+    assert.equal(typeof line?.['timestamp'], 'string');
+  });
+
+  it('honours the level', () => {
+    const { logger, lines } = capture('warn');
+    logger.debug('d');
+    logger.info('i');
+    logger.warn('w');
+    logger.error('e');
+    assert.deepEqual(lines().map((l) => l['message']), ['w', 'e']);
+  });
+
+  it('redacts sensitive fields at any depth, in fields and child bindings', () => {
+    const { logger, text } = capture('debug');
+    const child = logger.child({ api_key: 'child-binding-secret-1', taskId: 't1' });
+    child.info('calling', { headers: { Authorization: 'Bearer sekret-token-abc', Accept: 'application/json' }, nested: [{ password: 'hunter2-pw' }], clientSecret: 'cs-xyz-123' });
+    const out = text();
+    for (const secret of ['child-binding-secret-1', 'sekret-token-abc', 'hunter2-pw', 'cs-xyz-123']) assert.doesNotMatch(out, new RegExp(secret));
+    assert.match(out, /Bearer \*\*\*/);
+    assert.match(out, /application\/json/);
+    assert.match(out, /"taskId":"t1"/);
+  });
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { idempotencyKey, replayEntry, summarizeDeadLetter } from '../../../src/domain/dead-letter-replay';
+import { deadLetterEntry } from '../../../src/domain/flunq-events';
+import { localSubmission, outcomeKind, workflowStream } from '../../../src/domain/local-submission';
+
+const STREAM = 'tenant:acme:workflow:wf_1:events';
+const REQUEST = {
+  id: 'task-requested-task-fetch-1756150540123456789',
+  source: 'worker-service',
+  specversion: '1.0',
+  type: 'io.flunq.task.requested',
+  time: '2025-08-25T19:35:40Z',
+  workflowid: 'wf_1',
+  executionid: 'ex_1',
+  taskid: 'task-fetch-1756150540123456789',
+  tenantid: 'acme',
+  data: '{"task_id":"task-fetch-1756150540123456789","task_name":"fetch","task_type":"call" , "input":{}}',
+};
+
+describe('dead-letter replay', () => {
+  const dlq = deadLetterEntry(REQUEST, 'UNKNOWN_TASK_TYPE: nope', 3);
+
+  it('summarizes a dead letter for the list', () => {
+    const s = summarizeDeadLetter(STREAM, '1756150540000-0', dlq, 1756150540000 + 90_000);
+    assert.equal(s.taskId, 'task-fetch-1756150540123456789');
+    assert.equal(s.taskType, 'call');
+    assert.equal(s.attempts, 3);
+    assert.equal(s.ageMs, 90_000);
+    assert.equal(s.reason, 'task_execution_failed:UNKNOWN_TASK_TYPE: nope');
+  });
+
+  it('builds a new task.requested entry with the original data verbatim and a new id', () => {
+    const e = replayEntry(STREAM, '1756150540000-0', dlq, 2, Date.UTC(2026, 0, 2, 3, 4, 5));
+    assert.equal(e['type'], 'io.flunq.task.requested');
+    assert.equal(e['id'], 'task-requested-task-fetch-1756150540123456789-replay-2');
+    assert.equal(e['data'], REQUEST.data);
+    assert.equal(e['time'], '2026-01-02T03:04:05Z');
+    assert.equal(e['replay_of'], `${STREAM}|1756150540000-0`);
+    assert.equal(e['replay'], '2');
+    assert.equal(e['reason'], undefined);
+    assert.equal(e['attempt'], undefined);
+    for (const k of ['source', 'workflowid', 'executionid', 'taskid', 'tenantid', 'specversion']) assert.equal(e[k], REQUEST[k as keyof typeof REQUEST]);
+  });
+
+  it('gives a replay its own idempotency key', () => {
+    assert.equal(idempotencyKey('t1', REQUEST), 't1');
+    assert.equal(idempotencyKey('t1', replayEntry(STREAM, '1-0', dlq, 1, 0)), 't1#replay-1');
+  });
+
+  it('keeps a malformed payload verbatim when replaying', () => {
+    const broken = deadLetterEntry({ ...REQUEST, data: '{not json' }, 'MALFORMED_EVENT', 1);
+    const e = replayEntry(STREAM, '5-0', broken, 1, 0);
+    assert.equal(e['data'], '{not json');
+    assert.equal(e['id'], 'task-requested-task-fetch-1756150540123456789-replay-1');
+  });
+});
+
+describe('local submission', () => {
+  it('completes a data object with local ids', () => {
+    const r = localSubmission({ task_type: 'set', input: { set_data: { a: 1 } } }, Date.UTC(2026, 0, 1), 7);
+    assert.ok(r.ok);
+    const { stream, taskId, entry } = r.submission;
+    assert.equal(stream, workflowStream('local', 'wf_local'));
+    assert.match(taskId, /^task-set-\d+$/);
+    assert.equal(entry['type'], 'io.flunq.task.requested');
+    assert.equal(entry['id'], `task-requested-${taskId}`);
+    assert.equal(entry['executionid'], 'ex_local');
+    const data = JSON.parse(entry['data'] ?? '') as Record<string, unknown>;
+    assert.equal(data['task_id'], taskId);
+    assert.deepEqual(data['input'], { set_data: { a: 1 } });
+  });
+  it('accepts a whole stream entry as is', () => {
+    const r = localSubmission(REQUEST, 0, 0);
+    assert.ok(r.ok);
+    assert.deepEqual(r.submission.entry, REQUEST);
+    assert.equal(r.submission.stream, STREAM);
+  });
+  it('rejects what is not a task request', () => {
+    assert.equal(localSubmission([], 0, 0).ok, false);
+    assert.equal(localSubmission({ input: {} }, 0, 0).ok, false);
+    assert.equal(localSubmission({ ...REQUEST, type: 'io.flunq.task.completed' }, 0, 0).ok, false);
+  });
+  it('recognises the outcome entries of a task', () => {
+    assert.equal(outcomeKind({ id: 'task-completed-t1', type: 'io.flunq.task.completed' }, 't1'), 'completed');
+    assert.equal(outcomeKind({ id: 'task-completed-t2', type: 'io.flunq.task.completed' }, 't1'), undefined);
+    assert.equal(outcomeKind({ type: 'io.flunq.task.dlq', taskid: 't1' }, 't1'), 'dead_lettered');
+  });
+});

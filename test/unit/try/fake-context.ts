@@ -1,0 +1,88 @@
+import { FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
+import { JqWasmExpressionEvaluator } from '../../../src/adapters/jq/jq-wasm-expression-evaluator';
+import { TaskContext } from '../../../src/application/ports/task-handler.port';
+import { expressionScope } from '../../../src/application/use-cases/execute-task.use-case';
+import { resolveExpressions } from '../../../src/domain/expressions';
+import { JsonObject } from '../../../src/domain/json';
+import { parseTaskRequest, TaskRequest } from '../../../src/domain/task-request';
+import { failed, succeeded, TaskOutcome } from '../../../src/domain/task-result';
+import { errors, httpStatusError, WorkflowError } from '../../../src/domain/workflow-error';
+
+/** A task request as the worker builds it, with `data` overrides. */
+export function request(data: Record<string, unknown> = {}): TaskRequest {
+  const parsed = parseTaskRequest({
+    type: 'io.flunq.task.requested',
+    workflowid: 'wf_1',
+    executionid: 'ex_1',
+    tenantid: 'acme',
+    data: JSON.stringify({
+      task_id: 'task-guarded-1',
+      task_name: 'guarded',
+      task_type: 'try',
+      ...data,
+      input: { task_name: 'guarded', workflow_id: 'wf_1', timestamp: '2025-08-25T19:35:40Z', ...((data['input'] as object | undefined) ?? {}) },
+    }),
+  });
+  if (!parsed.ok) throw parsed.error;
+  return parsed.request;
+}
+
+/** A request whose `input.try_catch_config` is `{try, catch}`. */
+export function tryRequest(tryBlock: unknown, catchBlock: unknown, input: Record<string, unknown> = {}, data: Record<string, unknown> = {}): TaskRequest {
+  return request({ ...data, input: { try_catch_config: { try: tryBlock, catch: catchBlock }, ...input } });
+}
+
+export interface InnerCall {
+  taskType: string;
+  parameters: JsonObject;
+  input: JsonObject | undefined;
+  at: number;
+}
+
+/** Outcomes the fake inner handler returns in turn (the last one repeats). */
+export type Script = (TaskOutcome | WorkflowError | number)[];
+
+export function outcomeOf(step: TaskOutcome | WorkflowError | number): TaskOutcome {
+  if (typeof step === 'number') return step >= 200 && step < 300 ? succeeded({ status_code: step }) : failed(httpStatusError(step), { status_code: step });
+  if (step instanceof WorkflowError) return failed(step);
+  return step;
+}
+
+let evaluator: Promise<JqWasmExpressionEvaluator> | undefined;
+
+export interface FakeContext {
+  context: TaskContext;
+  calls: InnerCall[];
+  clock: FakeClock;
+  logger: InMemoryLogger;
+  controller: AbortController;
+}
+
+/** A hand-written TaskContext: real jq, a fake clock, and inner tasks answered from a script. */
+export async function fakeContext(req: TaskRequest, script: Script | ((call: InnerCall, clock: FakeClock) => TaskOutcome | Promise<TaskOutcome>) = [200], deadlineMs = 300_000): Promise<FakeContext> {
+  const jq = await (evaluator ??= JqWasmExpressionEvaluator.create());
+  const clock = new FakeClock();
+  const logger = new InMemoryLogger();
+  const controller = new AbortController();
+  const calls: InnerCall[] = [];
+  const scope = expressionScope(req);
+  const variables = { input: req.input, context: req.context.raw, workflow: { id: req.workflowId }, task: { name: req.taskName, id: req.taskId } };
+  const context: TaskContext = {
+    request: req,
+    signal: controller.signal,
+    deadline: clock.now() + deadlineMs,
+    logger,
+    scope,
+    resolve: (value, extra) => resolveExpressions(value, (body) => jq.evaluate(body, extra ? { ...scope, ...extra } : scope, variables)),
+    runInner: (taskType, parameters, input) => {
+      const call: InnerCall = { taskType, parameters, input, at: clock.now() };
+      calls.push(call);
+      if (typeof script === 'function') return Promise.resolve(script(call, clock));
+      const step = script[Math.min(calls.length - 1, script.length - 1)];
+      if (step === undefined) return Promise.resolve(failed(errors.runtime('empty script')));
+      return Promise.resolve(outcomeOf(step));
+    },
+  };
+  return { context, calls, clock, logger, controller };
+}
