@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   let stopConsumer: () => Promise<void>;
   let maxInFlight: (() => number) | undefined;
   let outcomes: (() => Record<string, number>) | undefined;
-  let begin: () => void;
+  let begin: () => Promise<void>;
 
   if (options.mode === 'executor') {
     const { loadConfig } = await import('../src/config/env');
@@ -75,7 +75,8 @@ async function main(): Promise<void> {
     const metrics = new CountingMetrics();
     metrics.onFinished = onTask;
     const container = await buildContainer(config, 'production', { metrics });
-    const service = new ExecutorService(container, config);
+    // No health/metrics server: the benchmark measures the task path.
+    const service = new ExecutorService(container, config, { http: false });
     begin = () => service.start();
     stopConsumer = () => service.stop();
     maxInFlight = () => service.executorLoop.maxInFlightObserved;
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
         onTask,
         signal: abort.signal,
       });
+      return Promise.resolve();
     };
     stopConsumer = async () => {
       abort.abort();
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   const profiler = options.profileFile ? await startCpuProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  begin();
+  await begin();
   await finished;
   if (profiler && options.profileFile) await profiler.stop(options.profileFile);
   const elapsedMs = performance.now() - t0;

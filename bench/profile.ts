@@ -40,14 +40,14 @@ async function drain(): Promise<void> {
   const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
   const metrics = new CountingMetrics();
   const container = await buildContainer(config, 'embedded', { metrics, broker, logger: WinstonLogger.create('info', sink) });
-  const service = new ExecutorService(container, config);
+  const service = new ExecutorService(container, config, { http: false });
   const done = new Promise<void>((resolve) => (metrics.onFinished = () => metrics.finished >= TASKS && resolve()));
   // The profiler covers the drain only (what `node --cpu-prof` would record, minus start-up).
   const profiling = process.env['BENCH_PROFILE_DIR'];
   const profiler = profiling ? await startCpuProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  service.start();
+  await service.start();
   await done;
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
