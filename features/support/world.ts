@@ -32,7 +32,9 @@ export interface TaskSpec {
  * an in-process stream. Steps talk to it in flunq terms (submit a request, read completions).
  */
 export class ExecutorWorld extends World {
-  env: Record<string, string> = { EXECUTOR_CONCURRENCY: '4', HOSTNAME: 'test' };
+  // Scenarios stub HTTP with nock, which intercepts node:http (axios) but not undici; both
+  // adapters pass the same HttpClient contract suite (test/contract/*-http-client.test.ts).
+  env: Record<string, string> = { EXECUTOR_CONCURRENCY: '4', HOSTNAME: 'test', HTTP_CLIENT: 'axios' };
   readonly clock = new FakeClock();
   readonly random = new SeededRandom(7);
   readonly logger = new InMemoryLogger();
