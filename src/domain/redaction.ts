@@ -7,9 +7,24 @@ const SENSITIVE_PATTERN = /token|secret|password|passwd|api[-_]?key|credential|c
 const SCHEME = /^([A-Za-z][A-Za-z0-9-]*)\s+\S/;
 export const REDACTED = '***';
 
+/** Verdicts of the built-in rules per key name: the same few keys recur in every payload. */
+const builtInVerdicts = new Map<string, boolean>();
+const MAX_CACHED_NAMES = 10_000;
+
+function isSensitiveBuiltIn(name: string): boolean {
+  let verdict = builtInVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = ALWAYS_SENSITIVE.has(name.toLowerCase()) || SENSITIVE_PATTERN.test(name);
+    if (builtInVerdicts.size >= MAX_CACHED_NAMES) builtInVerdicts.clear();
+    builtInVerdicts.set(name, verdict);
+  }
+  return verdict;
+}
+
 export function isSensitiveName(name: string, extraNames: readonly string[] = []): boolean {
+  if (isSensitiveBuiltIn(name)) return true;
+  if (extraNames.length === 0) return false;
   const lower = name.toLowerCase();
-  if (ALWAYS_SENSITIVE.has(lower) || SENSITIVE_PATTERN.test(name)) return true;
   return extraNames.some((n) => n.toLowerCase() === lower);
 }
 
@@ -33,17 +48,38 @@ export function redactText(text: string, secretValues: readonly string[] = []): 
   return out;
 }
 
+/** True when `redactDeep` would change something: a sensitive key at any depth, or a secret value. */
+function needsRedaction(value: unknown, extraNames: readonly string[]): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (needsRedaction(v, extraNames)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (isSensitiveName(key, extraNames) || needsRedaction((value as Record<string, unknown>)[key], extraNames)) return true;
+  }
+  return false;
+}
+
 /**
- * A deep copy in which values under sensitive keys are hidden and known secret values
- * are blanked out of every string.
+ * A copy in which values under sensitive keys are hidden and known secret values are blanked
+ * out of every string. When there are no secret values and no key is sensitive, the value
+ * itself is returned (no copy): callers only serialise the result, and copying every payload
+ * was a large share of the per-task cost.
  */
 export function redactDeep(value: unknown, extraNames: readonly string[] = [], secretValues: readonly string[] = []): unknown {
+  if (secretValues.length === 0 && !needsRedaction(value, extraNames)) return value;
+  return copyRedacted(value, extraNames, secretValues);
+}
+
+function copyRedacted(value: unknown, extraNames: readonly string[], secretValues: readonly string[]): unknown {
   if (typeof value === 'string') return secretValues.length ? redactText(value, secretValues) : value;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, extraNames, secretValues));
+  if (Array.isArray(value)) return value.map((v) => copyRedacted(v, extraNames, secretValues));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = isSensitiveName(key, extraNames) && (typeof v !== 'object' || v === null || Array.isArray(v)) ? redactSecretValue(v) : redactDeep(v, extraNames, secretValues);
+    out[key] = isSensitiveName(key, extraNames) && (typeof v !== 'object' || v === null || Array.isArray(v)) ? redactSecretValue(v) : copyRedacted(v, extraNames, secretValues);
   }
   return out;
 }

@@ -55,6 +55,7 @@ export function createConnection(settings: RedisConnectionSettings, role: Connec
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2000),
     autoResubscribe: true,
     lazyConnect: false,
+    enableAutoPipelining: role === 'commands',
   });
   redis.on('error', (error: Error) => {
     const now = Date.now();

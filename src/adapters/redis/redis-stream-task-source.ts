@@ -5,6 +5,8 @@ import { Metrics } from '../../application/ports/metrics.port';
 import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
 import { createConnection, RedisConnectionSettings } from './redis-connection';
 import { SETTLE_SCRIPT } from './settle-script';
+import { idempotencyKey } from '../../domain/dead-letter-replay';
+import { TASK_REQUESTED } from '../../domain/task-request';
 import { globToRegExp, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
@@ -79,6 +81,8 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly reclaimQueue = new Map<string, string>();
   /** Deliveries read by a blocking read that finished after its receive() returned. */
   private carry: Delivery[] = [];
+  /** Idempotency markers read with the last batches (stream + key → marker present), see handOut. */
+  private readonly settledHints = new Map<string, boolean>();
   /** Deliveries handed out and not yet settled or acknowledged. */
   private readonly held = new Map<string, Held>();
 
@@ -94,6 +98,8 @@ export class RedisStreamTaskSource implements TaskSource {
   private nextScanAt = 0;
   private nextAuditAt = 0;
   private readonly blockWaiters = new Set<() => void>();
+  /** Streams covered by the blocking read in flight, if any. */
+  private blockingStreams: Set<string> | undefined;
   private healthy = false;
   private closed = false;
   private blockGeneration = 0;
@@ -177,12 +183,21 @@ export class RedisStreamTaskSource implements TaskSource {
     const redis = this.cmd as unknown as { flunqSettle(numKeys: number, ...rest: (string | number)[]): Promise<number> };
     const result = await redis.flunqSettle(keys.length, ...keys, ...args);
     this.held.delete(heldKey(delivery));
+    this.forgetHint(delivery);
     if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
   }
 
   async acknowledge(delivery: Delivery): Promise<void> {
     await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
     this.held.delete(heldKey(delivery));
+    this.forgetHint(delivery);
+  }
+
+  /** Hints not consumed by isSettled (unparseable requests, duplicates) go with their delivery. */
+  private forgetHint(delivery: Delivery): void {
+    if (this.settledHints.size === 0) return;
+    const taskId = delivery.fields['taskid'];
+    if (taskId) this.settledHints.delete(hintKey(delivery.stream, idempotencyKey(taskId, delivery.fields)));
   }
 
   /**
@@ -190,6 +205,13 @@ export class RedisStreamTaskSource implements TaskSource {
    * find it: given explicitly, or taken from the in-flight delivery that carries this task id.
    */
   async isSettled(taskId: string, stream?: string): Promise<boolean> {
+    if (stream !== undefined) {
+      const hint = this.settledHints.get(hintKey(stream, taskId));
+      if (hint !== undefined) {
+        this.settledHints.delete(hintKey(stream, taskId));
+        return hint;
+      }
+    }
     const keys = new Set<string>();
     if (stream) keys.add(stream);
     else for (const h of this.held.values()) if (h.taskId === taskId) keys.add(h.stream);
@@ -228,7 +250,7 @@ export class RedisStreamTaskSource implements TaskSource {
     if (out.length < max && this.reclaimQueue.size > 0) await this.reclaim(out, max);
     await this.discoverStep();
     if (out.length < max) await this.readDirty(out, max);
-    if (out.length > 0 || signal.aborted || this.closed) return this.hand(out);
+    if (out.length > 0 || signal.aborted || this.closed) return this.handOut(out);
 
     // Nothing to do: wait for new entries, at most the block time.
     if (this.known.size > 0 && !this.blockInFlight && (this.known.size <= this.options.streamsPerRead || !this.notificationsActive)) {
@@ -240,6 +262,35 @@ export class RedisStreamTaskSource implements TaskSource {
     if (out.length === 0 && !signal.aborted && !this.closed) {
       await this.discoverStep();
       await this.readDirty(out, max);
+    }
+    return this.handOut(out);
+  }
+
+  /**
+   * One MGET per stream for the idempotency markers of the task requests just read, so that
+   * `isSettled` needs no round trip of its own per task. Markers set after this point are still
+   * caught: the settle script checks the marker again, atomically, before publishing.
+   */
+  private async handOut(out: Delivery[]): Promise<Delivery[]> {
+    const byStream = new Map<string, string[]>();
+    for (const d of out) {
+      const taskId = d.fields['taskid'];
+      if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
+      let keys = byStream.get(d.stream);
+      if (!keys) byStream.set(d.stream, (keys = []));
+      keys.push(idempotencyKey(taskId, d.fields));
+    }
+    if (byStream.size > 0) {
+      try {
+        await Promise.all(
+          [...byStream].map(async ([stream, keys]) => {
+            const values = await this.cmd.mget(...keys.map((k) => settledMarkerKey(stream, k)));
+            keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values[i] !== null && values[i] !== undefined));
+          }),
+        );
+      } catch {
+        // Only a shortcut: isSettled asks Redis itself when no hint is there.
+      }
     }
     return this.hand(out);
   }
@@ -333,6 +384,9 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   private onNotification(key: string): void {
+    // A blocking read in flight over this stream returns the new entry itself: marking the stream
+    // dirty would only cost an empty XREADGROUP (and a wake-up) per entry, our own completions included.
+    if (this.blockingStreams?.has(key)) return;
     if (this.known.has(key)) this.dirty.add(key);
     else if (!this.fixed && this.patternRe.test(key) && !this.rejected.has(key)) this.discovered.add(key);
     else return;
@@ -597,16 +651,19 @@ export class RedisStreamTaskSource implements TaskSource {
       return;
     }
     const read = this.read(connection, streams, count, this.options.blockMs);
+    const covered = new Set(streams);
+    this.blockingStreams = covered;
     const inFlight = read.catch(() => undefined).finally(() => {
       if (this.blockInFlight === inFlight) this.blockInFlight = undefined;
+      if (this.blockingStreams === covered) this.blockingStreams = undefined;
     });
     this.blockInFlight = inFlight;
     const margin = Math.max(1000, this.options.blockMs);
     const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
+    const onAbort = (): void => stop.abort(WAIT_ENDED);
     signal.addEventListener('abort', onAbort, { once: true });
     // A notification about a stream not covered here (a new stream) ends the wait early.
-    const wake = (): void => stop.abort();
+    const wake = (): void => stop.abort(WAIT_ENDED);
     if (this.notificationsActive) this.blockWaiters.add(wake);
     type Outcome = { kind: 'read'; got: Map<string, RawEntry[]> } | { kind: 'error'; error: unknown } | { kind: 'timeout' } | { kind: 'aborted' };
     const outcome: Outcome = await Promise.race([
@@ -619,10 +676,12 @@ export class RedisStreamTaskSource implements TaskSource {
         (): Outcome => ({ kind: 'aborted' }),
       ),
     ]);
-    stop.abort();
+    stop.abort(WAIT_ENDED);
     this.blockWaiters.delete(wake);
     signal.removeEventListener('abort', onAbort);
     if (outcome.kind === 'read') {
+      // A stream that filled its COUNT may have more (its notifications were ignored meanwhile).
+      for (const [stream, entries] of outcome.got) if (entries.length >= count) this.dirty.add(stream);
       this.push(outcome.got, out);
       return;
     }
@@ -692,9 +751,9 @@ export class RedisStreamTaskSource implements TaskSource {
   private async waitForNotification(signal: AbortSignal, ms = this.options.blockMs): Promise<void> {
     if (this.dirty.size > 0 || this.discovered.size > 0) return;
     const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
+    const onAbort = (): void => stop.abort(WAIT_ENDED);
     signal.addEventListener('abort', onAbort, { once: true });
-    const wake = (): void => stop.abort();
+    const wake = (): void => stop.abort(WAIT_ENDED);
     this.blockWaiters.add(wake);
     const now = this.clock.now();
     let nextWork = Math.min(ms, this.nextAuditAt - now);
@@ -719,6 +778,13 @@ function firstOf(set: ReadonlySet<string>, n: number): string[] {
     out.push(value);
   }
   return out;
+}
+
+/** Why a wait was ended (a ready-made reason: aborting without one builds a DOMException each time). */
+const WAIT_ENDED = new Error('wait ended');
+
+function hintKey(stream: string, key: string): string {
+  return `${stream}\u0000${key}`;
 }
 
 function heldKey(d: Delivery): string {

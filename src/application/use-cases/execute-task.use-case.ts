@@ -4,6 +4,7 @@ import { TaskRequest } from '../../domain/task-request';
 import { failed, TaskOutcome, TaskResult } from '../../domain/task-result';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { TaskHandlerRegistry } from '../handlers/task-handler-registry';
+import { Deadline, DeadlineTimers } from '../deadline-timers';
 import { Clock } from '../ports/clock.port';
 import { ExpressionEvaluator } from '../ports/expression-evaluator.port';
 import { Logger } from '../ports/logger.port';
@@ -40,13 +41,39 @@ export function expressionScope(request: TaskRequest): JsonObject {
  * failed outcome; only bugs (non-WorkflowError exceptions) are thrown, for processing retries.
  * Throws a `validation` WorkflowError (UNKNOWN_TASK_TYPE) when no handler exists.
  */
+/**
+ * An AbortController made only when a handler reads the signal or the task is cancelled:
+ * most tasks (set, inject) never look at it, and building one per task was measurable.
+ */
+class LazyAbortController {
+  private controller: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.controller ??= new AbortController();
+    this.controller.abort(reason);
+  }
+}
+
 export class ExecuteTask {
+  /** Controllers of the tasks now running, cancelled together when the service is forced to stop. */
+  private readonly running = new Set<LazyAbortController>();
+  private readonly watched = new WeakSet<AbortSignal>();
+  /** One timer per timeout length rather than a timer and an AbortController per task. */
+  private readonly deadlines: DeadlineTimers;
+
   constructor(
     private readonly handlers: TaskHandlerRegistry,
     private readonly clock: Clock,
     private readonly evaluator: ExpressionEvaluator,
     private readonly settings: ExecuteTaskSettings,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineTimers(clock);
+  }
 
   canHandle(taskType: string): boolean {
     return this.handlers.find(taskType) !== undefined;
@@ -62,32 +89,48 @@ export class ExecuteTask {
     const startedAtMs = this.clock.now();
     const timeoutMs = request.config.timeoutMs ?? this.settings.defaultTimeoutMs;
     const deadline = startedAtMs + timeoutMs;
-    const controller = new AbortController();
-    const onShutdown = (): void => controller.abort(errors.cancelled('task cancelled: executor shutting down'));
-    if (shutdown.aborted) onShutdown();
-    else shutdown.addEventListener('abort', onShutdown, { once: true });
-    const timer = new AbortController();
-    const timeoutError = errors.timeout(`task exceeded its timeout of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
-    const expired = this.clock.sleep(timeoutMs, timer.signal).then(
-      () => {
+    const controller = new LazyAbortController();
+    this.watchShutdown(shutdown);
+    if (shutdown.aborted) controller.abort(errors.cancelled('task cancelled: executor shutting down'));
+    else this.running.add(controller);
+    let deadlineTimer: Deadline | undefined;
+    const expired = new Promise<TaskOutcome>((resolve) => {
+      deadlineTimer = this.deadlines.add(timeoutMs, () => {
+        // Built only when it fires: a WorkflowError captures a stack trace, too dear per task.
+        const timeoutError = errors.timeout(`task exceeded its timeout of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
         controller.abort(timeoutError);
-        return failed(timeoutError);
-      },
-      () => undefined,
-    );
+        resolve(failed(timeoutError));
+      });
+    });
 
-    const context = this.contextFor(request, controller.signal, deadline, logger);
+    const context = this.contextFor(request, controller, deadline, logger);
     let outcome: TaskOutcome;
     try {
       const run = this.runHandler(request.taskType, context);
-      const first = await Promise.race([run, expired]);
-      // `expired` resolves to undefined only when cancelled, which happens after `run` settles.
-      outcome = first ?? (await run);
+      outcome = await Promise.race([run, expired]);
     } finally {
-      timer.abort();
-      shutdown.removeEventListener('abort', onShutdown);
+      if (deadlineTimer) this.deadlines.cancel(deadlineTimer);
+      this.running.delete(controller);
     }
     return { outcome, taskType: request.taskType, startedAtMs, completedAtMs: this.clock.now(), attempt };
+  }
+
+  /**
+   * One listener per shutdown signal for all running tasks, rather than one per task: cheaper,
+   * and no MaxListenersExceeded warning when more than ten tasks run at once.
+   */
+  private watchShutdown(shutdown: AbortSignal): void {
+    if (this.watched.has(shutdown)) return;
+    this.watched.add(shutdown);
+    shutdown.addEventListener(
+      'abort',
+      () => {
+        const running = [...this.running];
+        this.running.clear();
+        for (const controller of running) controller.abort(errors.cancelled('task cancelled: executor shutting down'));
+      },
+      { once: true },
+    );
   }
 
   private async runHandler(taskType: string, context: TaskContext): Promise<TaskOutcome> {
@@ -101,22 +144,30 @@ export class ExecuteTask {
     }
   }
 
-  private contextFor(request: TaskRequest, signal: AbortSignal, deadline: number, logger: Logger): TaskContext {
-    const scope = expressionScope(request);
-    const variables = {
-      input: request.input,
-      context: request.context.raw,
-      workflow: { id: request.workflowId, input: request.context.workflowInput ?? {} },
-      task: { name: request.taskName, id: request.taskId },
-    };
+  private contextFor(request: TaskRequest, controller: LazyAbortController, deadline: number, logger: Logger): TaskContext {
+    // Built on first use: most tasks carry no expression at all.
+    let scope: JsonObject | undefined;
+    let variables: Record<string, unknown> | undefined;
+    const scopeOf = (): JsonObject => (scope ??= expressionScope(request));
+    const variablesOf = (): Record<string, unknown> =>
+      (variables ??= {
+        input: request.input,
+        context: request.context.raw,
+        workflow: { id: request.workflowId, input: request.context.workflowInput ?? {} },
+        task: { name: request.taskName, id: request.taskId },
+      });
     const resolve = (value: unknown, extra?: Record<string, unknown>): unknown =>
-      resolveExpressions(value, (body) => this.evaluator.evaluate(body, extra ? { ...scope, ...extra } : scope, variables));
+      resolveExpressions(value, (body) => this.evaluator.evaluate(body, extra ? { ...scopeOf(), ...extra } : scopeOf(), variablesOf()));
     const context: TaskContext = {
       request,
-      signal,
+      get signal() {
+        return controller.signal;
+      },
       deadline,
       logger,
-      scope,
+      get scope() {
+        return scopeOf();
+      },
       resolve,
       runInner: (taskType: string, parameters: JsonObject, input?: JsonObject) => {
         const inner: TaskRequest = {
@@ -125,7 +176,7 @@ export class ExecuteTask {
           input: input ?? request.input,
           config: { ...request.config, parameters },
         };
-        return this.runHandler(taskType, this.contextFor(inner, signal, deadline, logger));
+        return this.runHandler(taskType, this.contextFor(inner, controller, deadline, logger));
       },
     };
     return context;

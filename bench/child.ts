@@ -1,0 +1,152 @@
+/**
+ * One consumer process of a benchmark round: the ideal loop, the naive all-streams loop, or
+ * the executor itself (production container, Redis adapter). Driven over IPC by run.ts:
+ * it says `ready`, waits for `go`, and reports `done` once `target` tasks are finished
+ * (or `stop` arrives). Configuration comes in BENCH_CHILD (JSON).
+ */
+import 'reflect-metadata';
+import Redis from 'ioredis';
+import { runIdealLoop } from './lib/ideal-loop';
+import { CountingMetrics } from './lib/counting-metrics';
+import { startCpuProfile } from './lib/cpu-profile';
+
+export type ChildMode = 'ideal-multi' | 'ideal-pipe' | 'naive' | 'executor';
+
+export interface ChildOptions {
+  mode: ChildMode;
+  redisUrl: string;
+  streams: string[];
+  /** Tasks after which the child reports `done`. */
+  target: number;
+  /** For the executor: extra environment variables (concurrency, batch, …). */
+  env?: Record<string, string>;
+  /** Write a CPU profile of the run (go → done) to this file. */
+  profileFile?: string;
+  /** Sample RSS this often (ms); 0 = only at the end. */
+  rssSampleMs?: number;
+}
+
+export interface ChildResult {
+  mode: ChildMode;
+  processed: number;
+  elapsedMs: number;
+  cpuMs: number;
+  maxRssMb: number;
+  /** RSS once set up, before the workload. */
+  readyRssMb: number;
+  maxInFlight?: number;
+  outcomes?: Record<string, number>;
+}
+
+type Message = { type: 'go' } | { type: 'stop' };
+
+function send(message: unknown): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.env['BENCH_CHILD'] ?? '{}') as ChildOptions;
+  let processed = 0;
+  let maxRss = process.memoryUsage.rss();
+  const sampler = options.rssSampleMs ? setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage.rss())), options.rssSampleMs) : undefined;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const goSignal = new Promise<void>((resolve) => {
+    process.on('message', (m: Message) => {
+      if (m.type === 'go') resolve();
+      if (m.type === 'stop') finish();
+    });
+  });
+  const onTask = (): void => {
+    processed++;
+    if (processed >= options.target) finish();
+  };
+
+  let stopConsumer: () => Promise<void>;
+  let maxInFlight: (() => number) | undefined;
+  let outcomes: (() => Record<string, number>) | undefined;
+  let begin: () => Promise<void>;
+
+  if (options.mode === 'executor') {
+    const { loadConfig } = await import('../src/config/env');
+    const { buildContainer } = await import('../src/config/container');
+    const { ExecutorService } = await import('../src/config/service');
+    const config = loadConfig({ HOSTNAME: 'bench', REDIS_URL: options.redisUrl, EXECUTOR_STREAMS: options.streams.join(','), ...options.env });
+    const metrics = new CountingMetrics();
+    metrics.onFinished = onTask;
+    const container = await buildContainer(config, 'production', { metrics });
+    // No health/metrics server: the benchmark measures the task path.
+    const service = new ExecutorService(container, config, { http: false });
+    begin = () => service.start();
+    stopConsumer = () => service.stop();
+    maxInFlight = () => service.executorLoop.maxInFlightObserved;
+    outcomes = () => metrics.byOutcome;
+  } else {
+    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+    let streams = options.streams;
+    if (options.mode === 'naive' && streams.length === 0) {
+      // Go's discovery: a full SCAN of the key space for the workflow stream pattern.
+      const found = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', 'tenant:*:workflow:*:events', 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) found.add(key);
+      } while (cursor !== '0');
+      streams = [...found];
+    }
+    const abort = new AbortController();
+    let loop: Promise<void> = Promise.resolve();
+    begin = () => {
+      loop = runIdealLoop({
+        redis,
+        group: 'executor-service',
+        consumer: 'bench',
+        streams: () => streams,
+        count: options.mode === 'naive' ? 10 : 100,
+        blockMs: 200,
+        variant: options.mode === 'ideal-pipe' ? 'pipe' : 'multi',
+        onTask,
+        signal: abort.signal,
+      });
+      return Promise.resolve();
+    };
+    stopConsumer = async () => {
+      abort.abort();
+      await loop;
+      redis.disconnect();
+    };
+  }
+
+  const readyRssMb = process.memoryUsage.rss() / 1024 / 1024;
+  send({ type: 'ready' });
+  await goSignal;
+  const profiler = options.profileFile ? await startCpuProfile() : undefined;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await begin();
+  await finished;
+  if (profiler && options.profileFile) await profiler.stop(options.profileFile);
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  maxRss = Math.max(maxRss, process.memoryUsage.rss());
+  if (sampler) clearInterval(sampler);
+  const result: ChildResult = {
+    mode: options.mode,
+    processed,
+    elapsedMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: maxRss / 1024 / 1024,
+    readyRssMb,
+    maxInFlight: maxInFlight?.(),
+    outcomes: outcomes?.(),
+  };
+  send({ type: 'done', result });
+  await stopConsumer();
+  process.disconnect?.();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

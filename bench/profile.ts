@@ -1,0 +1,88 @@
+/**
+ * `npm run bench:profile [-- --tasks=N] [-- --no-prof]`: the in-process hot path, without Redis.
+ * ProcessDelivery + ExecuteTask + the set handler over the in-memory stream (embedded profile:
+ * system clock, Winston JSON logs written to a null stream), N preloaded set tasks, concurrency 100.
+ * Runs itself in a child with the V8 CPU profiler (the `node --cpu-prof` format, started by
+ * node:inspector around the drain only, so start-up is left out) and prints µs per task and where the CPU time went.
+ */
+import 'reflect-metadata';
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { CountingMetrics } from './lib/counting-metrics';
+import { setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
+import { SCRIPT_EXEC_ARGV } from './lib/child-process';
+import { startCpuProfile, summarizeCpuProfile } from './lib/cpu-profile';
+
+const argTasks = process.argv.find((a) => a.startsWith('--tasks='));
+const TASKS = argTasks ? Number(argTasks.slice('--tasks='.length)) : 100_000;
+
+async function drain(): Promise<void> {
+  const { loadConfig } = await import('../src/config/env');
+  const { buildContainer } = await import('../src/config/container');
+  const { ExecutorService } = await import('../src/config/service');
+  const { InMemoryStreamBroker } = await import('../src/adapters/memory/in-memory-stream-broker');
+  const { SystemClock } = await import('../src/adapters/system/system-clock');
+  const { WinstonLogger } = await import('../src/adapters/observability/winston-logger');
+  const stream = streamKey('wf_profile');
+  const config = loadConfig({ HOSTNAME: 'profile', EVENT_STREAM_TYPE: 'memory', EXECUTOR_STREAMS: stream, EXECUTOR_CONCURRENCY: '100', EXECUTOR_STREAM_BATCH: '100', LOG_LEVEL: 'info' });
+  const broker = new InMemoryStreamBroker(new SystemClock());
+  const nextId = taskIdFactory();
+  for (let i = 0; i < TASKS; i++) {
+    const flat = setRequestFields('wf_profile', 'ex_profile', nextId());
+    const fields: Record<string, string> = {};
+    for (let k = 0; k + 1 < flat.length; k += 2) fields[flat[k] as string] = flat[k + 1] as string;
+    broker.append(stream, fields);
+  }
+  broker.history.length = 0;
+  const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  const metrics = new CountingMetrics();
+  const container = await buildContainer(config, 'embedded', { metrics, broker, logger: WinstonLogger.create('info', sink) });
+  const service = new ExecutorService(container, config, { http: false });
+  const done = new Promise<void>((resolve) => (metrics.onFinished = () => metrics.finished >= TASKS && resolve()));
+  // The profiler covers the drain only (what `node --cpu-prof` would record, minus start-up).
+  const profiling = process.env['BENCH_PROFILE_DIR'];
+  const profiler = profiling ? await startCpuProfile() : undefined;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await service.start();
+  await done;
+  const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  if (profiling && profiler) await profiler.stop(path.join(profiling, 'drain.cpuprofile'));
+  await service.stop();
+  process.send?.({ tasks: TASKS, elapsedMs: elapsed, cpuUsPerTask: (cpu.user + cpu.system) / TASKS, outcomes: metrics.byOutcome });
+}
+
+async function main(): Promise<void> {
+  if (process.env['BENCH_PROFILE_CHILD'] === '1') return drain();
+  const noProf = process.argv.includes('--no-prof');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flunq-prof-'));
+  const child = fork(__filename, process.argv.slice(2), {
+    execArgv: SCRIPT_EXEC_ARGV,
+    env: { ...process.env, BENCH_PROFILE_CHILD: '1', TS_NODE_TRANSPILE_ONLY: 'true', ...(noProf ? {} : { BENCH_PROFILE_DIR: dir }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const result = await new Promise<{ tasks: number; elapsedMs: number; cpuUsPerTask: number; outcomes: unknown }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('profile run timed out'));
+    }, 300_000);
+    child.on('message', (m: { tasks: number; elapsedMs: number; cpuUsPerTask: number; outcomes: unknown }) => resolve(m));
+    child.on('exit', () => clearTimeout(timer));
+  });
+  await new Promise((r) => child.once('exit', r));
+  process.stdout.write(`in-memory hot path: ${result.tasks} set tasks in ${result.elapsedMs.toFixed(0)} ms = ${((result.tasks / result.elapsedMs) * 1000).toFixed(0)} tasks/s, ${result.cpuUsPerTask.toFixed(1)} µs CPU/task, outcomes ${JSON.stringify(result.outcomes)}\n`);
+  if (noProf) return;
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no .cpuprofile written');
+  process.stdout.write(`profile: ${path.join(dir, file)}\n`);
+  process.stdout.write(summarizeCpuProfile(path.join(dir, file), result.tasks));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

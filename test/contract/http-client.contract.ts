@@ -1,0 +1,177 @@
+/**
+ * The HttpClient port contract, run against every adapter (axios, undici) with a real local
+ * server: pooled keep-alive sockets, any status is a response, header and body shapes, one
+ * deadline, the size cap, redirects only when asked (303 → GET), transport retries only for
+ * idempotent methods, cancellation, and the private-network policy before connecting.
+ */
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { HttpClient, HttpRequest } from '../../src/application/ports/http-client.port';
+import { WorkflowError } from '../../src/domain/workflow-error';
+import { json, LocalServer } from '../integration/support/call-harness';
+
+export interface HttpClientFactory {
+  (metrics: InMemoryMetrics, options: { denyPrivateNetworks: boolean; maxResponseBytes: number; retryDelayMs: number }): HttpClient;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof WorkflowError, `expected a WorkflowError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+export function describeHttpClientContract(name: string, create: HttpClientFactory): void {
+  const server = new LocalServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    switch (url.pathname) {
+      case '/slow':
+        setTimeout(() => json(res, 200, { late: true }), 3000).unref();
+        return;
+      case '/big':
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        res.end(Buffer.alloc(2 * 1024 * 1024, 1));
+        return;
+      case '/gzip':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+        res.end(zlib.gzipSync(JSON.stringify({ zipped: true })));
+        return;
+      case '/redirect':
+        res.writeHead(302, { Location: '/target' });
+        res.end();
+        return;
+      case '/see-other':
+        res.writeHead(303, { Location: '/target' });
+        res.end();
+        return;
+      case '/loop':
+        res.writeHead(302, { Location: '/loop' });
+        res.end();
+        return;
+      case '/target':
+        return json(res, 200, { arrived: true, method: req.method });
+      case '/reset':
+        res.socket?.destroy();
+        return;
+      case '/status':
+        return json(res, Number(url.searchParams.get('code') ?? 500), { failed: true }, { 'X-Trace-Id': 't-1', 'Set-Cookie': 'a=1' });
+      default:
+        return json(res, 200, { path: url.pathname, method: req.method, body: req.body, header: req.headers['x-test'] ?? null });
+    }
+  });
+  const request = (path: string, extra: Partial<HttpRequest> = {}): HttpRequest => ({ method: 'GET', url: `${server.origin}${path}`, headers: {}, timeoutMs: 2000, followRedirects: false, ...extra });
+
+  describe(`HttpClient contract: ${name}`, () => {
+    const metrics = new InMemoryMetrics();
+    const client = create(metrics, { denyPrivateNetworks: false, maxResponseBytes: 1024 * 1024, retryDelayMs: 10 });
+    before(() => server.start());
+    after(async () => {
+      await client.close();
+      await server.stop();
+    });
+
+    it('sends method, headers and body; answers with status, lower-case header lists and the body', async () => {
+      const response = await client.send(request('/echo?x=1', { method: 'POST', headers: { 'X-Test': 'yes', 'Content-Type': 'application/json' }, body: '{"a":1}' }));
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.headers['content-type'], ['application/json']);
+      assert.deepEqual(JSON.parse(Buffer.from(response.body).toString('utf8')), { path: '/echo', method: 'POST', body: '{"a":1}', header: 'yes' });
+      assert.equal(response.url, `${server.origin}/echo?x=1`);
+    });
+
+    it('treats any status as a response, never as an error', async () => {
+      const response = await client.send(request('/status?code=503'));
+      assert.equal(response.status, 503);
+      assert.deepEqual(response.headers['x-trace-id'], ['t-1']);
+      assert.deepEqual(response.headers['set-cookie'], ['a=1']);
+    });
+
+    it('reuses one keep-alive socket for consecutive requests', async () => {
+      const first = server.seen.length;
+      for (let i = 0; i < 5; i++) assert.equal((await client.send(request(`/pooled/${i}`))).status, 200);
+      const sockets = new Set(server.seen.slice(first).map((s) => s.socket));
+      assert.equal(sockets.size, 1, `5 requests used ${sockets.size} sockets`);
+    });
+
+    it('decodes a gzip response body', async () => {
+      const response = await client.send(request('/gzip'));
+      assert.deepEqual(JSON.parse(Buffer.from(response.body).toString('utf8')), { zipped: true });
+    });
+
+    it('times out a slow answer with a timeout error (408)', async () => {
+      const started = Date.now();
+      const error = await rejection(client.send(request('/slow', { timeoutMs: 200 })));
+      assert.equal(error.code, 'TIMEOUT');
+      assert.equal(error.status, 408);
+      assert.ok(Date.now() - started < 2000);
+    });
+
+    it('gives the caller’s reason when the request is cancelled', async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('stop')), 50).unref();
+      const error = await rejection(client.send(request('/slow', { signal: controller.signal })));
+      assert.equal(error.code, 'CANCELLED');
+    });
+
+    it('refuses a response larger than the limit', async () => {
+      const error = await rejection(client.send(request('/big')));
+      assert.equal(error.code, 'RESPONSE_TOO_LARGE');
+      assert.equal(error.retryable, false);
+      assert.equal((await client.send(request('/big', { maxResponseBytes: 4 * 1024 * 1024 }))).body.length, 2 * 1024 * 1024);
+    });
+
+    it('does not follow redirects unless asked, then follows them (303 continues as a GET)', async () => {
+      const plain = await client.send(request('/redirect'));
+      assert.equal(plain.status, 302);
+      assert.deepEqual(plain.headers['location'], ['/target']);
+      const followed = await client.send(request('/redirect', { followRedirects: true }));
+      assert.equal(followed.status, 200);
+      assert.equal(followed.url, `${server.origin}/target`);
+      const seeOther = await client.send(request('/see-other', { method: 'POST', body: '{}', followRedirects: true }));
+      assert.equal((JSON.parse(Buffer.from(seeOther.body).toString('utf8')) as { method: string }).method, 'GET');
+    });
+
+    it('stops an endless redirect chain with a non-retryable error', async () => {
+      const error = await rejection(client.send(request('/loop', { followRedirects: true })));
+      assert.equal(error.kind, 'communication');
+      assert.equal(error.retryable, false);
+    });
+
+    it('never resends a POST after a connection reset; resends a GET at most twice', async () => {
+      const count = (): number => server.seen.filter((s) => s.url === '/reset').length;
+      const first = count();
+      const post = await rejection(client.send(request('/reset', { method: 'POST', body: '{"charge": 100}' })));
+      assert.equal(post.kind, 'communication');
+      assert.equal(post.code, 'NETWORK');
+      assert.equal(count() - first, 1, 'the POST was sent more than once');
+      const retriesBefore = metrics.count('retries', 'transport', 'call');
+      await rejection(client.send(request('/reset')));
+      assert.equal(count() - first, 4, 'a GET is sent once plus two transport retries');
+      assert.equal(metrics.count('retries', 'transport', 'call') - retriesBefore, 2);
+    });
+
+    it('rejects an invalid URL or scheme as a configuration error', async () => {
+      assert.equal((await rejection(client.send(request('', { url: 'not a url' })))).kind, 'configuration');
+      assert.equal((await rejection(client.send(request('', { url: 'ftp://127.0.0.1/x' })))).kind, 'configuration');
+    });
+
+    it('refuses loopback addresses when the private-network policy is on, before connecting', async () => {
+      const strict = create(metrics, { denyPrivateNetworks: true, maxResponseBytes: 1024 * 1024, retryDelayMs: 10 });
+      try {
+        const first = server.seen.length;
+        const error = await rejection(strict.send(request('/anything')));
+        assert.equal(error.code, 'ADDRESS_DENIED');
+        assert.equal(error.retryable, false);
+        const named = await rejection(strict.send({ ...request('/anything'), url: `http://localhost:${server.port}/anything` }));
+        assert.equal(named.code, 'ADDRESS_DENIED');
+        assert.equal(server.seen.length, first, 'no request may reach the server');
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+}
