@@ -54,3 +54,22 @@ Feature: Events that cannot be executed
       Then 0 completions should have been published
       And no dead letter should have been published
       And the request should be acknowledged
+
+  Rule: a dead letter that is replayed runs again and is reported again
+
+    Scenario: a replayed request that still cannot run is dead-lettered and reported once more
+      Given a "teleport" task "beamUp"
+      When the executor processes it
+      And the dead letter is replayed
+      Then 2 dead letters should have been published
+      And 2 failed completions should have been published for the task
+      And the request should be acknowledged
+
+  Rule: the content of a malformed payload never reaches the reason, the error or the logs
+
+    Scenario: a malformed payload holding a token
+      When an event arrives with data '{"token": SUPERSECRET-TOKEN-123'
+      Then a dead letter should have been published with a reason containing "event data is not valid JSON"
+      And the dead letter should keep the original data '{"token": SUPERSECRET-TOKEN-123'
+      And nothing published should contain "SUPERSEC"
+      And no log line should contain "SUPERSEC"

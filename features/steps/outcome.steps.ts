@@ -190,3 +190,28 @@ Then('the shutdown should not have completed yet', async function (this: Executo
   await this.settle();
   assert.ok(!done, 'stop() should still be waiting');
 });
+
+Then('{int} dead letters should have been published', function (this: ExecutorWorld, n: number) {
+  assert.equal(this.deadLetters().length, n);
+});
+
+Then('{int} failed completions should have been published for the task', function (this: ExecutorWorld, n: number) {
+  const mine = this.completions().filter((e) => e.fields['taskid'] === this.lastTaskId);
+  assert.equal(mine.length, n);
+  for (const e of mine) assert.equal((JSON.parse(e.fields['data'] ?? '{}') as { success?: boolean }).success, false);
+});
+
+Then('nothing published should contain {string}', function (this: ExecutorWorld, secret: string) {
+  for (const entry of [...this.completions(), ...this.deadLetters()]) {
+    const { data: _data, ...rest } = entry.fields;
+    const published = entry.fields['type'] === 'io.flunq.task.dlq' ? JSON.stringify(rest) : JSON.stringify(entry.fields);
+    assert.ok(!published.includes(secret), `${entry.fields['type']} entry leaks ${secret}: ${published.slice(0, 400)}`);
+  }
+});
+
+Then('no log line should contain {string}', function (this: ExecutorWorld, secret: string) {
+  for (const record of this.logger.records) {
+    const line = JSON.stringify(record);
+    assert.ok(!line.includes(secret), `log line leaks ${secret}: ${line}`);
+  }
+});

@@ -1,5 +1,6 @@
 import { Given, When } from '@cucumber/cucumber';
-import { ExecutorWorld, TaskSpec } from '../support/world';
+import { replayEntry } from '../../src/domain/dead-letter-replay';
+import { ExecutorWorld, STREAM, TaskSpec } from '../support/world';
 
 function spec(world: ExecutorWorld): TaskSpec {
   const current = world.bag.get('spec') as TaskSpec | undefined;
@@ -103,4 +104,12 @@ When('the executor is asked to shut down', async function (this: ExecutorWorld) 
 
 When('the shutdown finishes', async function (this: ExecutorWorld) {
   await this.stop();
+});
+
+When('the dead letter is replayed', async function (this: ExecutorWorld) {
+  const dlq = this.deadLetters().at(-1);
+  if (!dlq) throw new Error('no dead letter to replay');
+  const replays = this.deadLetters().length;
+  this.broker.append(STREAM, replayEntry(STREAM, dlq.id, dlq.fields, replays, this.clock.now()));
+  await this.settle();
 });

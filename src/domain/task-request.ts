@@ -73,6 +73,12 @@ function identityOf(fields: StreamFields, data: JsonObject): TaskIdentity {
   };
 }
 
+/** Where JSON.parse gave up, when its message says so; the message itself quotes the payload. */
+function jsonErrorPosition(error: unknown): string {
+  const m = /at position (\d+)/.exec(error instanceof Error ? error.message : '');
+  return m ? `, invalid at position ${m[1]}` : '';
+}
+
 function malformed(detail: string, identity: TaskIdentity): ParseResult {
   return { ok: false, error: errors.validation(detail, 'MALFORMED_EVENT'), identity };
 }
@@ -88,7 +94,8 @@ export function parseTaskRequest(fields: StreamFields): ParseResult {
   try {
     data = JSON.parse(rawData);
   } catch (error) {
-    return malformed(`event data is not valid JSON: ${(error as Error).message}`, identityOf(fields, {}));
+    // The parser's message quotes the payload, which may hold secrets: name only the position.
+    return malformed(`event data is not valid JSON (${rawData.length} characters${jsonErrorPosition(error)})`, identityOf(fields, {}));
   }
   if (!isPlainObject(data)) return malformed('event data is not a JSON object', identityOf(fields, {}));
 

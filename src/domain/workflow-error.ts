@@ -124,14 +124,19 @@ export class WorkflowError extends Error {
     return ERROR_TYPE_BASE + this.kind;
   }
 
+  /** A copy with some properties changed (the original becomes the cause unless one is given). */
+  with(changes: Partial<WorkflowErrorInit>): WorkflowError {
+    return new WorkflowError({ ...this.init(), ...changes });
+  }
+
   /** A copy that names the task it happened in. */
   withInstance(instance: string): WorkflowError {
     if (this.instance !== undefined) return this;
-    return new WorkflowError({ ...this.init(), instance });
+    return this.with({ instance });
   }
 
   withData(extra: Record<string, unknown>): WorkflowError {
-    return new WorkflowError({ ...this.init(), data: { ...(this.data ?? {}), ...extra } });
+    return this.with({ data: { ...(this.data ?? {}), ...extra } });
   }
 
   toProblem(): ProblemDetails {

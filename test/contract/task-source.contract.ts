@@ -161,6 +161,20 @@ export function describeTaskSourceContract(name: string, factory: () => Promise<
       assert.equal((await h.entries(stream)).length, 3, 'settling the same delivery again writes nothing');
     });
 
+    it('settling another delivery of a task that already has an outcome only acknowledges it', async () => {
+      const stream = h.newStream();
+      const a = await h.source('c1', [stream]);
+      await h.append(stream, request('twice'));
+      await h.append(stream, request('twice'));
+      const [first, second] = await receiveN(a, 2);
+      assert.ok(first && second);
+      await a.settle(first, [{ type: 'io.flunq.task.completed', id: 'task-completed-twice' }], 'twice');
+      await a.settle(second, [{ type: 'io.flunq.task.completed', id: 'task-completed-twice' }], 'twice');
+      const types = (await h.entries(stream)).map((e) => e.fields['type']);
+      assert.deepEqual(types, ['io.flunq.task.requested', 'io.flunq.task.requested', 'io.flunq.task.completed'], 'one completion only');
+      assert.deepEqual(await h.pending(stream), [], 'both deliveries acknowledged');
+    });
+
     it('acknowledge removes the entry from the pending list without writing anything', async () => {
       const stream = h.newStream();
       const a = await h.source('c1', [stream]);

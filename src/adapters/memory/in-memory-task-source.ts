@@ -48,6 +48,12 @@ export class InMemoryTaskSource implements TaskSource {
     const { group } = this.options;
     // Redis applies MULTI/EXEC as one step; here one synchronous block does the same.
     if (this.broker.pending(delivery.stream, group).has(delivery.entryId)) {
+      // Like the Redis script: a task that already has an outcome is only acknowledged, so a
+      // reclaim race never publishes twice.
+      if (taskId && this.broker.isSettled(taskId)) {
+        this.broker.ack(delivery.stream, group, delivery.entryId);
+        return Promise.resolve();
+      }
       for (const entry of entries) this.broker.append(delivery.stream, entry);
       if (taskId) this.broker.markSettled(taskId);
       this.broker.ack(delivery.stream, group, delivery.entryId);

@@ -1,5 +1,6 @@
 import { abortReason, Clock } from '../../application/ports/clock.port';
 
+const MAX_TIMER_MS = 2_147_483_647;
 
 export class SystemClock implements Clock {
   now(): number {
@@ -13,10 +14,19 @@ export class SystemClock implements Clock {
         clearTimeout(timer);
         reject(abortReason(signal));
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      // Node fires a timer longer than 2^31-1 ms after 1 ms: wait in chunks until the due time.
+      const due = Date.now() + Math.max(0, ms);
+      const arm = (): NodeJS.Timeout =>
+        setTimeout(() => {
+          const left = due - Date.now();
+          if (left > 0) {
+            timer = arm();
+            return;
+          }
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())));
+      let timer = arm();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

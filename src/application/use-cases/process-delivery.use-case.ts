@@ -1,5 +1,6 @@
 import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { buildCompletedPayload, completedEntry, identityOfRequest } from '../../domain/flunq-events';
+import { publishableInput } from '../../domain/publishable-input';
 import { RetryPolicy } from '../../domain/retry-policy';
 import { parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
 import { durationMs, TaskResult } from '../../domain/task-result';
@@ -96,13 +97,14 @@ export class ProcessDelivery {
     const startedAtMs = this.clock.now();
     let result: TaskResult;
     try {
-      result = await this.withRetries('execute', () => this.executeTask.execute({ request, attempt, logger: log, shutdown }), request.taskType);
+      // Never re-run a handler: it may already have had side effects (a POST sent).
+      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown });
     } catch (error) {
       const cause = errors.runtime(`internal error while executing the task: ${toWorkflowError(error).detail}`, error);
       return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
     }
 
-    const payload = buildCompletedPayload(identity, result, request.input);
+    const payload = buildCompletedPayload(identity, result, publishableInput(request.input));
     const entry = completedEntry(identity, payload, this.clock.now());
     try {
       await this.withRetries('publish completion', () => this.source.settle(delivery, [entry], settledKey), request.taskType);
@@ -134,7 +136,9 @@ export class ProcessDelivery {
     startedAtMs?: number,
   ): Promise<ProcessResult> {
     const entries: OutgoingEntry[] = this.deadLetter.execute({ delivery, error, identity, attempt, taskType, startedAtMs });
-    await this.withRetries('publish dead letter', () => this.source.settle(delivery, entries, identity.taskId || undefined), taskType);
+    // The same key the task's completion would use (a replay has its own), so a replayed dead letter is published again.
+    const settledKey = identity.taskId ? idempotencyKey(identity.taskId, delivery.fields) : undefined;
+    await this.withRetries('publish dead letter', () => this.source.settle(delivery, entries, settledKey), taskType);
     this.metrics.deadLetter(error.code);
     this.metrics.taskFinished(taskType || 'unknown', 'dead_letter', 0);
     this.logger.error('event dead-lettered', {

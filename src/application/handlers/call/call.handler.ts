@@ -23,17 +23,7 @@ class CallFailure extends Error {
 }
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
-  return new WorkflowError({
-    kind: error.kind,
-    code: error.code,
-    title: error.title,
-    detail,
-    status: error.status,
-    instance: error.instance,
-    data: error.data,
-    retryable: error.retryable,
-    cause: error,
-  });
+  return error.with({ detail, cause: error });
 }
 
 function asWorkflowError(error: unknown): WorkflowError {
@@ -288,16 +278,7 @@ export class CallTaskHandler implements TaskHandler {
     const error = outcome.error;
     const detail = redactText(error.detail, values);
     const data = error.data === undefined ? undefined : (redactDeep(error.data, names, values) as Record<string, unknown>);
-    const clean = new WorkflowError({
-      kind: error.kind,
-      code: error.code,
-      title: error.title,
-      detail,
-      status: error.status,
-      instance: error.instance,
-      data,
-      retryable: error.retryable,
-    });
+    const clean = error.with({ detail, data, cause: undefined });
     return failed(clean, output, input);
   }
 }
