@@ -160,8 +160,8 @@ async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, s
     60_000 + seconds * 3000,
     undefined,
     async () => {
-      // Let the consumer connect and find its streams before the clock starts.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Let the consumer connect, find its streams and create its groups before the clock starts.
+      await new Promise((r) => setTimeout(r, 1500 + (fixedStreams ? 0 : streams.length / 2)));
       await redis.config('RESETSTAT');
       cpu0 = await redisCpuSeconds(redis);
       const t0 = performance.now();
