@@ -24,7 +24,7 @@ export function benchScript(name: string): string {
 /** Forks bench/child (the consumer of one round); every wait is bounded by `timeoutMs`. */
 export function startChild(options: ChildOptions, timeoutMs: number, execArgv: string[] = []): RunningChild {
   const child = fork(benchScript('child'), [], {
-    execArgv: [...SCRIPT_EXEC_ARGV, ...execArgv],
+    execArgv: [...SCRIPT_EXEC_ARGV, ...(process.env['BENCH_CHILD_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...execArgv],
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', BENCH_CHILD: JSON.stringify(options) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
