@@ -109,8 +109,8 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
   rows.push({ goal: '1 drain', metric: 'Node CPU µs/task', executor: fmt(cpu('executor'), 1), baseline: `${fmt(cpu('ideal-multi'), 1)} multi, ${fmt(cpu('ideal-pipe'), 1)} pipe`, ratio: fmt(cpu('ideal-multi') / cpu('executor'), 2), target: '', met: '' });
   const rcpu = (mode: string): number => median(redisCpu[mode] ?? []);
   rows.push({ goal: '1 drain', metric: 'Redis CPU µs/task', executor: fmt(rcpu('executor'), 1), baseline: `${fmt(rcpu('ideal-multi'), 1)} multi, ${fmt(rcpu('ideal-pipe'), 1)} pipe`, ratio: fmt(rcpu('ideal-multi') / rcpu('executor'), 2), target: '', met: '' });
-  const perRound = (results['executor'] ?? []).map((r, i) => fmt(((results['ideal-multi'] ?? [])[i]?.elapsedMs ?? NaN) / r.elapsedMs, 2));
-  notes.push(`goal 1 per-round ratios executor/ideal-multi: ${perRound.join(', ')} (N=${n}, ${SIZES.drainRounds} rounds)`);
+  const perRound = (results['executor'] ?? []).map((r, i) => ((results['ideal-multi'] ?? [])[i]?.elapsedMs ?? NaN) / r.elapsedMs);
+  notes.push(`goal 1 per-round ratios executor/ideal-multi: ${perRound.map((x) => fmt(x, 2)).join(', ')}, median ${fmt(median(perRound), 2)} (N=${n}, ${SIZES.drainRounds} rounds)`);
 }
 
 /** Redis commands per task during the last round (INFO commandstats since RESETSTAT). */

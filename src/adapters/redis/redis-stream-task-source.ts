@@ -83,7 +83,7 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Deliveries read by a blocking read that finished after its receive() returned. */
   private carry: Delivery[] = [];
   /** Idempotency markers read with the last batches (stream + key → marker present), see handOut. */
-  private readonly settledHints = new Map<string, boolean>();
+  private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
   /** Deliveries handed out and not yet settled or acknowledged. */
   private readonly held = new Map<string, Held>();
 
@@ -212,7 +212,8 @@ export class RedisStreamTaskSource implements TaskSource {
       const hint = this.settledHints.get(hintKey(stream, taskId));
       if (hint !== undefined) {
         this.settledHints.delete(hintKey(stream, taskId));
-        return hint;
+        const settled = await hint;
+        if (settled !== undefined) return settled;
       }
     }
     const keys = new Set<string>();
@@ -274,7 +275,7 @@ export class RedisStreamTaskSource implements TaskSource {
    * `isSettled` needs no round trip of its own per task. Markers set after this point are still
    * caught: the settle script checks the marker again, atomically, before publishing.
    */
-  private async handOut(out: Delivery[]): Promise<Delivery[]> {
+  private handOut(out: Delivery[]): Delivery[] {
     const byStream = new Map<string, string[]>();
     for (const d of out) {
       const taskId = d.fields['taskid'];
@@ -283,17 +284,14 @@ export class RedisStreamTaskSource implements TaskSource {
       if (!keys) byStream.set(d.stream, (keys = []));
       keys.push(idempotencyKey(taskId, d.fields));
     }
-    if (byStream.size > 0) {
-      try {
-        await Promise.all(
-          [...byStream].map(async ([stream, keys]) => {
-            const values = await this.cmd.mget(...keys.map((k) => settledMarkerKey(stream, k)));
-            keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values[i] !== null && values[i] !== undefined));
-          }),
-        );
-      } catch {
-        // Only a shortcut: isSettled asks Redis itself when no hint is there.
-      }
+    // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
+    // isSettled waits for the answer. A failed MGET leaves no answer (undefined): ask again.
+    for (const [stream, keys] of byStream) {
+      const values = this.cmd.mget(...keys.map((k) => settledMarkerKey(stream, k))).then(
+        (v) => v,
+        () => undefined,
+      );
+      keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values.then((v) => (v ? v[i] !== null && v[i] !== undefined : undefined))));
     }
     return this.hand(out);
   }
