@@ -27,7 +27,7 @@ const SIZES = quick
   : { drainTasks: 50_000, drainRounds: 4, latencySeconds: 10, latencyRounds: 2, manyStreams: 10_000, manySeconds: 10, memoryBacklog: 1_000_000, httpSeconds: 5 };
 
 /** Executor settings used throughout (documented in docs/performance.md). */
-export const EXECUTOR_ENV = { EXECUTOR_CONCURRENCY: '100', EXECUTOR_STREAM_BATCH: '100', LOG_LEVEL: 'info', HEALTH_PORT: '0', METRICS_PORT: '0' };
+export const EXECUTOR_ENV = { EXECUTOR_CONCURRENCY: process.env['BENCH_CONCURRENCY'] ?? '100', EXECUTOR_STREAM_BATCH: '100', LOG_LEVEL: 'info', HEALTH_PORT: '0', METRICS_PORT: '0' };
 
 export interface Row {
   goal: string;
