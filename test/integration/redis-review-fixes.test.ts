@@ -186,6 +186,8 @@ describe('Redis adapter: review fixes', () => {
     assert.equal(dlq?.fields['taskid'], 'task-wide-1');
     assert.match(dlq?.fields['reason'] ?? '', /^task_execution_failed:/);
     assert.equal(dlq?.fields['attempt'], '1');
+    assert.ok(Object.keys(dlq?.fields ?? {}).length <= 3000);
+    assert.equal(Number(dlq?.fields['droppedfields']) + Object.keys(dlq?.fields ?? {}).length - 1, Object.keys(fields).length + 2);
     await eventually('no pending entry', async () => (await pendingCount(client, stream)) === 0, 8000);
     assert.equal((await entriesOfType(client, stream, COMPLETED)).length, 1);
   });
