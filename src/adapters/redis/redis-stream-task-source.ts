@@ -37,9 +37,11 @@ export const DEFAULT_STREAM_PATTERN = 'tenant:*:workflow:*:events';
 const FALLBACK_POLL_MS = 1000;
 const SCAN_COUNT = 1000;
 const PIPELINE_CHUNK = 500;
-/** History scan (new group): entries per XRANGE; at most this many entries (≥ 100 per XRANGE) per receive(). */
+/** History scan (new group): entries per XRANGE; per receive() at most HISTORY_BUDGET entries (an XRANGE costs ≥ HISTORY_MIN_COST), streams pipelined HISTORY_STREAMS_PER_ROUND at a time. */
 const HISTORY_CHUNK = 1000;
 const HISTORY_BUDGET = 5000;
+const HISTORY_MIN_COST = 100;
+const HISTORY_STREAMS_PER_ROUND = 50;
 const OUTCOME_TYPES = new Set(['io.flunq.task.completed', 'io.flunq.task.dlq']);
 
 type Fields = Record<string, string>;
@@ -458,50 +460,49 @@ export class RedisStreamTaskSource implements TaskSource {
    */
   private async scanHistory(): Promise<void> {
     let budget = HISTORY_BUDGET;
-    for (const [stream, start] of this.history) {
-      let next = start;
-      let finished = false;
-      while (budget > 0) {
-        let rows: [string, string[]][];
-        try {
-          rows = await this.cmd.xrange(stream, next, '+', 'COUNT', HISTORY_CHUNK);
-        } catch (error) {
+    while (budget > 0 && this.history.size > 0) {
+      // One round: the next chunk of up to HISTORY_STREAMS_PER_ROUND streams in one pipelined round trip.
+      const round = firstOfMap(this.history, Math.min(HISTORY_STREAMS_PER_ROUND, Math.ceil(budget / HISTORY_MIN_COST)));
+      const reads = this.cmd.pipeline();
+      for (const [stream, next] of round) reads.xrange(stream, next, '+', 'COUNT', HISTORY_CHUNK);
+      const replies = (await reads.exec()) ?? [];
+      const writes = this.cmd.pipeline();
+      const finished: string[] = [];
+      for (let i = 0; i < round.length; i++) {
+        const stream = (round[i] as [string, string])[0];
+        const [error, reply] = replies[i] ?? [new Error('no reply'), null];
+        if (error) {
           if (isConnectionError(error)) throw error;
+          budget -= HISTORY_MIN_COST;
           this.history.delete(stream);
           this.forget(stream, messageOf(error));
-          break;
+          continue;
         }
-        budget -= Math.max(rows.length, HISTORY_CHUNK / 10); // a round trip counts as 100 entries at least
-        const pipeline = this.cmd.pipeline();
-        let markers = 0;
+        const rows = reply as [string, string[]][];
+        budget -= Math.max(rows.length, HISTORY_MIN_COST);
         for (const [, flat] of rows) {
           const fields = toFields(flat);
           if (!OUTCOME_TYPES.has(fields['type'] ?? '')) continue;
           const taskId = fields['taskid'] || (fields['id'] ?? '').replace(/^task-(completed|requested)-/, '');
           if (!taskId) continue;
           const key = settledMarkerKey(stream, taskId);
-          if (this.options.settledTtlMs > 0) pipeline.set(key, '1', 'PX', this.options.settledTtlMs);
-          else pipeline.set(key, '1');
-          markers++;
+          if (this.options.settledTtlMs > 0) writes.set(key, '1', 'PX', this.options.settledTtlMs);
+          else writes.set(key, '1');
         }
-        if (markers > 0) await pipeline.exec();
         const last = rows[rows.length - 1];
         if (rows.length < HISTORY_CHUNK || !last) {
-          finished = true;
-          break;
-        }
-        next = `(${last[0]}`;
+          finished.push(stream);
+          writes.del(historyScanKey(stream, this.options.group));
+        } else this.history.set(stream, `(${last[0]}`);
       }
-      if (!this.history.has(stream)) continue;
-      if (!finished) {
-        this.history.set(stream, next);
-        return;
+      // Markers first, then the flag is removed (MULTI-less pipeline: order is kept on one connection).
+      for (const [error] of (await writes.exec()) ?? []) if (error) throw error;
+      for (const stream of finished) {
+        this.history.delete(stream);
+        this.known.add(stream);
+        this.dirty.add(stream);
+        this.logger.debug('history scanned; reading stream', { stream });
       }
-      await this.cmd.del(historyScanKey(stream, this.options.group));
-      this.history.delete(stream);
-      this.known.add(stream);
-      this.dirty.add(stream);
-      this.logger.debug('history scanned; reading stream', { stream });
     }
   }
 
@@ -828,6 +829,16 @@ interface GroupPipeline {
 }
 interface GroupCommand {
   flunqCreateGroup(stream: string, historyKey: string, group: string): Promise<unknown>;
+}
+
+/** The first `n` entries of a map, in insertion order. */
+function firstOfMap<K, V>(map: ReadonlyMap<K, V>, n: number): [K, V][] {
+  const out: [K, V][] = [];
+  for (const entry of map) {
+    if (out.length >= n) break;
+    out.push(entry);
+  }
+  return out;
 }
 
 /** The first `n` members of a set, in insertion order, without copying the whole set. */
