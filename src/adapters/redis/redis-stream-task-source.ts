@@ -4,10 +4,10 @@ import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
 import { createConnection, RedisConnectionSettings } from './redis-connection';
-import { SETTLE_SCRIPT } from './settle-script';
 import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { TASK_REQUESTED } from '../../domain/task-request';
-import { globToRegExp, settledMarkerKey } from './stream-keys';
+import { boundedEntry, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, SETTLE_SCRIPT } from './settle-script';
+import { globToRegExp, historyScanKey, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   group: string;
@@ -40,6 +40,12 @@ const FALLBACK_POLL_MS = 1000;
 const SCAN_COUNT = 1000;
 /** Streams per audit step: a few ms of Redis work, so reads are never held up for long. */
 const AUDIT_CHUNK = 250;
+/** History scan (new group): entries per XRANGE; per receive() at most HISTORY_BUDGET entries (an XRANGE costs ≥ HISTORY_MIN_COST), streams pipelined HISTORY_STREAMS_PER_ROUND at a time. */
+const HISTORY_CHUNK = 1000;
+const HISTORY_BUDGET = 5000;
+const HISTORY_MIN_COST = 100;
+const HISTORY_STREAMS_PER_ROUND = 50;
+const OUTCOME_TYPES = new Set(['io.flunq.task.completed', 'io.flunq.task.dlq']);
 
 type Fields = Record<string, string>;
 interface RawEntry {
@@ -80,8 +86,10 @@ export class RedisStreamTaskSource implements TaskSource {
   private ownPending: Map<string, string> | undefined;
   /** Streams with pending entries to pass through XAUTOCLAIM, with the cursor. */
   private readonly reclaimQueue = new Map<string, string>();
-  /** Deliveries read by a blocking read that finished after its receive() returned. */
-  private carry: Delivery[] = [];
+  /** Deliveries read but not handed out yet (beyond `max`, or read after their receive() returned), and when. */
+  private carry: { delivery: Delivery; at: number }[] = [];
+  /** Streams whose group this process created: history still to scan for outcomes, with the next XRANGE start. */
+  private readonly history = new Map<string, string>();
   /** Idempotency markers read with the last batches (stream + key → marker present), see handOut. */
   private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
   /** Deliveries handed out and not yet settled or acknowledged. */
@@ -119,6 +127,8 @@ export class RedisStreamTaskSource implements TaskSource {
     this.fixed = options.streams.length > 0;
     this.cmd = createConnection(options, 'commands', logger);
     this.cmd.defineCommand('flunqSettle', { lua: SETTLE_SCRIPT });
+    this.cmd.defineCommand('flunqCreateGroup', { numberOfKeys: 2, lua: CREATE_GROUP_SCRIPT });
+    this.cmd.defineCommand('flunqKeepAlive', { numberOfKeys: 1, lua: KEEP_ALIVE_SCRIPT });
     this.cmd.on('ready', () => {
       // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
       this.setupNeeded = true;
@@ -179,7 +189,7 @@ export class RedisStreamTaskSource implements TaskSource {
     const keys = taskId ? [delivery.stream, settledMarkerKey(delivery.stream, taskId)] : [delivery.stream];
     const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, entries.length];
     for (const entry of entries) {
-      const pairs = Object.entries(entry);
+      const pairs = Object.entries(boundedEntry(entry));
       args.push(pairs.length * 2);
       for (const [field, value] of pairs) args.push(field, value);
     }
@@ -223,10 +233,12 @@ export class RedisStreamTaskSource implements TaskSource {
     return false;
   }
 
-  async keepAlive(delivery: Delivery): Promise<void> {
-    await this.cmd.call('XCLAIM', delivery.stream, this.options.group, this.options.consumer, 0, delivery.entryId, 'JUSTID');
+  /** Renews the entry only while this consumer owns it; false (and a warning) when it is no longer ours. */
+  async keepAlive(delivery: Delivery): Promise<boolean> {
+    const owned = await this.renew(delivery);
     const held = this.held.get(heldKey(delivery));
-    if (held) held.touchedAt = this.clock.now();
+    if (held && owned) held.touchedAt = this.clock.now();
+    return owned;
   }
 
   isReady(): boolean {
@@ -247,17 +259,18 @@ export class RedisStreamTaskSource implements TaskSource {
 
   private async collect(max: number, signal: AbortSignal): Promise<Delivery[]> {
     await this.ensureSetUp();
-    const out: Delivery[] = this.carry.splice(0, max);
+    const out: Delivery[] = await this.takeCarried(max);
     if (out.length < max && this.ownPending) await this.readOwnPending(out, max);
     const now = this.clock.now();
     if (now >= this.nextAuditAt) await this.audit();
     if (out.length < max && this.reclaimQueue.size > 0) await this.reclaim(out, max);
     await this.discoverStep();
+    if (this.history.size > 0) await this.scanHistory();
     if (out.length < max) await this.readDirty(out, max);
-    if (out.length > 0 || signal.aborted || this.closed) return this.handOut(out);
+    if (out.length > 0 || signal.aborted || this.closed) return this.handOut(out, max);
 
     // Nothing to do: wait for new entries, at most the block time.
-    if (this.known.size > 0 && !this.blockInFlight && (this.known.size <= this.options.streamsPerRead || !this.notificationsActive)) {
+    if (this.known.size > 0 && !this.blockInFlight && this.history.size === 0 && (this.known.size <= this.options.streamsPerRead || !this.notificationsActive)) {
       const streams = firstOf(this.known, this.options.streamsPerRead);
       await this.blockingRead(streams, max, signal, out);
     } else {
@@ -267,7 +280,7 @@ export class RedisStreamTaskSource implements TaskSource {
       await this.discoverStep();
       await this.readDirty(out, max);
     }
-    return this.handOut(out);
+    return this.handOut(out, max);
   }
 
   /**
@@ -275,9 +288,10 @@ export class RedisStreamTaskSource implements TaskSource {
    * `isSettled` needs no round trip of its own per task. Markers set after this point are still
    * caught: the settle script checks the marker again, atomically, before publishing.
    */
-  private handOut(out: Delivery[]): Delivery[] {
+  private handOut(out: Delivery[], max: number): Delivery[] {
+    const handed = this.hand(out, max);
     const byStream = new Map<string, string[]>();
-    for (const d of out) {
+    for (const d of handed) {
       const taskId = d.fields['taskid'];
       if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
       let keys = byStream.get(d.stream);
@@ -293,11 +307,13 @@ export class RedisStreamTaskSource implements TaskSource {
       );
       keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values.then((v) => (v ? v[i] !== null && v[i] !== undefined : undefined))));
     }
-    return this.hand(out);
+    return handed;
   }
 
-  private hand(out: Delivery[]): Delivery[] {
+  /** At most `max` deliveries; the rest (already delivered to this consumer) wait in `carry` for the next receive(). */
+  private hand(out: Delivery[], max: number): Delivery[] {
     const now = this.clock.now();
+    if (out.length > max) this.carry.push(...out.splice(max).map((delivery) => ({ delivery, at: now })));
     for (const d of out) this.held.set(heldKey(d), { stream: d.stream, id: d.entryId, taskId: d.fields['taskid'] ?? '', touchedAt: now });
     return out;
   }
@@ -428,18 +444,23 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   /** createGroup for many keys in one pipelined round trip. */
-  private async createGroups(keys: string[]): Promise<void> {
+  private async createGroups(candidates: string[]): Promise<void> {
+    const keys = candidates.filter((key) => !this.history.has(key));
     if (keys.length === 0) return;
-    const pipeline = this.cmd.pipeline();
-    for (const key of keys) pipeline.call('XGROUP', 'CREATE', key, this.options.group, '0', 'MKSTREAM');
+    const pipeline = this.cmd.pipeline() as unknown as GroupPipeline;
+    for (const key of keys) pipeline.flunqCreateGroup(key, historyScanKey(key, this.options.group), this.options.group);
     const replies = (await pipeline.exec()) ?? [];
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      const error = replies[i]?.[0];
-      if (error && !messageOf(error).includes('BUSYGROUP')) {
+      const [error, created] = replies[i] ?? [new Error('no reply'), null];
+      if (error) {
         if (isConnectionError(error)) throw error;
         this.rejected.add(key);
         this.logger.warn('ignoring a key that cannot be read as a stream', { stream: key, error: messageOf(error) });
+        continue;
+      }
+      if (Number(created) > 0) {
+        this.startHistoryScan(key);
         continue;
       }
       if (!this.known.has(key)) {
@@ -451,8 +472,13 @@ export class RedisStreamTaskSource implements TaskSource {
 
   /** XGROUP CREATE key group 0 MKSTREAM (BUSYGROUP is fine). A key that fails is not read. */
   private async createGroup(key: string, explicit: boolean): Promise<boolean> {
+    if (this.history.has(key)) return true;
     try {
-      await this.cmd.call('XGROUP', 'CREATE', key, this.options.group, '0', 'MKSTREAM');
+      const redis = this.cmd as unknown as GroupCommand;
+      if (Number(await redis.flunqCreateGroup(key, historyScanKey(key, this.options.group), this.options.group)) > 0) {
+        this.startHistoryScan(key);
+        return true;
+      }
     } catch (error) {
       const message = messageOf(error);
       if (!message.includes('BUSYGROUP')) {
@@ -472,6 +498,90 @@ export class RedisStreamTaskSource implements TaskSource {
       this.logger.debug('reading stream', { stream: key });
     }
     return true;
+  }
+
+  /** The group was created by this process: its history is scanned for outcomes before the stream is read. */
+  private startHistoryScan(key: string): void {
+    this.known.delete(key);
+    this.dirty.delete(key);
+    this.history.set(key, '-');
+    this.logger.debug('new consumer group: scanning the stream history for outcomes before reading it', { stream: key });
+  }
+
+  /**
+   * Idempotency markers for the history of streams whose group this process just created: every
+   * task.completed or task.dlq entry already on the stream (by any executor, markers expired or
+   * never written) gets its task's marker, so the new group acknowledges those requests instead of
+   * running them again. At most HISTORY_BUDGET entries per receive(), so other streams keep flowing;
+   * a stream is read only once its scan is done.
+   */
+  private async scanHistory(): Promise<void> {
+    let budget = HISTORY_BUDGET;
+    while (budget > 0 && this.history.size > 0) {
+      // One round: the next chunk of up to HISTORY_STREAMS_PER_ROUND streams in one pipelined round trip.
+      const round = firstOfMap(this.history, Math.min(HISTORY_STREAMS_PER_ROUND, Math.ceil(budget / HISTORY_MIN_COST)));
+      const reads = this.cmd.pipeline();
+      for (const [stream, next] of round) reads.xrange(stream, next, '+', 'COUNT', HISTORY_CHUNK);
+      const replies = (await reads.exec()) ?? [];
+      const writes = this.cmd.pipeline();
+      const finished: string[] = [];
+      for (let i = 0; i < round.length; i++) {
+        const stream = (round[i] as [string, string])[0];
+        const [error, reply] = replies[i] ?? [new Error('no reply'), null];
+        if (error) {
+          if (isConnectionError(error)) throw error;
+          budget -= HISTORY_MIN_COST;
+          this.history.delete(stream);
+          this.forget(stream, messageOf(error));
+          continue;
+        }
+        const rows = reply as [string, string[]][];
+        budget -= Math.max(rows.length, HISTORY_MIN_COST);
+        for (const [, flat] of rows) {
+          const fields = toFields(flat);
+          if (!OUTCOME_TYPES.has(fields['type'] ?? '')) continue;
+          const taskId = fields['taskid'] || (fields['id'] ?? '').replace(/^task-(completed|requested)-/, '');
+          if (!taskId) continue;
+          const key = settledMarkerKey(stream, taskId);
+          if (this.options.settledTtlMs > 0) writes.set(key, '1', 'PX', this.options.settledTtlMs);
+          else writes.set(key, '1');
+        }
+        const last = rows[rows.length - 1];
+        if (rows.length < HISTORY_CHUNK || !last) {
+          finished.push(stream);
+          writes.del(historyScanKey(stream, this.options.group));
+        } else this.history.set(stream, `(${last[0]}`);
+      }
+      // Markers first, then the flag is removed (MULTI-less pipeline: order is kept on one connection).
+      for (const [error] of (await writes.exec()) ?? []) if (error) throw error;
+      for (const stream of finished) {
+        this.history.delete(stream);
+        this.known.add(stream);
+        this.dirty.add(stream);
+        this.logger.debug('history scanned; reading stream', { stream });
+      }
+    }
+  }
+
+  /** Carried-over deliveries, up to `max`; one that waited long is handed out only if it is still ours. */
+  private async takeCarried(max: number): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    while (out.length < max && this.carry.length > 0) {
+      const { delivery, at } = this.carry.shift() as { delivery: Delivery; at: number };
+      if (this.clock.now() - at >= this.options.reclaimIdleMs / 2 && !(await this.renew(delivery))) continue;
+      out.push(delivery);
+    }
+    return out;
+  }
+
+  /** Resets the idle time of a pending entry if this consumer still owns it (KEEP_ALIVE_SCRIPT). */
+  private async renew(delivery: Delivery): Promise<boolean> {
+    const redis = this.cmd as unknown as { flunqKeepAlive(stream: string, group: string, consumer: string, id: string): Promise<number> };
+    const result = await redis.flunqKeepAlive(delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
+    if (result === 1) return true;
+    if (result === -1) this.logger.warn('an entry in progress was reclaimed by another consumer; it may run twice', { stream: delivery.stream, entryId: delivery.entryId });
+    else this.logger.info('an entry in progress is no longer pending (already settled)', { stream: delivery.stream, entryId: delivery.entryId });
+    return false;
   }
 
   /** Start-up: this consumer's own pending entries (XREADGROUP … 0), oldest first, paged. */
@@ -588,6 +698,7 @@ export class RedisStreamTaskSource implements TaskSource {
     this.known.delete(stream);
     this.dirty.delete(stream);
     this.reclaimQueue.delete(stream);
+    this.history.delete(stream);
     this.ownPending?.delete(stream);
     this.logger.debug('no longer reading stream', { stream, reason });
   }
@@ -715,7 +826,8 @@ export class RedisStreamTaskSource implements TaskSource {
       (got) => {
         const later: Delivery[] = [];
         this.push(got, later);
-        this.carry.push(...later);
+        const at = this.clock.now();
+        this.carry.push(...later.map((delivery) => ({ delivery, at })));
         if (later.length > 0) this.wakeBlocked();
       },
       () => undefined,
@@ -765,7 +877,7 @@ export class RedisStreamTaskSource implements TaskSource {
 
   /** Waits for a notification (new stream or entry), the signal, or the block time. */
   private async waitForNotification(signal: AbortSignal, ms = this.options.blockMs): Promise<void> {
-    if (this.dirty.size > 0 || this.discovered.size > 0) return;
+    if (this.dirty.size > 0 || this.discovered.size > 0 || this.history.size > 0) return;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(WAIT_ENDED);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -784,6 +896,25 @@ export class RedisStreamTaskSource implements TaskSource {
     for (const wake of this.blockWaiters) wake();
     this.blockWaiters.clear();
   }
+}
+
+/** The group-creation script, on the connection or a pipeline (ioredis defineCommand). */
+interface GroupPipeline {
+  flunqCreateGroup(stream: string, historyKey: string, group: string): GroupPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+interface GroupCommand {
+  flunqCreateGroup(stream: string, historyKey: string, group: string): Promise<unknown>;
+}
+
+/** The first `n` entries of a map, in insertion order. */
+function firstOfMap<K, V>(map: ReadonlyMap<K, V>, n: number): [K, V][] {
+  const out: [K, V][] = [];
+  for (const entry of map) {
+    if (out.length >= n) break;
+    out.push(entry);
+  }
+  return out;
 }
 
 /** The first `n` members of a set, in insertion order, without copying the whole set. */

@@ -31,3 +31,76 @@ if #KEYS > 1 then
 end
 return 1
 `;
+
+/**
+ * Creates the consumer group at `0` (MKSTREAM) and remembers, in the same atomic step, that the
+ * history of the stream must be scanned for outcomes before the group reads it (ADR 0002).
+ *
+ * KEYS[1] stream, KEYS[2] history-scan flag (same Cluster slot). ARGV[1] group.
+ * Returns 0 when the group already existed (nothing to do), 1 when this call created it, 2 when it
+ * existed but the history scan of a previous run was not finished (crash): scan again.
+ * Errors other than BUSYGROUP (WRONGTYPE, …) are returned as errors.
+ */
+export const CREATE_GROUP_SCRIPT = `
+local r = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+if type(r) == 'table' and r.err then
+  if string.find(r.err, 'BUSYGROUP', 1, true) then
+    if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+    return 0
+  end
+  return r
+end
+redis.call('SET', KEYS[2], '1')
+return 1
+`;
+
+/**
+ * Resets the idle time of a pending entry only while this consumer still owns it.
+ *
+ * KEYS[1] stream. ARGV: group, consumer, entry id.
+ * Returns 1 when renewed, 0 when the entry is no longer pending (settled), -1 when another
+ * consumer owns it now (it was reclaimed; a plain XCLAIM would steal it back and run it twice).
+ */
+export const KEEP_ALIVE_SCRIPT = `
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[2] then return -1 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+`;
+
+/**
+ * Most fields one appended entry may have. The settle script passes an entry to XADD with Lua's
+ * `unpack`, which fails beyond about 8,000 values (Lua C stack); 3,000 fields (6,000 values) stays
+ * well below it.
+ */
+export const MAX_ENTRY_FIELDS = 3000;
+
+/** Fields always kept when an entry must be cut down: the protocol's fields and those of a dead letter. */
+const ESSENTIAL_FIELDS = ['id', 'source', 'specversion', 'type', 'time', 'workflowid', 'executionid', 'taskid', 'tenantid', 'data', 'reason', 'attempt'];
+
+/**
+ * An entry with at most MAX_ENTRY_FIELDS fields. Only absurd entries are affected (a dead letter
+ * copying a request with thousands of fields): the essential fields are kept, then other fields in
+ * order until the limit, and `droppedfields` tells how many were left out.
+ */
+export function boundedEntry(entry: Readonly<Record<string, string>>): Record<string, string> {
+  const names = Object.keys(entry);
+  if (names.length <= MAX_ENTRY_FIELDS) return { ...entry };
+  const out: Record<string, string> = {};
+  for (const name of ESSENTIAL_FIELDS) {
+    const value = entry[name];
+    if (value !== undefined) out[name] = value;
+  }
+  let kept = Object.keys(out).length;
+  const room = MAX_ENTRY_FIELDS - 1; // one for droppedfields
+  for (const name of names) {
+    if (kept >= room) break;
+    if (!(name in out)) {
+      out[name] = entry[name] as string;
+      kept++;
+    }
+  }
+  out['droppedfields'] = String(names.length - kept);
+  return out;
+}

@@ -40,3 +40,11 @@ export function hashTagOf(key: string): string {
 export function settledMarkerKey(stream: string, taskId: string): string {
   return `flunq:executor:settled:{${hashTagOf(stream)}}:${taskId}`;
 }
+
+/**
+ * Set while the history of a stream is being scanned for outcomes on behalf of a group this process
+ * created (ADR 0002); same Cluster slot as the stream. Deleted when the scan is done.
+ */
+export function historyScanKey(stream: string, group: string): string {
+  return `flunq:executor:history:{${hashTagOf(stream)}}:${group}`;
+}

@@ -41,8 +41,12 @@ export interface TaskSource {
    * record next to the stream (the Redis adapter, for Cluster) need it; others may ignore it.
    */
   isSettled(taskId: string, stream?: string): Promise<boolean>;
-  /** Keeps a long-running delivery from being reclaimed by another consumer (resets its idle time). */
-  keepAlive(delivery: Delivery): Promise<void>;
+  /**
+   * Keeps a long-running delivery from being reclaimed by another consumer (resets its idle time),
+   * only while this consumer still owns it. Adapters that can tell resolve `false` when the delivery
+   * is no longer this consumer's (reclaimed by another one, or already settled).
+   */
+  keepAlive(delivery: Delivery): Promise<boolean | void>;
   /** Whether the stream is reachable and set up (for readiness). */
   isReady(): boolean;
   /** Releases connections. Pending deliveries stay pending. */
