@@ -1,7 +1,9 @@
 import { fork } from 'node:child_process';
 import Redis from 'ioredis';
 import type { Row } from './run';
+import path from 'node:path';
 import { benchScript, SCRIPT_EXEC_ARGV, startChild } from './lib/child-process';
+import { summarizeCpuProfile } from './lib/cpu-profile';
 import { callRequestFields, GROUP, preload, streamKey, taskIdFactory } from './lib/fixtures';
 import { PrivateRedis } from './lib/redis-server';
 import { median } from './lib/stats';
@@ -12,6 +14,8 @@ interface HttpGoalContext {
   rows: Row[];
   notes: string[];
   log: (message: string) => void;
+  /** Write and summarise CPU profiles of the executor rounds (`--profile`). */
+  profileDir?: string;
 }
 
 interface RawResult {
@@ -85,12 +89,14 @@ export async function runHttpGoal(server: PrivateRedis, redis: Redis, ctx: HttpG
         await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
         const env: Record<string, string> = { EXECUTOR_CONCURRENCY: '50', EXECUTOR_STREAM_BATCH: '50', LOG_LEVEL: 'info', HEALTH_PORT: '0', METRICS_PORT: '0' };
         if (client !== 'default') env['HTTP_CLIENT'] = client;
-        const child = startChild({ mode: 'executor', redisUrl: server.url, streams: [stream], target: tasks, env }, 120_000);
+        const profileFile = ctx.profileDir ? path.join(ctx.profileDir, `call-${client}-${round + 1}.cpuprofile`) : undefined;
+        const child = startChild({ mode: 'executor', redisUrl: server.url, streams: [stream], target: tasks, env, profileFile }, 120_000);
         await child.ready;
         child.go();
         const result = await child.done;
         await child.exited;
         const rate = (tasks / result.elapsedMs) * 1000;
+        if (profileFile) ctx.log(`${summarizeCpuProfile(profileFile, tasks)}  (profile: ${profileFile})`);
         (exec[client] ??= []).push(rate);
         ctx.log(`  goal 4 round ${round + 1} executor (HTTP_CLIENT=${client}) ${rate.toFixed(0)} tasks/s  ${((result.cpuMs * 1000) / tasks).toFixed(0)} µs CPU/task  outcomes ${JSON.stringify(result.outcomes)}`);
       }

@@ -19,7 +19,7 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
 const wants = (goal: string): boolean => !only || only.has(goal);
-/** `--profile`: CPU-profile the executor's rounds of goals 1-3 and print where the time went. */
+/** `--profile`: CPU-profile the executor's rounds of goals 1-4 and print where the time went. */
 const profileDir = process.argv.includes('--profile') ? fs.mkdtempSync(path.join(os.tmpdir(), 'flunq-bench-prof-')) : undefined;
 
 const SIZES = quick
@@ -320,7 +320,7 @@ async function main(): Promise<void> {
     ['1', 'goal 1: backlog drain, one stream', () => goalDrain(server, redis)],
     ['2', 'goal 2: latency at 1,000 tasks/s, one stream', () => goalLatency(server, redis)],
     ['3', `goal 3: latency at 1,000 tasks/s over ${SIZES.manyStreams} streams`, () => goalManyStreams(server, redis)],
-    ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log })],
+    ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log, profileDir })],
     ['5', `goal 5: memory while ${SIZES.memoryBacklog} requests drain`, () => goalMemory(server, redis)],
   ];
   try {

@@ -47,6 +47,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const ACCEPT_ENCODING = 'gzip, deflate, br';
 
 class TooLarge extends Error {}
+/** The abort reason when a request's deadline passes (never surfaces: translated to TIMEOUT). */
+const DEADLINE = new Error('request deadline passed');
 class Redirects extends Error {}
 
 function communication(detail: string, code: 'NETWORK' | 'RESPONSE_TOO_LARGE' | 'ADDRESS_DENIED', retryable: boolean, cause?: unknown): WorkflowError {
@@ -114,25 +116,40 @@ export class UndiciHttpClient implements HttpClient {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.configuration(`unsupported URL scheme: ${url.protocol}`);
     const timeoutMs = Math.max(1, Math.floor(request.timeoutMs));
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    // One controller for the deadline and the caller's signal (AbortSignal.timeout + .any cost
+    // about 12 µs per request on Node 20).
+    const controller = new AbortController();
+    const deadline = { expired: false };
+    const timer = setTimeout(() => {
+      deadline.expired = true;
+      controller.abort(DEADLINE);
+    }, timeoutMs);
+    const onCallerAbort = (): void => controller.abort(request.signal?.reason);
+    if (request.signal?.aborted) onCallerAbort();
+    else request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = controller.signal;
     const maxBytes = request.maxResponseBytes ?? this.options.maxResponseBytes;
     const method = request.method.toUpperCase();
     const retries = IDEMPOTENT.has(method) ? Math.max(0, Math.min(2, this.options.transportRetries)) : 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.exchange(url, method, request, signal, maxBytes);
-      } catch (error) {
-        const failure = this.translate(error, request, deadline, timeoutMs, maxBytes);
-        const transient = failure.code === 'NETWORK' && failure.retryable && !(error instanceof Redirects);
-        if (!transient || attempt >= retries || signal.aborted) throw failure;
-        this.metrics.retry('transport', 'call');
+    try {
+      for (let attempt = 0; ; attempt++) {
         try {
-          await sleep(2 ** (attempt + 1) * this.options.retryDelayMs * (1 + 0.2 * Math.random()), signal);
-        } catch (reason) {
-          throw this.translate(reason, request, deadline, timeoutMs, maxBytes);
+          return await this.exchange(url, method, request, signal, maxBytes);
+        } catch (error) {
+          const failure = this.translate(error, request, deadline.expired, timeoutMs, maxBytes);
+          const transient = failure.code === 'NETWORK' && failure.retryable && !(error instanceof Redirects);
+          if (!transient || attempt >= retries || signal.aborted) throw failure;
+          this.metrics.retry('transport', 'call');
+          try {
+            await sleep(2 ** (attempt + 1) * this.options.retryDelayMs * (1 + 0.2 * Math.random()), signal);
+          } catch (reason) {
+            throw this.translate(reason, request, deadline.expired, timeoutMs, maxBytes);
+          }
         }
       }
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
@@ -206,7 +223,7 @@ export class UndiciHttpClient implements HttpClient {
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
   }
 
-  private translate(error: unknown, request: HttpRequest, deadline: AbortSignal, timeoutMs: number, maxBytes: number): WorkflowError {
+  private translate(error: unknown, request: HttpRequest, expired: boolean, timeoutMs: number, maxBytes: number): WorkflowError {
     if (isWorkflowError(error)) return error;
     const denied = deniedIn(error);
     if (denied) return communication(denied.message, 'ADDRESS_DENIED', false, denied);
@@ -216,7 +233,7 @@ export class UndiciHttpClient implements HttpClient {
       const reason: unknown = request.signal.reason;
       return isWorkflowError(reason) ? reason : errors.cancelled('request cancelled');
     }
-    if (deadline.aborted) return errors.timeout(`request timed out after ${timeoutMs} ms`, { timeout_ms: timeoutMs });
+    if (expired) return errors.timeout(`request timed out after ${timeoutMs} ms`, { timeout_ms: timeoutMs });
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     const text = typeof code === 'string' && code !== '' && !message.includes(code) ? `${code}: ${message}` : message;

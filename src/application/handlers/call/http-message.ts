@@ -2,13 +2,23 @@ import { HttpResponse } from '../../ports/http-client.port';
 
 export const USER_AGENT = 'flunq-executor/1.0';
 
+/** Canonical forms already computed: the same few header names come back on every response. */
+const canonicalNames = new Map<string, string>();
+const MAX_CACHED_NAMES = 1000;
+
 /** `x-trace-id` → `X-Trace-Id`, as Go's http.Header canonicalises names. */
 export function canonicalHeaderName(name: string): string {
-  return name
-    .toLowerCase()
-    .split('-')
-    .map((part) => (part === '' ? part : part.charAt(0).toUpperCase() + part.slice(1)))
-    .join('-');
+  let canonical = canonicalNames.get(name);
+  if (canonical === undefined) {
+    canonical = name
+      .toLowerCase()
+      .split('-')
+      .map((part) => (part === '' ? part : part.charAt(0).toUpperCase() + part.slice(1)))
+      .join('-');
+    if (canonicalNames.size >= MAX_CACHED_NAMES) canonicalNames.clear();
+    canonicalNames.set(name, canonical);
+  }
+  return canonical;
 }
 
 /** Response headers as flunq expects them: canonical names → arrays of values. */
