@@ -138,6 +138,26 @@ Feature: Try tasks around HTTP calls
         {"outage": {"type": "https://serverlessworkflow.io/spec/1.0.0/errors/communication"}}
         """
 
+    Scenario: a reset connection is retried by the try policy alone: attempts never multiply
+      Given the API "https://inventory.example.test" resets the connection for GET "/stock"
+      And a try task "checkStock" carrying the configuration:
+        """
+        {
+          "try": {"call": "http", "with": {"method": "GET", "url": "https://inventory.example.test/stock"}},
+          "catch": {
+            "errors": {"with": {"type": "communication$"}},
+            "retry": {"delay": {"seconds": 1}, "backoff": {"constant": {}}, "limit": {"attempt": {"count": 3}}}
+          }
+        }
+        """
+      When the try task is submitted and runs until it waits or completes
+      Then the API should have been called 1 time so far
+      When the clock advances by 1 s and the try task runs until it waits or completes
+      Then the API should have been called 2 times so far
+      When the clock advances by 1 s and the try task runs until it waits or completes
+      Then the API should have been called 3 times so far
+      And the task should fail with an error containing "HTTP request failed"
+
     Scenario: credentials of the inner call appear in no completion, whatever the outcome
       Given the API "https://inventory.example.test" answers GET "/stock" 2 times with status 401
       And a try task "checkStock" carrying the configuration:

@@ -154,6 +154,14 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
       assert.equal(metrics.count('retries', 'transport', 'call') - retriesBefore, 2);
     });
 
+    it('sends a GET only once after a connection reset when the workflow retries the call itself', async () => {
+      const count = (): number => server.seen.filter((s) => s.url === '/reset').length;
+      const first = count();
+      const failure = await rejection(client.send({ ...request('/reset'), transportRetries: false }));
+      assert.equal(failure.code, 'NETWORK');
+      assert.equal(count() - first, 1, 'transport retries would multiply the workflow attempts');
+    });
+
     it('rejects an invalid URL or scheme as a configuration error', async () => {
       assert.equal((await rejection(client.send(request('', { url: 'not a url' })))).kind, 'configuration');
       assert.equal((await rejection(client.send(request('', { url: 'ftp://127.0.0.1/x' })))).kind, 'configuration');

@@ -130,7 +130,7 @@ export class UndiciHttpClient implements HttpClient {
     const signal = controller.signal;
     const maxBytes = request.maxResponseBytes ?? this.options.maxResponseBytes;
     const method = request.method.toUpperCase();
-    const retries = IDEMPOTENT.has(method) ? Math.max(0, Math.min(2, this.options.transportRetries)) : 0;
+    const retries = IDEMPOTENT.has(method) && request.transportRetries !== false ? Math.max(0, Math.min(2, this.options.transportRetries)) : 0;
     try {
       for (let attempt = 0; ; attempt++) {
         try {

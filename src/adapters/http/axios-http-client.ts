@@ -116,6 +116,8 @@ export class AxiosHttpClient implements HttpClient {
         transformResponse: [(data: unknown) => data],
         validateStatus: () => true,
         maxRedirects: request.followRedirects ? this.options.maxRedirects : 0,
+        // The workflow retries this call itself: send it once (axios-retry's per-request setting).
+        ...(request.transportRetries === false ? { 'axios-retry': { retries: 0 } } : {}),
         beforeRedirect: deny ? (options: Record<string, unknown>) => checkLiteralHost(typeof options['hostname'] === 'string' ? options['hostname'] : '') : undefined,
         maxContentLength: maxBytes,
         maxBodyLength: Infinity,

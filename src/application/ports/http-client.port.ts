@@ -13,6 +13,11 @@ export interface HttpRequest {
   /** Largest response body accepted, in bytes. */
   maxResponseBytes?: number;
   signal?: AbortSignal;
+  /**
+   * False: send at most once, even an idempotent request after a network error, because the
+   * workflow retries the whole call itself (`try`/`catch.retry`). Default true.
+   */
+  transportRetries?: boolean;
 }
 
 export interface HttpResponse {

@@ -16,10 +16,20 @@ export interface TaskContext {
   /** The data expressions see: `{input, workflow_input, variables, task_outputs, context}`. */
   readonly scope: JsonObject;
   /**
+   * True when an enclosing `try` retries this task with its own `catch.retry` policy: the task
+   * must then not retry on its own (no transport retries), so that attempts never multiply.
+   */
+  readonly workflowRetries: boolean;
+  /**
    * Runs another task type within this task (used by `try` for inner and recovery tasks),
    * sharing this task's deadline and signal.
    */
-  runInner(taskType: string, parameters: JsonObject, input?: JsonObject): Promise<TaskOutcome>;
+  runInner(taskType: string, parameters: JsonObject, input?: JsonObject, options?: InnerTaskOptions): Promise<TaskOutcome>;
+}
+
+export interface InnerTaskOptions {
+  /** The caller retries the inner task itself (see TaskContext.workflowRetries). */
+  workflowRetries?: boolean;
 }
 
 /**

@@ -8,7 +8,7 @@ import { Deadline, DeadlineTimers } from '../deadline-timers';
 import { Clock } from '../ports/clock.port';
 import { ExpressionEvaluator } from '../ports/expression-evaluator.port';
 import { Logger } from '../ports/logger.port';
-import { TaskContext } from '../ports/task-handler.port';
+import { InnerTaskOptions, TaskContext } from '../ports/task-handler.port';
 
 export interface ExecuteTaskSettings {
   /** Deadline for a task whose request has no `config.timeout`, in ms (TASK_TIMEOUT_SECONDS). */
@@ -144,7 +144,7 @@ export class ExecuteTask {
     }
   }
 
-  private contextFor(request: TaskRequest, controller: LazyAbortController, deadline: number, logger: Logger): TaskContext {
+  private contextFor(request: TaskRequest, controller: LazyAbortController, deadline: number, logger: Logger, workflowRetries = false): TaskContext {
     // Built on first use: most tasks carry no expression at all.
     let scope: JsonObject | undefined;
     let variables: Record<string, unknown> | undefined;
@@ -165,18 +165,19 @@ export class ExecuteTask {
       },
       deadline,
       logger,
+      workflowRetries,
       get scope() {
         return scopeOf();
       },
       resolve,
-      runInner: (taskType: string, parameters: JsonObject, input?: JsonObject) => {
+      runInner: (taskType: string, parameters: JsonObject, input?: JsonObject, options?: InnerTaskOptions) => {
         const inner: TaskRequest = {
           ...request,
           taskType,
           input: input ?? request.input,
           config: { ...request.config, parameters },
         };
-        return this.runHandler(taskType, this.contextFor(inner, controller, deadline, logger));
+        return this.runHandler(taskType, this.contextFor(inner, controller, deadline, logger, options?.workflowRetries ?? workflowRetries));
       },
     };
     return context;

@@ -38,6 +38,8 @@ export interface InnerCall {
   parameters: JsonObject;
   input: JsonObject | undefined;
   at: number;
+  /** Whether the try asked the inner task not to retry on its own. */
+  workflowRetries: boolean;
 }
 
 /** Outcomes the fake inner handler returns in turn (the last one repeats). */
@@ -74,9 +76,10 @@ export async function fakeContext(req: TaskRequest, script: Script | ((call: Inn
     deadline: clock.now() + deadlineMs,
     logger,
     scope,
+    workflowRetries: false,
     resolve: (value, extra) => resolveExpressions(value, (body) => jq.evaluate(body, extra ? { ...scope, ...extra } : scope, variables)),
-    runInner: (taskType, parameters, input) => {
-      const call: InnerCall = { taskType, parameters, input, at: clock.now() };
+    runInner: (taskType, parameters, input, options) => {
+      const call: InnerCall = { taskType, parameters, input, at: clock.now(), workflowRetries: options?.workflowRetries ?? false };
       calls.push(call);
       if (typeof script === 'function') return Promise.resolve(script(call, clock));
       const step = script[Math.min(calls.length - 1, script.length - 1)];

@@ -57,6 +57,14 @@ describe('TryTaskHandler: retries', () => {
     assert.equal(run.logger.records.filter((r) => r.level === 'warn').length, 2);
   });
 
+  it('asks the inner task not to retry on its own while it has a retry policy, and only then', async () => {
+    const withRetry = await start(tryRequest(CALL, { errors: { with: { status: 503 } }, retry: retry() }), [200]);
+    await withRetry.outcome;
+    assert.equal(withRetry.calls[0]?.workflowRetries, true, 'transport retries would multiply the workflow attempts');
+    const { calls } = await runToEnd(tryRequest(CALL, {}), [200]);
+    assert.equal(calls[0]?.workflowRetries, false);
+  });
+
   it('passes the inner call parameters and a clean input (no try configuration) to the inner task', async () => {
     const { calls } = await runToEnd(tryRequest(CALL, {}, { workflow_input: { a: 1 } }), [200]);
     assert.deepEqual(calls[0]?.parameters, { call_type: 'http', method: 'GET', url: 'https://api.example.com/x' });

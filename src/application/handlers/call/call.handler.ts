@@ -139,7 +139,7 @@ export class CallTaskHandler implements TaskHandler {
       throw withDetail(cause, `HTTP request failed: ${cause.detail}`);
     };
     const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
-    const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal };
+    const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
     const response = await this.send(request).catch(stage);
     const output = this.httpOutput(config.output, response);
@@ -175,7 +175,7 @@ export class CallTaskHandler implements TaskHandler {
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
     const target = { url: prepared.url, headers };
     const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
-    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal };
+    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
     const response = await this.send(request).catch(stage('request failed'));
 

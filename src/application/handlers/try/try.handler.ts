@@ -194,7 +194,8 @@ class TryRun {
           throw error;
         }
       }
-      const outcome = await this.context.runInner(task.taskType, parameters, input);
+      // While this try retries the inner task itself, the task must not retry on its own (attempts never multiply).
+      const outcome = await this.context.runInner(task.taskType, parameters, input, { workflowRetries: !recovering && this.policy !== undefined });
       if (!outcome.success) return { ok: false, error: outcome.error, output: outcome.output, resolvedInput: outcome.resolvedInput };
       output = task.outputAs === undefined ? outcome.output : this.applyOutputAs(task.outputAs, outcome.output);
       resolvedInput = outcome.resolvedInput;
