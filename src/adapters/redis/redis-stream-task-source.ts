@@ -310,10 +310,19 @@ export class RedisStreamTaskSource implements TaskSource {
     // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
     // isSettled waits for the answer. A failed MGET leaves no answer (undefined): ask again.
     for (const [stream, keys] of byStream) {
-      const values = this.cmd.mget(...keys.map((k) => settledMarkerKey(stream, k))).then(
-        (v) => v,
-        () => undefined,
-      );
+      // An explicit one-command pipeline is written at once; an auto-pipelined MGET would wait for the
+      // end of this macrotask (setImmediate), i.e. until every delivery of the batch was parsed.
+      const values = this.cmd
+        .pipeline()
+        .mget(...keys.map((k) => settledMarkerKey(stream, k)))
+        .exec()
+        .then(
+          (replies) => {
+            const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
+            return error ? undefined : (reply as (string | null)[]);
+          },
+          () => undefined,
+        );
       keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values.then((v) => (v ? v[i] !== null && v[i] !== undefined : undefined))));
     }
     return handed;
