@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { RedisDeadLetterStore, replaysKey } from '../../src/adapters/redis/dead-letter-store';
 import { deadLetterEntry } from '../../src/domain/flunq-events';
-import { PrivateRedis } from '../support/private-redis';
+import { startRedis, TestRedis } from '../support/redis-server';
 
 const STREAM_A = 'tenant:acme:workflow:wf_a:events';
 const STREAM_B = 'tenant:beta:workflow:wf_b:events';
@@ -28,15 +28,15 @@ function request(taskId: string, workflow: string, tenant: string, data?: string
 }
 
 describe('RedisDeadLetterStore against a private redis-server', () => {
-  let server: PrivateRedis;
+  let server: TestRedis;
   let redis: Redis;
   let store: RedisDeadLetterStore;
   const clock = new FakeClock();
   const ids: Record<string, string> = {};
 
   before(async () => {
-    server = await PrivateRedis.start();
-    redis = new Redis({ host: '127.0.0.1', port: server.port });
+    server = await startRedis();
+    redis = server.client();
     const good = request('task-fetch-1', 'wf_a', 'acme', '{"task_id":"task-fetch-1","task_name":"fetch","task_type":"call","input":{"x":1}}');
     const broken = request('task-bad-2', 'wf_b', 'beta', '{not json');
     await redis.xadd(STREAM_A, '1700000000000-0', ...Object.entries(good).flat());
@@ -46,7 +46,7 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
     // Not a stream: must be skipped, not break the listing.
     await redis.set('tenant:x:workflow:y:events', 'oops');
     await clock.advance(1700000000000 + 3_600_000 - clock.now());
-    store = new RedisDeadLetterStore(new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true }), clock);
+    store = new RedisDeadLetterStore(server.client(), clock);
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
 import { deadLetterEntry } from '../../src/domain/flunq-events';
 import { capturedLogger, getJson, sample, waitUntil } from '../support/ops';
-import { PrivateRedis } from '../support/private-redis';
+import { startRedis, TestRedis } from '../support/redis-server';
 
 const STREAM = 'tenant:acme:workflow:wf_ops:events';
 
@@ -41,14 +41,14 @@ async function entries(redis: Redis, type: string): Promise<Record<string, strin
 }
 
 describe('production profile against a private redis-server: metrics, readiness, dead-letter replay', () => {
-  let server: PrivateRedis;
+  let server: TestRedis;
   let redis: Redis;
   let service: ExecutorService;
   let base: string;
 
   before(async () => {
-    server = await PrivateRedis.start();
-    redis = new Redis({ host: '127.0.0.1', port: server.port });
+    server = await startRedis();
+    redis = server.client();
     const config = loadConfig({ REDIS_URL: server.url, HOSTNAME: 'ops-it', EXECUTOR_STREAM_BLOCK: '200ms', HEALTH_PORT: '0', METRICS_PORT: '0', HEALTH_HOST: '127.0.0.1', EXECUTOR_SHUTDOWN_TIMEOUT: '2s' });
     const container = await buildContainer(config, 'production', { logger: capturedLogger('warn').logger });
     service = new ExecutorService(container, config);

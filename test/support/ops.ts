@@ -1,15 +1,7 @@
-import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WinstonLogger } from '../../src/adapters/observability/winston-logger';
 
-/** A free TCP port on 127.0.0.1 (closed again before returning). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from './redis-server';
 
 /** A WinstonLogger writing to memory; `text()` is everything logged so far. */
 export function capturedLogger(level = 'debug'): { logger: WinstonLogger; text: () => string } {
