@@ -43,4 +43,18 @@ describe('WinstonLogger', () => {
     assert.match(out, /application\/json/);
     assert.match(out, /"taskId":"t1"/);
   });
+  it('writes exactly the line winston would: keys sorted, bindings under fields, service, bigint as text', () => {
+    const { logger, text } = capture('info');
+    logger
+      .child({ taskId: 't1', workflowId: 'w1' })
+      .child({ attempt: 2, taskId: 't2' })
+      .info('task completed', { outcome: 'success', durationMs: 3, big: 10n, nested: { token: 'x', a: [1] }, gone: undefined });
+    logger.warn('with message', { message: 'extra', service: 'other' });
+    const lines = text().replace(/"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/g, '"timestamp":"T"');
+    assert.equal(
+      lines,
+      '{"attempt":2,"big":"10","durationMs":3,"level":"info","message":"task completed","nested":{"a":[1],"token":"***"},"outcome":"success","service":"flunq-executor","taskId":"t2","timestamp":"T","workflowId":"w1"}\n' +
+        '{"level":"warn","message":"with message extra","service":"other","timestamp":"T"}\n',
+    );
+  });
 });
