@@ -94,6 +94,8 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
   /** Deliveries handed out and not yet settled or acknowledged. */
   private readonly held = new Map<string, Held>();
+  /** Settle scripts not written yet (see queueSettle). */
+  private settleChunk: SettleChunk | undefined;
 
   private setupNeeded = true;
   private ownPendingChecked = false;
@@ -200,8 +202,7 @@ export class RedisStreamTaskSource implements TaskSource {
     for (const entry of entries) appendEntry(args, entry);
     // Nested arrays: ioredis flattens a command's arguments once (Array#flat) after passing them
     // through several spreads; handing it two arrays instead of ~30 strings saves those copies.
-    const redis = this.cmd as unknown as { flunqSettle(numKeys: number, keys: string[], args: (string | number)[]): Promise<number> };
-    const result = await redis.flunqSettle(keys.length, keys, args);
+    const result = await this.queueSettle(keys, args);
     this.held.delete(heldKey(delivery));
     this.forgetHint(delivery);
     if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
@@ -211,6 +212,41 @@ export class RedisStreamTaskSource implements TaskSource {
     await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
     this.held.delete(heldKey(delivery));
     this.forgetHint(delivery);
+  }
+
+  /**
+   * Settle scripts go out in chunks of SETTLE_CHUNK (the rest at the end of the macrotask), not
+   * all at once: auto-pipelining would send a whole batch's scripts only after every task of it had
+   * run, leaving Node idle while Redis runs them (≈ 2 ms per 100) and Redis idle before.
+   */
+  private queueSettle(keys: string[], args: (string | number)[]): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let chunk = this.settleChunk;
+      if (!chunk) {
+        chunk = this.settleChunk = { pipeline: this.cmd.pipeline() as unknown as SettlePipeline, waiters: [] };
+        setImmediate(() => this.flushSettles(chunk));
+      }
+      chunk.pipeline.flunqSettle(keys.length, keys, args);
+      chunk.waiters.push({ resolve, reject });
+      if (chunk.waiters.length >= SETTLE_CHUNK) this.flushSettles(chunk);
+    });
+  }
+
+  private flushSettles(chunk: SettleChunk | undefined): void {
+    if (!chunk || this.settleChunk !== chunk) return;
+    this.settleChunk = undefined;
+    chunk.pipeline.exec().then(
+      (replies) => {
+        chunk.waiters.forEach((w, i) => {
+          const [error, value] = replies?.[i] ?? [new Error('no reply'), null];
+          if (error) w.reject(error);
+          else w.resolve(value as number);
+        });
+      },
+      (error: unknown) => {
+        for (const w of chunk.waiters) w.reject(error);
+      },
+    );
   }
 
   /** Hints not consumed by isSettled (unparseable requests, duplicates) go with their delivery. */
@@ -949,6 +985,17 @@ export class RedisStreamTaskSource implements TaskSource {
     for (const wake of this.blockWaiters) wake();
     this.blockWaiters.clear();
   }
+}
+
+/** Settle scripts written together (an explicit pipeline) and who waits for their replies. */
+const SETTLE_CHUNK = 16;
+interface SettlePipeline {
+  flunqSettle(numKeys: number, keys: string[], args: (string | number)[]): SettlePipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+interface SettleChunk {
+  pipeline: SettlePipeline;
+  waiters: { resolve: (value: number) => void; reject: (error: unknown) => void }[];
 }
 
 /** The group-creation script, on the connection or a pipeline (ioredis defineCommand). */
