@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import zlib from 'node:zlib';
 import { Agent, Dispatcher } from 'undici';
-import { HttpClient, HttpRequest, HttpResponse } from '../../application/ports/http-client.port';
+import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 
@@ -16,33 +16,15 @@ export interface AddressPolicy {
   lookup: LookupFunction;
 }
 
-export interface UndiciHttpClientOptions {
-  /** Default for requests without `maxResponseBytes` (HTTP_MAX_RESPONSE_BYTES). */
-  maxResponseBytes: number;
-  /** Refuse loopback/private/link-local/metadata addresses (CALL_DENY_PRIVATE_NETWORKS); needs `addressPolicy`. */
-  denyPrivateNetworks: boolean;
+export interface UndiciHttpClientOptions extends HttpClientSettings {
+  /** Needed when `denyPrivateNetworks` is on (the rules live in the http family). */
   addressPolicy?: AddressPolicy;
-  /** Transport retries for network errors of idempotent methods (at most 2). */
-  transportRetries: number;
-  /** Base of the exponential transport-retry delay, in ms. */
-  retryDelayMs: number;
-  /** Pooled sockets per host. */
-  maxSocketsPerHost: number;
-  maxRedirects: number;
   /** Replaces the connection pool (tests: undici MockAgent). */
   dispatcher?: Dispatcher;
 }
 
-export const DEFAULT_UNDICI_OPTIONS: UndiciHttpClientOptions = {
-  maxResponseBytes: 10 * 1024 * 1024,
-  denyPrivateNetworks: false,
-  transportRetries: 2,
-  retryDelayMs: 100,
-  maxSocketsPerHost: 64,
-  maxRedirects: 10,
-};
+export const DEFAULT_UNDICI_OPTIONS: UndiciHttpClientOptions = DEFAULT_HTTP_CLIENT_SETTINGS;
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const ACCEPT_ENCODING = 'gzip, deflate, br';
 
@@ -130,7 +112,7 @@ export class UndiciHttpClient implements HttpClient {
     const signal = controller.signal;
     const maxBytes = request.maxResponseBytes ?? this.options.maxResponseBytes;
     const method = request.method.toUpperCase();
-    const retries = IDEMPOTENT.has(method) && request.transportRetries !== false ? Math.max(0, Math.min(2, this.options.transportRetries)) : 0;
+    const retries = IDEMPOTENT_METHODS.has(method) && request.transportRetries !== false ? Math.max(0, Math.min(2, this.options.transportRetries)) : 0;
     try {
       for (let attempt = 0; ; attempt++) {
         try {

@@ -2,35 +2,14 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetry, { exponentialDelay, isNetworkError } from 'axios-retry';
-import { HttpClient, HttpRequest, HttpResponse } from '../../application/ports/http-client.port';
+import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { AddressDeniedError, checkLiteralHost, guardedLookup } from './address-policy';
 
-export interface AxiosHttpClientOptions {
-  /** Default for requests without `maxResponseBytes` (HTTP_MAX_RESPONSE_BYTES). */
-  maxResponseBytes: number;
-  /** Refuse loopback/private/link-local/metadata addresses (CALL_DENY_PRIVATE_NETWORKS). */
-  denyPrivateNetworks: boolean;
-  /** Transport retries for network errors of idempotent methods (at most 2). */
-  transportRetries: number;
-  /** Base of the exponential transport-retry delay, in ms. */
-  retryDelayMs: number;
-  /** Pooled sockets per host. */
-  maxSocketsPerHost: number;
-  maxRedirects: number;
-}
+export type AxiosHttpClientOptions = HttpClientSettings;
 
-export const DEFAULT_HTTP_OPTIONS: AxiosHttpClientOptions = {
-  maxResponseBytes: 10 * 1024 * 1024,
-  denyPrivateNetworks: false,
-  transportRetries: 2,
-  retryDelayMs: 100,
-  maxSocketsPerHost: 64,
-  maxRedirects: 10,
-};
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+export const DEFAULT_HTTP_OPTIONS: AxiosHttpClientOptions = DEFAULT_HTTP_CLIENT_SETTINGS;
 
 function communication(detail: string, code: 'NETWORK' | 'RESPONSE_TOO_LARGE' | 'ADDRESS_DENIED', retryable: boolean, cause?: unknown): WorkflowError {
   return new WorkflowError({ kind: 'communication', code, title: 'Communication Failed', detail, status: code === 'NETWORK' ? 503 : 502, retryable, cause });
@@ -78,7 +57,7 @@ export class AxiosHttpClient implements HttpClient {
       shouldResetTimeout: true,
       retryCondition: (error) => {
         const method = (error.config?.method ?? '').toUpperCase();
-        if (!IDEMPOTENT.has(method) || error.response) return false;
+        if (!IDEMPOTENT_METHODS.has(method) || error.response) return false;
         if (rootCause(error) instanceof AddressDeniedError) return false;
         if (error.code === 'ERR_BAD_RESPONSE' || error.code === 'ERR_FR_TOO_MANY_REDIRECTS') return false;
         return isNetworkError(error);

@@ -41,3 +41,30 @@ export interface HttpClient {
   send(request: HttpRequest): Promise<HttpResponse>;
   close(): Promise<void>;
 }
+
+/** Settings every HttpClient adapter honours (from HTTP_* and CALL_DENY_PRIVATE_NETWORKS). */
+export interface HttpClientSettings {
+  /** Default for requests without `maxResponseBytes` (HTTP_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+  /** Refuse loopback/private/link-local/metadata addresses (CALL_DENY_PRIVATE_NETWORKS). */
+  denyPrivateNetworks: boolean;
+  /** Transport retries for network errors of idempotent methods (at most 2). */
+  transportRetries: number;
+  /** Base of the exponential transport-retry delay, in ms. */
+  retryDelayMs: number;
+  /** Pooled sockets per host. */
+  maxSocketsPerHost: number;
+  maxRedirects: number;
+}
+
+export const DEFAULT_HTTP_CLIENT_SETTINGS: HttpClientSettings = {
+  maxResponseBytes: 10 * 1024 * 1024,
+  denyPrivateNetworks: false,
+  transportRetries: 2,
+  retryDelayMs: 100,
+  maxSocketsPerHost: 64,
+  maxRedirects: 10,
+};
+
+/** Methods a transport retry may resend (RFC 9110 idempotent methods). */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
