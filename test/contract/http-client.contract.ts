@@ -16,7 +16,7 @@ export interface HttpClientFactory {
   (metrics: InMemoryMetrics, options: { denyPrivateNetworks: boolean; maxResponseBytes: number; retryDelayMs: number }): HttpClient;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
+export async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
   try {
     await promise;
   } catch (error) {

@@ -10,7 +10,7 @@ import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../src/adapters/http/a
 import { guardedLookup, isDeniedAddress } from '../../src/adapters/http/address-policy';
 import { OpossumCircuitBreaker } from '../../src/adapters/breaker/opossum-circuit-breaker';
 import { HttpRequest } from '../../src/application/ports/http-client.port';
-import { WorkflowError } from '../../src/domain/workflow-error';
+import { rejection } from '../contract/http-client.contract';
 import { Executor, json, LocalServer } from './support/call-harness';
 
 let mode = 'ok';
@@ -31,15 +31,6 @@ function request(path: string, extra: Partial<HttpRequest> = {}): HttpRequest {
   return { method: 'GET', url: `${server.origin}${path}`, headers: {}, timeoutMs: 2000, followRedirects: false, ...extra };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof WorkflowError, `expected a WorkflowError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
 // The adapters' own behaviour (keep-alive, timeouts, size cap, redirects, transport retries,
 // address policy) is pinned by the HttpClient contract suite for both adapters (test/contract).

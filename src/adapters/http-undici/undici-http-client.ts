@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import zlib from 'node:zlib';
 import { Agent, Dispatcher } from 'undici';
-import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../application/ports/http-client.port';
+import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS, parseHttpUrl } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 
@@ -90,13 +90,7 @@ export class UndiciHttpClient implements HttpClient {
   }
 
   async send(request: HttpRequest): Promise<HttpResponse> {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      throw errors.configuration(`invalid URL: ${request.url}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.configuration(`unsupported URL scheme: ${url.protocol}`);
+    const url = parseHttpUrl(request.url);
     const timeoutMs = Math.max(1, Math.floor(request.timeoutMs));
     // One controller for the deadline and the caller's signal (AbortSignal.timeout + .any cost
     // about 12 µs per request on Node 20).

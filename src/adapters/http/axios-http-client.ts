@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetry, { exponentialDelay, isNetworkError } from 'axios-retry';
-import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../application/ports/http-client.port';
+import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS, parseHttpUrl } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { AddressDeniedError, checkLiteralHost, guardedLookup } from './address-policy';
@@ -67,13 +67,7 @@ export class AxiosHttpClient implements HttpClient {
   }
 
   async send(request: HttpRequest): Promise<HttpResponse> {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      throw errors.configuration(`invalid URL: ${request.url}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.configuration(`unsupported URL scheme: ${url.protocol}`);
+    const url = parseHttpUrl(request.url);
     const deny = this.options.denyPrivateNetworks;
     if (deny) this.check(() => checkLiteralHost(url.hostname));
 

@@ -1,3 +1,5 @@
+import { errors } from '../../domain/workflow-error';
+
 export interface HttpRequest {
   /** Upper-case method. */
   method: string;
@@ -68,3 +70,15 @@ export const DEFAULT_HTTP_CLIENT_SETTINGS: HttpClientSettings = {
 
 /** Methods a transport retry may resend (RFC 9110 idempotent methods). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** The request URL, which must be absolute http(s); anything else is a `configuration` error. */
+export function parseHttpUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw errors.configuration(`invalid URL: ${text}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.configuration(`unsupported URL scheme: ${url.protocol}`);
+  return url;
+}
