@@ -108,6 +108,15 @@ export const VARIABLES = {
   EXECUTOR_KEYSPACE_NOTIFICATIONS: { name: 'EXECUTOR_KEYSPACE_NOTIFICATIONS', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Learn new streams and entries from keyspace notifications (adds `Et` to notify-keyspace-events if missing); off: poll with SCAN', parse: bool },
   EXECUTOR_RESCAN_INTERVAL: { name: 'EXECUTOR_RESCAN_INTERVAL', default: '60s', expected: DURATION_FORM, description: 'Background incremental SCAN period when notifications work (without them: every second)', parse: durationMs },
   EXECUTOR_SETTLED_TTL: { name: 'EXECUTOR_SETTLED_TTL', default: '168h', expected: DURATION_FORM + ' (0: never expire)', description: 'How long the per-task idempotency marker is kept', parse: durationMs },
+  EXPRESSION_TIMEOUT: { name: 'EXPRESSION_TIMEOUT', default: '2s', expected: DURATION_FORM, description: 'Longest run of one batch of runtime expressions (also bounded by the task deadline); a longer one is stopped and fails with EXPRESSION_TIMEOUT', parse: durationMs },
+  EXPRESSION_WORKERS: { name: 'EXPRESSION_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads evaluating jq expressions at once (one is kept warm; plain path lookups run in-process)', parse: integer(1, 64) },
+  EXPRESSION_MAX_MEMORY_MB: { name: 'EXPRESSION_MAX_MEMORY_MB', default: '128', expected: 'an integer from 16 to 4096', description: 'Heap limit of one expression worker; an evaluation that exceeds it is stopped and fails with EXPRESSION_LIMIT', parse: integer(16, 4096) },
+  EXECUTOR_MAX_ENTRY_BYTES: { name: 'EXECUTOR_MAX_ENTRY_BYTES', default: '4194304', expected: 'an integer from 1024 to 536870912', description: 'Largest task request entry (all fields); a larger one is dead-lettered with its size in the reason and a failed completion', parse: integer(1024, 536_870_912) },
+  EXECUTOR_MAX_JSON_DEPTH: { name: 'EXECUTOR_MAX_JSON_DEPTH', default: '256', expected: 'an integer from 16 to 1000', description: 'Deepest nesting of arrays and objects accepted in task data, responses and expression results; deeper input fails with a clear error', parse: integer(16, 1000) },
+  EXECUTOR_STALL_THRESHOLD: { name: 'EXECUTOR_STALL_THRESHOLD', default: '10s', expected: DURATION_FORM, description: 'An event-loop stall longer than this makes /healthz fail for a minute, so that an orchestrator restarts the replica', parse: durationMs },
+  CALL_IDEMPOTENCY_KEYS: { name: 'CALL_IDEMPOTENCY_KEYS', default: 'false', expected: '1/true/yes or 0/false/no', description: 'Send an `Idempotency-Key` header (derived from the task id and the call\'s position in the task) on POST and PATCH calls', parse: bool },
+  CIRCUIT_BREAKER_MAX_CIRCUITS: { name: 'CIRCUIT_BREAKER_MAX_CIRCUITS', default: '1000', expected: 'an integer from 1 to 1000000', description: 'Circuits (tenant and host pairs) kept in memory; the least recently used closed one is dropped beyond this', parse: integer(1, 1_000_000) },
+  EXECUTOR_SUBMIT_TOKEN: { name: 'EXECUTOR_SUBMIT_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token `POST /tasks` requires; needed when HEALTH_HOST is not a loopback address and the submit API is on', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -146,12 +155,24 @@ export interface AppConfig {
   httpTransportRetries: number;
   httpClient: 'undici' | 'axios';
   callDenyPrivateNetworks: boolean;
-  circuitBreaker: { enabled: boolean; volumeThreshold: number; errorThresholdPercentage: number; rollingWindowMs: number; resetTimeoutMs: number };
+  circuitBreaker: { enabled: boolean; volumeThreshold: number; errorThresholdPercentage: number; rollingWindowMs: number; resetTimeoutMs: number; maxCircuits: number };
   streamPattern: string;
   streamsPerRead: number;
   keyspaceNotifications: boolean;
   rescanIntervalMs: number;
   settledTtlMs: number;
+  /** Runtime expressions: time limit per batch (ms), most worker threads, heap limit per worker (MB). */
+  expressions: { timeoutMs: number; maxWorkers: number; maxMemoryMb: number };
+  /** Largest request entry accepted, in bytes (field names and values). */
+  maxEntryBytes: number;
+  /** Deepest nesting accepted in task data, responses and expression results. */
+  maxJsonDepth: number;
+  /** An event-loop stall longer than this fails liveness (ms). */
+  stallThresholdMs: number;
+  /** Send Idempotency-Key headers on non-idempotent calls. */
+  callIdempotencyKeys: boolean;
+  /** Bearer token for POST /tasks (undefined: none; then the submit API binds to loopback only). */
+  submitToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -213,12 +234,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       errorThresholdPercentage: read('CIRCUIT_BREAKER_ERROR_PERCENT'),
       rollingWindowMs: read('CIRCUIT_BREAKER_WINDOW'),
       resetTimeoutMs: read('CIRCUIT_BREAKER_RESET_TIMEOUT'),
+      maxCircuits: read('CIRCUIT_BREAKER_MAX_CIRCUITS'),
     },
     streamPattern: read('EXECUTOR_STREAM_PATTERN'),
     streamsPerRead: read('EXECUTOR_STREAMS_PER_READ'),
     keyspaceNotifications: read('EXECUTOR_KEYSPACE_NOTIFICATIONS'),
     rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
     settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
+    expressions: { timeoutMs: read('EXPRESSION_TIMEOUT'), maxWorkers: read('EXPRESSION_WORKERS'), maxMemoryMb: read('EXPRESSION_MAX_MEMORY_MB') },
+    maxEntryBytes: read('EXECUTOR_MAX_ENTRY_BYTES'),
+    maxJsonDepth: read('EXECUTOR_MAX_JSON_DEPTH'),
+    stallThresholdMs: read('EXECUTOR_STALL_THRESHOLD'),
+    callIdempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
+    submitToken: isSet('EXECUTOR_SUBMIT_TOKEN') ? read('EXECUTOR_SUBMIT_TOKEN') : undefined,
   };
   const submitApi = read('EXECUTOR_SUBMIT_API');
   config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;
