@@ -3,12 +3,13 @@ import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { Container } from 'inversify';
 import { ExecutorLoop } from '../../src/application/executor-loop';
 import { TOKENS } from '../../src/application/ports/tokens';
-import { flushAsyncWork, FakeClock } from '../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
 import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
 import { SeededRandom } from '../../src/adapters/memory/seeded-random';
-import { buildContainer } from '../../src/config/container';
+import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
+import { buildContainer, expressionEvaluatorOptions } from '../../src/config/container';
 import { AppConfig, loadConfig } from '../../src/config/env';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { TASK_COMPLETED, TASK_DLQ } from '../../src/domain/task-request';
@@ -25,6 +26,17 @@ export interface TaskSpec {
   input?: Record<string, unknown>;
   context?: Record<string, unknown>;
   config?: Record<string, unknown>;
+}
+
+/** Expression worker pools shared by all scenarios (per set of limits), so scenarios do not each start threads. */
+const evaluators = new Map<string, PooledJqExpressionEvaluator>();
+
+function sharedEvaluator(config: AppConfig): PooledJqExpressionEvaluator {
+  const options = expressionEvaluatorOptions(config);
+  const key = JSON.stringify(options);
+  let evaluator = evaluators.get(key);
+  if (!evaluator) evaluators.set(key, (evaluator = new PooledJqExpressionEvaluator(options)));
+  return evaluator;
 }
 
 /**
@@ -59,7 +71,12 @@ export class ExecutorWorld extends World {
   /** Builds the container and starts the loop (idempotent). */
   async start(): Promise<void> {
     if (this.loop) return;
-    this.container = await buildContainer(this.config, 'memory', {
+    const config = this.config;
+    const evaluator = sharedEvaluator(config);
+    // Expressions run in worker threads and answer in real time: time stands still until they have.
+    this.clock.alsoWaitFor(() => evaluator.whenIdle());
+    this.container = await buildContainer(config, 'memory', {
+      expressionEvaluator: evaluator,
       clock: this.clock,
       random: this.random,
       logger: this.logger,
@@ -118,7 +135,7 @@ export class ExecutorWorld extends World {
   /** Lets every task that does not wait for the clock run to its end. */
   async settle(): Promise<void> {
     await this.start();
-    await flushAsyncWork(20);
+    await this.clock.settle(20);
   }
 
   entries(type?: string, stream = STREAM): StoredEntry[] {

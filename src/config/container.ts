@@ -5,7 +5,7 @@ import { Logger } from '../application/ports/logger.port';
 import { Metrics } from '../application/ports/metrics.port';
 import { Random } from '../application/ports/random.port';
 import { TOKENS } from '../application/ports/tokens';
-import { JqWasmExpressionEvaluator } from '../adapters/jq/jq-wasm-expression-evaluator';
+import { PooledJqExpressionEvaluator, PooledJqOptions } from '../adapters/jq/pooled-jq-expression-evaluator';
 import { FakeClock } from '../adapters/memory/fake-clock';
 import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
@@ -36,21 +36,48 @@ export interface ContainerOverrides {
   logger?: Logger;
   metrics?: Metrics;
   broker?: InMemoryStreamBroker;
+  expressionEvaluator?: ExpressionEvaluator;
 }
 
 export function profileFor(config: AppConfig): Profile {
   return config.eventStreamType === 'memory' ? 'embedded' : 'production';
 }
 
-let evaluator: Promise<ExpressionEvaluator> | undefined;
+/**
+ * Expression worker pools, one per process and set of limits, shared by every container built
+ * in the process (tests build hundreds): a pool's idle workers hold no handle that keeps the
+ * process alive, so they need no closing.
+ */
+const evaluators = new Map<string, ExpressionEvaluator>();
+
+/** The expression worker pool's settings from the configuration. */
+export function expressionEvaluatorOptions(config: AppConfig): PooledJqOptions {
+  return {
+    maxWorkers: config.expressions.maxWorkers,
+    maxMemoryMb: config.expressions.maxMemoryMb,
+    timeoutMs: config.expressions.timeoutMs,
+    maxResultBytes: Math.max(config.maxEntryBytes, 1024 * 1024),
+    maxDepth: config.maxJsonDepth,
+    idleMs: 30_000,
+  };
+}
+
+function expressionEvaluator(config: AppConfig): ExpressionEvaluator {
+  const options = expressionEvaluatorOptions(config);
+  const key = JSON.stringify(options);
+  let evaluator = evaluators.get(key);
+  if (!evaluator) {
+    evaluator = new PooledJqExpressionEvaluator(options);
+    evaluators.set(key, evaluator);
+  }
+  return evaluator;
+}
 
 /** The only place that chooses adapter families. */
 export async function buildContainer(config: AppConfig, profile: Profile = profileFor(config), overrides: ContainerOverrides = {}): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(TOKENS.Config).toConstantValue(config);
-  // The jq engine is a WebAssembly module: load it once per process.
-  evaluator ??= JqWasmExpressionEvaluator.create();
-  container.bind(TOKENS.ExpressionEvaluator).toConstantValue(await evaluator);
+  container.bind(TOKENS.ExpressionEvaluator).toConstantValue(overrides.expressionEvaluator ?? expressionEvaluator(config));
 
   // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
   const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule];

@@ -12,27 +12,46 @@ export function isExpression(value: unknown): value is string {
   return typeof value === 'string' && EXPRESSION.test(value);
 }
 
-/** True when any string inside the value is a runtime expression (walks arrays and objects). */
-export function containsExpression(value: unknown): boolean {
-  if (typeof value === 'string') return EXPRESSION.test(value);
-  if (Array.isArray(value)) return value.some(containsExpression);
-  if (isPlainObject(value)) return Object.values(value).some(containsExpression);
-  return false;
+/**
+ * The bodies of every `${ … }` string inside `value`, in walk order (depth first, arrays in
+ * order, object keys in insertion order). `substituteExpressions` replaces them in the same order.
+ */
+export function expressionBodies(value: unknown): string[] {
+  const out: string[] = [];
+  visit(value, (body) => {
+    out.push(body);
+    return body;
+  });
+  return out;
 }
 
 /**
- * A copy of `value` with every `${ … }` string replaced by `evaluate(body)`.
- * Object keys are kept; a string that is not an expression is kept as is.
+ * A copy of `value` with the n-th `${ … }` string (in `expressionBodies` order) replaced by
+ * `results[n]`. Object keys are kept; a string that is not an expression is kept as is.
  */
-export function resolveExpressions(value: unknown, evaluate: (body: string) => unknown): unknown {
+export function substituteExpressions(value: unknown, results: readonly unknown[]): unknown {
+  let n = 0;
+  return visit(value, () => results[n++]);
+}
+
+/** A copy of `value` whose expression bodies are rewritten by `rewrite` (still `${ … }` strings). */
+export function rewriteExpressions(value: unknown, rewrite: (body: string) => string): unknown {
+  return visit(value, (body) => `\${ ${rewrite(body)} }`);
+}
+
+/**
+ * Walks a template (task parameters from the request: their nesting is bounded by the JSON depth
+ * limit checked when the request was parsed) and rebuilds it with each expression replaced.
+ */
+function visit(value: unknown, replace: (body: string) => unknown): unknown {
   if (typeof value === 'string') {
     const body = expressionBody(value);
-    return body === undefined ? value : evaluate(body);
+    return body === undefined ? value : replace(body);
   }
-  if (Array.isArray(value)) return value.map((v) => resolveExpressions(v, evaluate));
+  if (Array.isArray(value)) return value.map((v) => visit(v, replace));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveExpressions(v, evaluate);
+    for (const [k, v] of Object.entries(value)) out[k] = visit(v, replace);
     return out;
   }
   return value;

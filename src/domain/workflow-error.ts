@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'INVALID_CONFIGURATION'
   | 'INVALID_DURATION'
   | 'EXPRESSION_FAILED'
+  | 'EXPRESSION_TIMEOUT'
+  | 'EXPRESSION_LIMIT'
   | 'HTTP_4XX'
   | 'HTTP_5XX'
   | 'HTTP_3XX'
@@ -201,6 +203,14 @@ export const errors = {
   },
   expression(detail: string, data?: Record<string, unknown>): WorkflowError {
     return new WorkflowError({ kind: 'expression', code: 'EXPRESSION_FAILED', title: 'Expression Evaluation Failed', detail, data });
+  },
+  /** An expression ran past its time limit and was stopped. */
+  expressionTimeout(detail: string, data?: Record<string, unknown>): WorkflowError {
+    return new WorkflowError({ kind: 'expression', code: 'EXPRESSION_TIMEOUT', title: 'Expression Timed Out', detail, data });
+  },
+  /** An expression exceeded a memory, size or nesting limit and was stopped. */
+  expressionLimit(detail: string, data?: Record<string, unknown>): WorkflowError {
+    return new WorkflowError({ kind: 'expression', code: 'EXPRESSION_LIMIT', title: 'Expression Limit Exceeded', detail, data });
   },
   timeout(detail: string, data?: Record<string, unknown>): WorkflowError {
     return new WorkflowError({ kind: 'timeout', code: 'TIMEOUT', title: 'Task Timed Out', detail, status: 408, data });

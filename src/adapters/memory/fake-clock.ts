@@ -1,6 +1,5 @@
 import { abortReason, Clock } from '../../application/ports/clock.port';
 
-
 interface Timer {
   at: number;
   seq: number;
@@ -21,9 +20,29 @@ export class FakeClock implements Clock {
   private time: number;
   private seq = 0;
   private timers: Timer[] = [];
+  private readonly outsideWork: (() => Promise<boolean>)[] = [];
 
   constructor(startMs = Date.UTC(2025, 7, 25, 19, 35, 40)) {
     this.time = startMs;
+  }
+
+  /**
+   * Work the clock must also wait for before it moves on: work outside the event loop, such as an
+   * expression running in a worker thread, whose answer arrives in real time. `wait` resolves
+   * `true` after it had to wait for something, `false` when nothing was running.
+   */
+  alsoWaitFor(wait: () => Promise<boolean>): void {
+    this.outsideWork.push(wait);
+  }
+
+  /** Lets every piece of work that does not wait for the clock run to its next wait. */
+  async settle(turns = 10): Promise<void> {
+    for (;;) {
+      await flushAsyncWork(turns);
+      let waited = false;
+      for (const wait of this.outsideWork) if (await wait()) waited = true;
+      if (!waited) return;
+    }
   }
 
   now(): number {
@@ -52,7 +71,7 @@ export class FakeClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.time + ms;
     for (;;) {
-      await flushAsyncWork();
+      await this.settle();
       const next = this.nextTimer();
       if (!next || next.at > target) break;
       this.timers = this.timers.filter((t) => t !== next);
@@ -60,7 +79,7 @@ export class FakeClock implements Clock {
       next.resolve();
     }
     this.time = target;
-    await flushAsyncWork();
+    await this.settle();
   }
 
   /** Due times of the timers not yet fired, relative to now (ms). */

@@ -10,14 +10,12 @@ export class InjectTaskHandler implements TaskHandler {
 
   constructor(private readonly clock: Clock) {}
 
-  execute(context: TaskContext): Promise<TaskOutcome> {
-    return Promise.resolve(
-      succeeded({
-        ...taskDataOutput(context),
-        _injected_at: rfc3339Seconds(this.clock.now()),
-        _injected_by: 'executor-service',
-        _task_id: context.request.taskId,
-      }),
-    );
+  async execute(context: TaskContext): Promise<TaskOutcome> {
+    return succeeded({
+      ...(await taskDataOutput(context)),
+      _injected_at: rfc3339Seconds(this.clock.now()),
+      _injected_by: 'executor-service',
+      _task_id: context.request.taskId,
+    });
   }
 }

@@ -6,7 +6,7 @@ import { taskDataOutput } from './task-data-output';
 export class SetTaskHandler implements TaskHandler {
   readonly taskType = 'set';
 
-  execute(context: TaskContext): Promise<TaskOutcome> {
-    return Promise.resolve(succeeded(taskDataOutput(context)));
+  async execute(context: TaskContext): Promise<TaskOutcome> {
+    return succeeded(await taskDataOutput(context));
   }
 }

@@ -5,9 +5,9 @@ import { TaskContext } from '../ports/task-handler.port';
 const BOOKKEEPING = new Set(['task_name', 'workflow_id', 'timestamp']);
 
 /** Parameters, then input keys on top (input wins, as in Go), with expressions resolved. */
-export function taskDataOutput(context: TaskContext): JsonObject {
+export async function taskDataOutput(context: TaskContext): Promise<JsonObject> {
   const { parameters } = context.request.config;
-  const output: JsonObject = { ...(context.resolve(parameters) as JsonObject) };
+  const output: JsonObject = { ...((await context.resolve(parameters)) as JsonObject) };
   for (const [key, value] of Object.entries(context.request.input)) {
     if (!BOOKKEEPING.has(key)) output[key] = value;
   }

@@ -32,7 +32,7 @@ export class WaitTaskHandler implements TaskHandler {
   constructor(private readonly clock: Clock) {}
 
   async execute(context: TaskContext): Promise<TaskOutcome> {
-    const parameters = context.resolve(context.request.config.parameters) as Record<string, unknown>;
+    const parameters = (await context.resolve(context.request.config.parameters)) as Record<string, unknown>;
     let ms: number;
     try {
       ms = waitDurationMs(parameters, context.request.input);

@@ -11,8 +11,13 @@ export interface TaskContext {
   /** Epoch ms by which the task must finish. */
   readonly deadline: number;
   readonly logger: Logger;
-  /** Evaluates `${ … }` strings anywhere inside `value` against the task's expression scope. */
-  resolve(value: unknown, extra?: Record<string, unknown>): unknown;
+  /**
+   * A copy of `value` with every `${ … }` string replaced by its result against the task's scope
+   * (plus `extra`, whose keys override the scope's); `value` itself when it holds no expression.
+   * Rejects with the `expression` WorkflowError of the first expression that fails, or with
+   * EXPRESSION_TIMEOUT / EXPRESSION_LIMIT when the evaluation had to be stopped.
+   */
+  resolve(value: unknown, extra?: Record<string, unknown>): Promise<unknown>;
   /** The data expressions see: `{input, workflow_input, variables, task_outputs, context}`. */
   readonly scope: JsonObject;
   /**

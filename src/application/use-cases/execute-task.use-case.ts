@@ -1,10 +1,10 @@
-import { resolveExpressions } from '../../domain/expressions';
 import { JsonObject } from '../../domain/json';
 import { TaskRequest } from '../../domain/task-request';
 import { failed, TaskOutcome, TaskResult } from '../../domain/task-result';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { TaskHandlerRegistry } from '../handlers/task-handler-registry';
 import { Deadline, DeadlineTimers } from '../deadline-timers';
+import { resolveTemplate } from '../resolve-template';
 import { Clock } from '../ports/clock.port';
 import { ExpressionEvaluator } from '../ports/expression-evaluator.port';
 import { Logger } from '../ports/logger.port';
@@ -156,8 +156,14 @@ export class ExecuteTask {
         workflow: { id: request.workflowId, input: request.context.workflowInput ?? {} },
         task: { name: request.taskName, id: request.taskId },
       });
-    const resolve = (value: unknown, extra?: Record<string, unknown>): unknown =>
-      resolveExpressions(value, (body) => this.evaluator.evaluate(body, extra ? { ...scopeOf(), ...extra } : scopeOf(), variablesOf()));
+    const resolve = (value: unknown, extra?: Record<string, unknown>): Promise<unknown> =>
+      resolveTemplate(
+        this.evaluator,
+        value,
+        { layers: extra ? [scopeOf(), extra] : [scopeOf()], variables: variablesOf() },
+        // The task's remaining time; the evaluation is stopped with the task (deadline, shutdown).
+        { timeoutMs: Math.max(1, deadline - this.clock.now()), signal: controller.signal },
+      );
     const context: TaskContext = {
       request,
       get signal() {

@@ -8,7 +8,7 @@ import { ExpressionEvaluator } from '../../../src/application/ports/expression-e
 import { ExecuteTask } from '../../../src/application/use-cases/execute-task.use-case';
 import { parseTaskRequest, TaskRequest } from '../../../src/domain/task-request';
 
-const evaluator: ExpressionEvaluator = { evaluate: () => assert.fail('no expressions here') };
+const evaluator: ExpressionEvaluator = { evaluate: () => assert.fail('no expressions here'), close: () => Promise.resolve() };
 
 function waitRequest(i: number, seconds: number, timeout?: number): TaskRequest {
   const data = { task_id: `task-w-${i}`, task_name: 'w', task_type: 'wait', input: {}, config: { ...(timeout ? { timeout } : {}), parameters: { seconds } } };

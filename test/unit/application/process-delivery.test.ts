@@ -30,7 +30,7 @@ function makeSut() {
   const broker = new InMemoryStreamBroker(clock);
   const source = new InMemoryTaskSource(broker, clock, { group: 'g', consumer: 'c', streams: [STREAM], reclaimIdleMs: 0, blockMs: 1000 });
   const handler = new BuggyHandler();
-  const evaluator = { evaluate: (): unknown => null };
+  const evaluator = { evaluate: () => Promise.resolve([]), close: () => Promise.resolve() };
   const execute = new ExecuteTask(new TaskHandlerRegistry([handler]), clock, evaluator, { defaultTimeoutMs: 60_000 });
   const retry = new RetryPolicy({ delayMs: 200, backoff: { kind: 'exponential', multiplier: 2 }, maxAttempts: 3, retryOn: 'any' });
   const sut = new ProcessDelivery(source, execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), new InMemoryLogger(), { retry, maxDeliveries: 5 });

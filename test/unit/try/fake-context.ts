@@ -1,9 +1,9 @@
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
 import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
-import { JqWasmExpressionEvaluator } from '../../../src/adapters/jq/jq-wasm-expression-evaluator';
+import { PooledJqExpressionEvaluator } from '../../../src/adapters/jq/pooled-jq-expression-evaluator';
+import { resolveTemplate } from '../../../src/application/resolve-template';
 import { TaskContext } from '../../../src/application/ports/task-handler.port';
 import { expressionScope } from '../../../src/application/use-cases/execute-task.use-case';
-import { resolveExpressions } from '../../../src/domain/expressions';
 import { JsonObject } from '../../../src/domain/json';
 import { parseTaskRequest, TaskRequest } from '../../../src/domain/task-request';
 import { failed, succeeded, TaskOutcome } from '../../../src/domain/task-result';
@@ -51,7 +51,8 @@ export function outcomeOf(step: TaskOutcome | WorkflowError | number): TaskOutco
   return step;
 }
 
-let evaluator: Promise<JqWasmExpressionEvaluator> | undefined;
+/** One pool for every fake context of the test process (idle workers do not keep it alive). */
+const jq = new PooledJqExpressionEvaluator();
 
 export interface FakeContext {
   context: TaskContext;
@@ -62,8 +63,7 @@ export interface FakeContext {
 }
 
 /** A hand-written TaskContext: real jq, a fake clock, and inner tasks answered from a script. */
-export async function fakeContext(req: TaskRequest, script: Script | ((call: InnerCall, clock: FakeClock) => TaskOutcome | Promise<TaskOutcome>) = [200], deadlineMs = 300_000): Promise<FakeContext> {
-  const jq = await (evaluator ??= JqWasmExpressionEvaluator.create());
+export function fakeContext(req: TaskRequest, script: Script | ((call: InnerCall, clock: FakeClock) => TaskOutcome | Promise<TaskOutcome>) = [200], deadlineMs = 300_000): Promise<FakeContext> {
   const clock = new FakeClock();
   const logger = new InMemoryLogger();
   const controller = new AbortController();
@@ -77,7 +77,7 @@ export async function fakeContext(req: TaskRequest, script: Script | ((call: Inn
     logger,
     scope,
     workflowRetries: false,
-    resolve: (value, extra) => resolveExpressions(value, (body) => jq.evaluate(body, extra ? { ...scope, ...extra } : scope, variables)),
+    resolve: (value, extra) => resolveTemplate(jq, value, { layers: extra ? [scope, extra] : [scope], variables }, { timeoutMs: 5_000 }),
     runInner: (taskType, parameters, input, options) => {
       const call: InnerCall = { taskType, parameters, input, at: clock.now(), workflowRetries: options?.workflowRetries ?? false };
       calls.push(call);
@@ -87,5 +87,5 @@ export async function fakeContext(req: TaskRequest, script: Script | ((call: Inn
       return Promise.resolve(outcomeOf(step));
     },
   };
-  return { context, calls, clock, logger, controller };
+  return Promise.resolve({ context, calls, clock, logger, controller });
 }

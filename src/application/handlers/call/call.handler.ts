@@ -86,14 +86,14 @@ export class CallTaskHandler implements TaskHandler {
     try {
       const eager: JsonObject = { ...raw };
       for (const key of Object.keys(deferred)) delete eager[key];
-      const resolved = context.resolve(eager) as JsonObject;
+      const resolved = (await context.resolve(eager)) as JsonObject;
       const config = parseCallConfig({ ...resolved, ...deferred });
       resolvedInput = this.resolvedInput(context, config);
       const auth = this.authenticationOf(config);
       secrets = secretsOf(auth);
       const { output, secrets: used } = config.callType === 'http' ? await this.callHttp(context, config, auth) : await this.callOpenApi(context, config, auth);
       secrets = used;
-      const transformed = this.transform(context, config, deferred, output);
+      const transformed = await this.transform(context, config, deferred, output);
       return this.protect(succeeded(transformed, resolvedInput), secrets);
     } catch (error) {
       const failure = error instanceof CallFailure ? error : new CallFailure(asWorkflowError(error));
@@ -233,14 +233,15 @@ export class CallTaskHandler implements TaskHandler {
    * SDL `output.as` (an object of expressions or one expression; the result replaces the
    * output) and flunq's `input.output_config.as` (protocol h.9).
    */
-  private transform(context: TaskContext, config: CallConfig, deferred: JsonObject, output: unknown): unknown {
+  private async transform(context: TaskContext, config: CallConfig, deferred: JsonObject, output: unknown): Promise<unknown> {
     const data = isPlainObject(output) ? output : {};
     if (config.outputAs !== undefined) {
       try {
-        return context.resolve(config.outputAs, data);
+        return await context.resolve(config.outputAs, data);
       } catch (e) {
         const cause = asWorkflowError(e);
-        throw new CallFailure(errors.expression(`output transformation failed: ${cause.detail}`), output);
+        // A stopped evaluation keeps its own code (EXPRESSION_TIMEOUT, EXPRESSION_LIMIT).
+        throw new CallFailure(cause.code === 'EXPRESSION_FAILED' ? errors.expression(`output transformation failed: ${cause.detail}`) : cause, output);
       }
     }
     const outputConfig = context.request.input['output_config'] ?? deferred['output_config'];
@@ -250,18 +251,20 @@ export class CallTaskHandler implements TaskHandler {
       const out: JsonObject = {};
       for (const [name, expression] of Object.entries(as)) {
         try {
-          const value = context.resolve(expression, data);
+          const value = await context.resolve(expression, data);
           if (value !== undefined) out[name] = value;
-        } catch {
-          // Go leaves out a variable whose path fails.
+        } catch (e) {
+          // Go leaves out a variable whose path fails; an evaluation that had to be stopped fails the task.
+          if (!isFailedExpression(e)) throw new CallFailure(asWorkflowError(e), output);
         }
       }
       return out;
     }
     if (isExpression(as)) {
       try {
-        return { [context.request.taskName]: context.resolve(as, data) };
-      } catch {
+        return { [context.request.taskName]: await context.resolve(as, data) };
+      } catch (e) {
+        if (!isFailedExpression(e)) throw new CallFailure(asWorkflowError(e), output);
         return output;
       }
     }
@@ -281,6 +284,11 @@ export class CallTaskHandler implements TaskHandler {
     const clean = error.with({ detail, data, cause: undefined });
     return failed(clean, output, input);
   }
+}
+
+/** An expression that ran and failed (as opposed to one stopped at a limit, or a bug). */
+function isFailedExpression(error: unknown): boolean {
+  return isWorkflowError(error) && error.code === 'EXPRESSION_FAILED';
 }
 
 function stripAuthentication(input: JsonObject): JsonObject {

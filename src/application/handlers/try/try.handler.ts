@@ -1,4 +1,4 @@
-import { expressionBody, resolveExpressions } from '../../../domain/expressions';
+import { expressionBody, rewriteExpressions } from '../../../domain/expressions';
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { RetryDecision, RetryPolicy } from '../../../domain/retry-policy';
 import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
@@ -90,8 +90,8 @@ class TryRun {
       let caught: boolean;
       let retry: boolean;
       try {
-        caught = this.catches(handler, problem);
-        retry = caught && handler.retry !== undefined && this.retryApplies(handler.retry, problem, handler.as);
+        caught = await this.catches(handler, problem);
+        retry = caught && handler.retry !== undefined && (await this.retryApplies(handler.retry, problem, handler.as));
       } catch (raised) {
         if (isWorkflowError(raised)) return this.fail(raised.withData({ raised_error: problem.detail ?? problem.type }), output, resolvedInput);
         throw raised;
@@ -136,16 +136,16 @@ class TryRun {
   }
 
   /** The catch applies when the filter matches, `when` holds and `exceptWhen` does not. */
-  private catches(handler: CatchDefinition, problem: ProblemDetails): boolean {
+  private async catches(handler: CatchDefinition, problem: ProblemDetails): Promise<boolean> {
     if (!matchesErrorFilter(handler.filter, problem)) return false;
-    if (handler.when !== undefined && !this.holds(handler.when, problem, handler.as)) return false;
-    if (handler.exceptWhen !== undefined && this.holds(handler.exceptWhen, problem, handler.as)) return false;
+    if (handler.when !== undefined && !(await this.holds(handler.when, problem, handler.as))) return false;
+    if (handler.exceptWhen !== undefined && (await this.holds(handler.exceptWhen, problem, handler.as))) return false;
     return true;
   }
 
-  private retryApplies(retry: RetryDefinition, problem: ProblemDetails, as: string): boolean {
-    if (retry.when !== undefined && !this.holds(retry.when, problem, as)) return false;
-    if (retry.exceptWhen !== undefined && this.holds(retry.exceptWhen, problem, as)) return false;
+  private async retryApplies(retry: RetryDefinition, problem: ProblemDetails, as: string): Promise<boolean> {
+    if (retry.when !== undefined && !(await this.holds(retry.when, problem, as))) return false;
+    if (retry.exceptWhen !== undefined && (await this.holds(retry.exceptWhen, problem, as))) return false;
     return true;
   }
 
@@ -188,7 +188,7 @@ class TryRun {
       if (recovering) {
         input[recovering.as] = recovering.problem;
         try {
-          parameters = this.resolveWithError(parameters, recovering.problem, recovering.as);
+          parameters = await this.resolveWithError(parameters, recovering.problem, recovering.as);
         } catch (error) {
           if (isWorkflowError(error)) return { ok: false, error, output: {}, resolvedInput: undefined };
           throw error;
@@ -197,7 +197,12 @@ class TryRun {
       // While this try retries the inner task itself, the task must not retry on its own (attempts never multiply).
       const outcome = await this.context.runInner(task.taskType, parameters, input, { workflowRetries: !recovering && this.policy !== undefined });
       if (!outcome.success) return { ok: false, error: outcome.error, output: outcome.output, resolvedInput: outcome.resolvedInput };
-      output = task.outputAs === undefined ? outcome.output : this.applyOutputAs(task.outputAs, outcome.output);
+      try {
+        output = task.outputAs === undefined ? outcome.output : await this.applyOutputAs(task.outputAs, outcome.output);
+      } catch (error) {
+        if (isWorkflowError(error)) return { ok: false, error, output: outcome.output, resolvedInput: outcome.resolvedInput };
+        throw error;
+      }
       resolvedInput = outcome.resolvedInput;
     }
     return { ok: true, output, resolvedInput };
@@ -214,16 +219,15 @@ class TryRun {
   }
 
   /** A `when`/`exceptWhen` over the task scope plus the error; true unless the result is false or null. */
-  private holds(expression: string, problem: ProblemDetails, as: string): boolean {
+  private async holds(expression: string, problem: ProblemDetails, as: string): Promise<boolean> {
     const body = expressionBody(expression) ?? expression.trim();
-    const value = this.context.resolve(`\${ ${this.bindings(as)}(${body}) }`, this.errorScope(problem, as));
+    const value = await this.context.resolve(`\${ ${this.bindings(as)}(${body}) }`, this.errorScope(problem, as));
     return value !== false && value !== null && value !== undefined;
   }
 
-  private resolveWithError(parameters: JsonObject, problem: ProblemDetails, as: string): JsonObject {
-    const scope = this.errorScope(problem, as);
+  private async resolveWithError(parameters: JsonObject, problem: ProblemDetails, as: string): Promise<JsonObject> {
     const prefix = this.bindings(as);
-    return resolveExpressions(parameters, (body) => this.context.resolve(`\${ ${prefix}(${body}) }`, scope)) as JsonObject;
+    return (await this.context.resolve(rewriteExpressions(parameters, (body) => `${prefix}(${body})`), this.errorScope(problem, as))) as JsonObject;
   }
 
   /**
@@ -231,15 +235,18 @@ class TryRun {
    * replaces the output (a name whose expression fails is left out); a single expression gives
    * `{<task name>: value}`; anything else, or a failing single expression, keeps the raw output.
    */
-  private applyOutputAs(outputAs: unknown, output: unknown): unknown {
-    const evaluate = (body: string): unknown => this.context.resolve(`\${ .${OUTPUT_KEY} | (${body}) }`, { [OUTPUT_KEY]: output ?? null });
+  private async applyOutputAs(outputAs: unknown, output: unknown): Promise<unknown> {
+    const over = (template: unknown): Promise<unknown> =>
+      this.context.resolve(
+        rewriteExpressions(template, (body) => `.${OUTPUT_KEY} | (${body})`),
+        { [OUTPUT_KEY]: output ?? null },
+      );
     if (typeof outputAs === 'string') {
-      const body = expressionBody(outputAs);
-      if (body === undefined) return output;
+      if (expressionBody(outputAs) === undefined) return output;
       try {
-        return { [this.context.request.taskName]: evaluate(body) };
+        return { [this.context.request.taskName]: await over(outputAs) };
       } catch (error) {
-        if (isWorkflowError(error)) return output;
+        if (isFailedExpression(error)) return output;
         throw error;
       }
     }
@@ -247,11 +254,17 @@ class TryRun {
     const transformed: JsonObject = {};
     for (const [key, value] of Object.entries(outputAs)) {
       try {
-        transformed[key] = resolveExpressions(value, evaluate);
+        transformed[key] = await over(value);
       } catch (error) {
-        if (!isWorkflowError(error)) throw error;
+        // A failing name is left out; an evaluation stopped at a limit fails the task.
+        if (!isFailedExpression(error)) throw error;
       }
     }
     return transformed;
   }
+}
+
+/** An expression that ran and failed (as opposed to one stopped at a limit, or a bug). */
+function isFailedExpression(error: unknown): boolean {
+  return isWorkflowError(error) && error.code === 'EXPRESSION_FAILED';
 }

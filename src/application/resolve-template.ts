@@ -1,0 +1,35 @@
+import { expressionBodies, substituteExpressions } from '../domain/expressions';
+import { evaluatePath, pathExpressionOf } from '../domain/jq-path';
+import { ExpressionEvaluator, ExpressionInput, ExpressionLimits } from './ports/expression-evaluator.port';
+
+/**
+ * A copy of `template` with every `${ … }` string replaced by its result (the template itself when
+ * it holds none). Plain path lookups (`.input.id`, `$workflow.id`) are answered in-process by an
+ * exact evaluator; every other expression goes to `evaluator`, all of them in one batch. Rejects
+ * with the error of the first expression (in template order) that failed.
+ */
+export async function resolveTemplate(evaluator: ExpressionEvaluator, template: unknown, input: ExpressionInput, limits: ExpressionLimits): Promise<unknown> {
+  const bodies = expressionBodies(template);
+  if (bodies.length === 0) return template;
+  const results: unknown[] = new Array<unknown>(bodies.length);
+  const pooled: number[] = [];
+  bodies.forEach((body, i) => {
+    const path = pathExpressionOf(body);
+    const answer = path && evaluatePath(path, input.layers, input.variables);
+    if (answer) results[i] = answer.value;
+    else pooled.push(i);
+  });
+  if (pooled.length > 0) {
+    const outcomes = await evaluator.evaluate(
+      pooled.map((i) => bodies[i] as string),
+      input,
+      limits,
+    );
+    for (let k = 0; k < outcomes.length; k++) {
+      const outcome = outcomes[k];
+      if (outcome && !outcome.ok) throw outcome.error;
+      if (outcome) results[pooled[k] as number] = outcome.value;
+    }
+  }
+  return substituteExpressions(template, results);
+}
