@@ -60,3 +60,32 @@ Feature: Runtime expressions
       When the executor processes it
       Then the task should fail with an error containing "Cannot index string"
       And the error should be of type "expression" with status 400
+
+  Rule: an expression that runs away is stopped, and fails only its own task
+
+    Scenario Outline: <what> fails with <code> while other tasks complete
+      Given the setting EXPRESSION_TIMEOUT is "300ms"
+      And the setting EXPRESSION_MAX_MEMORY_MB is "32"
+      And a "set" task "runaway" with parameters '{"value": "${ <expression> }"}'
+      When the task is submitted together with 6 quick tasks
+      Then the task should fail with an error containing "<fragment>"
+      And the error code should be "<code>"
+      And the error should be of type "expression" with status 400
+      And no dead letter should have been published
+      And the 6 quick tasks should have succeeded
+
+      Examples:
+        | what                   | expression                | code               | fragment                  |
+        | a recursive definition | def f: f; f               | EXPRESSION_TIMEOUT | longer than its limit     |
+        | an endless count       | last(range(1e12))         | EXPRESSION_TIMEOUT | longer than its limit     |
+        | an array too large     | [range(1e8)] \| length    | EXPRESSION_LIMIT   | exceeded a limit          |
+
+    Scenario: a catch condition that runs away fails the try task
+      Given the setting EXPRESSION_TIMEOUT is "300ms"
+      And a try task "guarded" carrying the configuration:
+        """
+        {"try": {"wait": "soon"}, "catch": {"when": "${ [repeat(1)] | length > 0 }"}}
+        """
+      When the task is submitted
+      Then the task should fail with an error containing "longer than its limit"
+      And the error code should be "EXPRESSION_TIMEOUT"
