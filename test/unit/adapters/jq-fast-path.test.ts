@@ -5,7 +5,7 @@ import { evaluatePath, parsePathExpression } from '../../../src/domain/jq-path';
 
 /** The data a task's expressions see, with every kind of JSON value in it. */
 const scope = {
-  input: { id: 42, name: 'Ada', zero: 0, no: false, nothing: null, big: 12345678901234567, neg: -0.5, tags: ['a', 'b', 'c'], nested: { deep: { deeper: [1, { x: 'y' }] } }, 'odd key': 1, if: 'keyword', '': 'empty' },
+  input: { id: 42, name: 'Ada', zero: 0, no: false, nothing: null, big: 12345678901234568, neg: -0.5, tags: ['a', 'b', 'c'], nested: { deep: { deeper: [1, { x: 'y' }] } }, 'odd key': 1, if: 'keyword', '': 'empty' },
   variables: { customer: { name: 'Grace', orders: [] }, count: 3 },
   task_outputs: { previous: { status_code: 200 } },
   workflow_input: {},
