@@ -290,3 +290,62 @@ Feature: call tasks, legacy HTTP
       """
       {"petName": "Rex", "code": 200}
       """
+
+  Rule: with CALL_IDEMPOTENCY_KEYS on, a non-idempotent call names its operation in an Idempotency-Key
+
+    Scenario: a POST carries the task's key; a GET carries none; the setting is off by default
+      Given the setting CALL_IDEMPOTENCY_KEYS is "true"
+      And the API "https://api.example.test" answers POST "/orders" with status 201 and body '{"id": 1}'
+      And the call task "order" with:
+        """
+        {"url": "https://api.example.test/orders", "method": "POST", "body": {"item": 1}}
+        """
+      When the call task runs
+      Then the task should succeed
+      And every request should carry the Idempotency-Key of the task, followed by ""
+
+    Scenario: a GET carries no key
+      Given the setting CALL_IDEMPOTENCY_KEYS is "true"
+      And the API "https://api.example.test" answers GET "/orders/1" with status 200 and body '{"id": 1}'
+      And the call task "lookup" with:
+        """
+        {"url": "https://api.example.test/orders/1", "method": "GET"}
+        """
+      When the call task runs
+      Then the request should have no header "Idempotency-Key"
+
+    Scenario: without the setting no key is sent
+      Given the API "https://api.example.test" answers POST "/orders" with status 201 and body '{"id": 1}'
+      And the call task "order" with:
+        """
+        {"url": "https://api.example.test/orders", "method": "POST", "body": {"item": 1}}
+        """
+      When the call task runs
+      Then the request should have no header "Idempotency-Key"
+
+    Scenario: a key the task sets itself is kept
+      Given the setting CALL_IDEMPOTENCY_KEYS is "true"
+      And the API "https://api.example.test" answers PATCH "/orders/1" with status 200 and body '{"id": 1}'
+      And the call task "amend" with:
+        """
+        {"url": "https://api.example.test/orders/1", "method": "PATCH", "headers": {"idempotency-key": "mine-1"}, "body": {"item": 2}}
+        """
+      When the call task runs
+      Then the request header "Idempotency-Key" should be "mine-1"
+
+    Scenario: every attempt of a try's inner call is the same operation, with the same key
+      Given the setting CALL_IDEMPOTENCY_KEYS is "true"
+      And the API "https://api.example.test" answers POST "/payments" 2 times with status 503
+      And the API "https://api.example.test" answers POST "/payments" with status 201 and body '{"paid": true}'
+      And a try task "pay" carrying the configuration:
+        """
+        {
+          "try": {"call": "http", "with": {"method": "POST", "endpoint": "https://api.example.test/payments", "body": {"amount": 5}}},
+          "catch": {"errors": {"with": {"status": 503}}, "retry": {"delay": "PT0S", "limit": {"attempt": {"count": 3}}}}
+        }
+        """
+      When the try task is submitted and runs until it waits or completes
+      Then the task should succeed
+      And the API should have received 3 requests
+      And every request should carry the Idempotency-Key of the task, followed by "/try/0"
+

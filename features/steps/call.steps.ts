@@ -210,3 +210,9 @@ Then('the API should have received {int} request(s) for {string}', function (thi
 Then('the completion output should not contain {string}', function (this: ExecutorWorld, text: string) {
   assert.ok(!JSON.stringify(this.completionOf()).includes(text), `the completion contains ${text}`);
 });
+
+Then('every request should carry the Idempotency-Key of the task, followed by {string}', function (this: ExecutorWorld, suffix: string) {
+  const requests = seen(this);
+  assert.ok(requests.length > 0, 'the API received no request');
+  for (const request of requests) assert.equal(request.headers['idempotency-key'], `"${this.lastTaskId}${suffix}"`);
+});

@@ -26,6 +26,13 @@ export interface TaskContext {
    */
   readonly workflowRetries: boolean;
   /**
+   * Names this operation for downstream idempotency: the same for every run of the same task
+   * (redeliveries, reclaims, a try's retries) and different for each operation within it, e.g.
+   * `task-pay-1756…` for a top-level task and `task-pay-1756…/try/0` for a try's first inner task.
+   * An operator's replay of a dead letter is a new run and gets a new key.
+   */
+  readonly operationKey: string;
+  /**
    * Runs another task type within this task (used by `try` for inner and recovery tasks),
    * sharing this task's deadline and signal.
    */
@@ -35,6 +42,8 @@ export interface TaskContext {
 export interface InnerTaskOptions {
   /** The caller retries the inner task itself (see TaskContext.workflowRetries). */
   workflowRetries?: boolean;
+  /** The inner task's place within this one (appended to `operationKey`), e.g. `try/0`. */
+  position?: string;
 }
 
 /**

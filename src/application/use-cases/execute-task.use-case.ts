@@ -21,6 +21,8 @@ export interface ExecuteTaskInput {
   logger: Logger;
   /** Aborts when the service is forced to stop. */
   shutdown: AbortSignal;
+  /** The key under which the task's outcome is recorded (the task id, or its replay key); default the task id. */
+  operationKey?: string;
 }
 
 /** The data runtime expressions see (protocol section h, call OpenAPI §1). */
@@ -85,7 +87,7 @@ export class ExecuteTask {
     return errors.validation(detail, 'UNKNOWN_TASK_TYPE');
   }
 
-  async execute({ request, attempt, logger, shutdown }: ExecuteTaskInput): Promise<TaskResult> {
+  async execute({ request, attempt, logger, shutdown, operationKey }: ExecuteTaskInput): Promise<TaskResult> {
     const startedAtMs = this.clock.now();
     const timeoutMs = request.config.timeoutMs ?? this.settings.defaultTimeoutMs;
     const deadline = startedAtMs + timeoutMs;
@@ -103,7 +105,7 @@ export class ExecuteTask {
       });
     });
 
-    const context = this.contextFor(request, controller, deadline, logger);
+    const context = this.contextFor(request, controller, deadline, logger, operationKey ?? request.taskId);
     let outcome: TaskOutcome;
     try {
       const run = this.runHandler(request.taskType, context);
@@ -144,7 +146,7 @@ export class ExecuteTask {
     }
   }
 
-  private contextFor(request: TaskRequest, controller: LazyAbortController, deadline: number, logger: Logger, workflowRetries = false): TaskContext {
+  private contextFor(request: TaskRequest, controller: LazyAbortController, deadline: number, logger: Logger, operationKey: string, workflowRetries = false): TaskContext {
     // Built on first use: most tasks carry no expression at all.
     let scope: JsonObject | undefined;
     let variables: Record<string, unknown> | undefined;
@@ -172,6 +174,7 @@ export class ExecuteTask {
       deadline,
       logger,
       workflowRetries,
+      operationKey,
       get scope() {
         return scopeOf();
       },
@@ -183,7 +186,8 @@ export class ExecuteTask {
           input: input ?? request.input,
           config: { ...request.config, parameters },
         };
-        return this.runHandler(taskType, this.contextFor(inner, controller, deadline, logger, options?.workflowRetries ?? workflowRetries));
+        const key = options?.position ? `${operationKey}/${options.position}` : operationKey;
+        return this.runHandler(taskType, this.contextFor(inner, controller, deadline, logger, key, options?.workflowRetries ?? workflowRetries));
       },
     };
     return context;

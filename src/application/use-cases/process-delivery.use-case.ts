@@ -98,7 +98,7 @@ export class ProcessDelivery {
     let result: TaskResult;
     try {
       // Never re-run a handler: it may already have had side effects (a POST sent).
-      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown });
+      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: settledKey });
     } catch (error) {
       const cause = errors.runtime(`internal error while executing the task: ${toWorkflowError(error).detail}`, error);
       return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);

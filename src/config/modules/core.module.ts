@@ -33,8 +33,9 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new InjectTaskHandler(clock), [TOKENS.Clock]);
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
-    (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock) => new CallTaskHandler(http, breaker, documents, clock),
-    [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock],
+    (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock, config: AppConfig) =>
+      new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: config.callIdempotencyKeys }),
+    [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock, TOKENS.Config],
   );
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
     (clock: Clock, random: Random, metrics: Metrics) => new TryTaskHandler(clock, random, metrics),

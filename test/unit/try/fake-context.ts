@@ -77,6 +77,7 @@ export function fakeContext(req: TaskRequest, script: Script | ((call: InnerCall
     logger,
     scope,
     workflowRetries: false,
+    operationKey: req.taskId,
     resolve: (value, extra) => resolveTemplate(jq, value, { layers: extra ? [scope, extra] : [scope], variables }, { timeoutMs: 5_000 }),
     runInner: (taskType, parameters, input, options) => {
       const call: InnerCall = { taskType, parameters, input, at: clock.now(), workflowRetries: options?.workflowRetries ?? false };

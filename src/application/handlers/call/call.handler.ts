@@ -5,7 +5,7 @@ import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
 import { errors, httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
-import { HttpClient, HttpRequest, HttpResponse } from '../../ports/http-client.port';
+import { HttpClient, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../ports/http-client.port';
 import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
@@ -65,6 +65,11 @@ function withoutNulls(parameters: JsonObject): JsonObject {
  * Non-2xx answers, transport failures and bad configuration are failed outcomes, never
  * exceptions. Outputs and the resolved input never contain the secrets the call used.
  */
+export interface CallTaskSettings {
+  /** Send an `Idempotency-Key` header on non-idempotent requests (CALL_IDEMPOTENCY_KEYS). */
+  idempotencyKeys: boolean;
+}
+
 export class CallTaskHandler implements TaskHandler {
   readonly taskType = 'call';
   private readonly tokens: OAuth2TokenCache;
@@ -74,6 +79,7 @@ export class CallTaskHandler implements TaskHandler {
     private readonly breaker: CircuitBreaker,
     private readonly documents: OpenApiDocumentSource,
     private readonly clock: Clock,
+    private readonly settings: CallTaskSettings = { idempotencyKeys: false },
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
   }
@@ -141,7 +147,7 @@ export class CallTaskHandler implements TaskHandler {
     const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
-    const response = await this.send(request).catch(stage);
+    const response = await this.send(context, request).catch(stage);
     const output = this.httpOutput(config.output, response);
     this.check(response, config.redirect, output, { task_type: 'call', endpoint: config.url, method: config.method });
     return { output, secrets };
@@ -177,7 +183,7 @@ export class CallTaskHandler implements TaskHandler {
     const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
-    const response = await this.send(request).catch(stage('request failed'));
+    const response = await this.send(context, request).catch(stage('request failed'));
 
     const echo: JsonObject = { method: request.method, url: prepared.url, headers: {}, operation_id: config.operationId };
     const echoHeaders: Record<string, string> = {};
@@ -196,7 +202,12 @@ export class CallTaskHandler implements TaskHandler {
 
   // ---- shared -------------------------------------------------------------------------
 
-  private send(request: HttpRequest): Promise<HttpResponse> {
+  private send(context: TaskContext, request: HttpRequest): Promise<HttpResponse> {
+    if (this.settings.idempotencyKeys && !IDEMPOTENT_METHODS.has(request.method) && getHeader(request.headers, 'Idempotency-Key') === undefined) {
+      // One key per operation, the same on every run of it, so a downstream that honours the header
+      // sees one logical request even when the executor crashed mid-call and the task runs again.
+      setHeader(request.headers, 'Idempotency-Key', idempotencyKeyHeader(context.operationKey));
+    }
     return this.breaker.run(hostKey(request.url), () => this.http.send(request), (response) => response.status >= 500);
   }
 
@@ -284,6 +295,16 @@ export class CallTaskHandler implements TaskHandler {
     const clean = error.with({ detail, data, cause: undefined });
     return failed(clean, output, input);
   }
+}
+
+/**
+ * The header value: a quoted string (a structured-field string, as the IETF draft defines the
+ * header) of printable ASCII, any other character percent-encoded.
+ */
+export function idempotencyKeyHeader(operationKey: string): string {
+  const encoder = new TextEncoder();
+  const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return `"${escaped}"`;
 }
 
 /** An expression that ran and failed (as opposed to one stopped at a limit, or a bug). */

@@ -182,7 +182,7 @@ class TryRun {
   private async runTasks(tasks: readonly InnerTaskDefinition[], recovering?: { problem: ProblemDetails; as: string }): Promise<TasksResult> {
     let output: unknown = {};
     let resolvedInput: JsonObject | undefined;
-    for (const task of tasks) {
+    for (const [index, task] of tasks.entries()) {
       const input: JsonObject = { ...this.baseInput, ...(task.input ?? {}) };
       let parameters = task.parameters;
       if (recovering) {
@@ -195,7 +195,11 @@ class TryRun {
         }
       }
       // While this try retries the inner task itself, the task must not retry on its own (attempts never multiply).
-      const outcome = await this.context.runInner(task.taskType, parameters, input, { workflowRetries: !recovering && this.policy !== undefined });
+      const outcome = await this.context.runInner(task.taskType, parameters, input, {
+        workflowRetries: !recovering && this.policy !== undefined,
+        // Every attempt of an inner task is the same operation (one Idempotency-Key across retries).
+        position: `${recovering ? 'catch' : 'try'}/${index}`,
+      });
       if (!outcome.success) return { ok: false, error: outcome.error, output: outcome.output, resolvedInput: outcome.resolvedInput };
       try {
         output = task.outputAs === undefined ? outcome.output : await this.applyOutputAs(task.outputAs, outcome.output);
