@@ -13,6 +13,7 @@ import { summarizeCpuProfile } from './lib/cpu-profile';
 import { GROUP, preload, setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
 import { PrivateRedis, redisCpuSeconds } from './lib/redis-server';
 import { median, summarize, table, LatencySummary } from './lib/stats';
+import { runExpressionGoal } from './expressions-goal';
 import { runHttpGoal } from './http-goal';
 
 const quick = process.argv.includes('--quick');
@@ -322,6 +323,7 @@ async function main(): Promise<void> {
     ['3', `goal 3: latency at 1,000 tasks/s over ${SIZES.manyStreams} streams`, () => goalManyStreams(server, redis)],
     ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log, profileDir })],
     ['5', `goal 5: memory while ${SIZES.memoryBacklog} requests drain`, () => goalMemory(server, redis)],
+    ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
   ];
   try {
     for (const [id, title, run] of goals) {
