@@ -139,6 +139,17 @@ Then('the dead letter should keep the original data {string}', function (this: E
   assert.equal(this.deadLetters()[0]?.fields['data'], raw);
 });
 
+Then('the dead letter reason should contain {string}', function (this: ExecutorWorld, fragment: string) {
+  const reason = this.deadLetters()[0]?.fields['reason'] ?? '';
+  assert.ok(reason.includes(fragment), `reason ${JSON.stringify(reason)} should contain ${JSON.stringify(fragment)}`);
+});
+
+Then('the dead letter should keep the original data', function (this: ExecutorWorld) {
+  const raw = this.bag.get('raw data');
+  assert.equal(typeof raw, 'string', 'no raw data was submitted');
+  assert.equal(this.deadLetters()[0]?.fields['data'], raw);
+});
+
 Then('the dead letter should have no data field', function (this: ExecutorWorld) {
   assert.ok(!('data' in (this.deadLetters()[0]?.fields ?? {})));
 });

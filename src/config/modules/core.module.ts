@@ -53,6 +53,8 @@ export const coreModule = new ContainerModule(({ bind }) => {
       new ProcessDelivery(source, execute, deadLetter, clock, random, metrics, logger, {
         retry: processingRetryPolicy(config),
         maxDeliveries: config.maxDeliveries,
+        maxEntryBytes: config.maxEntryBytes,
+        maxJsonDepth: config.maxJsonDepth,
       }),
     [TOKENS.TaskSource, TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );
