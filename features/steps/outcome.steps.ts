@@ -108,7 +108,15 @@ Then('the completion entry should carry the flunq stream fields', function (this
 });
 
 Then('the request should be acknowledged', function (this: ExecutorWorld) {
-  assert.equal(this.pendingCount(), 0, 'nothing should stay pending');
+  assert.equal(this.pendingCount(), 0, `nothing should stay pending: ${JSON.stringify([...this.broker.pending(STREAM, this.config.consumerGroup)].map(([id, p]) => [id, this.broker.entry(STREAM, id)?.fields['type'], p]))}`);
+});
+
+Then('{int} request(s) should still be pending', function (this: ExecutorWorld, n: number) {
+  assert.equal(this.pendingCount(), n);
+});
+
+Then('the completion should record attempt {int}', function (this: ExecutorWorld, attempt: number) {
+  assert.equal(this.completionOf().attempt, attempt);
 });
 
 Then('the request should still be pending', function (this: ExecutorWorld) {

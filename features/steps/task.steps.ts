@@ -113,6 +113,10 @@ When('the same request is delivered again', async function (this: ExecutorWorld)
   await this.settle();
 });
 
+When('the executor crashes', async function (this: ExecutorWorld) {
+  await this.crash();
+});
+
 When('the executor is asked to shut down', async function (this: ExecutorWorld) {
   await this.start();
   this.stopping = this.loop?.stop(this.config.shutdownTimeoutMs);

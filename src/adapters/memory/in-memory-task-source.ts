@@ -38,13 +38,15 @@ export class InMemoryTaskSource implements TaskSource {
     await Promise.race([this.broker.waitForEntries(wake.signal), this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined)]);
     wake.abort();
     signal.removeEventListener('abort', onAbort);
-    if (signal.aborted) return [];
+    // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
+    if (signal.aborted || this.closed) return [];
     out = this.collect(max);
     return out;
   }
 
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
     this.broker.checkFault('settle');
+    this.checkOpen();
     const { group } = this.options;
     // Redis applies MULTI/EXEC as one step; here one synchronous block does the same.
     if (this.broker.pending(delivery.stream, group).has(delivery.entryId)) {
@@ -63,6 +65,7 @@ export class InMemoryTaskSource implements TaskSource {
 
   acknowledge(delivery: Delivery): Promise<void> {
     this.broker.checkFault('acknowledge');
+    this.checkOpen();
     this.broker.ack(delivery.stream, this.options.group, delivery.entryId);
     return Promise.resolve();
   }
@@ -74,6 +77,7 @@ export class InMemoryTaskSource implements TaskSource {
 
   keepAlive(delivery: Delivery): Promise<void> {
     this.broker.checkFault('keepAlive');
+    this.checkOpen();
     const pending = this.broker.pending(delivery.stream, this.options.group).get(delivery.entryId);
     if (pending && pending.consumer === this.options.consumer) pending.lastDeliveredAt = this.clock.now();
     return Promise.resolve();
@@ -86,6 +90,11 @@ export class InMemoryTaskSource implements TaskSource {
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+
+  /** Like a closed connection: a closed source writes nothing (tests use this as a crash). */
+  private checkOpen(): void {
+    if (this.closed) throw new Error('task source is closed');
   }
 
   private streams(): string[] {
