@@ -22,6 +22,19 @@ Feature: A task runs once, however often its request arrives
       And exactly one completion should exist for the task
       And the request should be acknowledged
 
+  Rule: a copy that arrives while another copy of the task runs is a duplicate
+
+    Scenario: two copies of a task overlap while the API answers slowly
+      Given the executor runs with concurrency 2
+      And the API "https://shop.example.test" holds its answers to POST "/orders"
+      When the call task is published twice at once
+      Then the API should have received 1 request
+      And 1 request should still be pending
+      When the API answers the held requests with status 201
+      Then exactly one completion should exist for the task
+      And the API should have received 1 request
+      And the request should be acknowledged
+
   Rule: a delivery whose executor died before acknowledging it runs again, and is reported once
 
     Scenario: the executor crashes while the call is in flight, and restarts

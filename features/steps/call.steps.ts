@@ -87,8 +87,7 @@ Given('the API {string} answers {word} {string} with status {int} and headers:',
   intercept(this, origin, method, path, status, '', JSON.parse(json) as Record<string, string>);
 });
 
-Given('the API {string} holds its answers to {word} {string}', function (this: ExecutorWorld, origin: string, method: string, path: string) {
-  const world = this;
+function holdAnswers(world: ExecutorWorld, origin: string, method: string, path: string): void {
   nock(origin)
     .intercept((p: string) => p.split('?')[0] === path, method.toUpperCase())
     .times(10)
@@ -96,6 +95,10 @@ Given('the API {string} holds its answers to {word} {string}', function (this: E
       record(world, this.req.method, uri, this.req.headers, body);
       held(world).push(callback);
     });
+}
+
+Given('the API {string} holds its answers to {word} {string}', function (this: ExecutorWorld, origin: string, method: string, path: string) {
+  holdAnswers(this, origin, method, path);
 });
 
 When('the API answers the held requests with status {int}', async function (this: ExecutorWorld, status: number) {

@@ -2,12 +2,12 @@ import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
+import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../application/ports/task-source.port';
 import { createConnection, RedisConnectionSettings } from './redis-connection';
 import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { TASK_REQUESTED } from '../../domain/task-request';
-import { boundedEntry, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, SETTLE_SCRIPT } from './settle-script';
-import { globToRegExp, historyScanKey, settledMarkerKey } from './stream-keys';
+import { boundedEntry, CLAIM_SCRIPT, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, SETTLE_SCRIPT } from './settle-script';
+import { globToRegExp, historyScanKey, leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   group: string;
@@ -32,6 +32,8 @@ export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   rescanIntervalMs: number;
   /** TTL of the idempotency markers, ms; 0 keeps them for ever (EXECUTOR_SETTLED_TTL). */
   settledTtlMs: number;
+  /** How long a task claim lasts without renewal, ms (about the reclaim idle time; longer than the keep-alive period). */
+  leaseMs: number;
 }
 
 export const DEFAULT_STREAM_PATTERN = 'tenant:*:workflow:*:events';
@@ -94,6 +96,8 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
   /** Deliveries handed out and not yet settled or acknowledged. */
   private readonly held = new Map<string, Held>();
+  /** Task leases taken by deliveries handed out (delivery → lease key), renewed by keepAlive. */
+  private readonly leases = new Map<string, string>();
   /** Settle scripts not written yet (see queueSettle). */
   private settleChunk: SettleChunk | undefined;
 
@@ -139,7 +143,8 @@ export class RedisStreamTaskSource implements TaskSource {
     this.cmd = createConnection(options, 'commands', logger);
     this.cmd.defineCommand('flunqSettle', { lua: SETTLE_SCRIPT });
     this.cmd.defineCommand('flunqCreateGroup', { numberOfKeys: 2, lua: CREATE_GROUP_SCRIPT });
-    this.cmd.defineCommand('flunqKeepAlive', { numberOfKeys: 1, lua: KEEP_ALIVE_SCRIPT });
+    this.cmd.defineCommand('flunqKeepAlive', { lua: KEEP_ALIVE_SCRIPT });
+    this.cmd.defineCommand('flunqClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
     this.cmd.on('ready', () => {
       // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
       this.setupNeeded = true;
@@ -197,13 +202,15 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   async settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
-    const keys = taskId ? [delivery.stream, settledMarkerKey(delivery.stream, taskId)] : [delivery.stream];
+    const keys = taskId ? [delivery.stream, settledMarkerKey(delivery.stream, taskId), runningLeaseKey(delivery.stream, taskId)] : [delivery.stream];
     const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, entries.length];
     for (const entry of entries) appendEntry(args, entry);
+    if (taskId) args.push(this.holderOf(delivery));
     // Nested arrays: ioredis flattens a command's arguments once (Array#flat) after passing them
     // through several spreads; handing it two arrays instead of ~30 strings saves those copies.
     const result = await this.queueSettle(keys, args);
     this.held.delete(heldKey(delivery));
+    this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
     if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
   }
@@ -211,6 +218,7 @@ export class RedisStreamTaskSource implements TaskSource {
   async acknowledge(delivery: Delivery): Promise<void> {
     await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
     this.held.delete(heldKey(delivery));
+    this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
   }
 
@@ -274,6 +282,21 @@ export class RedisStreamTaskSource implements TaskSource {
     else for (const h of this.held.values()) if (h.taskId === taskId) keys.add(h.stream);
     for (const key of keys) if ((await this.cmd.exists(settledMarkerKey(key, taskId))) === 1) return true;
     return false;
+  }
+
+  /** CLAIM_SCRIPT: the lease names the entry, so the same entry delivered again takes it over. */
+  async claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
+    const lease = runningLeaseKey(delivery.stream, key);
+    const redis = this.cmd as unknown as { flunqClaim(lease: string, marker: string, holder: string, ttlMs: number): Promise<number> };
+    const result = await redis.flunqClaim(lease, settledMarkerKey(delivery.stream, key), this.holderOf(delivery), this.options.leaseMs);
+    if (result === 2) return 'settled';
+    if (result !== 1) return 'running';
+    this.leases.set(heldKey(delivery), lease);
+    return 'claimed';
+  }
+
+  private holderOf(delivery: Delivery): string {
+    return leaseHolder(this.options.group, delivery.stream, delivery.entryId);
   }
 
   /** Renews the entry only while this consumer owns it; false (and a warning) when it is no longer ours. */
@@ -628,10 +651,13 @@ export class RedisStreamTaskSource implements TaskSource {
     return out;
   }
 
-  /** Resets the idle time of a pending entry if this consumer still owns it (KEEP_ALIVE_SCRIPT). */
+  /** Resets the idle time of a pending entry if this consumer still owns it, and renews its task lease (KEEP_ALIVE_SCRIPT). */
   private async renew(delivery: Delivery): Promise<boolean> {
-    const redis = this.cmd as unknown as { flunqKeepAlive(stream: string, group: string, consumer: string, id: string): Promise<number> };
-    const result = await redis.flunqKeepAlive(delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
+    const redis = this.cmd as unknown as { flunqKeepAlive(numKeys: number, ...args: (string | number)[]): Promise<number> };
+    const lease = this.leases.get(heldKey(delivery));
+    const result = lease
+      ? await redis.flunqKeepAlive(2, delivery.stream, lease, this.options.group, this.options.consumer, delivery.entryId, this.holderOf(delivery), this.options.leaseMs)
+      : await redis.flunqKeepAlive(1, delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
     if (result === 1) return true;
     if (result === -1) this.logger.warn('an entry in progress was reclaimed by another consumer; it may run twice', { stream: delivery.stream, entryId: delivery.entryId });
     else this.logger.info('an entry in progress is no longer pending (already settled)', { stream: delivery.stream, entryId: delivery.entryId });

@@ -1,20 +1,27 @@
 /**
- * Atomic settlement on the request's stream (one Cluster slot: the stream and its marker).
+ * Atomic settlement on the request's stream (one Cluster slot: the stream, its marker and its lease).
  *
- * KEYS[1] stream, KEYS[2] (optional) idempotency marker.
+ * KEYS[1] stream, KEYS[2] (optional) idempotency marker, KEYS[3] (optional, with KEYS[2]) the task's
+ * lease (CLAIM_SCRIPT).
  * ARGV: group, entry id, marker TTL in ms (0 = no expiry), number of entries, then for each
- * entry the number of field/value strings followed by them.
+ * entry the number of field/value strings followed by them; with KEYS[3], the delivery's lease
+ * holder comes last.
  *
  * Returns 1 when the entries were appended and the request acknowledged; 0 when the task already
  * had an outcome (marker present: only acknowledged, nothing appended, so a reclaim race never
  * publishes twice); -1 when the entry was no longer pending in the group (already settled).
+ * In the first two cases the lease is released if this delivery holds it.
  * Like MULTI/EXEC it runs as one isolated step; unlike MULTI/EXEC it can make these checks.
  */
 export const SETTLE_SCRIPT = `
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #pending == 0 then return -1 end
+local function release()
+  if #KEYS > 2 and redis.call('GET', KEYS[3]) == ARGV[#ARGV] then redis.call('DEL', KEYS[3]) end
+end
 if #KEYS > 1 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+  release()
   return 0
 end
 local i = 5
@@ -29,6 +36,7 @@ if #KEYS > 1 then
   local ttl = tonumber(ARGV[3])
   if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) else redis.call('SET', KEYS[2], '1') end
 end
+release()
 return 1
 `;
 
@@ -55,9 +63,11 @@ return 1
 `;
 
 /**
- * Resets the idle time of a pending entry only while this consumer still owns it.
+ * Resets the idle time of a pending entry only while this consumer still owns it, and renews the
+ * entry's task lease (CLAIM_SCRIPT) if it still holds it.
  *
- * KEYS[1] stream. ARGV: group, consumer, entry id.
+ * KEYS[1] stream, KEYS[2] (optional) the task's lease. ARGV: group, consumer, entry id, and with
+ * KEYS[2] the lease holder and the lease time in ms.
  * Returns 1 when renewed, 0 when the entry is no longer pending (settled), -1 when another
  * consumer owns it now (it was reclaimed; a plain XCLAIM would steal it back and run it twice).
  */
@@ -66,6 +76,24 @@ local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #p == 0 then return 0 end
 if p[1][2] ~= ARGV[2] then return -1 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+if #KEYS > 1 and redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
+return 1
+`;
+
+/**
+ * Claims a task for one delivery (TaskSource.claimTask): a lease whose value names the holder
+ * entry, so that the same entry delivered again takes it over and another entry does not.
+ *
+ * KEYS[1] the task's lease, KEYS[2] its idempotency marker (both in the stream's Cluster slot).
+ * ARGV: holder, lease time in ms.
+ * Returns 2 when the task already has an outcome, 0 when another holder's lease is running,
+ * 1 when the lease was taken or renewed.
+ */
+export const CLAIM_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `;
 

@@ -29,7 +29,7 @@ export type ProcessResult = 'ignored' | 'duplicate' | 'completed' | 'failed' | '
 
 /**
  * One stream entry from receipt to acknowledgement:
- * size check → parse → idempotency check → execute → build the completion →
+ * size check → parse → idempotency check → claim the task → execute → build the completion →
  * publish it and acknowledge atomically (processing retries) → or dead-letter.
  * Never acknowledges before the outcome is written; never throws. Whatever goes wrong with the
  * request or its outcome is dead-lettered on this delivery with its real cause; only an
@@ -94,11 +94,14 @@ export class ProcessDelivery {
     }
     const settledKey = idempotencyKey(request.taskId, delivery.fields);
     if (await this.withRetries('idempotency check', () => this.source.isSettled(settledKey, delivery.stream))) {
-      await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
-      this.metrics.taskFinished(request.taskType || 'unknown', 'duplicate', 0);
-      log.info('task already has an outcome; skipped', { outcome: 'duplicate' });
-      return 'duplicate';
+      return this.skipDuplicate(delivery, request.taskType, log, 'task already has an outcome; skipped');
     }
+    // Another entry of the same task may be running right now (published twice, overlapping):
+    // only the holder of the claim runs it. Acknowledging this copy loses nothing: the holder's
+    // entry stays pending until it settles, and is redelivered if its executor dies.
+    const claim = await this.withRetries('claim', () => this.source.claimTask(delivery, settledKey));
+    if (claim === 'settled') return this.skipDuplicate(delivery, request.taskType, log, 'task already has an outcome; skipped');
+    if (claim === 'running') return this.skipDuplicate(delivery, request.taskType, log, 'another copy of this task is running; skipped');
     if (!this.executeTask.canHandle(request.taskType)) {
       return this.sendToDeadLetter(delivery, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType);
     }
@@ -147,6 +150,13 @@ export class ProcessDelivery {
     if (!result.outcome.success) fields['errorCode'] = result.outcome.error.code;
     log.info('task completed', fields);
     return result.outcome.success ? 'completed' : 'failed';
+  }
+
+  private async skipDuplicate(delivery: Delivery, taskType: string, log: Logger, message: string): Promise<ProcessResult> {
+    await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
+    this.metrics.taskFinished(taskType || 'unknown', 'duplicate', 0);
+    log.info(message, { outcome: 'duplicate' });
+    return 'duplicate';
   }
 
   private async sendToDeadLetter(
