@@ -34,6 +34,11 @@ export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   settledTtlMs: number;
   /** How long a task claim lasts without renewal, ms (about the reclaim idle time; longer than the keep-alive period). */
   leaseMs: number;
+  /**
+   * How long a blocking read may go past its block time with no reply data arriving before its
+   * connection counts as wedged, ms (default: the block time, at least 1 s).
+   */
+  watchdogMarginMs?: number;
 }
 
 export const DEFAULT_STREAM_PATTERN = 'tenant:*:workflow:*:events';
@@ -118,8 +123,12 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Ends the blocking read being awaited (read, error, stop signal, notification, watchdog). */
   private blockEnd: ((outcome: BlockOutcome) => void) | undefined;
   private blockWake: (() => void) | undefined;
-  /** When the awaited blocking read counts as hung (epoch ms); 0 when none is awaited. */
+  /** When the awaited blocking read counts as hung unless reply data keeps arriving (epoch ms); 0 when none is awaited. */
   private blockDeadline = 0;
+  /** When bytes last arrived on the blocking connection (epoch ms): a reply in progress is not a hung read. */
+  private blockDataAt = 0;
+  /** Streams whose entries a lost blocking read may have delivered to this consumer: read back from its pending list. */
+  private readonly lostReads = new Set<string>();
   private watchdogArmed = false;
   private readonly watchedSignals = new WeakSet<AbortSignal>();
   /** Aborted by close(): cancels the watchdog's timer. */
@@ -328,6 +337,7 @@ export class RedisStreamTaskSource implements TaskSource {
   private async collect(max: number, signal: AbortSignal): Promise<Delivery[]> {
     await this.ensureSetUp();
     const out: Delivery[] = await this.takeCarried(max);
+    if (out.length < max && this.lostReads.size > 0) await this.recoverLostReads(out);
     if (out.length < max && this.ownPending) await this.readOwnPending(out, max);
     const now = this.clock.now();
     if (now >= this.nextAuditAt) await this.audit();
@@ -345,6 +355,7 @@ export class RedisStreamTaskSource implements TaskSource {
       await this.waitForNotification(signal);
     }
     if (out.length === 0 && !signal.aborted && !this.closed) {
+      if (this.lostReads.size > 0) await this.recoverLostReads(out);
       await this.discoverStep();
       await this.readDirty(out, max);
     }
@@ -871,7 +882,7 @@ export class RedisStreamTaskSource implements TaskSource {
     const outcome = await new Promise<BlockOutcome>((resolve) => {
       const wake = (): void => resolve(ABORTED);
       this.blockEnd = resolve;
-      this.blockDeadline = this.clock.now() + this.options.blockMs + Math.max(1000, this.options.blockMs);
+      this.blockDeadline = this.clock.now() + this.options.blockMs + this.watchdogMarginMs;
       if (this.notificationsActive) this.blockWaiters.add(wake);
       this.blockWake = wake;
       read.then(
@@ -891,11 +902,16 @@ export class RedisStreamTaskSource implements TaskSource {
       this.push(outcome.got, out);
       return;
     }
-    if (outcome.kind === 'error') throw outcome.error;
+    if (outcome.kind === 'error') {
+      // The connection dropped: entries the read took are pending for this consumer, their reply lost.
+      if (isConnectionError(outcome.error)) this.markLost(streams);
+      throw outcome.error;
+    }
     if (outcome.kind === 'timeout') {
       if (generation === this.blockGeneration) {
         this.logger.warn('a blocking read hung past its block time; replacing the connection', { blockMs: this.options.blockMs });
         this.replaceBlockingConnection();
+        this.markLost(streams);
       }
       return;
     }
@@ -909,8 +925,55 @@ export class RedisStreamTaskSource implements TaskSource {
         this.carry.push(...later.map((delivery) => ({ delivery, at })));
         if (later.length > 0) this.wakeBlocked();
       },
-      () => undefined,
+      (error: unknown) => {
+        if (isConnectionError(error)) this.markLost(streams);
+      },
     );
+  }
+
+  private markLost(streams: readonly string[]): void {
+    for (const stream of streams) if (this.known.has(stream)) this.lostReads.add(stream);
+  }
+
+  /**
+   * After a blocking read was lost (connection replaced or dropped while Redis may have delivered
+   * entries to it): this consumer's pending entries on the streams it covered that are neither held
+   * nor carried are read back at once, rather than after the reclaim idle time. XPENDING first (no
+   * side effect) finds them; XREADGROUP from just before the first then reads them, so that entries
+   * still in progress keep their delivery counts. The delivery count (history reads count as a
+   * delivery) becomes the attempt, as for any redelivery.
+   */
+  private async recoverLostReads(out: Delivery[]): Promise<void> {
+    for (const stream of [...this.lostReads]) {
+      const room = this.held.size + this.carry.length + this.options.batch + 100;
+      let rows: [string, string, number, number][];
+      try {
+        rows = (await this.cmd.call('XPENDING', stream, this.options.group, '-', '+', room, this.options.consumer)) as typeof rows;
+      } catch (error) {
+        if (isConnectionError(error)) throw error;
+        this.lostReads.delete(stream);
+        continue;
+      }
+      const taken = new Set<string>([...this.carry.map((c) => heldKey(c.delivery)), ...out.map(heldKey)]);
+      const lost = rows.filter(([id]) => !this.held.has(`${stream}\u0000${id}`) && !taken.has(`${stream}\u0000${id}`)).map(([id]) => id);
+      this.lostReads.delete(stream);
+      if (lost.length === 0) continue;
+      const ids = rows.map(([id]) => id);
+      const count = ids.indexOf(lost[lost.length - 1] as string) - ids.indexOf(lost[0] as string) + 1;
+      const reply = await this.cmd.call('XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', count, 'STREAMS', stream, idBefore(lost[0] as string));
+      const wanted = new Set(lost);
+      const entries = (parseRead(reply).get(stream) ?? []).filter((e) => wanted.has(e.id));
+      if (entries.length === 0) continue;
+      const counts = await this.deliveryCounts(stream, entries);
+      for (const entry of entries) {
+        if (!entry.fields) {
+          await this.dropDeleted(stream, [entry.id]);
+          continue;
+        }
+        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: counts.get(entry.id) ?? 2 });
+      }
+      this.logger.info('read back entries delivered to a lost blocking read', { stream, count: entries.length });
+    }
   }
 
   /** The loop's stop signal ends a blocking read; one listener per signal, not one per read. */
@@ -932,7 +995,7 @@ export class RedisStreamTaskSource implements TaskSource {
       this.watchdogArmed = false;
     };
     const check = (): void => {
-      const deadline = this.blockDeadline;
+      const deadline = this.watchDeadline();
       if (deadline === 0 || this.closed) {
         this.watchdogArmed = false;
         return;
@@ -942,15 +1005,44 @@ export class RedisStreamTaskSource implements TaskSource {
         void this.clock.sleep(left, this.lifetime.signal).then(check, disarm);
         return;
       }
-      this.watchdogArmed = false;
-      this.blockEnd?.(TIMED_OUT);
+      // Due. Reply data may be waiting in the socket, unread because this process was busy: decide
+      // after the event loop's I/O phase has delivered it.
+      setImmediate(() => {
+        const again = this.watchDeadline();
+        if (again === 0 || this.closed) {
+          this.watchdogArmed = false;
+          return;
+        }
+        if (again > this.clock.now()) {
+          check();
+          return;
+        }
+        this.watchdogArmed = false;
+        this.blockEnd?.(TIMED_OUT);
+      });
     };
-    const left = Math.max(0, this.blockDeadline - this.clock.now());
+    const left = Math.max(0, this.watchDeadline() - this.clock.now());
     void this.clock.sleep(left, this.lifetime.signal).then(check, disarm);
   }
 
+  /** The awaited read's deadline, pushed back while its reply keeps arriving (0 when none is awaited). */
+  private watchDeadline(): number {
+    if (this.blockDeadline === 0) return 0;
+    return Math.max(this.blockDeadline, this.blockDataAt + this.watchdogMarginMs);
+  }
+
+  private get watchdogMarginMs(): number {
+    return this.options.watchdogMarginMs ?? Math.max(1000, this.options.blockMs);
+  }
+
   private newBlockingConnection(): Redis {
-    return createConnection(this.options, 'blocking', this.logger);
+    const redis = createConnection(this.options, 'blocking', this.logger);
+    // One timestamp per chunk received (64 KiB at most): a large reply in progress keeps its read alive.
+    const onData = (): void => {
+      if (redis === this.block) this.blockDataAt = this.clock.now();
+    };
+    redis.on('connect', () => redis.stream.on('data', onData));
+    return redis;
   }
 
   private replaceBlockingConnection(): void {
@@ -1081,6 +1173,14 @@ function appendEntry(args: (string | number)[], entry: Readonly<Record<string, s
     return;
   }
   args[at] = n * 2;
+}
+
+/** The stream id just before `id` (XREADGROUP with an id returns the entries after it). */
+function idBefore(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-');
+  if (BigInt(seq) > 0n) return `${ms}-${BigInt(seq) - 1n}`;
+  if (BigInt(ms) > 0n) return `${BigInt(ms) - 1n}-18446744073709551615`;
+  return '0-0';
 }
 
 function heldKey(d: Delivery): string {
