@@ -110,6 +110,24 @@ describe('ProcessDelivery', () => {
   });
 });
 
+describe('ProcessDelivery: delivery limit', () => {
+  it('dead-letters an entry delivered more than maxDeliveries times without running it', async () => {
+    const handler = new CountingHandler('set', () => Promise.resolve(succeeded({})));
+    const { sut, broker, source, clock, ofType, completion } = makeSut(handler, { maxDeliveries: 5 });
+    broker.append(STREAM, request({ task_type: 'set' }));
+    const [delivery] = await source.receive(1, new AbortController().signal);
+    assert.ok(delivery);
+    const processing = sut.execute({ ...delivery, deliveryCount: 6 }, new AbortController().signal);
+    await clock.advance(1000);
+    assert.equal(await processing, 'dead_lettered');
+    assert.equal(handler.calls, 0);
+    assert.equal(ofType(DLQ)[0]?.fields['reason'], 'task_execution_failed:RETRIES_EXHAUSTED: event was delivered 6 times without reaching an outcome (limit 5)');
+    assert.equal(ofType(DLQ)[0]?.fields['attempt'], '6');
+    assert.equal(completion().attempt, 6);
+    assert.equal(broker.pending(STREAM, 'g').size, 0);
+  });
+});
+
 describe('ProcessDelivery: entry size limit', () => {
   it('dead-letters an entry larger than the limit without parsing it, with the size and the limit in the reason', async () => {
     const handler = new CountingHandler('set', () => Promise.resolve(succeeded({})));
