@@ -956,11 +956,20 @@ export class RedisStreamTaskSource implements TaskSource {
       }
       const taken = new Set<string>([...this.carry.map((c) => heldKey(c.delivery)), ...out.map(heldKey)]);
       const lost = rows.filter(([id]) => !this.held.has(`${stream}\u0000${id}`) && !taken.has(`${stream}\u0000${id}`)).map(([id]) => id);
-      this.lostReads.delete(stream);
-      if (lost.length === 0) continue;
+      if (lost.length === 0) {
+        this.lostReads.delete(stream);
+        continue;
+      }
       const ids = rows.map(([id]) => id);
       const count = ids.indexOf(lost[lost.length - 1] as string) - ids.indexOf(lost[0] as string) + 1;
-      const reply = await this.cmd.call('XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', count, 'STREAMS', stream, idBefore(lost[0] as string));
+      let reply: unknown;
+      try {
+        reply = await this.cmd.call('XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', count, 'STREAMS', stream, idBefore(lost[0] as string));
+      } catch (error) {
+        if (isConnectionError(error)) throw error;
+        reply = null;
+      }
+      this.lostReads.delete(stream);
       const wanted = new Set(lost);
       const entries = (parseRead(reply).get(stream) ?? []).filter((e) => wanted.has(e.id));
       if (entries.length === 0) continue;
