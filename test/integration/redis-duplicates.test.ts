@@ -139,6 +139,22 @@ describe('Redis: a task runs once, however often its request arrives (side effec
     assert.equal((await completions(stream, taskId))[0]?.['success'], true);
   });
 
+  it('copies whose data names another task id than their taskid field still run once, and leave no claim behind', async () => {
+    const { stream, fields } = await setUp();
+    const data = JSON.parse(fields['data'] ?? '{}') as Record<string, unknown>;
+    data['task_id'] = `${fields['taskid'] ?? ''}-in-data`;
+    const odd = { ...fields, data: JSON.stringify(data) };
+    api.hold();
+    await executor({ EXECUTOR_CONCURRENCY: '4' });
+    await client.multi().xadd(stream, '*', ...Object.entries(odd).flat()).xadd(stream, '*', ...Object.entries(odd).flat()).exec();
+    await eventually('both copies running or acknowledged', async () => api.requests.length > 0 && (await pendingCount(client, stream)) === api.requests.length && (await drainedExceptPending(stream)));
+    assert.equal(api.requests.length, 1);
+    api.release();
+    await eventually('the completion', async () => (await completions(stream, data['task_id'] as string)).length === 1 && (await drained(stream)));
+    assert.equal(api.requests.length, 1);
+    assert.deepEqual(await client.keys('flunq:executor:running:*'), [], 'every claim released');
+  });
+
   it('a delivery whose executor died before acknowledging it runs again once, with its delivery count as the attempt, and is reported once', async () => {
     const { stream, fields, taskId } = await setUp();
     api.hold();

@@ -6,7 +6,7 @@ import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../applicatio
 import { createConnection, RedisConnectionSettings } from './redis-connection';
 import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { TASK_REQUESTED } from '../../domain/task-request';
-import { boundedEntry, CLAIM_SCRIPT, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, SETTLE_SCRIPT } from './settle-script';
+import { boundedEntry, CLAIM_SCRIPT, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, RELEASE_ACK_SCRIPT, SETTLE_SCRIPT } from './settle-script';
 import { globToRegExp, historyScanKey, leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
@@ -99,10 +99,12 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly history = new Map<string, string>();
   /** Idempotency markers read with the last batches (stream + key → marker present), see handOut. */
   private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
+  /** Claims taken for task requests when they were handed out (delivery → key, and CLAIM_SCRIPT code until used), see handOut. */
+  private readonly prefetched = new Map<string, Prefetched>();
   /** Deliveries handed out and not yet settled or acknowledged. */
   private readonly held = new Map<string, Held>();
-  /** Task leases taken by deliveries handed out (delivery → lease key), renewed by keepAlive. */
-  private readonly leases = new Map<string, string>();
+  /** Task leases held by deliveries handed out (delivery → lease keys), renewed by keepAlive. */
+  private readonly leases = new Map<string, string[]>();
   /** Settle scripts not written yet (see queueSettle). */
   private settleChunk: SettleChunk | undefined;
 
@@ -153,7 +155,8 @@ export class RedisStreamTaskSource implements TaskSource {
     this.cmd.defineCommand('flunqSettle', { lua: SETTLE_SCRIPT });
     this.cmd.defineCommand('flunqCreateGroup', { numberOfKeys: 2, lua: CREATE_GROUP_SCRIPT });
     this.cmd.defineCommand('flunqKeepAlive', { lua: KEEP_ALIVE_SCRIPT });
-    this.cmd.defineCommand('flunqClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
+    this.cmd.defineCommand('flunqClaim', { lua: CLAIM_SCRIPT });
+    this.cmd.defineCommand('flunqReleaseAck', { lua: RELEASE_ACK_SCRIPT });
     this.cmd.on('ready', () => {
       // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
       this.setupNeeded = true;
@@ -211,10 +214,16 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   async settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
-    const keys = taskId ? [delivery.stream, settledMarkerKey(delivery.stream, taskId), runningLeaseKey(delivery.stream, taskId)] : [delivery.stream];
+    // A delivery handed out with a task id always settles with one (the parser falls back to it).
+    const pre = this.prefetched.get(heldKey(delivery));
+    let keys: string[];
+    if (!taskId) keys = [delivery.stream];
+    // The usual case (the claim taken at hand-out, under this key) without building sets.
+    else if (pre && pre.key === taskId && !this.leases.has(heldKey(delivery))) keys = [delivery.stream, settledMarkerKey(delivery.stream, taskId), pre.lease];
+    else keys = [delivery.stream, settledMarkerKey(delivery.stream, taskId), ...this.leaseKeysOf(delivery, taskId)];
     const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, entries.length];
     for (const entry of entries) appendEntry(args, entry);
-    if (taskId) args.push(this.holderOf(delivery));
+    if (taskId) args.push(pre?.holder ?? this.holderOf(delivery));
     // Nested arrays: ioredis flattens a command's arguments once (Array#flat) after passing them
     // through several spreads; handing it two arrays instead of ~30 strings saves those copies.
     const result = await this.queueSettle(keys, args);
@@ -225,7 +234,12 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   async acknowledge(delivery: Delivery): Promise<void> {
-    await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
+    const leases = this.leaseKeysOf(delivery);
+    if (leases.length === 0) await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
+    else {
+      const redis = this.cmd as unknown as { flunqReleaseAck(numKeys: number, ...args: string[]): Promise<number> };
+      await redis.flunqReleaseAck(1 + leases.length, delivery.stream, ...leases, this.options.group, delivery.entryId, this.holderOf(delivery));
+    }
     this.held.delete(heldKey(delivery));
     this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
@@ -268,6 +282,7 @@ export class RedisStreamTaskSource implements TaskSource {
 
   /** Hints not consumed by isSettled (unparseable requests, duplicates) go with their delivery. */
   private forgetHint(delivery: Delivery): void {
+    this.prefetched.delete(heldKey(delivery));
     if (this.settledHints.size === 0) return;
     const taskId = delivery.fields['taskid'];
     if (taskId) this.settledHints.delete(hintKey(delivery.stream, idempotencyKey(taskId, delivery.fields)));
@@ -293,19 +308,49 @@ export class RedisStreamTaskSource implements TaskSource {
     return false;
   }
 
-  /** CLAIM_SCRIPT: the lease names the entry, so the same entry delivered again takes it over. */
+  /**
+   * CLAIM_SCRIPT: the lease names the entry, so the same entry delivered again takes it over.
+   * Task requests are claimed when they are handed out, in one script call per stream and batch
+   * (no round trip of its own per task): the first claimTask of a delivery answers from that claim
+   * when the key is the same and the answer cannot have changed since (`claimed`: the lease is this
+   * entry's; `settled`); `running` is asked again, since its holder may have settled or died.
+   * A claim that its delivery does not use is released when the delivery is settled or acknowledged.
+   */
   async claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
-    const lease = runningLeaseKey(delivery.stream, key);
-    const redis = this.cmd as unknown as { flunqClaim(lease: string, marker: string, holder: string, ttlMs: number): Promise<number> };
-    const result = await redis.flunqClaim(lease, settledMarkerKey(delivery.stream, key), this.holderOf(delivery), this.options.leaseMs);
-    if (result === 2) return 'settled';
-    if (result !== 1) return 'running';
-    this.leases.set(heldKey(delivery), lease);
+    const pre = this.prefetched.get(heldKey(delivery));
+    const preCode = pre?.code ? await pre.code : undefined;
+    if (pre) pre.code = undefined;
+    // Noted only when another key is claimed too (settle and keepAlive know the prefetched lease).
+    if (pre && preCode === 1 && pre.key !== key) this.addLease(delivery, pre.lease);
+    let code = pre?.key === key && (preCode === 1 || preCode === 2) ? preCode : undefined;
+    if (code === 1) return 'claimed';
+    if (code === undefined) {
+      const redis = this.cmd as unknown as { flunqClaim(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
+      code = (await redis.flunqClaim(2, runningLeaseKey(delivery.stream, key), settledMarkerKey(delivery.stream, key), this.options.leaseMs, this.holderOf(delivery)))[0];
+    }
+    if (code === 2) return 'settled';
+    if (code !== 1) return 'running';
+    this.addLease(delivery, runningLeaseKey(delivery.stream, key));
     return 'claimed';
   }
 
   private holderOf(delivery: Delivery): string {
     return leaseHolder(this.options.group, delivery.stream, delivery.entryId);
+  }
+
+  private addLease(delivery: Delivery, lease: string): void {
+    const held = this.leases.get(heldKey(delivery));
+    if (!held) this.leases.set(heldKey(delivery), [lease]);
+    else if (!held.includes(lease)) held.push(lease);
+  }
+
+  /** Leases the delivery may hold: claimed by it, taken for it when it was handed out, or the one of `taskId`. */
+  private leaseKeysOf(delivery: Delivery, taskId?: string): string[] {
+    const keys = new Set(this.leases.get(heldKey(delivery)));
+    const pre = this.prefetched.get(heldKey(delivery));
+    if (pre) keys.add(pre.lease);
+    if (taskId) keys.add(runningLeaseKey(delivery.stream, taskId));
+    return [...keys];
   }
 
   /** Renews the entry only while this consumer owns it; false (and a warning) when it is no longer ours. */
@@ -363,37 +408,47 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   /**
-   * One MGET per stream for the idempotency markers of the task requests just read, so that
-   * `isSettled` needs no round trip of its own per task. Markers set after this point are still
-   * caught: the settle script checks the marker again, atomically, before publishing.
+   * One CLAIM_SCRIPT call per stream for the task requests just read (their idempotency markers
+   * and their claims, see claimTask), so that neither `isSettled` nor `claimTask` needs a round
+   * trip of its own per task. Markers set after this point are still caught: the settle script
+   * checks the marker again, atomically, before publishing.
    */
   private handOut(out: Delivery[], max: number): Delivery[] {
     const handed = this.hand(out, max);
-    const byStream = new Map<string, string[]>();
+    const byStream = new Map<string, { delivery: Delivery; key: string }[]>();
     for (const d of handed) {
       const taskId = d.fields['taskid'];
       if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
-      let keys = byStream.get(d.stream);
-      if (!keys) byStream.set(d.stream, (keys = []));
-      keys.push(idempotencyKey(taskId, d.fields));
+      let tasks = byStream.get(d.stream);
+      if (!tasks) byStream.set(d.stream, (tasks = []));
+      tasks.push({ delivery: d, key: idempotencyKey(taskId, d.fields) });
     }
     // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
-    // isSettled waits for the answer. A failed MGET leaves no answer (undefined): ask again.
-    for (const [stream, keys] of byStream) {
-      // An explicit one-command pipeline is written at once; an auto-pipelined MGET would wait for the
+    // isSettled and claimTask wait for the answer. A failed call leaves no answer (undefined): ask again.
+    for (const [stream, tasks] of byStream) {
+      const args: (string | number)[] = [tasks.length * 2];
+      for (const { key } of tasks) args.push(runningLeaseKey(stream, key), settledMarkerKey(stream, key));
+      args.push(this.options.leaseMs);
+      const holders = tasks.map(({ delivery }) => this.holderOf(delivery));
+      args.push(...holders);
+      // An explicit one-command pipeline is written at once; an auto-pipelined call would wait for the
       // end of this macrotask (setImmediate), i.e. until every delivery of the batch was parsed.
-      const values = this.cmd
-        .pipeline()
-        .mget(...keys.map((k) => settledMarkerKey(stream, k)))
+      const pipeline = this.cmd.pipeline() as unknown as ClaimPipeline;
+      const codes = pipeline
+        .flunqClaim(...args)
         .exec()
         .then(
           (replies) => {
             const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
-            return error ? undefined : (reply as (string | null)[]);
+            return error ? undefined : (reply as number[]);
           },
           () => undefined,
         );
-      keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values.then((v) => (v ? v[i] !== null && v[i] !== undefined : undefined))));
+      tasks.forEach(({ delivery, key }, i) => {
+        const code = codes.then((c) => c?.[i]);
+        this.prefetched.set(heldKey(delivery), { key, lease: args[2 * i + 1] as string, holder: holders[i] as string, code });
+        this.settledHints.set(hintKey(stream, key), code.then((c) => (c === undefined ? undefined : c === 2)));
+      });
     }
     return handed;
   }
@@ -665,10 +720,12 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Resets the idle time of a pending entry if this consumer still owns it, and renews its task lease (KEEP_ALIVE_SCRIPT). */
   private async renew(delivery: Delivery): Promise<boolean> {
     const redis = this.cmd as unknown as { flunqKeepAlive(numKeys: number, ...args: (string | number)[]): Promise<number> };
-    const lease = this.leases.get(heldKey(delivery));
-    const result = lease
-      ? await redis.flunqKeepAlive(2, delivery.stream, lease, this.options.group, this.options.consumer, delivery.entryId, this.holderOf(delivery), this.options.leaseMs)
-      : await redis.flunqKeepAlive(1, delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
+    // Only the holder's leases are renewed (the script compares the holder), so all candidates are passed.
+    const leases = this.leaseKeysOf(delivery);
+    const result =
+      leases.length > 0
+        ? await redis.flunqKeepAlive(1 + leases.length, delivery.stream, ...leases, this.options.group, this.options.consumer, delivery.entryId, this.holderOf(delivery), this.options.leaseMs)
+        : await redis.flunqKeepAlive(1, delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
     if (result === 1) return true;
     if (result === -1) this.logger.warn('an entry in progress was reclaimed by another consumer; it may run twice', { stream: delivery.stream, entryId: delivery.entryId });
     else this.logger.info('an entry in progress is no longer pending (already settled)', { stream: delivery.stream, entryId: delivery.entryId });
@@ -1123,6 +1180,21 @@ interface SettlePipeline {
 interface SettleChunk {
   pipeline: SettlePipeline;
   waiters: { resolve: (value: number) => void; reject: (error: unknown) => void }[];
+}
+
+/** A claim taken for a task request when it was handed out (see handOut and claimTask). */
+interface Prefetched {
+  key: string;
+  lease: string;
+  holder: string;
+  /** CLAIM_SCRIPT's code for it (undefined: the call failed), until claimTask has used it. */
+  code: Promise<number | undefined> | undefined;
+}
+
+/** The claim script on a pipeline (ioredis defineCommand, number of keys first). */
+interface ClaimPipeline {
+  flunqClaim(...args: (string | number)[]): ClaimPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 /** The group-creation script, on the connection or a pipeline (ioredis defineCommand). */

@@ -1,10 +1,10 @@
 /**
- * Atomic settlement on the request's stream (one Cluster slot: the stream, its marker and its lease).
+ * Atomic settlement on the request's stream (one Cluster slot: the stream, its marker and its leases).
  *
- * KEYS[1] stream, KEYS[2] (optional) idempotency marker, KEYS[3] (optional, with KEYS[2]) the task's
- * lease (CLAIM_SCRIPT).
+ * KEYS[1] stream, KEYS[2] (optional) idempotency marker, KEYS[3…] (optional, with KEYS[2]) task
+ * leases the delivery may hold (CLAIM_SCRIPT).
  * ARGV: group, entry id, marker TTL in ms (0 = no expiry), number of entries, then for each
- * entry the number of field/value strings followed by them; with KEYS[3], the delivery's lease
+ * entry the number of field/value strings followed by them; with leases, the delivery's lease
  * holder comes last.
  *
  * Returns 1 when the entries were appended and the request acknowledged; 0 when the task already
@@ -17,7 +17,9 @@ export const SETTLE_SCRIPT = `
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #pending == 0 then return -1 end
 local function release()
-  if #KEYS > 2 and redis.call('GET', KEYS[3]) == ARGV[#ARGV] then redis.call('DEL', KEYS[3]) end
+  for k = 3, #KEYS do
+    if redis.call('GET', KEYS[k]) == ARGV[#ARGV] then redis.call('DEL', KEYS[k]) end
+  end
 end
 if #KEYS > 1 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
@@ -64,10 +66,10 @@ return 1
 
 /**
  * Resets the idle time of a pending entry only while this consumer still owns it, and renews the
- * entry's task lease (CLAIM_SCRIPT) if it still holds it.
+ * entry's task leases (CLAIM_SCRIPT) that it still holds.
  *
- * KEYS[1] stream, KEYS[2] (optional) the task's lease. ARGV: group, consumer, entry id, and with
- * KEYS[2] the lease holder and the lease time in ms.
+ * KEYS[1] stream, KEYS[2…] (optional) task leases. ARGV: group, consumer, entry id, and with
+ * leases the lease holder and the lease time in ms.
  * Returns 1 when renewed, 0 when the entry is no longer pending (settled), -1 when another
  * consumer owns it now (it was reclaimed; a plain XCLAIM would steal it back and run it twice).
  */
@@ -76,24 +78,50 @@ local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #p == 0 then return 0 end
 if p[1][2] ~= ARGV[2] then return -1 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
-if #KEYS > 1 and redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
+for k = 2, #KEYS do
+  if redis.call('GET', KEYS[k]) == ARGV[4] then redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
+end
 return 1
 `;
 
 /**
- * Claims a task for one delivery (TaskSource.claimTask): a lease whose value names the holder
- * entry, so that the same entry delivered again takes it over and another entry does not.
+ * Claims tasks for deliveries (TaskSource.claimTask), in order: for each, a lease whose value names
+ * the holder entry, so that the same entry delivered again takes it over and another entry does not.
  *
- * KEYS[1] the task's lease, KEYS[2] its idempotency marker (both in the stream's Cluster slot).
- * ARGV: holder, lease time in ms.
- * Returns 2 when the task already has an outcome, 0 when another holder's lease is running,
- * 1 when the lease was taken or renewed.
+ * KEYS: for each task, its lease then its idempotency marker (all in one stream's Cluster slot).
+ * ARGV: lease time in ms, then the holder of each task.
+ * Returns one code per task: 2 when it already has an outcome, 0 when another holder's lease is
+ * running, 1 when the lease was taken or renewed.
  */
 export const CLAIM_SCRIPT = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local out = {}
+for i = 1, #KEYS / 2 do
+  local lease, holder = KEYS[2 * i - 1], ARGV[i + 1]
+  if redis.call('EXISTS', KEYS[2 * i]) == 1 then
+    out[i] = 2
+  else
+    local current = redis.call('GET', lease)
+    if current and current ~= holder then
+      out[i] = 0
+    else
+      redis.call('SET', lease, holder, 'PX', ARGV[1])
+      out[i] = 1
+    end
+  end
+end
+return out
+`;
+
+/**
+ * Acknowledges a delivery without an outcome (a duplicate) and releases the task leases it holds.
+ *
+ * KEYS[1] stream, KEYS[2…] task leases. ARGV: group, entry id, lease holder.
+ */
+export const RELEASE_ACK_SCRIPT = `
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+for k = 2, #KEYS do
+  if redis.call('GET', KEYS[k]) == ARGV[3] then redis.call('DEL', KEYS[k]) end
+end
 return 1
 `;
 
