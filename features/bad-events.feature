@@ -47,6 +47,29 @@ Feature: Events that cannot be executed
       And the dead letter should have no data field
       And the request should be acknowledged
 
+  Rule: an entry larger than EXECUTOR_MAX_ENTRY_BYTES is dead-lettered without being parsed
+
+    Scenario: an oversize request
+      Given the setting EXECUTOR_MAX_ENTRY_BYTES is "4096"
+      When an event arrives whose data is 5000 bytes of text that is not JSON
+      Then a dead letter should have been published with a reason containing "ENTRY_TOO_LARGE: request entry is"
+      And the dead letter reason should contain "more than the limit of 4096 bytes"
+      And the dead letter should keep the original data
+      And the task should fail with an error containing "more than the limit of 4096 bytes"
+      And the error code should be "ENTRY_TOO_LARGE"
+      And the request should be acknowledged
+      And the executor should still be running
+
+  Rule: data nested deeper than EXECUTOR_MAX_JSON_DEPTH is a malformed event
+
+    Scenario: input nested 100,000 levels deep
+      When an event arrives whose input is nested 100000 levels deep
+      Then a dead letter should have been published with a reason containing "nesting-depth limit of 256 levels"
+      And the task should fail with an error containing "nesting-depth limit of 256 levels"
+      And the error code should be "MALFORMED_EVENT"
+      And the request should be acknowledged
+      And the executor should still be running
+
   Rule: entries that are not task requests are acknowledged at once and left alone
 
     Scenario: another service's event

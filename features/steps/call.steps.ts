@@ -33,6 +33,18 @@ function spec(world: ExecutorWorld): TaskSpec {
   return current;
 }
 
+type HeldAnswer = (err: NodeJS.ErrnoException | null, result: [number, string]) => void;
+
+/** Answers the API holds back until a step releases them (a slow downstream, deterministically). */
+function held(world: ExecutorWorld): HeldAnswer[] {
+  let list = world.bag.get('call.held') as HeldAnswer[] | undefined;
+  if (!list) {
+    list = [];
+    world.bag.set('call.held', list);
+  }
+  return list;
+}
+
 Before({ tags: '@http' }, function () {
   nock.disableNetConnect();
 });
@@ -73,6 +85,55 @@ Given('the API {string} answers {word} {string} {int} times with status {int}', 
 
 Given('the API {string} answers {word} {string} with status {int} and headers:', function (this: ExecutorWorld, origin: string, method: string, path: string, status: number, json: string) {
   intercept(this, origin, method, path, status, '', JSON.parse(json) as Record<string, string>);
+});
+
+function holdAnswers(world: ExecutorWorld, origin: string, method: string, path: string): void {
+  nock(origin)
+    .intercept((p: string) => p.split('?')[0] === path, method.toUpperCase())
+    .times(10)
+    .reply(function (uri, body, callback) {
+      record(world, this.req.method, uri, this.req.headers, body);
+      held(world).push(callback);
+    });
+}
+
+Given('the API {string} holds its answers to {word} {string}', function (this: ExecutorWorld, origin: string, method: string, path: string) {
+  holdAnswers(this, origin, method, path);
+});
+
+When('the API answers the held requests with status {int}', async function (this: ExecutorWorld, status: number) {
+  for (const answer of held(this).splice(0)) answer(null, [status, '{"id": 1}']);
+  await this.until('every running task has finished', () => this.completions().length > 0 && this.undeliveredCount() === 0 && (this.loop?.inFlightCount ?? 0) === 0);
+});
+
+When('the call task is published', async function (this: ExecutorWorld) {
+  await this.start();
+  this.submit(spec(this));
+  await this.until('the API has received the call', () => seen(this).length > 0);
+});
+
+When('the call task is published twice at once', async function (this: ExecutorWorld) {
+  await this.start();
+  const taskId = this.nextTaskId(spec(this).taskName);
+  const data = JSON.stringify(this.requestData(spec(this), taskId));
+  this.submitRaw(data);
+  this.submitRaw(data);
+  // Both copies have been taken: each either waits for its held answer or was acknowledged.
+  await this.until('both copies are running or acknowledged', () => this.undeliveredCount() === 0 && held(this).length > 0 && this.pendingCount() === held(this).length);
+});
+
+When('the same call task is published again', async function (this: ExecutorWorld) {
+  const original = this.entries('io.flunq.task.requested').at(-1);
+  if (!original) throw new Error('no request to publish again');
+  this.broker.append('tenant:acme:workflow:wf_3f1c2a9b-8d7e-4c:events', original.fields);
+  await this.until('the copy is processed', () => this.undeliveredCount() === 0 && this.pendingCount() === 0 && (this.loop?.inFlightCount ?? 0) === 0);
+});
+
+When('the executor restarts while the crashed call is still unanswered', async function (this: ExecutorWorld) {
+  const before = held(this).length;
+  await this.start();
+  // The redelivered request either runs (a second held call) or is acknowledged.
+  await this.until('the redelivered request is running or acknowledged', () => held(this).length > before || this.pendingCount() === 0);
 });
 
 Given('the API {string} resets the connection for {word} {string}', function (this: ExecutorWorld, origin: string, method: string, path: string) {

@@ -108,7 +108,15 @@ Then('the completion entry should carry the flunq stream fields', function (this
 });
 
 Then('the request should be acknowledged', function (this: ExecutorWorld) {
-  assert.equal(this.pendingCount(), 0, 'nothing should stay pending');
+  assert.equal(this.pendingCount(), 0, `nothing should stay pending: ${JSON.stringify([...this.broker.pending(STREAM, this.config.consumerGroup)].map(([id, p]) => [id, this.broker.entry(STREAM, id)?.fields['type'], p]))}`);
+});
+
+Then('{int} request(s) should still be pending', function (this: ExecutorWorld, n: number) {
+  assert.equal(this.pendingCount(), n);
+});
+
+Then('the completion should record attempt {int}', function (this: ExecutorWorld, attempt: number) {
+  assert.equal(this.completionOf().attempt, attempt);
 });
 
 Then('the request should still be pending', function (this: ExecutorWorld) {
@@ -136,6 +144,17 @@ Then('a dead letter should have been published with a reason containing {string}
 });
 
 Then('the dead letter should keep the original data {string}', function (this: ExecutorWorld, raw: string) {
+  assert.equal(this.deadLetters()[0]?.fields['data'], raw);
+});
+
+Then('the dead letter reason should contain {string}', function (this: ExecutorWorld, fragment: string) {
+  const reason = this.deadLetters()[0]?.fields['reason'] ?? '';
+  assert.ok(reason.includes(fragment), `reason ${JSON.stringify(reason)} should contain ${JSON.stringify(fragment)}`);
+});
+
+Then('the dead letter should keep the original data', function (this: ExecutorWorld) {
+  const raw = this.bag.get('raw data');
+  assert.equal(typeof raw, 'string', 'no raw data was submitted');
   assert.equal(this.deadLetters()[0]?.fields['data'], raw);
 });
 

@@ -75,6 +75,23 @@ When('an event arrives with data {string}', async function (this: ExecutorWorld,
   await this.settle();
 });
 
+When('an event arrives whose data is {int} bytes of text that is not JSON', async function (this: ExecutorWorld, bytes: number) {
+  await this.start();
+  this.nextTaskId('oversize');
+  const data = `{"blob": "${'x'.repeat(bytes - 11)}`;
+  this.bag.set('raw data', data);
+  this.submitRaw(data);
+  await this.settle();
+});
+
+When('an event arrives whose input is nested {int} levels deep', async function (this: ExecutorWorld, levels: number) {
+  await this.start();
+  const taskId = this.nextTaskId('deep');
+  const data = JSON.stringify(this.requestData({ taskName: 'deep', taskType: 'set', input: { marker: true } }, taskId));
+  this.submitRaw(data.replace('"marker":true', `"deep":${'['.repeat(levels)}${']'.repeat(levels)}`));
+  await this.settle();
+});
+
 When('an event arrives without data', async function (this: ExecutorWorld) {
   await this.start();
   this.nextTaskId('broken');
@@ -94,6 +111,10 @@ When('the same request is delivered again', async function (this: ExecutorWorld)
   if (!original) throw new Error('no request to replay');
   this.broker.append('tenant:acme:workflow:wf_3f1c2a9b-8d7e-4c:events', original.fields);
   await this.settle();
+});
+
+When('the executor crashes', async function (this: ExecutorWorld) {
+  await this.crash();
 });
 
 When('the executor is asked to shut down', async function (this: ExecutorWorld) {

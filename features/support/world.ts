@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { Container } from 'inversify';
 import { ExecutorLoop } from '../../src/application/executor-loop';
+import { TaskSource } from '../../src/application/ports/task-source.port';
 import { TOKENS } from '../../src/application/ports/tokens';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
@@ -55,7 +56,10 @@ export class ExecutorWorld extends World {
   container: Container | undefined;
   loop: ExecutorLoop | undefined;
   stopping: Promise<void> | undefined;
+  /** Loops of executors that crashed: they no longer reach the stream, and are never stopped. */
+  readonly crashed: ExecutorLoop[] = [];
   private seq = 0;
+  private waitsForExpressions = false;
   lastTaskId = '';
   /** Free-form per-scenario state for step files (keep it typed at the use site). */
   readonly bag = new Map<string, unknown>();
@@ -74,7 +78,10 @@ export class ExecutorWorld extends World {
     const config = this.config;
     const evaluator = sharedEvaluator(config);
     // Expressions run in worker threads and answer in real time: time stands still until they have.
-    this.clock.alsoWaitFor(() => evaluator.whenIdle());
+    if (!this.waitsForExpressions) {
+      this.waitsForExpressions = true;
+      this.clock.alsoWaitFor(() => evaluator.whenIdle());
+    }
     this.container = await buildContainer(config, 'memory', {
       expressionEvaluator: evaluator,
       clock: this.clock,
@@ -85,6 +92,36 @@ export class ExecutorWorld extends World {
     });
     this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
     this.loop.start();
+  }
+
+  /**
+   * Simulates a crash of the executor: from now on it reaches the stream no more (nothing it
+   * still runs is settled or acknowledged). `start()` then builds a new executor with the same
+   * consumer name over the same stream, as a restarted replica.
+   */
+  async crash(): Promise<void> {
+    if (!this.container || !this.loop) throw new Error('no executor is running');
+    await this.container.get<TaskSource>(TOKENS.TaskSource).close();
+    this.crashed.push(this.loop);
+    this.loop = undefined;
+    this.container = undefined;
+    this.stopping = undefined;
+  }
+
+  /** Waits in real time (HTTP calls are real I/O) until `done()` holds, letting all non-clock work run. */
+  async until(what: string, done: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.clock.settle(20);
+      if (done()) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Entries of the scenario's stream not yet delivered to the executor's group. */
+  undeliveredCount(): number {
+    return this.broker.undelivered(this.config.consumerGroup);
   }
 
   nextTaskId(taskName: string): string {

@@ -1,4 +1,5 @@
 import { isPlainObject, JsonObject, objectOrEmpty } from './json';
+import { DEFAULT_MAX_JSON_DEPTH, jsonTextTooDeep } from './json-limits';
 import { errors, WorkflowError } from './workflow-error';
 
 export const TASK_REQUESTED = 'io.flunq.task.requested';
@@ -73,6 +74,11 @@ function identityOf(fields: StreamFields, data: JsonObject): TaskIdentity {
   };
 }
 
+/** What the flat stream fields alone say about a task (when `data` is not to be parsed). */
+export function identityOfFields(fields: StreamFields): TaskIdentity {
+  return identityOf(fields, {});
+}
+
 /** Where JSON.parse gave up, when its message says so; the message itself quotes the payload. */
 function jsonErrorPosition(error: unknown): string {
   const m = /at position (\d+)/.exec(error instanceof Error ? error.message : '');
@@ -86,10 +92,16 @@ function malformed(detail: string, identity: TaskIdentity): ParseResult {
 /**
  * Parses the fields of a `task.requested` entry. Never throws: everything wrong with
  * the event comes back as a `validation` error with whatever identity could be recovered.
+ * `data` nesting deeper than `maxJsonDepth` levels is refused before it is parsed: the code
+ * that later walks the request (expressions, redaction, the completion's JSON) recurses per
+ * level and would overflow the stack far from here.
  */
-export function parseTaskRequest(fields: StreamFields): ParseResult {
+export function parseTaskRequest(fields: StreamFields, maxJsonDepth = DEFAULT_MAX_JSON_DEPTH): ParseResult {
   const rawData = fields['data'];
   if (rawData === undefined) return malformed('event has no data field', identityOf(fields, {}));
+  if (jsonTextTooDeep(rawData, maxJsonDepth)) {
+    return malformed(`event data nests deeper than the nesting-depth limit of ${maxJsonDepth} levels of arrays and objects`, identityOf(fields, {}));
+  }
   let data: unknown;
   try {
     data = JSON.parse(rawData);

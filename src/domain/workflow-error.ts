@@ -63,6 +63,8 @@ export type ErrorCode =
   | 'AUTHENTICATION_FAILED'
   | 'PUBLICATION_FAILED'
   | 'RETRIES_EXHAUSTED'
+  | 'ENTRY_TOO_LARGE'
+  | 'OUTCOME_FAILED'
   | 'INTERNAL';
 
 export interface WorkflowErrorInit {

@@ -11,6 +11,7 @@ function memoryHarness(): ContractHarness {
   const reclaimIdleMs = 60_000;
   return {
     reclaimIdleMs,
+    leaseMs: reclaimIdleMs,
     source: (consumer, streams) => Promise.resolve(new InMemoryTaskSource(broker, clock, { group: 'contract', consumer, streams, reclaimIdleMs, blockMs: 1000 })),
     newStream: () => `tenant:contract:workflow:wf_${++n}:events`,
     append: (stream, fields) => Promise.resolve(broker.append(stream, fields)),

@@ -29,6 +29,7 @@ function redisHarness(): ContractHarness {
   const reclaimIdleMs = 300;
   return {
     reclaimIdleMs,
+    leaseMs: reclaimIdleMs,
     source: (consumer, streams) => {
       const s = newRedisSource(redis.url, { group: 'contract', consumer, streams, reclaimIdleMs });
       sources.push(s);

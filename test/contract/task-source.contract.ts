@@ -12,6 +12,8 @@ export interface PendingInfo {
 export interface ContractHarness {
   /** Idle time after which the sources created here reclaim another consumer's entries (ms). */
   readonly reclaimIdleMs: number;
+  /** How long a task claim of the sources created here lasts without renewal (ms). */
+  readonly leaseMs: number;
   /** A source of group `contract` reading exactly `streams` as `consumer`. */
   source(consumer: string, streams: string[]): Promise<TaskSource>;
   /** A stream name no other test uses. */
@@ -204,6 +206,74 @@ export function describeTaskSourceContract(name: string, factory: () => Promise<
         (await h.pending(stream)).map((p) => [p.id, p.consumer, p.deliveryCount]),
         [[id, 'alive', 2]],
       );
+    });
+
+    it('claimTask: the first entry of a task claims it, again idempotently; another entry of the same task finds it running', async () => {
+      const stream = h.newStream();
+      const a = await h.source('c1', [stream]);
+      await h.append(stream, request('dup'));
+      await h.append(stream, request('dup'));
+      const [first, second] = await receiveN(a, 2);
+      assert.ok(first && second);
+      assert.equal(await a.claimTask(first, 'dup'), 'claimed');
+      assert.equal(await a.claimTask(first, 'dup'), 'claimed', 'claiming again renews');
+      assert.equal(await a.claimTask(second, 'dup'), 'running');
+      assert.equal(await a.claimTask(second, 'other-task'), 'claimed', 'claims are per task');
+      const b = await h.source('c2', [stream]);
+      assert.equal(await b.claimTask(second, 'dup'), 'running', 'whichever consumer asks');
+    });
+
+    it('claimTask: settling releases the claim and records the outcome, so later entries of the task find it settled', async () => {
+      const stream = h.newStream();
+      const a = await h.source('c1', [stream]);
+      await h.append(stream, request('once'));
+      await h.append(stream, request('once'));
+      const [first, second] = await receiveN(a, 2);
+      assert.ok(first && second);
+      assert.equal(await a.claimTask(first, 'once'), 'claimed');
+      await a.settle(first, [{ type: 'io.flunq.task.completed', id: 'task-completed-once' }], 'once');
+      assert.equal(await a.claimTask(second, 'once'), 'settled');
+    });
+
+    it('claimTask: the same entry redelivered after a crash, or reclaimed by another consumer, takes the claim over', async () => {
+      const stream = h.newStream();
+      const a = await h.source('c1', [stream]);
+      await h.append(stream, request('crash'));
+      const [d] = await receiveN(a, 1);
+      assert.ok(d);
+      assert.equal(await a.claimTask(d, 'crash'), 'claimed');
+      await h.append(stream, request('crash'));
+      await h.crash(a);
+      const restarted = await h.source('c1', [stream]);
+      const again = await receiveN(restarted, 2);
+      const redelivered = again.find((x) => x.entryId === d.entryId);
+      const copy = again.find((x) => x.entryId !== d.entryId);
+      assert.ok(redelivered && copy);
+      assert.equal(redelivered.deliveryCount, 2);
+      assert.equal(await restarted.claimTask(copy, 'crash'), 'running', 'another entry of the task does not take it over');
+      assert.equal(await restarted.claimTask(redelivered, 'crash'), 'claimed', 'the same entry does');
+      await h.crash(restarted);
+      await h.elapse(h.reclaimIdleMs + 100);
+      const other = await h.source('c2', [stream]);
+      const reclaimed = (await receiveN(other, 2)).find((x) => x.entryId === d.entryId);
+      assert.ok(reclaimed, 'reclaimed by another consumer');
+      assert.equal(await other.claimTask(reclaimed, 'crash'), 'claimed');
+    });
+
+    it('claimTask: a claim that is not renewed expires after the lease time; keepAlive renews it', async () => {
+      const stream = h.newStream();
+      const a = await h.source('c1', [stream]);
+      for (let i = 0; i < 3; i++) await h.append(stream, request('lease'));
+      const [holder, copy, later] = await receiveN(a, 3);
+      assert.ok(holder && copy && later);
+      assert.equal(await a.claimTask(holder, 'lease'), 'claimed');
+      await h.elapse(h.leaseMs * 0.6);
+      await a.keepAlive(holder);
+      await h.elapse(h.leaseMs * 0.6);
+      assert.equal(await a.claimTask(copy, 'lease'), 'running', 'renewed by keepAlive');
+      await h.elapse(h.leaseMs + 100);
+      assert.equal(await a.claimTask(later, 'lease'), 'claimed', 'expired: its holder presumably died');
+      assert.equal(await a.claimTask(holder, 'lease'), 'running', 'the new holder keeps it');
     });
 
     it('keepAlive resets the idle time, so a running entry is not reclaimed', async () => {

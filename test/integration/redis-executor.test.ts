@@ -149,6 +149,29 @@ describe('Redis executor (in process, real Redis)', () => {
     await eventually('no pending entry', async () => (await pendingCount(client, stream)) === 0);
   });
 
+  it('dead-letters an entry larger than EXECUTOR_MAX_ENTRY_BYTES unparsed, keeping every field, reports the failure and goes on', async () => {
+    const t = tenant();
+    const stream = streamKey(t, 'wf_large');
+    const fields: Record<string, string> = { ...requestFields({ tenant: t, workflow: 'wf_large', taskId: 'task-large-1', rawData: `{"blob": "${'x'.repeat(5000)}` }), note: 'kept' };
+    await xadd(client, stream, fields);
+    executor = await startExecutor(redis.url, { EXECUTOR_MAX_ENTRY_BYTES: '4096' });
+    const [dlq] = await eventually('a dead letter', async () => {
+      const d = await entriesOfType(client, stream, DLQ);
+      return d.length > 0 ? d : undefined;
+    });
+    const { reason, attempt, type, ...kept } = dlq?.fields ?? {};
+    assert.match(reason ?? '', /^task_execution_failed:ENTRY_TOO_LARGE: request entry is \d+ bytes, more than the limit of 4096 bytes$/);
+    assert.equal(attempt, '1');
+    assert.equal(type, DLQ);
+    const { type: _type, ...original } = fields;
+    assert.deepEqual(kept, original);
+    const payload = await oneCompletion(stream, 'task-large-1');
+    assert.equal(payload['success'], false);
+    assert.equal(((payload['error_details'] as Record<string, unknown>)['data'] as Record<string, unknown>)['code'], 'ENTRY_TOO_LARGE');
+    await xadd(client, stream, requestFields({ tenant: t, workflow: 'wf_large', taskId: 'task-large-2' }));
+    assert.equal((await oneCompletion(stream, 'task-large-2'))['success'], true);
+  });
+
   it('acknowledges entries that are not task requests without writing anything', async () => {
     const t = tenant();
     const stream = streamKey(t, 'wf_other');

@@ -20,6 +20,7 @@ export function redisSourceOptions(url: string, overrides: Partial<RedisStreamTa
     keyspaceNotifications: true,
     rescanIntervalMs: 60_000,
     settledTtlMs: 60_000,
+    leaseMs: overrides.reclaimIdleMs ?? 300,
     ...overrides,
   };
 }

@@ -22,7 +22,13 @@ interface StreamState {
   groups: Map<string, GroupState>;
 }
 
-export type BrokerOperation = 'receive' | 'settle' | 'acknowledge' | 'isSettled' | 'keepAlive';
+export type BrokerOperation = 'receive' | 'settle' | 'acknowledge' | 'isSettled' | 'keepAlive' | 'claimTask';
+
+/** A task claim (see TaskSource.claimTask): who holds it and until when (epoch ms). */
+interface Lease {
+  holder: string;
+  expiresAt: number;
+}
 
 /** What happened, in order, so tests can check for example that nothing is acked before it is written. */
 export type BrokerEvent =
@@ -37,6 +43,8 @@ export type BrokerEvent =
 export class InMemoryStreamBroker {
   private readonly streams = new Map<string, StreamState>();
   private readonly settled = new Set<string>();
+  /** Task claims by stream and idempotency key. */
+  private readonly leases = new Map<string, Lease>();
   private readonly faults = new Map<BrokerOperation, { remaining: number; message: string }>();
   private waiters: (() => void)[] = [];
   private seq = 0;
@@ -121,6 +129,32 @@ export class InMemoryStreamBroker {
     return this.settled.has(taskId);
   }
 
+  /**
+   * Takes or renews the claim on `key` for `holder` unless another holder's claim is still
+   * running or the task already has an outcome (one synchronous step, like the Redis script).
+   */
+  claim(stream: string, key: string, holder: string, ttlMs: number): 'claimed' | 'running' | 'settled' {
+    if (this.settled.has(key)) return 'settled';
+    const id = leaseId(stream, key);
+    const now = this.clock.now();
+    const lease = this.leases.get(id);
+    if (lease && lease.holder !== holder && lease.expiresAt > now) return 'running';
+    this.leases.set(id, { holder, expiresAt: now + ttlMs });
+    return 'claimed';
+  }
+
+  /** Extends a claim still held by `holder`. */
+  renewClaim(stream: string, key: string, holder: string, ttlMs: number): void {
+    const lease = this.leases.get(leaseId(stream, key));
+    if (lease && lease.holder === holder) lease.expiresAt = this.clock.now() + ttlMs;
+  }
+
+  /** Drops a claim held by `holder` (another holder's claim is left alone). */
+  releaseClaim(stream: string, key: string, holder: string): void {
+    const id = leaseId(stream, key);
+    if (this.leases.get(id)?.holder === holder) this.leases.delete(id);
+  }
+
   /** Resolves at the next append, or when the signal aborts. */
   waitForEntries(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
@@ -140,4 +174,8 @@ export class InMemoryStreamBroker {
     this.waiters = [];
     for (const w of waiters) w();
   }
+}
+
+function leaseId(stream: string, key: string): string {
+  return `${stream}\u0000${key}`;
 }

@@ -1,5 +1,5 @@
 import { Clock } from '../../application/ports/clock.port';
-import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
+import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../application/ports/task-source.port';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';
 
 export interface InMemoryTaskSourceOptions {
@@ -12,6 +12,8 @@ export interface InMemoryTaskSourceOptions {
   reclaimIdleMs: number;
   /** Longest wait for new entries in one receive (ms). */
   blockMs: number;
+  /** How long a task claim lasts without renewal (ms); default: `reclaimIdleMs`, or for ever when that is 0. */
+  leaseMs?: number;
 }
 
 export const WORKFLOW_STREAM_PATTERN = /^tenant:[^:]*:workflow:[^:]*:events$/;
@@ -20,6 +22,8 @@ export const WORKFLOW_STREAM_PATTERN = /^tenant:[^:]*:workflow:[^:]*:events$/;
 export class InMemoryTaskSource implements TaskSource {
   private ownPendingRead = false;
   private closed = false;
+  /** Task claims taken by deliveries of this source, by delivery (for keepAlive). */
+  private readonly claims = new Map<string, string>();
 
   constructor(
     private readonly broker: InMemoryStreamBroker,
@@ -38,33 +42,48 @@ export class InMemoryTaskSource implements TaskSource {
     await Promise.race([this.broker.waitForEntries(wake.signal), this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined)]);
     wake.abort();
     signal.removeEventListener('abort', onAbort);
-    if (signal.aborted) return [];
+    // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
+    if (signal.aborted || this.closed) return [];
     out = this.collect(max);
     return out;
   }
 
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
     this.broker.checkFault('settle');
+    this.checkOpen();
     const { group } = this.options;
     // Redis applies MULTI/EXEC as one step; here one synchronous block does the same.
     if (this.broker.pending(delivery.stream, group).has(delivery.entryId)) {
       // Like the Redis script: a task that already has an outcome is only acknowledged, so a
       // reclaim race never publishes twice.
+      if (taskId) this.broker.releaseClaim(delivery.stream, taskId, this.holder(delivery));
       if (taskId && this.broker.isSettled(taskId)) {
         this.broker.ack(delivery.stream, group, delivery.entryId);
+        this.claims.delete(deliveryKey(delivery));
         return Promise.resolve();
       }
       for (const entry of entries) this.broker.append(delivery.stream, entry);
       if (taskId) this.broker.markSettled(taskId);
       this.broker.ack(delivery.stream, group, delivery.entryId);
     }
+    this.claims.delete(deliveryKey(delivery));
     return Promise.resolve();
   }
 
   acknowledge(delivery: Delivery): Promise<void> {
     this.broker.checkFault('acknowledge');
+    this.checkOpen();
     this.broker.ack(delivery.stream, this.options.group, delivery.entryId);
+    this.claims.delete(deliveryKey(delivery));
     return Promise.resolve();
+  }
+
+  claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
+    this.broker.checkFault('claimTask');
+    this.checkOpen();
+    const claim = this.broker.claim(delivery.stream, key, this.holder(delivery), this.leaseMs());
+    if (claim === 'claimed') this.claims.set(deliveryKey(delivery), key);
+    return Promise.resolve(claim);
   }
 
   isSettled(taskId: string): Promise<boolean> {
@@ -74,8 +93,13 @@ export class InMemoryTaskSource implements TaskSource {
 
   keepAlive(delivery: Delivery): Promise<void> {
     this.broker.checkFault('keepAlive');
+    this.checkOpen();
     const pending = this.broker.pending(delivery.stream, this.options.group).get(delivery.entryId);
-    if (pending && pending.consumer === this.options.consumer) pending.lastDeliveredAt = this.clock.now();
+    if (pending && pending.consumer === this.options.consumer) {
+      pending.lastDeliveredAt = this.clock.now();
+      const key = this.claims.get(deliveryKey(delivery));
+      if (key !== undefined) this.broker.renewClaim(delivery.stream, key, this.holder(delivery), this.leaseMs());
+    }
     return Promise.resolve();
   }
 
@@ -86,6 +110,21 @@ export class InMemoryTaskSource implements TaskSource {
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+
+  /** Claims are held by the entry in its group, so a redelivery of the same entry takes them over. */
+  private holder(delivery: Delivery): string {
+    return `${this.options.group}\u0000${delivery.entryId}`;
+  }
+
+  private leaseMs(): number {
+    const ms = this.options.leaseMs ?? this.options.reclaimIdleMs;
+    return ms > 0 ? ms : Number.POSITIVE_INFINITY;
+  }
+
+  /** Like a closed connection: a closed source writes nothing (tests use this as a crash). */
+  private checkOpen(): void {
+    if (this.closed) throw new Error('task source is closed');
   }
 
   private streams(): string[] {
@@ -143,4 +182,8 @@ export class InMemoryTaskSource implements TaskSource {
     }
     return out;
   }
+}
+
+function deliveryKey(delivery: Delivery): string {
+  return `${delivery.stream}\u0000${delivery.entryId}`;
 }

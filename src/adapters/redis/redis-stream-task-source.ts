@@ -2,12 +2,12 @@ import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { Delivery, OutgoingEntry, TaskSource } from '../../application/ports/task-source.port';
+import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../application/ports/task-source.port';
 import { createConnection, RedisConnectionSettings } from './redis-connection';
 import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { TASK_REQUESTED } from '../../domain/task-request';
-import { boundedEntry, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, SETTLE_SCRIPT } from './settle-script';
-import { globToRegExp, historyScanKey, settledMarkerKey } from './stream-keys';
+import { boundedEntry, CLAIM_SCRIPT, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, RELEASE_ACK_SCRIPT, SETTLE_SCRIPT } from './settle-script';
+import { globToRegExp, historyScanKey, leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   group: string;
@@ -32,6 +32,13 @@ export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   rescanIntervalMs: number;
   /** TTL of the idempotency markers, ms; 0 keeps them for ever (EXECUTOR_SETTLED_TTL). */
   settledTtlMs: number;
+  /** How long a task claim lasts without renewal, ms (about the reclaim idle time; longer than the keep-alive period). */
+  leaseMs: number;
+  /**
+   * How long a blocking read may go past its block time with no reply data arriving before its
+   * connection counts as wedged, ms (default: the block time, at least 1 s).
+   */
+  watchdogMarginMs?: number;
 }
 
 export const DEFAULT_STREAM_PATTERN = 'tenant:*:workflow:*:events';
@@ -92,8 +99,12 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly history = new Map<string, string>();
   /** Idempotency markers read with the last batches (stream + key → marker present), see handOut. */
   private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
+  /** Claims taken for task requests when they were handed out (delivery → key, and CLAIM_SCRIPT code until used), see handOut. */
+  private readonly prefetched = new Map<string, Prefetched>();
   /** Deliveries handed out and not yet settled or acknowledged. */
   private readonly held = new Map<string, Held>();
+  /** Task leases held by deliveries handed out (delivery → lease keys), renewed by keepAlive. */
+  private readonly leases = new Map<string, string[]>();
   /** Settle scripts not written yet (see queueSettle). */
   private settleChunk: SettleChunk | undefined;
 
@@ -114,8 +125,12 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Ends the blocking read being awaited (read, error, stop signal, notification, watchdog). */
   private blockEnd: ((outcome: BlockOutcome) => void) | undefined;
   private blockWake: (() => void) | undefined;
-  /** When the awaited blocking read counts as hung (epoch ms); 0 when none is awaited. */
+  /** When the awaited blocking read counts as hung unless reply data keeps arriving (epoch ms); 0 when none is awaited. */
   private blockDeadline = 0;
+  /** When bytes last arrived on the blocking connection (epoch ms): a reply in progress is not a hung read. */
+  private blockDataAt = 0;
+  /** Streams whose entries a lost blocking read may have delivered to this consumer: read back from its pending list. */
+  private readonly lostReads = new Set<string>();
   private watchdogArmed = false;
   private readonly watchedSignals = new WeakSet<AbortSignal>();
   /** Aborted by close(): cancels the watchdog's timer. */
@@ -139,7 +154,9 @@ export class RedisStreamTaskSource implements TaskSource {
     this.cmd = createConnection(options, 'commands', logger);
     this.cmd.defineCommand('flunqSettle', { lua: SETTLE_SCRIPT });
     this.cmd.defineCommand('flunqCreateGroup', { numberOfKeys: 2, lua: CREATE_GROUP_SCRIPT });
-    this.cmd.defineCommand('flunqKeepAlive', { numberOfKeys: 1, lua: KEEP_ALIVE_SCRIPT });
+    this.cmd.defineCommand('flunqKeepAlive', { lua: KEEP_ALIVE_SCRIPT });
+    this.cmd.defineCommand('flunqClaim', { lua: CLAIM_SCRIPT });
+    this.cmd.defineCommand('flunqReleaseAck', { lua: RELEASE_ACK_SCRIPT });
     this.cmd.on('ready', () => {
       // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
       this.setupNeeded = true;
@@ -197,20 +214,34 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   async settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
-    const keys = taskId ? [delivery.stream, settledMarkerKey(delivery.stream, taskId)] : [delivery.stream];
+    // A delivery handed out with a task id always settles with one (the parser falls back to it).
+    const pre = this.prefetched.get(heldKey(delivery));
+    let keys: string[];
+    if (!taskId) keys = [delivery.stream];
+    // The usual case (the claim taken at hand-out, under this key) without building sets.
+    else if (pre && pre.key === taskId && !this.leases.has(heldKey(delivery))) keys = [delivery.stream, settledMarkerKey(delivery.stream, taskId), pre.lease];
+    else keys = [delivery.stream, settledMarkerKey(delivery.stream, taskId), ...this.leaseKeysOf(delivery, taskId)];
     const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, entries.length];
     for (const entry of entries) appendEntry(args, entry);
+    if (taskId) args.push(pre?.holder ?? this.holderOf(delivery));
     // Nested arrays: ioredis flattens a command's arguments once (Array#flat) after passing them
     // through several spreads; handing it two arrays instead of ~30 strings saves those copies.
     const result = await this.queueSettle(keys, args);
     this.held.delete(heldKey(delivery));
+    this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
     if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
   }
 
   async acknowledge(delivery: Delivery): Promise<void> {
-    await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
+    const leases = this.leaseKeysOf(delivery);
+    if (leases.length === 0) await this.cmd.xack(delivery.stream, this.options.group, delivery.entryId);
+    else {
+      const redis = this.cmd as unknown as { flunqReleaseAck(numKeys: number, ...args: string[]): Promise<number> };
+      await redis.flunqReleaseAck(1 + leases.length, delivery.stream, ...leases, this.options.group, delivery.entryId, this.holderOf(delivery));
+    }
     this.held.delete(heldKey(delivery));
+    this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
   }
 
@@ -251,6 +282,7 @@ export class RedisStreamTaskSource implements TaskSource {
 
   /** Hints not consumed by isSettled (unparseable requests, duplicates) go with their delivery. */
   private forgetHint(delivery: Delivery): void {
+    this.prefetched.delete(heldKey(delivery));
     if (this.settledHints.size === 0) return;
     const taskId = delivery.fields['taskid'];
     if (taskId) this.settledHints.delete(hintKey(delivery.stream, idempotencyKey(taskId, delivery.fields)));
@@ -274,6 +306,51 @@ export class RedisStreamTaskSource implements TaskSource {
     else for (const h of this.held.values()) if (h.taskId === taskId) keys.add(h.stream);
     for (const key of keys) if ((await this.cmd.exists(settledMarkerKey(key, taskId))) === 1) return true;
     return false;
+  }
+
+  /**
+   * CLAIM_SCRIPT: the lease names the entry, so the same entry delivered again takes it over.
+   * Task requests are claimed when they are handed out, in one script call per stream and batch
+   * (no round trip of its own per task): the first claimTask of a delivery answers from that claim
+   * when the key is the same and the answer cannot have changed since (`claimed`: the lease is this
+   * entry's; `settled`); `running` is asked again, since its holder may have settled or died.
+   * A claim that its delivery does not use is released when the delivery is settled or acknowledged.
+   */
+  async claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
+    const pre = this.prefetched.get(heldKey(delivery));
+    const preCode = pre?.code ? await pre.code : undefined;
+    if (pre) pre.code = undefined;
+    // Noted only when another key is claimed too (settle and keepAlive know the prefetched lease).
+    if (pre && preCode === 1 && pre.key !== key) this.addLease(delivery, pre.lease);
+    let code = pre?.key === key && (preCode === 1 || preCode === 2) ? preCode : undefined;
+    if (code === 1) return 'claimed';
+    if (code === undefined) {
+      const redis = this.cmd as unknown as { flunqClaim(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
+      code = (await redis.flunqClaim(2, runningLeaseKey(delivery.stream, key), settledMarkerKey(delivery.stream, key), this.options.leaseMs, this.holderOf(delivery)))[0];
+    }
+    if (code === 2) return 'settled';
+    if (code !== 1) return 'running';
+    this.addLease(delivery, runningLeaseKey(delivery.stream, key));
+    return 'claimed';
+  }
+
+  private holderOf(delivery: Delivery): string {
+    return leaseHolder(this.options.group, delivery.stream, delivery.entryId);
+  }
+
+  private addLease(delivery: Delivery, lease: string): void {
+    const held = this.leases.get(heldKey(delivery));
+    if (!held) this.leases.set(heldKey(delivery), [lease]);
+    else if (!held.includes(lease)) held.push(lease);
+  }
+
+  /** Leases the delivery may hold: claimed by it, taken for it when it was handed out, or the one of `taskId`. */
+  private leaseKeysOf(delivery: Delivery, taskId?: string): string[] {
+    const keys = new Set(this.leases.get(heldKey(delivery)));
+    const pre = this.prefetched.get(heldKey(delivery));
+    if (pre) keys.add(pre.lease);
+    if (taskId) keys.add(runningLeaseKey(delivery.stream, taskId));
+    return [...keys];
   }
 
   /** Renews the entry only while this consumer owns it; false (and a warning) when it is no longer ours. */
@@ -305,6 +382,7 @@ export class RedisStreamTaskSource implements TaskSource {
   private async collect(max: number, signal: AbortSignal): Promise<Delivery[]> {
     await this.ensureSetUp();
     const out: Delivery[] = await this.takeCarried(max);
+    if (out.length < max && this.lostReads.size > 0) await this.recoverLostReads(out);
     if (out.length < max && this.ownPending) await this.readOwnPending(out, max);
     const now = this.clock.now();
     if (now >= this.nextAuditAt) await this.audit();
@@ -322,6 +400,7 @@ export class RedisStreamTaskSource implements TaskSource {
       await this.waitForNotification(signal);
     }
     if (out.length === 0 && !signal.aborted && !this.closed) {
+      if (this.lostReads.size > 0) await this.recoverLostReads(out);
       await this.discoverStep();
       await this.readDirty(out, max);
     }
@@ -329,37 +408,47 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   /**
-   * One MGET per stream for the idempotency markers of the task requests just read, so that
-   * `isSettled` needs no round trip of its own per task. Markers set after this point are still
-   * caught: the settle script checks the marker again, atomically, before publishing.
+   * One CLAIM_SCRIPT call per stream for the task requests just read (their idempotency markers
+   * and their claims, see claimTask), so that neither `isSettled` nor `claimTask` needs a round
+   * trip of its own per task. Markers set after this point are still caught: the settle script
+   * checks the marker again, atomically, before publishing.
    */
   private handOut(out: Delivery[], max: number): Delivery[] {
     const handed = this.hand(out, max);
-    const byStream = new Map<string, string[]>();
+    const byStream = new Map<string, { delivery: Delivery; key: string }[]>();
     for (const d of handed) {
       const taskId = d.fields['taskid'];
       if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
-      let keys = byStream.get(d.stream);
-      if (!keys) byStream.set(d.stream, (keys = []));
-      keys.push(idempotencyKey(taskId, d.fields));
+      let tasks = byStream.get(d.stream);
+      if (!tasks) byStream.set(d.stream, (tasks = []));
+      tasks.push({ delivery: d, key: idempotencyKey(taskId, d.fields) });
     }
     // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
-    // isSettled waits for the answer. A failed MGET leaves no answer (undefined): ask again.
-    for (const [stream, keys] of byStream) {
-      // An explicit one-command pipeline is written at once; an auto-pipelined MGET would wait for the
+    // isSettled and claimTask wait for the answer. A failed call leaves no answer (undefined): ask again.
+    for (const [stream, tasks] of byStream) {
+      const args: (string | number)[] = [tasks.length * 2];
+      for (const { key } of tasks) args.push(runningLeaseKey(stream, key), settledMarkerKey(stream, key));
+      args.push(this.options.leaseMs);
+      const holders = tasks.map(({ delivery }) => this.holderOf(delivery));
+      args.push(...holders);
+      // An explicit one-command pipeline is written at once; an auto-pipelined call would wait for the
       // end of this macrotask (setImmediate), i.e. until every delivery of the batch was parsed.
-      const values = this.cmd
-        .pipeline()
-        .mget(...keys.map((k) => settledMarkerKey(stream, k)))
+      const pipeline = this.cmd.pipeline() as unknown as ClaimPipeline;
+      const codes = pipeline
+        .flunqClaim(...args)
         .exec()
         .then(
           (replies) => {
             const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
-            return error ? undefined : (reply as (string | null)[]);
+            return error ? undefined : (reply as number[]);
           },
           () => undefined,
         );
-      keys.forEach((k, i) => this.settledHints.set(hintKey(stream, k), values.then((v) => (v ? v[i] !== null && v[i] !== undefined : undefined))));
+      tasks.forEach(({ delivery, key }, i) => {
+        const code = codes.then((c) => c?.[i]);
+        this.prefetched.set(heldKey(delivery), { key, lease: args[2 * i + 1] as string, holder: holders[i] as string, code });
+        this.settledHints.set(hintKey(stream, key), code.then((c) => (c === undefined ? undefined : c === 2)));
+      });
     }
     return handed;
   }
@@ -628,10 +717,15 @@ export class RedisStreamTaskSource implements TaskSource {
     return out;
   }
 
-  /** Resets the idle time of a pending entry if this consumer still owns it (KEEP_ALIVE_SCRIPT). */
+  /** Resets the idle time of a pending entry if this consumer still owns it, and renews its task lease (KEEP_ALIVE_SCRIPT). */
   private async renew(delivery: Delivery): Promise<boolean> {
-    const redis = this.cmd as unknown as { flunqKeepAlive(stream: string, group: string, consumer: string, id: string): Promise<number> };
-    const result = await redis.flunqKeepAlive(delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
+    const redis = this.cmd as unknown as { flunqKeepAlive(numKeys: number, ...args: (string | number)[]): Promise<number> };
+    // Only the holder's leases are renewed (the script compares the holder), so all candidates are passed.
+    const leases = this.leaseKeysOf(delivery);
+    const result =
+      leases.length > 0
+        ? await redis.flunqKeepAlive(1 + leases.length, delivery.stream, ...leases, this.options.group, this.options.consumer, delivery.entryId, this.holderOf(delivery), this.options.leaseMs)
+        : await redis.flunqKeepAlive(1, delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
     if (result === 1) return true;
     if (result === -1) this.logger.warn('an entry in progress was reclaimed by another consumer; it may run twice', { stream: delivery.stream, entryId: delivery.entryId });
     else this.logger.info('an entry in progress is no longer pending (already settled)', { stream: delivery.stream, entryId: delivery.entryId });
@@ -845,7 +939,7 @@ export class RedisStreamTaskSource implements TaskSource {
     const outcome = await new Promise<BlockOutcome>((resolve) => {
       const wake = (): void => resolve(ABORTED);
       this.blockEnd = resolve;
-      this.blockDeadline = this.clock.now() + this.options.blockMs + Math.max(1000, this.options.blockMs);
+      this.blockDeadline = this.clock.now() + this.options.blockMs + this.watchdogMarginMs;
       if (this.notificationsActive) this.blockWaiters.add(wake);
       this.blockWake = wake;
       read.then(
@@ -865,11 +959,16 @@ export class RedisStreamTaskSource implements TaskSource {
       this.push(outcome.got, out);
       return;
     }
-    if (outcome.kind === 'error') throw outcome.error;
+    if (outcome.kind === 'error') {
+      // The connection dropped: entries the read took are pending for this consumer, their reply lost.
+      if (isConnectionError(outcome.error)) this.markLost(streams);
+      throw outcome.error;
+    }
     if (outcome.kind === 'timeout') {
       if (generation === this.blockGeneration) {
         this.logger.warn('a blocking read hung past its block time; replacing the connection', { blockMs: this.options.blockMs });
         this.replaceBlockingConnection();
+        this.markLost(streams);
       }
       return;
     }
@@ -883,8 +982,64 @@ export class RedisStreamTaskSource implements TaskSource {
         this.carry.push(...later.map((delivery) => ({ delivery, at })));
         if (later.length > 0) this.wakeBlocked();
       },
-      () => undefined,
+      (error: unknown) => {
+        if (isConnectionError(error)) this.markLost(streams);
+      },
     );
+  }
+
+  private markLost(streams: readonly string[]): void {
+    for (const stream of streams) if (this.known.has(stream)) this.lostReads.add(stream);
+  }
+
+  /**
+   * After a blocking read was lost (connection replaced or dropped while Redis may have delivered
+   * entries to it): this consumer's pending entries on the streams it covered that are neither held
+   * nor carried are read back at once, rather than after the reclaim idle time. XPENDING first (no
+   * side effect) finds them; XREADGROUP from just before the first then reads them, so that entries
+   * still in progress keep their delivery counts. The delivery count (history reads count as a
+   * delivery) becomes the attempt, as for any redelivery.
+   */
+  private async recoverLostReads(out: Delivery[]): Promise<void> {
+    for (const stream of [...this.lostReads]) {
+      const room = this.held.size + this.carry.length + this.options.batch + 100;
+      let rows: [string, string, number, number][];
+      try {
+        rows = (await this.cmd.call('XPENDING', stream, this.options.group, '-', '+', room, this.options.consumer)) as typeof rows;
+      } catch (error) {
+        if (isConnectionError(error)) throw error;
+        this.lostReads.delete(stream);
+        continue;
+      }
+      const taken = new Set<string>([...this.carry.map((c) => heldKey(c.delivery)), ...out.map(heldKey)]);
+      const lost = rows.filter(([id]) => !this.held.has(`${stream}\u0000${id}`) && !taken.has(`${stream}\u0000${id}`)).map(([id]) => id);
+      if (lost.length === 0) {
+        this.lostReads.delete(stream);
+        continue;
+      }
+      const ids = rows.map(([id]) => id);
+      const count = ids.indexOf(lost[lost.length - 1] as string) - ids.indexOf(lost[0] as string) + 1;
+      let reply: unknown;
+      try {
+        reply = await this.cmd.call('XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', count, 'STREAMS', stream, idBefore(lost[0] as string));
+      } catch (error) {
+        if (isConnectionError(error)) throw error;
+        reply = null;
+      }
+      this.lostReads.delete(stream);
+      const wanted = new Set(lost);
+      const entries = (parseRead(reply).get(stream) ?? []).filter((e) => wanted.has(e.id));
+      if (entries.length === 0) continue;
+      const counts = await this.deliveryCounts(stream, entries);
+      for (const entry of entries) {
+        if (!entry.fields) {
+          await this.dropDeleted(stream, [entry.id]);
+          continue;
+        }
+        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: counts.get(entry.id) ?? 2 });
+      }
+      this.logger.info('read back entries delivered to a lost blocking read', { stream, count: entries.length });
+    }
   }
 
   /** The loop's stop signal ends a blocking read; one listener per signal, not one per read. */
@@ -906,7 +1061,7 @@ export class RedisStreamTaskSource implements TaskSource {
       this.watchdogArmed = false;
     };
     const check = (): void => {
-      const deadline = this.blockDeadline;
+      const deadline = this.watchDeadline();
       if (deadline === 0 || this.closed) {
         this.watchdogArmed = false;
         return;
@@ -916,15 +1071,44 @@ export class RedisStreamTaskSource implements TaskSource {
         void this.clock.sleep(left, this.lifetime.signal).then(check, disarm);
         return;
       }
-      this.watchdogArmed = false;
-      this.blockEnd?.(TIMED_OUT);
+      // Due. Reply data may be waiting in the socket, unread because this process was busy: decide
+      // after the event loop's I/O phase has delivered it.
+      setImmediate(() => {
+        const again = this.watchDeadline();
+        if (again === 0 || this.closed) {
+          this.watchdogArmed = false;
+          return;
+        }
+        if (again > this.clock.now()) {
+          check();
+          return;
+        }
+        this.watchdogArmed = false;
+        this.blockEnd?.(TIMED_OUT);
+      });
     };
-    const left = Math.max(0, this.blockDeadline - this.clock.now());
+    const left = Math.max(0, this.watchDeadline() - this.clock.now());
     void this.clock.sleep(left, this.lifetime.signal).then(check, disarm);
   }
 
+  /** The awaited read's deadline, pushed back while its reply keeps arriving (0 when none is awaited). */
+  private watchDeadline(): number {
+    if (this.blockDeadline === 0) return 0;
+    return Math.max(this.blockDeadline, this.blockDataAt + this.watchdogMarginMs);
+  }
+
+  private get watchdogMarginMs(): number {
+    return this.options.watchdogMarginMs ?? Math.max(1000, this.options.blockMs);
+  }
+
   private newBlockingConnection(): Redis {
-    return createConnection(this.options, 'blocking', this.logger);
+    const redis = createConnection(this.options, 'blocking', this.logger);
+    // One timestamp per chunk received (64 KiB at most): a large reply in progress keeps its read alive.
+    const onData = (): void => {
+      if (redis === this.block) this.blockDataAt = this.clock.now();
+    };
+    redis.on('connect', () => redis.stream.on('data', onData));
+    return redis;
   }
 
   private replaceBlockingConnection(): void {
@@ -998,6 +1182,21 @@ interface SettleChunk {
   waiters: { resolve: (value: number) => void; reject: (error: unknown) => void }[];
 }
 
+/** A claim taken for a task request when it was handed out (see handOut and claimTask). */
+interface Prefetched {
+  key: string;
+  lease: string;
+  holder: string;
+  /** CLAIM_SCRIPT's code for it (undefined: the call failed), until claimTask has used it. */
+  code: Promise<number | undefined> | undefined;
+}
+
+/** The claim script on a pipeline (ioredis defineCommand, number of keys first). */
+interface ClaimPipeline {
+  flunqClaim(...args: (string | number)[]): ClaimPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
 /** The group-creation script, on the connection or a pipeline (ioredis defineCommand). */
 interface GroupPipeline {
   flunqCreateGroup(stream: string, historyKey: string, group: string): GroupPipeline;
@@ -1055,6 +1254,14 @@ function appendEntry(args: (string | number)[], entry: Readonly<Record<string, s
     return;
   }
   args[at] = n * 2;
+}
+
+/** The stream id just before `id` (XREADGROUP with an id returns the entries after it). */
+function idBefore(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-');
+  if (BigInt(seq) > 0n) return `${ms}-${BigInt(seq) - 1n}`;
+  if (BigInt(ms) > 0n) return `${BigInt(ms) - 1n}-18446744073709551615`;
+  return '0-0';
 }
 
 function heldKey(d: Delivery): string {

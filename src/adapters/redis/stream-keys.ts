@@ -42,6 +42,24 @@ export function settledMarkerKey(stream: string, taskId: string): string {
 }
 
 /**
+ * The lease of a task being run (TaskSource.claimTask): `flunq:executor:running:{<hash tag of the
+ * stream>}:<key>`, in the stream's Cluster slot like the idempotency marker, so the settle script
+ * releases it in the same atomic step as the outcome.
+ */
+export function runningLeaseKey(stream: string, key: string): string {
+  return `flunq:executor:running:{${hashTagOf(stream)}}:${key}`;
+}
+
+/**
+ * Who holds a task lease: the entry (its consumer group, stream and id), not the consumer, so the
+ * same entry delivered again takes the lease over. The group is length-prefixed and the id (which
+ * has no `|`) comes last, so different holders never read the same.
+ */
+export function leaseHolder(group: string, stream: string, entryId: string): string {
+  return `${group.length}:${group}|${stream}|${entryId}`;
+}
+
+/**
  * Set while the history of a stream is being scanned for outcomes on behalf of a group this process
  * created (ADR 0002); same Cluster slot as the stream. Deleted when the scan is done.
  */

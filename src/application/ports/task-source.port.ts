@@ -15,6 +15,12 @@ export interface Delivery {
 export type OutgoingEntry = Record<string, string>;
 
 /**
+ * What `claimTask` found: `claimed` (this delivery may run the task), `running` (another entry
+ * carrying the same task holds the claim: a duplicate), `settled` (the task already has an outcome).
+ */
+export type TaskClaim = 'claimed' | 'running' | 'settled';
+
+/**
  * The event stream, read through a consumer group (at-least-once delivery).
  *
  * Errors: every method throws when the stream is unavailable; the caller retries
@@ -30,7 +36,8 @@ export interface TaskSource {
   /**
    * Appends `entries` to the delivery's stream and acknowledges the delivery, atomically:
    * either everything is written or nothing is. When `taskId` is given, records that the
-   * task has an outcome (see `isSettled`). Idempotent per delivery.
+   * task has an outcome (see `isSettled`) and releases the delivery's claim on it (see
+   * `claimTask`) in the same step. Idempotent per delivery.
    */
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void>;
   /** Acknowledges without writing anything (entries that are not task requests, duplicates). */
@@ -42,9 +49,28 @@ export interface TaskSource {
    */
   isSettled(taskId: string, stream?: string): Promise<boolean>;
   /**
+   * Claims the right to run a task for this delivery, before its handler runs, so that two entries
+   * carrying the same task (the worker published it twice, a replay sharing the idempotency key)
+   * never run it at the same time. `key` is the task's idempotency key, the one later given to
+   * `settle`.
+   *
+   * The claim is a lease held by the delivery's entry (consumer group and entry id), not by this
+   * consumer: the same entry delivered again (after a crash, or reclaimed by another consumer)
+   * takes it over, while another entry carrying the same task gets `running`. The lease lasts the
+   * adapter's lease time (about the reclaim idle time, in ms), is renewed by `keepAlive` and is
+   * released by `settle` in the same atomic step as the outcome. If its holder dies, the holder's
+   * entry stays pending and is redelivered; the lease expires meanwhile at the latest.
+   *
+   * `settled` is checked atomically with the claim, so an outcome written after an `isSettled`
+   * check is still seen. Idempotent: claiming again for the same delivery renews the lease.
+   * Throws when the stream is unavailable (nothing is claimed then).
+   */
+  claimTask(delivery: Delivery, key: string): Promise<TaskClaim>;
+  /**
    * Keeps a long-running delivery from being reclaimed by another consumer (resets its idle time),
-   * only while this consumer still owns it. Adapters that can tell resolve `false` when the delivery
-   * is no longer this consumer's (reclaimed by another one, or already settled).
+   * only while this consumer still owns it, and renews its task claim (see `claimTask`). Adapters
+   * that can tell resolve `false` when the delivery is no longer this consumer's (reclaimed by
+   * another one, or already settled).
    */
   keepAlive(delivery: Delivery): Promise<boolean | void>;
   /** Whether the stream is reachable and set up (for readiness). */

@@ -1,8 +1,9 @@
 import { idempotencyKey } from '../../domain/dead-letter-replay';
+import { entrySizeOver, entryTooLargeError } from '../../domain/entry-size';
 import { buildCompletedPayload, completedEntry, identityOfRequest } from '../../domain/flunq-events';
 import { publishableInput } from '../../domain/publishable-input';
 import { RetryPolicy } from '../../domain/retry-policy';
-import { parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
+import { identityOfFields, parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
 import { durationMs, TaskResult } from '../../domain/task-result';
 import { errors, toWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { Clock } from '../ports/clock.port';
@@ -18,15 +19,21 @@ export interface ProcessDeliverySettings {
   retry: RetryPolicy;
   /** Deliveries of one entry after which it is dead-lettered without running again. */
   maxDeliveries: number;
+  /** Largest request entry accepted, in bytes of field names and values (EXECUTOR_MAX_ENTRY_BYTES). */
+  maxEntryBytes: number;
+  /** Deepest nesting of arrays and objects accepted in a request's `data` (EXECUTOR_MAX_JSON_DEPTH). */
+  maxJsonDepth: number;
 }
 
 export type ProcessResult = 'ignored' | 'duplicate' | 'completed' | 'failed' | 'dead_lettered' | 'stranded';
 
 /**
  * One stream entry from receipt to acknowledgement:
- * parse → idempotency check → execute (processing retries for internal errors) →
- * publish completion and acknowledge atomically (processing retries) → or dead-letter.
- * Never acknowledges before the outcome is written; never throws.
+ * size check → parse → idempotency check → claim the task → execute → build the completion →
+ * publish it and acknowledge atomically (processing retries) → or dead-letter.
+ * Never acknowledges before the outcome is written; never throws. Whatever goes wrong with the
+ * request or its outcome is dead-lettered on this delivery with its real cause; only an
+ * unavailable stream leaves the delivery pending.
  */
 export class ProcessDelivery {
   constructor(
@@ -60,7 +67,10 @@ export class ProcessDelivery {
       return 'ignored';
     }
     const attempt = delivery.deliveryCount;
-    const parsed = parseTaskRequest(delivery.fields);
+    // Before anything parses `data`: an oversize entry is refused from its flat fields alone.
+    const size = entrySizeOver(delivery.fields, this.settings.maxEntryBytes);
+    if (size !== undefined) return this.sendToDeadLetter(delivery, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfFields(delivery.fields), attempt, '');
+    const parsed = parseTaskRequest(delivery.fields, this.settings.maxJsonDepth);
     if (!parsed.ok) return this.sendToDeadLetter(delivery, parsed.error, parsed.identity, attempt, '');
 
     const { request } = parsed;
@@ -84,11 +94,14 @@ export class ProcessDelivery {
     }
     const settledKey = idempotencyKey(request.taskId, delivery.fields);
     if (await this.withRetries('idempotency check', () => this.source.isSettled(settledKey, delivery.stream))) {
-      await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
-      this.metrics.taskFinished(request.taskType || 'unknown', 'duplicate', 0);
-      log.info('task already has an outcome; skipped', { outcome: 'duplicate' });
-      return 'duplicate';
+      return this.skipDuplicate(delivery, request.taskType, log, 'task already has an outcome; skipped');
     }
+    // Another entry of the same task may be running right now (published twice, overlapping):
+    // only the holder of the claim runs it. Acknowledging this copy loses nothing: the holder's
+    // entry stays pending until it settles, and is redelivered if its executor dies.
+    const claim = await this.withRetries('claim', () => this.source.claimTask(delivery, settledKey));
+    if (claim === 'settled') return this.skipDuplicate(delivery, request.taskType, log, 'task already has an outcome; skipped');
+    if (claim === 'running') return this.skipDuplicate(delivery, request.taskType, log, 'another copy of this task is running; skipped');
     if (!this.executeTask.canHandle(request.taskType)) {
       return this.sendToDeadLetter(delivery, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType);
     }
@@ -104,8 +117,20 @@ export class ProcessDelivery {
       return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
     }
 
-    const payload = buildCompletedPayload(identity, result, publishableInput(request.input));
-    const entry = completedEntry(identity, payload, this.clock.now());
+    let entry: OutgoingEntry;
+    try {
+      // Hostile output (a cycle, a BigInt, nesting deeper than the stack) must not strand the
+      // delivery: left pending, it would only fail the same way on each redelivery.
+      entry = completedEntry(identity, buildCompletedPayload(identity, result, publishableInput(request.input)), this.clock.now());
+    } catch (error) {
+      const cause = new WorkflowError({
+        kind: 'runtime',
+        code: 'OUTCOME_FAILED',
+        title: 'Outcome Not Publishable',
+        detail: `the task ran but its outcome could not be built: ${failureText(error)}`,
+      });
+      return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
+    }
     try {
       await this.withRetries('publish completion', () => this.source.settle(delivery, [entry], settledKey), request.taskType);
     } catch (error) {
@@ -125,6 +150,13 @@ export class ProcessDelivery {
     if (!result.outcome.success) fields['errorCode'] = result.outcome.error.code;
     log.info('task completed', fields);
     return result.outcome.success ? 'completed' : 'failed';
+  }
+
+  private async skipDuplicate(delivery: Delivery, taskType: string, log: Logger, message: string): Promise<ProcessResult> {
+    await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
+    this.metrics.taskFinished(taskType || 'unknown', 'duplicate', 0);
+    log.info(message, { outcome: 'duplicate' });
+    return 'duplicate';
   }
 
   private async sendToDeadLetter(
@@ -172,4 +204,15 @@ export class ProcessDelivery {
       }
     }
   }
+}
+
+/** What a thrown value says, safely (it may be anything) and briefly. */
+function failureText(error: unknown): string {
+  let text: string;
+  try {
+    text = error instanceof Error ? `${error.name}: ${error.message}` : typeof error === 'string' ? error : `a thrown ${typeof error}`;
+  } catch {
+    text = 'an unreadable error';
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }

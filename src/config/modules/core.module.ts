@@ -54,6 +54,8 @@ export const coreModule = new ContainerModule(({ bind }) => {
       new ProcessDelivery(source, execute, deadLetter, clock, random, metrics, logger, {
         retry: processingRetryPolicy(config),
         maxDeliveries: config.maxDeliveries,
+        maxEntryBytes: config.maxEntryBytes,
+        maxJsonDepth: config.maxJsonDepth,
       }),
     [TOKENS.TaskSource, TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );
@@ -62,11 +64,24 @@ export const coreModule = new ContainerModule(({ bind }) => {
       new ExecutorLoop(source, process, clock, metrics, logger, {
         concurrency: config.concurrency,
         errorBackoffMs: 500,
-        keepAliveIntervalMs: config.reclaimEnabled ? Math.max(1000, Math.floor(config.reclaimIdleMs / 3)) : 0,
+        keepAliveIntervalMs: keepAliveIntervalMs(config),
       }),
     [TOKENS.TaskSource, TOKENS.ProcessDelivery, TOKENS.Clock, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );
 });
+
+/**
+ * How often running tasks renew their entry and their task claim: a third of the reclaim idle time
+ * (at least 1 s). Also when reclaiming is off, since the claim must outlive long tasks.
+ */
+export function keepAliveIntervalMs(config: AppConfig): number {
+  return Math.max(1000, Math.floor(config.reclaimIdleMs / 3));
+}
+
+/** How long a task claim lasts without renewal: the reclaim idle time, and at least three keep-alive periods. */
+export function taskLeaseMs(config: AppConfig): number {
+  return Math.max(config.reclaimIdleMs, 3 * keepAliveIntervalMs(config));
+}
 
 /** Processing retries: RETRY_BASE_DELAY_MS doubling per attempt, capped at 30 s, RETRY_MAX_ATTEMPTS in all. */
 export function processingRetryPolicy(config: AppConfig): RetryPolicy {

@@ -5,6 +5,7 @@ import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-bro
 import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
 import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
 import { AppConfig } from '../env';
+import { taskLeaseMs } from './core.module';
 
 export const BROKER = Symbol('InMemoryStreamBroker');
 
@@ -21,6 +22,7 @@ export function memoryStreamModule(broker?: InMemoryStreamBroker): ContainerModu
           streams: config.streams.length > 0 ? config.streams : undefined,
           reclaimIdleMs: config.reclaimEnabled ? config.reclaimIdleMs : 0,
           blockMs: config.streamBlockMs,
+          leaseMs: taskLeaseMs(config),
         }),
       [BROKER, TOKENS.Clock, TOKENS.Config],
     );

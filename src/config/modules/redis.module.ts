@@ -5,6 +5,7 @@ import { Metrics } from '../../application/ports/metrics.port';
 import { TOKENS } from '../../application/ports/tokens';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
 import { AppConfig } from '../env';
+import { taskLeaseMs } from './core.module';
 
 export function redisTaskSourceOptions(config: AppConfig): RedisStreamTaskSourceOptions {
   return {
@@ -23,6 +24,7 @@ export function redisTaskSourceOptions(config: AppConfig): RedisStreamTaskSource
     keyspaceNotifications: config.keyspaceNotifications,
     rescanIntervalMs: config.rescanIntervalMs,
     settledTtlMs: config.settledTtlMs,
+    leaseMs: taskLeaseMs(config),
   };
 }
 

@@ -2,13 +2,26 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExecutorLoop } from '../../../src/application/executor-loop';
 import { ExecutorStatus } from '../../../src/application/executor-status';
+import { EventLoopMonitor } from '../../../src/application/ports/event-loop-monitor.port';
 import { TaskSource } from '../../../src/application/ports/task-source.port';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
 
-function status(loop: Partial<ExecutorLoop>, sourceReady = true, clock = new FakeClock()): ExecutorStatus {
+/** A monitor that reports the stalls a test records, each with the time it ended. */
+class FakeEventLoopMonitor implements EventLoopMonitor {
+  readonly stalls: { endedAt: number; ms: number }[] = [];
+  constructor(private readonly clock: FakeClock) {}
+  stall(ms: number): void {
+    this.stalls.push({ endedAt: this.clock.now(), ms });
+  }
+  longestStallWithin(windowMs: number): number {
+    return Math.max(0, ...this.stalls.filter((s) => s.endedAt >= this.clock.now() - windowMs).map((s) => s.ms));
+  }
+}
+
+function status(loop: Partial<ExecutorLoop>, sourceReady = true, clock = new FakeClock(), monitor: EventLoopMonitor = new FakeEventLoopMonitor(clock)): ExecutorStatus {
   const l = { lastActivityAt: clock.now(), isDraining: false, isHealthy: true, inFlightCount: 0, ...loop } as ExecutorLoop;
   const source = { isReady: () => sourceReady } as TaskSource;
-  return new ExecutorStatus(l, source, clock, { stallAfterMs: 60_000 });
+  return new ExecutorStatus(l, source, monitor, clock, { stallAfterMs: 60_000, eventLoopStallMs: 10_000, eventLoopStallWindowMs: 60_000 });
 }
 
 describe('ExecutorStatus', () => {
@@ -31,5 +44,18 @@ describe('ExecutorStatus', () => {
     assert.match(status(loop, true, clock).live().reason ?? '', /no progress for 61 s/);
     assert.equal(status({ ...loop, inFlightCount: 4 }, true, clock).live().ok, true);
     assert.equal(status({ ...loop, isDraining: true }, true, clock).live().ok, true);
+  });
+  it('fails liveness for a minute after an event-loop stall longer than the threshold, even with tasks running', async () => {
+    const clock = new FakeClock();
+    const monitor = new FakeEventLoopMonitor(clock);
+    const s = status({ inFlightCount: 4, lastActivityAt: clock.now() }, true, clock, monitor);
+    monitor.stall(9_000);
+    assert.deepEqual(s.live(), { ok: true }, 'a stall within the threshold');
+    monitor.stall(12_345);
+    assert.deepEqual(s.live(), { ok: false, reason: 'event loop stalled for 12.3 s' });
+    await clock.advance(59_000);
+    assert.equal(s.live().ok, false);
+    await clock.advance(2_000);
+    assert.deepEqual(s.live(), { ok: true }, 'forgotten after a minute');
   });
 });

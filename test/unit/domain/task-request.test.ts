@@ -71,6 +71,24 @@ describe('parseTaskRequest', () => {
     const r = parseTaskRequest({ type: 'io.flunq.task.requested', data: '{}' });
     assert.equal(r.ok, false);
   });
+  it('refuses data nested deeper than the default limit (256) before parsing it, naming the limit', () => {
+    const deep = `{"task_id": "t", "task_type": "set", "input": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const r = parseTaskRequest({ ...fields, data: deep });
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.error.code, 'MALFORMED_EVENT');
+    assert.equal(r.error.detail, 'event data nests deeper than the nesting-depth limit of 256 levels of arrays and objects');
+    assert.equal(r.identity.taskId, fields.taskid, 'identity from the stream fields');
+    assert.equal(r.identity.executionId, 'ex_1');
+  });
+  it('takes the nesting-depth limit as a parameter: data at the limit parses, one level more does not', () => {
+    const nested = (levels: number): string => `{"task_id": "t", "input": ${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    assert.equal(parseTaskRequest({ ...fields, data: nested(20) }, 20).ok, true);
+    const r = parseTaskRequest({ ...fields, data: nested(21) }, 20);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error.detail, /limit of 20 levels/);
+    assert.equal(parseTaskRequest({ ...fields, data: nested(21) }).ok, true, 'the default limit is 256');
+  });
   it('rejects a non-string task_type', () => {
     const r = parseTaskRequest({ ...fields, data: JSON.stringify({ task_id: 't', task_type: 5 }) });
     assert.equal(r.ok, false);
