@@ -10,6 +10,7 @@ import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
 import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
 import { SeededRandom } from '../../src/adapters/memory/seeded-random';
 import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
+import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { buildContainer, expressionEvaluatorOptions } from '../../src/config/container';
 import { AppConfig, loadConfig } from '../../src/config/env';
 import { CompletedPayload } from '../../src/domain/flunq-events';
@@ -59,7 +60,8 @@ export class ExecutorWorld extends World {
   /** Loops of executors that crashed: they no longer reach the stream, and are never stopped. */
   readonly crashed: ExecutorLoop[] = [];
   private seq = 0;
-  private waitsForExpressions = false;
+  private waitsForWorkers = false;
+  private documents: OasDocumentSource | undefined;
   lastTaskId = '';
   /** Free-form per-scenario state for step files (keep it typed at the use site). */
   readonly bag = new Map<string, unknown>();
@@ -77,10 +79,12 @@ export class ExecutorWorld extends World {
     if (this.loop) return;
     const config = this.config;
     const evaluator = sharedEvaluator(config);
-    // Expressions run in worker threads and answer in real time: time stands still until they have.
-    if (!this.waitsForExpressions) {
-      this.waitsForExpressions = true;
+    // Expressions and OpenAPI documents are worked on in worker threads and answer in real time:
+    // time stands still until they have.
+    if (!this.waitsForWorkers) {
+      this.waitsForWorkers = true;
       this.clock.alsoWaitFor(() => evaluator.whenIdle());
+      this.clock.alsoWaitFor(() => this.documents?.whenIdle() ?? Promise.resolve(false));
     }
     this.container = await buildContainer(config, 'memory', {
       expressionEvaluator: evaluator,
@@ -90,6 +94,7 @@ export class ExecutorWorld extends World {
       metrics: this.metrics,
       broker: this.broker,
     });
+    this.documents = this.container.get<OasDocumentSource>(TOKENS.OpenApiDocumentSource);
     this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
     this.loop.start();
   }

@@ -1,12 +1,9 @@
-import yaml from 'js-yaml';
-import OASNormalize from 'oas-normalize';
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { OpenApiDocument, OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
-import { isPlainObject, JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
-import { DereferencedOpenApiDocument } from './openapi-document';
+import { OpenApiDocumentWorker, WorkerDocument } from './document-worker-client';
 
 export interface OasDocumentSourceOptions {
   /** How long a loaded document is reused (OPENAPI_CACHE_TTL_SECONDS); 0 disables the cache. */
@@ -19,67 +16,13 @@ export interface OasDocumentSourceOptions {
 
 const ACCEPT = 'application/json, application/yaml, text/yaml, application/x-yaml, text/x-yaml';
 const USER_AGENT = 'flunq-executor/1.0';
-const YAML_LINE = /^(openapi:|swagger:|---|info:|paths:|components:|servers:)/;
 
 function documentFailed(detail: string, retryable: boolean, status = 502): WorkflowError {
   return new WorkflowError({ kind: 'communication', code: 'DOCUMENT_FAILED', title: 'OpenAPI Document Unavailable', detail, status, retryable });
 }
 
-function invalidDocument(detail: string): WorkflowError {
-  return new WorkflowError({ kind: 'configuration', code: 'DOCUMENT_FAILED', title: 'Invalid OpenAPI Document', detail });
-}
-
-/** Go's format detection (protocol h.2): content type, then the first character, then line shapes. */
-export function looksLikeYaml(text: string, contentType: string): boolean {
-  if (/ya?ml/i.test(contentType)) return true;
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return false;
-  const lines = trimmed
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .slice(0, 10);
-  return lines.some((l) => YAML_LINE.test(l) || (l.includes(':') && !l.includes('"') && !l.includes('{')));
-}
-
-export function parseDocumentText(text: string, contentType: string): JsonObject {
-  let parsed: unknown;
-  try {
-    if (looksLikeYaml(text, contentType)) parsed = yaml.load(text);
-    else {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = yaml.load(text);
-      }
-    }
-  } catch (error) {
-    throw invalidDocument(`document is neither JSON nor YAML: ${(error as Error).message.split('\n')[0] ?? ''}`);
-  }
-  if (!isPlainObject(parsed)) throw invalidDocument('document is not an object');
-  return parsed;
-}
-
-/** Validates, converts Swagger 2.0 and dereferences local `$ref`s (external ones are never fetched). */
-export async function normalizeDocument(raw: JsonObject): Promise<JsonObject> {
-  const version = raw['openapi'] ?? raw['swagger'];
-  if (version === undefined) throw invalidDocument('missing version field');
-  if (!isPlainObject(raw['paths']) || Object.keys(raw['paths']).length === 0) throw invalidDocument('document contains no paths');
-  const options = { enablePaths: false, parser: { resolve: { external: false } } };
-  try {
-    let document: JsonObject = raw;
-    if (raw['swagger'] !== undefined && `${typeof version === 'string' || typeof version === 'number' ? version : ''}`.startsWith('2')) document = (await new OASNormalize(raw, options).convert()) as unknown as JsonObject;
-    const dereferenced: unknown = await new OASNormalize(document, options).dereference();
-    if (!isPlainObject(dereferenced)) throw new Error('dereferencing gave no document');
-    return dereferenced;
-  } catch (error) {
-    if (isWorkflowError(error)) throw error;
-    throw invalidDocument(`invalid OpenAPI document: ${(error as Error).message.split('\n')[0] ?? String(error)}`);
-  }
-}
-
 interface CacheEntry {
-  document: OpenApiDocument;
+  document: WorkerDocument;
   expiresAtMs: number;
 }
 
@@ -90,22 +33,27 @@ interface CacheEntry {
  */
 export class OasDocumentSource implements OpenApiDocumentSource {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly loading = new Map<string, Promise<OpenApiDocument>>();
+  private readonly loading = new Map<string, Promise<WorkerDocument>>();
 
   constructor(
     private readonly http: HttpClient,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly options: OasDocumentSourceOptions,
+    /** Parses and holds the documents off the event loop. */
+    private readonly worker: OpenApiDocumentWorker,
   ) {}
 
   async load(url: string, signal?: AbortSignal): Promise<OpenApiDocument> {
     const cached = this.cache.get(url);
-    if (cached && cached.expiresAtMs > this.clock.now()) {
+    if (cached && cached.expiresAtMs > this.clock.now() && cached.document.loaded) {
       this.metrics.openApiCache('hit');
       return cached.document;
     }
-    if (cached) this.cache.delete(url);
+    if (cached) {
+      this.cache.delete(url);
+      cached.document.drop();
+    }
     let pending = this.loading.get(url);
     if (pending) this.metrics.openApiCache('hit');
     else {
@@ -128,7 +76,13 @@ export class OasDocumentSource implements OpenApiDocumentSource {
 
   /** Drops every cached document (tests, operations). */
   clear(): void {
+    for (const entry of this.cache.values()) entry.document.drop();
     this.cache.clear();
+  }
+
+  /** Resolves once no document is being parsed or prepared: `true` if it had to wait (tests on a fake clock). */
+  whenIdle(): Promise<boolean> {
+    return this.worker.whenIdle();
   }
 
   private abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -149,7 +103,7 @@ export class OasDocumentSource implements OpenApiDocumentSource {
     });
   }
 
-  private async fetchAndParse(url: string): Promise<OpenApiDocument> {
+  private async fetchAndParse(url: string): Promise<WorkerDocument> {
     let response: HttpResponse;
     try {
       response = await this.http.send({
@@ -169,8 +123,6 @@ export class OasDocumentSource implements OpenApiDocumentSource {
     }
     const text = new TextDecoder('utf-8').decode(response.body);
     const contentType = response.headers['content-type']?.[0] ?? '';
-    const raw = parseDocumentText(text, contentType);
-    const document = await normalizeDocument(raw);
-    return new DereferencedOpenApiDocument(document, response.url || url);
+    return this.worker.load(text, contentType, response.url || url, this.options.requestTimeoutMs);
   }
 }

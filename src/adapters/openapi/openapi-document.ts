@@ -1,4 +1,4 @@
-import { OpenApiDocument, PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { PreparedOperation } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { defaultStyle, formBody, Location, ParameterSpec, serializeCookie, serializeHeader, serializePath, serializeQuery } from './parameter-style';
@@ -32,9 +32,9 @@ function missing(name: string): WorkflowError {
 
 /**
  * A parsed, dereferenced OpenAPI 3.x document (Swagger 2.0 converted), able to turn an
- * operation and caller parameters into a concrete request.
+ * operation and caller parameters into a concrete request. Lives in the document worker.
  */
-export class DereferencedOpenApiDocument implements OpenApiDocument {
+export class DereferencedOpenApiDocument {
   private readonly operations: Operation[] = [];
 
   constructor(

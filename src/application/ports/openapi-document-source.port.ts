@@ -10,7 +10,7 @@ export interface PreparedOperation {
   body?: string;
 }
 
-/** A loaded, dereferenced OpenAPI 3.x document (Swagger 2.0 converted). */
+/** A loaded, dereferenced OpenAPI 3.x document (Swagger 2.0 converted); adapters may hold it off the event loop. */
 export interface OpenApiDocument {
   /** Every operationId in the document, for error messages. */
   operationIds(): string[];
@@ -19,7 +19,7 @@ export interface OpenApiDocument {
    * `body` is the request body). Throws a `configuration` WorkflowError (OPERATION_NOT_FOUND)
    * for an unknown operation and a `validation` one (PARAMETER_MISSING) for a missing required parameter.
    */
-  prepare(operationId: string, parameters: JsonObject): PreparedOperation;
+  prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { looksLikeYaml, normalizeDocument, parseDocumentText } from '../../../src/adapters/openapi/oas-document-source';
+import { looksLikeYaml, normalizeDocument, parseDocumentText } from '../../../src/adapters/openapi/document-parsing';
 import { DereferencedOpenApiDocument } from '../../../src/adapters/openapi/openapi-document';
 import { serializePath, serializeQuery } from '../../../src/adapters/openapi/parameter-style';
 import { WorkflowError } from '../../../src/domain/workflow-error';

@@ -171,7 +171,7 @@ export class CallTaskHandler implements TaskHandler {
     const parameters = withoutNulls(config.parameters);
     let prepared;
     try {
-      prepared = document.prepare(config.operationId, parameters);
+      prepared = await document.prepare(config.operationId, parameters);
     } catch (e) {
       const cause = asWorkflowError(e);
       return stage(cause.code === 'OPERATION_NOT_FOUND' ? 'failed to resolve operation' : 'failed to build request')(cause);
