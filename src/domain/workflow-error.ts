@@ -61,7 +61,9 @@ export type ErrorCode =
   | 'AUTHENTICATION_FAILED'
   | 'PUBLICATION_FAILED'
   | 'RETRIES_EXHAUSTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'INVALID_PATTERN'
+  | 'INVALID_HEADER';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;
