@@ -116,7 +116,16 @@ export function parseAuthentication(raw: unknown): Authentication | undefined {
   }
 }
 
-/** Names and values to redact for an authentication, known before any token is fetched. */
+/** The `Authorization: Basic …` credentials of an OAuth2 client (RFC 6749 §2.3.1: form-encoded, then base64). */
+function clientBasicCredentials(clientId: string, clientSecret: string): string {
+  return base64Text(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`);
+}
+
+/**
+ * Names and values to redact for an authentication, known before any token is fetched. Each
+ * value is redacted in every encoded form it may take (percent-encoded in a query, escaped in
+ * JSON); derived forms that encoding cannot predict (base64 credentials) are listed here.
+ */
 export function secretsOf(auth: Authentication | undefined): Secrets {
   if (!auth) return { names: [], values: [] };
   switch (auth.kind) {
@@ -127,7 +136,7 @@ export function secretsOf(auth: Authentication | undefined): Secrets {
     case 'apikey':
       return { names: [auth.key], values: [auth.value] };
     case 'oauth2':
-      return { names: [], values: [auth.clientSecret] };
+      return { names: [], values: auth.clientAuth === 'client_secret_basic' ? [auth.clientSecret, clientBasicCredentials(auth.clientId, auth.clientSecret)] : [auth.clientSecret] };
   }
 }
 
@@ -173,7 +182,7 @@ export class OAuth2TokenCache {
       'User-Agent': USER_AGENT,
     };
     if (auth.clientAuth === 'client_secret_basic') {
-      headers['Authorization'] = `Basic ${base64Text(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`)}`;
+      headers['Authorization'] = `Basic ${clientBasicCredentials(auth.clientId, auth.clientSecret)}`;
     } else {
       form.set('client_id', auth.clientId);
       form.set('client_secret', auth.clientSecret);
