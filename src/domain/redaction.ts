@@ -174,3 +174,36 @@ function copyRedacted(value: unknown, extraNames: readonly string[], forms: read
   }
   return root;
 }
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** `scheme://` (or `scheme:\\`, which URL parsers read the same way) and the authority after it. */
+const AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]{2})([^/?#\\]*)/;
+const PARAMETER = /([?&#])([^=&#]*)=([^&#]*)/g;
+
+/**
+ * A URL (or any text that may be one) as it may be published: without user info (`user:pass@`,
+ * up to the last `@` of the authority, as URL parsers read it) and with the value of every query
+ * or fragment parameter whose name is sensitive (`api_key`, `access_token`, `token`, …, or one of
+ * `extraNames`) replaced by `***`. Everything else is kept as written.
+ */
+export function redactUrl(text: string, extraNames: readonly string[] = []): string {
+  let out = text;
+  const authority = AUTHORITY.exec(out);
+  if (authority?.[1] !== undefined && authority[2] !== undefined) {
+    const at = authority[2].lastIndexOf('@');
+    if (at >= 0) out = authority[1] + authority[2].slice(at + 1) + out.slice(authority[0].length);
+  }
+  const start = out.search(/[?#]/);
+  if (start < 0) return out;
+  const tail = out.slice(start).replace(PARAMETER, (whole: string, separator: string, name: string) =>
+    isSensitiveName(decodedName(name), extraNames) ? `${separator}${name}=${REDACTED}` : whole,
+  );
+  return out.slice(0, start) + tail;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactDeep, redactSecretValue, redactText, secretForms } from '../../../src/domain/redaction';
+import { redactDeep, redactSecretValue, redactText, redactUrl, secretForms } from '../../../src/domain/redaction';
 
 const QUERY_SECRET = 'SENTINEL-5ECRET-xyz n+/=';
 const QUOTED_TOKEN = 'tok"en\\with-quote';
@@ -85,5 +85,23 @@ describe('redactDeep', () => {
 
   it('hides sensitive arrays element by element and keeps the scheme of a credential', () => {
     assert.deepEqual(redactSecretValue(['Bearer abc', 'plain', null, 3, ['Basic xyz']]), ['Bearer ***', '***', null, '***', ['Basic ***']]);
+  });
+});
+
+describe('redactUrl', () => {
+  it('drops user info up to the last @ of the authority, as URL parsers read it', () => {
+    assert.equal(redactUrl('http://user:secret@api.test/x'), 'http://api.test/x');
+    assert.equal(redactUrl('https://user:p@ss@api.test:8443/x?y=1'), 'https://api.test:8443/x?y=1');
+    assert.equal(redactUrl('http://:token@api.test'), 'http://api.test');
+    assert.equal(redactUrl('http://api.test/path/a@b'), 'http://api.test/path/a@b', 'an @ in the path is not user info');
+    assert.equal(redactUrl('not a url: user:pw@host'), 'not a url: user:pw@host');
+  });
+
+  it('replaces the value of sensitive query and fragment parameters, whatever their case or encoding', () => {
+    assert.equal(redactUrl('https://api.test/x?api_key=k1&page=2&access_token=t&TOKEN=z&apiKey=q'), 'https://api.test/x?api_key=***&page=2&access_token=***&TOKEN=***&apiKey=***');
+    assert.equal(redactUrl('https://api.test/x?client%5Fsecret=s&q=token'), 'https://api.test/x?client%5Fsecret=***&q=token');
+    assert.equal(redactUrl('https://api.test/cb#access_token=abc&state=1'), 'https://api.test/cb#access_token=***&state=1');
+    assert.equal(redactUrl('https://api.test/x?k=v', ['k']), 'https://api.test/x?k=***');
+    assert.equal(redactUrl('https://api.test/token=abc/x'), 'https://api.test/token=abc/x', 'the path is kept');
   });
 });

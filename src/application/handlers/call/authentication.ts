@@ -1,4 +1,5 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
+import { redactUrl } from '../../../domain/redaction';
 import { WorkflowError } from '../../../domain/workflow-error';
 import { Clock } from '../../ports/clock.port';
 import { HttpClient } from '../../ports/http-client.port';
@@ -189,7 +190,7 @@ export class OAuth2TokenCache {
     }
     const response = await this.http.send({ method: 'POST', url: auth.tokenUrl, headers, body: form.toString(), timeoutMs, followRedirects: false, signal });
     const failure = (detail: string): WorkflowError =>
-      new WorkflowError({ kind: 'authentication', code: 'AUTHENTICATION_FAILED', title: 'Authentication Failed', detail, status: 401, data: { token_url: auth.tokenUrl } });
+      new WorkflowError({ kind: 'authentication', code: 'AUTHENTICATION_FAILED', title: 'Authentication Failed', detail, status: 401, data: { token_url: redactUrl(auth.tokenUrl) } });
     if (response.status < 200 || response.status > 299) throw failure(`OAuth2 token request failed with status ${response.status}`);
     let parsed: unknown;
     try {
