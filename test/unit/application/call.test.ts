@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
 import { applyAuthentication, OAuth2TokenCache, parseAuthentication, secretsOf } from '../../../src/application/handlers/call/authentication';
 import { flattenCallParameters, parseCallConfig } from '../../../src/application/handlers/call/call-config';
+import { checkRequestHeaders } from '../../../src/application/handlers/call/header-validation';
 import { base64, canonicalHeaderName, canonicalHeaders, parseBody } from '../../../src/application/handlers/call/http-message';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { WorkflowError } from '../../../src/domain/workflow-error';
@@ -60,6 +61,17 @@ describe('http messages', () => {
       const bytes = new TextEncoder().encode(text);
       assert.equal(base64(bytes), Buffer.from(bytes).toString('base64'));
     }
+  });
+});
+
+describe('request header validation', () => {
+  it('accepts every RFC 9110 token character in names, and tabs and Latin-1 in values', () => {
+    assert.doesNotThrow(() => checkRequestHeaders({ "X-A!#$%&'*+.^_`|~9": 'v', Accept: 'a/b;\tq=0.9', 'X-Name': 'Zoë' }));
+  });
+  it('refuses a control character or a code point above Latin-1 in a value', () => {
+    assert.throws(() => checkRequestHeaders({ 'X-A': 'a\u0007b' }), /control character/);
+    assert.throws(() => checkRequestHeaders({ 'X-A': '☃' }), /outside Latin-1/);
+    assert.throws(() => checkRequestHeaders({ '': 'v' }), /invalid request header name ""/);
   });
 });
 

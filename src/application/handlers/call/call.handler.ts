@@ -11,6 +11,7 @@ import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
+import { checkRequestHeaders } from './header-validation';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 
 /** A failure that already carries the output and resolved input it should be reported with. */
@@ -121,6 +122,7 @@ export class CallTaskHandler implements TaskHandler {
         if (contentType === undefined) setHeader(headers, 'Content-Type', 'application/json');
       }
     }
+    checkRequestHeaders(headers);
     const target = { url: url.toString(), headers };
     const stage = (e: unknown): never => {
       const cause = asWorkflowError(e);
@@ -163,6 +165,7 @@ export class CallTaskHandler implements TaskHandler {
     const { url, auth } = prepareCallUrl(prepared.url, taskAuth, secrets);
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
+    checkRequestHeaders(headers);
     const target = { url: url.toString(), headers };
     const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
     secrets.values.push(...used.values);
@@ -188,7 +191,9 @@ export class CallTaskHandler implements TaskHandler {
 
   // ---- shared -------------------------------------------------------------------------
 
-  private send(request: HttpRequest): Promise<HttpResponse> {
+  /** Headers added by the authentication are checked here too, before the circuit breaker sees the call. */
+  private async send(request: HttpRequest): Promise<HttpResponse> {
+    checkRequestHeaders(request.headers);
     return this.breaker.run(hostKey(request.url), () => this.http.send(request), (response) => response.status >= 500);
   }
 
