@@ -133,7 +133,7 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
-    const response = await this.send(request).catch(stage);
+    const response = await this.send(request, context).catch(stage);
     const output = this.httpOutput(config.output, response);
     this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(config.url, secrets.names), method: config.method });
     return { output };
@@ -172,7 +172,7 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
-    const response = await this.send(request).catch(stage('request failed'));
+    const response = await this.send(request, context).catch(stage('request failed'));
 
     const echo: JsonObject = { method: request.method, url: redactUrl(prepared.url, secrets.names), headers: {}, operation_id: config.operationId };
     const echoHeaders: Record<string, string> = {};
@@ -192,9 +192,11 @@ export class CallTaskHandler implements TaskHandler {
   // ---- shared -------------------------------------------------------------------------
 
   /** Headers added by the authentication are checked here too, before the circuit breaker sees the call. */
-  private async send(request: HttpRequest): Promise<HttpResponse> {
+  private async send(request: HttpRequest, context: TaskContext): Promise<HttpResponse> {
     checkRequestHeaders(request.headers);
-    return this.breaker.run(hostKey(request.url), () => this.http.send(request), (response) => response.status >= 500);
+    // One circuit per tenant and host: one tenant's failing calls do not stop another's.
+    const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
+    return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
   }
 
   /** 2xx succeeds; with `redirect: true` so does 3xx. Anything else fails with the output kept. */
