@@ -148,7 +148,7 @@ export interface AppConfig {
   openApiRequestTimeoutMs: number;
   /** `POST /tasks` (embedded mode only). */
   submitApi: boolean;
-  /** Listen address of the health/metrics servers (undefined: all interfaces). */
+  /** Listen address of the health/metrics servers (undefined: all interfaces; 127.0.0.1 by default with the submit API). */
   healthHost: string | undefined;
   httpMaxResponseBytes: number;
   httpMaxSocketsPerHost: number;
