@@ -10,6 +10,9 @@ RUN npm run build
 
 FROM node:20.20.2-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# Call URLs come from workflow documents: refuse loopback, private and metadata addresses unless
+# the deployment says otherwise (the default outside the image is off, for local development).
+ENV CALL_DENY_PRIVATE_NETWORKS=true
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -206,6 +206,49 @@ Feature: Try tasks: catching, retrying and recovering from errors
       When the task is submitted
       Then the task should succeed
 
+  Rule: filter patterns run on an engine that cannot backtrack, and a pattern it refuses fails the task
+
+    Scenario: a pattern that a backtracking engine would take for ever is answered at once
+      Given a try task "guarded" carrying the configuration:
+        """
+        {
+          "try": {"wait": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"},
+          "catch": {"errors": {"with": {"details": "(a+)+b"}}, "retry": {"delay": "PT1S", "limit": {"attempt": {"count": 3}}}}
+        }
+        """
+      When the task is submitted
+      Then the task should fail with an error containing "invalid duration 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'"
+      And the error should be of type "validation" with status 400
+      And the error details should record 1 attempt with delays ""
+      And the executor should still be running
+
+    Scenario: the same kind of pattern catches the error when it matches
+      Given a try task "guarded" carrying the configuration:
+        """
+        {"try": {"wait": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"}, "catch": {"errors": {"with": {"details": "'(a+)+!'"}}}}
+        """
+      When the task is submitted
+      Then the task should succeed
+
+    Scenario Outline: a pattern with <syntax> fails the try task with a configuration error naming it
+      Given a try task "guarded" carrying the configuration:
+        """
+        {"try": {"wait": "soon"}, "catch": {"errors": {"with": {"details": <pattern>}}, "retry": {"delay": "PT1S", "limit": {"attempt": {"count": 3}}}}}
+        """
+      When the task is submitted
+      Then the error should name the filter pattern and say "<reason>"
+      And the error should be of type "configuration" with status 400
+      And the error code should be "INVALID_PATTERN"
+      And the error details should record 1 attempt with delays ""
+      And no dead letter should have been published
+      And the request should be acknowledged
+
+      Examples:
+        | syntax          | pattern            | reason                                     |
+        | a backreference | "(so)\\\\1"        | backreferences such as                     |
+        | a lookahead     | "so(?=on)"         | lookahead and lookbehind are not supported |
+        | a syntax error  | "(soon"            | missing closing )                          |
+
   Rule: a caught error without retry is recovered with do, or swallowed as {<as>: error}
 
     Scenario: recovery tasks run in document order; the last output is the task output

@@ -117,8 +117,7 @@ async function main(): Promise<number> {
     }
     const metrics = await (await fetch(`${base}/metrics`)).text();
     out('metrics (excerpt):');
-    for (const line of metrics.split('\n')) if (/^executor_(tasks_total|dead_letters_total|openapi_cache_total|circuit_breaker_state|retries_total|task_duration_seconds_count)\b.* /.test(line) && !/ 0$/.test(line)) out(`  ${line}`);
-    for (const line of metrics.split('\n')) if (/^executor_circuit_breaker_state\b/.test(line) && / 0$/.test(line)) out(`  ${line}`);
+    for (const line of metrics.split('\n')) if (/^executor_(tasks_total|dead_letters_total|openapi_cache_total|circuit_breakers|retries_total|task_duration_seconds_count)\b.* /.test(line) && !/ 0$/.test(line)) out(`  ${line}`);
   } finally {
     await service.stop();
     await api.close();

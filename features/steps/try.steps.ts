@@ -128,6 +128,15 @@ When('the documented example {string} is submitted', async function (this: Execu
   await this.settle();
 });
 
+Then('the error should name the filter pattern and say {string}', function (this: ExecutorWorld, reason: string) {
+  const c = this.completionOf();
+  assert.equal(c.success, false);
+  const filter = (currentSpec(this).parameters?.['catch'] as { errors: { with: { details: string } } }).errors.with;
+  const prefix = `invalid error filter pattern ${JSON.stringify(filter.details)}: `;
+  assert.ok(c.error.startsWith(prefix), `error ${JSON.stringify(c.error)} should start with ${JSON.stringify(prefix)}`);
+  assert.ok(c.error.includes(reason), `error ${JSON.stringify(c.error)} should say ${JSON.stringify(reason)}`);
+});
+
 Then('the completion input should not carry the try configuration', function (this: ExecutorWorld) {
   const input = this.completionOf().data.input;
   for (const key of ['try_catch_config', 'try_config']) assert.ok(!(key in input), `data.input should not have ${key}`);

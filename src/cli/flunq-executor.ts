@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
+import Redis from 'ioredis';
 import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
 import { TaskSubmission } from '../application/ports/task-submission.port';
 import { TOKENS } from '../application/ports/tokens';
 import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { RedisDeadLetterStore } from '../adapters/redis/dead-letter-store';
+import { redisOptions } from '../adapters/redis/redis-connection';
 import { SystemClock } from '../adapters/system/system-clock';
 import { buildContainer } from '../config/container';
 import { AppConfig, ConfigError, loadConfig } from '../config/env';
@@ -20,7 +22,8 @@ const USAGE = `usage:
   flunq-executor dlq show <stream> <entry-id> show one dead letter with its original payload and replays
   flunq-executor dlq replay <stream> <entry-id>…  append each as a new io.flunq.task.requested (dead letter kept)
 
-exit codes: 0 ok (run: task succeeded), 1 task failed / not found / Redis error, 2 usage or configuration error`;
+exit codes: 0 ok (run: task succeeded), 1 task failed / not found / Redis error, 2 usage or configuration error,
+            an unreadable, irregular or too large file, or a Redis that cannot be reached or refuses the password`;
 
 type Out = (text: string) => void;
 const out: Out = (text) => process.stdout.write(`${text}\n`);
@@ -28,20 +31,58 @@ const err: Out = (text) => process.stderr.write(`${text}\n`);
 
 class UsageError extends Error {}
 
+/** A problem the user must fix (a file, a Redis address or password): one line on stderr, exit code 2. */
+class InputError extends Error {}
+
+/** Longest wait for Redis to accept the connection and answer a PING. */
+const REDIS_CONNECT_TIMEOUT_MS = 5000;
+
 function config(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({ HOSTNAME: os.hostname(), ...process.env, ...overrides });
+}
+
+/**
+ * The text of a task request file, refused before reading when it is not a regular file
+ * (`/dev/zero`, a FIFO, a directory: reading them never ends or fails late) or is larger than
+ * `maxBytes`. The checks are made on the opened descriptor, so the file cannot be swapped between
+ * the check and the read; at most `maxBytes` bytes are ever read, even from a file that grows.
+ */
+function readRequestFile(file: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO without a writer would block before fstat could refuse it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new InputError(`cannot read ${file}: not a regular file`);
+    if (stat.size > maxBytes) throw new InputError(`cannot read ${file}: ${stat.size} bytes is larger than EXECUTOR_MAX_ENTRY_BYTES (${maxBytes} bytes)`);
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= maxBytes; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw new InputError(`cannot read ${file}: larger than EXECUTOR_MAX_ENTRY_BYTES (${maxBytes} bytes)`);
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** `run`: the embedded service without HTTP, logs on stderr so stdout carries only the payload. */
 async function run(file: string | undefined): Promise<number> {
   if (!file) throw new UsageError('run needs a task request file');
+  const cfg = config({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
+  const text = readRequestFile(file, cfg.maxEntryBytes);
   let body: unknown;
   try {
-    body = JSON.parse(readFileSync(file, 'utf8'));
+    body = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const cfg = config({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
   const built = localSubmission(body, Date.now(), process.pid);
   if (!built.ok) throw new UsageError(built.problem);
   const logger = WinstonLogger.create(cfg.logLevel, process.stderr);
@@ -84,11 +125,54 @@ export function formatList(items: readonly DeadLetterSummary[]): string {
   return rows.map((r) => r.map((cell, i) => (i === 6 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/** Why Redis could not be used, in one line without the password. */
+function redisProblem(where: string, error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD or give it in REDIS_URL`;
+  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD or the password in REDIS_URL`;
+  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (REDIS_URL): connection refused`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (REDIS_URL): host not found`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (REDIS_URL): host unreachable (${code})`;
+  return `cannot connect to Redis at ${where} (REDIS_URL): ${message.split('\n')[0] ?? message}`;
+}
+
+/**
+ * A connection for one command line: connected and answering PING within
+ * REDIS_CONNECT_TIMEOUT_MS, no reconnection, every error mapped to one line (InputError).
+ */
+async function connectRedis(cfg: AppConfig): Promise<Redis> {
+  const options = redisOptions({ url: cfg.redisUrl, password: cfg.redisPassword });
+  const where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, commandTimeout: 30_000 });
+  let last: unknown;
+  // Also keeps ioredis from printing "Unhandled error event" with a stack trace.
+  redis.on('error', (error: unknown) => {
+    last ??= error;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`), { code: 'TIMEOUT' })), REDIS_CONNECT_TIMEOUT_MS);
+  });
+  const ready = redis.connect().then(() => redis.ping());
+  ready.catch(() => undefined);
+  try {
+    await Promise.race([ready, deadline]);
+  } catch (error) {
+    redis.disconnect();
+    const cause = (error as { code?: unknown }).code === 'TIMEOUT' ? error : (last ?? error);
+    throw new InputError(redisProblem(where, cause));
+  } finally {
+    clearTimeout(timer);
+  }
+  return redis;
+}
+
 async function dlq(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (!command || !['list', 'show', 'replay'].includes(command)) throw new UsageError('dlq needs list, show or replay');
   const cfg = config();
-  const store: DeadLetterStore = RedisDeadLetterStore.connect(cfg.redisUrl, cfg.redisPassword, new SystemClock(), cfg.streamPattern);
+  const store: DeadLetterStore = new RedisDeadLetterStore(await connectRedis(cfg), new SystemClock(), cfg.streamPattern);
   try {
     if (command === 'list') {
       const json = rest.includes('--json');
@@ -142,6 +226,10 @@ export async function cli(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      err(`flunq-executor: ${error.message}`);
       return 2;
     }
     if (error instanceof ConfigError) {

@@ -22,6 +22,7 @@ import { systemModule } from './modules/system.module';
 import { breakerModule } from './modules/breaker.module';
 import { httpModule } from './modules/http.module';
 import { openApiModule } from './modules/openapi.module';
+import { patternModule } from './modules/pattern.module';
 
 /**
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
@@ -80,7 +81,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
   container.bind(TOKENS.ExpressionEvaluator).toConstantValue(overrides.expressionEvaluator ?? expressionEvaluator(config));
 
   // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
-  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule];
+  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule, patternModule];
   if (profile === 'memory') {
     modules.push(
       new ContainerModule(({ bind }) => {

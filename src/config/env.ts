@@ -148,7 +148,7 @@ export interface AppConfig {
   openApiRequestTimeoutMs: number;
   /** `POST /tasks` (embedded mode only). */
   submitApi: boolean;
-  /** Listen address of the health/metrics servers (undefined: all interfaces). */
+  /** Listen address of the health/metrics servers (undefined: all interfaces; 127.0.0.1 by default with the submit API). */
   healthHost: string | undefined;
   httpMaxResponseBytes: number;
   httpMaxSocketsPerHost: number;
@@ -180,6 +180,12 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** `localhost`, 127.0.0.0/8, `::1` or an IPv4-mapped loopback address: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** Reads and validates every variable; reports all bad ones at once. */
@@ -251,6 +257,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const submitApi = read('EXECUTOR_SUBMIT_API');
   config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;
   if (config.submitApi && config.eventStreamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
+  if (config.submitApi) {
+    // POST /tasks runs any task it is given: loopback only unless asked, and never open to a network without a token.
+    config.healthHost ??= '127.0.0.1';
+    if (!isLoopbackHost(config.healthHost) && config.submitToken === undefined) {
+      problems.push(`EXECUTOR_SUBMIT_TOKEN: required when the submit API (POST /tasks) listens on HEALTH_HOST=${config.healthHost}, which is not a loopback address (or set EXECUTOR_SUBMIT_API=false, or leave HEALTH_HOST unset to listen on 127.0.0.1)`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

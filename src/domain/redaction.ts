@@ -28,58 +28,182 @@ export function isSensitiveName(name: string, extraNames: readonly string[] = []
   return extraNames.some((n) => n.toLowerCase() === lower);
 }
 
-/** `Bearer abc` → `Bearer ***`; anything else → `***`. */
+/** `Bearer abc` → `Bearer ***`; anything else → `***` (arrays element by element, at any depth). */
 export function redactSecretValue(value: unknown): unknown {
+  if (!Array.isArray(value)) return redactScalar(value);
+  // Iterative: a nested array under a sensitive key must not be able to exhaust the stack.
+  const root: unknown[] = [];
+  const stack: [unknown[], unknown[]][] = [[value, root]];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const [source, target] = frame;
+    for (const item of source) {
+      if (Array.isArray(item)) {
+        const copy: unknown[] = [];
+        stack.push([item, copy]);
+        target.push(copy);
+      } else target.push(redactScalar(item));
+    }
+  }
+  return root;
+}
+
+function redactScalar(value: unknown): unknown {
   if (typeof value === 'string') {
     const m = SCHEME.exec(value);
     return m ? `${m[1]} ${REDACTED}` : REDACTED;
   }
-  if (Array.isArray(value)) return value.map(redactSecretValue);
   if (value === null || value === undefined) return value;
   return REDACTED;
 }
 
-/** Replaces every occurrence of the given secret values in a text. */
-export function redactText(text: string, secretValues: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secretValues) {
-    if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+/** Secrets shorter than this are not blanked out of texts (they would match everywhere). */
+const MIN_SECRET_LENGTH = 4;
+
+function percent(c: string): string {
+  return `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+/**
+ * The forms a secret takes in the texts we publish: as given; percent-encoded as a URL component
+ * (encodeURIComponent), as a form or query value (space as `+`, as URLSearchParams and Go's
+ * url.QueryEscape write it, which also encode some of `!'()*~`), each with upper- or lower-case
+ * hex digits; and escaped inside a JSON string (a server echoing a token containing `"` or `\`).
+ * Longest first, so that a longer form is blanked whole before a shorter one could cut into it.
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set<string>([secret]);
+  let component: string | undefined;
+  try {
+    component = encodeURIComponent(secret);
+  } catch {
+    // A lone surrogate cannot be percent-encoded, so it cannot have been sent encoded either.
   }
+  if (component !== undefined) {
+    const form = component.replace(/%20/g, '+');
+    for (const encoded of [component, form, form.replace(/[!'()~]/g, percent), form.replace(/[!'()*]/g, percent), component.replace(/[!'()*]/g, percent)]) {
+      forms.add(encoded);
+      forms.add(encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
+    }
+  }
+  const json = JSON.stringify(secret).slice(1, -1);
+  forms.add(json);
+  forms.add(json.replace(/\//g, '\\/'));
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** Every form of every secret long enough to be blanked out, longest first. */
+function formsOf(secretValues: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secretValues) if (secret.length >= MIN_SECRET_LENGTH) for (const form of secretForms(secret)) forms.add(form);
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+function blankForms(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
   return out;
 }
 
-/** True when `redactDeep` would change something: a sensitive key at any depth, or a secret value. */
+/** Replaces every occurrence of the given secret values, in any of their encoded forms, in a text. */
+export function redactText(text: string, secretValues: readonly string[] = []): string {
+  return blankForms(text, formsOf(secretValues));
+}
+
+/**
+ * True when `redactDeep` would change something: a sensitive key at any depth. Iterative, so a
+ * payload nested deeper than the stack cannot make it throw.
+ */
 function needsRedaction(value: unknown, extraNames: readonly string[]): boolean {
   if (value === null || typeof value !== 'object') return false;
-  if (Array.isArray(value)) {
-    for (const v of value) if (needsRedaction(v, extraNames)) return true;
-    return false;
-  }
-  for (const key in value) {
-    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    if (isSensitiveName(key, extraNames) || needsRedaction((value as Record<string, unknown>)[key], extraNames)) return true;
+  const stack: object[] = [value];
+  for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
+    if (Array.isArray(current)) {
+      for (const v of current as unknown[]) if (v !== null && typeof v === 'object') stack.push(v);
+      continue;
+    }
+    for (const key in current) {
+      if (!Object.prototype.hasOwnProperty.call(current, key)) continue;
+      if (isSensitiveName(key, extraNames)) return true;
+      const v = (current as Record<string, unknown>)[key];
+      if (v !== null && typeof v === 'object') stack.push(v);
+    }
   }
   return false;
 }
 
 /**
- * A copy in which values under sensitive keys are hidden and known secret values are blanked
- * out of every string. When there are no secret values and no key is sensitive, the value
- * itself is returned (no copy): callers only serialise the result, and copying every payload
- * was a large share of the per-task cost.
+ * A copy in which values under sensitive keys are hidden and known secret values (in every
+ * encoded form) are blanked out of every string. When there are no secret values and no key is
+ * sensitive, the value itself is returned (no copy): callers only serialise the result, and
+ * copying every payload was a large share of the per-task cost. Never recurses, whatever the depth.
  */
 export function redactDeep(value: unknown, extraNames: readonly string[] = [], secretValues: readonly string[] = []): unknown {
   if (secretValues.length === 0 && !needsRedaction(value, extraNames)) return value;
-  return copyRedacted(value, extraNames, secretValues);
+  return copyRedacted(value, extraNames, formsOf(secretValues));
 }
 
-function copyRedacted(value: unknown, extraNames: readonly string[], secretValues: readonly string[]): unknown {
-  if (typeof value === 'string') return secretValues.length ? redactText(value, secretValues) : value;
-  if (Array.isArray(value)) return value.map((v) => copyRedacted(v, extraNames, secretValues));
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = isSensitiveName(key, extraNames) && (typeof v !== 'object' || v === null || Array.isArray(v)) ? redactSecretValue(v) : copyRedacted(v, extraNames, secretValues);
+type Container = Record<string, unknown> | unknown[];
+
+function setEntry(target: Container, key: string | number, v: unknown): void {
+  if (Array.isArray(target)) target[key as number] = v;
+  // A `__proto__` key of parsed JSON is data: assigning it would change the copy's prototype.
+  else if (key === '__proto__') Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else target[key] = v;
+}
+
+function copyRedacted(value: unknown, extraNames: readonly string[], forms: readonly string[]): unknown {
+  const stack: [object, Container][] = [];
+  const copy = (v: unknown): unknown => {
+    if (typeof v === 'string') return forms.length ? blankForms(v, forms) : v;
+    if (v === null || typeof v !== 'object') return v;
+    const target: Container = Array.isArray(v) ? [] : {};
+    stack.push([v, target]);
+    return target;
+  };
+  const root = copy(value);
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const [source, target] = frame;
+    if (Array.isArray(source)) {
+      for (let i = 0; i < source.length; i++) setEntry(target, i, copy((source as unknown[])[i]));
+      continue;
+    }
+    for (const [key, v] of Object.entries(source as Record<string, unknown>)) {
+      const hidden = isSensitiveName(key, extraNames) && (typeof v !== 'object' || v === null || Array.isArray(v));
+      setEntry(target, key, hidden ? redactSecretValue(v) : copy(v));
+    }
   }
-  return out;
+  return root;
+}
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** `scheme://` (or `scheme:\\`, which URL parsers read the same way) and the authority after it. */
+const AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]{2})([^/?#\\]*)/;
+const PARAMETER = /([?&#])([^=&#]*)=([^&#]*)/g;
+
+/**
+ * A URL (or any text that may be one) as it may be published: without user info (`user:pass@`,
+ * up to the last `@` of the authority, as URL parsers read it) and with the value of every query
+ * or fragment parameter whose name is sensitive (`api_key`, `access_token`, `token`, …, or one of
+ * `extraNames`) replaced by `***`. Everything else is kept as written.
+ */
+export function redactUrl(text: string, extraNames: readonly string[] = []): string {
+  let out = text;
+  const authority = AUTHORITY.exec(out);
+  if (authority?.[1] !== undefined && authority[2] !== undefined) {
+    const at = authority[2].lastIndexOf('@');
+    if (at >= 0) out = authority[1] + authority[2].slice(at + 1) + out.slice(authority[0].length);
+  }
+  const start = out.search(/[?#]/);
+  if (start < 0) return out;
+  const tail = out.slice(start).replace(PARAMETER, (whole: string, separator: string, name: string) =>
+    isSensitiveName(decodedName(name), extraNames) ? `${separator}${name}=${REDACTED}` : whole,
+  );
+  return out.slice(0, start) + tail;
 }

@@ -65,6 +65,8 @@ export type ErrorCode =
   | 'RETRIES_EXHAUSTED'
   | 'ENTRY_TOO_LARGE'
   | 'OUTCOME_FAILED'
+  | 'INVALID_PATTERN'
+  | 'INVALID_HEADER'
   | 'INTERNAL';
 
 export interface WorkflowErrorInit {

@@ -181,5 +181,33 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
         await strict.close();
       }
     });
+
+    it('refuses every spelling of a local or private address: embedded IPv4 (mapped, compatible, 6to4, NAT64), site-local, Teredo, unspecified', async () => {
+      const strict = create(metrics, { denyPrivateNetworks: true, maxResponseBytes: 1024 * 1024, retryDelayMs: 10 });
+      const hosts = [
+        '[::127.0.0.1]',
+        '[::ffff:7f00:1]',
+        '[::ffff:127.0.0.1]',
+        '[2002:7f00:1::]',
+        '[2002:c0a8:0101::]',
+        '[fec0::1]',
+        '[64:ff9b::7f00:1]',
+        '[64:ff9b::192.168.1.1]',
+        '[2001:0::1]',
+        '[::]',
+        '0.0.0.0',
+      ];
+      try {
+        const first = server.seen.length;
+        for (const host of hosts) {
+          const error = await rejection(strict.send({ ...request('/anything'), url: `http://${host}:${server.port}/anything`, timeoutMs: 500 }));
+          assert.equal(error.code, 'ADDRESS_DENIED', `${host}: ${error.detail}`);
+          assert.equal(error.retryable, false);
+        }
+        assert.equal(server.seen.length, first, 'no request may reach the server');
+      } finally {
+        await strict.close();
+      }
+    });
   });
 }

@@ -11,11 +11,11 @@ describe('npm run demo', () => {
     }
     assert.match(r.stdout, /"name": "Rex"/, 'the calls returned the example pet');
     assert.match(r.stdout, /all example tasks succeeded/);
-    // The metrics moved: five successes, one OpenAPI document fetched (a cache miss), a closed breaker for the example API.
+    // The metrics moved: five successes, one OpenAPI document fetched (a cache miss), one closed circuit for the example API.
     for (const type of ['set', 'inject', 'wait']) assert.match(r.stdout, new RegExp(`executor_tasks_total\\{task_type="${type}",outcome="success"\\} 1`));
     assert.match(r.stdout, /executor_tasks_total\{task_type="call",outcome="success"\} 2/);
     assert.match(r.stdout, /executor_openapi_cache_total\{result="miss"\} 1/);
-    assert.match(r.stdout, /executor_circuit_breaker_state\{host="127\.0\.0\.1:\d+"\} 0/);
+    assert.match(r.stdout, /executor_circuit_breakers\{state="closed"\} 1/);
     assert.equal(r.status, 0, r.stderr);
   });
 });

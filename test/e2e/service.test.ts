@@ -32,6 +32,13 @@ describe('the built service', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('refuses to open POST /tasks on a non-loopback address without EXECUTOR_SUBMIT_TOKEN (exit code 2)', () => {
+    const r = spawnSync(process.execPath, [MAIN], { env: cleanEnv({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '0.0.0.0', HEALTH_PORT: '0', METRICS_PORT: '0' }), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /EXECUTOR_SUBMIT_TOKEN: required when the submit API \(POST \/tasks\) listens on HEALTH_HOST=0\.0\.0\.0/);
+    assert.equal(r.stdout, '');
+  });
+
   it('exits 1 with the reason when the health port is taken, before reading any task', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -153,6 +153,66 @@ describe('health server with a separate metrics port', () => {
   });
 });
 
+describe('POST /tasks access', () => {
+  const TOKEN = 'submit-token-0123456789abcdef';
+
+  function withAuthorization(base: string, authorization: string | undefined, body: unknown = { task_type: 'set', input: { set_data: { a: 1 } } }): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    return fetch(`${base}/tasks`, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers }));
+  }
+
+  it('listens on 127.0.0.1 when HEALTH_HOST is not set', async () => {
+    const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'test', HEALTH_PORT: '0', METRICS_PORT: '0' });
+    const container = await buildContainer(config, 'embedded', { logger: capturedLogger().logger });
+    const service = new ExecutorService(container, config);
+    await service.start();
+    try {
+      const server = container.get<HealthServer>(TOKENS.HealthServer);
+      assert.equal(server.address, '127.0.0.1');
+      assert.equal((await postJson(`http://127.0.0.1:${server.port}/tasks`, { task_type: 'set' })).status, 200, 'no token needed on loopback');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('demands the bearer token when one is configured: 401 problem without it or with a wrong one; probes and metrics stay open', async () => {
+    const { service, server, logs } = await embedded({ EXECUTOR_SUBMIT_TOKEN: TOKEN });
+    const base = `http://127.0.0.1:${server.port}`;
+    try {
+      for (const authorization of [undefined, 'Bearer wrong-token-0123456789abc', `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, TOKEN, 'Bearer ']) {
+        const r = await withAuthorization(base, authorization);
+        assert.equal(r.status, 401, String(authorization));
+        assert.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+        assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
+        assert.deepEqual(r.body, { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/authentication', title: 'Unauthorized', status: 401, detail: 'POST /tasks needs the header Authorization: Bearer <EXECUTOR_SUBMIT_TOKEN>' });
+      }
+      const ok = await withAuthorization(base, `Bearer ${TOKEN}`);
+      assert.equal(ok.status, 200);
+      assert.equal((ok.body['completion'] as { success: boolean }).success, true);
+      assert.equal((await withAuthorization(base, `bearer ${TOKEN}`)).status, 200, 'the scheme is case-insensitive');
+      for (const path of ['/health', '/healthz', '/readyz', '/metrics']) assert.equal((await fetch(`${base}${path}`)).status, 200, path);
+      assert.doesNotMatch(logs(), new RegExp(TOKEN), 'the token is never logged');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('refuses to serve POST /tasks on a non-loopback address without a token, before binding', async () => {
+    const submission: TaskSubmission = { submit: () => Promise.reject(new Error('not expected')) };
+    const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: true }) };
+    for (const host of ['0.0.0.0', '::', undefined]) {
+      const server = new HealthServer({ healthPort: 0, metricsPort: 0, ...(host ? { host } : {}) }, { status, registry: new Registry(), logger: new InMemoryLogger(), clock: new FakeClock(), submission });
+      try {
+        await assert.rejects(server.start(), /POST \/tasks would listen on .* without a token/);
+        assert.equal(server.port, 0, 'nothing was bound');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
+
 describe('POST /tasks answers', () => {
   async function serverWith(result: SubmissionResult): Promise<HealthServer> {
     const submission: TaskSubmission = { submit: () => Promise.resolve(result) };

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
 import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../src/adapters/http/axios-http-client';
 import { guardedLookup, isDeniedAddress } from '../../src/adapters/http/address-policy';
@@ -53,8 +54,9 @@ describe('address policy', () => {
 describe('OpossumCircuitBreaker with a real downstream', () => {
   const metrics = new InMemoryMetrics();
   const client = new AxiosHttpClient(metrics, DEFAULT_HTTP_OPTIONS);
-  const breaker = new OpossumCircuitBreaker(metrics, { enabled: true, volumeThreshold: 3, errorThresholdPercentage: 50, rollingWindowMs: 10_000, resetTimeoutMs: 300 });
-  const key = '127.0.0.1-breaker';
+  const logger = new InMemoryLogger();
+  const breaker = new OpossumCircuitBreaker(metrics, logger, { enabled: true, volumeThreshold: 3, errorThresholdPercentage: 50, rollingWindowMs: 10_000, resetTimeoutMs: 300, maxCircuits: 10 });
+  const key = { tenant: 'acme', host: '127.0.0.1-breaker' };
   const call = (): Promise<number> => breaker.run(key, () => client.send(request('/flaky')), (r) => r.status >= 500).then((r) => r.status);
   before(() => server.start());
   after(async () => {
@@ -79,7 +81,9 @@ describe('OpossumCircuitBreaker with a real downstream', () => {
     // 6 successful 404s are in the window: half of the calls must fail before it opens.
     assert.ok(failures >= 3 && failures <= 8, `opened after ${failures} failures`);
     assert.equal(breaker.state(key), 'open');
-    assert.equal(metrics.gauge('breaker_state', key), 2);
+    assert.equal(metrics.gauge('circuit_breakers', 'open'), 1);
+    assert.equal(metrics.count('circuit_breaker_opened'), 1);
+    assert.ok(logger.records.some((r) => r.level === 'warn' && r.fields['tenant'] === 'acme' && r.fields['host'] === '127.0.0.1-breaker'), 'a warn line names tenant and host');
     const before = server.seen.length;
     const error = await rejection(call());
     assert.equal(error.code, 'CIRCUIT_OPEN');
@@ -90,7 +94,9 @@ describe('OpossumCircuitBreaker with a real downstream', () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     assert.equal(await call(), 200);
     assert.equal(breaker.state(key), 'closed');
-    assert.equal(metrics.gauge('breaker_state', key), 0);
+    assert.equal(metrics.gauge('circuit_breakers', 'open'), 0);
+    assert.equal(metrics.gauge('circuit_breakers', 'closed'), 1);
+    assert.ok(logger.records.some((r) => r.level === 'info' && r.fields['tenant'] === 'acme' && /circuit closed/.test(r.message)));
   });
 });
 
@@ -125,6 +131,20 @@ describe('call tasks through the executor against a real server', () => {
     assert.match(c.error, /^HTTP request failed: circuit breaker open for localhost:\d+/);
     assert.equal(server.seen.length, before);
     mode = 'ok';
+  });
+
+  it("one tenant's failing calls leave another tenant's circuit to the same host closed", async () => {
+    mode = 'down';
+    const url = `http://localhost:${server.port}/flaky?tenants`;
+    for (let i = 0; i < 2; i++) assert.equal((await executor.run('flaky', { url }, { tenant: 'tenant-a' })).error, 'HTTP request failed with status 503');
+    const refused = await executor.run('flaky', { url }, { tenant: 'tenant-a' });
+    assert.equal((refused.error_details?.['data'] as Record<string, unknown>)['code'], 'CIRCUIT_OPEN');
+    mode = 'ok';
+    const before = server.seen.length;
+    const other = await executor.run('flaky', { url }, { tenant: 'tenant-b' });
+    assert.equal(other.success, true, other.error);
+    assert.equal(server.seen.length, before + 1, "tenant B's call reached the host");
+    assert.ok(executor.logger.records.some((r) => r.level === 'warn' && r.fields['tenant'] === 'tenant-a' && String(r.fields['host']).startsWith('localhost:')));
   });
 });
 

@@ -35,10 +35,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(port: number, deadlineMs = 5000): Promise<void> {
+async function waitForPing(port: number, password: string | undefined, deadlineMs = 5000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}) });
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -56,10 +56,14 @@ async function waitForPing(port: number, deadlineMs = 5000): Promise<void> {
 /**
  * A private redis-server on a free loopback port, without persistence. When REDIS_URL is set,
  * that server is used instead and never flushed, restarted or killed (restart() then throws).
+ * With `password`, the private server requires it (`requirepass`); a password cannot be imposed
+ * on a server given by REDIS_URL, so that combination throws.
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   const clients: Redis[] = [];
   const external = process.env['REDIS_URL'];
+  const { password } = options;
+  if (external && password) throw new Error('a password-protected Redis needs a private redis-server (REDIS_URL is set)');
   if (external) {
     const url = external;
     return {
@@ -87,8 +91,8 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-    await waitForPing(port);
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...(password ? ['--requirepass', password] : [])], { stdio: 'ignore' });
+    await waitForPing(port, password);
   };
   const kill = async (): Promise<void> => {
     const c = child;
@@ -106,7 +110,7 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     owned: true,
     client: () => {
-      const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 50, 500) });
+      const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 50, 500), ...(password ? { password } : {}) });
       c.on('error', () => undefined);
       clients.push(c);
       return c;

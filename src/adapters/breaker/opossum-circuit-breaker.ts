@@ -1,6 +1,7 @@
 import CircuitBreakerImpl from 'opossum';
-import { CircuitBreaker } from '../../application/ports/circuit-breaker.port';
-import { Metrics } from '../../application/ports/metrics.port';
+import { CircuitBreaker, CircuitScope } from '../../application/ports/circuit-breaker.port';
+import { Logger } from '../../application/ports/logger.port';
+import { BreakerState, Metrics } from '../../application/ports/metrics.port';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 
 export interface OpossumCircuitBreakerOptions {
@@ -13,6 +14,8 @@ export interface OpossumCircuitBreakerOptions {
   rollingWindowMs: number;
   /** How long an open circuit rejects calls before one trial call (half-open), in ms. */
   resetTimeoutMs: number;
+  /** Most circuits held (tenant and host pairs); beyond it the least recently used closed one is dropped. */
+  maxCircuits: number;
 }
 
 export const DEFAULT_BREAKER_OPTIONS: OpossumCircuitBreakerOptions = {
@@ -21,7 +24,10 @@ export const DEFAULT_BREAKER_OPTIONS: OpossumCircuitBreakerOptions = {
   errorThresholdPercentage: 50,
   rollingWindowMs: 30_000,
   resetTimeoutMs: 30_000,
+  maxCircuits: 1000,
 };
+
+const STATES: readonly BreakerState[] = ['closed', 'half_open', 'open'];
 
 /** Carries a response that counts as a failure through opossum, which counts only rejections. */
 class FailedResult extends Error {
@@ -32,24 +38,47 @@ class FailedResult extends Error {
 
 type Action = () => Promise<unknown>;
 
+interface Circuit {
+  readonly key: string;
+  readonly scope: CircuitScope;
+  readonly impl: CircuitBreakerImpl<[Action], unknown>;
+  state: BreakerState;
+}
+
+function keyOf(scope: CircuitScope): string {
+  // A NUL cannot occur in a host, so two scopes never share a key.
+  return `${scope.tenant}\u0000${scope.host}`;
+}
+
 /**
- * One opossum circuit per key (a host). Only failures counted by `isFailure` (5xx) and
- * transport errors count; 4xx answers, cancellations and refused configurations do not.
- * An open circuit fails fast with a retryable `communication` error (CIRCUIT_OPEN).
+ * One opossum circuit per tenant and host. Only failures counted by `isFailure` (5xx) and
+ * transport errors count; 4xx answers, cancellations and refused configurations do not. An open
+ * circuit fails fast with a retryable `communication` error (CIRCUIT_OPEN).
+ *
+ * At most `maxCircuits` circuits are held: hosts are chosen by workflow authors, so their number
+ * is unbounded. Beyond the bound the least recently used closed circuit is dropped (it says
+ * nothing that a new closed circuit would not), then a half-open one; an open circuit is
+ * dropped only when every circuit is open, the oldest first. A dropped circuit is shut down, so
+ * its timers stop. Metrics count circuits per state, never per host.
  */
 export class OpossumCircuitBreaker implements CircuitBreaker {
-  private readonly circuits = new Map<string, CircuitBreakerImpl<[Action], unknown>>();
+  /** In order of last use, least recent first (Map order is insertion order; a use re-inserts). */
+  private readonly circuits = new Map<string, Circuit>();
+  private readonly counts: Record<BreakerState, number> = { closed: 0, half_open: 0, open: 0 };
 
   constructor(
     private readonly metrics: Metrics,
+    private readonly logger: Logger,
     private readonly options: OpossumCircuitBreakerOptions = DEFAULT_BREAKER_OPTIONS,
-  ) {}
+  ) {
+    this.publish();
+  }
 
-  async run<T>(key: string, action: () => Promise<T>, isFailure: (result: T) => boolean): Promise<T> {
+  async run<T>(scope: CircuitScope, action: () => Promise<T>, isFailure: (result: T) => boolean): Promise<T> {
     if (!this.options.enabled) return action();
-    const circuit = this.circuit(key);
+    const circuit = this.circuit(scope);
     try {
-      return (await circuit.fire(async () => {
+      return (await circuit.impl.fire(async () => {
         const result = await action();
         if (isFailure(result)) throw new FailedResult(result);
         return result;
@@ -61,34 +90,45 @@ export class OpossumCircuitBreaker implements CircuitBreaker {
           kind: 'communication',
           code: 'CIRCUIT_OPEN',
           title: 'Circuit Open',
-          detail: `circuit breaker open for ${key}: calls are refused for up to ${Math.round(this.options.resetTimeoutMs / 1000)} s after repeated failures`,
+          detail: `circuit breaker open for ${scope.host}: calls are refused for up to ${Math.round(this.options.resetTimeoutMs / 1000)} s after repeated failures`,
           status: 503,
           retryable: true,
-          data: { host: key },
+          data: { host: scope.host },
         });
       }
       throw error;
     }
   }
 
-  /** `closed`, `open` or `half_open` (for tests and diagnostics). */
-  state(key: string): 'closed' | 'open' | 'half_open' {
-    const circuit = this.circuits.get(key);
-    if (!circuit || circuit.closed) return 'closed';
-    return circuit.opened ? 'open' : 'half_open';
+  /** `closed`, `open` or `half_open` (for tests and diagnostics); a circuit not held is closed. */
+  state(scope: CircuitScope): BreakerState {
+    return this.circuits.get(keyOf(scope))?.state ?? 'closed';
+  }
+
+  /** Circuits held now. */
+  get size(): number {
+    return this.circuits.size;
   }
 
   close(): Promise<void> {
-    for (const circuit of this.circuits.values()) circuit.shutdown();
+    for (const circuit of this.circuits.values()) circuit.impl.shutdown();
     this.circuits.clear();
+    for (const state of STATES) this.counts[state] = 0;
+    this.publish();
     return Promise.resolve();
   }
 
-  private circuit(key: string): CircuitBreakerImpl<[Action], unknown> {
-    let circuit = this.circuits.get(key);
-    if (circuit) return circuit;
-    circuit = new CircuitBreakerImpl<[Action], unknown>((action: Action) => action(), {
-      name: key,
+  private circuit(scope: CircuitScope): Circuit {
+    const key = keyOf(scope);
+    const existing = this.circuits.get(key);
+    if (existing) {
+      this.circuits.delete(key);
+      this.circuits.set(key, existing);
+      return existing;
+    }
+    while (this.circuits.size >= Math.max(1, this.options.maxCircuits)) this.evict();
+    const impl = new CircuitBreakerImpl<[Action], unknown>((action: Action) => action(), {
+      name: scope.host,
       timeout: false,
       errorThresholdPercentage: this.options.errorThresholdPercentage,
       volumeThreshold: this.options.volumeThreshold,
@@ -99,11 +139,52 @@ export class OpossumCircuitBreaker implements CircuitBreaker {
       errorFilter: (error: unknown) =>
         isWorkflowError(error) && (error.code === 'ADDRESS_DENIED' || error.code === 'CANCELLED' || error.kind === 'configuration'),
     });
-    circuit.on('open', () => this.metrics.breakerState(key, 'open'));
-    circuit.on('halfOpen', () => this.metrics.breakerState(key, 'half_open'));
-    circuit.on('close', () => this.metrics.breakerState(key, 'closed'));
-    this.metrics.breakerState(key, 'closed');
+    const circuit: Circuit = { key, scope: { tenant: scope.tenant, host: scope.host }, impl, state: 'closed' };
+    impl.on('open', () => this.transition(circuit, 'open'));
+    impl.on('halfOpen', () => this.transition(circuit, 'half_open'));
+    impl.on('close', () => this.transition(circuit, 'closed'));
     this.circuits.set(key, circuit);
+    this.counts.closed++;
+    this.publish();
     return circuit;
+  }
+
+  private transition(circuit: Circuit, state: BreakerState): void {
+    if (this.circuits.get(circuit.key) !== circuit || circuit.state === state) return;
+    this.counts[circuit.state]--;
+    this.counts[state]++;
+    circuit.state = state;
+    this.publish();
+    const { tenant, host } = circuit.scope;
+    if (state === 'open') {
+      this.metrics.circuitOpened();
+      this.logger.warn('circuit opened: calls to the host are refused', { tenant, host, resetTimeoutMs: this.options.resetTimeoutMs });
+    } else if (state === 'closed') {
+      this.logger.info('circuit closed: calls to the host pass again', { tenant, host });
+    }
+  }
+
+  /** Drops the least recently used closed circuit, else half-open, else (all open) the oldest. */
+  private evict(): void {
+    let victim: Circuit | undefined;
+    for (const wanted of ['closed', 'half_open'] as const) {
+      for (const circuit of this.circuits.values()) {
+        if (circuit.state === wanted) {
+          victim = circuit;
+          break;
+        }
+      }
+      if (victim) break;
+    }
+    victim ??= this.circuits.values().next().value;
+    if (!victim) return;
+    this.circuits.delete(victim.key);
+    this.counts[victim.state]--;
+    victim.impl.shutdown();
+    this.publish();
+  }
+
+  private publish(): void {
+    for (const state of STATES) this.metrics.circuitBreakers(state, this.counts[state]);
   }
 }

@@ -1,5 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, isIP } from 'node:net';
 import express, { Express, NextFunction, Request, Response } from 'express';
 import promBundle from 'express-prom-bundle';
 import { Registry } from 'prom-client';
@@ -17,6 +18,11 @@ export interface HealthServerOptions {
   host?: string;
   /** Longest wait of `POST /tasks` for a completion, in ms. */
   submitTimeoutMs?: number;
+  /**
+   * Bearer token `POST /tasks` demands (EXECUTOR_SUBMIT_TOKEN). Without one, `POST /tasks` is
+   * served only when `host` is a loopback address. Probes and /metrics never need it.
+   */
+  submitToken?: string;
 }
 
 export interface HealthServerDeps {
@@ -31,6 +37,18 @@ export interface HealthServerDeps {
 
 const ROUTES = new Set(['/health', '/healthz', '/readyz', '/metrics', '/tasks']);
 
+function isLoopback(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
 /**
  * Express 5: `/health` (the path flunq's container health checks probe), `/healthz` (liveness),
  * `/readyz` (readiness, 503 with a JSON reason), `/metrics` (Prometheus), and in embedded mode
@@ -40,13 +58,23 @@ export class HealthServer {
   private servers: http.Server[] = [];
   private submitted = 0;
 
+  private readonly tokenDigest: Buffer | undefined;
+
   constructor(
     private readonly options: HealthServerOptions,
     private readonly deps: HealthServerDeps,
-  ) {}
+  ) {
+    this.tokenDigest = options.submitToken ? digest(options.submitToken) : undefined;
+  }
 
-  /** Starts listening; resolves once every port is bound (rejects when a port is taken). */
+  /**
+   * Starts listening; resolves once every port is bound (rejects when a port is taken, or when
+   * `POST /tasks` would be open to a network without a token).
+   */
   async start(): Promise<void> {
+    if (this.deps.submission && !this.tokenDigest && !isLoopback(this.options.host)) {
+      throw new Error(`POST /tasks would listen on ${this.options.host ?? 'all interfaces'} without a token: set EXECUTOR_SUBMIT_TOKEN or listen on a loopback address`);
+    }
     const separate = this.options.metricsPort !== this.options.healthPort;
     const app = express();
     app.disable('x-powered-by');
@@ -73,6 +101,11 @@ export class HealthServer {
   /** The bound health port (useful with port 0). */
   get port(): number {
     return (this.servers[0]?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** The address the health server is bound to (`127.0.0.1`, `::`, …). */
+  get address(): string | undefined {
+    return (this.servers[0]?.address() as AddressInfo | null)?.address;
   }
 
   /** The bound metrics port (the health port when shared). */
@@ -111,7 +144,8 @@ export class HealthServer {
     });
     const submission = this.deps.submission;
     if (submission) {
-      app.post('/tasks', express.json({ limit: '1mb' }), (req, res, next) => {
+      // Authentication first: an unauthenticated body is never parsed.
+      app.post('/tasks', (req, res, next) => this.authenticate(req, res, next), express.json({ limit: '1mb' }), (req, res, next) => {
         this.submit(submission, req, res).catch(next);
       });
     }
@@ -123,6 +157,28 @@ export class HealthServer {
       if (status >= 500) this.deps.logger.error('health server request failed', { error: error instanceof Error ? error.message : String(error) });
       res.status(status).json({ error: status < 500 ? 'bad request' : 'internal error' });
     });
+  }
+
+  /** `Authorization: Bearer <token>`, compared in constant time (digests of equal length); 401 problem otherwise. */
+  private authenticate(req: Request, res: Response, next: NextFunction): void {
+    const expected = this.tokenDigest;
+    if (!expected) return next();
+    const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+    const given = digest(match?.[1] ?? '');
+    if (timingSafeEqual(given, expected) && match) return next();
+    this.deps.logger.warn('POST /tasks refused: missing or wrong bearer token', { remoteAddress: req.socket.remoteAddress });
+    res
+      .status(401)
+      .set('WWW-Authenticate', 'Bearer realm="flunq-executor"')
+      .type('application/problem+json')
+      .send(
+        JSON.stringify({
+          type: 'https://serverlessworkflow.io/spec/1.0.0/errors/authentication',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'POST /tasks needs the header Authorization: Bearer <EXECUTOR_SUBMIT_TOKEN>',
+        }),
+      );
   }
 
   private async submit(submission: TaskSubmission, req: Request, res: Response): Promise<void> {

@@ -35,8 +35,11 @@ export class InMemoryMetrics implements Metrics {
   concurrencyLimit(limit: number): void {
     this.set('concurrency_limit', limit);
   }
-  breakerState(host: string, state: BreakerState): void {
-    this.set('breaker_state', ['closed', 'half_open', 'open'].indexOf(state), host);
+  circuitBreakers(state: BreakerState, count: number): void {
+    this.set('circuit_breakers', count, state);
+  }
+  circuitOpened(): void {
+    this.inc('circuit_breaker_opened');
   }
   reclaimed(stream: 'redis', count: number): void {
     this.inc('reclaimed', stream, count);

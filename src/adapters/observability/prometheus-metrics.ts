@@ -5,7 +5,6 @@ import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../applic
 const KNOWN_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try', 'emit', 'for', 'fork', 'listen', 'raise', 'run', 'switch', 'do', 'unknown'];
 const INITIALISED_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try'];
 const OUTCOMES: TaskOutcomeLabel[] = ['success', 'failure', 'dead_letter', 'duplicate'];
-const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** Seconds; task durations range from sub-millisecond `set` tasks to minutes-long `wait` tasks. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -39,7 +38,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly deadLetters: Counter<'reason'>;
   private readonly inFlightGauge: Gauge;
   private readonly limitGauge: Gauge;
-  private readonly breaker: Gauge<'host'>;
+  private readonly circuits: Gauge<'state'>;
+  private readonly circuitsOpened: Counter;
   private readonly pending: Gauge<'group'>;
   private readonly lag: Gauge<'group'>;
   private readonly reclaimedCounter: Counter;
@@ -56,7 +56,8 @@ export class PrometheusMetrics implements Metrics {
     this.deadLetters = new Counter({ name: 'executor_dead_letters_total', help: 'Entries written as io.flunq.task.dlq, by reason code', labelNames: ['reason'], registers });
     this.inFlightGauge = new Gauge({ name: 'executor_tasks_in_flight', help: 'Tasks running now', registers });
     this.limitGauge = new Gauge({ name: 'executor_concurrency_limit', help: 'EXECUTOR_CONCURRENCY: tasks allowed to run at once', registers });
-    this.breaker = new Gauge({ name: 'executor_circuit_breaker_state', help: 'Circuit breaker per target host: 0 closed, 1 half-open, 2 open', labelNames: ['host'], registers });
+    this.circuits = new Gauge({ name: 'executor_circuit_breakers', help: 'Circuits (one per tenant and target host) held now, by state: closed, half_open, open', labelNames: ['state'], registers });
+    this.circuitsOpened = new Counter({ name: 'executor_circuit_breaker_opened_total', help: 'Circuits opened after repeated failures of one tenant\'s calls to one host', registers });
     this.pending = new Gauge({ name: 'executor_pending_entries', help: 'Entries delivered to the consumer group and not yet acknowledged', labelNames: ['group'], registers });
     this.lag = new Gauge({ name: 'executor_consumer_lag', help: 'Entries not yet delivered to the consumer group', labelNames: ['group'], registers });
     this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
@@ -71,6 +72,8 @@ export class PrometheusMetrics implements Metrics {
     for (const type of INITIALISED_TASK_TYPES) for (const outcome of ['success', 'failure'] as const) this.childrenFor(type).finished[outcome].inc(0);
     this.limitGauge.set(0);
     this.inFlightGauge.set(0);
+    for (const state of ['closed', 'half_open', 'open'] as const) this.circuits.labels(state).set(0);
+    this.circuitsOpened.inc(0);
 
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: options.defaultMetricsPrefix ?? '', eventLoopMonitoringPrecision: 10 });
@@ -112,8 +115,12 @@ export class PrometheusMetrics implements Metrics {
     this.limitGauge.set(limit);
   }
 
-  breakerState(host: string, state: BreakerState): void {
-    this.breaker.labels(host).set(BREAKER_VALUE[state]);
+  circuitBreakers(state: BreakerState, count: number): void {
+    this.circuits.labels(state).set(count);
+  }
+
+  circuitOpened(): void {
+    this.circuitsOpened.inc();
   }
 
   reclaimed(_stream: 'redis', count: number): void {

@@ -4,7 +4,7 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
 
 /**
  * Observations the service records. Labels are low-cardinality by contract: a task type,
- * an outcome, a reason code, a host; never a task id or a URL path.
+ * an outcome, a reason code, a circuit state; never a task id, a host or a URL path.
  */
 export interface Metrics {
   taskStarted(taskType: string): void;
@@ -13,7 +13,10 @@ export interface Metrics {
   deadLetter(reasonCode: string): void;
   inFlight(count: number): void;
   concurrencyLimit(limit: number): void;
-  breakerState(host: string, state: BreakerState): void;
+  /** How many circuits are held in `state` now (whole counts; set for every state on each change). */
+  circuitBreakers(state: BreakerState, count: number): void;
+  /** A circuit opened after repeated failures (one tenant's calls to one host). */
+  circuitOpened(): void;
   reclaimed(stream: 'redis', count: number): void;
   pendingEntries(group: string, count: number): void;
   consumerLag(group: string, count: number): void;

@@ -18,4 +18,5 @@ export const TOKENS = {
   HealthServer: Symbol('HealthServer'),
   ServiceStatus: Symbol('ServiceStatus'),
   TaskSubmission: Symbol('TaskSubmission'),
+  PatternMatcher: Symbol('PatternMatcher'),
 } as const;

@@ -13,6 +13,7 @@ import { HttpClient } from '../../application/ports/http-client.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
+import { PatternMatcher } from '../../application/ports/pattern-matcher.port';
 import { Random } from '../../application/ports/random.port';
 import { TaskHandler } from '../../application/ports/task-handler.port';
 import { TaskSource } from '../../application/ports/task-source.port';
@@ -38,8 +39,8 @@ export const coreModule = new ContainerModule(({ bind }) => {
     [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock, TOKENS.Config],
   );
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
-    (clock: Clock, random: Random, metrics: Metrics) => new TryTaskHandler(clock, random, metrics),
-    [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics],
+    (clock: Clock, random: Random, metrics: Metrics, patterns: PatternMatcher) => new TryTaskHandler(clock, random, metrics, patterns),
+    [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.PatternMatcher],
   );
 
   bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);

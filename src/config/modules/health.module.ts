@@ -38,7 +38,7 @@ export const healthModule = new ContainerModule(({ bind }) => {
   bind(TOKENS.HealthServer).toResolvedValue(
     (config: AppConfig, status: ServiceStatus, metrics: Metrics, logger: Logger, clock: Clock, submission: TaskSubmission | undefined) =>
       new HealthServer(
-        { healthPort: config.healthPort, metricsPort: config.metricsPort, submitTimeoutMs: config.taskTimeoutMs + 5_000, ...(config.healthHost ? { host: config.healthHost } : {}) },
+        { healthPort: config.healthPort, metricsPort: config.metricsPort, submitTimeoutMs: config.taskTimeoutMs + 5_000, ...(config.healthHost ? { host: config.healthHost } : {}), ...(config.submitToken ? { submitToken: config.submitToken } : {}) },
         {
           status,
           registry: metrics instanceof PrometheusMetrics ? metrics.registry : new Registry(),

@@ -88,14 +88,15 @@ export class Executor {
     this.loop.start();
   }
 
-  submit(taskName: string, parameters: Record<string, unknown>, extra: { input?: Record<string, unknown>; context?: Record<string, unknown>; config?: Record<string, unknown> } = {}): string {
+  submit(taskName: string, parameters: Record<string, unknown>, extra: { input?: Record<string, unknown>; context?: Record<string, unknown>; config?: Record<string, unknown>; tenant?: string } = {}): string {
+    const tenant = extra.tenant ?? 'acme';
     this.seq++;
     const taskId = `task-${taskName}-${1756150540123456789n + BigInt(this.seq)}`;
     const data = {
       task_id: taskId,
       task_name: taskName,
       task_type: 'call',
-      tenant_id: 'acme',
+      tenant_id: tenant,
       workflow_id: 'wf-1',
       execution_id: 'ex-1',
       input: { task_name: taskName, workflow_id: 'wf-1', timestamp: '2025-08-25T19:35:40Z', ...(extra.input ?? {}) },
@@ -111,7 +112,7 @@ export class Executor {
       workflowid: 'wf-1',
       executionid: 'ex-1',
       taskid: taskId,
-      tenantid: 'acme',
+      tenantid: tenant,
       data: JSON.stringify(data),
     });
     return taskId;

@@ -38,8 +38,10 @@ describe('PrometheusMetrics', () => {
     m.deadLetter('UNKNOWN_TASK_TYPE');
     m.inFlight(3);
     m.concurrencyLimit(8);
-    m.breakerState('api.example.com', 'open');
-    m.breakerState('other.example.com', 'half_open');
+    m.circuitBreakers('closed', 7);
+    m.circuitBreakers('open', 2);
+    m.circuitOpened();
+    m.circuitOpened();
     m.pendingEntries('executor-service', 12);
     m.consumerLag('executor-service', 40);
     m.reclaimed('redis', 2);
@@ -54,8 +56,10 @@ describe('PrometheusMetrics', () => {
     assert.equal(sample(text, 'executor_dead_letters_total{reason="UNKNOWN_TASK_TYPE"}'), 1);
     assert.equal(sample(text, 'executor_tasks_in_flight'), 3);
     assert.equal(sample(text, 'executor_concurrency_limit'), 8);
-    assert.equal(sample(text, 'executor_circuit_breaker_state{host="api.example.com"}'), 2);
-    assert.equal(sample(text, 'executor_circuit_breaker_state{host="other.example.com"}'), 1);
+    assert.equal(sample(text, 'executor_circuit_breakers{state="closed"}'), 7);
+    assert.equal(sample(text, 'executor_circuit_breakers{state="half_open"}'), 0);
+    assert.equal(sample(text, 'executor_circuit_breakers{state="open"}'), 2);
+    assert.equal(sample(text, 'executor_circuit_breaker_opened_total'), 2);
     assert.equal(sample(text, 'executor_pending_entries{group="executor-service"}'), 12);
     assert.equal(sample(text, 'executor_consumer_lag{group="executor-service"}'), 40);
     assert.equal(sample(text, 'executor_reclaimed_entries_total'), 5);

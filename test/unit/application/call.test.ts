@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { applyAuthentication, OAuth2TokenCache, parseAuthentication } from '../../../src/application/handlers/call/authentication';
+import { applyAuthentication, OAuth2TokenCache, parseAuthentication, secretsOf } from '../../../src/application/handlers/call/authentication';
 import { flattenCallParameters, parseCallConfig } from '../../../src/application/handlers/call/call-config';
+import { checkRequestHeaders } from '../../../src/application/handlers/call/header-validation';
 import { base64, canonicalHeaderName, canonicalHeaders, parseBody } from '../../../src/application/handlers/call/http-message';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { WorkflowError } from '../../../src/domain/workflow-error';
@@ -63,6 +64,17 @@ describe('http messages', () => {
   });
 });
 
+describe('request header validation', () => {
+  it('accepts every RFC 9110 token character in names, and tabs and Latin-1 in values', () => {
+    assert.doesNotThrow(() => checkRequestHeaders({ "X-A!#$%&'*+.^_`|~9": 'v', Accept: 'a/b;\tq=0.9', 'X-Name': 'Zoë' }));
+  });
+  it('refuses a control character or a code point above Latin-1 in a value', () => {
+    assert.throws(() => checkRequestHeaders({ 'X-A': 'a\u0007b' }), /control character/);
+    assert.throws(() => checkRequestHeaders({ 'X-A': '☃' }), /outside Latin-1/);
+    assert.throws(() => checkRequestHeaders({ '': 'v' }), /invalid request header name ""/);
+  });
+});
+
 describe('authentication', () => {
   it('reads the flunq and SDL shapes', () => {
     assert.deepEqual(parseAuthentication({ type: 'bearer', config: { token: 't' } }), { kind: 'bearer', token: 't' });
@@ -71,6 +83,12 @@ describe('authentication', () => {
     const o = parseAuthentication({ oauth2: { authority: 'https://id.test/', grant: 'client_credentials', client: { id: 'c', secret: 's' }, scopes: ['a', 'b'] } });
     assert.equal(o?.kind === 'oauth2' && o.tokenUrl, 'https://id.test/oauth2/token');
     assert.equal(detailOf(() => parseAuthentication({ oauth2: { authority: 'https://id.test', grant: 'password', client: { id: 'c', secret: 's' } } })), 'unsupported OAuth2 grant: password (supported: client_credentials)');
+  });
+
+  it('lists the basic credentials an OAuth2 client sends to the token endpoint among the secrets', () => {
+    const auth = parseAuthentication({ oauth2: { token_url: 'https://id.test/token', client: { id: 'app one', secret: 's3cr3t/x', authentication: 'client_secret_basic' } } });
+    const credentials = Buffer.from(`${encodeURIComponent('app one')}:${encodeURIComponent('s3cr3t/x')}`).toString('base64');
+    assert.deepEqual(secretsOf(auth).values, ['s3cr3t/x', credentials]);
   });
 
   it('caches OAuth2 client-credentials tokens until shortly before they expire', async () => {

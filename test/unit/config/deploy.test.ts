@@ -42,6 +42,12 @@ describe('Kubernetes example', () => {
     assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
   });
 
+  it('refuses calls to private networks (CALL_DENY_PRIVATE_NETWORKS=true), unlike the local default', () => {
+    assert.equal(config.data.CALL_DENY_PRIVATE_NETWORKS, 'true');
+    assert.equal(loadConfig({ ...(config.data as Record<string, string>), HOSTNAME: 'pod-1' }).callDenyPrivateNetworks, true);
+    assert.equal(loadConfig({}).callDenyPrivateNetworks, false, 'the default elsewhere stays off');
+  });
+
   it('has a PodDisruptionBudget below the replica count and a metrics Service', () => {
     const pdb = load('pdb.yaml');
     assert.ok(pdb.spec.minAvailable < deployment.spec.replicas);
@@ -49,4 +55,13 @@ describe('Kubernetes example', () => {
     assert.equal(String(service.spec.ports[0].port), config.data.METRICS_PORT);
   });
   /* eslint-enable */
+});
+
+describe('container image', () => {
+  const dockerfile = readFileSync(path.resolve(__dirname, '../../../Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
+
+  it('sets CALL_DENY_PRIVATE_NETWORKS=true in the runtime stage', () => {
+    assert.match(runtime, /^ENV CALL_DENY_PRIVATE_NETWORKS=true$/m);
+  });
 });

@@ -39,4 +39,44 @@ describe('loadConfig', () => {
       },
     );
   });
+  describe('the submit API (POST /tasks)', () => {
+    const TOKEN = 'a-long-enough-submit-token';
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError);
+        return e.problems;
+      }
+      return [];
+    };
+
+    it('listens on 127.0.0.1 unless HEALTH_HOST says otherwise', () => {
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory' }).healthHost, '127.0.0.1');
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '::1' }).healthHost, '::1');
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false' }).healthHost, undefined, 'no submit API: all interfaces, for probes');
+      assert.equal(loadConfig({}).healthHost, undefined, 'production: all interfaces, for probes');
+    });
+
+    it('requires EXECUTOR_SUBMIT_TOKEN on a non-loopback HEALTH_HOST', () => {
+      for (const host of ['0.0.0.0', '::', '10.0.0.5', 'executor.internal']) {
+        const found = problems({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: host });
+        assert.equal(found.length, 1, host);
+        assert.match(found[0] ?? '', new RegExp(`^EXECUTOR_SUBMIT_TOKEN: required when the submit API \\(POST /tasks\\) listens on HEALTH_HOST=${host.replace(/\./g, '\\.')},`));
+      }
+      const withToken = loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '0.0.0.0', EXECUTOR_SUBMIT_TOKEN: TOKEN });
+      assert.equal(withToken.submitToken, TOKEN);
+      assert.equal(withToken.healthHost, '0.0.0.0');
+    });
+
+    it('needs no token on loopback addresses or without the submit API', () => {
+      for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost', '::ffff:127.0.0.1']) assert.deepEqual(problems({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: host }), [], host);
+      assert.deepEqual(problems({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '0.0.0.0', EXECUTOR_SUBMIT_API: 'false' }), []);
+      assert.deepEqual(problems({ HEALTH_HOST: '0.0.0.0' }), [], 'the Redis profile has no submit API');
+    });
+
+    it('refuses a token shorter than 16 characters', () => {
+      assert.match(problems({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_TOKEN: 'short' })[0] ?? '', /^EXECUTOR_SUBMIT_TOKEN="short": expected text \(at least 16 characters\)/);
+    });
+  });
 });

@@ -1,7 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchesErrorFilter, matchesValue } from '../../../src/application/handlers/try/error-filter';
-import { errors, httpStatusError } from '../../../src/domain/workflow-error';
+import { Re2jsPatternMatcher } from '../../../src/adapters/re2/re2js-pattern-matcher';
+import { matchesErrorFilter as filterWith, matchesValue as valueWith } from '../../../src/application/handlers/try/error-filter';
+import { JsonObject } from '../../../src/domain/json';
+import { errors, httpStatusError, ProblemDetails, WorkflowError } from '../../../src/domain/workflow-error';
+
+const patterns = new Re2jsPatternMatcher();
+const matchesErrorFilter = (filter: JsonObject | undefined, problem: ProblemDetails): boolean => filterWith(filter, problem, patterns);
+const matchesValue = (expected: unknown, actual: unknown): boolean => valueWith(expected, actual, patterns);
+
+function refusal(fn: () => unknown): WorkflowError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof WorkflowError, `expected a WorkflowError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the pattern to be refused');
+}
 
 const unavailable = httpStatusError(503, { instance: '/tasks/task-x-1', data: { endpoint: 'https://api.example.com/x', method: 'GET' } }).toProblem();
 
@@ -35,6 +51,23 @@ describe('matchesErrorFilter', () => {
     assert.equal(matchesErrorFilter({ missing: 'x' }, unavailable), false);
     assert.equal(matchesErrorFilter({ constructor: 'Object' }, unavailable), false);
   });
+  it('searches with a pattern that cannot backtrack: `(a+)+b` against a long run of a\'s answers at once', () => {
+    const problem = errors.validation(`invalid duration '${'a'.repeat(34)}!'`).toProblem();
+    const started = process.hrtime.bigint();
+    assert.equal(matchesErrorFilter({ details: '(a+)+b' }, problem), false);
+    assert.equal(matchesErrorFilter({ details: '(a+)+!' }, problem), true);
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.ok(elapsedMs < 1000, `took ${elapsedMs} ms`);
+  });
+  it('refuses a pattern the engine cannot take with a configuration error naming it, instead of not matching', () => {
+    const problem = errors.validation('invalid duration \'aa\'').toProblem();
+    const backreference = refusal(() => matchesErrorFilter({ details: '(a)\\1' }, problem));
+    assert.equal(backreference.kind, 'configuration');
+    assert.equal(backreference.code, 'INVALID_PATTERN');
+    assert.match(backreference.detail, /^invalid error filter pattern "\(a\)\\\\1": backreferences/);
+    const lookahead = refusal(() => matchesErrorFilter({ details: 'a(?=a)' }, problem));
+    assert.match(lookahead.detail, /lookahead and lookbehind are not supported/);
+  });
   it('catches every error without a filter', () => {
     assert.equal(matchesErrorFilter(undefined, errors.validation('bad').toProblem()), true);
     assert.equal(matchesErrorFilter({}, errors.validation('bad').toProblem()), true);
@@ -47,9 +80,11 @@ describe('matchesValue', () => {
     assert.equal(matchesValue('5\\d\\d', 503), true);
     assert.equal(matchesValue(503, 'abc'), false);
   });
-  it('keeps an invalid regular expression as plain text', () => {
+  it('compares exact text first, then refuses an invalid regular expression', () => {
     assert.equal(matchesValue('(', '('), true);
-    assert.equal(matchesValue('(', 'x'), false);
+    const invalid = refusal(() => matchesValue('(', 'x'));
+    assert.equal(invalid.code, 'INVALID_PATTERN');
+    assert.match(invalid.detail, /^invalid error filter pattern "\(": missing closing \)/);
   });
   it('compares booleans, null and objects', () => {
     assert.equal(matchesValue(true, true), true);

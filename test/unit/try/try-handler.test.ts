@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
 import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
+import { Re2jsPatternMatcher } from '../../../src/adapters/re2/re2js-pattern-matcher';
 import { TryTaskHandler } from '../../../src/application/handlers/try/try.handler';
 import { TaskRequest } from '../../../src/domain/task-request';
 import { failed, succeeded, TaskOutcome } from '../../../src/domain/task-result';
@@ -23,7 +24,7 @@ interface Run extends FakeContext {
 async function start(req: TaskRequest, script: Parameters<typeof fakeContext>[1], deadlineMs?: number, seed = 7): Promise<Run> {
   const fake = await fakeContext(req, script, deadlineMs);
   const metrics = new InMemoryMetrics();
-  const handler = new TryTaskHandler(fake.clock, new SeededRandom(seed), metrics);
+  const handler = new TryTaskHandler(fake.clock, new SeededRandom(seed), metrics, new Re2jsPatternMatcher());
   let done = false;
   const outcome = handler.execute(fake.context).finally(() => (done = true));
   return { ...fake, outcome, metrics, settled: () => done };

@@ -1,4 +1,5 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
+import { redactUrl } from '../../../domain/redaction';
 import { WorkflowError } from '../../../domain/workflow-error';
 import { Clock } from '../../ports/clock.port';
 import { HttpClient } from '../../ports/http-client.port';
@@ -116,7 +117,16 @@ export function parseAuthentication(raw: unknown): Authentication | undefined {
   }
 }
 
-/** Names and values to redact for an authentication, known before any token is fetched. */
+/** The `Authorization: Basic …` credentials of an OAuth2 client (RFC 6749 §2.3.1: form-encoded, then base64). */
+function clientBasicCredentials(clientId: string, clientSecret: string): string {
+  return base64Text(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`);
+}
+
+/**
+ * Names and values to redact for an authentication, known before any token is fetched. Each
+ * value is redacted in every encoded form it may take (percent-encoded in a query, escaped in
+ * JSON); derived forms that encoding cannot predict (base64 credentials) are listed here.
+ */
 export function secretsOf(auth: Authentication | undefined): Secrets {
   if (!auth) return { names: [], values: [] };
   switch (auth.kind) {
@@ -127,7 +137,7 @@ export function secretsOf(auth: Authentication | undefined): Secrets {
     case 'apikey':
       return { names: [auth.key], values: [auth.value] };
     case 'oauth2':
-      return { names: [], values: [auth.clientSecret] };
+      return { names: [], values: auth.clientAuth === 'client_secret_basic' ? [auth.clientSecret, clientBasicCredentials(auth.clientId, auth.clientSecret)] : [auth.clientSecret] };
   }
 }
 
@@ -173,14 +183,14 @@ export class OAuth2TokenCache {
       'User-Agent': USER_AGENT,
     };
     if (auth.clientAuth === 'client_secret_basic') {
-      headers['Authorization'] = `Basic ${base64Text(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`)}`;
+      headers['Authorization'] = `Basic ${clientBasicCredentials(auth.clientId, auth.clientSecret)}`;
     } else {
       form.set('client_id', auth.clientId);
       form.set('client_secret', auth.clientSecret);
     }
     const response = await this.http.send({ method: 'POST', url: auth.tokenUrl, headers, body: form.toString(), timeoutMs, followRedirects: false, signal });
     const failure = (detail: string): WorkflowError =>
-      new WorkflowError({ kind: 'authentication', code: 'AUTHENTICATION_FAILED', title: 'Authentication Failed', detail, status: 401, data: { token_url: auth.tokenUrl } });
+      new WorkflowError({ kind: 'authentication', code: 'AUTHENTICATION_FAILED', title: 'Authentication Failed', detail, status: 401, data: { token_url: redactUrl(auth.tokenUrl) } });
     if (response.status < 200 || response.status > 299) throw failure(`OAuth2 token request failed with status ${response.status}`);
     let parsed: unknown;
     try {

@@ -1,6 +1,6 @@
 import { isExpression } from '../../../domain/expressions';
 import { isPlainObject, JsonObject } from '../../../domain/json';
-import { redactDeep, redactText } from '../../../domain/redaction';
+import { redactDeep, redactText, redactUrl } from '../../../domain/redaction';
 import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
 import { errors, httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
@@ -10,6 +10,8 @@ import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port'
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
+import { addQuerySecrets, prepareCallUrl } from './call-url';
+import { checkRequestHeaders } from './header-validation';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 
 /** A failure that already carries the output and resolved input it should be reported with. */
@@ -38,19 +40,6 @@ function hostKey(url: string): string {
   } catch {
     return 'invalid';
   }
-}
-
-function parseUrl(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw errors.configuration(`invalid call configuration: invalid url: ${url}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw errors.configuration(`invalid call configuration: unsupported URL scheme: ${parsed.protocol.replace(/:$/, '')} (supported: http, https)`);
-  }
-  return parsed;
 }
 
 /** Top-level parameters whose value is null are absent (a required one then fails validation). */
@@ -97,8 +86,7 @@ export class CallTaskHandler implements TaskHandler {
       resolvedInput = this.resolvedInput(context, config);
       const auth = this.authenticationOf(config);
       secrets = secretsOf(auth);
-      const { output, secrets: used } = config.callType === 'http' ? await this.callHttp(context, config, auth) : await this.callOpenApi(context, config, auth);
-      secrets = used;
+      const { output } = config.callType === 'http' ? await this.callHttp(context, config, auth, secrets) : await this.callOpenApi(context, config, auth, secrets);
       const transformed = await this.transform(context, config, deferred, output);
       return this.protect(succeeded(transformed, resolvedInput), secrets);
     } catch (error) {
@@ -119,8 +107,9 @@ export class CallTaskHandler implements TaskHandler {
 
   // ---- legacy HTTP --------------------------------------------------------------------
 
-  private async callHttp(context: TaskContext, config: HttpCallConfig, auth: Authentication | undefined): Promise<{ output: unknown; secrets: Secrets }> {
-    const url = parseUrl(config.url);
+  /** `secrets` collects what the call used (URL credentials, fetched tokens) as it goes, for the redaction of any outcome. */
+  private async callHttp(context: TaskContext, config: HttpCallConfig, taskAuth: Authentication | undefined, secrets: Secrets): Promise<{ output: unknown }> {
+    const { url, auth } = prepareCallUrl(config.url, taskAuth, secrets);
     const query = config.query;
     if (isPlainObject(query)) {
       for (const [key, value] of Object.entries(query)) {
@@ -139,18 +128,21 @@ export class CallTaskHandler implements TaskHandler {
         if (contentType === undefined) setHeader(headers, 'Content-Type', 'application/json');
       }
     }
+    checkRequestHeaders(headers);
     const target = { url: url.toString(), headers };
     const stage = (e: unknown): never => {
       const cause = asWorkflowError(e);
       throw withDetail(cause, `HTTP request failed: ${cause.detail}`);
     };
-    const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
+    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
+    secrets.values.push(...used.values);
+    addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
-    const response = await this.send(context, request).catch(stage);
+    const response = await this.send(request, context).catch(stage);
     const output = this.httpOutput(config.output, response);
-    this.check(response, config.redirect, output, { task_type: 'call', endpoint: config.url, method: config.method });
-    return { output, secrets };
+    this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(config.url, secrets.names), method: config.method });
+    return { output };
   }
 
   private httpOutput(format: OutputFormat | undefined, response: HttpResponse): JsonObject {
@@ -162,7 +154,7 @@ export class CallTaskHandler implements TaskHandler {
 
   // ---- OpenAPI ------------------------------------------------------------------------
 
-  private async callOpenApi(context: TaskContext, config: OpenApiCallConfig, auth: Authentication | undefined): Promise<{ output: unknown; secrets: Secrets }> {
+  private async callOpenApi(context: TaskContext, config: OpenApiCallConfig, taskAuth: Authentication | undefined, secrets: Secrets): Promise<{ output: unknown }> {
     const stage = (name: string) => (e: unknown): never => {
       const cause = asWorkflowError(e);
       throw withDetail(cause, `OpenAPI operation failed: ${name}: ${cause.detail}`);
@@ -176,16 +168,19 @@ export class CallTaskHandler implements TaskHandler {
       const cause = asWorkflowError(e);
       return stage(cause.code === 'OPERATION_NOT_FOUND' ? 'failed to resolve operation' : 'failed to build request')(cause);
     }
-    parseUrl(prepared.url);
+    const { url, auth } = prepareCallUrl(prepared.url, taskAuth, secrets);
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
-    const target = { url: prepared.url, headers };
-    const secrets = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+    checkRequestHeaders(headers);
+    const target = { url: url.toString(), headers };
+    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+    secrets.values.push(...used.values);
+    addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
-    const response = await this.send(context, request).catch(stage('request failed'));
+    const response = await this.send(request, context).catch(stage('request failed'));
 
-    const echo: JsonObject = { method: request.method, url: prepared.url, headers: {}, operation_id: config.operationId };
+    const echo: JsonObject = { method: request.method, url: redactUrl(prepared.url, secrets.names), headers: {}, operation_id: config.operationId };
     const echoHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(target.headers)) echoHeaders[canonicalHeaderName(name)] = value;
     echo['headers'] = echoHeaders;
@@ -196,19 +191,23 @@ export class CallTaskHandler implements TaskHandler {
     if (format === 'content') output['content'] = parseBody(bodyText(response));
     else if (format === 'response') output['body'] = bodyText(response);
     else output['body'] = base64(response.body);
-    this.check(response, config.redirect, output, { task_type: 'call', endpoint: prepared.url, method: request.method, operation_id: config.operationId });
-    return { output, secrets };
+    this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(prepared.url, secrets.names), method: request.method, operation_id: config.operationId });
+    return { output };
   }
 
   // ---- shared -------------------------------------------------------------------------
 
-  private send(context: TaskContext, request: HttpRequest): Promise<HttpResponse> {
+  /** Headers added by the authentication are checked here too, before the circuit breaker sees the call. */
+  private async send(request: HttpRequest, context: TaskContext): Promise<HttpResponse> {
+    checkRequestHeaders(request.headers);
     if (this.settings.idempotencyKeys && !IDEMPOTENT_METHODS.has(request.method) && getHeader(request.headers, 'Idempotency-Key') === undefined) {
       // One key per operation, the same on every run of it, so a downstream that honours the header
       // sees one logical request even when the executor crashed mid-call and the task runs again.
       setHeader(request.headers, 'Idempotency-Key', idempotencyKeyHeader(context.operationKey));
     }
-    return this.breaker.run(hostKey(request.url), () => this.http.send(request), (response) => response.status >= 500);
+    // One circuit per tenant and host: one tenant's failing calls do not stop another's.
+    const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
+    return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
   }
 
   /** 2xx succeeds; with `redirect: true` so does 3xx. Anything else fails with the output kept. */
@@ -226,14 +225,14 @@ export class CallTaskHandler implements TaskHandler {
     const input: JsonObject = { ...context.request.input };
     if (config.callType === 'http') {
       input['call_type'] = 'http';
-      input['url'] = config.url;
+      input['url'] = redactUrl(config.url);
       input['method'] = config.method;
       if (config.headers !== undefined) input['headers'] = config.headers;
       if (config.query !== undefined) input['query'] = config.query;
       if (config.body !== undefined) input['body'] = config.body;
     } else {
       input['call_type'] = 'openapi';
-      input['document'] = { endpoint: config.documentUrl };
+      input['document'] = { endpoint: redactUrl(config.documentUrl) };
       input['operation_id'] = config.operationId;
       input['parameters'] = withoutNulls(config.parameters);
     }

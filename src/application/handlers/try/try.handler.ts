@@ -5,6 +5,7 @@ import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
 import { isWorkflowError, ProblemDetails, toWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { Clock } from '../../ports/clock.port';
 import { Metrics } from '../../ports/metrics.port';
+import { PatternMatcher } from '../../ports/pattern-matcher.port';
 import { Random } from '../../ports/random.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { matchesErrorFilter } from './error-filter';
@@ -40,6 +41,7 @@ export class TryTaskHandler implements TaskHandler {
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly metrics: Metrics,
+    private readonly patterns: PatternMatcher,
   ) {}
 
   async execute(context: TaskContext): Promise<TaskOutcome> {
@@ -50,7 +52,7 @@ export class TryTaskHandler implements TaskHandler {
       if (isWorkflowError(error)) return failed(error);
       throw error;
     }
-    return new TryRun(context, configuration, this.clock, this.random, this.metrics).run();
+    return new TryRun(context, configuration, this.clock, this.random, this.metrics, this.patterns).run();
   }
 }
 
@@ -69,6 +71,7 @@ class TryRun {
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly metrics: Metrics,
+    private readonly patterns: PatternMatcher,
   ) {
     this.previousAttempts = startingAttemptCount(context.request);
     this.startedAt = clock.now();
@@ -137,7 +140,7 @@ class TryRun {
 
   /** The catch applies when the filter matches, `when` holds and `exceptWhen` does not. */
   private async catches(handler: CatchDefinition, problem: ProblemDetails): Promise<boolean> {
-    if (!matchesErrorFilter(handler.filter, problem)) return false;
+    if (!matchesErrorFilter(handler.filter, problem, this.patterns)) return false;
     if (handler.when !== undefined && !(await this.holds(handler.when, problem, handler.as))) return false;
     if (handler.exceptWhen !== undefined && (await this.holds(handler.exceptWhen, problem, handler.as))) return false;
     return true;

@@ -1,0 +1,126 @@
+/**
+ * The built CLI refuses what it cannot handle with one line on stderr and exit code 2: task files
+ * that are not regular files or are too large (checked before reading), and a Redis it cannot
+ * reach or that refuses the password (within a bounded time, no retries, no stack trace).
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI, ensureBuilt } from '../support/built';
+import { freePort, startRedis, TestRedis } from '../support/redis-server';
+
+function cli(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, encoding: 'utf8', timeout: 20_000 });
+}
+
+/** The CLI, asynchronously (a test server in this process must keep answering meanwhile). */
+function cliAsync(args: string[], env: Record<string, string>): Promise<{ status: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr, stdout });
+    });
+  });
+}
+
+/** Exit code 2 and exactly one line on stderr matching `pattern`. */
+function assertOneLineRefusal(r: { status: number | null; stderr: string; stdout: string }, pattern: RegExp): void {
+  assert.equal(r.status, 2, `exit code (stderr: ${r.stderr})`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0] ?? '', pattern);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(r.stderr, /ioredis/);
+  assert.equal(r.stdout, '');
+}
+
+describe('flunq-executor run: the task file', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flunq-cli-'));
+  before(() => ensureBuilt());
+
+  it('refuses /dev/zero at once instead of reading it for ever', () => {
+    const started = Date.now();
+    assertOneLineRefusal(cli(['run', '/dev/zero']), /^flunq-executor: cannot read \/dev\/zero: not a regular file$/);
+    assert.ok(Date.now() - started < 15_000);
+  });
+
+  it('refuses a directory and a FIFO without waiting for a writer', () => {
+    assertOneLineRefusal(cli(['run', dir]), /not a regular file$/);
+    const fifo = path.join(dir, 'task.fifo');
+    const made = spawnSync('mkfifo', [fifo]);
+    if (made.status !== 0) return;
+    assertOneLineRefusal(cli(['run', fifo]), /^flunq-executor: cannot read .*task\.fifo: not a regular file$/);
+  });
+
+  it('refuses a file larger than EXECUTOR_MAX_ENTRY_BYTES before reading it', () => {
+    const file = path.join(dir, 'big.json');
+    writeFileSync(file, JSON.stringify({ task_type: 'set', input: { set_data: { blob: 'x'.repeat(2000) } } }));
+    assertOneLineRefusal(cli(['run', file], { EXECUTOR_MAX_ENTRY_BYTES: '1024' }), /^flunq-executor: cannot read .*big\.json: \d+ bytes is larger than EXECUTOR_MAX_ENTRY_BYTES \(1024 bytes\)$/);
+    const r = cli(['run', file]);
+    assert.equal(r.status, 0, `within the default limit it runs: ${r.stderr}`);
+  });
+});
+
+describe('flunq-executor dlq: Redis problems', () => {
+  before(() => ensureBuilt());
+
+  it('a refused connection: one line, exit code 2', async () => {
+    const port = await freePort();
+    assertOneLineRefusal(cli(['dlq', 'list'], { REDIS_URL: `redis://127.0.0.1:${port}` }), new RegExp(`^flunq-executor: cannot connect to Redis at 127\\.0\\.0\\.1:${port} \\(REDIS_URL\\): connection refused$`));
+  });
+
+  it('a host that does not resolve: one line, exit code 2', () => {
+    assertOneLineRefusal(cli(['dlq', 'list'], { REDIS_URL: 'redis://no-such-host.invalid:6379' }), /^flunq-executor: cannot connect to Redis at no-such-host\.invalid:6379 \(REDIS_URL\): host not found$/);
+  });
+
+  it('a server that accepts the connection and never answers: gives up after 5 s', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const started = Date.now();
+      const r = await cliAsync(['dlq', 'list'], { REDIS_URL: `127.0.0.1:${port}` });
+      assertOneLineRefusal(r, /^flunq-executor: cannot connect to Redis at 127\.0\.0\.1:\d+ \(REDIS_URL\): no answer within 5 s$/);
+      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  describe('with a password-protected Redis', { skip: process.env['REDIS_URL'] ? 'REDIS_URL is set: needs a private redis-server' : false }, () => {
+    const PASSWORD = 'the-right-Passw0rd';
+    let redis: TestRedis;
+    before(async () => {
+      redis = await startRedis({ password: PASSWORD });
+    });
+    after(() => redis.stop());
+
+    it('no password (NOAUTH): one line, exit code 2', () => {
+      assertOneLineRefusal(cli(['dlq', 'list'], { REDIS_URL: redis.url }), /^flunq-executor: Redis at 127\.0\.0\.1:\d+ requires a password \(NOAUTH\): set REDIS_PASSWORD or give it in REDIS_URL$/);
+    });
+
+    it('a wrong password (WRONGPASS), in REDIS_PASSWORD or in the URL: one line without the password, exit code 2', () => {
+      const wrong = cli(['dlq', 'list'], { REDIS_URL: redis.url, REDIS_PASSWORD: 'not-the-Passw0rd' });
+      assertOneLineRefusal(wrong, /^flunq-executor: Redis at 127\.0\.0\.1:\d+ refused the password \(WRONGPASS\): check REDIS_PASSWORD or the password in REDIS_URL$/);
+      const inUrl = cli(['dlq', 'list'], { REDIS_URL: `redis://:not-the-Passw0rd@127.0.0.1:${redis.port}` });
+      assertOneLineRefusal(inUrl, /refused the password \(WRONGPASS\)/);
+      assert.doesNotMatch(wrong.stderr + inUrl.stderr, /not-the-Passw0rd/);
+    });
+
+    it('the right password works', () => {
+      const r = cli(['dlq', 'list'], { REDIS_URL: redis.url, REDIS_PASSWORD: PASSWORD });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'no dead letters');
+    });
+  });
+});
