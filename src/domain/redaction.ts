@@ -34,8 +34,12 @@ export function redactSecretValue(value: unknown): unknown {
   // Iterative: a nested array under a sensitive key must not be able to exhaust the stack.
   const root: unknown[] = [];
   const stack: [unknown[], unknown[]][] = [[value, root]];
+  const seen = new Set<unknown[]>();
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
     const [source, target] = frame;
+    // Arrays that contain themselves have no JSON form either.
+    if (seen.has(source)) throw new TypeError('cannot redact a value that contains itself (a cycle)');
+    seen.add(source);
     for (const item of source) {
       if (Array.isArray(item)) {
         const copy: unknown[] = [];
@@ -116,7 +120,11 @@ export function redactText(text: string, secretValues: readonly string[] = []): 
 function needsRedaction(value: unknown, extraNames: readonly string[]): boolean {
   if (value === null || typeof value !== 'object') return false;
   const stack: object[] = [value];
+  // A node met again (shared or cyclic) was already looked at.
+  const seen = new Set<object>();
   for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
+    if (seen.has(current)) continue;
+    seen.add(current);
     if (Array.isArray(current)) {
       for (const v of current as unknown[]) if (v !== null && typeof v === 'object') stack.push(v);
       continue;
@@ -151,18 +159,32 @@ function setEntry(target: Container, key: string | number, v: unknown): void {
   else target[key] = v;
 }
 
+/**
+ * Depth first with an explicit stack. A node is an ancestor from its frame until its exit marker
+ * pops, after all of its descendants: meeting an ancestor again is a cycle, which JSON could not
+ * represent either (shared, acyclic nodes are simply copied twice).
+ */
 function copyRedacted(value: unknown, extraNames: readonly string[], forms: readonly string[]): unknown {
-  const stack: [object, Container][] = [];
+  type Frame = { source: object; target: Container } | { exit: object };
+  const stack: Frame[] = [];
+  const ancestors = new Set<object>();
   const copy = (v: unknown): unknown => {
     if (typeof v === 'string') return forms.length ? blankForms(v, forms) : v;
     if (v === null || typeof v !== 'object') return v;
     const target: Container = Array.isArray(v) ? [] : {};
-    stack.push([v, target]);
+    stack.push({ source: v, target });
     return target;
   };
   const root = copy(value);
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    const [source, target] = frame;
+    if ('exit' in frame) {
+      ancestors.delete(frame.exit);
+      continue;
+    }
+    const { source, target } = frame;
+    if (ancestors.has(source)) throw new TypeError('cannot redact a value that contains itself (a cycle)');
+    ancestors.add(source);
+    stack.push({ exit: source });
     if (Array.isArray(source)) {
       for (let i = 0; i < source.length; i++) setEntry(target, i, copy((source as unknown[])[i]));
       continue;

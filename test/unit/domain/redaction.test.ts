@@ -105,3 +105,20 @@ describe('redactUrl', () => {
     assert.equal(redactUrl('https://api.test/token=abc/x'), 'https://api.test/token=abc/x', 'the path is kept');
   });
 });
+
+describe('redaction of values that contain themselves', () => {
+  it('ends: a cycle under a sensitive name or anywhere else is an error, never an endless loop', () => {
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle['self'] = cycle;
+    assert.throws(() => redactDeep({ token: 'x', nested: cycle }), /cycle/);
+    assert.throws(() => redactDeep(cycle, [], ['secret-value']), /cycle/);
+    assert.equal(redactDeep(cycle), cycle);
+    const list: unknown[] = [1];
+    list.push(list);
+    assert.throws(() => redactDeep({ password: list }), /cycle/);
+  });
+  it('copies values shared without a cycle', () => {
+    const shared = { id: 1 };
+    assert.deepEqual(redactDeep({ x: shared, y: [shared, shared], token: 't0ken' }), { x: { id: 1 }, y: [{ id: 1 }, { id: 1 }], token: '***' });
+  });
+});
