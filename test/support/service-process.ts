@@ -14,6 +14,8 @@ export function buildService(): void {
 
 export interface ServiceProcess {
   child: ChildProcess;
+  /** The port of /health, /healthz, /readyz and /metrics (unless the env chose another). */
+  healthPort: number;
   output(): string;
   /** Resolves with the exit code (or the signal name). */
   exited: Promise<number | string>;
@@ -22,7 +24,7 @@ export interface ServiceProcess {
 
 /** Starts the built service as a separate process. */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const healthPort = String(await freePort());
+  const healthPort = env['HEALTH_PORT'] ?? String(await freePort());
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HEALTH_PORT: healthPort, HEALTH_HOST: '127.0.0.1', METRICS_PORT: healthPort, LOG_LEVEL: 'info', ...env },
@@ -34,6 +36,7 @@ export async function startService(env: Record<string, string>): Promise<Service
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
+    healthPort: Number(healthPort),
     output: () => out,
     exited,
     kill: (signal) => {

@@ -21,6 +21,8 @@ export interface JqWorkerPoolOptions {
 
 interface Job {
   request: Omit<WorkerRequest, 'id'>;
+  /** Whose work this is (a tenant): one key never holds every worker. */
+  share: string;
   timeoutMs: number;
   resolve(results: WorkerResult[]): void;
   reject(error: unknown): void;
@@ -86,12 +88,13 @@ export class JqWorkerPool {
     return this.queue.length === 0 && this.slots.every((s) => !s.job);
   }
 
-  run(request: Omit<WorkerRequest, 'id'>, timeoutMs: number, signal?: AbortSignal): Promise<WorkerResult[]> {
+  run(request: Omit<WorkerRequest, 'id'>, timeoutMs: number, signal?: AbortSignal, share = ''): Promise<WorkerResult[]> {
     if (this.closed) return Promise.reject(errors.expression('the expression evaluator is closed'));
     if (signal?.aborted) return Promise.reject(reasonOf(signal));
     return new Promise<WorkerResult[]>((resolve, reject) => {
       const job: Job = {
         request,
+        share,
         timeoutMs: Math.max(1, Math.min(this.options.timeoutMs, timeoutMs)),
         resolve,
         reject,
@@ -123,20 +126,40 @@ export class JqWorkerPool {
     await Promise.all(slots.map((slot) => slot.worker.terminate().catch(() => undefined)));
   }
 
+  /**
+   * Starts queued batches on idle workers (starting workers up to `maxWorkers`). Fair across shares:
+   * the next batch is the oldest one of the share with the fewest batches running, and no share may
+   * hold more than half the workers, so that one tenant's runaway expressions, however many, always
+   * leave workers (and cores) to everyone else.
+   */
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
+      const eligible = this.eligible();
+      const job = eligible[0];
+      if (!job) return;
       const slot = this.slots.find((s) => s.ready && !s.job);
       if (slot) {
-        this.dispatch(slot, this.queue.shift() as Job);
+        this.queue.splice(this.queue.indexOf(job), 1);
+        this.dispatch(slot, job);
         continue;
       }
       const starting = this.slots.filter((s) => !s.ready).length;
-      if (this.slots.length < this.options.maxWorkers && starting < this.queue.length) {
+      if (this.slots.length < this.options.maxWorkers && starting < eligible.length) {
         this.spawn();
         continue;
       }
       return;
     }
+  }
+
+  /** Queued batches that may start now, the first to start first. */
+  private eligible(): Job[] {
+    const running = new Map<string, number>();
+    for (const slot of this.slots) if (slot.job) running.set(slot.job.share, (running.get(slot.job.share) ?? 0) + 1);
+    const cap = Math.max(1, Math.ceil(this.options.maxWorkers / 2));
+    const out = this.queue.filter((job) => (running.get(job.share) ?? 0) < cap);
+    // Stable: within a share (and between shares running as many) the oldest first.
+    return out.sort((a, b) => (running.get(a.share) ?? 0) - (running.get(b.share) ?? 0));
   }
 
   private spawn(): void {

@@ -84,7 +84,7 @@ export class PooledJqExpressionEvaluator implements ExpressionEvaluator {
     const base = first ? this.serialised(first) : '{}';
     // Only the first layer (the task's scope) is reused across batches; the others are fresh objects.
     const extra = rest.length === 0 ? null : JSON.stringify(rest.length === 1 ? rest[0] : Object.assign({}, ...rest));
-    const results = await this.pool.run({ base, extra, flags: this.variableFlags(input.variables), expressions: [...expressions] }, limits.timeoutMs, limits.signal);
+    const results = await this.pool.run({ base, extra, flags: this.variableFlags(input.variables), expressions: [...expressions] }, limits.timeoutMs, limits.signal, limits.share);
     return results.map((result, i): ExpressionOutcome => {
       if (result.ok) return { ok: true, value: result.value };
       const expression = expressions[i] as string;

@@ -17,6 +17,11 @@ export interface ExpressionLimits {
   timeoutMs: number;
   /** Aborts the evaluation (task deadline, shutdown): a running evaluation is stopped. */
   signal?: AbortSignal;
+  /**
+   * Whose work this is (the task's tenant). Adapters share their capacity fairly between keys, so
+   * that one tenant's expensive expressions never leave another tenant's waiting for all of it.
+   */
+  share?: string;
 }
 
 /** One expression's result: its first output (null when it has none), or why it failed. */

@@ -164,7 +164,7 @@ export class ExecuteTask {
         value,
         { layers: extra ? [scopeOf(), extra] : [scopeOf()], variables: variablesOf() },
         // The task's remaining time; the evaluation is stopped with the task (deadline, shutdown).
-        { timeoutMs: Math.max(1, deadline - this.clock.now()), signal: controller.signal },
+        { timeoutMs: Math.max(1, deadline - this.clock.now()), signal: controller.signal, share: request.tenantId },
       );
     const context: TaskContext = {
       request,

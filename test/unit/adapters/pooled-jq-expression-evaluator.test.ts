@@ -44,7 +44,7 @@ describe('PooledJqExpressionEvaluator', () => {
   });
 
   it('stops a looping expression at its time limit while other evaluations go on at once', async () => {
-    const sut = makeSut({ timeoutMs: 600 });
+    const sut = makeSut({ timeoutMs: 2_000 });
     const started = Date.now();
     const runaway = rejection(sut.evaluate(['def f: f; f'], input, { timeoutMs: 60_000 }));
     const others: number[] = [];
@@ -58,10 +58,24 @@ describe('PooledJqExpressionEvaluator', () => {
     const took = Date.now() - started;
     assert.equal(error.code, 'EXPRESSION_TIMEOUT');
     assert.equal(error.kind, 'expression');
-    assert.ok(took >= 550 && took < 3_000, `stopped after ${took} ms`);
-    assert.ok(Math.max(...others) < 500, `other evaluations waited up to ${Math.max(...others)} ms`);
+    assert.ok(took >= 1_950 && took < 4_000, `stopped after ${took} ms`);
+    // Far below the runaway's 2 s (the first one includes starting a second worker).
+    assert.ok(Math.max(...others) < 1_000, `other evaluations waited up to ${Math.max(...others)} ms`);
     // The stopped worker was replaced: evaluations still work.
     assert.deepEqual(await one(sut, '.input.id'), { ok: true, value: 7 });
+  });
+
+  it('never lets one share (a tenant) hold every worker: another tenant\'s expression runs at once', async () => {
+    const sut = makeSut({ maxWorkers: 3, timeoutMs: 1_500 });
+    const runaways = Array.from({ length: 5 }, () => rejection(sut.evaluate(['def f: f; f'], input, { timeoutMs: 60_000, share: 'evil' })));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    const [outcome] = await sut.evaluate(['.input.id * 2'], input, { timeoutMs: 5_000, share: 'acme' });
+    const waited = Date.now() - started;
+    assert.deepEqual(outcome, { ok: true, value: 14 });
+    // Far below the runaways' 1.5 s, which would be the wait if they held every worker.
+    assert.ok(waited < 1_000, `the other tenant waited ${waited} ms`);
+    for (const error of await Promise.all(runaways)) assert.equal(error.code, 'EXPRESSION_TIMEOUT');
   });
 
   it('applies the caller\'s shorter limit (the task\'s remaining time)', async () => {
