@@ -71,6 +71,24 @@ describe('flunq-executor run: the task file', () => {
   });
 });
 
+describe('flunq-executor run: a runaway expression', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flunq-cli-'));
+  before(() => ensureBuilt());
+
+  it('ends with a failed outcome within the task timeout instead of running for ever', () => {
+    const file = path.join(dir, 'loop.json');
+    writeFileSync(file, JSON.stringify({ task_type: 'set', config: { parameters: { value: '${ def f: f; f }' } } }));
+    const started = Date.now();
+    const r = cli(['run', file], { TASK_TIMEOUT_SECONDS: '3' });
+    const took = Date.now() - started;
+    assert.equal(r.status, 1, `exit code (stderr: ${r.stderr})`);
+    const outcome = JSON.parse(r.stdout) as { success: boolean; error_details?: { data?: { code?: string } } };
+    assert.equal(outcome.success, false);
+    assert.equal(outcome.error_details?.data?.code, 'EXPRESSION_TIMEOUT');
+    assert.ok(took < 10_000, `took ${took} ms`);
+  });
+});
+
 describe('flunq-executor dlq: Redis problems', () => {
   before(() => ensureBuilt());
 
