@@ -1,5 +1,5 @@
 import { Given, When } from '@cucumber/cucumber';
-import { replayEntry } from '../../src/domain/dead-letter-replay';
+import { replayEntry } from '../../src/adapters/flunq-wire/dead-letters';
 import { ExecutorWorld, STREAM, TaskSpec } from '../support/world';
 
 function spec(world: ExecutorWorld): TaskSpec {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { Container } from 'inversify';
 import { ExecutorLoop } from '../../src/application/executor-loop';
-import { TaskSource } from '../../src/application/ports/task-source.port';
+import { TaskInbox } from '../../src/application/ports/task-inbox.port';
 import { TOKENS } from '../../src/application/ports/tokens';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
@@ -106,7 +106,7 @@ export class ExecutorWorld extends World {
    */
   async crash(): Promise<void> {
     if (!this.container || !this.loop) throw new Error('no executor is running');
-    await this.container.get<TaskSource>(TOKENS.TaskSource).close();
+    await this.container.get<TaskInbox>(TOKENS.TaskInbox).close();
     this.crashed.push(this.loop);
     this.loop = undefined;
     this.container = undefined;

@@ -2,7 +2,7 @@ import { toWorkflowError } from '../domain/workflow-error';
 import { Clock } from './ports/clock.port';
 import { Logger } from './ports/logger.port';
 import { Metrics } from './ports/metrics.port';
-import { Delivery, TaskSource } from './ports/task-source.port';
+import { InboundTask, TaskInbox } from './ports/task-inbox.port';
 import { ProcessDelivery } from './use-cases/process-delivery.use-case';
 
 export interface ExecutorLoopSettings {
@@ -20,7 +20,7 @@ export interface ExecutorLoopSettings {
  * spreads across replicas.
  */
 export class ExecutorLoop {
-  private readonly inFlight = new Map<Delivery, number>();
+  private readonly inFlight = new Map<InboundTask, number>();
   private readonly stopReading = new AbortController();
   private readonly forceStop = new AbortController();
   private readonly heartbeatStop = new AbortController();
@@ -33,7 +33,7 @@ export class ExecutorLoop {
   private lastProgressAt = 0;
 
   constructor(
-    private readonly source: TaskSource,
+    private readonly inbox: TaskInbox,
     private readonly processDelivery: ProcessDelivery,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
@@ -113,9 +113,9 @@ export class ExecutorLoop {
         this.slotFreed = undefined;
         continue;
       }
-      let deliveries: Delivery[];
+      let deliveries: InboundTask[];
       try {
-        deliveries = await this.source.receive(free, signal);
+        deliveries = await this.inbox.receive(free, signal);
         this.healthy = true;
         backoff = this.settings.errorBackoffMs;
       } catch (error) {
@@ -130,7 +130,7 @@ export class ExecutorLoop {
     }
   }
 
-  private spawn(delivery: Delivery): void {
+  private spawn(delivery: InboundTask): void {
     this.inFlight.set(delivery, this.clock.now());
     this.maxObserved = Math.max(this.maxObserved, this.inFlight.size);
     this.metrics.inFlight(this.inFlight.size);
@@ -158,8 +158,8 @@ export class ExecutorLoop {
       const now = this.clock.now();
       for (const [delivery, since] of this.inFlight) {
         if (now - since < interval) continue;
-        await this.source.keepAlive(delivery).catch((error: unknown) =>
-          this.logger.warn('could not renew the claim on a running task', { stream: delivery.stream, entryId: delivery.entryId, error: toWorkflowError(error).detail }),
+        await delivery.renew().catch((error: unknown) =>
+          this.logger.warn('could not renew the claim on a running task', { origin: delivery.origin, error: toWorkflowError(error).detail }),
         );
       }
     }

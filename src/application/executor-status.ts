@@ -2,7 +2,7 @@ import { ExecutorLoop } from './executor-loop';
 import { Clock } from './ports/clock.port';
 import { EventLoopMonitor } from './ports/event-loop-monitor.port';
 import { ServiceStatus, StatusReport } from './ports/service-status.port';
-import { TaskSource } from './ports/task-source.port';
+import { TaskInbox } from './ports/task-inbox.port';
 
 export interface ExecutorStatusSettings {
   /** The loop is considered stuck when it has not iterated for this long with free slots (ms). */
@@ -17,7 +17,7 @@ export interface ExecutorStatusSettings {
 export class ExecutorStatus implements ServiceStatus {
   constructor(
     private readonly loop: ExecutorLoop,
-    private readonly source: TaskSource,
+    private readonly inbox: TaskInbox,
     private readonly eventLoop: EventLoopMonitor,
     private readonly clock: Clock,
     private readonly settings: ExecutorStatusSettings,
@@ -41,7 +41,7 @@ export class ExecutorStatus implements ServiceStatus {
   ready(): StatusReport {
     if (this.loop.isDraining) return { ok: false, reason: 'draining: shutting down, not taking new tasks' };
     if (this.loop.lastActivityAt === 0) return { ok: false, reason: 'starting' };
-    if (!this.source.isReady()) return { ok: false, reason: 'task stream not reachable or consumer groups not set up' };
+    if (!this.inbox.isReady()) return { ok: false, reason: 'task stream not reachable or consumer groups not set up' };
     if (!this.loop.isHealthy) return { ok: false, reason: 'the last read from the task stream failed' };
     return { ok: true };
   }

@@ -13,8 +13,9 @@ import { SystemClock } from '../adapters/system/system-clock';
 import { buildContainer } from '../config/container';
 import { AppConfig, ConfigError, loadConfig } from '../config/env';
 import { ExecutorService } from '../config/service';
-import { DeadLetterSummary } from '../domain/dead-letter-replay';
+import { DeadLetterSummary } from '../application/ports/dead-letter-store.port';
 import { localSubmission } from '../domain/local-submission';
+import { fieldsFromEvent } from '../adapters/flunq-wire/stream-fields';
 
 const USAGE = `usage:
   flunq-executor run <task.json>              run one task request locally (embedded, no Redis) and print its task.completed payload
@@ -90,18 +91,18 @@ async function run(file: string | undefined): Promise<number> {
   const service = new ExecutorService(container, cfg, { http: false });
   await service.start();
   try {
-    const { stream, entry, taskId } = built.submission;
-    const result = await container.get<TaskSubmission>(TOKENS.TaskSubmission).submit(stream, entry, taskId, cfg.taskTimeoutMs + 5_000);
+    const { request, taskId } = built.submission;
+    const result = await container.get<TaskSubmission>(TOKENS.TaskSubmission).submit(request, taskId, cfg.taskTimeoutMs + 5_000);
     if (result.status === 'timeout') {
       err(`no completion for ${taskId} within ${cfg.taskTimeoutMs + 5_000} ms`);
       return 1;
     }
     if (result.status === 'dead_lettered') {
-      err(`task was dead-lettered: ${result.entry['reason'] ?? ''}`);
-      out(JSON.stringify(result.entry, null, 2));
+      err(`task was dead-lettered: ${result.outcome.extensions['reason'] ?? ''}`);
+      out(JSON.stringify(fieldsFromEvent(result.outcome), null, 2));
       return 1;
     }
-    const payload = JSON.parse(result.entry['data'] ?? 'null') as { success?: boolean } | null;
+    const payload = JSON.parse(result.outcome.data ?? 'null') as { success?: boolean } | null;
     out(JSON.stringify(payload, null, 2));
     return payload?.success === false ? 1 : 0;
   } finally {
@@ -120,7 +121,7 @@ function age(ms: number): string {
 export function formatList(items: readonly DeadLetterSummary[]): string {
   if (items.length === 0) return 'no dead letters';
   const rows = [['STREAM', 'ENTRY', 'TASK', 'TYPE', 'ATTEMPTS', 'AGE', 'REASON']];
-  for (const d of items) rows.push([d.stream, d.entryId, d.taskId || '-', d.taskType || '-', String(d.attempts), age(d.ageMs), d.reason]);
+  for (const d of items) rows.push([d.location, d.messageId, d.taskId || '-', d.taskType || '-', String(d.attempts), age(d.ageMs), d.reason]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
   return rows.map((r) => r.map((cell, i) => (i === 6 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
@@ -188,20 +189,21 @@ async function dlq(args: string[]): Promise<number> {
         err(`${stream} ${ids[0]!} is not a dead letter`);
         return 1;
       }
-      let data: unknown = record.fields['data'];
+      let data: unknown = record.event.data;
       try {
-        data = JSON.parse(record.fields['data'] ?? '');
+        data = JSON.parse(record.event.data ?? '');
       } catch {
         // Kept verbatim: a malformed payload is exactly what an operator needs to see.
       }
-      out(JSON.stringify({ ...record.summary, fields: record.fields, data, replays: record.replays }, null, 2));
+      const { location, messageId, ...summary } = record.summary;
+      out(JSON.stringify({ stream: location, entryId: messageId, ...summary, fields: fieldsFromEvent(record.event), data, replays: record.replays }, null, 2));
       return 0;
     }
     let failures = 0;
     for (const id of ids) {
       try {
         const r = await store.replay(stream, id);
-        out(`replayed ${stream} ${id} as ${r.entryId} (event id ${r.eventId}, replay ${r.replay})`);
+        out(`replayed ${stream} ${id} as ${r.messageId} (event id ${r.eventId}, replay ${r.replay})`);
       } catch (error) {
         failures++;
         err(`cannot replay ${stream} ${id}: ${error instanceof Error ? error.message : String(error)}`);

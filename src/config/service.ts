@@ -1,7 +1,7 @@
 import { Container } from 'inversify';
 import { ExecutorLoop } from '../application/executor-loop';
 import { Logger } from '../application/ports/logger.port';
-import { TaskSource } from '../application/ports/task-source.port';
+import { TaskInbox } from '../application/ports/task-inbox.port';
 import { TOKENS } from '../application/ports/tokens';
 import { HealthServer } from '../adapters/express/health-server';
 import { AppConfig } from './env';
@@ -47,7 +47,7 @@ export class ExecutorService {
   async stop(): Promise<void> {
     this.logger.info('executor stopping', { inFlight: this.loop.inFlightCount, deadlineMs: this.config.shutdownTimeoutMs });
     await this.loop.stop(this.config.shutdownTimeoutMs);
-    const closables: Closable[] = [this.container.get<TaskSource>(TOKENS.TaskSource)];
+    const closables: Closable[] = [this.container.get<TaskInbox>(TOKENS.TaskInbox)];
     for (const token of [TOKENS.HealthServer, TOKENS.HttpClient, TOKENS.CircuitBreaker]) {
       if (this.container.isBound(token)) closables.unshift(this.container.get<Closable>(token));
     }

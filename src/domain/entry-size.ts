@@ -1,4 +1,3 @@
-import { StreamFields } from './task-request';
 import { WorkflowError } from './workflow-error';
 
 /** Any UTF-16 code unit outside ASCII (one that does not encode as a single UTF-8 byte). */
@@ -22,20 +21,6 @@ export function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-/**
- * The size in bytes of an entry larger than `limitBytes` (every field name and value, UTF-8
- * encoded, without the protocol framing), or undefined when it is within the limit. Entries far
- * within the limit are not scanned: a UTF-16 code unit is at most 3 bytes.
- */
-export function entrySizeOver(fields: StreamFields, limitBytes: number): number | undefined {
-  let units = 0;
-  for (const name in fields) units += name.length + (fields[name] as string).length;
-  if (units * 3 <= limitBytes) return undefined;
-  let bytes = 0;
-  for (const name in fields) bytes += utf8Length(name) + utf8Length(fields[name] as string);
-  return bytes > limitBytes ? bytes : undefined;
 }
 
 /** Why an entry larger than the limit is refused (its data is never parsed). */

@@ -1,6 +1,7 @@
 import { JsonObject } from './json';
 import { redactDeep, redactText } from './redaction';
-import { EXECUTOR_SOURCE, StreamFields, TASK_COMPLETED, TASK_DLQ, TaskIdentity, TaskRequest } from './task-request';
+import { EXECUTOR_SOURCE, FlunqEvent, TASK_COMPLETED } from './flunq-event';
+import { TaskIdentity, TaskRequest } from './task-request';
 import { durationMs, TaskResult } from './task-result';
 import { rfc3339Seconds } from './time-format';
 
@@ -68,32 +69,26 @@ export function buildCompletedPayload(identity: TaskIdentity, result: TaskResult
   return payload;
 }
 
-/** Stream fields of a completion entry; optional ids are omitted when empty (section b). */
-export function completedEntry(identity: TaskIdentity, payload: CompletedPayload, nowMs: number): Record<string, string> {
-  const fields: Record<string, string> = {
+/** The `io.flunq.task.completed` event of a task (protocol: one completion per task id). */
+export function completedEvent(identity: TaskIdentity, payload: CompletedPayload, nowMs: number): FlunqEvent {
+  return {
     id: `task-completed-${identity.taskId}`,
     source: EXECUTOR_SOURCE,
     specversion: '1.0',
     type: TASK_COMPLETED,
     time: rfc3339Seconds(nowMs),
+    workflowId: identity.workflowId,
+    executionId: identity.executionId,
+    taskId: identity.taskId,
+    tenantId: identity.tenantId,
+    data: JSON.stringify(payload),
+    extensions: {},
   };
-  if (identity.workflowId) fields['workflowid'] = identity.workflowId;
-  if (identity.executionId) fields['executionid'] = identity.executionId;
-  if (identity.taskId) fields['taskid'] = identity.taskId;
-  if (identity.tenantId) fields['tenantid'] = identity.tenantId;
-  fields['data'] = JSON.stringify(payload);
-  return fields;
 }
 
-/**
- * A dead-letter entry: a copy of the request entry with type `io.flunq.task.dlq`, the original
- * `data` kept byte for byte (absent when it was absent), a `reason` and the attempt count.
- */
-export function deadLetterEntry(original: StreamFields, reason: string, attempt: number, secretValues: readonly string[] = []): Record<string, string> {
-  const fields: Record<string, string> = { ...original, type: TASK_DLQ };
-  fields['reason'] = `task_execution_failed:${redactText(reason, secretValues)}`;
-  fields['attempt'] = String(attempt);
-  return fields;
+/** The reason a dead letter carries (the Go executor's `task_execution_failed:` prefix), secrets blanked. */
+export function deadLetterReason(reason: string, secretValues: readonly string[] = []): string {
+  return `task_execution_failed:${redactText(reason, secretValues)}`;
 }
 
 /** Identity of a parsed request, for building its completion. */

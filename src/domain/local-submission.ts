@@ -1,12 +1,11 @@
+import { FlunqEvent, TASK_DLQ, TASK_REQUESTED } from './flunq-event';
 import { isPlainObject, JsonObject } from './json';
-import { TASK_DLQ, TASK_REQUESTED } from './task-request';
 import { rfc3339Seconds } from './time-format';
 
 /** A task request built for local submission (embedded mode, CLI runner, demo). */
 export interface LocalSubmission {
-  stream: string;
   taskId: string;
-  entry: Record<string, string>;
+  request: FlunqEvent;
 }
 
 export type LocalSubmissionResult = { ok: true; submission: LocalSubmission } | { ok: false; problem: string };
@@ -17,21 +16,17 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** The per-workflow stream key, with `default` for empty parts (protocol section a). */
-export function workflowStream(tenantId: string, workflowId: string): string {
-  return `tenant:${tenantId || 'default'}:workflow:${workflowId || 'default'}:events`;
-}
-
 /**
- * Accepts either the `data` object of a flunq task request (what the worker writes as JSON) or
- * a whole stream entry (`{ "type": "io.flunq.task.requested", "data": "<json>" , … }`). Missing
+ * Accepts either the `data` object of a flunq task request (what the worker writes as JSON) or a
+ * whole event with flat attributes (`{ "type": "io.flunq.task.requested", "data": "<json>", … }`, the
+ * form the flunq worker writes to a stream). Missing
  * ids get local defaults so that the request is complete: `task_id` becomes
  * `task-<task_name>-<nanos>` (the worker's pattern), workflow and execution ids `wf_local` /
  * `ex_local`, and the tenant `local`.
  */
 export function localSubmission(body: unknown, nowMs: number, unique: number): LocalSubmissionResult {
   if (!isPlainObject(body)) return { ok: false, problem: 'the task request must be a JSON object' };
-  if (typeof body['data'] === 'string' && typeof body['type'] === 'string') return fromStreamEntry(body);
+  if (typeof body['data'] === 'string' && typeof body['type'] === 'string') return fromEvent(body);
 
   const data: JsonObject = { ...body };
   if (typeof data['task_type'] !== 'string' || data['task_type'] === '') return { ok: false, problem: 'task_type is required (call, set, inject, wait, try)' };
@@ -44,53 +39,70 @@ export function localSubmission(body: unknown, nowMs: number, unique: number): L
   data['tenant_id'] = str(data['tenant_id']) || 'local';
   if (!isPlainObject(data['input'])) data['input'] = {};
   const taskId = data['task_id'] as string;
-  const entry: Record<string, string> = {
+  const request: FlunqEvent = {
     id: `task-requested-${taskId}`,
     source: LOCAL_SOURCE,
     specversion: '1.0',
     type: TASK_REQUESTED,
     time: rfc3339Seconds(nowMs),
-    workflowid: data['workflow_id'] as string,
-    executionid: data['execution_id'] as string,
-    taskid: taskId,
-    tenantid: data['tenant_id'] as string,
+    workflowId: data['workflow_id'] as string,
+    executionId: data['execution_id'] as string,
+    taskId,
+    tenantId: data['tenant_id'] as string,
     data: JSON.stringify(data),
+    extensions: {},
   };
-  return { ok: true, submission: { stream: workflowStream(entry['tenantid'] ?? '', entry['workflowid'] ?? ''), taskId, entry } };
+  return { ok: true, submission: { taskId, request } };
 }
 
-function fromStreamEntry(body: JsonObject): LocalSubmissionResult {
+/** Flat attribute names of a flunq event and the properties they fill (the rest are extensions). */
+const ATTRIBUTES: Record<string, keyof Omit<FlunqEvent, 'extensions'>> = {
+  id: 'id',
+  source: 'source',
+  specversion: 'specversion',
+  type: 'type',
+  time: 'time',
+  workflowid: 'workflowId',
+  executionid: 'executionId',
+  taskid: 'taskId',
+  tenantid: 'tenantId',
+  data: 'data',
+};
+
+function fromEvent(body: JsonObject): LocalSubmissionResult {
   if (body['type'] !== TASK_REQUESTED) return { ok: false, problem: `type must be ${TASK_REQUESTED}` };
-  const entry: Record<string, string> = {};
+  const request: FlunqEvent = { id: '', source: '', specversion: '', type: '', time: '', workflowId: '', executionId: '', taskId: '', tenantId: '', data: undefined, extensions: {} };
+  const extensions: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (typeof value !== 'string') return { ok: false, problem: `stream field ${key} must be a string` };
-    entry[key] = value;
+    if (typeof value !== 'string') return { ok: false, problem: `event attribute ${key} must be a string` };
+    const attribute = ATTRIBUTES[key];
+    if (attribute) request[attribute] = value;
+    else extensions[key] = value;
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(entry['data'] ?? '');
-  } catch {
-    data = undefined;
-  }
-  const d = isPlainObject(data) ? data : {};
-  const taskId = str(d['task_id']) || (entry['taskid'] ?? '');
-  if (!taskId) return { ok: false, problem: 'the entry has no task id (data.task_id or taskid)' };
-  const stream = workflowStream(entry['tenantid'] ?? '', entry['workflowid'] || str(d['workflow_id']));
-  return { ok: true, submission: { stream, taskId, entry } };
+  request.extensions = extensions;
+  const d = dataOf(request);
+  const taskId = str(d['task_id']) || request.taskId;
+  if (!taskId) return { ok: false, problem: 'the event has no task id (data.task_id or taskid)' };
+  return { ok: true, submission: { taskId, request } };
 }
 
-/** Whether a stream entry is the outcome of `taskId`: its completion or its dead letter. */
-export function outcomeKind(fields: Readonly<Record<string, string>>, taskId: string): 'completed' | 'dead_lettered' | undefined {
-  if (fields['type'] === TASK_DLQ) return fields['taskid'] === taskId || entryTaskId(fields) === taskId ? 'dead_lettered' : undefined;
-  if (fields['id'] === `task-completed-${taskId}`) return 'completed';
+function dataOf(event: FlunqEvent): JsonObject {
+  try {
+    const data: unknown = JSON.parse(event.data ?? '');
+    return isPlainObject(data) ? data : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The workflow an event belongs to: its `workflowid` attribute, else `data.workflow_id`. */
+export function workflowOf(event: FlunqEvent): string {
+  return event.workflowId || str(dataOf(event)['workflow_id']);
+}
+
+/** Whether an event is the outcome of `taskId`: its completion or its dead letter. */
+export function outcomeKind(event: FlunqEvent, taskId: string): 'completed' | 'dead_lettered' | undefined {
+  if (event.type === TASK_DLQ) return event.taskId === taskId || str(dataOf(event)['task_id']) === taskId ? 'dead_lettered' : undefined;
+  if (event.id === `task-completed-${taskId}`) return 'completed';
   return undefined;
-}
-
-function entryTaskId(fields: Readonly<Record<string, string>>): string {
-  try {
-    const data: unknown = JSON.parse(fields['data'] ?? '');
-    return isPlainObject(data) ? str(data['task_id']) : '';
-  } catch {
-    return '';
-  }
 }

@@ -1,14 +1,9 @@
 import { isPlainObject, JsonObject, objectOrEmpty } from './json';
 import { DEFAULT_MAX_JSON_DEPTH, jsonTextTooDeep } from './json-limits';
 import { errors, WorkflowError } from './workflow-error';
+import { FlunqEvent } from './flunq-event';
 
-export const TASK_REQUESTED = 'io.flunq.task.requested';
-export const TASK_COMPLETED = 'io.flunq.task.completed';
-export const TASK_DLQ = 'io.flunq.task.dlq';
-export const EXECUTOR_SOURCE = 'executor-service';
-
-/** The flat fields of one stream entry; every value is a string (protocol section b). */
-export type StreamFields = Readonly<Record<string, string>>;
+export { EXECUTOR_SOURCE, TASK_COMPLETED, TASK_DLQ, TASK_REQUESTED } from './flunq-event';
 
 export interface TaskContextData {
   workflowInput: JsonObject | undefined;
@@ -63,20 +58,20 @@ export function taskNameFromId(taskId: string): string {
   return m?.[1] ?? '';
 }
 
-function identityOf(fields: StreamFields, data: JsonObject): TaskIdentity {
-  const taskId = str(data['task_id']) || (fields['taskid'] ?? '');
+function identityOf(event: FlunqEvent, data: JsonObject): TaskIdentity {
+  const taskId = str(data['task_id']) || event.taskId;
   return {
     taskId,
     taskName: str(data['task_name']) || taskNameFromId(taskId),
-    tenantId: fields['tenantid'] || str(data['tenant_id']),
-    workflowId: fields['workflowid'] || str(data['workflow_id']),
-    executionId: fields['executionid'] || str(data['execution_id']),
+    tenantId: event.tenantId || str(data['tenant_id']),
+    workflowId: event.workflowId || str(data['workflow_id']),
+    executionId: event.executionId || str(data['execution_id']),
   };
 }
 
-/** What the flat stream fields alone say about a task (when `data` is not to be parsed). */
-export function identityOfFields(fields: StreamFields): TaskIdentity {
-  return identityOf(fields, {});
+/** What the event's attributes alone say about a task (when its `data` is not to be parsed). */
+export function identityOfEvent(event: FlunqEvent): TaskIdentity {
+  return identityOf(event, {});
 }
 
 /** Where JSON.parse gave up, when its message says so; the message itself quotes the payload. */
@@ -90,28 +85,28 @@ function malformed(detail: string, identity: TaskIdentity): ParseResult {
 }
 
 /**
- * Parses the fields of a `task.requested` entry. Never throws: everything wrong with
+ * Parses a `task.requested` event. Never throws: everything wrong with
  * the event comes back as a `validation` error with whatever identity could be recovered.
  * `data` nesting deeper than `maxJsonDepth` levels is refused before it is parsed: the code
  * that later walks the request (expressions, redaction, the completion's JSON) recurses per
  * level and would overflow the stack far from here.
  */
-export function parseTaskRequest(fields: StreamFields, maxJsonDepth = DEFAULT_MAX_JSON_DEPTH): ParseResult {
-  const rawData = fields['data'];
-  if (rawData === undefined) return malformed('event has no data field', identityOf(fields, {}));
+export function parseTaskRequest(event: FlunqEvent, maxJsonDepth = DEFAULT_MAX_JSON_DEPTH): ParseResult {
+  const rawData = event.data;
+  if (rawData === undefined) return malformed('event has no data field', identityOf(event, {}));
   if (jsonTextTooDeep(rawData, maxJsonDepth)) {
-    return malformed(`event data nests deeper than the nesting-depth limit of ${maxJsonDepth} levels of arrays and objects`, identityOf(fields, {}));
+    return malformed(`event data nests deeper than the nesting-depth limit of ${maxJsonDepth} levels of arrays and objects`, identityOf(event, {}));
   }
   let data: unknown;
   try {
     data = JSON.parse(rawData);
   } catch (error) {
     // The parser's message quotes the payload, which may hold secrets: name only the position.
-    return malformed(`event data is not valid JSON (${rawData.length} characters${jsonErrorPosition(error)})`, identityOf(fields, {}));
+    return malformed(`event data is not valid JSON (${rawData.length} characters${jsonErrorPosition(error)})`, identityOf(event, {}));
   }
-  if (!isPlainObject(data)) return malformed('event data is not a JSON object', identityOf(fields, {}));
+  if (!isPlainObject(data)) return malformed('event data is not a JSON object', identityOf(event, {}));
 
-  const identity = identityOf(fields, data);
+  const identity = identityOf(event, data);
   if (identity.taskId === '') return malformed('event has no task_id (neither data.task_id nor the taskid field)', identity);
   if (data['task_type'] !== undefined && typeof data['task_type'] !== 'string') {
     return malformed('task_type must be a string', identity);
@@ -121,8 +116,8 @@ export function parseTaskRequest(fields: StreamFields, maxJsonDepth = DEFAULT_MA
   const config = objectOrEmpty(data['config']);
   const timeout = config['timeout'];
   const request: TaskRequest = {
-    eventId: fields['id'] ?? '',
-    source: fields['source'] ?? '',
+    eventId: event.id,
+    source: event.source,
     ...identity,
     taskType: str(data['task_type']),
     input: objectOrEmpty(data['input']),

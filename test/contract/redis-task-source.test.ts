@@ -1,6 +1,6 @@
 import { after, before } from 'node:test';
 import Redis from 'ioredis';
-import { TaskSource } from '../../src/application/ports/task-source.port';
+import { EntryStream } from '../../src/adapters/flunq-wire/entry-stream';
 import { closeAll, newRedisSource } from '../support/redis-source';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { ContractHarness, describeTaskSourceContract } from './task-source.contract';
@@ -25,7 +25,7 @@ function toFields(flat: string[]): Record<string, string> {
 }
 
 function redisHarness(): ContractHarness {
-  const sources: TaskSource[] = [];
+  const sources: EntryStream[] = [];
   const reclaimIdleMs = 300;
   return {
     reclaimIdleMs,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Delivery, TaskSource } from '../../src/application/ports/task-source.port';
+import { Delivery, EntryStream } from '../../src/adapters/flunq-wire/entry-stream';
 
 export interface PendingInfo {
   id: string;
@@ -15,7 +15,7 @@ export interface ContractHarness {
   /** How long a task claim of the sources created here lasts without renewal (ms). */
   readonly leaseMs: number;
   /** A source of group `contract` reading exactly `streams` as `consumer`. */
-  source(consumer: string, streams: string[]): Promise<TaskSource>;
+  source(consumer: string, streams: string[]): Promise<EntryStream>;
   /** A stream name no other test uses. */
   newStream(): string;
   append(stream: string, fields: Record<string, string>): Promise<string>;
@@ -24,7 +24,7 @@ export interface ContractHarness {
   /** Lets `ms` pass (fake clock or real time). */
   elapse(ms: number): Promise<void>;
   /** Simulates a crash of a source: it stops without settling anything. */
-  crash(source: TaskSource): Promise<void>;
+  crash(source: EntryStream): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export function timeoutSignal(ms: number): AbortSignal {
 }
 
 /** Receives until `n` deliveries arrived (or the deadline), checking that no call returns more than `max`. */
-async function receiveN(source: TaskSource, n: number, max = 10, deadlineMs = 4000): Promise<Delivery[]> {
+async function receiveN(source: EntryStream, n: number, max = 10, deadlineMs = 4000): Promise<Delivery[]> {
   const out: Delivery[] = [];
   const deadline = Date.now() + deadlineMs;
   while (out.length < n && Date.now() < deadline) {
@@ -64,16 +64,16 @@ async function receiveN(source: TaskSource, n: number, max = 10, deadlineMs = 40
 }
 
 /** Everything received within `ms`. */
-async function receiveFor(source: TaskSource, ms: number, max = 10): Promise<Delivery[]> {
+async function receiveFor(source: EntryStream, ms: number, max = 10): Promise<Delivery[]> {
   const out: Delivery[] = [];
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) out.push(...(await source.receive(max, timeoutSignal(Math.max(1, deadline - Date.now())))));
   return out;
 }
 
-/** The TaskSource port contract, run against every adapter. */
+/** The EntryStream contract (what the Redis and in-process backends provide), run against every adapter. */
 export function describeTaskSourceContract(name: string, factory: () => Promise<ContractHarness>): void {
-  describe(`TaskSource contract: ${name}`, () => {
+  describe(`entry stream contract: ${name}`, () => {
     let h: ContractHarness;
     beforeEach(async () => {
       h = await factory();
@@ -148,7 +148,7 @@ export function describeTaskSourceContract(name: string, factory: () => Promise<
       await h.append(stream, request('s1'));
       const [d] = await receiveN(a, 1);
       assert.ok(d);
-      assert.equal(await a.isSettled('s1', stream), false);
+      assert.equal(await a.claimTask(d, 's1'), 'claimed');
       await a.settle(d, [{ type: 'io.flunq.task.completed', id: 'task-completed-s1' }, { type: 'io.flunq.task.dlq', reason: 'r' }], 's1');
       const entries = await h.entries(stream);
       assert.deepEqual(
@@ -157,10 +157,13 @@ export function describeTaskSourceContract(name: string, factory: () => Promise<
       );
       assert.deepEqual(entries[1]?.fields, { type: 'io.flunq.task.completed', id: 'task-completed-s1' });
       assert.deepEqual(await h.pending(stream), []);
-      assert.equal(await a.isSettled('s1', stream), true);
-      assert.equal(await a.isSettled('other', stream), false);
       await a.settle(d, [{ type: 'io.flunq.task.completed', id: 'task-completed-s1' }], 's1');
       assert.equal((await h.entries(stream)).length, 3, 'settling the same delivery again writes nothing');
+      await h.append(stream, request('s1'));
+      const [again] = await receiveN(a, 1);
+      assert.ok(again);
+      assert.equal(await a.claimTask(again, 's1'), 'settled', 'the task is recorded as settled');
+      assert.equal(await a.claimTask(again, 'other'), 'claimed');
     });
 
     it('settling another delivery of a task that already has an outcome only acknowledges it', async () => {

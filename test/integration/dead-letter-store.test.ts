@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { RedisDeadLetterStore, replaysKey } from '../../src/adapters/redis/dead-letter-store';
-import { deadLetterEntry } from '../../src/domain/flunq-events';
+import { deadLetterEntry } from '../support/flunq';
 import { startRedis, TestRedis } from '../support/redis-server';
 
 const STREAM_A = 'tenant:acme:workflow:wf_a:events';
@@ -58,7 +58,7 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
   it('lists dead letters across workflow streams, oldest first, with reason, attempts and age', async () => {
     const list = await store.list();
     assert.deepEqual(
-      list.map((d) => [d.stream, d.entryId, d.taskId, d.attempts, d.reason]),
+      list.map((d) => [d.location, d.messageId, d.taskId, d.attempts, d.reason]),
       [
         [STREAM_A, ids['a'], 'task-fetch-1', 3, 'task_execution_failed:PUBLICATION_FAILED: down'],
         [STREAM_B, ids['b'], 'task-bad-2', 1, 'task_execution_failed:MALFORMED_EVENT: bad'],
@@ -69,7 +69,7 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
 
   it('shows one dead letter with its original payload; other entries are not dead letters', async () => {
     const record = await store.get(STREAM_B, ids['b']!);
-    assert.equal(record?.fields['data'], '{not json');
+    assert.equal(record?.event.data, '{not json');
     assert.equal(record?.summary.taskId, 'task-bad-2');
     assert.equal(await store.get(STREAM_A, '1700000000000-0'), undefined);
     assert.equal(await store.get(STREAM_A, '1-0'), undefined);
@@ -80,7 +80,7 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
     const second = await store.replay(STREAM_A, ids['a']!);
     assert.equal(first.eventId, 'task-requested-task-fetch-1-replay-1');
     assert.equal(second.eventId, 'task-requested-task-fetch-1-replay-2');
-    const [entry] = await redis.xrange(STREAM_A, first.entryId, first.entryId);
+    const [entry] = await redis.xrange(STREAM_A, first.messageId, first.messageId);
     const flat = entry![1];
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
@@ -91,9 +91,9 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
     assert.equal(fields['reason'], undefined);
     assert.ok(await store.get(STREAM_A, ids['a']!), 'dead letter still there');
     const record = await store.get(STREAM_A, ids['a']!);
-    assert.deepEqual(record?.replays.map((r) => [r.replay, r.entryId]), [[1, first.entryId], [2, second.entryId]]);
+    assert.deepEqual(record?.replays.map((r) => [r.replay, r.messageId]), [[1, first.messageId], [2, second.messageId]]);
     assert.equal(await redis.hget(replaysKey(STREAM_A), ids['a']!), '2');
-    await assert.rejects(store.replay(STREAM_A, first.entryId), /not a dead letter/);
+    await assert.rejects(store.replay(STREAM_A, first.messageId), /not a dead letter/);
   });
 
   it('works through the CLI (dlq list, show, replay) with REDIS_URL', () => {

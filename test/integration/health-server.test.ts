@@ -1,3 +1,4 @@
+import { eventFromFields } from '../../src/adapters/flunq-wire/stream-fields';
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -223,7 +224,7 @@ describe('POST /tasks answers', () => {
   }
 
   it('504 when no completion arrives in time', async () => {
-    const server = await serverWith({ status: 'timeout', stream: 's', taskId: 't' });
+    const server = await serverWith({ status: 'timeout', location: 's', taskId: 't' });
     try {
       const r = await postJson(`http://127.0.0.1:${server.port}/tasks`, { task_type: 'wait' });
       assert.equal(r.status, 504);
@@ -234,7 +235,7 @@ describe('POST /tasks answers', () => {
   });
 
   it('the earlier completion, marked duplicate, for a task id that already has an outcome; 503 readiness with reason', async () => {
-    const server = await serverWith({ status: 'duplicate', stream: 's', taskId: 't', entry: { type: 'io.flunq.task.completed', data: '{"success":true}' } });
+    const server = await serverWith({ status: 'duplicate', location: 's', taskId: 't', outcome: { ...eventFromFields({ type: 'io.flunq.task.completed', data: '{"success":true}' }) } });
     try {
       const r = await postJson(`http://127.0.0.1:${server.port}/tasks`, { task_type: 'set', task_id: 't' });
       assert.equal(r.status, 200);

@@ -9,7 +9,7 @@ import { TOKENS } from '../../src/application/ports/tokens';
 import { buildContainer } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
-import { deadLetterEntry } from '../../src/domain/flunq-events';
+import { deadLetterEntry } from '../support/flunq';
 import { capturedLogger, getJson, sample, waitUntil } from '../support/ops';
 import { startRedis, TestRedis } from '../support/redis-server';
 
@@ -82,7 +82,7 @@ describe('production profile against a private redis-server: metrics, readiness,
     try {
       const listed = (await store.list()).filter((d) => d.taskId === 'task-again-3');
       assert.equal(listed.length, 1);
-      const replay = await store.replay(STREAM, listed[0]!.entryId);
+      const replay = await store.replay(STREAM, listed[0]!.messageId);
       assert.equal(replay.eventId, 'task-requested-task-again-3-replay-1');
       await waitUntil(async () => (await entries(redis, 'io.flunq.task.completed')).some((e) => e['taskid'] === 'task-again-3'));
       const completion = (await entries(redis, 'io.flunq.task.completed')).find((e) => e['taskid'] === 'task-again-3')!;

@@ -1,3 +1,5 @@
+import { deadLetterFields } from '../../src/adapters/flunq-wire/stream-fields';
+import { deadLetterReason } from '../../src/domain/flunq-events';
 import Redis from 'ioredis';
 
 export function streamKey(tenant: string, workflow: string): string {
@@ -75,4 +77,9 @@ export async function pendingCount(client: Redis, stream: string, group = 'execu
   } catch {
     return 0;
   }
+}
+
+/** A dead-letter entry as the executor writes it for `original` (the flunq binding of stream entries). */
+export function deadLetterEntry(original: Record<string, string>, reason: string, attempt: number): Record<string, string> {
+  return deadLetterFields(original, deadLetterReason(reason), attempt);
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { TaskSource } from '../../src/application/ports/task-source.port';
+import { EntryStreamInbox } from '../../src/adapters/flunq-wire/entry-stream-inbox';
+import { TaskInbox } from '../../src/application/ports/task-inbox.port';
 import { TOKENS } from '../../src/application/ports/tokens';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
@@ -35,7 +36,7 @@ export async function startExecutor(url: string, env: Record<string, string> = {
   const metrics = new InMemoryMetrics();
   const container = await buildContainer(config, 'production', { logger, metrics });
   const service = new ExecutorService(container, config);
-  const source = container.get<TaskSource>(TOKENS.TaskSource) as RedisStreamTaskSource;
+  const source = (container.get<TaskInbox>(TOKENS.TaskInbox) as EntryStreamInbox).stream as RedisStreamTaskSource;
   await service.start();
   let stopped: Promise<void> | undefined;
   return { service, source, logger, metrics, stop: () => (stopped ??= service.stop()) };

@@ -1,4 +1,4 @@
-import { TaskSource } from '../../src/application/ports/task-source.port';
+import { EntryStream } from '../../src/adapters/flunq-wire/entry-stream';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
 import { SystemClock } from '../../src/adapters/system/system-clock';
@@ -30,6 +30,6 @@ export function newRedisSource(url: string, overrides: Partial<RedisStreamTaskSo
 }
 
 /** Closes sources that a test created (also the ones it "crashed"). */
-export async function closeAll(sources: TaskSource[]): Promise<void> {
+export async function closeAll(sources: EntryStream[]): Promise<void> {
   for (const s of sources.splice(0)) await s.close().catch(() => undefined);
 }

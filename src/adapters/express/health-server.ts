@@ -187,20 +187,21 @@ export class HealthServer {
       res.status(400).json({ error: built.problem });
       return;
     }
-    const { stream, entry, taskId } = built.submission;
+    const { request, taskId } = built.submission;
     const timeoutMs = this.options.submitTimeoutMs ?? 30_000;
-    const result = await submission.submit(stream, entry, taskId, timeoutMs);
+    const result = await submission.submit(request, taskId, timeoutMs);
     if (result.status === 'timeout') {
-      res.status(504).json({ error: `no completion within ${timeoutMs} ms`, task_id: taskId, stream });
+      res.status(504).json({ error: `no completion within ${timeoutMs} ms`, task_id: taskId, stream: result.location });
       return;
     }
+    const { outcome } = result;
     let payload: unknown = null;
     try {
-      payload = result.entry['data'] === undefined ? null : JSON.parse(result.entry['data']);
+      payload = outcome.data === undefined ? null : JSON.parse(outcome.data);
     } catch {
-      payload = result.entry['data'];
+      payload = outcome.data;
     }
-    res.status(200).json({ status: result.status, stream, task_id: taskId, type: result.entry['type'], reason: result.entry['reason'], completion: payload });
+    res.status(200).json({ status: result.status, stream: result.location, task_id: taskId, type: outcome.type, reason: outcome.extensions['reason'], completion: payload });
   }
 
   private async listen(app: Express, port: number): Promise<http.Server> {

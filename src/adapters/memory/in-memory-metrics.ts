@@ -41,8 +41,8 @@ export class InMemoryMetrics implements Metrics {
   circuitOpened(): void {
     this.inc('circuit_breaker_opened');
   }
-  reclaimed(stream: 'redis', count: number): void {
-    this.inc('reclaimed', stream, count);
+  reclaimed(count: number): void {
+    this.inc('reclaimed', count);
   }
   pendingEntries(group: string, count: number): void {
     this.set('pending', count, group);

@@ -1,5 +1,6 @@
 import { Clock } from '../../application/ports/clock.port';
-import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../application/ports/task-source.port';
+import { Delivery, EntryStream, OutgoingEntry, TaskClaim } from '../flunq-wire/entry-stream';
+import { WORKFLOW_STREAM_PATTERN } from '../flunq-wire/stream-keys';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';
 
 export interface InMemoryTaskSourceOptions {
@@ -16,10 +17,8 @@ export interface InMemoryTaskSourceOptions {
   leaseMs?: number;
 }
 
-export const WORKFLOW_STREAM_PATTERN = /^tenant:[^:]*:workflow:[^:]*:events$/;
-
-/** TaskSource over an InMemoryStreamBroker, with the consumer-group semantics of the Redis adapter. */
-export class InMemoryTaskSource implements TaskSource {
+/** An EntryStream over an InMemoryStreamBroker, with the consumer-group semantics of the Redis adapter. */
+export class InMemoryTaskSource implements EntryStream {
   private ownPendingRead = false;
   private closed = false;
   /** Task claims taken by deliveries of this source, by delivery (for keepAlive). */

@@ -1,23 +1,26 @@
 import { Clock } from '../../application/ports/clock.port';
 import { SubmissionResult, TaskSubmission } from '../../application/ports/task-submission.port';
-import { outcomeKind } from '../../domain/local-submission';
-import { StreamFields } from '../../domain/task-request';
+import { FlunqEvent } from '../../domain/flunq-event';
+import { outcomeKind, workflowOf } from '../../domain/local-submission';
+import { eventFromFields, fieldsFromEvent } from '../flunq-wire/stream-fields';
+import { workflowStream } from '../flunq-wire/stream-keys';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';
 
-/** Submits to the in-process broker and watches the same stream for the outcome. */
+/** Submits to the in-process broker and watches the workflow's stream for the outcome. */
 export class InMemoryTaskSubmission implements TaskSubmission {
   constructor(
     private readonly broker: InMemoryStreamBroker,
     private readonly clock: Clock,
   ) {}
 
-  async submit(stream: string, entry: StreamFields, taskId: string, timeoutMs: number): Promise<SubmissionResult> {
+  async submit(request: FlunqEvent, taskId: string, timeoutMs: number): Promise<SubmissionResult> {
+    const stream = workflowStream(request.tenantId, workflowOf(request));
     if (this.broker.isSettled(taskId)) {
       const earlier = this.findOutcome(stream, taskId, 0);
-      if (earlier) return { status: 'duplicate', stream, taskId, entry: { ...earlier.entry } };
+      if (earlier) return { status: 'duplicate', location: stream, taskId, outcome: earlier.event };
     }
     const from = this.broker.entries(stream).length;
-    this.broker.append(stream, { ...entry });
+    this.broker.append(stream, fieldsFromEvent(request));
     const timeout = new AbortController();
     let timedOut = false;
     const timer = this.clock.sleep(timeoutMs, timeout.signal).then(
@@ -30,8 +33,8 @@ export class InMemoryTaskSubmission implements TaskSubmission {
     try {
       for (;;) {
         const found = this.findOutcome(stream, taskId, from + 1);
-        if (found) return { status: found.kind, stream, taskId, entry: { ...found.entry } };
-        if (timedOut) return { status: 'timeout', stream, taskId };
+        if (found) return { status: found.kind, location: stream, taskId, outcome: found.event };
+        if (timedOut) return { status: 'timeout', location: stream, taskId };
         await this.broker.waitForEntries(timeout.signal);
       }
     } finally {
@@ -40,17 +43,17 @@ export class InMemoryTaskSubmission implements TaskSubmission {
     }
   }
 
-  private findOutcome(stream: string, taskId: string, from: number): { kind: 'completed' | 'dead_lettered'; entry: Record<string, string> } | undefined {
+  private findOutcome(stream: string, taskId: string, from: number): { kind: 'completed' | 'dead_lettered'; event: FlunqEvent } | undefined {
     const entries = this.broker.entries(stream);
-    let deadLetter: Record<string, string> | undefined;
+    let deadLetter: FlunqEvent | undefined;
     for (let i = from; i < entries.length; i++) {
-      const fields = entries[i]!.fields;
-      const kind = outcomeKind(fields, taskId);
-      if (kind === 'completed') return { kind, entry: fields };
-      if (kind === 'dead_lettered') deadLetter = fields;
+      const event = eventFromFields(entries[i]!.fields);
+      const kind = outcomeKind(event, taskId);
+      if (kind === 'completed') return { kind, event };
+      if (kind === 'dead_lettered') deadLetter = event;
     }
     // A dead letter is written together with the failed completion (when there is one), so the
     // completion, if any, is already there: prefer it, otherwise report the dead letter.
-    return deadLetter ? { kind: 'dead_lettered', entry: deadLetter } : undefined;
+    return deadLetter ? { kind: 'dead_lettered', event: deadLetter } : undefined;
   }
 }

@@ -123,7 +123,7 @@ export class PrometheusMetrics implements Metrics {
     this.circuitsOpened.inc();
   }
 
-  reclaimed(_stream: 'redis', count: number): void {
+  reclaimed(count: number): void {
     this.reclaimedCounter.inc(count);
   }
 

@@ -1,11 +1,13 @@
 import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
-import { DeadLetterRecord, DeadLetterStore, ReplayRecord } from '../../application/ports/dead-letter-store.port';
-import { DeadLetterSummary, isDeadLetter, replayEntry, summarizeDeadLetter } from '../../domain/dead-letter-replay';
+import { DeadLetterRecord, DeadLetterStore, DeadLetterSummary, ReplayRecord } from '../../application/ports/dead-letter-store.port';
+import { isDeadLetter, replayEntry, summarizeDeadLetter } from '../flunq-wire/dead-letters';
+import { eventFromFields } from '../flunq-wire/stream-fields';
+import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { rfc3339Seconds } from '../../domain/time-format';
 import { redisOptions } from './redis-connection';
 
-const WORKFLOW_STREAMS = 'tenant:*:workflow:*:events';
+const WORKFLOW_STREAMS = WORKFLOW_STREAM_GLOB;
 const RANGE_CHUNK = 1000;
 
 /** `<stream>:replays`: a hash with `<dead letter id>` → replay count and `<dead letter id>#<n>` → replay record (JSON). */
@@ -59,9 +61,9 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     const count = Number(all[entryId] ?? 0);
     for (let n = 1; n <= count; n++) {
       const raw = all[`${entryId}#${n}`];
-      if (raw) replays.push(JSON.parse(raw) as ReplayRecord);
+      if (raw) replays.push(replayRecord(JSON.parse(raw) as Record<string, unknown>));
     }
-    return { summary: summarizeDeadLetter(stream, entryId, fields, this.clock.now()), fields, replays };
+    return { summary: summarizeDeadLetter(stream, entryId, fields, this.clock.now()), event: eventFromFields(fields), replays };
   }
 
   async replay(stream: string, entryId: string): Promise<ReplayRecord> {
@@ -73,7 +75,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     const now = this.clock.now();
     const entry = replayEntry(stream, entryId, fields, n, now);
     const newId = await this.redis.xadd(stream, '*', ...Object.entries(entry).flat());
-    const record: ReplayRecord = { stream, deadLetterId: entryId, replay: n, entryId: newId ?? '', eventId: entry['id'] ?? '', replayedAt: rfc3339Seconds(now) };
+    const record: ReplayRecord = { location: stream, deadLetterId: entryId, replay: n, messageId: newId ?? '', eventId: entry['id'] ?? '', replayedAt: rfc3339Seconds(now) };
     await this.redis.hset(key, `${entryId}#${n}`, JSON.stringify(record));
     return record;
   }
@@ -102,6 +104,15 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     } while (cursor !== '0');
     return [...keys].sort();
   }
+}
+
+/** A stored replay record (records written before the port was transport-neutral name the stream and entry). */
+function replayRecord(raw: Record<string, unknown>): ReplayRecord {
+  const text = (key: string, old: string): string => {
+    const value = raw[key] ?? raw[old];
+    return typeof value === 'string' ? value : '';
+  };
+  return { location: text('location', 'stream'), deadLetterId: text('deadLetterId', 'deadLetterId'), replay: Number(raw['replay'] ?? 0), messageId: text('messageId', 'entryId'), eventId: text('eventId', 'eventId'), replayedAt: text('replayedAt', 'replayedAt') };
 }
 
 function toFields(flat: string[]): Record<string, string> {

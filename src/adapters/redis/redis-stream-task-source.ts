@@ -2,9 +2,9 @@ import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../application/ports/task-source.port';
+import { Delivery, EntryStream, OutgoingEntry, TaskClaim } from '../flunq-wire/entry-stream';
 import { createConnection, RedisConnectionSettings } from './redis-connection';
-import { idempotencyKey } from '../../domain/dead-letter-replay';
+import { idempotencyKey } from '../../domain/flunq-event';
 import { TASK_REQUESTED } from '../../domain/task-request';
 import { boundedEntry, CLAIM_SCRIPT, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, RELEASE_ACK_SCRIPT, SETTLE_SCRIPT } from './settle-script';
 import { globToRegExp, historyScanKey, leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
@@ -74,7 +74,7 @@ interface Held {
  * a periodic pipelined XINFO GROUPS audit (lag, pending) catches what notifications missed, and
  * when few streams are known a blocking XREADGROUP over all of them gives instant wake-up.
  */
-export class RedisStreamTaskSource implements TaskSource {
+export class RedisStreamTaskSource implements EntryStream {
   private readonly cmd: Redis;
   private block: Redis;
   private readonly sub: Redis | undefined;
@@ -285,7 +285,7 @@ export class RedisStreamTaskSource implements TaskSource {
     this.prefetched.delete(heldKey(delivery));
     if (this.settledHints.size === 0) return;
     const taskId = delivery.fields['taskid'];
-    if (taskId) this.settledHints.delete(hintKey(delivery.stream, idempotencyKey(taskId, delivery.fields)));
+    if (taskId) this.settledHints.delete(hintKey(delivery.stream, idempotencyKey(taskId, { extensions: delivery.fields })));
   }
 
   /**
@@ -421,7 +421,7 @@ export class RedisStreamTaskSource implements TaskSource {
       if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
       let tasks = byStream.get(d.stream);
       if (!tasks) byStream.set(d.stream, (tasks = []));
-      tasks.push({ delivery: d, key: idempotencyKey(taskId, d.fields) });
+      tasks.push({ delivery: d, key: idempotencyKey(taskId, { extensions: d.fields }) });
     }
     // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
     // isSettled and claimTask wait for the answer. A failed call leaves no answer (undefined): ask again.
@@ -893,7 +893,7 @@ export class RedisStreamTaskSource implements TaskSource {
     }
     if (claimedNow > 0) {
       this.reclaimedCount += claimedNow;
-      this.metrics.reclaimed('redis', claimedNow);
+      this.metrics.reclaimed(claimedNow);
       this.logger.info('reclaimed idle entries from other consumers', { count: claimedNow });
     }
   }

@@ -1,21 +1,41 @@
-import { DeadLetterSummary } from '../../domain/dead-letter-replay';
+import { FlunqEvent } from '../../domain/flunq-event';
+
+/**
+ * What an operator sees of one dead letter. `location` and `messageId` say where it is in the
+ * backend's own terms (a stream and an entry id, a subject and a sequence); they are opaque here.
+ */
+export interface DeadLetterSummary {
+  location: string;
+  messageId: string;
+  eventId: string;
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  workflowId: string;
+  executionId: string;
+  tenantId: string;
+  reason: string;
+  attempts: number;
+  /** Age in ms. */
+  ageMs: number;
+}
 
 export interface DeadLetterRecord {
   summary: DeadLetterSummary;
-  /** Every stream field of the dead-letter entry, `data` verbatim. */
-  fields: Record<string, string>;
+  /** The dead letter as an event: the original request's attributes and data (verbatim), `reason` and `attempt` among the extensions. */
+  event: FlunqEvent;
   /** Replays done so far. */
   replays: ReplayRecord[];
 }
 
 export interface ReplayRecord {
   /** Where the dead letter and its replay live. */
-  stream: string;
+  location: string;
   deadLetterId: string;
   /** 1 for the first replay of this dead letter. */
   replay: number;
-  /** The stream entry id of the new `task.requested` entry. */
-  entryId: string;
+  /** The message id of the new `task.requested` message. */
+  messageId: string;
   /** Its CloudEvent id (`task-requested-<task_id>-replay-<n>`). */
   eventId: string;
   /** RFC 3339. */
@@ -23,19 +43,19 @@ export interface ReplayRecord {
 }
 
 /**
- * Dead letters (`io.flunq.task.dlq` entries) on the workflow streams, for operators.
+ * Dead letters (`io.flunq.task.dlq` events) next to the workflows' events, for operators.
  * Every method throws when the store is unreachable.
  */
 export interface DeadLetterStore {
-  /** Dead letters of every workflow stream (or of `streams`), oldest first. Read-only. */
-  list(streams?: readonly string[]): Promise<DeadLetterSummary[]>;
-  /** One dead letter with its original payload, or undefined when `entryId` is not a dead letter of `stream`. */
-  get(stream: string, entryId: string): Promise<DeadLetterRecord | undefined>;
+  /** Dead letters of every workflow (or of the given locations), oldest first. Read-only. */
+  list(locations?: readonly string[]): Promise<DeadLetterSummary[]>;
+  /** One dead letter with its original payload, or undefined when `messageId` is not a dead letter at `location`. */
+  get(location: string, messageId: string): Promise<DeadLetterRecord | undefined>;
   /**
-   * Appends the dead letter's original request again as a new `io.flunq.task.requested` entry
-   * on the same stream, leaves the dead letter in place, and records the replay. Not idempotent:
-   * each call is a new replay. Throws when `entryId` is not a dead letter of `stream`.
+   * Publishes the dead letter's original request again as a new `io.flunq.task.requested` event
+   * next to it, leaves the dead letter in place, and records the replay. Not idempotent: each call
+   * is a new replay. Throws when `messageId` is not a dead letter at `location`.
    */
-  replay(stream: string, entryId: string): Promise<ReplayRecord>;
+  replay(location: string, messageId: string): Promise<ReplayRecord>;
   close(): Promise<void>;
 }

@@ -17,7 +17,8 @@ export interface Metrics {
   circuitBreakers(state: BreakerState, count: number): void;
   /** A circuit opened after repeated failures (one tenant's calls to one host). */
   circuitOpened(): void;
-  reclaimed(stream: 'redis', count: number): void;
+  /** Deliveries taken over from replicas that stopped (redelivered to this one). */
+  reclaimed(count: number): void;
   pendingEntries(group: string, count: number): void;
   consumerLag(group: string, count: number): void;
   openApiCache(result: 'hit' | 'miss'): void;

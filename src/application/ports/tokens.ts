@@ -6,7 +6,7 @@ export const TOKENS = {
   Logger: Symbol('Logger'),
   Metrics: Symbol('Metrics'),
   ExpressionEvaluator: Symbol('ExpressionEvaluator'),
-  TaskSource: Symbol('TaskSource'),
+  TaskInbox: Symbol('TaskInbox'),
   HttpClient: Symbol('HttpClient'),
   CircuitBreaker: Symbol('CircuitBreaker'),
   OpenApiDocumentSource: Symbol('OpenApiDocumentSource'),

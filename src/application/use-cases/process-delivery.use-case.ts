@@ -1,16 +1,16 @@
-import { idempotencyKey } from '../../domain/dead-letter-replay';
-import { entrySizeOver, entryTooLargeError } from '../../domain/entry-size';
-import { buildCompletedPayload, completedEntry, identityOfRequest } from '../../domain/flunq-events';
+import { entryTooLargeError } from '../../domain/entry-size';
+import { FlunqEvent } from '../../domain/flunq-event';
+import { buildCompletedPayload, completedEvent, identityOfRequest } from '../../domain/flunq-events';
 import { publishableInput } from '../../domain/publishable-input';
 import { RetryPolicy } from '../../domain/retry-policy';
-import { identityOfFields, parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
+import { identityOfEvent, parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
 import { durationMs, TaskResult } from '../../domain/task-result';
 import { errors, toWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { Clock } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { Metrics } from '../ports/metrics.port';
 import { Random } from '../ports/random.port';
-import { Delivery, OutgoingEntry, TaskSource } from '../ports/task-source.port';
+import { InboundTask } from '../ports/task-inbox.port';
 import { DeadLetterTask } from './dead-letter-task.use-case';
 import { ExecuteTask } from './execute-task.use-case';
 
@@ -37,7 +37,6 @@ export type ProcessResult = 'ignored' | 'duplicate' | 'completed' | 'failed' | '
  */
 export class ProcessDelivery {
   constructor(
-    private readonly source: TaskSource,
     private readonly executeTask: ExecuteTask,
     private readonly deadLetter: DeadLetterTask,
     private readonly clock: Clock,
@@ -47,31 +46,27 @@ export class ProcessDelivery {
     private readonly settings: ProcessDeliverySettings,
   ) {}
 
-  async execute(delivery: Delivery, shutdown: AbortSignal): Promise<ProcessResult> {
+  async execute(task: InboundTask, shutdown: AbortSignal): Promise<ProcessResult> {
     try {
-      return await this.process(delivery, shutdown);
+      return await this.process(task, shutdown);
     } catch (error) {
-      // Only reached when even the dead-letter path failed: the entry stays pending for recovery.
-      this.logger.error('delivery left pending after processing failed', {
-        stream: delivery.stream,
-        entryId: delivery.entryId,
-        error: toWorkflowError(error).detail,
-      });
+      // Only reached when even the dead-letter path failed: the delivery stays with the backend for recovery.
+      this.logger.error('delivery left pending after processing failed', { origin: task.origin, error: toWorkflowError(error).detail });
       return 'stranded';
     }
   }
 
-  private async process(delivery: Delivery, shutdown: AbortSignal): Promise<ProcessResult> {
-    if (delivery.fields['type'] !== TASK_REQUESTED) {
-      await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
+  private async process(task: InboundTask, shutdown: AbortSignal): Promise<ProcessResult> {
+    if (task.event.type !== TASK_REQUESTED) {
+      await this.withRetries('acknowledge', () => task.discard());
       return 'ignored';
     }
-    const attempt = delivery.deliveryCount;
-    // Before anything parses `data`: an oversize entry is refused from its flat fields alone.
-    const size = entrySizeOver(delivery.fields, this.settings.maxEntryBytes);
-    if (size !== undefined) return this.sendToDeadLetter(delivery, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfFields(delivery.fields), attempt, '');
-    const parsed = parseTaskRequest(delivery.fields, this.settings.maxJsonDepth);
-    if (!parsed.ok) return this.sendToDeadLetter(delivery, parsed.error, parsed.identity, attempt, '');
+    const attempt = task.attempt;
+    // Before anything parses `data`: an oversize message is refused from its attributes alone.
+    const size = task.sizeBytes;
+    if (size > this.settings.maxEntryBytes) return this.sendToDeadLetter(task, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfEvent(task.event), attempt, '');
+    const parsed = parseTaskRequest(task.event, this.settings.maxJsonDepth);
+    if (!parsed.ok) return this.sendToDeadLetter(task, parsed.error, parsed.identity, attempt, '');
 
     const { request } = parsed;
     const identity = identityOfRequest(request);
@@ -81,7 +76,6 @@ export class ProcessDelivery {
       taskId: request.taskId,
       taskType: request.taskType,
       attempt,
-      stream: delivery.stream,
     });
     if (attempt > this.settings.maxDeliveries) {
       const error = new WorkflowError({
@@ -90,20 +84,17 @@ export class ProcessDelivery {
         title: 'Delivery Limit Reached',
         detail: `event was delivered ${attempt} times without reaching an outcome (limit ${this.settings.maxDeliveries})`,
       });
-      return this.sendToDeadLetter(delivery, error, identity, attempt, request.taskType);
+      return this.sendToDeadLetter(task, error, identity, attempt, request.taskType);
     }
-    const settledKey = idempotencyKey(request.taskId, delivery.fields);
-    if (await this.withRetries('idempotency check', () => this.source.isSettled(settledKey, delivery.stream))) {
-      return this.skipDuplicate(delivery, request.taskType, log, 'task already has an outcome; skipped');
-    }
-    // Another entry of the same task may be running right now (published twice, overlapping):
-    // only the holder of the claim runs it. Acknowledging this copy loses nothing: the holder's
-    // entry stays pending until it settles, and is redelivered if its executor dies.
-    const claim = await this.withRetries('claim', () => this.source.claimTask(delivery, settledKey));
-    if (claim === 'settled') return this.skipDuplicate(delivery, request.taskType, log, 'task already has an outcome; skipped');
-    if (claim === 'running') return this.skipDuplicate(delivery, request.taskType, log, 'another copy of this task is running; skipped');
+    // Whether the task already has an outcome, and whether another message of the same task is
+    // running right now (published twice, overlapping): only the holder of the claim runs it.
+    // Discarding this copy loses nothing: the holder's message stays with the backend until it
+    // settles, and is redelivered if its executor dies.
+    const claim = await this.withRetries('claim', () => task.claim());
+    if (claim === 'settled') return this.skipDuplicate(task, request.taskType, log, 'task already has an outcome; skipped');
+    if (claim === 'running') return this.skipDuplicate(task, request.taskType, log, 'another copy of this task is running; skipped');
     if (!this.executeTask.canHandle(request.taskType)) {
-      return this.sendToDeadLetter(delivery, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType);
+      return this.sendToDeadLetter(task, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType);
     }
 
     this.metrics.taskStarted(request.taskType);
@@ -111,17 +102,17 @@ export class ProcessDelivery {
     let result: TaskResult;
     try {
       // Never re-run a handler: it may already have had side effects (a POST sent).
-      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: settledKey });
+      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: task.idempotencyKey || request.taskId });
     } catch (error) {
       const cause = errors.runtime(`internal error while executing the task: ${toWorkflowError(error).detail}`, error);
-      return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
+      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);
     }
 
-    let entry: OutgoingEntry;
+    let completion: FlunqEvent;
     try {
       // Hostile output (a cycle, a BigInt, nesting deeper than the stack) must not strand the
       // delivery: left pending, it would only fail the same way on each redelivery.
-      entry = completedEntry(identity, buildCompletedPayload(identity, result, publishableInput(request.input)), this.clock.now());
+      completion = completedEvent(identity, buildCompletedPayload(identity, result, publishableInput(request.input)), this.clock.now());
     } catch (error) {
       const cause = new WorkflowError({
         kind: 'runtime',
@@ -129,10 +120,10 @@ export class ProcessDelivery {
         title: 'Outcome Not Publishable',
         detail: `the task ran but its outcome could not be built: ${failureText(error)}`,
       });
-      return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
+      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);
     }
     try {
-      await this.withRetries('publish completion', () => this.source.settle(delivery, [entry], settledKey), request.taskType);
+      await this.withRetries('publish completion', () => task.complete(completion), request.taskType);
     } catch (error) {
       const cause = new WorkflowError({
         kind: 'runtime',
@@ -141,7 +132,7 @@ export class ProcessDelivery {
         detail: `could not publish the task completion: ${toWorkflowError(error).detail}`,
         cause: error,
       });
-      return this.sendToDeadLetter(delivery, cause, identity, attempt, request.taskType, startedAtMs);
+      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);
     }
     const outcome = result.outcome.success ? 'success' : 'failure';
     const ms = durationMs(result);
@@ -152,30 +143,28 @@ export class ProcessDelivery {
     return result.outcome.success ? 'completed' : 'failed';
   }
 
-  private async skipDuplicate(delivery: Delivery, taskType: string, log: Logger, message: string): Promise<ProcessResult> {
-    await this.withRetries('acknowledge', () => this.source.acknowledge(delivery));
+  private async skipDuplicate(task: InboundTask, taskType: string, log: Logger, message: string): Promise<ProcessResult> {
+    await this.withRetries('acknowledge', () => task.discard());
     this.metrics.taskFinished(taskType || 'unknown', 'duplicate', 0);
     log.info(message, { outcome: 'duplicate' });
     return 'duplicate';
   }
 
   private async sendToDeadLetter(
-    delivery: Delivery,
+    task: InboundTask,
     error: WorkflowError,
     identity: TaskIdentity,
     attempt: number,
     taskType: string,
     startedAtMs?: number,
   ): Promise<ProcessResult> {
-    const entries: OutgoingEntry[] = this.deadLetter.execute({ delivery, error, identity, attempt, taskType, startedAtMs });
-    // The same key the task's completion would use (a replay has its own), so a replayed dead letter is published again.
-    const settledKey = identity.taskId ? idempotencyKey(identity.taskId, delivery.fields) : undefined;
-    await this.withRetries('publish dead letter', () => this.source.settle(delivery, entries, settledKey), taskType);
+    const { note, completion } = this.deadLetter.execute({ error, identity, attempt, taskType, startedAtMs });
+    // Recorded under the task's key (a replay has its own), so a replayed dead letter is published again.
+    await this.withRetries('publish dead letter', () => task.deadLetter(note, completion), taskType);
     this.metrics.deadLetter(error.code);
     this.metrics.taskFinished(taskType || 'unknown', 'dead_letter', 0);
     this.logger.error('event dead-lettered', {
-      stream: delivery.stream,
-      entryId: delivery.entryId,
+      origin: task.origin,
       workflowId: identity.workflowId,
       executionId: identity.executionId,
       taskId: identity.taskId,

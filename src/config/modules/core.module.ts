@@ -16,7 +16,7 @@ import { OpenApiDocumentSource } from '../../application/ports/openapi-document-
 import { PatternMatcher } from '../../application/ports/pattern-matcher.port';
 import { Random } from '../../application/ports/random.port';
 import { TaskHandler } from '../../application/ports/task-handler.port';
-import { TaskSource } from '../../application/ports/task-source.port';
+import { TaskInbox } from '../../application/ports/task-inbox.port';
 import { TOKENS } from '../../application/ports/tokens';
 import { DeadLetterTask } from '../../application/use-cases/dead-letter-task.use-case';
 import { ExecuteTask } from '../../application/use-cases/execute-task.use-case';
@@ -51,23 +51,23 @@ export const coreModule = new ContainerModule(({ bind }) => {
   );
   bind(DeadLetterToken).toResolvedValue((clock: Clock) => new DeadLetterTask(clock), [TOKENS.Clock]);
   bind(TOKENS.ProcessDelivery).toResolvedValue(
-    (source: TaskSource, execute: ExecuteTask, deadLetter: DeadLetterTask, clock: Clock, random: Random, metrics: Metrics, logger: Logger, config: AppConfig) =>
-      new ProcessDelivery(source, execute, deadLetter, clock, random, metrics, logger, {
+    (execute: ExecuteTask, deadLetter: DeadLetterTask, clock: Clock, random: Random, metrics: Metrics, logger: Logger, config: AppConfig) =>
+      new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, {
         retry: processingRetryPolicy(config),
         maxDeliveries: config.maxDeliveries,
         maxEntryBytes: config.maxEntryBytes,
         maxJsonDepth: config.maxJsonDepth,
       }),
-    [TOKENS.TaskSource, TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
+    [TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );
   bind(TOKENS.ExecutorLoop).toResolvedValue(
-    (source: TaskSource, process: ProcessDelivery, clock: Clock, metrics: Metrics, logger: Logger, config: AppConfig) =>
-      new ExecutorLoop(source, process, clock, metrics, logger, {
+    (inbox: TaskInbox, process: ProcessDelivery, clock: Clock, metrics: Metrics, logger: Logger, config: AppConfig) =>
+      new ExecutorLoop(inbox, process, clock, metrics, logger, {
         concurrency: config.concurrency,
         errorBackoffMs: 500,
         keepAliveIntervalMs: keepAliveIntervalMs(config),
       }),
-    [TOKENS.TaskSource, TOKENS.ProcessDelivery, TOKENS.Clock, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
+    [TOKENS.TaskInbox, TOKENS.ProcessDelivery, TOKENS.Clock, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );
 });
 

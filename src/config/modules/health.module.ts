@@ -7,7 +7,7 @@ import { EventLoopMonitor } from '../../application/ports/event-loop-monitor.por
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { ServiceStatus } from '../../application/ports/service-status.port';
-import { TaskSource } from '../../application/ports/task-source.port';
+import { TaskInbox } from '../../application/ports/task-inbox.port';
 import { TaskSubmission } from '../../application/ports/task-submission.port';
 import { TOKENS } from '../../application/ports/tokens';
 import { HealthServer } from '../../adapters/express/health-server';
@@ -25,15 +25,15 @@ export const healthModule = new ContainerModule(({ bind }) => {
     .toResolvedValue(() => IntervalStallMonitor.start())
     .onDeactivation((monitor: IntervalStallMonitor) => monitor.close());
   bind<ServiceStatus>(TOKENS.ServiceStatus).toResolvedValue(
-    (loop: ExecutorLoop, source: TaskSource, eventLoop: EventLoopMonitor, clock: Clock, config: AppConfig) =>
-      new ExecutorStatus(loop, source, eventLoop, clock, {
+    (loop: ExecutorLoop, inbox: TaskInbox, eventLoop: EventLoopMonitor, clock: Clock, config: AppConfig) =>
+      new ExecutorStatus(loop, inbox, eventLoop, clock, {
         // Liveness fails only when the loop stalls far beyond one blocking read plus the longest backoff…
         stallAfterMs: Math.max(60_000, 3 * config.streamBlockMs + 30_000),
         // …or after the event loop itself was held longer than the threshold.
         eventLoopStallMs: config.stallThresholdMs,
         eventLoopStallWindowMs: STALL_WINDOW_MS,
       }),
-    [TOKENS.ExecutorLoop, TOKENS.TaskSource, EventLoopMonitorToken, TOKENS.Clock, TOKENS.Config],
+    [TOKENS.ExecutorLoop, TOKENS.TaskInbox, EventLoopMonitorToken, TOKENS.Clock, TOKENS.Config],
   );
   bind(TOKENS.HealthServer).toResolvedValue(
     (config: AppConfig, status: ServiceStatus, metrics: Metrics, logger: Logger, clock: Clock, submission: TaskSubmission | undefined) =>

@@ -4,6 +4,7 @@ import { TOKENS } from '../../application/ports/tokens';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
 import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
+import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { AppConfig } from '../env';
 import { taskLeaseMs } from './core.module';
 
@@ -14,16 +15,16 @@ export function memoryStreamModule(broker?: InMemoryStreamBroker): ContainerModu
   return new ContainerModule(({ bind }) => {
     if (broker) bind(BROKER).toConstantValue(broker);
     else bind(BROKER).toResolvedValue((clock: Clock) => new InMemoryStreamBroker(clock), [TOKENS.Clock]);
-    bind(TOKENS.TaskSource).toResolvedValue(
+    bind(TOKENS.TaskInbox).toResolvedValue(
       (b: InMemoryStreamBroker, clock: Clock, config: AppConfig) =>
-        new InMemoryTaskSource(b, clock, {
+        new EntryStreamInbox(new InMemoryTaskSource(b, clock, {
           group: config.consumerGroup,
           consumer: config.consumerName,
           streams: config.streams.length > 0 ? config.streams : undefined,
           reclaimIdleMs: config.reclaimEnabled ? config.reclaimIdleMs : 0,
           blockMs: config.streamBlockMs,
           leaseMs: taskLeaseMs(config),
-        }),
+        })),
       [BROKER, TOKENS.Clock, TOKENS.Config],
     );
     bind(TOKENS.TaskSubmission).toResolvedValue((b: InMemoryStreamBroker, clock: Clock) => new InMemoryTaskSubmission(b, clock), [BROKER, TOKENS.Clock]);

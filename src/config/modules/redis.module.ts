@@ -3,6 +3,7 @@ import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { TOKENS } from '../../application/ports/tokens';
+import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
 import { AppConfig } from '../env';
 import { taskLeaseMs } from './core.module';
@@ -30,9 +31,9 @@ export function redisTaskSourceOptions(config: AppConfig): RedisStreamTaskSource
 
 /** The Redis Streams task source (production profile). */
 export const redisStreamModule = new ContainerModule(({ bind }) => {
-  bind(TOKENS.TaskSource).toResolvedValue(
+  bind(TOKENS.TaskInbox).toResolvedValue(
     (config: AppConfig, clock: Clock, logger: Logger, metrics: Metrics) =>
-      new RedisStreamTaskSource(redisTaskSourceOptions(config), clock, logger.child({ component: 'redis-stream' }), metrics),
+      new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(config), clock, logger.child({ component: 'redis-stream' }), metrics)),
     [TOKENS.Config, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
   );
 });

@@ -44,8 +44,8 @@ describe('PrometheusMetrics', () => {
     m.circuitOpened();
     m.pendingEntries('executor-service', 12);
     m.consumerLag('executor-service', 40);
-    m.reclaimed('redis', 2);
-    m.reclaimed('redis', 3);
+    m.reclaimed(2);
+    m.reclaimed(3);
     m.openApiCache('hit');
     m.openApiCache('miss');
     m.openApiCache('hit');

@@ -6,17 +6,15 @@ import { CompletedPayload } from '../../../src/domain/flunq-events';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
 const identity = { taskId: 'task-x-1', taskName: 'x', tenantId: 'acme', workflowId: 'wf_1', executionId: 'ex_1' };
-const delivery = { stream: 's', entryId: '1-0', deliveryCount: 1, fields: { type: 'io.flunq.task.requested', taskid: 'task-x-1', data: '{"big": 1}' } };
 
 describe('DeadLetterTask', () => {
   it('still reports the failure when the error carries data that cannot be serialised', () => {
     const cycle: Record<string, unknown> = {};
     cycle['self'] = cycle;
     const error = new WorkflowError({ kind: 'runtime', code: 'INTERNAL', detail: 'boom', data: { count: 10n, cycle } });
-    const [dlq, completion] = new DeadLetterTask(new FakeClock()).execute({ delivery, error, identity, attempt: 2, taskType: 'set' });
-    assert.equal(dlq?.['reason'], 'task_execution_failed:INTERNAL: boom');
-    assert.equal(dlq?.['data'], '{"big": 1}');
-    const payload = JSON.parse(completion?.['data'] ?? '') as CompletedPayload;
+    const { note, completion } = new DeadLetterTask(new FakeClock()).execute({ error, identity, attempt: 2, taskType: 'set' });
+    assert.deepEqual(note, { reason: 'task_execution_failed:INTERNAL: boom', attempt: 2 });
+    const payload = JSON.parse(completion?.data ?? '') as CompletedPayload;
     assert.equal(payload.success, false);
     assert.equal(payload.error, 'boom');
     assert.equal(payload.attempt, 2);

@@ -1,3 +1,4 @@
+import { eventFromFields as fromFields } from '../../../src/adapters/flunq-wire/stream-fields';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
@@ -12,7 +13,7 @@ const evaluator: ExpressionEvaluator = { evaluate: () => assert.fail('no express
 
 function waitRequest(i: number, seconds: number, timeout?: number): TaskRequest {
   const data = { task_id: `task-w-${i}`, task_name: 'w', task_type: 'wait', input: {}, config: { ...(timeout ? { timeout } : {}), parameters: { seconds } } };
-  const parsed = parseTaskRequest({ type: 'io.flunq.task.requested', data: JSON.stringify(data) });
+  const parsed = parseTaskRequest(fromFields({ type: 'io.flunq.task.requested', data: JSON.stringify(data) }));
   assert.ok(parsed.ok);
   return parsed.request;
 }

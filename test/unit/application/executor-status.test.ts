@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ExecutorLoop } from '../../../src/application/executor-loop';
 import { ExecutorStatus } from '../../../src/application/executor-status';
 import { EventLoopMonitor } from '../../../src/application/ports/event-loop-monitor.port';
-import { TaskSource } from '../../../src/application/ports/task-source.port';
+import { TaskInbox } from '../../../src/application/ports/task-inbox.port';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
 
 /** A monitor that reports the stalls a test records, each with the time it ended. */
@@ -20,7 +20,7 @@ class FakeEventLoopMonitor implements EventLoopMonitor {
 
 function status(loop: Partial<ExecutorLoop>, sourceReady = true, clock = new FakeClock(), monitor: EventLoopMonitor = new FakeEventLoopMonitor(clock)): ExecutorStatus {
   const l = { lastActivityAt: clock.now(), isDraining: false, isHealthy: true, inFlightCount: 0, ...loop } as ExecutorLoop;
-  const source = { isReady: () => sourceReady } as TaskSource;
+  const source = { isReady: () => sourceReady } as TaskInbox;
   return new ExecutorStatus(l, source, monitor, clock, { stallAfterMs: 60_000, eventLoopStallMs: 10_000, eventLoopStallWindowMs: 60_000 });
 }
 

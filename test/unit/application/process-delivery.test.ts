@@ -1,3 +1,4 @@
+import { StreamInboundTask } from '../../../src/adapters/flunq-wire/entry-stream-inbox';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TaskHandlerRegistry } from '../../../src/application/handlers/task-handler-registry';
@@ -40,7 +41,7 @@ function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promi
   const execute = new ExecuteTask(new TaskHandlerRegistry([handler]), clock, evaluator, { defaultTimeoutMs: 60_000 });
   const retry = new RetryPolicy({ delayMs: 200, backoff: { kind: 'exponential', multiplier: 2 }, maxAttempts: 3, retryOn: 'any' });
   const logger = new InMemoryLogger();
-  const sut = new ProcessDelivery(source, execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), logger, {
+  const sut = new ProcessDelivery(execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), logger, {
     retry,
     maxDeliveries: 5,
     maxEntryBytes: 4 * 1024 * 1024,
@@ -57,7 +58,7 @@ function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promi
       if (next.entryId === id) delivery = next;
       else await source.acknowledge(next);
     }
-    const processing = sut.execute(delivery, new AbortController().signal);
+    const processing = sut.execute(new StreamInboundTask(source, delivery), new AbortController().signal);
     await clock.advance(10_000);
     return processing;
   };
@@ -117,7 +118,7 @@ describe('ProcessDelivery: delivery limit', () => {
     broker.append(STREAM, request({ task_type: 'set' }));
     const [delivery] = await source.receive(1, new AbortController().signal);
     assert.ok(delivery);
-    const processing = sut.execute({ ...delivery, deliveryCount: 6 }, new AbortController().signal);
+    const processing = sut.execute(new StreamInboundTask(source, { ...delivery, deliveryCount: 6 }), new AbortController().signal);
     await clock.advance(1000);
     assert.equal(await processing, 'dead_lettered');
     assert.equal(handler.calls, 0);

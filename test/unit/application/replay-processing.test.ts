@@ -7,8 +7,8 @@ import { flushAsyncWork, FakeClock } from '../../../src/adapters/memory/fake-clo
 import { InMemoryStreamBroker } from '../../../src/adapters/memory/in-memory-stream-broker';
 import { buildContainer } from '../../../src/config/container';
 import { loadConfig } from '../../../src/config/env';
-import { replayEntry } from '../../../src/domain/dead-letter-replay';
-import { deadLetterEntry } from '../../../src/domain/flunq-events';
+import { replayEntry } from '../../../src/adapters/flunq-wire/dead-letters';
+import { deadLetterEntry } from '../../support/flunq';
 
 const STREAM = 'tenant:acme:workflow:wf_1:events';
 const TASK = 'task-remember-1756150540123456789';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { entrySizeOver, utf8Length } from '../../../src/domain/entry-size';
+import { entrySize } from '../../../src/adapters/flunq-wire/stream-fields';
+import { utf8Length } from '../../../src/domain/entry-size';
 
 /** The reference: what an encoder writes. */
 function encoded(text: string): number {
@@ -15,12 +16,9 @@ describe('utf8Length', () => {
   });
 });
 
-describe('entrySizeOver', () => {
-  it('is undefined within the limit and the exact size of names and values beyond it', () => {
+describe('entrySize', () => {
+  it('is the exact size of names and values in UTF-8', () => {
     const fields = { type: 'io.flunq.task.requested', data: '€'.repeat(10) };
-    const size = 'type'.length + 'io.flunq.task.requested'.length + 'data'.length + 30;
-    assert.equal(entrySizeOver(fields, size), undefined);
-    assert.equal(entrySizeOver(fields, size - 1), size);
-    assert.equal(entrySizeOver(fields, 1_000_000), undefined);
+    assert.equal(entrySize(fields), 'type'.length + 'io.flunq.task.requested'.length + 'data'.length + 30);
   });
 });

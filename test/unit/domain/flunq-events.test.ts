@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildCompletedPayload, completedEntry, deadLetterEntry } from '../../../src/domain/flunq-events';
+import { buildCompletedPayload, completedEvent, deadLetterReason } from '../../../src/domain/flunq-events';
 import { redactDeep } from '../../../src/domain/redaction';
 import { failed, succeeded } from '../../../src/domain/task-result';
 import { httpStatusError } from '../../../src/domain/workflow-error';
@@ -32,15 +32,15 @@ describe('task.completed', () => {
       data: { code: 'HTTP_4XX' },
     });
   });
-  it('writes the stream fields, omitting empty ids', () => {
+  it('is an event named after the task, from the executor, with the payload as JSON data', () => {
     const p = buildCompletedPayload({ ...identity, tenantId: '' }, { outcome: succeeded({}), taskType: 'set', startedAtMs: t0, completedAtMs: t0, attempt: 1 }, {});
-    const f = completedEntry({ ...identity, tenantId: '' }, p, t0);
-    assert.equal(f['id'], 'task-completed-task-a-1');
-    assert.equal(f['source'], 'executor-service');
-    assert.equal(f['type'], 'io.flunq.task.completed');
-    assert.equal(f['time'], '2025-08-25T19:35:40Z');
-    assert.equal('tenantid' in f, false);
-    assert.equal(typeof f['data'], 'string');
+    const e = completedEvent({ ...identity, tenantId: '' }, p, t0);
+    assert.equal(e.id, 'task-completed-task-a-1');
+    assert.equal(e.source, 'executor-service');
+    assert.equal(e.type, 'io.flunq.task.completed');
+    assert.equal(e.time, '2025-08-25T19:35:40Z');
+    assert.equal(e.tenantId, '');
+    assert.deepEqual(JSON.parse(e.data ?? ''), p);
   });
   it('redacts secrets in output and resolved input', () => {
     const output = { request: { headers: { Authorization: 'Bearer abc.def', 'X-Api-Key': 'k-123', Accept: 'json' } } };
@@ -51,10 +51,9 @@ describe('task.completed', () => {
 });
 
 describe('dead letter', () => {
-  it('copies the request, keeps data verbatim, adds reason and attempt', () => {
-    const original = { id: 'task-requested-x', type: 'io.flunq.task.requested', data: '{not json', tenantid: 'acme' };
-    const f = deadLetterEntry(original, 'MALFORMED_EVENT: bad', 2);
-    assert.deepEqual(f, { id: 'task-requested-x', type: 'io.flunq.task.dlq', data: '{not json', tenantid: 'acme', reason: 'task_execution_failed:MALFORMED_EVENT: bad', attempt: '2' });
+  it('gives its reason the Go executor\'s prefix, with known secrets blanked', () => {
+    assert.equal(deadLetterReason('MALFORMED_EVENT: bad'), 'task_execution_failed:MALFORMED_EVENT: bad');
+    assert.equal(deadLetterReason('AUTH: token s3cr3t-value refused', ['s3cr3t-value']), 'task_execution_failed:AUTH: token *** refused');
   });
 });
 

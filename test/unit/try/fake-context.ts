@@ -1,3 +1,4 @@
+import { eventFromFields as fromFields } from '../../../src/adapters/flunq-wire/stream-fields';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
 import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
 import { PooledJqExpressionEvaluator } from '../../../src/adapters/jq/pooled-jq-expression-evaluator';
@@ -11,7 +12,7 @@ import { errors, httpStatusError, WorkflowError } from '../../../src/domain/work
 
 /** A task request as the worker builds it, with `data` overrides. */
 export function request(data: Record<string, unknown> = {}): TaskRequest {
-  const parsed = parseTaskRequest({
+  const parsed = parseTaskRequest(fromFields({
     type: 'io.flunq.task.requested',
     workflowid: 'wf_1',
     executionid: 'ex_1',
@@ -23,7 +24,7 @@ export function request(data: Record<string, unknown> = {}): TaskRequest {
       ...data,
       input: { task_name: 'guarded', workflow_id: 'wf_1', timestamp: '2025-08-25T19:35:40Z', ...((data['input'] as object | undefined) ?? {}) },
     }),
-  });
+  }));
   if (!parsed.ok) throw parsed.error;
   return parsed.request;
 }

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { idempotencyKey, replayEntry, summarizeDeadLetter } from '../../../src/domain/dead-letter-replay';
-import { deadLetterEntry } from '../../../src/domain/flunq-events';
-import { localSubmission, outcomeKind, workflowStream } from '../../../src/domain/local-submission';
+import { replayEntry, summarizeDeadLetter } from '../../../src/adapters/flunq-wire/dead-letters';
+import { entrySize, eventFromFields, fieldsFromEvent } from '../../../src/adapters/flunq-wire/stream-fields';
+import { workflowStream } from '../../../src/adapters/flunq-wire/stream-keys';
+import { idempotencyKey } from '../../../src/domain/flunq-event';
+import { localSubmission, outcomeKind } from '../../../src/domain/local-submission';
+import { deadLetterEntry } from '../../support/flunq';
 
 const STREAM = 'tenant:acme:workflow:wf_1:events';
 const REQUEST = {
@@ -44,8 +47,8 @@ describe('dead-letter replay', () => {
   });
 
   it('gives a replay its own idempotency key', () => {
-    assert.equal(idempotencyKey('t1', REQUEST), 't1');
-    assert.equal(idempotencyKey('t1', replayEntry(STREAM, '1-0', dlq, 1, 0)), 't1#replay-1');
+    assert.equal(idempotencyKey('t1', eventFromFields(REQUEST)), 't1');
+    assert.equal(idempotencyKey('t1', eventFromFields(replayEntry(STREAM, '1-0', dlq, 1, 0))), 't1#replay-1');
   });
 
   it('keeps a malformed payload verbatim when replaying', () => {
@@ -56,25 +59,44 @@ describe('dead-letter replay', () => {
   });
 });
 
+describe('stream fields', () => {
+  it('decode to an event and encode back to the same fields, in the same order', () => {
+    const event = eventFromFields({ ...REQUEST, traceparent: '00-abc-def-01' });
+    assert.equal(event.taskId, REQUEST.taskid);
+    assert.equal(event.data, REQUEST.data);
+    assert.deepEqual(event.extensions, { traceparent: '00-abc-def-01' });
+    assert.deepEqual(Object.entries(fieldsFromEvent(eventFromFields(REQUEST))), Object.entries(REQUEST));
+  });
+  it('omit empty flunq ids and absent data', () => {
+    const fields = fieldsFromEvent({ ...eventFromFields(REQUEST), workflowId: '', data: undefined });
+    assert.equal('workflowid' in fields, false);
+    assert.equal('data' in fields, false);
+  });
+  it('measure an entry in UTF-8 bytes', () => {
+    assert.equal(entrySize({ ab: 'cd' }), 4);
+    assert.equal(entrySize({ k: 'é' }), 3);
+  });
+});
+
 describe('local submission', () => {
   it('completes a data object with local ids', () => {
     const r = localSubmission({ task_type: 'set', input: { set_data: { a: 1 } } }, Date.UTC(2026, 0, 1), 7);
     assert.ok(r.ok);
-    const { stream, taskId, entry } = r.submission;
-    assert.equal(stream, workflowStream('local', 'wf_local'));
+    const { taskId, request } = r.submission;
+    assert.equal(workflowStream(request.tenantId, request.workflowId), workflowStream('local', 'wf_local'));
     assert.match(taskId, /^task-set-\d+$/);
-    assert.equal(entry['type'], 'io.flunq.task.requested');
-    assert.equal(entry['id'], `task-requested-${taskId}`);
-    assert.equal(entry['executionid'], 'ex_local');
-    const data = JSON.parse(entry['data'] ?? '') as Record<string, unknown>;
+    assert.equal(request.type, 'io.flunq.task.requested');
+    assert.equal(request.id, `task-requested-${taskId}`);
+    assert.equal(request.executionId, 'ex_local');
+    const data = JSON.parse(request.data ?? '') as Record<string, unknown>;
     assert.equal(data['task_id'], taskId);
     assert.deepEqual(data['input'], { set_data: { a: 1 } });
   });
-  it('accepts a whole stream entry as is', () => {
+  it('accepts a whole event with flat attributes as is', () => {
     const r = localSubmission(REQUEST, 0, 0);
     assert.ok(r.ok);
-    assert.deepEqual(r.submission.entry, REQUEST);
-    assert.equal(r.submission.stream, STREAM);
+    assert.deepEqual(fieldsFromEvent(r.submission.request), REQUEST);
+    assert.equal(workflowStream(r.submission.request.tenantId, r.submission.request.workflowId), STREAM);
   });
   it('rejects what is not a task request', () => {
     assert.equal(localSubmission([], 0, 0).ok, false);
@@ -82,8 +104,8 @@ describe('local submission', () => {
     assert.equal(localSubmission({ ...REQUEST, type: 'io.flunq.task.completed' }, 0, 0).ok, false);
   });
   it('recognises the outcome entries of a task', () => {
-    assert.equal(outcomeKind({ id: 'task-completed-t1', type: 'io.flunq.task.completed' }, 't1'), 'completed');
-    assert.equal(outcomeKind({ id: 'task-completed-t2', type: 'io.flunq.task.completed' }, 't1'), undefined);
-    assert.equal(outcomeKind({ type: 'io.flunq.task.dlq', taskid: 't1' }, 't1'), 'dead_lettered');
+    assert.equal(outcomeKind(eventFromFields({ id: 'task-completed-t1', type: 'io.flunq.task.completed' }), 't1'), 'completed');
+    assert.equal(outcomeKind(eventFromFields({ id: 'task-completed-t2', type: 'io.flunq.task.completed' }), 't1'), undefined);
+    assert.equal(outcomeKind(eventFromFields({ type: 'io.flunq.task.dlq', taskid: 't1' }), 't1'), 'dead_lettered');
   });
 });

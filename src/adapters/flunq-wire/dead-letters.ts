@@ -1,27 +1,7 @@
-import { isPlainObject } from './json';
-import { TASK_DLQ, TASK_REQUESTED } from './task-request';
-import { rfc3339Seconds } from './time-format';
-
-/** Stream fields a replayed request carries, on top of the original request's fields. */
-export const REPLAY_OF_FIELD = 'replay_of';
-export const REPLAY_FIELD = 'replay';
-
-/** What an operator sees of one dead letter. */
-export interface DeadLetterSummary {
-  stream: string;
-  entryId: string;
-  eventId: string;
-  taskId: string;
-  taskName: string;
-  taskType: string;
-  workflowId: string;
-  executionId: string;
-  tenantId: string;
-  reason: string;
-  attempts: number;
-  /** Age in ms, from the stream entry id's timestamp. */
-  ageMs: number;
-}
+import { DeadLetterSummary } from '../../application/ports/dead-letter-store.port';
+import { REPLAY_EXTENSION, REPLAY_OF_EXTENSION, TASK_DLQ, TASK_REQUESTED } from '../../domain/flunq-event';
+import { isPlainObject } from '../../domain/json';
+import { rfc3339Seconds } from '../../domain/time-format';
 
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -50,8 +30,8 @@ export function summarizeDeadLetter(stream: string, entryId: string, fields: Rea
   const data = parsedData(fields);
   const attempts = Number(fields['attempt']);
   return {
-    stream,
-    entryId,
+    location: stream,
+    messageId: entryId,
     eventId: fields['id'] ?? '',
     taskId: str(data['task_id']) || (fields['taskid'] ?? ''),
     taskName: str(data['task_name']),
@@ -81,18 +61,7 @@ export function replayEntry(stream: string, deadLetterId: string, fields: Readon
     id: `${base}-replay-${replayNumber}`,
     type: TASK_REQUESTED,
     time: rfc3339Seconds(nowMs),
-    [REPLAY_OF_FIELD]: `${stream}|${deadLetterId}`,
-    [REPLAY_FIELD]: String(replayNumber),
+    [REPLAY_OF_EXTENSION]: `${stream}|${deadLetterId}`,
+    [REPLAY_EXTENSION]: String(replayNumber),
   };
-}
-
-/**
- * The key under which an outcome is recorded for idempotency. A replay is an operator's
- * explicit request to run a task again, so it gets a key of its own (the dead-lettered run
- * usually recorded a failed outcome under the plain task id); a replay redelivered after a
- * crash is still run only once.
- */
-export function idempotencyKey(taskId: string, fields: Readonly<Record<string, string>>): string {
-  const replay = fields[REPLAY_FIELD];
-  return fields[REPLAY_OF_FIELD] && replay ? `${taskId}#replay-${replay}` : taskId;
 }

@@ -1,4 +1,7 @@
-import { StreamFields } from '../../domain/task-request';
+import { TaskClaim } from '../../application/ports/task-inbox.port';
+import { StreamFields } from './stream-fields';
+
+export type { TaskClaim };
 
 /** One entry read from the task stream, not yet settled. */
 export interface Delivery {
@@ -15,18 +18,15 @@ export interface Delivery {
 export type OutgoingEntry = Record<string, string>;
 
 /**
- * What `claimTask` found: `claimed` (this delivery may run the task), `running` (another entry
- * carrying the same task holds the claim: a duplicate), `settled` (the task already has an outcome).
- */
-export type TaskClaim = 'claimed' | 'running' | 'settled';
-
-/**
- * The event stream, read through a consumer group (at-least-once delivery).
+ * A stream of flat-field entries read through a consumer group (at-least-once delivery): what the
+ * Redis and the in-process backends provide. `EntryStreamInbox` turns it into the executor's
+ * `TaskInbox` (decoding the flunq events, deriving idempotency keys, building dead letters), so that
+ * the flunq binding of stream entries exists once.
  *
  * Errors: every method throws when the stream is unavailable; the caller retries
  * (processing retries) or leaves the delivery pending for recovery.
  */
-export interface TaskSource {
+export interface EntryStream {
   /**
    * Up to `max` deliveries: this consumer's own pending entries first (after a restart),
    * then entries reclaimed from dead consumers, then new ones. Waits at most the configured
@@ -42,12 +42,6 @@ export interface TaskSource {
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void>;
   /** Acknowledges without writing anything (entries that are not task requests, duplicates). */
   acknowledge(delivery: Delivery): Promise<void>;
-  /**
-   * True when an outcome for this task id was already published (idempotency across redeliveries
-   * and groups). `stream` is the stream of the delivery carrying the task: adapters that keep the
-   * record next to the stream (the Redis adapter, for Cluster) need it; others may ignore it.
-   */
-  isSettled(taskId: string, stream?: string): Promise<boolean>;
   /**
    * Claims the right to run a task for this delivery, before its handler runs, so that two entries
    * carrying the same task (the worker published it twice, a replay sharing the idempotency key)

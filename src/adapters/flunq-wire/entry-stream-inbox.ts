@@ -1,0 +1,96 @@
+import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
+import { FlunqEvent, idempotencyKey } from '../../domain/flunq-event';
+import { isPlainObject } from '../../domain/json';
+import { Delivery, EntryStream } from './entry-stream';
+import { deadLetterFields, entrySize, eventFromFields, fieldsFromEvent } from './stream-fields';
+
+/**
+ * The task id an entry carries: its `taskid` field, or (only when that is missing) `data.task_id`.
+ * Parsing `data` is the exception, for events written without the flunq extension.
+ */
+function taskIdOf(event: FlunqEvent): string {
+  if (event.taskId || event.data === undefined) return event.taskId;
+  try {
+    const data: unknown = JSON.parse(event.data);
+    return isPlainObject(data) && typeof data['task_id'] === 'string' ? data['task_id'] : '';
+  } catch {
+    return '';
+  }
+}
+
+/** One delivered entry as the executor's inbound task: the flunq binding of stream entries, in one place. */
+export class StreamInboundTask implements InboundTask {
+  readonly event: FlunqEvent;
+  readonly idempotencyKey: string;
+  private size: number | undefined;
+
+  constructor(
+    private readonly stream: EntryStream,
+    private readonly delivery: Delivery,
+  ) {
+    this.event = eventFromFields(delivery.fields);
+    const taskId = taskIdOf(this.event);
+    this.idempotencyKey = taskId ? idempotencyKey(taskId, this.event) : '';
+  }
+
+  get sizeBytes(): number {
+    return (this.size ??= entrySize(this.delivery.fields));
+  }
+
+  get attempt(): number {
+    return this.delivery.deliveryCount;
+  }
+
+  get origin(): string {
+    return `${this.delivery.stream} ${this.delivery.entryId}`;
+  }
+
+  claim(): Promise<TaskClaim> {
+    if (!this.idempotencyKey) return Promise.resolve('claimed');
+    return this.stream.claimTask(this.delivery, this.idempotencyKey);
+  }
+
+  complete(completion: FlunqEvent): Promise<void> {
+    return this.stream.settle(this.delivery, [fieldsFromEvent(completion)], this.key());
+  }
+
+  deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
+    const entries = [deadLetterFields(this.delivery.fields, note.reason, note.attempt)];
+    if (completion) entries.push(fieldsFromEvent(completion));
+    return this.stream.settle(this.delivery, entries, this.key());
+  }
+
+  discard(): Promise<void> {
+    return this.stream.acknowledge(this.delivery);
+  }
+
+  async renew(): Promise<boolean> {
+    return (await this.stream.keepAlive(this.delivery)) !== false;
+  }
+
+  private key(): string | undefined {
+    return this.idempotencyKey || undefined;
+  }
+}
+
+/**
+ * The TaskInbox of every backend that keeps flunq events as stream entries (Redis Streams, the
+ * in-process broker): the backend provides the consumer-group mechanics, this turns its entries
+ * into inbound tasks.
+ */
+export class EntryStreamInbox implements TaskInbox {
+  constructor(readonly stream: EntryStream) {}
+
+  async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
+    const deliveries = await this.stream.receive(max, signal);
+    return deliveries.map((delivery) => new StreamInboundTask(this.stream, delivery));
+  }
+
+  isReady(): boolean {
+    return this.stream.isReady();
+  }
+
+  close(): Promise<void> {
+    return this.stream.close();
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Where flunq keeps a workflow's events: one stream per workflow, `tenant:{tenant}:workflow:{workflow}:events`.
+ * The one definition of that name for every backend that stores flunq events in streams.
+ */
+export const WORKFLOW_STREAM_GLOB = 'tenant:*:workflow:*:events';
+export const WORKFLOW_STREAM_PATTERN = /^tenant:[^:]*:workflow:[^:]*:events$/;
+
+/** The stream of a workflow's events, with `default` for empty parts (as the flunq worker names them). */
+export function workflowStream(tenantId: string, workflowId: string): string {
+  return `tenant:${tenantId || 'default'}:workflow:${workflowId || 'default'}:events`;
+}
