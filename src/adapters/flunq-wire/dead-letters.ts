@@ -1,5 +1,5 @@
 import { DeadLetterSummary } from '../../application/ports/dead-letter-store.port';
-import { REPLAY_EXTENSION, REPLAY_OF_EXTENSION, TASK_DLQ, TASK_REQUESTED } from '../../domain/flunq-event';
+import { REPLAY_EXTENSION, REPLAY_OF_EXTENSION, TASK_COMPLETED, TASK_DLQ, TASK_REQUESTED } from '../../domain/flunq-event';
 import { isPlainObject } from '../../domain/json';
 import { rfc3339Seconds } from '../../domain/time-format';
 
@@ -64,4 +64,15 @@ export function replayEntry(stream: string, deadLetterId: string, fields: Readon
     [REPLAY_OF_EXTENSION]: `${stream}|${deadLetterId}`,
     [REPLAY_EXTENSION]: String(replayNumber),
   };
+}
+
+/**
+ * The task whose outcome an entry records, when it is a completion or a dead letter (as any
+ * executor writes them: the Go one puts the task id in `taskid`, or only in the event id).
+ * A consumer group reading a stream's history uses it to learn which requests already have one.
+ */
+export function outcomeTaskId(fields: Readonly<Record<string, string>>): string | undefined {
+  const type = fields['type'];
+  if (type !== TASK_COMPLETED && type !== TASK_DLQ) return undefined;
+  return fields['taskid'] || (fields['id'] ?? '').replace(/^task-(completed|requested)-/, '') || undefined;
 }

@@ -94,6 +94,10 @@ export class InMemoryStreamBroker {
     throw new Error(fault.message);
   }
 
+  hasGroup(stream: string, group: string): boolean {
+    return this.streams.get(stream)?.groups.has(group) ?? false;
+  }
+
   group(stream: string, group: string): GroupState {
     const state = this.stream(stream);
     let g = state.groups.get(group);

@@ -1,5 +1,6 @@
 import { Clock } from '../../application/ports/clock.port';
 import { Delivery, EntryStream, OutgoingEntry, TaskClaim } from '../flunq-wire/entry-stream';
+import { outcomeTaskId } from '../flunq-wire/dead-letters';
 import { WORKFLOW_STREAM_PATTERN } from '../flunq-wire/stream-keys';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';
 
@@ -111,6 +112,18 @@ export class InMemoryTaskSource implements EntryStream {
     return Promise.resolve();
   }
 
+  /**
+   * A new group reads the stream from its start, like `XGROUP CREATE … 0`: the outcomes already on
+   * it (written by any executor) are recorded first, so that their requests are not run again.
+   */
+  private createGroup(stream: string): void {
+    this.broker.group(stream, this.options.group);
+    for (const entry of this.broker.entries(stream)) {
+      const taskId = outcomeTaskId(entry.fields);
+      if (taskId) this.broker.markSettled(taskId);
+    }
+  }
+
   /** Claims are held by the entry in its group, so a redelivery of the same entry takes them over. */
   private holder(delivery: Delivery): string {
     return `${this.options.group}\u0000${delivery.entryId}`;
@@ -137,6 +150,7 @@ export class InMemoryTaskSource implements EntryStream {
     const { group, consumer, reclaimIdleMs } = this.options;
     const now = this.clock.now();
     const streams = this.streams();
+    for (const stream of streams) if (!this.broker.hasGroup(stream, group)) this.createGroup(stream);
     // 1. After a restart, this consumer's own pending entries (XREADGROUP … 0).
     if (!this.ownPendingRead) {
       this.ownPendingRead = true;
