@@ -293,7 +293,7 @@ Feature: call tasks, legacy HTTP
 
   Rule: with CALL_IDEMPOTENCY_KEYS on, a non-idempotent call names its operation in an Idempotency-Key
 
-    Scenario: a POST carries the task's key; a GET carries none; the setting is off by default
+    Scenario: a POST carries the task's key
       Given the setting CALL_IDEMPOTENCY_KEYS is "true"
       And the API "https://api.example.test" answers POST "/orders" with status 201 and body '{"id": 1}'
       And the call task "order" with:

@@ -12,6 +12,21 @@ export interface ExecutorLoopSettings {
   errorBackoffMs: number;
   /** How often running tasks renew their claim on their entries, in ms (0 disables). */
   keepAliveIntervalMs: number;
+  /** How long a delivery is renewed before its task's own deadline is known (the default task timeout), ms. */
+  defaultHoldMs: number;
+  /**
+   * How long past its task's deadline a delivery is still renewed (publication and its retries), ms.
+   * A task still running after that is stuck: its delivery is left to be redelivered (so the
+   * delivery count grows to the dead-letter limit) and liveness fails.
+   */
+  overrunGraceMs: number;
+}
+
+interface Running {
+  since: number;
+  /** Epoch ms after which the delivery is no longer renewed. */
+  renewUntil: number;
+  overdue: boolean;
 }
 
 /**
@@ -20,7 +35,7 @@ export interface ExecutorLoopSettings {
  * spreads across replicas.
  */
 export class ExecutorLoop {
-  private readonly inFlight = new Map<InboundTask, number>();
+  private readonly inFlight = new Map<InboundTask, Running>();
   private readonly stopReading = new AbortController();
   private readonly forceStop = new AbortController();
   private readonly heartbeatStop = new AbortController();
@@ -52,6 +67,13 @@ export class ExecutorLoop {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Tasks still running well past their deadline (their deliveries are no longer renewed). */
+  get overdueCount(): number {
+    let n = 0;
+    for (const running of this.inFlight.values()) if (running.overdue) n++;
+    return n;
   }
 
   /** The largest number of tasks that ever ran at once (for tests and benchmarks). */
@@ -131,10 +153,15 @@ export class ExecutorLoop {
   }
 
   private spawn(delivery: InboundTask): void {
-    this.inFlight.set(delivery, this.clock.now());
+    const now = this.clock.now();
+    const running: Running = { since: now, renewUntil: now + this.settings.defaultHoldMs + this.settings.overrunGraceMs, overdue: false };
+    this.inFlight.set(delivery, running);
     this.maxObserved = Math.max(this.maxObserved, this.inFlight.size);
     this.metrics.inFlight(this.inFlight.size);
-    void this.processDelivery.execute(delivery, this.forceStop.signal).finally(() => {
+    const onDeadline = (deadline: number): void => {
+      running.renewUntil = deadline + this.settings.overrunGraceMs;
+    };
+    void this.processDelivery.execute(delivery, this.forceStop.signal, onDeadline).finally(() => {
       this.inFlight.delete(delivery);
       this.metrics.inFlight(this.inFlight.size);
       this.slotFreed?.();
@@ -156,8 +183,15 @@ export class ExecutorLoop {
         return;
       }
       const now = this.clock.now();
-      for (const [delivery, since] of this.inFlight) {
-        if (now - since < interval) continue;
+      for (const [delivery, running] of this.inFlight) {
+        if (now - running.since < interval || running.overdue) continue;
+        if (now > running.renewUntil) {
+          // A bug left the task hanging past its deadline: stop holding its delivery, so that it is
+          // redelivered (its count growing to the dead-letter limit) and liveness asks for a restart.
+          running.overdue = true;
+          this.logger.error('a task is still running long past its deadline; its delivery is no longer renewed', { origin: delivery.origin, runningMs: now - running.since });
+          continue;
+        }
         await delivery.renew().catch((error: unknown) =>
           this.logger.warn('could not renew the claim on a running task', { origin: delivery.origin, error: toWorkflowError(error).detail }),
         );

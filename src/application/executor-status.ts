@@ -24,6 +24,8 @@ export class ExecutorStatus implements ServiceStatus {
   ) {}
 
   live(): StatusReport {
+    const overdue = this.loop.overdueCount;
+    if (overdue > 0) return { ok: false, reason: `${overdue} task(s) still running long past their deadline` };
     // Something held the event loop (a task's input defeated a limit): every tenant's tasks waited
     // meanwhile, and it may happen again, so the replica asks to be restarted.
     const stallMs = this.eventLoop.longestStallWithin(this.settings.eventLoopStallWindowMs);

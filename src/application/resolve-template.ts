@@ -1,5 +1,7 @@
 import { expressionBodies, substituteExpressions } from '../domain/expressions';
 import { evaluatePath, pathExpressionOf } from '../domain/jq-path';
+import { redactText, sensitiveTexts } from '../domain/redaction';
+import { WorkflowError } from '../domain/workflow-error';
 import { ExpressionEvaluator, ExpressionInput, ExpressionLimits } from './ports/expression-evaluator.port';
 
 /**
@@ -27,9 +29,20 @@ export async function resolveTemplate(evaluator: ExpressionEvaluator, template: 
     );
     for (let k = 0; k < outcomes.length; k++) {
       const outcome = outcomes[k];
-      if (outcome && !outcome.ok) throw outcome.error;
+      if (outcome && !outcome.ok) throw withoutSecrets(outcome.error, input);
       if (outcome) results[pooled[k] as number] = outcome.value;
     }
   }
   return substituteExpressions(template, results);
+}
+
+/**
+ * An expression can put any value it sees into its error (`error(.input.api_key)`, a function that
+ * quotes its argument): values under sensitive names in the data are blanked out of the detail.
+ */
+function withoutSecrets(error: WorkflowError, input: ExpressionInput): WorkflowError {
+  const secrets = sensitiveTexts([...input.layers, input.variables]);
+  if (secrets.length === 0) return error;
+  const detail = redactText(error.detail, secrets);
+  return detail === error.detail ? error : error.with({ detail, cause: undefined });
 }

@@ -229,3 +229,29 @@ export function redactUrl(text: string, extraNames: readonly string[] = []): str
   );
   return out.slice(0, start) + tail;
 }
+
+/**
+ * The text values found under sensitive names anywhere in `values` (API keys, tokens, passwords in
+ * a task's input or context), at most `limit` of them. Iterative, and safe on shared or cyclic
+ * values: used to blank them out of messages that may quote them (expression errors).
+ */
+export function sensitiveTexts(values: readonly unknown[], extraNames: readonly string[] = [], limit = 1000): string[] {
+  const found = new Set<string>();
+  const seen = new Set<object>();
+  const stack: { value: unknown; sensitive: boolean }[] = values.map((value) => ({ value, sensitive: false }));
+  while (stack.length > 0 && found.size < limit) {
+    const { value, sensitive } = stack.pop() as { value: unknown; sensitive: boolean };
+    if (typeof value === 'string') {
+      if (sensitive && value.length >= MIN_SECRET_LENGTH) found.add(value);
+      continue;
+    }
+    if (value === null || typeof value !== 'object' || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (const item of value as unknown[]) stack.push({ value: item, sensitive });
+      continue;
+    }
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) stack.push({ value: item, sensitive: sensitive || isSensitiveName(key, extraNames) });
+  }
+  return [...found];
+}

@@ -63,6 +63,9 @@ export class JqWorkerPool {
   private nextId = 1;
   private closed = false;
   private started = 0;
+  /** Workers that died before they were ready, in a row (a limit too small to start jq, say). */
+  private startupFailures = 0;
+  private spawnBlockedUntil = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: JqWorkerPoolOptions) {}
@@ -70,6 +73,11 @@ export class JqWorkerPool {
   /** Workers started since creation (replacements included). */
   get workersStarted(): number {
     return this.started;
+  }
+
+  /** Workers running a batch now. */
+  get busy(): number {
+    return this.slots.filter((s) => s.job).length;
   }
 
   /** Workers alive now. */
@@ -127,39 +135,38 @@ export class JqWorkerPool {
   }
 
   /**
-   * Starts queued batches on idle workers (starting workers up to `maxWorkers`). Fair across shares:
-   * the next batch is the oldest one of the share with the fewest batches running, and no share may
-   * hold more than half the workers, so that one tenant's runaway expressions, however many, always
-   * leave workers (and cores) to everyone else.
+   * Starts queued batches on idle workers, fairly across shares (tenants): the next batch is the
+   * oldest one of the share with the fewest batches running. One share alone may use up to
+   * `maxWorkers` workers. While every worker is busy, one more is kept started and idle (up to twice
+   * `maxWorkers` in all), so that a tenant's expression never waits for other tenants' runaway ones
+   * to be stopped, nor for a thread to start on cores they keep busy. Extra workers stop once idle.
    */
   private pump(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      const eligible = this.eligible();
+    while (!this.closed) {
+      const running = new Map<string, number>();
+      for (const slot of this.slots) if (slot.job) running.set(slot.job.share, (running.get(slot.job.share) ?? 0) + 1);
+      // Stable: within a share (and between shares running as many) the oldest first.
+      const eligible = this.queue.filter((job) => (running.get(job.share) ?? 0) < this.options.maxWorkers).sort((a, b) => (running.get(a.share) ?? 0) - (running.get(b.share) ?? 0));
       const job = eligible[0];
-      if (!job) return;
       const slot = this.slots.find((s) => s.ready && !s.job);
-      if (slot) {
+      if (job && slot) {
         this.queue.splice(this.queue.indexOf(job), 1);
         this.dispatch(slot, job);
         continue;
       }
+      if (Date.now() < this.spawnBlockedUntil) return;
       const starting = this.slots.filter((s) => !s.ready).length;
       if (this.slots.length < this.options.maxWorkers && starting < eligible.length) {
         this.spawn();
         continue;
       }
+      const busy = this.slots.some((s) => s.job);
+      if (busy && !slot && starting === 0 && this.slots.length < this.options.maxWorkers * 2) {
+        this.spawn();
+        continue;
+      }
       return;
     }
-  }
-
-  /** Queued batches that may start now, the first to start first. */
-  private eligible(): Job[] {
-    const running = new Map<string, number>();
-    for (const slot of this.slots) if (slot.job) running.set(slot.job.share, (running.get(slot.job.share) ?? 0) + 1);
-    const cap = Math.max(1, Math.ceil(this.options.maxWorkers / 2));
-    const out = this.queue.filter((job) => (running.get(job.share) ?? 0) < cap);
-    // Stable: within a share (and between shares running as many) the oldest first.
-    return out.sort((a, b) => (running.get(a.share) ?? 0) - (running.get(b.share) ?? 0));
   }
 
   private spawn(): void {
@@ -182,6 +189,7 @@ export class JqWorkerPool {
     worker.on('message', (message: WorkerReply | { ready: true }) => {
       if ('ready' in message) {
         slot.ready = true;
+        this.startupFailures = 0;
         this.idle(slot);
         this.pump();
         return;
@@ -189,6 +197,7 @@ export class JqWorkerPool {
       this.reply(slot, message);
     });
     worker.on('error', (error: Error & { code?: string }) => {
+      if (!slot.ready) return this.startupFailed(slot, error.message);
       const limit = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.retire(
         slot,
@@ -197,7 +206,28 @@ export class JqWorkerPool {
           : errors.expression(`the expression worker failed: ${error.message}`),
       );
     });
-    worker.on('exit', () => this.retire(slot, errors.expression('the expression worker stopped unexpectedly')));
+    worker.on('exit', () => (slot.ready ? this.retire(slot, errors.expression('the expression worker stopped unexpectedly')) : this.startupFailed(slot, 'it stopped while starting')));
+  }
+
+  /**
+   * A worker that cannot even start (its memory limit is too small for jq, say) is not restarted in a
+   * loop: after three in a row, what is queued fails with the reason, and new workers are tried again
+   * after a second.
+   */
+  private startupFailed(slot: Slot, reason: string): void {
+    this.startupFailures++;
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+    slot.worker.removeAllListeners('exit');
+    void slot.worker.terminate().catch(() => undefined);
+    if (this.startupFailures >= 3) {
+      this.spawnBlockedUntil = Date.now() + 1000;
+      const error = errors.expression(`expression workers cannot start (${reason}); EXPRESSION_MAX_MEMORY_MB=${this.options.maxMemoryMb} may be too small`);
+      for (const job of this.queue.splice(0)) this.settle(job, error);
+      setTimeout(() => this.pump(), 1000).unref();
+      return;
+    }
+    this.pump();
   }
 
   private dispatch(slot: Slot, job: Job): void {
@@ -277,7 +307,10 @@ export class JqWorkerPool {
     slot.worker.unref();
     if (this.slots[0] === slot || slot.idleTimer) return;
     slot.idleTimer = setTimeout(() => {
-      if (!slot.job && this.slots.length > 1) this.retire(slot, errors.expression('idle'));
+      slot.idleTimer = undefined;
+      // One idle worker is kept; the others stop.
+      const idle = this.slots.filter((s) => s.ready && !s.job).length;
+      if (!slot.job && this.slots.length > 1 && idle > 1) this.retire(slot, errors.expression('idle'));
     }, this.options.idleMs);
     slot.idleTimer.unref();
   }

@@ -16,8 +16,8 @@ export interface WorkerRequest {
   expressions: string[];
 }
 
-/** One expression's result as the worker reports it. */
-export type WorkerResult = { ok: true; value: unknown } | { ok: false; message: string };
+/** One expression's result as the worker reports it (`compile`: the expression itself is wrong; no data is involved). */
+export type WorkerResult = { ok: true; value: unknown } | { ok: false; message: string; compile?: boolean };
 
 export type WorkerReply =
   | { id: number; results: WorkerResult[] }
@@ -115,7 +115,7 @@ export function jqWorkerMain(): void {
       if (run.exitCode === 3) {
         // A compile error: report it for the expression as written (compiling fails before anything runs).
         const alone = jq.raw('null', expression, flags);
-        return { ok: false, message: stderrText(alone.stderr || run.stderr) };
+        return { ok: false, message: stderrText(alone.stderr || run.stderr), compile: true };
       }
       if (run.exitCode !== 0) return { ok: false, message: stderrText(run.stderr) || `jq exited with status ${run.exitCode}` };
       if (run.stdout.length > data.maxResultBytes) return { limit: `the result is ${run.stdout.length} bytes, more than the limit of ${data.maxResultBytes}` };

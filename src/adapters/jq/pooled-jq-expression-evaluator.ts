@@ -58,6 +58,31 @@ export function withoutValueExcerpts(message: string): string {
 }
 
 /**
+ * Every quoted piece of a run-time error message (`'…'` or `"…"`), where jq repeats the text it
+ * failed on (`… (while parsing 'SENTINEL')`, `date "…" does not match format`), becomes `"…"`.
+ * What jq writes outside quotes (the kind of failure) is kept.
+ */
+export function withoutQuotedText(message: string): string {
+  let out = '';
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charAt(i);
+    if (c !== '"' && c !== "'") {
+      out += c;
+      continue;
+    }
+    let end = i + 1;
+    while (end < message.length && message.charAt(end) !== c) end += message.charAt(end) === '\\' ? 2 : 1;
+    if (end >= message.length) {
+      out += `${c}…`;
+      break;
+    }
+    out += `${c}…${c}`;
+    i = end;
+  }
+  return out;
+}
+
+/**
  * ExpressionEvaluator on jq 1.8 (jq-wasm) in a pool of worker threads, each stoppable: every
  * batch runs within min(its caller's limit, EXPRESSION_TIMEOUT) and a memory bound, so a runaway
  * expression costs its own task an EXPRESSION_TIMEOUT or EXPRESSION_LIMIT failure and nothing else.
@@ -71,6 +96,11 @@ export class PooledJqExpressionEvaluator implements ExpressionEvaluator {
 
   constructor(options: PooledJqOptions = DEFAULT_POOLED_JQ_OPTIONS) {
     this.pool = new JqWorkerPool(options);
+  }
+
+  /** Worker threads running a batch now. */
+  get busyWorkers(): number {
+    return this.pool.busy;
   }
 
   /** Worker threads started so far (replacements of stopped ones included). */
@@ -88,7 +118,9 @@ export class PooledJqExpressionEvaluator implements ExpressionEvaluator {
     return results.map((result, i): ExpressionOutcome => {
       if (result.ok) return { ok: true, value: result.value };
       const expression = expressions[i] as string;
-      return { ok: false, error: errors.expression(`expression '${expression}' failed: ${withoutValueExcerpts(result.message)}`, { expression }) };
+      // A compile error quotes the expression; a run-time error may quote the data it failed on.
+      const message = result.compile ? result.message : withoutQuotedText(withoutValueExcerpts(result.message));
+      return { ok: false, error: errors.expression(`expression '${expression}' failed: ${message}`, { expression }) };
     });
   }
 

@@ -9,12 +9,19 @@ export interface Re2jsPatternMatcherOptions {
   maxPatternLength: number;
   /** Largest compiled program accepted, in instructions (`x{1000}` alone is a thousand). */
   maxProgramSize: number;
+  /**
+   * Largest search accepted, in program instructions × text characters. Linear time still grows
+   * with both (in the worst case about 20 ns per unit here): a large pattern over a long text is
+   * refused rather than allowed to hold the event loop.
+   */
+  maxSearchCost: number;
 }
 
 export const DEFAULT_PATTERN_MATCHER_OPTIONS: Re2jsPatternMatcherOptions = {
   maxCachedPatterns: 512,
   maxPatternLength: 1024,
   maxProgramSize: 10_000,
+  maxSearchCost: 4_000_000,
 };
 
 /** Longest excerpt of a pattern quoted in an error detail. */
@@ -118,12 +125,17 @@ export function estimatedProgramSize(pattern: string, limit: number): number {
  */
 export class Re2jsPatternMatcher implements PatternMatcher {
   private readonly cache = new Map<string, RE2JS | WorkflowError>();
+  private readonly sizes = new WeakMap<RE2JS, number>();
 
   constructor(private readonly options: Re2jsPatternMatcherOptions = DEFAULT_PATTERN_MATCHER_OPTIONS) {}
 
   search(pattern: string, text: string): boolean {
     const compiled = this.compiled(pattern);
     if (compiled instanceof WorkflowError) throw compiled;
+    const size = this.sizes.get(compiled) ?? 1;
+    if (size * text.length > this.options.maxSearchCost) {
+      throw invalidPattern(pattern, `a pattern of ${size} instructions is too costly to search a text of ${text.length} characters (instructions × characters at most ${this.options.maxSearchCost})`);
+    }
     return compiled.test(text);
   }
 
@@ -160,7 +172,9 @@ export class Re2jsPatternMatcher implements PatternMatcher {
       if (error instanceof RE2JSException) return invalidPattern(pattern, reasonOf(error));
       throw error;
     }
-    if (compiled.matcher('').programSize() > maxProgramSize) return invalidPattern(pattern, `too large once its repetitions are expanded (more than ${maxProgramSize} instructions)`);
+    const size = compiled.matcher('').programSize();
+    if (size > maxProgramSize) return invalidPattern(pattern, `too large once its repetitions are expanded (more than ${maxProgramSize} instructions)`);
+    this.sizes.set(compiled, size);
     return compiled;
   }
 }

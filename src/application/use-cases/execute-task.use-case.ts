@@ -77,6 +77,11 @@ export class ExecuteTask {
     this.deadlines = new DeadlineTimers(clock);
   }
 
+  /** How long the task may run (its `config.timeout`, else the default), ms. */
+  timeoutOf(request: TaskRequest): number {
+    return request.config.timeoutMs ?? this.settings.defaultTimeoutMs;
+  }
+
   canHandle(taskType: string): boolean {
     return this.handlers.find(taskType) !== undefined;
   }

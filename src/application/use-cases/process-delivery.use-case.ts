@@ -46,9 +46,13 @@ export class ProcessDelivery {
     private readonly settings: ProcessDeliverySettings,
   ) {}
 
-  async execute(task: InboundTask, shutdown: AbortSignal): Promise<ProcessResult> {
+  /**
+   * `onDeadline` is told when the task must have finished (epoch ms), once its request is read:
+   * the loop renews the delivery until then, plus a grace period for publication.
+   */
+  async execute(task: InboundTask, shutdown: AbortSignal, onDeadline?: (deadlineMs: number) => void): Promise<ProcessResult> {
     try {
-      return await this.process(task, shutdown);
+      return await this.process(task, shutdown, onDeadline);
     } catch (error) {
       // Only reached when even the dead-letter path failed: the delivery stays with the backend for recovery.
       this.logger.error('delivery left pending after processing failed', { origin: task.origin, error: toWorkflowError(error).detail });
@@ -56,7 +60,7 @@ export class ProcessDelivery {
     }
   }
 
-  private async process(task: InboundTask, shutdown: AbortSignal): Promise<ProcessResult> {
+  private async process(task: InboundTask, shutdown: AbortSignal, onDeadline?: (deadlineMs: number) => void): Promise<ProcessResult> {
     if (task.event.type !== TASK_REQUESTED) {
       await this.withRetries('acknowledge', () => task.discard());
       return 'ignored';
@@ -99,6 +103,7 @@ export class ProcessDelivery {
 
     this.metrics.taskStarted(request.taskType);
     const startedAtMs = this.clock.now();
+    onDeadline?.(startedAtMs + this.executeTask.timeoutOf(request));
     let result: TaskResult;
     try {
       // Never re-run a handler: it may already have had side effects (a POST sent).

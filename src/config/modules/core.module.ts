@@ -66,6 +66,9 @@ export const coreModule = new ContainerModule(({ bind }) => {
         concurrency: config.concurrency,
         errorBackoffMs: 500,
         keepAliveIntervalMs: keepAliveIntervalMs(config),
+        defaultHoldMs: config.taskTimeoutMs,
+        // Publication with its processing retries (each delay capped at 30 s), and then some.
+        overrunGraceMs: Math.max(120_000, config.reclaimIdleMs),
       }),
     [TOKENS.TaskInbox, TOKENS.ProcessDelivery, TOKENS.Clock, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_POOLED_JQ_OPTIONS, PooledJqExpressionEvaluator, PooledJqOptions, withoutValueExcerpts } from '../../../src/adapters/jq/pooled-jq-expression-evaluator';
+import { DEFAULT_POOLED_JQ_OPTIONS, PooledJqExpressionEvaluator, PooledJqOptions, withoutQuotedText, withoutValueExcerpts } from '../../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { ExpressionOutcome } from '../../../src/application/ports/expression-evaluator.port';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
@@ -44,7 +44,7 @@ describe('PooledJqExpressionEvaluator', () => {
   });
 
   it('stops a looping expression at its time limit while other evaluations go on at once', async () => {
-    const sut = makeSut({ timeoutMs: 2_000 });
+    const sut = makeSut({ timeoutMs: 4_000 });
     const started = Date.now();
     const runaway = rejection(sut.evaluate(['def f: f; f'], input, { timeoutMs: 60_000 }));
     const others: number[] = [];
@@ -58,11 +58,32 @@ describe('PooledJqExpressionEvaluator', () => {
     const took = Date.now() - started;
     assert.equal(error.code, 'EXPRESSION_TIMEOUT');
     assert.equal(error.kind, 'expression');
-    assert.ok(took >= 1_950 && took < 4_000, `stopped after ${took} ms`);
-    // Far below the runaway's 2 s (the first one includes starting a second worker).
-    assert.ok(Math.max(...others) < 1_000, `other evaluations waited up to ${Math.max(...others)} ms`);
+    assert.ok(took >= 3_950 && took < 8_000, `stopped after ${took} ms`);
+    // Far below the runaway's 4 s (the first one includes starting a second worker).
+    assert.ok(Math.max(...others) < 2_000, `other evaluations waited up to ${Math.max(...others)} ms`);
     // The stopped worker was replaced: evaluations still work.
     assert.deepEqual(await one(sut, '.input.id'), { ok: true, value: 7 });
+  });
+
+  it('lets one share alone use every worker', async () => {
+    const sut = makeSut({ maxWorkers: 4, timeoutMs: 4_000 });
+    const runaways = Array.from({ length: 4 }, () => rejection(sut.evaluate(['def f: f; f'], input, { timeoutMs: 60_000, share: 'alone' })));
+    let busiest = 0;
+    for (let i = 0; i < 150 && busiest < 4; i++) {
+      busiest = Math.max(busiest, sut.busyWorkers);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(busiest, 4, 'all four workers ran the one share\'s batches at once');
+    await sut.close();
+    await Promise.all(runaways);
+  });
+
+  it('tells why when no worker can start (a memory limit too small for jq), instead of waiting for ever', async () => {
+    const sut = makeSut({ maxMemoryMb: 4, timeoutMs: 30_000 });
+    const started = Date.now();
+    const error = await rejection(sut.evaluate(['.input.id + 1'], input, { timeoutMs: 30_000 }));
+    assert.match(error.detail, /expression workers cannot start .*EXPRESSION_MAX_MEMORY_MB=4 may be too small/);
+    assert.ok(Date.now() - started < 10_000);
   });
 
   it('never lets one share (a tenant) hold every worker: another tenant\'s expression runs at once', async () => {
@@ -121,7 +142,18 @@ describe('PooledJqExpressionEvaluator', () => {
 
   it('never repeats the values an expression failed on in its error', async () => {
     const sut = makeSut();
-    for (const expression of ['.input.secret | tonumber', '.input.secret + 1', '.input.secret | keys', '.input.secret[0]', '[.input.secret] | implode']) {
+    for (const expression of [
+      '.input.secret | tonumber',
+      '.input.secret + 1',
+      '.input.secret | keys',
+      '.input.secret[0]',
+      '[.input.secret] | implode',
+      '.input.secret | fromjson',
+      '.input.secret | strptime("%Y")',
+      '.input.secret | fromdate',
+      '[splits("a"; .input.secret)]',
+      '.input.secret | test("("))',
+    ]) {
       const outcome = await one(sut, expression);
       assert.equal(outcome.ok, false, expression);
       const detail = outcome.ok ? '' : outcome.error.detail;
@@ -146,5 +178,14 @@ describe('withoutValueExcerpts', () => {
     assert.equal(withoutValueExcerpts('array ([1,[2,"(]"]]) and object ({"a":...) cannot be added'), 'array (…) and object (…) cannot be added');
     assert.equal(withoutValueExcerpts('Cannot index number with "id" (see the manual)'), 'Cannot index number with "id" (see the manual)');
     assert.equal(withoutValueExcerpts('unterminated string ("abc'), 'unterminated string (…)');
+  });
+});
+
+describe('withoutQuotedText', () => {
+  it('cuts every quoted piece of a message, escaped quotes and unterminated ones included', () => {
+    assert.equal(withoutQuotedText(`x (while parsing 's3cr3t')`), `x (while parsing '…')`);
+    assert.equal(withoutQuotedText('date "s3cr3t" does not match format "%Y"'), 'date "…" does not match format "…"');
+    assert.equal(withoutQuotedText('a "b\\"c" d'), 'a "…" d');
+    assert.equal(withoutQuotedText('open "never closed'), 'open "…');
   });
 });

@@ -41,6 +41,26 @@ describe('Re2jsPatternMatcher', () => {
     assert.ok(elapsedMs(() => assert.equal(matcher.search('(x+x+)+y', 'x'.repeat(100_000)), false)) < 2000);
   });
 
+  it('refuses a search whose cost (pattern size × text length) would hold the event loop, at once', () => {
+    const matcher = makeSut();
+    const heavy = '[^#%]{0,1000}[^#%]{0,1000}[^#%]{0,1000}[#%]';
+    let error: unknown;
+    const ms = elapsedMs(() => {
+      try {
+        matcher.search(heavy, 'a'.repeat(100_000));
+      } catch (e) {
+        error = e;
+      }
+    });
+    assert.ok(error instanceof WorkflowError);
+    assert.equal(error.code, 'INVALID_PATTERN');
+    assert.match(error.detail, /too costly to search a text of 100000 characters/);
+    assert.ok(ms < 500, `took ${ms} ms`);
+    // The same pattern over a short text, and a small pattern over a long one, are searched.
+    assert.equal(matcher.search(heavy, 'abc#'), true);
+    assert.equal(matcher.search('5\\d\\d', `${'x'.repeat(100_000)} 503`), true);
+  });
+
   it('refuses backreferences, lookaround and invalid patterns with INVALID_PATTERN, naming the pattern and the reason', () => {
     const matcher = makeSut();
     const cases: [string, RegExp][] = [

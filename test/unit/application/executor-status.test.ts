@@ -19,7 +19,7 @@ class FakeEventLoopMonitor implements EventLoopMonitor {
 }
 
 function status(loop: Partial<ExecutorLoop>, sourceReady = true, clock = new FakeClock(), monitor: EventLoopMonitor = new FakeEventLoopMonitor(clock)): ExecutorStatus {
-  const l = { lastActivityAt: clock.now(), isDraining: false, isHealthy: true, inFlightCount: 0, ...loop } as ExecutorLoop;
+  const l = { lastActivityAt: clock.now(), isDraining: false, isHealthy: true, inFlightCount: 0, overdueCount: 0, ...loop } as ExecutorLoop;
   const source = { isReady: () => sourceReady } as TaskInbox;
   return new ExecutorStatus(l, source, monitor, clock, { stallAfterMs: 60_000, eventLoopStallMs: 10_000, eventLoopStallWindowMs: 60_000 });
 }
@@ -29,6 +29,9 @@ describe('ExecutorStatus', () => {
     const s = status({});
     assert.deepEqual(s.live(), { ok: true });
     assert.deepEqual(s.ready(), { ok: true });
+  });
+  it('fails liveness while a task runs long past its deadline', () => {
+    assert.match(status({ overdueCount: 1, inFlightCount: 1 }).live().reason ?? '', /1 task\(s\) still running long past their deadline/);
   });
   it('is not ready while draining, starting, disconnected or after a failed read', () => {
     assert.match(status({ isDraining: true }).ready().reason ?? '', /draining/);
