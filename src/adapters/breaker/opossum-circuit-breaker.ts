@@ -164,7 +164,11 @@ export class OpossumCircuitBreaker implements CircuitBreaker {
     }
   }
 
-  /** Drops the least recently used closed circuit, else half-open, else (all open) the oldest. */
+  /**
+   * Drops the least recently used closed circuit, else half-open one. When every circuit is open,
+   * the oldest one of the tenant holding the most circuits goes: a tenant that opens circuits to
+   * many hosts evicts its own, not other tenants' open circuits.
+   */
   private evict(): void {
     let victim: Circuit | undefined;
     for (const wanted of ['closed', 'half_open'] as const) {
@@ -176,7 +180,17 @@ export class OpossumCircuitBreaker implements CircuitBreaker {
       }
       if (victim) break;
     }
-    victim ??= this.circuits.values().next().value;
+    if (!victim) {
+      const held = new Map<string, number>();
+      for (const circuit of this.circuits.values()) held.set(circuit.scope.tenant, (held.get(circuit.scope.tenant) ?? 0) + 1);
+      const busiest = [...held.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+      for (const circuit of this.circuits.values()) {
+        if (circuit.scope.tenant === busiest) {
+          victim = circuit;
+          break;
+        }
+      }
+    }
     if (!victim) return;
     this.circuits.delete(victim.key);
     this.counts[victim.state]--;

@@ -114,6 +114,16 @@ describe('OpossumCircuitBreaker', () => {
     await all.breaker.close();
   });
 
+  it('when all circuits are open, a tenant that opens more evicts its own, not another tenant\'s', async () => {
+    const sut = makeSut({ maxCircuits: 3 });
+    const victim = { tenant: 'quiet', host: 'down.example.com:443' };
+    await open(sut, victim);
+    for (let i = 0; i < 5; i++) await open(sut, { tenant: 'noisy', host: `down-${i}.example.com:443` });
+    assert.equal(sut.breaker.size, 3);
+    assert.equal(sut.breaker.state(victim), 'open', 'the quiet tenant keeps its open circuit');
+    await sut.breaker.close();
+  });
+
   it('gives a bounded number of metric series for 1,000 hosts', async () => {
     const metrics = new PrometheusMetrics({ defaultMetrics: false });
     const sut = makeSut({ maxCircuits: DEFAULT_BREAKER_OPTIONS.maxCircuits }, metrics);
