@@ -15,6 +15,7 @@ import { PrivateRedis, redisCpuSeconds } from './lib/redis-server';
 import { median, summarize, table, LatencySummary } from './lib/stats';
 import { runExpressionGoal } from './expressions-goal';
 import { runHttpGoal } from './http-goal';
+import { runIsolationGoal } from './isolation-goal';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
@@ -324,6 +325,7 @@ async function main(): Promise<void> {
     ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log, profileDir })],
     ['5', `goal 5: memory while ${SIZES.memoryBacklog} requests drain`, () => goalMemory(server, redis)],
     ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
+    ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
   ];
   try {
     for (const [id, title, run] of goals) {

@@ -234,3 +234,11 @@ Then('no log line should contain {string}', function (this: ExecutorWorld, secre
     assert.ok(!line.includes(secret), `log line leaks ${secret}: ${line}`);
   }
 });
+
+Then('the dead letter should leave the data out and name the request entry that keeps it', function (this: ExecutorWorld) {
+  const raw = this.bag.get('raw data') as string;
+  const fields = this.deadLetters()[0]?.fields ?? {};
+  assert.equal(fields['data'], undefined);
+  assert.equal(fields['data_omitted_bytes'], String(Buffer.byteLength(raw)));
+  assert.equal(this.entries().find((e) => e.id === fields['data_kept_in'])?.fields['data'], raw);
+});

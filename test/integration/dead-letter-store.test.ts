@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { RedisDeadLetterStore, replaysKey } from '../../src/adapters/redis/dead-letter-store';
+import { deadLetterFields } from '../../src/adapters/flunq-wire/stream-fields';
 import { deadLetterEntry } from '../support/flunq';
 import { startRedis, TestRedis } from '../support/redis-server';
 
@@ -94,6 +95,20 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
     assert.deepEqual(record?.replays.map((r) => [r.replay, r.messageId]), [[1, first.messageId], [2, second.messageId]]);
     assert.equal(await redis.hget(replaysKey(STREAM_A), ids['a']!), '2');
     await assert.rejects(store.replay(STREAM_A, first.messageId), /not a dead letter/);
+  });
+
+  it('replays a dead letter whose data was left out (too large) with the data of the request entry that keeps it', async () => {
+    const stream = 'tenant:acme:workflow:wf_big:events';
+    const big = request('task-big-1', 'wf_big', 'acme', JSON.stringify({ task_id: 'task-big-1', task_type: 'set', blob: 'x'.repeat(5000) }));
+    const requestId = (await redis.xadd(stream, '*', ...Object.entries(big).flat()))!;
+    const letter = deadLetterFields(big, 'task_execution_failed:ENTRY_TOO_LARGE: too large', 1, { entryId: requestId });
+    assert.equal(letter['data'], undefined);
+    const letterId = (await redis.xadd(stream, '*', ...Object.entries(letter).flat()))!;
+    const replay = await store.replay(stream, letterId);
+    const [entry] = await redis.xrange(stream, replay.messageId, replay.messageId);
+    const flat = entry![1];
+    assert.equal(flat[flat.indexOf('data') + 1], big['data']);
+    assert.equal(flat.includes('data_kept_in'), false);
   });
 
   it('works through the CLI (dlq list, show, replay) with REDIS_URL', () => {

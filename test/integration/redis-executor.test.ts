@@ -159,12 +159,15 @@ describe('Redis executor (in process, real Redis)', () => {
       const d = await entriesOfType(client, stream, DLQ);
       return d.length > 0 ? d : undefined;
     });
-    const { reason, attempt, type, ...kept } = dlq?.fields ?? {};
+    const { reason, attempt, type, data_omitted_bytes: omitted, data_kept_in: keptIn, ...kept } = dlq?.fields ?? {};
     assert.match(reason ?? '', /^task_execution_failed:ENTRY_TOO_LARGE: request entry is \d+ bytes, more than the limit of 4096 bytes$/);
     assert.equal(attempt, '1');
     assert.equal(type, DLQ);
-    const { type: _type, ...original } = fields;
-    assert.deepEqual(kept, original);
+    const { type: _type, data, ...original } = fields;
+    assert.deepEqual(kept, original, 'every field but the data, which the request entry keeps');
+    assert.equal(omitted, String(data?.length));
+    const [request] = await client.xrange(stream, keptIn ?? '', keptIn ?? '');
+    assert.ok(request?.[1].includes(data ?? ''));
     const payload = await oneCompletion(stream, 'task-large-1');
     assert.equal(payload['success'], false);
     assert.equal(((payload['error_details'] as Record<string, unknown>)['data'] as Record<string, unknown>)['code'], 'ENTRY_TOO_LARGE');

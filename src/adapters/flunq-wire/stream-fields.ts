@@ -64,6 +64,17 @@ export function entrySize(fields: StreamFields, countBeyond = 0): number {
  * A dead-letter entry: a copy of the request entry with type `io.flunq.task.dlq`, the original
  * `data` kept byte for byte (absent when it was absent), a `reason` and the attempt count.
  */
-export function deadLetterFields(original: StreamFields, reason: string, attempt: number): Record<string, string> {
-  return { ...original, type: TASK_DLQ, reason, attempt: String(attempt) };
+export function deadLetterFields(original: StreamFields, reason: string, attempt: number, omitData?: { entryId: string }): Record<string, string> {
+  const fields: Record<string, string> = { ...original, type: TASK_DLQ, reason, attempt: String(attempt) };
+  if (omitData && fields['data'] !== undefined) {
+    // Too large to be stored twice: the request entry (named here) keeps it, and a replay reads it from there.
+    fields[DATA_OMITTED_BYTES] = String(utf8Length(fields['data']));
+    fields[DATA_KEPT_IN] = omitData.entryId;
+    delete fields['data'];
+  }
+  return fields;
 }
+
+/** On a dead letter whose data was left out: how many bytes, and the request entry that holds them. */
+export const DATA_OMITTED_BYTES = 'data_omitted_bytes';
+export const DATA_KEPT_IN = 'data_kept_in';

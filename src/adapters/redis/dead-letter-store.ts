@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { DeadLetterRecord, DeadLetterStore, DeadLetterSummary, ReplayRecord } from '../../application/ports/dead-letter-store.port';
 import { isDeadLetter, replayEntry, summarizeDeadLetter } from '../flunq-wire/dead-letters';
-import { eventFromFields } from '../flunq-wire/stream-fields';
+import { DATA_KEPT_IN, DATA_OMITTED_BYTES, eventFromFields } from '../flunq-wire/stream-fields';
 import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { rfc3339Seconds } from '../../domain/time-format';
 import { redisOptions } from './redis-connection';
@@ -67,8 +67,16 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   }
 
   async replay(stream: string, entryId: string): Promise<ReplayRecord> {
-    const fields = await this.entry(stream, entryId);
+    let fields = await this.entry(stream, entryId);
     if (!fields || !isDeadLetter(fields)) throw new Error(`${stream} ${entryId} is not a dead letter`);
+    const keptIn = fields[DATA_KEPT_IN];
+    if (fields['data'] === undefined && keptIn) {
+      // The dead letter left out data too large to store twice: the request entry holds it.
+      const request = await this.entry(stream, keptIn);
+      if (request?.['data'] === undefined) throw new Error(`${stream} ${entryId}: its data was left out and the request entry ${keptIn} that held it is gone`);
+      const { [DATA_KEPT_IN]: _in, [DATA_OMITTED_BYTES]: _bytes, ...rest } = fields;
+      fields = { ...rest, data: request['data'] };
+    }
     const key = replaysKey(stream);
     // The counter is taken first, so two operators replaying at once still get distinct ids.
     const n = await this.redis.hincrby(key, entryId, 1);

@@ -13,6 +13,11 @@ export interface DeadLetterNote {
   reason: string;
   /** The delivery attempt that gave up. */
   attempt: number;
+  /**
+   * Leave the original data out of the dead letter (it is too large to be stored twice; the request
+   * itself stays where it is). The dead letter then says how many bytes were left out.
+   */
+  omitData?: boolean;
 }
 
 /**

@@ -68,7 +68,7 @@ export class ProcessDelivery {
     const attempt = task.attempt;
     // Before anything parses `data`: an oversize message is refused from its attributes alone.
     const size = task.sizeBytes;
-    if (size > this.settings.maxEntryBytes) return this.sendToDeadLetter(task, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfEvent(task.event), attempt, '');
+    if (size > this.settings.maxEntryBytes) return this.sendToDeadLetter(task, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfEvent(task.event), attempt, '', undefined, true);
     const parsed = parseTaskRequest(task.event, this.settings.maxJsonDepth);
     if (!parsed.ok) return this.sendToDeadLetter(task, parsed.error, parsed.identity, attempt, '');
 
@@ -162,8 +162,10 @@ export class ProcessDelivery {
     attempt: number,
     taskType: string,
     startedAtMs?: number,
+    omitData = false,
   ): Promise<ProcessResult> {
     const { note, completion } = this.deadLetter.execute({ error, identity, attempt, taskType, startedAtMs });
+    if (omitData) note.omitData = true;
     // Recorded under the task's key (a replay has its own), so a replayed dead letter is published again.
     await this.withRetries('publish dead letter', () => task.deadLetter(note, completion), taskType);
     this.metrics.deadLetter(error.code);

@@ -141,10 +141,12 @@ describe('ProcessDelivery: entry size limit', () => {
     const [dlq] = ofType(DLQ);
     assert.ok(dlq);
     assert.equal(dlq.fields['reason'], `task_execution_failed:ENTRY_TOO_LARGE: request entry is ${expectedSize} bytes, more than the limit of 2048 bytes`);
-    const { reason: _reason, attempt: _attempt, type, ...kept } = dlq.fields;
+    const { reason: _reason, attempt: _attempt, type, data_omitted_bytes: omitted, data_kept_in: keptIn, ...kept } = dlq.fields;
     assert.equal(type, DLQ);
-    const { type: _requested, ...original } = fields;
-    assert.deepEqual(kept, original, 'the dead letter keeps every original field, data byte for byte (replayable after raising the limit)');
+    const { type: _requested, data, ...original } = fields;
+    assert.deepEqual(kept, original, 'the dead letter keeps every original field but the data, which is too large to store twice');
+    assert.equal(omitted, String(data?.length));
+    assert.equal(broker.entries(STREAM).find((e) => e.id === keptIn)?.fields['data'], data, 'it names the request entry that keeps the data');
     const c = completion();
     assert.equal(c.success, false);
     assert.equal(c.task_id, 'task-x-1');
