@@ -8,7 +8,6 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Redis from 'ioredis';
 import { freePort, PrivateRedis } from './lib/redis-server';
 import { summarize, table } from './lib/stats';
 
