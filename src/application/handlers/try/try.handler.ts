@@ -47,7 +47,7 @@ export class TryTaskHandler implements TaskHandler {
   async execute(context: TaskContext): Promise<TaskOutcome> {
     let configuration: TryConfiguration;
     try {
-      configuration = parseTryConfiguration(context.request);
+      configuration = parseTryConfiguration(context.request, context.taskTypes);
     } catch (error) {
       if (isWorkflowError(error)) return failed(error);
       throw error;
