@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../../src/adapters/memory/fake-clock';
@@ -10,7 +11,10 @@ import { TaskHandlerRegistry } from '../../../src/application/handlers/task-hand
 import { TryTaskHandler } from '../../../src/application/handlers/try/try.handler';
 import { ExpressionEvaluator } from '../../../src/application/ports/expression-evaluator.port';
 import { TaskHandler } from '../../../src/application/ports/task-handler.port';
+import { TOKENS } from '../../../src/application/ports/tokens';
 import { ExecuteTask } from '../../../src/application/use-cases/execute-task.use-case';
+import { buildContainer } from '../../../src/config/container';
+import { loadConfig } from '../../../src/config/env';
 import { parseTaskRequest, TaskRequest } from '../../../src/domain/task-request';
 
 const evaluator: ExpressionEvaluator = { evaluate: () => assert.fail('no expressions here'), close: () => Promise.resolve() };
@@ -63,4 +67,13 @@ describe('the handler registry is the one list of task types', () => {
     assert.deepEqual(outcome.output, { a: 1 });
   });
 
+  it('the composition root declares the registered handlers\' types to the metrics', async () => {
+    const metrics = new InMemoryMetrics();
+    const container = await buildContainer(loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 't' }), 'memory', { metrics });
+    container.get(TOKENS.ExecuteTask);
+    const handlers = container.getAll<TaskHandler>(TOKENS.TaskHandler).map((h) => h.taskType);
+    assert.ok(handlers.length >= 5);
+    assert.deepEqual(metrics.declaredTaskTypes, [...handlers].sort());
+    await container.unbindAll();
+  });
 });
