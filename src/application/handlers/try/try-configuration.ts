@@ -12,7 +12,7 @@ export interface InnerTaskDefinition {
   parameters: JsonObject;
   /** Extra task input (flunq request shape `input`), laid over the try task's input. */
   input?: JsonObject;
-  /** SDL `output.as`: replaces the task's output (see applyOutputAs in the handler). */
+  /** SDL `output.as`: replaces the task's output (the rule is transformOutput's). */
   outputAs?: unknown;
 }
 
