@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
-import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../src/adapters/http/axios-http-client';
+import { AxiosHttpClient } from '../../src/adapters/http/axios-http-client';
+import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
 import { guardedLookup, isDeniedAddress } from '../../src/adapters/http/address-policy';
 import { OpossumCircuitBreaker } from '../../src/adapters/breaker/opossum-circuit-breaker';
 import { HttpRequest } from '../../src/application/ports/http-client.port';
@@ -53,7 +54,7 @@ describe('address policy', () => {
 
 describe('OpossumCircuitBreaker with a real downstream', () => {
   const metrics = new InMemoryMetrics();
-  const client = new AxiosHttpClient(metrics, DEFAULT_HTTP_OPTIONS);
+  const client = new AxiosHttpClient(metrics, DEFAULT_HTTP_CLIENT_SETTINGS);
   const logger = new InMemoryLogger();
   const breaker = new OpossumCircuitBreaker(metrics, logger, { enabled: true, volumeThreshold: 3, errorThresholdPercentage: 50, rollingWindowMs: 10_000, resetTimeoutMs: 300, maxCircuits: 10 });
   const key = { tenant: 'acme', host: '127.0.0.1-breaker' };

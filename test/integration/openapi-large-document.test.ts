@@ -10,7 +10,8 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
-import { UndiciHttpClient, DEFAULT_UNDICI_OPTIONS } from '../../src/adapters/http-undici/undici-http-client';
+import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
+import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
 import { OpenApiDocumentWorker } from '../../src/adapters/openapi/document-worker-client';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
@@ -42,7 +43,7 @@ const worker = new OpenApiDocumentWorker();
 const clients: UndiciHttpClient[] = [];
 
 function source(requestTimeoutMs = 60_000): OasDocumentSource {
-  const client = new UndiciHttpClient(new InMemoryMetrics(), { ...DEFAULT_UNDICI_OPTIONS, maxResponseBytes: 64 * 1024 * 1024 });
+  const client = new UndiciHttpClient(new InMemoryMetrics(), { ...DEFAULT_HTTP_CLIENT_SETTINGS, maxResponseBytes: 64 * 1024 * 1024 });
   clients.push(client);
   return new OasDocumentSource(client, new SystemClock(), new InMemoryMetrics(), { cacheTtlMs: 60_000, requestTimeoutMs, maxDocumentBytes: 64 * 1024 * 1024 }, worker);
 }

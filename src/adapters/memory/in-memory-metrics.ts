@@ -6,6 +6,8 @@ export class InMemoryMetrics implements Metrics {
   readonly gauges = new Map<string, number>();
   readonly durations: { taskType: string; durationMs: number }[] = [];
   maxInFlight = 0;
+  /** What declareTaskTypes was last given. */
+  declaredTaskTypes: readonly string[] = [];
 
   count(name: string, ...labels: string[]): number {
     return this.counters.get([name, ...labels].join('|')) ?? 0;
@@ -15,6 +17,9 @@ export class InMemoryMetrics implements Metrics {
     return this.gauges.get([name, ...labels].join('|'));
   }
 
+  declareTaskTypes(taskTypes: readonly string[]): void {
+    this.declaredTaskTypes = [...taskTypes];
+  }
   taskStarted(taskType: string): void {
     this.inc('tasks_started', taskType);
   }

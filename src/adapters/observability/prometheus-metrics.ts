@@ -1,9 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../application/ports/metrics.port';
 
-/** Task types that get their own label value; anything else (bad input) is counted as `other`. */
-const KNOWN_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try', 'emit', 'for', 'fork', 'listen', 'raise', 'run', 'switch', 'do', 'unknown'];
-const INITIALISED_TASK_TYPES = ['call', 'set', 'inject', 'wait', 'try'];
+/** The label value of every task type that was not declared (bad input, or no type at all). */
+const OTHER = 'other';
 const OUTCOMES: TaskOutcomeLabel[] = ['success', 'failure', 'dead_letter', 'duplicate'];
 
 /** Seconds; task durations range from sub-millisecond `set` tasks to minutes-long `wait` tasks. */
@@ -30,6 +29,8 @@ export interface PrometheusMetricsOptions {
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly children = new Map<string, TaskTypeChildren>();
+  /** Task types with a label value of their own (declareTaskTypes). */
+  private taskTypes: ReadonlySet<string> = new Set();
 
   private readonly tasksStarted: Counter<'task_type'>;
   private readonly tasks: Counter<'task_type' | 'outcome'>;
@@ -65,11 +66,9 @@ export class PrometheusMetrics implements Metrics {
 
     this.retryChildren = { processing: this.retries.labels('processing'), transport: this.retries.labels('transport'), workflow: this.retries.labels('workflow') };
     this.openApiChildren = { hit: this.openApi.labels('hit'), miss: this.openApi.labels('miss') };
-    for (const type of KNOWN_TASK_TYPES) this.childrenFor(type);
     // Series that exist from the start, so rate() and alerts see a 0 rather than no data.
     for (const kind of ['processing', 'transport', 'workflow'] as const) this.retryChildren[kind].inc(0);
     for (const result of ['hit', 'miss'] as const) this.openApiChildren[result].inc(0);
-    for (const type of INITIALISED_TASK_TYPES) for (const outcome of ['success', 'failure'] as const) this.childrenFor(type).finished[outcome].inc(0);
     this.limitGauge.set(0);
     this.inFlightGauge.set(0);
     for (const state of ['closed', 'half_open', 'open'] as const) this.circuits.labels(state).set(0);
@@ -87,6 +86,13 @@ export class PrometheusMetrics implements Metrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  declareTaskTypes(taskTypes: readonly string[]): void {
+    this.taskTypes = new Set(taskTypes.filter((type) => type !== OTHER));
+    // Types seen before the declaration may have been cached as `other`.
+    this.children.clear();
+    for (const type of this.taskTypes) for (const outcome of ['success', 'failure'] as const) this.childrenFor(type).finished[outcome].inc(0);
   }
 
   taskStarted(taskType: string): void {
@@ -142,7 +148,7 @@ export class PrometheusMetrics implements Metrics {
   private childrenFor(taskType: string): TaskTypeChildren {
     const cached = this.children.get(taskType);
     if (cached) return cached;
-    const label = KNOWN_TASK_TYPES.includes(taskType) ? taskType : 'other';
+    const label = this.taskTypes.has(taskType) ? taskType : OTHER;
     let c = this.children.get(label);
     if (!c) {
       const finished = {} as Record<TaskOutcomeLabel, Counter.Internal>;

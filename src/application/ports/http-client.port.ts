@@ -1,5 +1,3 @@
-import { errors } from '../../domain/workflow-error';
-
 export interface HttpRequest {
   /** Upper-case method. */
   method: string;
@@ -36,49 +34,19 @@ export interface HttpResponse {
  *
  * Any status is a response, never an error. Throws a WorkflowError when no response
  * arrived: `timeout` (TIMEOUT) after `timeoutMs`, `communication` (NETWORK) for refused or
- * reset connections, RESPONSE_TOO_LARGE, ADDRESS_DENIED. Network errors of idempotent
- * methods are retried inside the adapter at most twice (transport retries); nothing else is.
+ * reset connections, RESPONSE_TOO_LARGE, ADDRESS_DENIED, `configuration` for a URL that is not
+ * absolute http(s). Network errors of idempotent methods are retried inside the adapter at most
+ * twice (transport retries); nothing else is.
  */
 export interface HttpClient {
   send(request: HttpRequest): Promise<HttpResponse>;
+  /** Closes the pooled connections; requests still running fail. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Settings every HttpClient adapter honours (from HTTP_* and CALL_DENY_PRIVATE_NETWORKS). */
-export interface HttpClientSettings {
-  /** Default for requests without `maxResponseBytes` (HTTP_MAX_RESPONSE_BYTES). */
-  maxResponseBytes: number;
-  /** Refuse loopback/private/link-local/metadata addresses (CALL_DENY_PRIVATE_NETWORKS). */
-  denyPrivateNetworks: boolean;
-  /** Transport retries for network errors of idempotent methods (at most 2). */
-  transportRetries: number;
-  /** Base of the exponential transport-retry delay, in ms. */
-  retryDelayMs: number;
-  /** Pooled sockets per host. */
-  maxSocketsPerHost: number;
-  maxRedirects: number;
-}
-
-export const DEFAULT_HTTP_CLIENT_SETTINGS: HttpClientSettings = {
-  maxResponseBytes: 10 * 1024 * 1024,
-  denyPrivateNetworks: false,
-  transportRetries: 2,
-  retryDelayMs: 100,
-  maxSocketsPerHost: 64,
-  maxRedirects: 10,
-};
-
-/** Methods a transport retry may resend (RFC 9110 idempotent methods). */
+/**
+ * RFC 9110 idempotent methods: the only ones a transport retry may resend, and the ones a call
+ * needs no Idempotency-Key for.
+ */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-/** The request URL, which must be absolute http(s); anything else is a `configuration` error. */
-export function parseHttpUrl(text: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw errors.configuration(`invalid URL: ${text}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.configuration(`unsupported URL scheme: ${url.protocol}`);
-  return url;
-}

@@ -7,6 +7,12 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
  * an outcome, a reason code, a circuit state; never a task id, a host or a URL path.
  */
 export interface Metrics {
+  /**
+   * The task types the executor runs (the handler registry's), given once at start-up before any
+   * task: each is a label value of its own, and its series exist from the start at 0. Any other
+   * task type (bad input, or none) is recorded as `other`. Calling it again replaces the list.
+   */
+  declareTaskTypes(taskTypes: readonly string[]): void;
   taskStarted(taskType: string): void;
   taskFinished(taskType: string, outcome: TaskOutcomeLabel, durationMs: number): void;
   retry(kind: RetryKind, taskType: string): void;

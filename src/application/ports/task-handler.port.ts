@@ -32,6 +32,8 @@ export interface TaskContext {
    * An operator's replay of a dead letter is a new run and gets a new key.
    */
   readonly operationKey: string;
+  /** The task types this executor runs (the handler registry's, sorted): what `runInner` accepts. */
+  readonly taskTypes: readonly string[];
   /**
    * Runs another task type within this task (used by `try` for inner and recovery tasks),
    * sharing this task's deadline and signal.

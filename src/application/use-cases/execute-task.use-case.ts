@@ -180,6 +180,7 @@ export class ExecuteTask {
       logger,
       workflowRetries,
       operationKey,
+      taskTypes: this.handlers.types(),
       get scope() {
         return scopeOf();
       },

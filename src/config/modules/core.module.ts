@@ -43,7 +43,14 @@ export const coreModule = new ContainerModule(({ bind }) => {
     [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.PatternMatcher],
   );
 
-  bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);
+  bind(RegistryToken).toResolvedValue(
+    (handlers: TaskHandler[], metrics: Metrics) => {
+      const registry = new TaskHandlerRegistry(handlers);
+      metrics.declareTaskTypes(registry.types());
+      return registry;
+    },
+    [HANDLERS, TOKENS.Metrics],
+  );
   bind(TOKENS.ExecuteTask).toResolvedValue(
     (registry: TaskHandlerRegistry, clock: Clock, evaluator: ExpressionEvaluator, config: AppConfig) =>
       new ExecuteTask(registry, clock, evaluator, { defaultTimeoutMs: config.taskTimeoutMs }),

@@ -2,9 +2,9 @@ import { ContainerModule } from 'inversify';
 import { HttpClient } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { TOKENS } from '../../application/ports/tokens';
-import { checkLiteralHost, guardedLookup } from '../../adapters/http/address-policy';
-import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../adapters/http/axios-http-client';
-import { DEFAULT_UNDICI_OPTIONS, UndiciHttpClient } from '../../adapters/http-undici/undici-http-client';
+import { AxiosHttpClient } from '../../adapters/http/axios-http-client';
+import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClientSettings } from '../../adapters/http/http-client-settings';
+import { UndiciHttpClient } from '../../adapters/http/undici-http-client';
 import { AppConfig } from '../env';
 
 /** Outbound HTTP: undici (default) or axios (HTTP_CLIENT); keep-alive pools, transport retries, address policy. */
@@ -12,14 +12,14 @@ export const httpModule = new ContainerModule(({ bind }) => {
   bind<HttpClient>(TOKENS.HttpClient)
     .toResolvedValue(
       (metrics: Metrics, config: AppConfig) => {
-        const shared = {
+        const settings: HttpClientSettings = {
+          ...DEFAULT_HTTP_CLIENT_SETTINGS,
           maxResponseBytes: config.httpMaxResponseBytes,
           maxSocketsPerHost: config.httpMaxSocketsPerHost,
           transportRetries: config.httpTransportRetries,
           denyPrivateNetworks: config.callDenyPrivateNetworks,
         };
-        if (config.httpClient === 'axios') return new AxiosHttpClient(metrics, { ...DEFAULT_HTTP_OPTIONS, ...shared });
-        return new UndiciHttpClient(metrics, { ...DEFAULT_UNDICI_OPTIONS, ...shared, addressPolicy: { checkHost: checkLiteralHost, lookup: guardedLookup } });
+        return config.httpClient === 'axios' ? new AxiosHttpClient(metrics, settings) : new UndiciHttpClient(metrics, settings);
       },
       [TOKENS.Metrics, TOKENS.Config],
     )

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nock from 'nock';
-import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../../src/adapters/http/axios-http-client';
+import { AxiosHttpClient } from '../../../src/adapters/http/axios-http-client';
+import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../../src/adapters/http/http-client-settings';
 import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
 describe('private-network policy on redirects (nock)', () => {
-  const client = new AxiosHttpClient(new InMemoryMetrics(), { ...DEFAULT_HTTP_OPTIONS, denyPrivateNetworks: true });
+  const client = new AxiosHttpClient(new InMemoryMetrics(), { ...DEFAULT_HTTP_CLIENT_SETTINGS, denyPrivateNetworks: true });
   before(() => nock.disableNetConnect());
   after(async () => {
     nock.cleanAll();

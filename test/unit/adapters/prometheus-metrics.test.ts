@@ -6,6 +6,7 @@ import { sample } from '../../support/ops';
 describe('PrometheusMetrics', () => {
   it('counts outcomes per task type and observes durations in seconds', async () => {
     const m = new PrometheusMetrics({ defaultMetrics: false });
+    m.declareTaskTypes(['call', 'set']);
     m.taskStarted('set');
     m.taskFinished('set', 'success', 250);
     m.taskFinished('set', 'success', 2);
@@ -24,10 +25,27 @@ describe('PrometheusMetrics', () => {
 
   it('maps unknown task types to `other` so bad input cannot grow the label set', async () => {
     const m = new PrometheusMetrics({ defaultMetrics: false });
+    m.declareTaskTypes(['set']);
     for (let i = 0; i < 50; i++) m.taskFinished(`bogus-${i}`, 'dead_letter', 0);
     const text = await m.scrape();
     assert.equal(sample(text, 'executor_tasks_total{task_type="other",outcome="dead_letter"}'), 50);
     assert.doesNotMatch(text, /bogus/);
+  });
+
+  it('takes its task_type label values from the declared task types only, each at 0 from the start', async () => {
+    const m = new PrometheusMetrics({ defaultMetrics: false });
+    m.taskFinished('set', 'success', 1);
+    m.declareTaskTypes(['set', 'teleport']);
+    m.taskFinished('set', 'success', 1);
+    m.taskFinished('teleport', 'failure', 1);
+    m.taskFinished('emit', 'failure', 1);
+    const text = await m.scrape();
+    assert.equal(sample(text, 'executor_tasks_total{task_type="teleport",outcome="success"}'), 0);
+    assert.equal(sample(text, 'executor_tasks_total{task_type="teleport",outcome="failure"}'), 1);
+    assert.equal(sample(text, 'executor_tasks_total{task_type="set",outcome="success"}'), 1, 'a type counts under its own label once declared');
+    assert.equal(sample(text, 'executor_tasks_total{task_type="other",outcome="success"}'), 1, 'before the declaration it was not one');
+    assert.equal(sample(text, 'executor_tasks_total{task_type="other",outcome="failure"}'), 1, 'a type without a handler is other');
+    assert.doesNotMatch(text, /task_type="emit"/);
   });
 
   it('exposes retries, dead letters, gauges, breaker states, reclaim and cache counters', async () => {
@@ -70,6 +88,8 @@ describe('PrometheusMetrics', () => {
   it('keeps registries separate and includes process metrics and event-loop lag by default', async () => {
     const a = new PrometheusMetrics();
     const b = new PrometheusMetrics();
+    a.declareTaskTypes(['set']);
+    b.declareTaskTypes(['set']);
     a.taskFinished('set', 'success', 1);
     const text = await b.scrape();
     assert.equal(sample(text, 'executor_tasks_total{task_type="set",outcome="success"}'), 0);

@@ -52,6 +52,9 @@ export function outcomeOf(step: TaskOutcome | WorkflowError | number): TaskOutco
   return step;
 }
 
+/** The task types of the executor's handler registry, as the fake context reports them. */
+export const TASK_TYPES: readonly string[] = ['call', 'inject', 'set', 'try', 'wait'];
+
 /** One pool for every fake context of the test process (idle workers do not keep it alive). */
 const jq = new PooledJqExpressionEvaluator();
 
@@ -79,6 +82,7 @@ export function fakeContext(req: TaskRequest, script: Script | ((call: InnerCall
     scope,
     workflowRetries: false,
     operationKey: req.taskId,
+    taskTypes: TASK_TYPES,
     resolve: (value, extra) => resolveTemplate(jq, value, { layers: extra ? [scope, extra] : [scope], variables }, { timeoutMs: 5_000 }),
     runInner: (taskType, parameters, input, options) => {
       const call: InnerCall = { taskType, parameters, input, at: clock.now(), workflowRetries: options?.workflowRetries ?? false };

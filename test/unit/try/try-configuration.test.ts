@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetry, parseTryConfiguration, startingAttemptCount } from '../../../src/application/handlers/try/try-configuration';
+import { parseRetry, parseTryConfiguration as parseWithTypes, startingAttemptCount } from '../../../src/application/handlers/try/try-configuration';
+import { TaskRequest } from '../../../src/domain/task-request';
 import { WorkflowError } from '../../../src/domain/workflow-error';
-import { request, tryRequest } from './fake-context';
+import { request, TASK_TYPES, tryRequest } from './fake-context';
 
 const CALL = { call: 'openapi', with: { document: { endpoint: 'https://h/openapi.json' }, operationId: 'getInventory', parameters: {} }, output: { as: { count: '${ .content.available }' } } };
+
+function parseTryConfiguration(req: TaskRequest): ReturnType<typeof parseWithTypes> {
+  return parseWithTypes(req, TASK_TYPES);
+}
 
 function configError(fn: () => unknown, fragment: string): void {
   assert.throws(fn, (error: unknown) => {
@@ -79,6 +84,24 @@ describe('parseTryConfiguration: task shapes', () => {
     configError(() => parseTryConfiguration(tryRequest({ x: { nothing: 1 } }, {})), 'try.x names no task type');
     configError(() => parseTryConfiguration(tryRequest({ call: 42 }, {})), 'call must name the call type');
     configError(() => parseTryConfiguration(tryRequest([], {})), 'the try block has no task');
+  });
+});
+
+describe('parseTryConfiguration: the task types it accepts are the ones it is given (the handler registry\'s)', () => {
+  it('rejects a task_type outside the list, naming the list', () => {
+    configError(
+      () => parseWithTypes(tryRequest({ step: { task_type: 'teleport', config: { parameters: {} } } }, {}), ['set', 'wait']),
+      'try.step: unsupported task type: teleport (supported: set, wait)',
+    );
+    configError(
+      () => parseWithTypes(tryRequest({ set: {} }, { do: { notify: { task_type: 'call', config: { parameters: {} } } } }), ['set', 'wait']),
+      'invalid catch configuration: catch.do.notify: unsupported task type: call (supported: set, wait)',
+    );
+  });
+  it('recognises an SDL task only by a key from the list, and names the list when there is none', () => {
+    configError(() => parseWithTypes(tryRequest([{ fetch: { call: 'http', with: { url: 'https://h/x' } } }], {}), ['set', 'wait']), 'try[0].fetch names no task type this executor runs (expected one of set, wait, or task_type)');
+    configError(() => parseTryConfiguration(tryRequest([{ fail: { raise: { error: 'x' } } }], {})), `expected one of ${TASK_TYPES.join(', ')}, or task_type`);
+    assert.equal(parseWithTypes(tryRequest([{ fetch: { call: 'http', with: { url: 'https://h/x' } } }], {}), ['call']).tasks[0]?.taskType, 'call');
   });
 });
 

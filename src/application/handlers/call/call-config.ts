@@ -8,7 +8,7 @@ interface CommonCallConfig {
   output: OutputFormat | undefined;
   redirect: boolean;
   authentication: unknown;
-  /** SDL `output.as` carried by the call (a try block's `output`). */
+  /** SDL `output.as` carried in the call's parameters (applied by transformOutput). */
   outputAs: unknown;
 }
 

@@ -1,13 +1,13 @@
-import { isExpression } from '../../../domain/expressions';
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactDeep, redactText, redactUrl } from '../../../domain/redaction';
 import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
-import { errors, httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
+import { httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
 import { HttpClient, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../ports/http-client.port';
 import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
+import { transformOutput } from '../output-transform';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
@@ -240,45 +240,21 @@ export class CallTaskHandler implements TaskHandler {
   }
 
   /**
-   * SDL `output.as` (an object of expressions or one expression; the result replaces the
-   * output) and flunq's `input.output_config.as` (protocol h.9).
+   * The output transformation (transformOutput): SDL `output.as` from the call's parameters, else
+   * flunq's `output_config.as` from the task input or the parameters. A stopped evaluation fails
+   * the call with the output kept.
    */
   private async transform(context: TaskContext, config: CallConfig, deferred: JsonObject, output: unknown): Promise<unknown> {
-    const data = isPlainObject(output) ? output : {};
-    if (config.outputAs !== undefined) {
-      try {
-        return await context.resolve(config.outputAs, data);
-      } catch (e) {
-        const cause = asWorkflowError(e);
-        // A stopped evaluation keeps its own code (EXPRESSION_TIMEOUT, EXPRESSION_LIMIT).
-        throw new CallFailure(cause.code === 'EXPRESSION_FAILED' ? errors.expression(`output transformation failed: ${cause.detail}`) : cause, output);
-      }
+    let as = config.outputAs;
+    if (as === undefined) {
+      const outputConfig = context.request.input['output_config'] ?? deferred['output_config'];
+      as = isPlainObject(outputConfig) ? outputConfig['as'] : undefined;
     }
-    const outputConfig = context.request.input['output_config'] ?? deferred['output_config'];
-    if (!isPlainObject(outputConfig)) return output;
-    const as = outputConfig['as'];
-    if (isPlainObject(as)) {
-      const out: JsonObject = {};
-      for (const [name, expression] of Object.entries(as)) {
-        try {
-          const value = await context.resolve(expression, data);
-          if (value !== undefined) out[name] = value;
-        } catch (e) {
-          // Go leaves out a variable whose path fails; an evaluation that had to be stopped fails the task.
-          if (!isFailedExpression(e)) throw new CallFailure(asWorkflowError(e), output);
-        }
-      }
-      return out;
+    try {
+      return await transformOutput(context, as, output);
+    } catch (e) {
+      throw new CallFailure(asWorkflowError(e), output);
     }
-    if (isExpression(as)) {
-      try {
-        return { [context.request.taskName]: await context.resolve(as, data) };
-      } catch (e) {
-        if (!isFailedExpression(e)) throw new CallFailure(asWorkflowError(e), output);
-        return output;
-      }
-    }
-    return output;
   }
 
   /** One redaction pass over everything the outcome carries out of the process. */
@@ -304,11 +280,6 @@ export function idempotencyKeyHeader(operationKey: string): string {
   const encoder = new TextEncoder();
   const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return `"${escaped}"`;
-}
-
-/** An expression that ran and failed (as opposed to one stopped at a limit, or a bug). */
-function isFailedExpression(error: unknown): boolean {
-  return isWorkflowError(error) && error.code === 'EXPRESSION_FAILED';
 }
 
 function stripAuthentication(input: JsonObject): JsonObject {

@@ -12,7 +12,7 @@ export interface InnerTaskDefinition {
   parameters: JsonObject;
   /** Extra task input (flunq request shape `input`), laid over the try task's input. */
   input?: JsonObject;
-  /** SDL `output.as`: replaces the task's output (see applyOutputAs in the handler). */
+  /** SDL `output.as`: replaces the task's output (the rule is transformOutput's). */
   outputAs?: unknown;
 }
 
@@ -56,11 +56,12 @@ export const TRY_INPUT_KEYS: readonly string[] = ['try_catch_config', 'try_confi
 
 /** SDL task base properties: never the key that names a task's type. */
 const BASE_PROPERTIES = new Set(['if', 'input', 'output', 'export', 'timeout', 'then', 'metadata', 'with', 'name']);
-/**
- * Keys that name a task's type (SDL 1.0 task kinds plus flunq's `inject`). Types without a
- * registered handler fail when they run, and that failure is raised into the catch like any other.
- */
-const TASK_TYPE_KEYS = ['call', 'set', 'wait', 'inject', 'try', 'raise', 'run', 'emit', 'listen', 'switch', 'for', 'fork', 'do'];
+
+/** A fail function and the task types the executor runs (the handler registry's). */
+interface TaskListContext {
+  taskTypes: readonly string[];
+  fail: (detail: string) => WorkflowError;
+}
 
 function tryError(detail: string): WorkflowError {
   return errors.configuration(`invalid try configuration: ${detail}`);
@@ -95,19 +96,21 @@ function locate(request: TaskRequest): { source: TryConfigurationSource; value: 
 /**
  * Reads the try/catch configuration of a `try` task from `input.try_catch_config`, else
  * `input.try_config`, else `config.parameters.try`/`catch`, else `input.task_definition`.
- * Throws a `configuration` WorkflowError naming what is wrong.
+ * Every inner task (in `try` and `catch.do`) must be of one of `taskTypes`, the types the
+ * executor runs (the handler registry's). Throws a `configuration` WorkflowError naming what is
+ * wrong, with the supported types when a task's type is not one of them.
  */
-export function parseTryConfiguration(request: TaskRequest): TryConfiguration {
+export function parseTryConfiguration(request: TaskRequest, taskTypes: readonly string[]): TryConfiguration {
   const located = locate(request);
   if (!located) throw tryError('try configuration not found in task input');
   const { source, value } = located;
   if (value['try'] === undefined) throw tryError('the try block is missing');
-  const tasks = parseTaskList(value['try'], request.taskName, 'try', tryError);
+  const tasks = parseTaskList(value['try'], request.taskName, 'try', { taskTypes, fail: tryError });
   if (tasks.length === 0) throw tryError('the try block has no task');
   const rawCatch = value['catch'];
   if (rawCatch === undefined || rawCatch === null) throw tryError('catch block is required');
   if (!isPlainObject(rawCatch)) throw catchError(`catch must be an object, got ${describe(rawCatch)}`);
-  return { source, tasks, catch: parseCatch(rawCatch, request, value) };
+  return { source, tasks, catch: parseCatch(rawCatch, request, value, taskTypes) };
 }
 
 /**
@@ -116,37 +119,41 @@ export function parseTryConfiguration(request: TaskRequest): TryConfiguration {
  * - flunq's single inline task `{call|set|wait|task_type…, with, output}` (named after the try task);
  * - a map of name → task (flunq's `catch.do`), kept in document order.
  */
-export function parseTaskList(value: unknown, ownName: string, where: string, fail: (detail: string) => WorkflowError): InnerTaskDefinition[] {
+export function parseTaskList(value: unknown, ownName: string, where: string, context: TaskListContext): InnerTaskDefinition[] {
+  const { fail } = context;
   if (Array.isArray(value)) {
     return value.map((item, index) => {
       if (!isPlainObject(item)) throw fail(`${where}[${index}] must be an object {name: task}, got ${describe(item)}`);
       const entries = Object.entries(item);
       const [entry] = entries;
       if (entries.length !== 1 || !entry) throw fail(`${where}[${index}] must have exactly one key (the task name), got ${entries.length}`);
-      return parseTask(entry[0], entry[1], `${where}[${index}].${entry[0]}`, fail);
+      return parseTask(entry[0], entry[1], `${where}[${index}].${entry[0]}`, context);
     });
   }
   if (!isPlainObject(value)) throw fail(`${where} must be a task, a task list or a map of tasks, got ${describe(value)}`);
-  if (taskTypeKey(value) !== undefined) return [parseTask(ownName, value, where, fail)];
-  return Object.entries(value).map(([name, task]) => parseTask(name, task, `${where}.${name}`, fail));
+  if (taskTypeKey(value, context.taskTypes) !== undefined) return [parseTask(ownName, value, where, context)];
+  return Object.entries(value).map(([name, task]) => parseTask(name, task, `${where}.${name}`, context));
 }
 
-/** The key that names an SDL task's type (`call`, `set`, `wait`, …), or `task_type` for flunq's request shape. */
-function taskTypeKey(task: JsonObject): string | undefined {
+/** The key that names an SDL task's type (one of the executor's task types), or `task_type` for flunq's request shape. */
+function taskTypeKey(task: JsonObject, taskTypes: readonly string[]): string | undefined {
   if (typeof task['task_type'] === 'string') return 'task_type';
-  return TASK_TYPE_KEYS.find((key) => key in task);
+  return taskTypes.find((type) => type in task);
 }
 
-function parseTask(name: string, value: unknown, where: string, fail: (detail: string) => WorkflowError): InnerTaskDefinition {
+function parseTask(name: string, value: unknown, where: string, context: TaskListContext): InnerTaskDefinition {
+  const { fail, taskTypes } = context;
   if (!isPlainObject(value)) throw fail(`${where} must be an object, got ${describe(value)}`);
-  const typeKey = taskTypeKey(value);
-  if (typeKey === undefined) throw fail(`${where} names no task type (expected call, set, wait, … or task_type)`);
+  const typeKey = taskTypeKey(value, taskTypes);
+  if (typeKey === undefined) throw fail(`${where} names no task type this executor runs (expected one of ${taskTypes.join(', ')}, or task_type)`);
 
   if (typeKey === 'task_type') {
+    const taskType = value['task_type'] as string;
+    if (!taskTypes.includes(taskType)) throw fail(`${where}: unsupported task type: ${taskType} (supported: ${taskTypes.join(', ')})`);
     // flunq's task-request shape: {task_type, config: {parameters}, input}.
     const config = value['config'];
     const parameters = isPlainObject(config) && isPlainObject(config['parameters']) ? config['parameters'] : isPlainObject(value['parameters']) ? value['parameters'] : {};
-    const task: InnerTaskDefinition = { name, taskType: value['task_type'] as string, parameters };
+    const task: InnerTaskDefinition = { name, taskType, parameters };
     if (isPlainObject(value['input'])) task.input = value['input'];
     return task;
   }
@@ -202,7 +209,7 @@ function optionalExpression(value: unknown, where: string): string | undefined {
   return value;
 }
 
-function parseCatch(raw: JsonObject, request: TaskRequest, holder: JsonObject): CatchDefinition {
+function parseCatch(raw: JsonObject, request: TaskRequest, holder: JsonObject, taskTypes: readonly string[]): CatchDefinition {
   let filter: JsonObject | undefined;
   const errorsBlock = raw['errors'];
   if (errorsBlock !== undefined && errorsBlock !== null) {
@@ -225,7 +232,7 @@ function parseCatch(raw: JsonObject, request: TaskRequest, holder: JsonObject): 
   const exceptWhen = optionalExpression(raw['exceptWhen'], 'exceptWhen');
   if (exceptWhen !== undefined) definition.exceptWhen = exceptWhen;
   if (raw['retry'] !== undefined && raw['retry'] !== null) definition.retry = parseRetryReference(raw['retry'], request, holder);
-  if (raw['do'] !== undefined && raw['do'] !== null) definition.do = parseTaskList(raw['do'], request.taskName, 'catch.do', catchError);
+  if (raw['do'] !== undefined && raw['do'] !== null) definition.do = parseTaskList(raw['do'], request.taskName, 'catch.do', { taskTypes, fail: catchError });
   return definition;
 }
 

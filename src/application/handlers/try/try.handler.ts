@@ -1,5 +1,5 @@
 import { expressionBody, rewriteExpressions } from '../../../domain/expressions';
-import { isPlainObject, JsonObject } from '../../../domain/json';
+import { JsonObject } from '../../../domain/json';
 import { RetryDecision, RetryPolicy } from '../../../domain/retry-policy';
 import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
 import { isWorkflowError, ProblemDetails, toWorkflowError, WorkflowError } from '../../../domain/workflow-error';
@@ -8,6 +8,7 @@ import { Metrics } from '../../ports/metrics.port';
 import { PatternMatcher } from '../../ports/pattern-matcher.port';
 import { Random } from '../../ports/random.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
+import { transformOutput } from '../output-transform';
 import { matchesErrorFilter } from './error-filter';
 import {
   CatchDefinition,
@@ -19,8 +20,6 @@ import {
   TryConfiguration,
 } from './try-configuration';
 
-/** Where the raw output sits while an `output.as` expression runs over it. */
-const OUTPUT_KEY = '__output';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type TasksResult =
@@ -47,7 +46,7 @@ export class TryTaskHandler implements TaskHandler {
   async execute(context: TaskContext): Promise<TaskOutcome> {
     let configuration: TryConfiguration;
     try {
-      configuration = parseTryConfiguration(context.request);
+      configuration = parseTryConfiguration(context.request, context.taskTypes);
     } catch (error) {
       if (isWorkflowError(error)) return failed(error);
       throw error;
@@ -205,7 +204,7 @@ class TryRun {
       });
       if (!outcome.success) return { ok: false, error: outcome.error, output: outcome.output, resolvedInput: outcome.resolvedInput };
       try {
-        output = task.outputAs === undefined ? outcome.output : await this.applyOutputAs(task.outputAs, outcome.output);
+        output = await transformOutput(this.context, task.outputAs, outcome.output);
       } catch (error) {
         if (isWorkflowError(error)) return { ok: false, error, output: outcome.output, resolvedInput: outcome.resolvedInput };
         throw error;
@@ -236,42 +235,4 @@ class TryRun {
     const prefix = this.bindings(as);
     return (await this.context.resolve(rewriteExpressions(parameters, (body) => `${prefix}(${body})`), this.errorScope(problem, as))) as JsonObject;
   }
-
-  /**
-   * SDL `output.as` (flunq's output_config): an object of name → expression over the raw output
-   * replaces the output (a name whose expression fails is left out); a single expression gives
-   * `{<task name>: value}`; anything else, or a failing single expression, keeps the raw output.
-   */
-  private async applyOutputAs(outputAs: unknown, output: unknown): Promise<unknown> {
-    const over = (template: unknown): Promise<unknown> =>
-      this.context.resolve(
-        rewriteExpressions(template, (body) => `.${OUTPUT_KEY} | (${body})`),
-        { [OUTPUT_KEY]: output ?? null },
-      );
-    if (typeof outputAs === 'string') {
-      if (expressionBody(outputAs) === undefined) return output;
-      try {
-        return { [this.context.request.taskName]: await over(outputAs) };
-      } catch (error) {
-        if (isFailedExpression(error)) return output;
-        throw error;
-      }
-    }
-    if (!isPlainObject(outputAs)) return output;
-    const transformed: JsonObject = {};
-    for (const [key, value] of Object.entries(outputAs)) {
-      try {
-        transformed[key] = await over(value);
-      } catch (error) {
-        // A failing name is left out; an evaluation stopped at a limit fails the task.
-        if (!isFailedExpression(error)) throw error;
-      }
-    }
-    return transformed;
-  }
-}
-
-/** An expression that ran and failed (as opposed to one stopped at a limit, or a bug). */
-function isFailedExpression(error: unknown): boolean {
-  return isWorkflowError(error) && error.code === 'EXPRESSION_FAILED';
 }

@@ -1,29 +1,17 @@
-import type { LookupFunction } from 'node:net';
 import zlib from 'node:zlib';
 import { Agent, Dispatcher } from 'undici';
-import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClient, HttpClientSettings, HttpRequest, HttpResponse, IDEMPOTENT_METHODS, parseHttpUrl } from '../../application/ports/http-client.port';
+import { HttpClient, HttpRequest, HttpResponse } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
-
-/**
- * The private-network policy, handed in by the composition root (it lives with the http family,
- * and adapter families do not import each other).
- */
-export interface AddressPolicy {
-  /** Throws for a literal host (IP, localhost) that may not be contacted, before any connection. */
-  checkHost(hostname: string): void;
-  /** A `net` lookup that refuses names resolving to denied addresses (errors carry code ADDRESS_DENIED). */
-  lookup: LookupFunction;
-}
+import { errors, WorkflowError } from '../../domain/workflow-error';
+import { checkLiteralHost, guardedLookup } from './address-policy';
+import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClientSettings, responseLimitOf, timeoutOf, transportRetriesFor, transportRetryDelayMs } from './http-client-settings';
+import { communicationError, exchangeFailure, responseTooLarge, tooManyRedirects } from './http-errors';
+import { headerLists, isHttpProtocol, parseHttpUrl } from './http-exchange';
 
 export interface UndiciHttpClientOptions extends HttpClientSettings {
-  /** Needed when `denyPrivateNetworks` is on (the rules live in the http family). */
-  addressPolicy?: AddressPolicy;
   /** Replaces the connection pool (tests: undici MockAgent). */
   dispatcher?: Dispatcher;
 }
-
-export const DEFAULT_UNDICI_OPTIONS: UndiciHttpClientOptions = DEFAULT_HTTP_CLIENT_SETTINGS;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const ACCEPT_ENCODING = 'gzip, deflate, br';
@@ -32,20 +20,6 @@ class TooLarge extends Error {}
 /** The abort reason when a request's deadline passes (never surfaces: translated to TIMEOUT). */
 const DEADLINE = new Error('request deadline passed');
 class Redirects extends Error {}
-
-function communication(detail: string, code: 'NETWORK' | 'RESPONSE_TOO_LARGE' | 'ADDRESS_DENIED', retryable: boolean, cause?: unknown): WorkflowError {
-  return new WorkflowError({ kind: 'communication', code, title: 'Communication Failed', detail, status: code === 'NETWORK' ? 503 : 502, retryable, cause });
-}
-
-/** The policy's refusal somewhere in the cause chain (undici wraps connection errors). */
-function deniedIn(error: unknown): Error | undefined {
-  let current: unknown = error;
-  for (let i = 0; i < 5 && current instanceof Error; i++) {
-    if ((current as { code?: unknown }).code === 'ADDRESS_DENIED') return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -76,22 +50,21 @@ export class UndiciHttpClient implements HttpClient {
 
   constructor(
     private readonly metrics: Metrics,
-    private readonly options: UndiciHttpClientOptions = DEFAULT_UNDICI_OPTIONS,
+    private readonly options: UndiciHttpClientOptions = DEFAULT_HTTP_CLIENT_SETTINGS,
   ) {
-    if (options.denyPrivateNetworks && !options.addressPolicy) throw new Error('denyPrivateNetworks needs an address policy');
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher =
       options.dispatcher ??
       new Agent({
         connections: options.maxSocketsPerHost,
         keepAliveTimeout: 4000,
-        connect: options.denyPrivateNetworks && options.addressPolicy ? { lookup: options.addressPolicy.lookup } : {},
+        connect: options.denyPrivateNetworks ? { lookup: guardedLookup } : {},
       });
   }
 
   async send(request: HttpRequest): Promise<HttpResponse> {
     const url = parseHttpUrl(request.url);
-    const timeoutMs = Math.max(1, Math.floor(request.timeoutMs));
+    const timeoutMs = timeoutOf(request);
     // One controller for the deadline and the caller's signal (AbortSignal.timeout + .any cost
     // about 12 µs per request on Node 20).
     const controller = new AbortController();
@@ -104,20 +77,20 @@ export class UndiciHttpClient implements HttpClient {
     if (request.signal?.aborted) onCallerAbort();
     else request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const signal = controller.signal;
-    const maxBytes = request.maxResponseBytes ?? this.options.maxResponseBytes;
+    const maxBytes = responseLimitOf(request, this.options);
     const method = request.method.toUpperCase();
-    const retries = IDEMPOTENT_METHODS.has(method) && request.transportRetries !== false ? Math.max(0, Math.min(2, this.options.transportRetries)) : 0;
+    const retries = transportRetriesFor(request, this.options);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           return await this.exchange(url, method, request, signal, maxBytes);
         } catch (error) {
           const failure = this.translate(error, request, deadline.expired, timeoutMs, maxBytes);
-          const transient = failure.code === 'NETWORK' && failure.retryable && !(error instanceof Redirects);
+          const transient = failure.code === 'NETWORK' && failure.retryable;
           if (!transient || attempt >= retries || signal.aborted) throw failure;
           this.metrics.retry('transport', 'call');
           try {
-            await sleep(2 ** (attempt + 1) * this.options.retryDelayMs * (1 + 0.2 * Math.random()), signal);
+            await sleep(transportRetryDelayMs(attempt + 1, this.options), signal);
           } catch (reason) {
             throw this.translate(reason, request, deadline.expired, timeoutMs, maxBytes);
           }
@@ -142,7 +115,7 @@ export class UndiciHttpClient implements HttpClient {
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
     headers['accept-encoding'] ??= ACCEPT_ENCODING;
     for (let hop = 0; ; hop++) {
-      if (this.options.denyPrivateNetworks) this.options.addressPolicy?.checkHost(url.hostname);
+      if (this.options.denyPrivateNetworks) checkLiteralHost(url.hostname);
       const response = await this.dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
@@ -154,9 +127,9 @@ export class UndiciHttpClient implements HttpClient {
       const location = response.headers['location'];
       if (request.followRedirects && REDIRECTS.has(response.statusCode) && typeof location === 'string') {
         await response.body.dump();
-        if (hop >= this.options.maxRedirects) throw new Redirects(`too many redirects (more than ${this.options.maxRedirects})`);
+        if (hop >= this.options.maxRedirects) throw new Redirects();
         const next = new URL(location, url);
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw errors.configuration(`unsupported redirect scheme: ${next.protocol}`);
+        if (!isHttpProtocol(next)) throw errors.configuration(`unsupported redirect scheme: ${next.protocol}`);
         // As browsers and follow-redirects do: 303, and 301/302 after a POST, continue as a GET without a body.
         if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {
           if (method !== 'HEAD') method = 'GET';
@@ -175,7 +148,7 @@ export class UndiciHttpClient implements HttpClient {
       // undici frees the connection a moment after the body ends; without this turn the next
       // request of the same task would often open a second socket instead of reusing this one.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      return { status: response.statusCode, headers: headersOf(response.headers), body: decode(raw, response.headers['content-encoding'], maxBytes), url: url.toString() };
+      return { status: response.statusCode, headers: headerLists(response.headers), body: decode(raw, response.headers['content-encoding'], maxBytes), url: url.toString() };
     }
   }
 
@@ -200,31 +173,12 @@ export class UndiciHttpClient implements HttpClient {
   }
 
   private translate(error: unknown, request: HttpRequest, expired: boolean, timeoutMs: number, maxBytes: number): WorkflowError {
-    if (isWorkflowError(error)) return error;
-    const denied = deniedIn(error);
-    if (denied) return communication(denied.message, 'ADDRESS_DENIED', false, denied);
-    if (error instanceof TooLarge) return communication(`response body exceeds the limit of ${maxBytes} bytes`, 'RESPONSE_TOO_LARGE', false, error);
-    if (error instanceof Redirects) return communication(error.message, 'NETWORK', false, error);
-    if (request.signal?.aborted) {
-      const reason: unknown = request.signal.reason;
-      return isWorkflowError(reason) ? reason : errors.cancelled('request cancelled');
-    }
-    if (expired) return errors.timeout(`request timed out after ${timeoutMs} ms`, { timeout_ms: timeoutMs });
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : String(error);
-    const text = typeof code === 'string' && code !== '' && !message.includes(code) ? `${code}: ${message}` : message;
-    return communication(text, 'NETWORK', true, error);
+    return exchangeFailure(error, { request, timedOut: expired, timeoutMs }, () => {
+      if (error instanceof TooLarge) return responseTooLarge(maxBytes, error);
+      if (error instanceof Redirects) return tooManyRedirects(this.options.maxRedirects, error);
+      return undefined;
+    });
   }
-}
-
-function headersOf(raw: Record<string, string | string[] | undefined>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    const key = name.toLowerCase();
-    out[key] = [...(out[key] ?? []), ...(Array.isArray(value) ? value : [value])];
-  }
-  return out;
 }
 
 /** Content-Encoding gzip/deflate/br undone (as axios does), with the size cap applied to the result. */
@@ -237,8 +191,8 @@ function decode(body: Uint8Array, encoding: string | string[] | undefined, maxBy
     if (name === 'deflate') return zlib.inflateSync(body, options);
     if (name === 'br') return zlib.brotliDecompressSync(body, options);
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw communication(`response body exceeds the limit of ${maxBytes} bytes`, 'RESPONSE_TOO_LARGE', false, error);
-    throw communication(`could not decode a ${name} response body: ${(error as Error).message}`, 'NETWORK', false, error);
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw responseTooLarge(maxBytes, error);
+    throw communicationError(`could not decode a ${name} response body: ${(error as Error).message}`, 'NETWORK', false, error);
   }
   return body;
 }
