@@ -1,11 +1,19 @@
 import { expressionBody, rewriteExpressions } from '../../domain/expressions';
 import { pathExpressionOf } from '../../domain/jq-path';
 import { isPlainObject, JsonObject } from '../../domain/json';
-import { isWorkflowError } from '../../domain/workflow-error';
+import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { TaskContext } from '../ports/task-handler.port';
 
 /** Where the raw output sits while the expressions run over it. */
 const OUTPUT_KEY = '__output';
+
+/**
+ * Which rule a single expression follows: the DSL's task `output.as` (`'dsl'`: its value becomes
+ * the output, and a failure fails the task, as the Serverless Workflow DSL defines it) or flunq's
+ * `output_config.as` (`'flunq'`: `{<task name>: value}`, the raw output kept when it fails), which
+ * the flunq worker also uses for a task inside `try`.
+ */
+export type OutputAsForm = 'dsl' | 'flunq';
 
 /**
  * `output.as`: the one transformation of a task's output, whether it comes as SDL `output: {as}`
@@ -17,23 +25,26 @@ const OUTPUT_KEY = '__output';
  *   resolved on its own (a template may be one expression, or nest objects, arrays and plain
  *   values). A name whose template holds an expression that fails (EXPRESSION_FAILED), or
  *   whose result is undefined, is left out.
- * - A single `${ … }` expression gives `{<task name>: value}`; when it fails (EXPRESSION_FAILED)
- *   the raw output is kept.
+ * - A single `${ … }` expression: in the `dsl` form its value is the output and a failure fails the
+ *   task (EXPRESSION_FAILED, "output transformation failed"); in the `flunq` form it gives
+ *   `{<task name>: value}`, and the raw output is kept when it fails.
  * - Anything else (absent, a string that is not an expression, a number, an array) keeps the raw
  *   output.
  * - An evaluation that had to be stopped (EXPRESSION_TIMEOUT, EXPRESSION_LIMIT, the task's
  *   deadline, shutdown) is never swallowed: the promise rejects with its error and the task fails.
  *   So does anything that is not a WorkflowError (a bug).
  */
-export async function transformOutput(context: TaskContext, as: unknown, output: unknown): Promise<unknown> {
+export async function transformOutput(context: TaskContext, as: unknown, output: unknown, form: OutputAsForm = 'flunq'): Promise<unknown> {
   const data = { [OUTPUT_KEY]: output ?? null };
   if (typeof as === 'string') {
     if (expressionBody(as) === undefined) return output;
     try {
-      return { [context.request.taskName]: await context.resolve(overOutput(as), data) };
+      const value = await context.resolve(overOutput(as), data);
+      return form === 'dsl' ? value : { [context.request.taskName]: value };
     } catch (error) {
-      if (isFailedExpression(error)) return output;
-      throw error;
+      if (!isFailedExpression(error)) throw error;
+      if (form === 'dsl') throw errors.expression(`output transformation failed: ${(error as WorkflowError).detail}`);
+      return output;
     }
   }
   if (!isPlainObject(as)) return output;

@@ -106,20 +106,29 @@ describe('output.as behaves the same in the call and try handlers', () => {
     return new TryTaskHandler(new FakeClock(), new SeededRandom(), new InMemoryMetrics(), new Re2jsPatternMatcher()).execute(context);
   }
 
-  const cases: [string, unknown, unknown][] = [
-    ['an object, with a failing name', { petName: '${ .data.name }', code: '${ .status_code }', broken: '${ .data | nosuch }' }, { petName: 'Rex', code: 200 }],
-    ['a single expression', '${ .data.tags }', { fetch: ['a', 'b'] }],
-    ['a failing single expression', '${ .data | nosuch }', { status_code: 200, headers: { 'Content-Type': ['application/json'] }, data: OUTPUT.data }],
-    ['a plain string', 'data', { status_code: 200, headers: { 'Content-Type': ['application/json'] }, data: OUTPUT.data }],
+  const RAW = { status_code: 200, headers: { 'Content-Type': ['application/json'] }, data: OUTPUT.data };
+  // What the DSL's own `output.as` on a call gives where it differs: a single expression's value is the output.
+  const cases: [string, unknown, unknown, unknown][] = [
+    ['an object, with a failing name', { petName: '${ .data.name }', code: '${ .status_code }', broken: '${ .data | nosuch }' }, { petName: 'Rex', code: 200 }, { petName: 'Rex', code: 200 }],
+    ['a single expression', '${ .data.tags }', { fetch: ['a', 'b'] }, ['a', 'b']],
+    ['a failing single expression', '${ .data | nosuch }', RAW, 'fails'],
+    ['a plain string', 'data', RAW, RAW],
   ];
-  for (const [name, as, expected] of cases) {
-    it(`${name}: SDL output.as on a call, flunq output_config.as on a call and output.as inside try agree`, async () => {
-      const sdl = await viaCall({ output: { as } });
+  for (const [name, as, expected, dsl] of cases) {
+    it(`${name}: flunq output_config.as on a call and output.as inside try agree; the DSL output.as on a call follows the DSL`, async () => {
       const flunq = await viaCall({}, { output_config: { as } });
       const inner = await viaTry(as);
-      for (const [form, outcome] of [['call output.as', sdl], ['call output_config.as', flunq], ['try output.as', inner]] as const) {
+      for (const [form, outcome] of [['call output_config.as', flunq], ['try output.as', inner]] as const) {
         assert.ok(outcome.success, form);
         assert.deepEqual(outcome.output, expected, form);
+      }
+      const sdl = await viaCall({ output: { as } });
+      if (dsl === 'fails') {
+        assert.ok(!sdl.success && sdl.error.code === 'EXPRESSION_FAILED' && /output transformation failed/.test(sdl.error.detail));
+        assert.deepEqual(sdl.output, RAW, 'the output is kept');
+      } else {
+        assert.ok(sdl.success);
+        assert.deepEqual(sdl.output, dsl);
       }
     });
   }

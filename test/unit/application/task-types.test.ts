@@ -1,3 +1,4 @@
+import { eventFromFields } from '../../../src/adapters/flunq-wire/stream-fields';
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -21,7 +22,7 @@ const evaluator: ExpressionEvaluator = { evaluate: () => assert.fail('no express
 
 function taskRequest(taskType: string, input: Record<string, unknown>): TaskRequest {
   const data = { task_id: `task-${taskType}-1`, task_name: 'guarded', task_type: taskType, input };
-  const parsed = parseTaskRequest({ type: 'io.flunq.task.requested', data: JSON.stringify(data) });
+  const parsed = parseTaskRequest(eventFromFields({ type: 'io.flunq.task.requested', data: JSON.stringify(data) }));
   assert.ok(parsed.ok);
   return parsed.request;
 }

@@ -7,7 +7,7 @@ import { Clock } from '../../ports/clock.port';
 import { HttpClient, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../ports/http-client.port';
 import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
-import { transformOutput } from '../output-transform';
+import { OutputAsForm, transformOutput } from '../output-transform';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
@@ -246,12 +246,14 @@ export class CallTaskHandler implements TaskHandler {
    */
   private async transform(context: TaskContext, config: CallConfig, deferred: JsonObject, output: unknown): Promise<unknown> {
     let as = config.outputAs;
+    let form: OutputAsForm = 'dsl';
     if (as === undefined) {
       const outputConfig = context.request.input['output_config'] ?? deferred['output_config'];
       as = isPlainObject(outputConfig) ? outputConfig['as'] : undefined;
+      form = 'flunq';
     }
     try {
-      return await transformOutput(context, as, output);
+      return await transformOutput(context, as, output, form);
     } catch (e) {
       throw new CallFailure(asWorkflowError(e), output);
     }
