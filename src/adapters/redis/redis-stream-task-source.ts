@@ -6,7 +6,8 @@ import { Delivery, OutgoingEntry, TaskClaim, TaskSource } from '../../applicatio
 import { createConnection, RedisConnectionSettings } from './redis-connection';
 import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { TASK_REQUESTED } from '../../domain/task-request';
-import { boundedEntry, CLAIM_SCRIPT, CREATE_GROUP_SCRIPT, KEEP_ALIVE_SCRIPT, MAX_ENTRY_FIELDS, RELEASE_ACK_SCRIPT, SETTLE_SCRIPT } from './settle-script';
+import { appendEntry } from './entry-bounds';
+import { defineScripts } from './lua-scripts';
 import { globToRegExp, historyScanKey, leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
@@ -151,12 +152,7 @@ export class RedisStreamTaskSource implements TaskSource {
   ) {
     this.patternRe = globToRegExp(options.pattern || DEFAULT_STREAM_PATTERN);
     this.fixed = options.streams.length > 0;
-    this.cmd = createConnection(options, 'commands', logger);
-    this.cmd.defineCommand('flunqSettle', { lua: SETTLE_SCRIPT });
-    this.cmd.defineCommand('flunqCreateGroup', { numberOfKeys: 2, lua: CREATE_GROUP_SCRIPT });
-    this.cmd.defineCommand('flunqKeepAlive', { lua: KEEP_ALIVE_SCRIPT });
-    this.cmd.defineCommand('flunqClaim', { lua: CLAIM_SCRIPT });
-    this.cmd.defineCommand('flunqReleaseAck', { lua: RELEASE_ACK_SCRIPT });
+    this.cmd = defineScripts(createConnection(options, 'commands', logger));
     this.cmd.on('ready', () => {
       // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
       this.setupNeeded = true;
@@ -1235,25 +1231,6 @@ const WAIT_ENDED = new Error('wait ended');
 
 function hintKey(stream: string, key: string): string {
   return `${stream}\u0000${key}`;
-}
-
-/** The entry's field count (×2) then its fields and values, cut down to MAX_ENTRY_FIELDS when absurdly large. */
-function appendEntry(args: (string | number)[], entry: Readonly<Record<string, string>>): void {
-  const at = args.length;
-  args.push(0);
-  let n = 0;
-  for (const field in entry) {
-    if (++n > MAX_ENTRY_FIELDS) break;
-    args.push(field, entry[field] as string);
-  }
-  if (n > MAX_ENTRY_FIELDS) {
-    args.length = at;
-    const bounded = boundedEntry(entry);
-    args.push(Object.keys(bounded).length * 2);
-    for (const field in bounded) args.push(field, bounded[field] as string);
-    return;
-  }
-  args[at] = n * 2;
 }
 
 /** The stream id just before `id` (XREADGROUP with an id returns the entries after it). */
