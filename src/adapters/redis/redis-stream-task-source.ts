@@ -8,6 +8,8 @@ import { idempotencyKey } from '../../domain/dead-letter-replay';
 import { TASK_REQUESTED } from '../../domain/task-request';
 import { appendEntry } from './entry-bounds';
 import { defineScripts } from './lua-scripts';
+import { deliveryKey, entryKey, InFlight } from './in-flight';
+import { StreamSet } from './stream-set';
 import { globToRegExp, historyScanKey, leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
@@ -60,12 +62,6 @@ interface RawEntry {
   id: string;
   fields: Fields | null;
 }
-interface Held {
-  stream: string;
-  id: string;
-  taskId: string;
-  touchedAt: number;
-}
 
 /**
  * TaskSource over Redis Streams and a consumer group (see docs/adr/0002-stream-discovery.md).
@@ -82,28 +78,18 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly patternRe: RegExp;
   private readonly fixed: boolean;
 
-  /** Streams whose group exists, in discovery order. */
-  private readonly known = new Set<string>();
-  /** Known streams that may have entries not yet delivered to the group. */
-  private readonly dirty = new Set<string>();
-  /** Stream names learnt from notifications whose group is not created yet. */
-  private readonly discovered = new Set<string>();
-  /** Keys whose group creation failed during the current scan cycle. */
-  private readonly rejected = new Set<string>();
+  private readonly streams: StreamSet;
+  private readonly inFlight = new InFlight();
   /** Streams still to read for this consumer's own pending entries (start-up), with the last id read. */
   private ownPending: Map<string, string> | undefined;
   /** Streams with pending entries to pass through XAUTOCLAIM, with the cursor. */
   private readonly reclaimQueue = new Map<string, string>();
-  /** Deliveries read but not handed out yet (beyond `max`, or read after their receive() returned), and when. */
-  private carry: { delivery: Delivery; at: number }[] = [];
-  /** Streams whose group this process created: history still to scan for outcomes, with the next XRANGE start. */
-  private readonly history = new Map<string, string>();
+  /** Next XRANGE start of the streams held for a history scan (absent: from the start). */
+  private readonly historyCursors = new Map<string, string>();
   /** Idempotency markers read with the last batches (stream + key → marker present), see handOut. */
   private readonly settledHints = new Map<string, Promise<boolean | undefined>>();
   /** Claims taken for task requests when they were handed out (delivery → key, and CLAIM_SCRIPT code until used), see handOut. */
   private readonly prefetched = new Map<string, Prefetched>();
-  /** Deliveries handed out and not yet settled or acknowledged. */
-  private readonly held = new Map<string, Held>();
   /** Task leases held by deliveries handed out (delivery → lease keys), renewed by keepAlive. */
   private readonly leases = new Map<string, string[]>();
   /** Settle scripts not written yet (see queueSettle). */
@@ -122,7 +108,6 @@ export class RedisStreamTaskSource implements TaskSource {
   private nextAuditAt = 0;
   /** The audit pass in progress (see audit). */
   private auditCursor: { streams: string[]; index: number; pending: number; lag: number } | undefined;
-  private readonly blockWaiters = new Set<() => void>();
   /** Ends the blocking read being awaited (read, error, stop signal, notification, watchdog). */
   private blockEnd: ((outcome: BlockOutcome) => void) | undefined;
   private blockWake: (() => void) | undefined;
@@ -136,8 +121,6 @@ export class RedisStreamTaskSource implements TaskSource {
   private readonly watchedSignals = new WeakSet<AbortSignal>();
   /** Aborted by close(): cancels the watchdog's timer. */
   private readonly lifetime = new AbortController();
-  /** Streams covered by the blocking read in flight, if any. */
-  private blockingStreams: Set<string> | undefined;
   private healthy = false;
   private closed = false;
   private blockGeneration = 0;
@@ -152,6 +135,12 @@ export class RedisStreamTaskSource implements TaskSource {
   ) {
     this.patternRe = globToRegExp(options.pattern || DEFAULT_STREAM_PATTERN);
     this.fixed = options.streams.length > 0;
+    this.streams = new StreamSet(clock);
+    this.streams.onRemove((stream) => {
+      this.reclaimQueue.delete(stream);
+      this.historyCursors.delete(stream);
+      this.ownPending?.delete(stream);
+    });
     this.cmd = defineScripts(createConnection(options, 'commands', logger));
     this.cmd.on('ready', () => {
       // After any (re)connect: Redis may have restarted (config reset, keys and groups gone).
@@ -188,7 +177,7 @@ export class RedisStreamTaskSource implements TaskSource {
 
   /** Streams currently read. */
   get knownStreams(): readonly string[] {
-    return [...this.known];
+    return this.streams.knownStreams();
   }
 
   /** Whether new entries are learnt from keyspace notifications (else: polling). */
@@ -223,7 +212,7 @@ export class RedisStreamTaskSource implements TaskSource {
     // Nested arrays: ioredis flattens a command's arguments once (Array#flat) after passing them
     // through several spreads; handing it two arrays instead of ~30 strings saves those copies.
     const result = await this.queueSettle(keys, args);
-    this.held.delete(heldKey(delivery));
+    this.inFlight.release(delivery);
     this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
     if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
@@ -236,7 +225,7 @@ export class RedisStreamTaskSource implements TaskSource {
       const redis = this.cmd as unknown as { flunqReleaseAck(numKeys: number, ...args: string[]): Promise<number> };
       await redis.flunqReleaseAck(1 + leases.length, delivery.stream, ...leases, this.options.group, delivery.entryId, this.holderOf(delivery));
     }
-    this.held.delete(heldKey(delivery));
+    this.inFlight.release(delivery);
     this.leases.delete(heldKey(delivery));
     this.forgetHint(delivery);
   }
@@ -299,7 +288,7 @@ export class RedisStreamTaskSource implements TaskSource {
     }
     const keys = new Set<string>();
     if (stream) keys.add(stream);
-    else for (const h of this.held.values()) if (h.taskId === taskId) keys.add(h.stream);
+    else for (const s of this.inFlight.streamsOfTask(taskId)) keys.add(s);
     for (const key of keys) if ((await this.cmd.exists(settledMarkerKey(key, taskId))) === 1) return true;
     return false;
   }
@@ -352,8 +341,7 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Renews the entry only while this consumer owns it; false (and a warning) when it is no longer ours. */
   async keepAlive(delivery: Delivery): Promise<boolean> {
     const owned = await this.renew(delivery);
-    const held = this.held.get(heldKey(delivery));
-    if (held && owned) held.touchedAt = this.clock.now();
+    if (owned) this.inFlight.touch(delivery, this.clock.now());
     return owned;
   }
 
@@ -366,7 +354,7 @@ export class RedisStreamTaskSource implements TaskSource {
     this.closed = true;
     this.lifetime.abort(WAIT_ENDED);
     this.blockEnd?.(ABORTED);
-    this.wakeBlocked();
+    this.streams.wake();
     // A blocking read may be in progress: drop that connection rather than wait for it.
     this.block.disconnect();
     if (this.sub) await quit(this.sub);
@@ -384,13 +372,14 @@ export class RedisStreamTaskSource implements TaskSource {
     if (now >= this.nextAuditAt) await this.audit();
     if (out.length < max && this.reclaimQueue.size > 0) await this.reclaim(out, max);
     await this.discoverStep();
-    if (this.history.size > 0) await this.scanHistory();
+    if (this.streams.heldForHistoryCount > 0) await this.scanHistory();
     if (out.length < max) await this.readDirty(out, max);
     if (out.length > 0 || signal.aborted || this.closed) return this.handOut(out, max);
 
     // Nothing to do: wait for new entries, at most the block time.
-    if (this.known.size > 0 && !this.blockInFlight && this.history.size === 0 && (this.known.size <= this.options.streamsPerRead || !this.notificationsActive)) {
-      const streams = firstOf(this.known, this.options.streamsPerRead);
+    const known = this.streams.knownCount;
+    if (known > 0 && !this.blockInFlight && this.streams.heldForHistoryCount === 0 && (known <= this.options.streamsPerRead || !this.notificationsActive)) {
+      const streams = this.streams.firstKnown(this.options.streamsPerRead);
       await this.blockingRead(streams, max, signal, out);
     } else {
       await this.waitForNotification(signal);
@@ -410,7 +399,7 @@ export class RedisStreamTaskSource implements TaskSource {
    * checks the marker again, atomically, before publishing.
    */
   private handOut(out: Delivery[], max: number): Delivery[] {
-    const handed = this.hand(out, max);
+    const handed = this.inFlight.hand(out, max, this.clock.now());
     const byStream = new Map<string, { delivery: Delivery; key: string }[]>();
     for (const d of handed) {
       const taskId = d.fields['taskid'];
@@ -449,14 +438,6 @@ export class RedisStreamTaskSource implements TaskSource {
     return handed;
   }
 
-  /** At most `max` deliveries; the rest (already delivered to this consumer) wait in `carry` for the next receive(). */
-  private hand(out: Delivery[], max: number): Delivery[] {
-    const now = this.clock.now();
-    if (out.length > max) this.carry.push(...out.splice(max).map((delivery) => ({ delivery, at: now })));
-    for (const d of out) this.held.set(heldKey(d), { stream: d.stream, id: d.entryId, taskId: d.fields['taskid'] ?? '', touchedAt: now });
-    return out;
-  }
-
   /** Notification config, stream discovery and group creation after start-up or a reconnect. */
   private async ensureSetUp(): Promise<void> {
     if (!this.setupNeeded) return;
@@ -466,24 +447,24 @@ export class RedisStreamTaskSource implements TaskSource {
     if (this.fixed) {
       for (const stream of this.options.streams) await this.createGroup(stream, true);
     } else {
-      this.rejected.clear();
+      this.streams.clearRejected();
       let cursor = '0';
       do {
         cursor = await this.scanStep(cursor);
       } while (cursor !== '0');
       this.nextScanAt = this.clock.now() + this.rescanPeriod();
     }
-    for (const stream of this.known) this.dirty.add(stream);
+    this.streams.markAllDirty();
     if (!this.ownPendingChecked) {
       // Only at start-up: after a reconnect our pending entries are the ones still in flight.
       this.ownPendingChecked = true;
-      this.ownPending = new Map([...this.known].map((s) => [s, '0']));
+      this.ownPending = new Map(this.streams.knownStreams().map((s) => [s, '0']));
     }
     this.nextAuditAt = 0;
     this.auditCursor = undefined;
     this.setupNeeded = false;
     this.logger.info('redis stream source ready', {
-      streams: this.known.size,
+      streams: this.streams.knownCount,
       notifications: this.notificationsActive,
       group: this.options.group,
       consumer: this.options.consumer,
@@ -543,11 +524,8 @@ export class RedisStreamTaskSource implements TaskSource {
   private onNotification(key: string): void {
     // A blocking read in flight over this stream returns the new entry itself: marking the stream
     // dirty would only cost an empty XREADGROUP (and a wake-up) per entry, our own completions included.
-    if (this.blockingStreams?.has(key)) return;
-    if (this.known.has(key)) this.dirty.add(key);
-    else if (!this.fixed && this.patternRe.test(key) && !this.rejected.has(key)) this.discovered.add(key);
-    else return;
-    this.wakeBlocked();
+    if (this.streams.entryAdded(key)) return;
+    if (!this.fixed && this.patternRe.test(key) && !this.streams.isRejected(key)) this.streams.discover(key);
   }
 
   private rescanPeriod(): number {
@@ -557,16 +535,13 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Groups for streams named by notifications, and one step of the incremental SCAN when due. */
   private async discoverStep(): Promise<void> {
     if (this.fixed) return;
-    if (this.discovered.size > 0) {
-      const keys = [...this.discovered];
-      this.discovered.clear();
-      await this.createGroups(keys.filter((key) => !this.known.has(key)));
-    }
+    const discovered = this.streams.takeDiscovered();
+    if (discovered.length > 0) await this.createGroups(discovered.filter((key) => !this.streams.isKnown(key)));
     const now = this.clock.now();
     if (this.scanCursor === undefined) {
       if (now < this.nextScanAt) return;
       this.scanCursor = '0';
-      this.rejected.clear();
+      this.streams.clearRejected();
     }
     this.scanCursor = await this.scanStep(this.scanCursor);
     if (this.scanCursor === '0') {
@@ -578,13 +553,13 @@ export class RedisStreamTaskSource implements TaskSource {
   /** One SCAN … MATCH pattern TYPE stream step; creates groups for new keys. Returns the next cursor. */
   private async scanStep(cursor: string): Promise<string> {
     const [next, keys] = (await this.cmd.call('SCAN', cursor, 'MATCH', this.options.pattern || DEFAULT_STREAM_PATTERN, 'TYPE', 'stream', 'COUNT', SCAN_COUNT)) as [string, string[]];
-    await this.createGroups(keys.filter((key) => !this.known.has(key) && !this.rejected.has(key)));
+    await this.createGroups(keys.filter((key) => !this.streams.isKnown(key) && !this.streams.isRejected(key)));
     return next;
   }
 
   /** createGroup for many keys in one pipelined round trip. */
   private async createGroups(candidates: string[]): Promise<void> {
-    const keys = candidates.filter((key) => !this.history.has(key));
+    const keys = candidates.filter((key) => !this.streams.isHeldForHistory(key));
     if (keys.length === 0) return;
     const pipeline = this.cmd.pipeline() as unknown as GroupPipeline;
     for (const key of keys) pipeline.flunqCreateGroup(key, historyScanKey(key, this.options.group), this.options.group);
@@ -594,7 +569,7 @@ export class RedisStreamTaskSource implements TaskSource {
       const [error, created] = replies[i] ?? [new Error('no reply'), null];
       if (error) {
         if (isConnectionError(error)) throw error;
-        this.rejected.add(key);
+        this.streams.reject(key);
         this.logger.warn('ignoring a key that cannot be read as a stream', { stream: key, error: messageOf(error) });
         continue;
       }
@@ -602,16 +577,13 @@ export class RedisStreamTaskSource implements TaskSource {
         this.startHistoryScan(key);
         continue;
       }
-      if (!this.known.has(key)) {
-        this.known.add(key);
-        this.dirty.add(key);
-      }
+      this.streams.admit(key);
     }
   }
 
   /** XGROUP CREATE key group 0 MKSTREAM (BUSYGROUP is fine). A key that fails is not read. */
   private async createGroup(key: string, explicit: boolean): Promise<boolean> {
-    if (this.history.has(key)) return true;
+    if (this.streams.isHeldForHistory(key)) return true;
     try {
       const redis = this.cmd as unknown as GroupCommand;
       if (Number(await redis.flunqCreateGroup(key, historyScanKey(key, this.options.group), this.options.group)) > 0) {
@@ -622,28 +594,20 @@ export class RedisStreamTaskSource implements TaskSource {
       const message = messageOf(error);
       if (!message.includes('BUSYGROUP')) {
         if (!isConnectionError(error)) {
-          this.rejected.add(key);
-          this.known.delete(key);
-          this.dirty.delete(key);
+          this.streams.reject(key);
           this.logger.warn(explicit ? 'cannot read a configured stream' : 'ignoring a key that cannot be read as a stream', { stream: key, error: message });
           return false;
         }
         throw error;
       }
     }
-    if (!this.known.has(key)) {
-      this.known.add(key);
-      this.dirty.add(key);
-      this.logger.debug('reading stream', { stream: key });
-    }
+    if (this.streams.admit(key)) this.logger.debug('reading stream', { stream: key });
     return true;
   }
 
   /** The group was created by this process: its history is scanned for outcomes before the stream is read. */
   private startHistoryScan(key: string): void {
-    this.known.delete(key);
-    this.dirty.delete(key);
-    this.history.set(key, '-');
+    this.streams.holdForHistory(key);
     this.logger.debug('new consumer group: scanning the stream history for outcomes before reading it', { stream: key });
   }
 
@@ -656,21 +620,22 @@ export class RedisStreamTaskSource implements TaskSource {
    */
   private async scanHistory(): Promise<void> {
     let budget = HISTORY_BUDGET;
-    while (budget > 0 && this.history.size > 0) {
+    while (budget > 0 && this.streams.heldForHistoryCount > 0) {
       // One round: the next chunk of up to HISTORY_STREAMS_PER_ROUND streams in one pipelined round trip.
-      const round = firstOfMap(this.history, Math.min(HISTORY_STREAMS_PER_ROUND, Math.ceil(budget / HISTORY_MIN_COST)));
+      const round = this.streams.firstHeldForHistory(Math.min(HISTORY_STREAMS_PER_ROUND, Math.ceil(budget / HISTORY_MIN_COST)));
       const reads = this.cmd.pipeline();
-      for (const [stream, next] of round) reads.xrange(stream, next, '+', 'COUNT', HISTORY_CHUNK);
+      for (const stream of round) reads.xrange(stream, this.historyCursors.get(stream) ?? '-', '+', 'COUNT', HISTORY_CHUNK);
       const replies = (await reads.exec()) ?? [];
       const writes = this.cmd.pipeline();
       const finished: string[] = [];
       for (let i = 0; i < round.length; i++) {
-        const stream = (round[i] as [string, string])[0];
+        const stream = round[i] as string;
         const [error, reply] = replies[i] ?? [new Error('no reply'), null];
         if (error) {
           if (isConnectionError(error)) throw error;
           budget -= HISTORY_MIN_COST;
-          this.history.delete(stream);
+          this.historyCursors.delete(stream);
+          this.streams.abandonHistory(stream);
           this.forget(stream, messageOf(error));
           continue;
         }
@@ -689,14 +654,13 @@ export class RedisStreamTaskSource implements TaskSource {
         if (rows.length < HISTORY_CHUNK || !last) {
           finished.push(stream);
           writes.del(historyScanKey(stream, this.options.group));
-        } else this.history.set(stream, `(${last[0]}`);
+        } else this.historyCursors.set(stream, `(${last[0]}`);
       }
       // Markers first, then the flag is removed (MULTI-less pipeline: order is kept on one connection).
       for (const [error] of (await writes.exec()) ?? []) if (error) throw error;
       for (const stream of finished) {
-        this.history.delete(stream);
-        this.known.add(stream);
-        this.dirty.add(stream);
+        this.historyCursors.delete(stream);
+        this.streams.releaseFromHistory(stream);
         this.logger.debug('history scanned; reading stream', { stream });
       }
     }
@@ -705,8 +669,10 @@ export class RedisStreamTaskSource implements TaskSource {
   /** Carried-over deliveries, up to `max`; one that waited long is handed out only if it is still ours. */
   private async takeCarried(max: number): Promise<Delivery[]> {
     const out: Delivery[] = [];
-    while (out.length < max && this.carry.length > 0) {
-      const { delivery, at } = this.carry.shift() as { delivery: Delivery; at: number };
+    while (out.length < max) {
+      const carried = this.inFlight.takeCarried();
+      if (!carried) break;
+      const { delivery, at } = carried;
       if (this.clock.now() - at >= this.options.reclaimIdleMs / 2 && !(await this.renew(delivery))) continue;
       out.push(delivery);
     }
@@ -784,12 +750,12 @@ export class RedisStreamTaskSource implements TaskSource {
    * go stalled the loop for ~300 ms, which showed as the p99 latency).
    */
   private async audit(): Promise<void> {
-    const cursor = (this.auditCursor ??= { streams: [...this.known], index: 0, pending: 0, lag: 0 });
+    const cursor = (this.auditCursor ??= { streams: this.streams.knownStreams(), index: 0, pending: 0, lag: 0 });
     const chunk = cursor.streams.slice(cursor.index, cursor.index + AUDIT_CHUNK);
     cursor.index += chunk.length;
     if (cursor.index < cursor.streams.length) this.nextAuditAt = 0;
     else {
-      const period = this.notificationsActive || this.known.size <= this.options.streamsPerRead ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
+      const period = this.notificationsActive || this.streams.knownCount <= this.options.streamsPerRead ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
       this.nextAuditAt = this.clock.now() + period;
       this.auditCursor = undefined;
     }
@@ -799,7 +765,7 @@ export class RedisStreamTaskSource implements TaskSource {
       const replies = (await pipeline.exec()) ?? [];
       for (let j = 0; j < chunk.length; j++) {
         const stream = chunk[j] as string;
-        if (!this.known.has(stream)) continue;
+        if (!this.streams.isKnown(stream)) continue;
         const [error, reply] = replies[j] ?? [new Error('no reply'), null];
         if (error) {
           if (isConnectionError(error)) {
@@ -814,7 +780,7 @@ export class RedisStreamTaskSource implements TaskSource {
         const info = (reply as unknown[][]).map(pairsToObject).find((g) => g['name'] === this.options.group);
         if (!info) {
           // Group destroyed behind our back: recreate it (at 0; idempotency markers prevent replays).
-          this.known.delete(stream);
+          this.streams.drop(stream);
           await this.createGroup(stream, this.fixed);
           continue;
         }
@@ -822,7 +788,7 @@ export class RedisStreamTaskSource implements TaskSource {
         const lag = info['lag'];
         cursor.pending += pending;
         if (lag === null || lag === undefined || Number(lag) > 0) {
-          this.dirty.add(stream);
+          this.streams.markDirty(stream);
           cursor.lag += lag === null || lag === undefined ? 0 : Number(lag);
         }
         if (pending > 0 && this.options.reclaimEnabled && !this.reclaimQueue.has(stream)) this.reclaimQueue.set(stream, '0-0');
@@ -839,11 +805,7 @@ export class RedisStreamTaskSource implements TaskSource {
       this.setupNeeded = true; // recreate the configured stream and its group
       return;
     }
-    this.known.delete(stream);
-    this.dirty.delete(stream);
-    this.reclaimQueue.delete(stream);
-    this.history.delete(stream);
-    this.ownPending?.delete(stream);
+    this.streams.remove(stream);
     this.logger.debug('no longer reading stream', { stream, reason });
   }
 
@@ -872,7 +834,7 @@ export class RedisStreamTaskSource implements TaskSource {
       const entries: RawEntry[] = claimed.filter((e) => e !== null).map(([id, flat]) => ({ id, fields: flat ? toFields(flat) : null }));
       const now = this.clock.now();
       const fresh = entries.filter((e) => {
-        const held = this.held.get(`${stream}\u0000${e.id}`);
+        const held = this.inFlight.heldEntry(entryKey(stream, e.id));
         // Our own entry still in flight (its keep-alive is late): XAUTOCLAIM just renewed it.
         return !held || now - held.touchedAt >= strandedAfter;
       });
@@ -899,15 +861,14 @@ export class RedisStreamTaskSource implements TaskSource {
    * is chosen so that one call can never return more than `max` entries in all.
    */
   private async readDirty(out: Delivery[], max: number): Promise<void> {
-    let rounds = Math.ceil(this.dirty.size / this.options.streamsPerRead) + 1;
-    while (out.length < max && this.dirty.size > 0 && rounds-- > 0) {
+    let rounds = Math.ceil(this.streams.dirtyCount / this.options.streamsPerRead) + 1;
+    while (out.length < max && this.streams.dirtyCount > 0 && rounds-- > 0) {
       const room = max - out.length;
-      const take = Math.min(this.options.streamsPerRead, room, this.dirty.size);
-      const streams = firstOf(this.dirty, take);
-      for (const s of streams) this.dirty.delete(s);
+      const take = Math.min(this.options.streamsPerRead, room, this.streams.dirtyCount);
+      const streams = this.streams.takeDirty(take);
       const count = Math.max(1, Math.min(this.options.batch, Math.floor(room / streams.length)));
       const got = await this.read(this.cmd, streams, count, undefined);
-      for (const s of streams) if ((got.get(s)?.length ?? 0) >= count) this.dirty.add(s);
+      for (const s of streams) if ((got.get(s)?.length ?? 0) >= count) this.streams.markDirty(s);
       this.push(got, out);
     }
   }
@@ -923,10 +884,10 @@ export class RedisStreamTaskSource implements TaskSource {
     }
     const read = this.read(connection, streams, count, this.options.blockMs);
     const covered = new Set(streams);
-    this.blockingStreams = covered;
+    this.streams.cover(covered);
     const inFlight = read.catch(() => undefined).finally(() => {
       if (this.blockInFlight === inFlight) this.blockInFlight = undefined;
-      if (this.blockingStreams === covered) this.blockingStreams = undefined;
+      this.streams.uncover(covered);
     });
     this.blockInFlight = inFlight;
     // No AbortController, listener or timer per read (each cost 10-30 µs at low load): the caller's
@@ -936,7 +897,7 @@ export class RedisStreamTaskSource implements TaskSource {
       const wake = (): void => resolve(ABORTED);
       this.blockEnd = resolve;
       this.blockDeadline = this.clock.now() + this.options.blockMs + this.watchdogMarginMs;
-      if (this.notificationsActive) this.blockWaiters.add(wake);
+      if (this.notificationsActive) this.streams.addWaiter(wake);
       this.blockWake = wake;
       read.then(
         (got) => resolve({ kind: 'read', got }),
@@ -947,11 +908,11 @@ export class RedisStreamTaskSource implements TaskSource {
     });
     this.blockEnd = undefined;
     this.blockDeadline = 0;
-    if (this.blockWake) this.blockWaiters.delete(this.blockWake);
+    if (this.blockWake) this.streams.removeWaiter(this.blockWake);
     this.blockWake = undefined;
     if (outcome.kind === 'read') {
       // A stream that filled its COUNT may have more (its notifications were ignored meanwhile).
-      for (const [stream, entries] of outcome.got) if (entries.length >= count) this.dirty.add(stream);
+      for (const [stream, entries] of outcome.got) if (entries.length >= count) this.streams.markDirty(stream);
       this.push(outcome.got, out);
       return;
     }
@@ -974,9 +935,8 @@ export class RedisStreamTaskSource implements TaskSource {
       (got) => {
         const later: Delivery[] = [];
         this.push(got, later);
-        const at = this.clock.now();
-        this.carry.push(...later.map((delivery) => ({ delivery, at })));
-        if (later.length > 0) this.wakeBlocked();
+        this.inFlight.carry(later, this.clock.now());
+        if (later.length > 0) this.streams.wake();
       },
       (error: unknown) => {
         if (isConnectionError(error)) this.markLost(streams);
@@ -985,7 +945,7 @@ export class RedisStreamTaskSource implements TaskSource {
   }
 
   private markLost(streams: readonly string[]): void {
-    for (const stream of streams) if (this.known.has(stream)) this.lostReads.add(stream);
+    for (const stream of streams) if (this.streams.isKnown(stream)) this.lostReads.add(stream);
   }
 
   /**
@@ -998,7 +958,7 @@ export class RedisStreamTaskSource implements TaskSource {
    */
   private async recoverLostReads(out: Delivery[]): Promise<void> {
     for (const stream of [...this.lostReads]) {
-      const room = this.held.size + this.carry.length + this.options.batch + 100;
+      const room = this.inFlight.heldCount + this.inFlight.carriedCount + this.options.batch + 100;
       let rows: [string, string, number, number][];
       try {
         rows = (await this.cmd.call('XPENDING', stream, this.options.group, '-', '+', room, this.options.consumer)) as typeof rows;
@@ -1007,8 +967,8 @@ export class RedisStreamTaskSource implements TaskSource {
         this.lostReads.delete(stream);
         continue;
       }
-      const taken = new Set<string>([...this.carry.map((c) => heldKey(c.delivery)), ...out.map(heldKey)]);
-      const lost = rows.filter(([id]) => !this.held.has(`${stream}\u0000${id}`) && !taken.has(`${stream}\u0000${id}`)).map(([id]) => id);
+      const taken = new Set<string>([...this.inFlight.carriedKeys(), ...out.map(heldKey)]);
+      const lost = rows.filter(([id]) => !this.inFlight.heldEntry(entryKey(stream, id)) && !taken.has(entryKey(stream, id))).map(([id]) => id);
       if (lost.length === 0) {
         this.lostReads.delete(stream);
         continue;
@@ -1144,26 +1104,12 @@ export class RedisStreamTaskSource implements TaskSource {
     }
   }
 
-  /** Waits for a notification (new stream or entry), the signal, or the block time. */
+  /** Waits for a notification (new stream or entry), the signal, the block time, or the next audit or scan. */
   private async waitForNotification(signal: AbortSignal, ms = this.options.blockMs): Promise<void> {
-    if (this.dirty.size > 0 || this.discovered.size > 0 || this.history.size > 0) return;
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort(WAIT_ENDED);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const wake = (): void => stop.abort(WAIT_ENDED);
-    this.blockWaiters.add(wake);
     const now = this.clock.now();
     let nextWork = Math.min(ms, this.nextAuditAt - now);
     if (!this.fixed) nextWork = Math.min(nextWork, this.scanCursor !== undefined ? 0 : this.nextScanAt - now);
-    nextWork = Math.max(0, nextWork);
-    await this.clock.sleep(nextWork, stop.signal).catch(() => undefined);
-    this.blockWaiters.delete(wake);
-    signal.removeEventListener('abort', onAbort);
-  }
-
-  private wakeBlocked(): void {
-    for (const wake of this.blockWaiters) wake();
-    this.blockWaiters.clear();
+    await this.streams.waitForWork(signal, nextWork);
   }
 }
 
@@ -1202,26 +1148,6 @@ interface GroupCommand {
   flunqCreateGroup(stream: string, historyKey: string, group: string): Promise<unknown>;
 }
 
-/** The first `n` entries of a map, in insertion order. */
-function firstOfMap<K, V>(map: ReadonlyMap<K, V>, n: number): [K, V][] {
-  const out: [K, V][] = [];
-  for (const entry of map) {
-    if (out.length >= n) break;
-    out.push(entry);
-  }
-  return out;
-}
-
-/** The first `n` members of a set, in insertion order, without copying the whole set. */
-function firstOf(set: ReadonlySet<string>, n: number): string[] {
-  const out: string[] = [];
-  for (const value of set) {
-    if (out.length >= n) break;
-    out.push(value);
-  }
-  return out;
-}
-
 type BlockOutcome = { kind: 'read'; got: Map<string, RawEntry[]> } | { kind: 'error'; error: unknown } | { kind: 'timeout' } | { kind: 'aborted' };
 const ABORTED: BlockOutcome = { kind: 'aborted' };
 const TIMED_OUT: BlockOutcome = { kind: 'timeout' };
@@ -1241,9 +1167,7 @@ function idBefore(id: string): string {
   return '0-0';
 }
 
-function heldKey(d: Delivery): string {
-  return `${d.stream}\u0000${d.entryId}`;
-}
+const heldKey = deliveryKey;
 
 function toFields(flat: string[]): Fields {
   const fields: Fields = {};
