@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { PipelineReplies } from './replies';
 
 /** Command name → script file and, for scripts with a fixed number of keys, that number. */
 const SCRIPTS = {
@@ -42,9 +43,6 @@ export function loadScripts(dir: string = SCRIPTS_DIR): Readonly<Record<ScriptNa
   cache.set(dir, out);
   return out;
 }
-
-/** Replies of a pipeline, one `[error, reply]` per command. */
-export type PipelineReplies = [Error | null, unknown][] | null;
 
 /** The scripts as commands (numbers of keys first where the script takes any number of keys). */
 export interface FlunqCommands {
