@@ -9,9 +9,10 @@
  * whether notifications are configured and subscribed, the SCAN cursor and when the next scan is
  * due, and the listeners told when notifications may have been missed.
  *
- * Who changes what: only this class changes the membership of the stream set (admit, reject,
- * hold for a history scan, remove) apart from the history scan releasing what it held; other parts
- * call `forget`, `createGroup` or `recheck` when a stream turns out to be gone.
+ * Who changes what: only this class changes its own state, and the membership of the stream set
+ * (admit, reject, hold for a history scan, remove) apart from the history scan releasing what it
+ * held and the audit dropping a stream whose group was destroyed; other parts call `forget`,
+ * `createGroup` or `recheck` when a stream turns out to be gone.
  */
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';

@@ -10,9 +10,10 @@
  * new entry wakes.
  *
  * Who changes what: discovery adds, rejects and removes streams and records notifications; the
- * history scan releases the streams it held; the reader, the audit and set-up mark streams dirty;
- * the reader takes dirty streams and sets the coverage of its blocking read. Parts that keep
- * per-stream state of their own register with `onRemove` to drop it when a stream is removed.
+ * history scan releases the streams it held; the audit drops a stream whose group was destroyed
+ * (discovery re-creates it); the reader, the audit and set-up mark streams dirty; the reader takes
+ * dirty streams and sets the coverage of its blocking read. Parts that keep per-stream state of
+ * their own register with `onRemove` to drop it when a stream is removed.
  */
 import { Clock } from '../../application/ports/clock.port';
 
