@@ -58,6 +58,21 @@ export class Recovery {
     return this.reclaimedCount;
   }
 
+  /** A lost blocking read is to be read back. */
+  get hasLostReads(): boolean {
+    return this.lostReads.size > 0;
+  }
+
+  /** The start-up pass over this consumer's own pending entries is not finished. */
+  get hasOwnPending(): boolean {
+    return this.ownPending !== undefined;
+  }
+
+  /** Streams are queued for XAUTOCLAIM. */
+  get hasReclaimWork(): boolean {
+    return this.reclaimQueue.size > 0;
+  }
+
   /** After the first set-up only: after a reconnect this consumer's pending entries are the ones still in flight. */
   startUp(): void {
     if (this.ownPendingChecked) return;

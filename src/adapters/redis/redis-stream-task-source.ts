@@ -143,10 +143,11 @@ export class RedisStreamTaskSource implements TaskSource {
   private async collect(max: number, signal: AbortSignal): Promise<Delivery[]> {
     await this.ensureSetUp();
     const out: Delivery[] = await this.takeCarried(max);
-    if (out.length < max) await this.recovery.recoverLostReads(out);
-    if (out.length < max) await this.recovery.readOwnPending(out, max);
+    // Each step is awaited only when it has work: an await costs a turn of the microtask queue.
+    if (out.length < max && this.recovery.hasLostReads) await this.recovery.recoverLostReads(out);
+    if (out.length < max && this.recovery.hasOwnPending) await this.recovery.readOwnPending(out, max);
     if (this.clock.now() >= this.audit.dueAt) await this.audit.step();
-    if (out.length < max) await this.recovery.reclaim(out, max);
+    if (out.length < max && this.recovery.hasReclaimWork) await this.recovery.reclaim(out, max);
     await this.discovery.step();
     if (this.history.pending) await this.history.scan();
     if (out.length < max) await this.reader.readDirty(out, max);
@@ -161,7 +162,7 @@ export class RedisStreamTaskSource implements TaskSource {
       await this.waitForWork(signal, this.options.blockMs);
     }
     if (out.length === 0 && !signal.aborted && !this.connections.closed) {
-      await this.recovery.recoverLostReads(out);
+      if (this.recovery.hasLostReads) await this.recovery.recoverLostReads(out);
       await this.discovery.step();
       await this.reader.readDirty(out, max);
     }
