@@ -8,7 +8,8 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 let built = false;
 export function buildService(): void {
   if (built) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  // The package's own build: it also copies the Redis adapter's Lua scripts into dist/.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   built = true;
 }
 

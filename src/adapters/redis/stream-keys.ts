@@ -42,7 +42,7 @@ export function settledMarkerKey(stream: string, taskId: string): string {
 }
 
 /**
- * The lease of a task being run (TaskSource.claimTask): `flunq:executor:running:{<hash tag of the
+ * The lease of a task being run (EntryStream.claimTask): `flunq:executor:running:{<hash tag of the
  * stream>}:<key>`, in the stream's Cluster slot like the idempotency marker, so the settle script
  * releases it in the same atomic step as the outcome.
  */

@@ -1,0 +1,194 @@
+/**
+ * Task claims (leases) and idempotency hints of the deliveries handed out.
+ *
+ * Task requests are claimed when they are handed out, in one claim-script call per stream and batch
+ * (no round trip of its own per task); the answer doubles as a hint of whether the task already has
+ * an outcome, so that neither `isSettled` nor `claimTask` needs a round trip of its own per task.
+ * Markers set after that point are still caught: the settle script checks the marker again,
+ * atomically, before publishing.
+ *
+ * Owns: the claims taken at hand-out (delivery → key, lease, holder, and the script's code until
+ * used), the leases each delivery holds beyond that claim, and the hints (stream + key → marker
+ * present). Who changes what: only this class; the settler asks it for a delivery's lease keys and
+ * calls `forget` once the delivery is settled or acknowledged.
+ */
+import { Logger } from '../../application/ports/logger.port';
+import { Delivery, TaskClaim } from '../flunq-wire/entry-stream';
+import { idempotencyKey } from '../../domain/flunq-event';
+import { TASK_REQUESTED } from '../../domain/task-request';
+import { SourceConnections } from './connections';
+import { deliveryKey, InFlight } from './in-flight';
+import { scriptedPipeline } from './lua-scripts';
+import { RedisStreamTaskSourceOptions } from './source-options';
+import { leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
+
+export type ClaimsOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'leaseMs'>;
+
+/** A claim taken for a task request when it was handed out (see prefetch and claimTask). */
+interface Prefetched {
+  key: string;
+  lease: string;
+  holder: string;
+  /** The claim script's code for it (undefined: the call failed), until claimTask has used it. */
+  code: Promise<number | undefined> | undefined;
+}
+
+export class Claims {
+  /** Idempotency markers read with the last batches (stream + key → marker present). */
+  private readonly hints = new Map<string, Promise<boolean | undefined>>();
+  /** Claims taken for task requests when they were handed out. */
+  private readonly prefetched = new Map<string, Prefetched>();
+  /** Further task leases held by deliveries handed out (delivery → lease keys), renewed by `renew`. */
+  private readonly leases = new Map<string, string[]>();
+
+  constructor(
+    private readonly options: ClaimsOptions,
+    private readonly connections: SourceConnections,
+    private readonly inFlight: InFlight,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Claims the task requests among `handed`: one script call per stream, not awaited (see claimTask). */
+  prefetch(handed: readonly Delivery[]): void {
+    const byStream = new Map<string, { delivery: Delivery; key: string }[]>();
+    for (const d of handed) {
+      const taskId = d.fields['taskid'];
+      if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
+      let tasks = byStream.get(d.stream);
+      if (!tasks) byStream.set(d.stream, (tasks = []));
+      tasks.push({ delivery: d, key: idempotencyKey(taskId, { extensions: d.fields }) });
+    }
+    // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
+    // isSettled and claimTask wait for the answer. A failed call leaves no answer (undefined): ask again.
+    for (const [stream, tasks] of byStream) {
+      const args: (string | number)[] = [tasks.length * 2];
+      for (const { key } of tasks) args.push(runningLeaseKey(stream, key), settledMarkerKey(stream, key));
+      args.push(this.options.leaseMs);
+      const holders = tasks.map(({ delivery }) => this.holderOf(delivery));
+      args.push(...holders);
+      // An explicit one-command pipeline is written at once; an auto-pipelined call would wait for the
+      // end of this macrotask (setImmediate), i.e. until every delivery of the batch was parsed.
+      const codes = scriptedPipeline(this.connections.commands)
+        .flunqClaim(...args)
+        .exec()
+        .then(
+          (replies) => {
+            const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
+            return error ? undefined : (reply as number[]);
+          },
+          () => undefined,
+        );
+      tasks.forEach(({ delivery, key }, i) => {
+        const code = codes.then((c) => c?.[i]);
+        this.prefetched.set(deliveryKey(delivery), { key, lease: args[2 * i + 1] as string, holder: holders[i] as string, code });
+        this.hints.set(hintKey(stream, key), code.then((c) => (c === undefined ? undefined : c === 2)));
+      });
+    }
+  }
+
+  /**
+   * The Redis marker lives next to the stream (same Cluster slot), so the stream is needed to
+   * find it: given explicitly, or taken from the in-flight delivery that carries this task id.
+   */
+  async isSettled(taskId: string, stream?: string): Promise<boolean> {
+    if (stream !== undefined) {
+      const hint = this.hints.get(hintKey(stream, taskId));
+      if (hint !== undefined) {
+        this.hints.delete(hintKey(stream, taskId));
+        const settled = await hint;
+        if (settled !== undefined) return settled;
+      }
+    }
+    const keys = stream ? [stream] : this.inFlight.streamsOfTask(taskId);
+    for (const key of keys) if ((await this.connections.commands.exists(settledMarkerKey(key, taskId))) === 1) return true;
+    return false;
+  }
+
+  /**
+   * The lease names the entry, so the same entry delivered again takes it over. The first
+   * claimTask of a delivery answers from the claim taken at hand-out when the key is the same and
+   * the answer cannot have changed since (`claimed`: the lease is this entry's; `settled`);
+   * `running` is asked again, since its holder may have settled or died. A claim that its delivery
+   * does not use is released when the delivery is settled or acknowledged.
+   */
+  async claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
+    const pre = this.prefetched.get(deliveryKey(delivery));
+    const preCode = pre?.code ? await pre.code : undefined;
+    if (pre) pre.code = undefined;
+    // Noted only when another key is claimed too (settle and renew know the prefetched lease).
+    if (pre && preCode === 1 && pre.key !== key) this.addLease(delivery, pre.lease);
+    let code = pre?.key === key && (preCode === 1 || preCode === 2) ? preCode : undefined;
+    if (code === 1) return 'claimed';
+    if (code === undefined) {
+      code = (await this.connections.commands.flunqClaim(2, runningLeaseKey(delivery.stream, key), settledMarkerKey(delivery.stream, key), this.options.leaseMs, this.holderOf(delivery)))[0];
+    }
+    if (code === 2) return 'settled';
+    if (code !== 1) return 'running';
+    this.addLease(delivery, runningLeaseKey(delivery.stream, key));
+    return 'claimed';
+  }
+
+  /** The keys of the settle script for `delivery`: its stream, then with `taskId` the marker and every lease it may hold. */
+  settleKeys(delivery: Delivery, taskId: string | undefined): string[] {
+    if (!taskId) return [delivery.stream];
+    const id = deliveryKey(delivery);
+    const pre = this.prefetched.get(id);
+    // The usual case (the claim taken at hand-out, under this key) without building sets.
+    if (pre && pre.key === taskId && !this.leases.has(id)) return [delivery.stream, settledMarkerKey(delivery.stream, taskId), pre.lease];
+    return [delivery.stream, settledMarkerKey(delivery.stream, taskId), ...this.leaseKeysOf(delivery, taskId)];
+  }
+
+  /** Leases the delivery may hold: claimed by it, taken for it when it was handed out, or the one of `taskId`. */
+  leaseKeysOf(delivery: Delivery, taskId?: string): string[] {
+    const id = deliveryKey(delivery);
+    const keys = new Set(this.leases.get(id));
+    const pre = this.prefetched.get(id);
+    if (pre) keys.add(pre.lease);
+    if (taskId) keys.add(runningLeaseKey(delivery.stream, taskId));
+    return [...keys];
+  }
+
+  /** Who holds the delivery's leases (its entry). */
+  holderOf(delivery: Delivery): string {
+    return leaseHolder(this.options.group, delivery.stream, delivery.entryId);
+  }
+
+  /**
+   * Resets the idle time of a pending entry if this consumer still owns it, and renews its task
+   * leases (keep-alive script); false (and a log line) when it is no longer this consumer's.
+   */
+  async renew(delivery: Delivery): Promise<boolean> {
+    const redis = this.connections.commands;
+    // Only the holder's leases are renewed (the script compares the holder), so all candidates are passed.
+    const leases = this.leaseKeysOf(delivery);
+    const result =
+      leases.length > 0
+        ? await redis.flunqKeepAlive(1 + leases.length, delivery.stream, ...leases, this.options.group, this.options.consumer, delivery.entryId, this.holderOf(delivery), this.options.leaseMs)
+        : await redis.flunqKeepAlive(1, delivery.stream, this.options.group, this.options.consumer, delivery.entryId);
+    if (result === 1) return true;
+    if (result === -1) this.logger.warn('an entry in progress was reclaimed by another consumer; it may run twice', { stream: delivery.stream, entryId: delivery.entryId });
+    else this.logger.info('an entry in progress is no longer pending (already settled)', { stream: delivery.stream, entryId: delivery.entryId });
+    return false;
+  }
+
+  /** The delivery is settled or acknowledged: its claims and hints (unused ones: unparseable requests, duplicates) go with it. */
+  forget(delivery: Delivery): void {
+    const id = deliveryKey(delivery);
+    this.leases.delete(id);
+    this.prefetched.delete(id);
+    if (this.hints.size === 0) return;
+    const taskId = delivery.fields['taskid'];
+    if (taskId) this.hints.delete(hintKey(delivery.stream, idempotencyKey(taskId, { extensions: delivery.fields })));
+  }
+
+  private addLease(delivery: Delivery, lease: string): void {
+    const id = deliveryKey(delivery);
+    const held = this.leases.get(id);
+    if (!held) this.leases.set(id, [lease]);
+    else if (!held.includes(lease)) held.push(lease);
+  }
+}
+
+function hintKey(stream: string, key: string): string {
+  return `${stream}\u0000${key}`;
+}

@@ -1,0 +1,123 @@
+/**
+ * Reads new entries (XREADGROUP `>`): non-blocking over dirty streams, or one blocking read over
+ * the first known streams when there is nothing else to do.
+ *
+ * Owns no state between calls beyond its settings: what to read comes from the stream set (dirty
+ * streams taken, and marked again when a read filled its COUNT), the blocking connection and the
+ * wait for it belong to the connections, a lost blocking read is reported to recovery, and entries
+ * a blocking read returns after its receive() ended are carried in the in-flight deliveries.
+ */
+import Redis from 'ioredis';
+import { Clock } from '../../application/ports/clock.port';
+import { Delivery } from '../flunq-wire/entry-stream';
+import { SourceConnections } from './connections';
+import { Discovery } from './discovery';
+import { InFlight } from './in-flight';
+import { Recovery } from './recovery';
+import { isConnectionError, isNoGroup, messageOf, parseRead, RawEntry } from './replies';
+import { RedisStreamTaskSourceOptions } from './source-options';
+import { StreamSet } from './stream-set';
+
+export type ReaderOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'batch' | 'blockMs' | 'streamsPerRead'>;
+
+export class Reader {
+  /** The stream-set waiter that ends the wait for a blocking read (a notification has work elsewhere). */
+  private readonly endBlockingWait = (): void => this.connections.endBlockingWait();
+
+  constructor(
+    private readonly options: ReaderOptions,
+    private readonly connections: SourceConnections,
+    private readonly streams: StreamSet,
+    private readonly discovery: Discovery,
+    private readonly recovery: Recovery,
+    private readonly inFlight: InFlight,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Non-blocking XREADGROUP `>` over dirty streams, a bounded group at a time. COUNT per stream
+   * is chosen so that one call can never return more than `max` entries in all.
+   */
+  async readDirty(out: Delivery[], max: number): Promise<void> {
+    let rounds = Math.ceil(this.streams.dirtyCount / this.options.streamsPerRead) + 1;
+    while (out.length < max && this.streams.dirtyCount > 0 && rounds-- > 0) {
+      const room = max - out.length;
+      const take = Math.min(this.options.streamsPerRead, room, this.streams.dirtyCount);
+      const streams = this.streams.takeDirty(take);
+      const count = Math.max(1, Math.min(this.options.batch, Math.floor(room / streams.length)));
+      const got = await this.read(this.connections.commands, streams, count, undefined);
+      for (const s of streams) if ((got.get(s)?.length ?? 0) >= count) this.streams.markDirty(s);
+      push(got, out);
+    }
+  }
+
+  /**
+   * One blocking read over `streams` into `out`, ended early by `signal`, by a notification when
+   * notifications work, or by the watchdog. False (and nothing read) when the blocking connection
+   * is not ready.
+   */
+  async blockingRead(streams: string[], max: number, signal: AbortSignal, out: Delivery[]): Promise<boolean> {
+    const count = Math.max(1, Math.min(this.options.batch, Math.floor(max / streams.length)));
+    const connection = this.connections.blocking;
+    if (connection.status !== 'ready') return false;
+    const read = this.read(connection, streams, count, this.options.blockMs);
+    const covered = new Set(streams);
+    this.streams.cover(covered);
+    if (this.discovery.notificationsActive) this.streams.addWaiter(this.endBlockingWait);
+    const outcome = await this.connections.waitForBlockingRead(read, signal, () => this.streams.uncover(covered));
+    this.streams.removeWaiter(this.endBlockingWait);
+    if (outcome.kind === 'read') {
+      // A stream that filled its COUNT may have more (its notifications were ignored meanwhile).
+      for (const [stream, entries] of outcome.got) if (entries.length >= count) this.streams.markDirty(stream);
+      push(outcome.got, out);
+      return true;
+    }
+    if (outcome.kind === 'error') {
+      // The connection dropped: entries the read took are pending for this consumer, their reply lost.
+      if (isConnectionError(outcome.error)) this.recovery.markLost(streams);
+      throw outcome.error;
+    }
+    if (outcome.kind === 'timeout') {
+      // The connection was replaced: entries the read took are pending for this consumer.
+      this.recovery.markLost(streams);
+      return true;
+    }
+    // Aborted (stopping) or woken by a notification: whatever the read still returns is ours and
+    // stays pending; hand it out with the next receive() (or after a restart, as own pending entries).
+    read.then(
+      (got) => {
+        const later: Delivery[] = [];
+        push(got, later);
+        this.inFlight.carry(later, this.clock.now());
+        if (later.length > 0) this.streams.wake();
+      },
+      (error: unknown) => {
+        if (isConnectionError(error)) this.recovery.markLost(streams);
+      },
+    );
+    return true;
+  }
+
+  /** XREADGROUP GROUP g c COUNT n [BLOCK ms] STREAMS k… > …; recreates groups lost with a Redis restart. */
+  private async read(connection: Redis, streams: string[], count: number, blockMs: number | undefined): Promise<Map<string, RawEntry[]>> {
+    const args: (string | number)[] = ['GROUP', this.options.group, this.options.consumer, 'COUNT', count];
+    if (blockMs !== undefined) args.push('BLOCK', Math.max(1, blockMs));
+    args.push('STREAMS', ...streams, ...streams.map(() => '>'));
+    try {
+      return parseRead(await connection.call('XREADGROUP', ...args));
+    } catch (error) {
+      if (!isNoGroup(error) && !messageOf(error).includes('WRONGTYPE')) throw error;
+      await this.discovery.recheck(streams, error);
+      return new Map();
+    }
+  }
+}
+
+/** New entries (delivered for the first time); entries deleted meanwhile have no fields and are skipped. */
+function push(got: Map<string, RawEntry[]>, out: Delivery[]): void {
+  for (const [stream, entries] of got) {
+    for (const entry of entries) {
+      if (entry.fields) out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The adapter's Lua scripts, called directly against a real Redis: what each returns and writes in
+ * each case the stream source relies on.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { defineScripts, ScriptedRedis } from '../../src/adapters/redis/lua-scripts';
+import { startRedis, TestRedis } from '../support/redis-server';
+
+const GROUP = 'executor-service';
+const run = `lua-${process.pid}-${Date.now()}`;
+let n = 0;
+let redis: TestRedis;
+let client: ScriptedRedis;
+
+before(async () => {
+  redis = await startRedis();
+  client = defineScripts(redis.client());
+});
+after(async () => {
+  await redis.stop();
+});
+
+/** A stream with a group and one request delivered to `consumer` (pending). */
+async function pendingRequest(consumer = 'c1'): Promise<{ stream: string; id: string }> {
+  const stream = `{${run}-${++n}}:events`;
+  await client.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+  const id = (await client.xadd(stream, '*', 'type', 'io.flunq.task.requested', 'taskid', 't1')) as string;
+  await client.xreadgroup('GROUP', GROUP, consumer, 'COUNT', 1, 'STREAMS', stream, '>');
+  return { stream, id };
+}
+
+async function pendingIds(stream: string): Promise<string[]> {
+  const rows = (await client.xpending(stream, GROUP, '-', '+', 10)) as [string, string, number, number][];
+  return rows.map((r) => r[0]);
+}
+
+/** settle.lua arguments for one entry `{ type: 'io.flunq.task.completed' }`. */
+function settleArgs(id: string, holder?: string): (string | number)[] {
+  return [GROUP, id, 60_000, 1, 2, 'type', 'io.flunq.task.completed', ...(holder ? [holder] : [])];
+}
+
+describe('settle.lua', () => {
+  it('appends the outcome, acknowledges, sets the marker with its TTL and releases only the leases of its holder (1)', async () => {
+    const { stream, id } = await pendingRequest();
+    const [marker, own, foreign] = [`${stream}:marker`, `${stream}:lease-own`, `${stream}:lease-foreign`];
+    await client.set(own, 'me');
+    await client.set(foreign, 'someone-else');
+    assert.equal(await client.flunqSettle(4, [stream, marker, own, foreign], settleArgs(id, 'me')), 1);
+    assert.equal(await client.xlen(stream), 2);
+    assert.deepEqual(await pendingIds(stream), []);
+    assert.ok((await client.pttl(marker)) > 59_000);
+    assert.equal(await client.exists(own), 0);
+    assert.equal(await client.get(foreign), 'someone-else');
+  });
+
+  it('only acknowledges when the task already has an outcome (0), and does nothing once settled (-1)', async () => {
+    const { stream, id } = await pendingRequest();
+    const marker = `${stream}:marker`;
+    await client.set(marker, '1');
+    assert.equal(await client.flunqSettle(2, [stream, marker], settleArgs(id)), 0);
+    assert.equal(await client.xlen(stream), 1, 'nothing appended');
+    assert.deepEqual(await pendingIds(stream), []);
+    assert.equal(await client.flunqSettle(1, [stream], settleArgs(id)), -1);
+    assert.equal(await client.xlen(stream), 1);
+  });
+});
+
+describe('claim.lua', () => {
+  it('answers per task: taken or renewed by its holder (1), held by another (0), already settled (2)', async () => {
+    const k = `{${run}-${++n}}`;
+    const codes = await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 'h1', 'h1', 'h1');
+    assert.deepEqual(codes, [1, 1, 1]);
+    await client.set(`${k}:marker-c`, '1');
+    assert.deepEqual(await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 'h1', 'h2', 'h2'), [1, 0, 2]);
+    assert.equal(await client.get(`${k}:lease-b`), 'h1', 'another holder does not take a running lease');
+  });
+});
+
+describe('keep-alive.lua', () => {
+  it('renews while this consumer owns the entry (1), refuses once another consumer has it (-1), and reports it settled (0)', async () => {
+    const { stream, id } = await pendingRequest('c1');
+    const lease = `${stream}:lease`;
+    await client.set(lease, 'me', 'PX', 1000);
+    assert.equal(await client.flunqKeepAlive(2, stream, lease, GROUP, 'c1', id, 'me', 60_000), 1);
+    assert.ok((await client.pttl(lease)) > 59_000, 'the lease is renewed');
+    await client.xclaim(stream, GROUP, 'c2', 0, id);
+    assert.equal(await client.flunqKeepAlive(1, stream, GROUP, 'c1', id), -1);
+    const owner = ((await client.xpending(stream, GROUP, '-', '+', 1)) as [string, string][])[0]?.[1];
+    assert.equal(owner, 'c2', 'not stolen back');
+    await client.xack(stream, GROUP, id);
+    assert.equal(await client.flunqKeepAlive(1, stream, GROUP, 'c1', id), 0);
+  });
+});
+
+describe('create-group.lua', () => {
+  it('creates the group and flags the history scan (1), knows an existing group (0) or an unfinished scan (2), and refuses other keys', async () => {
+    const stream = `{${run}-${++n}}:events`;
+    const flag = `{${run}-${n}}:history`;
+    assert.equal(await client.flunqCreateGroup(stream, flag, GROUP), 1);
+    assert.equal(await client.get(flag), '1');
+    assert.equal(await client.flunqCreateGroup(stream, flag, GROUP), 2, 'the scan was not finished');
+    await client.del(flag);
+    assert.equal(await client.flunqCreateGroup(stream, flag, GROUP), 0);
+    const notAStream = `{${run}-${++n}}:string`;
+    await client.set(notAStream, 'x');
+    await assert.rejects(client.flunqCreateGroup(notAStream, `${notAStream}:history`, GROUP), /WRONGTYPE/);
+  });
+});
+
+describe('release-ack.lua', () => {
+  it('acknowledges without appending and releases only the leases this entry holds', async () => {
+    const { stream, id } = await pendingRequest();
+    await client.set(`${stream}:own`, 'me');
+    await client.set(`${stream}:foreign`, 'other');
+    assert.equal(await client.flunqReleaseAck(3, stream, `${stream}:own`, `${stream}:foreign`, GROUP, id, 'me'), 1);
+    assert.deepEqual(await pendingIds(stream), []);
+    assert.equal(await client.xlen(stream), 1);
+    assert.equal(await client.exists(`${stream}:own`), 0);
+    assert.equal(await client.get(`${stream}:foreign`), 'other');
+  });
+});
