@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { After, Before, Given, Then, When } from '@cucumber/cucumber';
 import nock from 'nock';
-import { ExecutorWorld, TaskSpec } from '../support/world';
+import { ExecutorWorld, TaskSpec, TENANT } from '../support/world';
 
 /** What the fake API saw. */
 interface SeenRequest {
@@ -275,5 +275,5 @@ Then('the completion output should not contain {string}', function (this: Execut
 Then('every request should carry the Idempotency-Key of the task, followed by {string}', function (this: ExecutorWorld, suffix: string) {
   const requests = seen(this);
   assert.ok(requests.length > 0, 'the API received no request');
-  for (const request of requests) assert.equal(request.headers['idempotency-key'], `"${this.lastTaskId}${suffix}"`);
+  for (const request of requests) assert.equal(request.headers['idempotency-key'], `"${TENANT}/${this.lastTaskId}${suffix}"`);
 });

@@ -208,12 +208,22 @@ function decodedName(name: string): string {
 /** `scheme://` (or `scheme:\\`, which URL parsers read the same way) and the authority after it. */
 const AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]{2})([^/?#\\]*)/;
 const PARAMETER = /([?&#])([^=&#]*)=([^&#]*)/g;
+/**
+ * Query parameter names that carry credentials in URLs although they are too generic to be
+ * sensitive as JSON keys: Google's `key`, signed URLs' `sig` / `signature` (and AWS's
+ * `X-Amz-Signature`, `X-Amz-Credential`), OAuth's `code`, `auth`, `jwt`, session ids.
+ */
+const SENSITIVE_QUERY_NAMES = new Set(['key', 'sig', 'signature', 'x-amz-signature', 'x-amz-security-token', 'x-goog-signature', 'code', 'auth', 'jwt', 'session', 'sessionid', 'sid', 'hash']);
+
+export function isSensitiveQueryName(name: string, extraNames: readonly string[]): boolean {
+  return SENSITIVE_QUERY_NAMES.has(name.toLowerCase()) || isSensitiveName(name, extraNames);
+}
 
 /**
  * A URL (or any text that may be one) as it may be published: without user info (`user:pass@`,
  * up to the last `@` of the authority, as URL parsers read it) and with the value of every query
- * or fragment parameter whose name is sensitive (`api_key`, `access_token`, `token`, …, or one of
- * `extraNames`) replaced by `***`. Everything else is kept as written.
+ * or fragment parameter whose name is sensitive (`api_key`, `access_token`, `token`, `key`, `sig`, …,
+ * or one of `extraNames`) replaced by `***`. Everything else is kept as written.
  */
 export function redactUrl(text: string, extraNames: readonly string[] = []): string {
   let out = text;
@@ -225,7 +235,7 @@ export function redactUrl(text: string, extraNames: readonly string[] = []): str
   const start = out.search(/[?#]/);
   if (start < 0) return out;
   const tail = out.slice(start).replace(PARAMETER, (whole: string, separator: string, name: string) =>
-    isSensitiveName(decodedName(name), extraNames) ? `${separator}${name}=${REDACTED}` : whole,
+    isSensitiveQueryName(decodedName(name), extraNames) ? `${separator}${name}=${REDACTED}` : whole,
   );
   return out.slice(0, start) + tail;
 }

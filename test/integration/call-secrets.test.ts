@@ -24,6 +24,10 @@ const server = new LocalServer((req, res) => {
   if (url.pathname === '/docs/api.json') return json(res, 200, JSON.parse(openApiDocument(server.origin)));
   if (url.pathname === '/docs/with-userinfo.json') return json(res, 200, JSON.parse(openApiDocument(`http://svc-user:PW-IN-SERVER-URL@127.0.0.1:${server.port}`)));
   if (url.pathname === '/fail') return json(res, 500, { url: req.url, headers: req.headers });
+  if (url.pathname === '/deep') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return void res.end('['.repeat(100_000) + ']'.repeat(100_000));
+  }
   return json(res, 200, { url: req.url, headers: req.headers });
 });
 
@@ -120,6 +124,23 @@ describe('credentials and API keys written into a call URL', () => {
     // ones (`abc`) only in the URLs the executor itself publishes.
     assert.doesNotMatch(published(c), /AT-secret-1|t0k3n-value/);
     assert.doesNotMatch(JSON.stringify(executor.logger.records), /AT-secret-1|t0k3n-value/);
+  });
+
+  it('fails a call whose JSON response nests 100,000 levels deep with a clear error, on the first delivery', async () => {
+    const c = await executor.run('deepAnswer', { url: `http://127.0.0.1:${server.port}/deep` });
+    assert.equal(c.success, false);
+    assert.equal(errorData(c)['code'], 'RESPONSE_TOO_DEEP');
+    assert.match(c.error, /nests deeper than 256 levels/);
+    assert.equal(c.attempt, 1);
+  });
+
+  it('treats a user name alone as a token, and generic credential names in the query (key, sig) as secret', async () => {
+    const c = await executor.run('tokenUser', { url: `http://ghp_SENTINEL5ECRET@127.0.0.1:${server.port}/fail?key=AIzaSENTINELkey&sig=SIGsentinel9&page=3` });
+    assert.equal(c.success, false);
+    const seen = server.seen.at(-1)!;
+    assert.equal(seen.headers['authorization'], basic('ghp_SENTINEL5ECRET', ''));
+    assert.equal(c.data.input['url'], `http://127.0.0.1:${server.port}/fail?key=***&sig=***&page=3`);
+    assert.doesNotMatch(published(c), /ghp_SENTINEL5ECRET|AIzaSENTINELkey|SIGsentinel9/);
   });
 
   it('masks an API key passed as an OpenAPI query parameter in the request echo and the error details', async () => {

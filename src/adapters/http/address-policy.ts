@@ -73,11 +73,13 @@ function ipv4Of(high: number, low: number): string {
 
 /**
  * The IPv4 address an IPv6 address leads to, if it embeds one: IPv4-mapped `::ffff:a.b.c.d`
- * (any spelling), NAT64 `64:ff9b::a.b.c.d` (RFC 6052) and 6to4 `2002:AABB:CCDD::` (RFC 3056).
+ * (any spelling), IPv4-translated `::ffff:0:a.b.c.d` (RFC 2765), NAT64 `64:ff9b::a.b.c.d`
+ * (RFC 6052) and 6to4 `2002:AABB:CCDD::` (RFC 3056).
  */
 function embeddedIpv4(groups: readonly number[]): string | undefined {
   const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [number, number, number, number, number, number, number, number];
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff) return ipv4Of(g6, g7);
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return ipv4Of(g6, g7);
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return ipv4Of(g6, g7);
   if (g0 === 0x2002) return ipv4Of(g1, g2);
   return undefined;

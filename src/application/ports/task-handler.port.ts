@@ -27,8 +27,9 @@ export interface TaskContext {
   readonly workflowRetries: boolean;
   /**
    * Names this operation for downstream idempotency: the same for every run of the same task
-   * (redeliveries, reclaims, a try's retries) and different for each operation within it, e.g.
-   * `task-pay-1756…` for a top-level task and `task-pay-1756…/try/0` for a try's first inner task.
+   * (redeliveries, reclaims, a try's retries) and different for each operation within it, scoped by
+   * tenant: e.g. `acme/task-pay-1756…` for a top-level task and `acme/task-pay-1756…/try/0` for a
+   * try's first inner task.
    * An operator's replay of a dead letter is a new run and gets a new key.
    */
   readonly operationKey: string;

@@ -107,7 +107,7 @@ export class ProcessDelivery {
     let result: TaskResult;
     try {
       // Never re-run a handler: it may already have had side effects (a POST sent).
-      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: task.idempotencyKey || request.taskId });
+      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: `${request.tenantId}/${task.idempotencyKey || request.taskId}` });
     } catch (error) {
       const cause = errors.runtime(`internal error while executing the task: ${toWorkflowError(error).detail}`, error);
       return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);

@@ -35,7 +35,7 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
     (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock, config: AppConfig) =>
-      new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: config.callIdempotencyKeys }),
+      new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: config.callIdempotencyKeys, maxJsonDepth: config.maxJsonDepth }),
     [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock, TOKENS.Config],
   );
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(

@@ -9,6 +9,8 @@ const DENIED = [
   '::', '::1', '::127.0.0.1', '::7f00:1', '::8.8.8.8', 'fd00:ec2::254', 'fe80::1', 'fe80::1%eth0', 'fec0::1', 'feff::1', 'ff02::1',
   // IPv4-mapped, every spelling.
   '::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:7f00:1', '::FFFF:10.0.0.1', '::ffff:a9fe:a9fe',
+  // IPv4-translated (RFC 2765) around a private IPv4.
+  '::ffff:0:7f00:1', '::ffff:0:127.0.0.1', '::ffff:0:a00:1',
   // 6to4 around a private IPv4.
   '2002:7f00:1::', '2002:c0a8:101::', '2002:c0a8:0101::1', '2002:a00:1::', '2002:a9fe:a9fe::',
   // NAT64 around a private IPv4, and the local-use NAT64 prefix.
@@ -17,7 +19,7 @@ const DENIED = [
   '2001::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '100::1', '2001:db8::1',
 ];
 
-const ALLOWED = ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '::ffff:808:808', '2002:808:808::1', '64:ff9b::8.8.8.8', '64:ff9b::808:808', '2a00:1450:4001::200e'];
+const ALLOWED = ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '::ffff:808:808', '::ffff:0:808:808', '2002:808:808::1', '64:ff9b::8.8.8.8', '64:ff9b::808:808', '2a00:1450:4001::200e'];
 
 describe('address policy', () => {
   for (const address of DENIED) {

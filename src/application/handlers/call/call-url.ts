@@ -1,4 +1,4 @@
-import { isSensitiveName, redactUrl } from '../../../domain/redaction';
+import { isSensitiveQueryName, redactUrl } from '../../../domain/redaction';
 import { errors } from '../../../domain/workflow-error';
 import { Authentication, Secrets } from './authentication';
 
@@ -41,7 +41,9 @@ export function prepareCallUrl(text: string, auth: Authentication | undefined, s
   const url = parseCallUrl(text);
   if (url.username === '' && url.password === '') return { url, auth };
   const credentials: UrlCredentials = { username: decoded(url.username), password: decoded(url.password) };
+  // A token is often written as the user name alone (`https://<token>@host/`): that is secret too.
   if (url.password !== '') secrets.values.push(url.password, credentials.password);
+  else secrets.values.push(url.username, credentials.username);
   url.username = '';
   url.password = '';
   if (auth) {
@@ -61,5 +63,5 @@ export function addQuerySecrets(url: string, secrets: Secrets): void {
   } catch {
     return;
   }
-  for (const [name, value] of parsed.searchParams) if (value !== '' && isSensitiveName(name, secrets.names)) secrets.values.push(value);
+  for (const [name, value] of parsed.searchParams) if (value !== '' && isSensitiveQueryName(name, secrets.names)) secrets.values.push(value);
 }

@@ -57,6 +57,8 @@ function withoutNulls(parameters: JsonObject): JsonObject {
 export interface CallTaskSettings {
   /** Send an `Idempotency-Key` header on non-idempotent requests (CALL_IDEMPOTENCY_KEYS). */
   idempotencyKeys: boolean;
+  /** Deepest nesting accepted in a JSON response body (EXECUTOR_MAX_JSON_DEPTH). */
+  maxJsonDepth?: number;
 }
 
 export class CallTaskHandler implements TaskHandler {
@@ -149,7 +151,7 @@ export class CallTaskHandler implements TaskHandler {
     const base: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers) };
     if (format === 'response') return { ...base, body: bodyText(response) };
     if (format === 'raw') return { ...base, body: base64(response.body) };
-    return { ...base, data: parseBody(bodyText(response)) };
+    return { ...base, data: parseBody(bodyText(response), this.settings.maxJsonDepth) };
   }
 
   // ---- OpenAPI ------------------------------------------------------------------------
@@ -188,7 +190,7 @@ export class CallTaskHandler implements TaskHandler {
 
     const output: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers), request: echo };
     const format = config.output ?? 'content';
-    if (format === 'content') output['content'] = parseBody(bodyText(response));
+    if (format === 'content') output['content'] = parseBody(bodyText(response), this.settings.maxJsonDepth);
     else if (format === 'response') output['body'] = bodyText(response);
     else output['body'] = base64(response.body);
     this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(prepared.url, secrets.names), method: request.method, operation_id: config.operationId });

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_JSON_DEPTH, jsonTextTooDeep } from '../../../domain/json-limits';
+import { WorkflowError } from '../../../domain/workflow-error';
 import { HttpResponse } from '../../ports/http-client.port';
 
 export const USER_AGENT = 'flunq-executor/1.0';
@@ -35,9 +37,16 @@ export function bodyText(response: HttpResponse): string {
   return new TextDecoder('utf-8').decode(response.body);
 }
 
-/** Empty → null; any JSON value → parsed; anything else → the text. */
-export function parseBody(text: string): unknown {
+/**
+ * Empty → null; any JSON value → parsed; anything else → the text. A JSON body nested deeper than
+ * `maxDepth` is refused before it is parsed (RESPONSE_TOO_DEEP): everything that later walks the
+ * output recurses per level.
+ */
+export function parseBody(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
   if (text.trim() === '') return null;
+  if (jsonTextTooDeep(text, maxDepth)) {
+    throw new WorkflowError({ kind: 'communication', code: 'RESPONSE_TOO_DEEP', title: 'Response Too Deeply Nested', detail: `the response body nests deeper than ${maxDepth} levels of arrays and objects`, status: 502, retryable: false, data: { limit: maxDepth } });
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {
