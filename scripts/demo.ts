@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     HEALTH_HOST: process.env['HEALTH_HOST'] ?? '127.0.0.1',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
   });
-  const container = await buildContainer(config, 'embedded', { logger: WinstonLogger.create(config.logLevel, process.stderr) });
+  const container = await buildContainer(config, 'embedded', { logger: WinstonLogger.create(config.log.level, process.stderr) });
   const service = new ExecutorService(container, config);
   await service.start();
   const base = `http://127.0.0.1:${container.get<HealthServer>(TOKENS.HealthServer).port}`;

@@ -126,7 +126,7 @@ export class ExecutorWorld extends World {
 
   /** Entries of the scenario's stream not yet delivered to the executor's group. */
   undeliveredCount(): number {
-    return this.broker.undelivered(this.config.consumerGroup);
+    return this.broker.undelivered(this.config.stream.group);
   }
 
   nextTaskId(taskName: string): string {
@@ -200,14 +200,14 @@ export class ExecutorWorld extends World {
   }
 
   pendingCount(stream = STREAM): number {
-    return this.broker.pending(stream, this.config.consumerGroup).size;
+    return this.broker.pending(stream, this.config.stream.group).size;
   }
 
   async stop(): Promise<void> {
     if (!this.loop) return;
-    this.stopping ??= this.loop.stop(this.config.shutdownTimeoutMs);
+    this.stopping ??= this.loop.stop(this.config.executor.shutdownTimeoutMs);
     // Shutdown waits on the fake clock only if tasks are still running; push time past the deadline.
-    while (this.loop.inFlightCount > 0) await this.clock.advance(this.config.shutdownTimeoutMs);
+    while (this.loop.inFlightCount > 0) await this.clock.advance(this.config.executor.shutdownTimeoutMs);
     await this.stopping;
   }
 }

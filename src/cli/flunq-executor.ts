@@ -77,7 +77,7 @@ function readRequestFile(file: string, maxBytes: number): string {
 async function run(file: string | undefined): Promise<number> {
   if (!file) throw new UsageError('run needs a task request file');
   const cfg = config({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
-  const text = readRequestFile(file, cfg.maxEntryBytes);
+  const text = readRequestFile(file, cfg.limits.maxEntryBytes);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -86,15 +86,15 @@ async function run(file: string | undefined): Promise<number> {
   }
   const built = localSubmission(body, Date.now(), process.pid);
   if (!built.ok) throw new UsageError(built.problem);
-  const logger = WinstonLogger.create(cfg.logLevel, process.stderr);
+  const logger = WinstonLogger.create(cfg.log.level, process.stderr);
   const container = await buildContainer(cfg, 'embedded', { logger });
   const service = new ExecutorService(container, cfg, { http: false });
   await service.start();
   try {
     const { request, taskId } = built.submission;
-    const result = await container.get<TaskSubmission>(TOKENS.TaskSubmission).submit(request, taskId, cfg.taskTimeoutMs + 5_000);
+    const result = await container.get<TaskSubmission>(TOKENS.TaskSubmission).submit(request, taskId, cfg.executor.taskTimeoutMs + 5_000);
     if (result.status === 'timeout') {
-      err(`no completion for ${taskId} within ${cfg.taskTimeoutMs + 5_000} ms`);
+      err(`no completion for ${taskId} within ${cfg.executor.taskTimeoutMs + 5_000} ms`);
       return 1;
     }
     if (result.status === 'dead_lettered') {
@@ -143,7 +143,7 @@ function redisProblem(where: string, error: unknown): string {
  * REDIS_CONNECT_TIMEOUT_MS, no reconnection, every error mapped to one line (InputError).
  */
 async function connectRedis(cfg: AppConfig): Promise<Redis> {
-  const options = redisOptions({ url: cfg.redisUrl, password: cfg.redisPassword });
+  const options = redisOptions({ url: cfg.redis.url, password: cfg.redis.password });
   const where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
   const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, commandTimeout: 30_000 });
   let last: unknown;
@@ -173,7 +173,7 @@ async function dlq(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (!command || !['list', 'show', 'replay'].includes(command)) throw new UsageError('dlq needs list, show or replay');
   const cfg = config();
-  const store: DeadLetterStore = new RedisDeadLetterStore(await connectRedis(cfg), new SystemClock(), cfg.streamPattern);
+  const store: DeadLetterStore = new RedisDeadLetterStore(await connectRedis(cfg), new SystemClock(), cfg.stream.pattern);
   try {
     if (command === 'list') {
       const json = rest.includes('--json');

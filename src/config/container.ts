@@ -41,7 +41,7 @@ export interface ContainerOverrides {
 }
 
 export function profileFor(config: AppConfig): Profile {
-  return config.eventStreamType === 'memory' ? 'embedded' : 'production';
+  return config.stream.type === 'memory' ? 'embedded' : 'production';
 }
 
 /**
@@ -57,8 +57,8 @@ export function expressionEvaluatorOptions(config: AppConfig): PooledJqOptions {
     maxWorkers: config.expressions.maxWorkers,
     maxMemoryMb: config.expressions.maxMemoryMb,
     timeoutMs: config.expressions.timeoutMs,
-    maxResultBytes: Math.max(config.maxEntryBytes, 1024 * 1024),
-    maxDepth: config.maxJsonDepth,
+    maxResultBytes: Math.max(config.limits.maxEntryBytes, 1024 * 1024),
+    maxDepth: config.limits.maxJsonDepth,
     idleMs: 30_000,
   };
 }
@@ -96,7 +96,7 @@ export async function buildContainer(config: AppConfig, profile: Profile = profi
     modules.push(
       systemModule,
       new ContainerModule(({ bind }) => {
-        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.logLevel));
+        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.log.level));
         bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new PrometheusMetrics());
       }),
     );

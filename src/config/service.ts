@@ -40,13 +40,13 @@ export class ExecutorService {
   async start(): Promise<void> {
     if (this.options.http ?? true) await this.container.get<HealthServer>(TOKENS.HealthServer).start();
     this.loop.start();
-    this.logger.info('executor started', { concurrency: this.config.concurrency, group: this.config.consumerGroup, consumer: this.config.consumerName });
+    this.logger.info('executor started', { concurrency: this.config.executor.concurrency, group: this.config.stream.group, consumer: this.config.stream.consumer });
   }
 
   /** SIGTERM: stop reading, drain in-flight tasks until the deadline, then close each adapter in its own try. */
   async stop(): Promise<void> {
-    this.logger.info('executor stopping', { inFlight: this.loop.inFlightCount, deadlineMs: this.config.shutdownTimeoutMs });
-    await this.loop.stop(this.config.shutdownTimeoutMs);
+    this.logger.info('executor stopping', { inFlight: this.loop.inFlightCount, deadlineMs: this.config.executor.shutdownTimeoutMs });
+    await this.loop.stop(this.config.executor.shutdownTimeoutMs);
     const closables: Closable[] = [this.container.get<TaskInbox>(TOKENS.TaskInbox)];
     for (const token of [TOKENS.HealthServer, TOKENS.HttpClient, TOKENS.CircuitBreaker]) {
       if (this.container.isBound(token)) closables.unshift(this.container.get<Closable>(token));

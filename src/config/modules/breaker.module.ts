@@ -10,7 +10,7 @@ import { AppConfig } from '../env';
 export const breakerModule = new ContainerModule(({ bind }) => {
   bind<CircuitBreaker>(TOKENS.CircuitBreaker)
     .toResolvedValue(
-      (metrics: Metrics, logger: Logger, config: AppConfig) => new OpossumCircuitBreaker(metrics, logger.child({ component: 'circuit-breaker' }), config.circuitBreaker),
+      (metrics: Metrics, logger: Logger, config: AppConfig) => new OpossumCircuitBreaker(metrics, logger.child({ component: 'circuit-breaker' }), config.breaker),
       [TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
     )
     .onDeactivation((breaker: CircuitBreaker) => breaker.close());

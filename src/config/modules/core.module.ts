@@ -35,7 +35,7 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
     (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock, config: AppConfig) =>
-      new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: config.callIdempotencyKeys }),
+      new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: config.call.idempotencyKeys }),
     [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock, TOKENS.Config],
   );
   bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
@@ -46,7 +46,7 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind(RegistryToken).toResolvedValue((handlers: TaskHandler[]) => new TaskHandlerRegistry(handlers), [HANDLERS]);
   bind(TOKENS.ExecuteTask).toResolvedValue(
     (registry: TaskHandlerRegistry, clock: Clock, evaluator: ExpressionEvaluator, config: AppConfig) =>
-      new ExecuteTask(registry, clock, evaluator, { defaultTimeoutMs: config.taskTimeoutMs }),
+      new ExecuteTask(registry, clock, evaluator, { defaultTimeoutMs: config.executor.taskTimeoutMs }),
     [RegistryToken, TOKENS.Clock, TOKENS.ExpressionEvaluator, TOKENS.Config],
   );
   bind(DeadLetterToken).toResolvedValue((clock: Clock) => new DeadLetterTask(clock), [TOKENS.Clock]);
@@ -54,16 +54,16 @@ export const coreModule = new ContainerModule(({ bind }) => {
     (execute: ExecuteTask, deadLetter: DeadLetterTask, clock: Clock, random: Random, metrics: Metrics, logger: Logger, config: AppConfig) =>
       new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, {
         retry: processingRetryPolicy(config),
-        maxDeliveries: config.maxDeliveries,
-        maxEntryBytes: config.maxEntryBytes,
-        maxJsonDepth: config.maxJsonDepth,
+        maxDeliveries: config.executor.maxDeliveries,
+        maxEntryBytes: config.limits.maxEntryBytes,
+        maxJsonDepth: config.limits.maxJsonDepth,
       }),
     [TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
   );
   bind(TOKENS.ExecutorLoop).toResolvedValue(
     (inbox: TaskInbox, process: ProcessDelivery, clock: Clock, metrics: Metrics, logger: Logger, config: AppConfig) =>
       new ExecutorLoop(inbox, process, clock, metrics, logger, {
-        concurrency: config.concurrency,
+        concurrency: config.executor.concurrency,
         errorBackoffMs: 500,
         keepAliveIntervalMs: keepAliveIntervalMs(config),
       }),
@@ -76,21 +76,21 @@ export const coreModule = new ContainerModule(({ bind }) => {
  * (at least 1 s). Also when reclaiming is off, since the claim must outlive long tasks.
  */
 export function keepAliveIntervalMs(config: AppConfig): number {
-  return Math.max(1000, Math.floor(config.reclaimIdleMs / 3));
+  return Math.max(1000, Math.floor(config.stream.reclaimIdleMs / 3));
 }
 
 /** How long a task claim lasts without renewal: the reclaim idle time, and at least three keep-alive periods. */
 export function taskLeaseMs(config: AppConfig): number {
-  return Math.max(config.reclaimIdleMs, 3 * keepAliveIntervalMs(config));
+  return Math.max(config.stream.reclaimIdleMs, 3 * keepAliveIntervalMs(config));
 }
 
 /** Processing retries: RETRY_BASE_DELAY_MS doubling per attempt, capped at 30 s, RETRY_MAX_ATTEMPTS in all. */
 export function processingRetryPolicy(config: AppConfig): RetryPolicy {
   return new RetryPolicy({
-    delayMs: config.retryBaseDelayMs,
+    delayMs: config.retry.baseDelayMs,
     backoff: { kind: 'exponential', multiplier: 2 },
     maxDelayMs: 30_000,
-    maxAttempts: config.retryMaxAttempts,
+    maxAttempts: config.retry.maxAttempts,
     retryOn: 'any',
   });
 }

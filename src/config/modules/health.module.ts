@@ -28,9 +28,9 @@ export const healthModule = new ContainerModule(({ bind }) => {
     (loop: ExecutorLoop, inbox: TaskInbox, eventLoop: EventLoopMonitor, clock: Clock, config: AppConfig) =>
       new ExecutorStatus(loop, inbox, eventLoop, clock, {
         // Liveness fails only when the loop stalls far beyond one blocking read plus the longest backoff…
-        stallAfterMs: Math.max(60_000, 3 * config.streamBlockMs + 30_000),
+        stallAfterMs: Math.max(60_000, 3 * config.stream.blockMs + 30_000),
         // …or after the event loop itself was held longer than the threshold.
-        eventLoopStallMs: config.stallThresholdMs,
+        eventLoopStallMs: config.health.stallThresholdMs,
         eventLoopStallWindowMs: STALL_WINDOW_MS,
       }),
     [TOKENS.ExecutorLoop, TOKENS.TaskInbox, EventLoopMonitorToken, TOKENS.Clock, TOKENS.Config],
@@ -38,13 +38,13 @@ export const healthModule = new ContainerModule(({ bind }) => {
   bind(TOKENS.HealthServer).toResolvedValue(
     (config: AppConfig, status: ServiceStatus, metrics: Metrics, logger: Logger, clock: Clock, submission: TaskSubmission | undefined) =>
       new HealthServer(
-        { healthPort: config.healthPort, metricsPort: config.metricsPort, submitTimeoutMs: config.taskTimeoutMs + 5_000, ...(config.healthHost ? { host: config.healthHost } : {}), ...(config.submitToken ? { submitToken: config.submitToken } : {}) },
+        { healthPort: config.health.port, metricsPort: config.health.metricsPort, submitTimeoutMs: config.executor.taskTimeoutMs + 5_000, ...(config.health.host ? { host: config.health.host } : {}), ...(config.health.submitToken ? { submitToken: config.health.submitToken } : {}) },
         {
           status,
           registry: metrics instanceof PrometheusMetrics ? metrics.registry : new Registry(),
           logger,
           clock,
-          ...(config.submitApi && submission ? { submission } : {}),
+          ...(config.health.submitApi && submission ? { submission } : {}),
         },
       ),
     [TOKENS.Config, TOKENS.ServiceStatus, TOKENS.Metrics, TOKENS.Logger, TOKENS.Clock, { serviceIdentifier: TOKENS.TaskSubmission, optional: true }],

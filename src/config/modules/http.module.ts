@@ -13,12 +13,12 @@ export const httpModule = new ContainerModule(({ bind }) => {
     .toResolvedValue(
       (metrics: Metrics, config: AppConfig) => {
         const shared = {
-          maxResponseBytes: config.httpMaxResponseBytes,
-          maxSocketsPerHost: config.httpMaxSocketsPerHost,
-          transportRetries: config.httpTransportRetries,
-          denyPrivateNetworks: config.callDenyPrivateNetworks,
+          maxResponseBytes: config.http.maxResponseBytes,
+          maxSocketsPerHost: config.http.maxSocketsPerHost,
+          transportRetries: config.http.transportRetries,
+          denyPrivateNetworks: config.http.denyPrivateNetworks,
         };
-        if (config.httpClient === 'axios') return new AxiosHttpClient(metrics, { ...DEFAULT_HTTP_OPTIONS, ...shared });
+        if (config.http.client === 'axios') return new AxiosHttpClient(metrics, { ...DEFAULT_HTTP_OPTIONS, ...shared });
         return new UndiciHttpClient(metrics, { ...DEFAULT_UNDICI_OPTIONS, ...shared, addressPolicy: { checkHost: checkLiteralHost, lookup: guardedLookup } });
       },
       [TOKENS.Metrics, TOKENS.Config],

@@ -18,11 +18,11 @@ export function memoryStreamModule(broker?: InMemoryStreamBroker): ContainerModu
     bind(TOKENS.TaskInbox).toResolvedValue(
       (b: InMemoryStreamBroker, clock: Clock, config: AppConfig) =>
         new EntryStreamInbox(new InMemoryTaskSource(b, clock, {
-          group: config.consumerGroup,
-          consumer: config.consumerName,
-          streams: config.streams.length > 0 ? config.streams : undefined,
-          reclaimIdleMs: config.reclaimEnabled ? config.reclaimIdleMs : 0,
-          blockMs: config.streamBlockMs,
+          group: config.stream.group,
+          consumer: config.stream.consumer,
+          streams: config.stream.streams.length > 0 ? config.stream.streams : undefined,
+          reclaimIdleMs: config.stream.reclaimEnabled ? config.stream.reclaimIdleMs : 0,
+          blockMs: config.stream.blockMs,
           leaseMs: taskLeaseMs(config),
         })),
       [BROKER, TOKENS.Clock, TOKENS.Config],

@@ -19,9 +19,9 @@ export const openApiModule = new ContainerModule(({ bind }) => {
   bind<OpenApiDocumentSource>(TOKENS.OpenApiDocumentSource).toResolvedValue(
     (http: HttpClient, clock: Clock, metrics: Metrics, config: AppConfig) =>
       new OasDocumentSource(http, clock, metrics, {
-        cacheTtlMs: config.openApiCacheTtlMs,
-        requestTimeoutMs: config.openApiRequestTimeoutMs,
-        maxDocumentBytes: config.httpMaxResponseBytes,
+        cacheTtlMs: config.openApi.cacheTtlMs,
+        requestTimeoutMs: config.openApi.requestTimeoutMs,
+        maxDocumentBytes: config.http.maxResponseBytes,
       }, (documentWorker ??= new OpenApiDocumentWorker())),
     [TOKENS.HttpClient, TOKENS.Clock, TOKENS.Metrics, TOKENS.Config],
   );
