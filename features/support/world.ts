@@ -1,9 +1,6 @@
 import 'reflect-metadata';
 import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
-import { Container } from 'inversify';
 import { ExecutorLoop } from '../../src/application/executor-loop';
-import { TaskInbox } from '../../src/application/ports/task-inbox.port';
-import { TOKENS } from '../../src/application/ports/tokens';
 import { FakeClock } from '../../src/adapters/memory/fake-clock';
 import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
@@ -11,8 +8,9 @@ import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-
 import { SeededRandom } from '../../src/adapters/memory/seeded-random';
 import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
-import { buildContainer, expressionEvaluatorOptions } from '../../src/config/container';
 import { AppConfig, loadConfig } from '../../src/config/env';
+import { expressionEvaluatorOptions } from '../../src/config/modules/expressions.module';
+import { TestExecutor, testExecutor } from '../../test/support/test-profile';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { TASK_COMPLETED, TASK_DLQ } from '../../src/domain/task-request';
 
@@ -54,7 +52,7 @@ export class ExecutorWorld extends World {
   readonly logger = new InMemoryLogger();
   readonly metrics = new InMemoryMetrics();
   readonly broker = new InMemoryStreamBroker(this.clock);
-  container: Container | undefined;
+  executor: TestExecutor | undefined;
   loop: ExecutorLoop | undefined;
   stopping: Promise<void> | undefined;
   /** Loops of executors that crashed: they no longer reach the stream, and are never stopped. */
@@ -86,7 +84,7 @@ export class ExecutorWorld extends World {
       this.clock.alsoWaitFor(() => evaluator.whenIdle());
       this.clock.alsoWaitFor(() => this.documents?.whenIdle() ?? Promise.resolve(false));
     }
-    this.container = await buildContainer(config, 'memory', {
+    this.executor = await testExecutor(config, {
       expressionEvaluator: evaluator,
       clock: this.clock,
       random: this.random,
@@ -94,8 +92,8 @@ export class ExecutorWorld extends World {
       metrics: this.metrics,
       broker: this.broker,
     });
-    this.documents = this.container.get<OasDocumentSource>(TOKENS.OpenApiDocumentSource);
-    this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
+    this.documents = this.executor.documents;
+    this.loop = this.executor.loop;
     this.loop.start();
   }
 
@@ -105,11 +103,11 @@ export class ExecutorWorld extends World {
    * consumer name over the same stream, as a restarted replica.
    */
   async crash(): Promise<void> {
-    if (!this.container || !this.loop) throw new Error('no executor is running');
-    await this.container.get<TaskInbox>(TOKENS.TaskInbox).close();
+    if (!this.executor || !this.loop) throw new Error('no executor is running');
+    await this.executor.inbox.close();
     this.crashed.push(this.loop);
     this.loop = undefined;
-    this.container = undefined;
+    this.executor = undefined;
     this.stopping = undefined;
   }
 

@@ -4,15 +4,11 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import Redis from 'ioredis';
 import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
-import { TaskSubmission } from '../application/ports/task-submission.port';
-import { TOKENS } from '../application/ports/tokens';
-import { WinstonLogger } from '../adapters/observability/winston-logger';
 import { RedisDeadLetterStore } from '../adapters/redis/dead-letter-store';
 import { redisOptions } from '../adapters/redis/redis-connection';
 import { SystemClock } from '../adapters/system/system-clock';
-import { buildContainer } from '../config/container';
+import { createExecutor } from '../config/container';
 import { AppConfig, ConfigError, loadConfig } from '../config/env';
-import { ExecutorService } from '../config/service';
 import { DeadLetterSummary } from '../application/ports/dead-letter-store.port';
 import { localSubmission } from '../domain/local-submission';
 import { fieldsFromEvent } from '../adapters/flunq-wire/stream-fields';
@@ -86,13 +82,12 @@ async function run(file: string | undefined): Promise<number> {
   }
   const built = localSubmission(body, Date.now(), process.pid);
   if (!built.ok) throw new UsageError(built.problem);
-  const logger = WinstonLogger.create(cfg.log.level, process.stderr);
-  const container = await buildContainer(cfg, 'embedded', { logger });
-  const service = new ExecutorService(container, cfg, { http: false });
+  const { service, submission } = await createExecutor(cfg, { profile: 'embedded', http: false, logStream: process.stderr });
+  if (!submission) throw new Error('the embedded profile has no task submission');
   await service.start();
   try {
     const { request, taskId } = built.submission;
-    const result = await container.get<TaskSubmission>(TOKENS.TaskSubmission).submit(request, taskId, cfg.executor.taskTimeoutMs + 5_000);
+    const result = await submission.submit(request, taskId, cfg.executor.taskTimeoutMs + 5_000);
     if (result.status === 'timeout') {
       err(`no completion for ${taskId} within ${cfg.executor.taskTimeoutMs + 5_000} ms`);
       return 1;

@@ -1,108 +1,101 @@
 import { Container, ContainerModule } from 'inversify';
-import { Clock } from '../application/ports/clock.port';
-import { ExpressionEvaluator } from '../application/ports/expression-evaluator.port';
-import { Logger } from '../application/ports/logger.port';
-import { Metrics } from '../application/ports/metrics.port';
-import { Random } from '../application/ports/random.port';
-import { TOKENS } from '../application/ports/tokens';
-import { PooledJqExpressionEvaluator, PooledJqOptions } from '../adapters/jq/pooled-jq-expression-evaluator';
-import { FakeClock } from '../adapters/memory/fake-clock';
-import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
-import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
-import { SeededRandom } from '../adapters/memory/seeded-random';
-import { PrometheusMetrics } from '../adapters/observability/prometheus-metrics';
-import { WinstonLogger } from '../adapters/observability/winston-logger';
+import { ExecutorLoop } from '../application/executor-loop';
+import { TaskInbox } from '../application/ports/task-inbox.port';
+import { TaskSubmission } from '../application/ports/task-submission.port';
+import { HealthServer } from '../adapters/express/health-server';
+import { Replacement } from './binding';
 import { AppConfig } from './env';
-import { coreModule } from './modules/core.module';
-import { healthModule } from './modules/health.module';
-import { memoryStreamModule } from './modules/memory.module';
-import { redisStreamModule } from './modules/redis.module';
-import { systemModule } from './modules/system.module';
 import { breakerModule } from './modules/breaker.module';
+import { coreModule } from './modules/core.module';
+import { expressionsModule } from './modules/expressions.module';
+import { healthModule } from './modules/health.module';
 import { httpModule } from './modules/http.module';
+import { memoryStreamModule } from './modules/memory.module';
 import { openApiModule } from './modules/openapi.module';
 import { patternModule } from './modules/pattern.module';
+import { redisStreamModule } from './modules/redis.module';
+import { SystemOptions, systemModule } from './modules/system.module';
+import { ExecutorService } from './service';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LOGGER, TASK_INBOX, TASK_SUBMISSION } from './tokens';
 
 /**
+ * The composition root: the only code that picks adapter families and the only code that asks the
+ * container for objects. The service (`main.ts`), the CLI, the embedded mode and the tests all
+ * build their executor here; the test profile (fake clock, seeded random, recording logger and
+ * metrics) lives with the tests and loads `applicationModules` with its own doubles.
+ *
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
  * - `embedded`: the same service on the in-process stream (EVENT_STREAM_TYPE=memory).
- * - `memory`: in-process stream, fake clock, seeded random, in-memory logs and metrics (tests).
  */
-export type Profile = 'production' | 'embedded' | 'memory';
-
-export interface ContainerOverrides {
-  clock?: Clock;
-  random?: Random;
-  logger?: Logger;
-  metrics?: Metrics;
-  broker?: InMemoryStreamBroker;
-  expressionEvaluator?: ExpressionEvaluator;
-}
+export type Profile = 'production' | 'embedded';
 
 export function profileFor(config: AppConfig): Profile {
   return config.stream.type === 'memory' ? 'embedded' : 'production';
 }
 
-/**
- * Expression worker pools, one per process and set of limits, shared by every container built
- * in the process (tests build hundreds): a pool's idle workers hold no handle that keeps the
- * process alive, so they need no closing.
- */
-const evaluators = new Map<string, ExpressionEvaluator>();
-
-/** The expression worker pool's settings from the configuration. */
-export function expressionEvaluatorOptions(config: AppConfig): PooledJqOptions {
-  return {
-    maxWorkers: config.expressions.maxWorkers,
-    maxMemoryMb: config.expressions.maxMemoryMb,
-    timeoutMs: config.expressions.timeoutMs,
-    maxResultBytes: Math.max(config.limits.maxEntryBytes, 1024 * 1024),
-    maxDepth: config.limits.maxJsonDepth,
-    idleMs: 30_000,
-  };
+/** What every profile loads: the core, the outbound adapters and the health server. */
+export function applicationModules(config: AppConfig): ContainerModule[] {
+  return [coreModule(config), healthModule(config), httpModule(config.http), breakerModule(config.breaker), openApiModule(config.openApi, config.http), patternModule, expressionsModule(config)];
 }
 
-function expressionEvaluator(config: AppConfig): ExpressionEvaluator {
-  const options = expressionEvaluatorOptions(config);
-  const key = JSON.stringify(options);
-  let evaluator = evaluators.get(key);
-  if (!evaluator) {
-    evaluator = new PooledJqExpressionEvaluator(options);
-    evaluators.set(key, evaluator);
-  }
-  return evaluator;
+/** The modules of a profile: the application, the system adapters and the profile's stream. */
+export function profileModules(config: AppConfig, profile: Profile = profileFor(config), options: SystemOptions = {}): ContainerModule[] {
+  const stream = profile === 'embedded' ? memoryStreamModule(config.stream) : redisStreamModule(config.redis, config.stream);
+  return [...applicationModules(config), systemModule(config.log, options), stream];
 }
 
-/** The only place that chooses adapter families. */
-export async function buildContainer(config: AppConfig, profile: Profile = profileFor(config), overrides: ContainerOverrides = {}): Promise<Container> {
+/** A container with `modules` loaded, then `replacements` bound in place of what the modules bound. */
+export async function buildContainer(modules: readonly ContainerModule[], replacements: readonly Replacement[] = []): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.bind(TOKENS.Config).toConstantValue(config);
-  container.bind(TOKENS.ExpressionEvaluator).toConstantValue(overrides.expressionEvaluator ?? expressionEvaluator(config));
-
-  // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
-  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule, patternModule];
-  if (profile === 'memory') {
-    modules.push(
-      new ContainerModule(({ bind }) => {
-        bind(TOKENS.Clock).toConstantValue(overrides.clock ?? new FakeClock());
-        bind(TOKENS.Random).toConstantValue(overrides.random ?? new SeededRandom());
-        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? new InMemoryLogger());
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
-      }),
-      memoryStreamModule(overrides.broker),
-    );
-  } else {
-    modules.push(
-      systemModule,
-      new ContainerModule(({ bind }) => {
-        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.log.level));
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new PrometheusMetrics());
-      }),
-    );
-    if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));
-    else modules.push(redisStreamModule);
-  }
   await container.load(...modules);
+  for (const replacement of replacements) replacement.applyTo(container);
   return container;
+}
+
+/** One executor: the service to start and stop, and the parts embedders and tests drive directly. */
+export interface Executor {
+  readonly service: ExecutorService;
+  readonly loop: ExecutorLoop;
+  readonly inbox: TaskInbox;
+  /** Undefined when built without HTTP (the CLI runner, tests that drive the loop). */
+  readonly healthServer: HealthServer | undefined;
+  /** Local task submission: embedded profiles only. */
+  readonly submission: TaskSubmission | undefined;
+  /**
+   * Runs every deactivation hook of the container (HTTP pools, circuits, the stall monitor), for
+   * executors driven through `loop` whose service was never started; `service.stop()` closes the
+   * rest.
+   */
+  dispose(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  /** Serve /health, /healthz, /readyz, /metrics (default true; the CLI runner turns it off). */
+  http?: boolean;
+}
+
+/** Builds the executor out of a loaded container. */
+export function composeExecutor(container: Container, config: AppConfig, options: ComposeOptions = {}): Executor {
+  const loop = container.get(EXECUTOR_LOOP);
+  const inbox = container.get(TASK_INBOX);
+  const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
+  const service = new ExecutorService(
+    { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox] },
+    { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
+  );
+  const submission = config.stream.type === 'memory' ? container.get(TASK_SUBMISSION) : undefined;
+  return { service, loop, inbox, healthServer, submission, dispose: () => container.unbindAll() };
+}
+
+export interface ExecutorOptions extends ComposeOptions, SystemOptions {
+  /** Default: by EVENT_STREAM_TYPE. */
+  profile?: Profile;
+  /** Values bound in place of the profile's (an observer's logger or metrics, a shared broker). */
+  replacements?: readonly Replacement[];
+}
+
+/** The executor of a profile, ready to start. */
+export async function createExecutor(config: AppConfig, options: ExecutorOptions = {}): Promise<Executor> {
+  const container = await buildContainer(profileModules(config, options.profile, options), options.replacements);
+  return composeExecutor(container, config, options);
 }

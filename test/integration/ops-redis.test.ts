@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
-import { HealthServer } from '../../src/adapters/express/health-server';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { RedisDeadLetterStore } from '../../src/adapters/redis/dead-letter-store';
-import { TOKENS } from '../../src/application/ports/tokens';
-import { buildContainer } from '../../src/config/container';
+import { replace } from '../../src/config/binding';
+import { createExecutor } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
+import { LOGGER } from '../../src/config/tokens';
 import { deadLetterEntry } from '../support/flunq';
 import { capturedLogger, getJson, sample, waitUntil } from '../support/ops';
 import { startRedis, TestRedis } from '../support/redis-server';
@@ -50,10 +50,10 @@ describe('production profile against a private redis-server: metrics, readiness,
     server = await startRedis();
     redis = server.client();
     const config = loadConfig({ REDIS_URL: server.url, HOSTNAME: 'ops-it', EXECUTOR_STREAM_BLOCK: '200ms', HEALTH_PORT: '0', METRICS_PORT: '0', HEALTH_HOST: '127.0.0.1', EXECUTOR_SHUTDOWN_TIMEOUT: '2s' });
-    const container = await buildContainer(config, 'production', { logger: capturedLogger('warn').logger });
-    service = new ExecutorService(container, config);
+    const executor = await createExecutor(config, { profile: 'production', replacements: [replace(LOGGER, capturedLogger('warn').logger)] });
+    service = executor.service;
     await service.start();
-    base = `http://127.0.0.1:${container.get<HealthServer>(TOKENS.HealthServer).port}`;
+    base = `http://127.0.0.1:${executor.healthServer?.port ?? 0}`;
   });
 
   after(async () => {

@@ -1,39 +1,40 @@
 import { ContainerModule } from 'inversify';
-import { Clock } from '../../application/ports/clock.port';
-import { Logger } from '../../application/ports/logger.port';
-import { Metrics } from '../../application/ports/metrics.port';
-import { TOKENS } from '../../application/ports/tokens';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
-import { AppConfig } from '../env';
+import { bindFactory } from '../binding';
+import { RedisSettings, StreamSettings } from '../env';
+import { CLOCK, LOGGER, METRICS, TASK_INBOX } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
-export function redisTaskSourceOptions(config: AppConfig): RedisStreamTaskSourceOptions {
+export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSettings): RedisStreamTaskSourceOptions {
   return {
-    url: config.redis.url,
-    password: config.redis.password,
-    group: config.stream.group,
-    consumer: config.stream.consumer,
-    streams: config.stream.streams,
-    pattern: config.stream.pattern,
-    batch: config.stream.batch,
-    blockMs: config.stream.blockMs,
-    streamsPerRead: config.stream.streamsPerRead,
-    reclaimEnabled: config.stream.reclaimEnabled,
-    reclaimIdleMs: config.stream.reclaimIdleMs,
-    reclaimIntervalMs: config.stream.reclaimIntervalMs,
-    keyspaceNotifications: config.stream.keyspaceNotifications,
-    rescanIntervalMs: config.stream.rescanIntervalMs,
-    settledTtlMs: config.stream.settledTtlMs,
-    leaseMs: taskLeaseMs(config),
+    url: redis.url,
+    password: redis.password,
+    group: stream.group,
+    consumer: stream.consumer,
+    streams: stream.streams,
+    pattern: stream.pattern,
+    batch: stream.batch,
+    blockMs: stream.blockMs,
+    streamsPerRead: stream.streamsPerRead,
+    reclaimEnabled: stream.reclaimEnabled,
+    reclaimIdleMs: stream.reclaimIdleMs,
+    reclaimIntervalMs: stream.reclaimIntervalMs,
+    keyspaceNotifications: stream.keyspaceNotifications,
+    rescanIntervalMs: stream.rescanIntervalMs,
+    settledTtlMs: stream.settledTtlMs,
+    leaseMs: taskLeaseMs(stream),
   };
 }
 
 /** The Redis Streams task source (production profile). */
-export const redisStreamModule = new ContainerModule(({ bind }) => {
-  bind(TOKENS.TaskInbox).toResolvedValue(
-    (config: AppConfig, clock: Clock, logger: Logger, metrics: Metrics) =>
-      new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(config), clock, logger.child({ component: 'redis-stream' }), metrics)),
-    [TOKENS.Config, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
-  );
-});
+export function redisStreamModule(redis: RedisSettings, stream: StreamSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(
+      bind,
+      TASK_INBOX,
+      [CLOCK, LOGGER, METRICS],
+      (clock, logger, metrics) => new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(redis, stream), clock, logger.child({ component: 'redis-stream' }), metrics)),
+    );
+  });
+}
