@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { ExecutorLoop } from '../../src/application/executor-loop';
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { FakeClock } from '../../test/support/fake-clock';
+import { InMemoryLogger } from '../../test/support/in-memory-logger';
+import { InMemoryMetrics } from '../../test/support/in-memory-metrics';
 import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
-import { SeededRandom } from '../../src/adapters/memory/seeded-random';
+import { SeededRandom } from '../../test/support/seeded-random';
 import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { AppConfig, loadConfig } from '../../src/config/env';

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryLogger } from '../support/in-memory-logger';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../src/adapters/http/axios-http-client';
 import { guardedLookup, isDeniedAddress } from '../../src/adapters/http/address-policy';
 import { OpossumCircuitBreaker } from '../../src/adapters/breaker/opossum-circuit-breaker';

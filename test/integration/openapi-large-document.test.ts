@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { UndiciHttpClient, DEFAULT_UNDICI_OPTIONS } from '../../src/adapters/http-undici/undici-http-client';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { OpenApiDocumentWorker } from '../../src/adapters/openapi/document-worker-client';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { SystemClock } from '../../src/adapters/system/system-clock';

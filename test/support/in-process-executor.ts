@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { EntryStreamInbox } from '../../src/adapters/flunq-wire/entry-stream-inbox';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryLogger } from './in-memory-logger';
+import { InMemoryMetrics } from './in-memory-metrics';
 import { RedisStreamTaskSource } from '../../src/adapters/redis/redis-stream-task-source';
 import { replace } from '../../src/config/binding';
 import { createExecutor } from '../../src/config/container';

@@ -12,10 +12,10 @@ import { applicationModules, buildContainer, composeExecutor, Executor } from '.
 import { AppConfig } from '../../src/config/env';
 import { memoryStreamModule } from '../../src/config/modules/memory.module';
 import { CLOCK, EXPRESSION_EVALUATOR, LOGGER, METRICS, METRICS_REGISTRY, OPENAPI_DOCUMENT_SOURCE, RANDOM, STREAM_BROKER } from '../../src/config/tokens';
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
-import { SeededRandom } from '../../src/adapters/memory/seeded-random';
+import { FakeClock } from './fake-clock';
+import { InMemoryLogger } from './in-memory-logger';
+import { InMemoryMetrics } from './in-memory-metrics';
+import { SeededRandom } from './seeded-random';
 
 /** The doubles a test may hand in; each one left out is a fresh default. */
 export interface TestDoubles {

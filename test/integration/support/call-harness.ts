@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { InMemoryStreamBroker } from '../../../src/adapters/memory/in-memory-stream-broker';
-import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
+import { SeededRandom } from '../../support/seeded-random';
 import { Executor as ComposedExecutor } from '../../../src/config/container';
 import { loadConfig } from '../../../src/config/env';
 import { CompletedPayload } from '../../../src/domain/flunq-events';

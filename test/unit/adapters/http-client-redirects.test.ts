@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nock from 'nock';
 import { AxiosHttpClient, DEFAULT_HTTP_OPTIONS } from '../../../src/adapters/http/axios-http-client';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
 describe('private-network policy on redirects (nock)', () => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { flushAsyncWork, FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { flushAsyncWork, FakeClock } from '../../support/fake-clock';
 import { InMemoryStreamBroker } from '../../../src/adapters/memory/in-memory-stream-broker';
 import { loadConfig } from '../../../src/config/env';
 import { replayEntry } from '../../../src/adapters/flunq-wire/dead-letters';
