@@ -1,7 +1,10 @@
 import { Container, ContainerModule } from 'inversify';
 import { ExecutorLoop } from '../application/executor-loop';
+import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
+import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { TaskInbox } from '../application/ports/task-inbox.port';
-import { TaskSubmission } from '../application/ports/task-submission.port';
 import { HealthServer } from '../adapters/express/health-server';
 import { Replacement } from './binding';
 import { AppConfig } from './env';
@@ -12,11 +15,12 @@ import { healthModule } from './modules/health.module';
 import { httpModule } from './modules/http.module';
 import { memoryStreamModule } from './modules/memory.module';
 import { openApiModule } from './modules/openapi.module';
+import { operationsModule } from './modules/operations.module';
 import { patternModule } from './modules/pattern.module';
 import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { ExecutorService } from './service';
-import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LOGGER, TASK_INBOX, TASK_SUBMISSION } from './tokens';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX } from './tokens';
 
 /**
  * The composition root: the only code that picks adapter families and the only code that asks the
@@ -33,9 +37,18 @@ export function profileFor(config: AppConfig): Profile {
   return config.stream.type === 'memory' ? 'embedded' : 'production';
 }
 
-/** What every profile loads: the core, the outbound adapters and the health server. */
+/** What every profile loads: the core, the inbound operations, the outbound adapters and the health server. */
 export function applicationModules(config: AppConfig): ContainerModule[] {
-  return [coreModule(config), healthModule(config), httpModule(config.http), breakerModule(config.breaker), openApiModule(config.openApi, config.http), patternModule, expressionsModule(config)];
+  return [
+    coreModule(config),
+    operationsModule(config.executor),
+    healthModule(config),
+    httpModule(config.http),
+    breakerModule(config.breaker),
+    openApiModule(config.openApi, config.http),
+    patternModule,
+    expressionsModule(config),
+  ];
 }
 
 /** The modules of a profile: the application, the system adapters and the profile's stream. */
@@ -59,8 +72,8 @@ export interface Executor {
   readonly inbox: TaskInbox;
   /** Undefined when built without HTTP (the CLI runner, tests that drive the loop). */
   readonly healthServer: HealthServer | undefined;
-  /** Local task submission: embedded profiles only. */
-  readonly submission: TaskSubmission | undefined;
+  /** Runs a task given by hand (the CLI runner): on the in-process stream only. */
+  readonly submitTask: SubmitTask | undefined;
   /**
    * Runs every deactivation hook of the container (HTTP pools, circuits, the stall monitor), for
    * executors driven through `loop` whose service was never started; `service.stop()` closes the
@@ -83,8 +96,8 @@ export function composeExecutor(container: Container, config: AppConfig, options
     { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
-  const submission = config.stream.type === 'memory' ? container.get(TASK_SUBMISSION) : undefined;
-  return { service, loop, inbox, healthServer, submission, dispose: () => container.unbindAll() };
+  const submitTask = config.stream.type === 'memory' ? container.get(SUBMIT_TASK) : undefined;
+  return { service, loop, inbox, healthServer, submitTask, dispose: () => container.unbindAll() };
 }
 
 export interface ExecutorOptions extends ComposeOptions, SystemOptions {
@@ -98,4 +111,19 @@ export interface ExecutorOptions extends ComposeOptions, SystemOptions {
 export async function createExecutor(config: AppConfig, options: ExecutorOptions = {}): Promise<Executor> {
   const container = await buildContainer(profileModules(config, options.profile, options), options.replacements);
   return composeExecutor(container, config, options);
+}
+
+/** The operator's dead-letter commands, on the Redis streams whatever EVENT_STREAM_TYPE says. */
+export interface DeadLetterOperations {
+  readonly list: ListDeadLetters;
+  readonly show: ShowDeadLetter;
+  readonly replay: ReplayDeadLetters;
+  /** Closes the store's connection (if one was opened). */
+  close(): Promise<void>;
+}
+
+/** Builds the dead-letter operations; the store connects on first use. */
+export async function createDeadLetterOperations(config: AppConfig): Promise<DeadLetterOperations> {
+  const container = await buildContainer(profileModules(config, 'production'));
+  return { list: container.get(LIST_DEAD_LETTERS), show: container.get(SHOW_DEAD_LETTER), replay: container.get(REPLAY_DEAD_LETTERS), close: () => container.unbindAll() };
 }

@@ -1,5 +1,9 @@
 import { Registry } from 'prom-client';
 import { ExecutorLoop } from '../application/executor-loop';
+import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
+import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { TaskHandlerRegistry } from '../application/handlers/task-handler-registry';
 import { CircuitBreaker } from '../application/ports/circuit-breaker.port';
 import { Clock } from '../application/ports/clock.port';
@@ -47,6 +51,12 @@ export const EXECUTE_TASK = identifier<ExecuteTask>('ExecuteTask');
 export const DEAD_LETTER_TASK = identifier<DeadLetterTask>('DeadLetterTask');
 export const PROCESS_DELIVERY = identifier<ProcessDelivery>('ProcessDelivery');
 export const EXECUTOR_LOOP = identifier<ExecutorLoop>('ExecutorLoop');
+
+// Inbound operations (the HTTP route and the CLI call these)
+export const SUBMIT_TASK = identifier<SubmitTask>('SubmitTask');
+export const LIST_DEAD_LETTERS = identifier<ListDeadLetters>('ListDeadLetters');
+export const SHOW_DEAD_LETTER = identifier<ShowDeadLetter>('ShowDeadLetter');
+export const REPLAY_DEAD_LETTERS = identifier<ReplayDeadLetters>('ReplayDeadLetters');
 
 // Adapter internals shared between modules
 /** The registry /metrics serves: the Prometheus metrics record on it. */

@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { HealthServer } from '../../src/adapters/express/health-server';
 import { FakeClock } from '../support/fake-clock';
 import { InMemoryLogger } from '../support/in-memory-logger';
+import { SubmitTask } from '../../src/application/operations/submit-task.use-case';
 import { ServiceStatus } from '../../src/application/ports/service-status.port';
 import { SubmissionResult, TaskSubmission } from '../../src/application/ports/task-submission.port';
 import { replace } from '../../src/config/binding';
@@ -203,9 +204,10 @@ describe('POST /tasks access', () => {
 
   it('refuses to serve POST /tasks on a non-loopback address without a token, before binding', async () => {
     const submission: TaskSubmission = { submit: () => Promise.reject(new Error('not expected')) };
+    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 1000, firstSequence: 0 });
     const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: true }) };
     for (const host of ['0.0.0.0', '::', undefined]) {
-      const server = new HealthServer({ healthPort: 0, metricsPort: 0, ...(host ? { host } : {}) }, { status, registry: new Registry(), logger: new InMemoryLogger(), clock: new FakeClock(), submission });
+      const server = new HealthServer({ healthPort: 0, metricsPort: 0, ...(host ? { host } : {}) }, { status, registry: new Registry(), logger: new InMemoryLogger(), submitTask });
       try {
         await assert.rejects(server.start(), /POST \/tasks would listen on .* without a token/);
         assert.equal(server.port, 0, 'nothing was bound');
@@ -220,7 +222,8 @@ describe('POST /tasks answers', () => {
   async function serverWith(result: SubmissionResult): Promise<HealthServer> {
     const submission: TaskSubmission = { submit: () => Promise.resolve(result) };
     const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: false, reason: 'starting' }) };
-    const server = new HealthServer({ healthPort: 0, metricsPort: 0, host: '127.0.0.1', submitTimeoutMs: 50 }, { status, registry: new Registry(), logger: new InMemoryLogger(), clock: new FakeClock(), submission });
+    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 50, firstSequence: 0 });
+    const server = new HealthServer({ healthPort: 0, metricsPort: 0, host: '127.0.0.1' }, { status, registry: new Registry(), logger: new InMemoryLogger(), submitTask });
     await server.start();
     return server;
   }

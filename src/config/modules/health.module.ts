@@ -4,18 +4,17 @@ import { HealthServer } from '../../adapters/express/health-server';
 import { IntervalStallMonitor } from '../../adapters/system/interval-stall-monitor';
 import { bindFactory } from '../binding';
 import { AppConfig, HealthSettings } from '../env';
-import { CLOCK, EVENT_LOOP_MONITOR, EXECUTOR_LOOP, HEALTH_SERVER, LOGGER, METRICS_REGISTRY, SERVICE_STATUS, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
+import { CLOCK, EVENT_LOOP_MONITOR, EXECUTOR_LOOP, HEALTH_SERVER, LOGGER, METRICS_REGISTRY, SERVICE_STATUS, SUBMIT_TASK, TASK_INBOX } from '../tokens';
 
 /** How long an event-loop stall beyond EXECUTOR_STALL_THRESHOLD keeps liveness failing. */
 const STALL_WINDOW_MS = 60_000;
 
 /** Service status (liveness/readiness) and the Express health/metrics server. */
-export function healthModule(settings: Pick<AppConfig, 'health' | 'stream' | 'executor'>): ContainerModule {
+export function healthModule(settings: Pick<AppConfig, 'health' | 'stream'>): ContainerModule {
   const health: HealthSettings = settings.health;
   const serverOptions = {
     healthPort: health.port,
     metricsPort: health.metricsPort,
-    submitTimeoutMs: settings.executor.taskTimeoutMs + 5_000,
     ...(health.host ? { host: health.host } : {}),
     ...(health.submitToken ? { submitToken: health.submitToken } : {}),
   };
@@ -38,11 +37,11 @@ export function healthModule(settings: Pick<AppConfig, 'health' | 'stream' | 'ex
       bindFactory(
         bind,
         HEALTH_SERVER,
-        [SERVICE_STATUS, METRICS_REGISTRY, LOGGER, CLOCK, TASK_SUBMISSION],
-        (status, registry, logger, clock, submission) => new HealthServer(serverOptions, { status, registry, logger, clock, submission }),
+        [SERVICE_STATUS, METRICS_REGISTRY, LOGGER, SUBMIT_TASK],
+        (status, registry, logger, submitTask) => new HealthServer(serverOptions, { status, registry, logger, submitTask }),
       );
     } else {
-      bindFactory(bind, HEALTH_SERVER, [SERVICE_STATUS, METRICS_REGISTRY, LOGGER, CLOCK], (status, registry, logger, clock) => new HealthServer(serverOptions, { status, registry, logger, clock }));
+      bindFactory(bind, HEALTH_SERVER, [SERVICE_STATUS, METRICS_REGISTRY, LOGGER], (status, registry, logger) => new HealthServer(serverOptions, { status, registry, logger }));
     }
   });
 }

@@ -1,9 +1,10 @@
 import { ContainerModule } from 'inversify';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
+import { RedisDeadLetterStore } from '../../adapters/redis/dead-letter-store';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
 import { bindFactory } from '../binding';
 import { RedisSettings, StreamSettings } from '../env';
-import { CLOCK, LOGGER, METRICS, TASK_INBOX } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSettings): RedisStreamTaskSourceOptions {
@@ -27,7 +28,7 @@ export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSetti
   };
 }
 
-/** The Redis Streams task source (production profile). */
+/** The Redis Streams task source and the dead letters on those streams (production profile). */
 export function redisStreamModule(redis: RedisSettings, stream: StreamSettings): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bindFactory(
@@ -36,5 +37,7 @@ export function redisStreamModule(redis: RedisSettings, stream: StreamSettings):
       [CLOCK, LOGGER, METRICS],
       (clock, logger, metrics) => new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(redis, stream), clock, logger.child({ component: 'redis-stream' }), metrics)),
     );
+    // For operator commands: its own connection, opened on first use, failing fast.
+    bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => RedisDeadLetterStore.open(redis, clock, stream.pattern)).onDeactivation((store) => store.close());
   });
 }
