@@ -40,7 +40,7 @@ function sharedEvaluator(config: AppConfig): PooledJqExpressionEvaluator {
 }
 
 /**
- * One scenario's executor: a memory-profile container with a fake clock, a seeded random and
+ * One scenario's executor: the test profile with a fake clock, a seeded random and
  * an in-process stream. Steps talk to it in flunq terms (submit a request, read completions).
  */
 export class ExecutorWorld extends World {

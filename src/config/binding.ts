@@ -43,7 +43,7 @@ type Bind = ContainerModuleLoadOptions['bind'];
  * misplaced dependency does not compile. Core classes stay free of decorators.
  *
  * ```ts
- * bindFactory(bind, EXECUTE_TASK, [TASK_HANDLER_REGISTRY, CLOCK] as const, (registry, clock) => new ExecuteTask(registry, clock));
+ * bindFactory(bind, EXECUTE_TASK, [TASK_HANDLER_REGISTRY, CLOCK], (registry, clock) => new ExecuteTask(registry, clock));
  * ```
  */
 export function bindFactory<T, const D extends readonly Dependency[]>(

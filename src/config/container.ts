@@ -23,10 +23,10 @@ import { ExecutorService } from './service';
 import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX } from './tokens';
 
 /**
- * The composition root: the only code that picks adapter families and the only code that asks the
- * container for objects. The service (`main.ts`), the CLI, the embedded mode and the tests all
- * build their executor here; the test profile (fake clock, seeded random, recording logger and
- * metrics) lives with the tests and loads `applicationModules` with its own doubles.
+ * The composition root: the only code that picks adapter families and asks the container for
+ * objects. The service (`main.ts`), the CLI, the embedded mode and the tests all build their
+ * executor here; the test profile (fake clock, seeded random, recording logger and metrics) lives
+ * with the tests and loads `applicationModules` with its own doubles.
  *
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
  * - `embedded`: the same service on the in-process stream (EVENT_STREAM_TYPE=memory).

@@ -67,7 +67,7 @@ export function json(res: http.ServerResponse, status: number, body: unknown, he
   res.end(JSON.stringify(body));
 }
 
-/** The executor (memory profile, real HTTP adapters) with a task submission helper. */
+/** The executor (test profile, real HTTP adapters) with a task submission helper. */
 export class Executor {
   readonly clock = new FakeClock();
   readonly broker = new InMemoryStreamBroker(this.clock);
