@@ -20,7 +20,7 @@ import { patternModule } from './modules/pattern.module';
 import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { ExecutorService } from './service';
-import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX } from './tokens';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION } from './tokens';
 
 /**
  * The composition root: the only code that picks adapter families and asks the container for
@@ -72,12 +72,11 @@ export interface Executor {
   readonly inbox: TaskInbox;
   /** Undefined when built without HTTP (the CLI runner, tests that drive the loop). */
   readonly healthServer: HealthServer | undefined;
-  /** Runs a task given by hand (the CLI runner): on the in-process stream only. */
+  /** Runs a task given by hand (the CLI runner): with the in-process stream only. */
   readonly submitTask: SubmitTask | undefined;
   /**
-   * Runs every deactivation hook of the container (HTTP pools, circuits, the stall monitor), for
-   * executors driven through `loop` whose service was never started; `service.stop()` closes the
-   * rest.
+   * Unbinds everything, running the deactivation hooks (HTTP pools, circuits, the stall monitor):
+   * for executors driven through `loop` alone. A started service is stopped with `service.stop()`.
    */
   dispose(): Promise<void>;
 }
@@ -96,7 +95,8 @@ export function composeExecutor(container: Container, config: AppConfig, options
     { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
-  const submitTask = config.stream.type === 'memory' ? container.get(SUBMIT_TASK) : undefined;
+  // Only profiles with the in-process stream can submit a task and wait for its outcome.
+  const submitTask = container.isBound(TASK_SUBMISSION) ? container.get(SUBMIT_TASK) : undefined;
   return { service, loop, inbox, healthServer, submitTask, dispose: () => container.unbindAll() };
 }
 
