@@ -69,17 +69,17 @@ async function main(): Promise<void> {
 
   if (options.mode === 'executor') {
     const { loadConfig } = await import('../src/config/env');
-    const { buildContainer } = await import('../src/config/container');
-    const { ExecutorService } = await import('../src/config/service');
+    const { createExecutor } = await import('../src/config/container');
+    const { replace } = await import('../src/config/binding');
+    const { METRICS } = await import('../src/config/tokens');
     const config = loadConfig({ HOSTNAME: 'bench', REDIS_URL: options.redisUrl, EXECUTOR_STREAMS: options.streams.join(','), ...options.env });
     const metrics = new CountingMetrics();
     metrics.onFinished = onTask;
-    const container = await buildContainer(config, 'production', { metrics });
     // No health/metrics server: the benchmark measures the task path.
-    const service = new ExecutorService(container, config, { http: false });
+    const { service, loop } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics)] });
     begin = () => service.start();
     stopConsumer = () => service.stop();
-    maxInFlight = () => service.executorLoop.maxInFlightObserved;
+    maxInFlight = () => loop.maxInFlightObserved;
     outcomes = () => metrics.byOutcome;
   } else {
     const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });

@@ -21,11 +21,11 @@ const TASKS = argTasks ? Number(argTasks.slice('--tasks='.length)) : 100_000;
 
 async function drain(): Promise<void> {
   const { loadConfig } = await import('../src/config/env');
-  const { buildContainer } = await import('../src/config/container');
-  const { ExecutorService } = await import('../src/config/service');
+  const { createExecutor } = await import('../src/config/container');
+  const { replace } = await import('../src/config/binding');
+  const { METRICS, STREAM_BROKER } = await import('../src/config/tokens');
   const { InMemoryStreamBroker } = await import('../src/adapters/memory/in-memory-stream-broker');
   const { SystemClock } = await import('../src/adapters/system/system-clock');
-  const { WinstonLogger } = await import('../src/adapters/observability/winston-logger');
   const stream = streamKey('wf_profile');
   const config = loadConfig({ HOSTNAME: 'profile', EVENT_STREAM_TYPE: 'memory', EXECUTOR_STREAMS: stream, EXECUTOR_CONCURRENCY: '100', EXECUTOR_STREAM_BATCH: '100', LOG_LEVEL: 'info' });
   const broker = new InMemoryStreamBroker(new SystemClock());
@@ -39,8 +39,7 @@ async function drain(): Promise<void> {
   broker.history.length = 0;
   const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
   const metrics = new CountingMetrics();
-  const container = await buildContainer(config, 'embedded', { metrics, broker, logger: WinstonLogger.create('info', sink) });
-  const service = new ExecutorService(container, config, { http: false });
+  const { service } = await createExecutor(config, { profile: 'embedded', http: false, logStream: sink, replacements: [replace(METRICS, metrics), replace(STREAM_BROKER, broker)] });
   const done = new Promise<void>((resolve) => (metrics.onFinished = () => metrics.finished >= TASKS && resolve()));
   // The profiler covers the drain only (what `node --cpu-prof` would record, minus start-up).
   const profiling = process.env['BENCH_PROFILE_DIR'];

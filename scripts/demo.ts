@@ -8,12 +8,8 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import express from 'express';
-import { HealthServer } from '../src/adapters/express/health-server';
-import { WinstonLogger } from '../src/adapters/observability/winston-logger';
-import { TOKENS } from '../src/application/ports/tokens';
-import { buildContainer } from '../src/config/container';
+import { createExecutor } from '../src/config/container';
 import { loadConfig } from '../src/config/env';
-import { ExecutorService } from '../src/config/service';
 
 const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -94,10 +90,9 @@ async function main(): Promise<number> {
     HEALTH_HOST: process.env['HEALTH_HOST'] ?? '127.0.0.1',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
   });
-  const container = await buildContainer(config, 'embedded', { logger: WinstonLogger.create(config.logLevel, process.stderr) });
-  const service = new ExecutorService(container, config);
+  const { service, healthServer } = await createExecutor(config, { profile: 'embedded', logStream: process.stderr });
   await service.start();
-  const base = `http://127.0.0.1:${container.get<HealthServer>(TOKENS.HealthServer).port}`;
+  const base = `http://127.0.0.1:${healthServer?.port ?? 0}`;
   out(`executor (embedded) on ${base}; example API on ${api.url}\n`);
   let failures = 0;
   try {

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import os from 'node:os';
-import { buildContainer } from './config/container';
+import { createExecutor } from './config/container';
 import { ConfigError, loadConfig } from './config/env';
-import { ExecutorService } from './config/service';
 
 async function main(): Promise<void> {
   let config;
@@ -15,8 +14,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const container = await buildContainer(config);
-  const service = new ExecutorService(container, config);
+  const { service } = await createExecutor(config);
   await service.start();
 
   let stopping = false;

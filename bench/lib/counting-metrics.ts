@@ -1,4 +1,4 @@
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryMetrics } from '../../test/support/in-memory-metrics';
 import { TaskOutcomeLabel } from '../../src/application/ports/metrics.port';
 
 /** Metrics that also count finished tasks, so a benchmark knows when a workload is done. */

@@ -108,7 +108,7 @@ Then('the completion entry should carry the flunq stream fields', function (this
 });
 
 Then('the request should be acknowledged', function (this: ExecutorWorld) {
-  assert.equal(this.pendingCount(), 0, `nothing should stay pending: ${JSON.stringify([...this.broker.pending(STREAM, this.config.consumerGroup)].map(([id, p]) => [id, this.broker.entry(STREAM, id)?.fields['type'], p]))}`);
+  assert.equal(this.pendingCount(), 0, `nothing should stay pending: ${JSON.stringify([...this.broker.pending(STREAM, this.config.stream.group)].map(([id, p]) => [id, this.broker.entry(STREAM, id)?.fields['type'], p]))}`);
 });
 
 Then('{int} request(s) should still be pending', function (this: ExecutorWorld, n: number) {

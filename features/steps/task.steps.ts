@@ -119,7 +119,7 @@ When('the executor crashes', async function (this: ExecutorWorld) {
 
 When('the executor is asked to shut down', async function (this: ExecutorWorld) {
   await this.start();
-  this.stopping = this.loop?.stop(this.config.shutdownTimeoutMs);
+  this.stopping = this.loop?.stop(this.config.executor.shutdownTimeoutMs);
   await this.settle();
 });
 

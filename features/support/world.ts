@@ -1,18 +1,16 @@
 import 'reflect-metadata';
 import { IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
-import { Container } from 'inversify';
 import { ExecutorLoop } from '../../src/application/executor-loop';
-import { TaskInbox } from '../../src/application/ports/task-inbox.port';
-import { TOKENS } from '../../src/application/ports/tokens';
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { FakeClock } from '../../test/support/fake-clock';
+import { InMemoryLogger } from '../../test/support/in-memory-logger';
+import { InMemoryMetrics } from '../../test/support/in-memory-metrics';
 import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
-import { SeededRandom } from '../../src/adapters/memory/seeded-random';
+import { SeededRandom } from '../../test/support/seeded-random';
 import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
-import { buildContainer, expressionEvaluatorOptions } from '../../src/config/container';
 import { AppConfig, loadConfig } from '../../src/config/env';
+import { expressionEvaluatorOptions } from '../../src/config/modules/expressions.module';
+import { TestExecutor, testExecutor } from '../../test/support/test-profile';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { TASK_COMPLETED, TASK_DLQ } from '../../src/domain/task-request';
 
@@ -42,7 +40,7 @@ function sharedEvaluator(config: AppConfig): PooledJqExpressionEvaluator {
 }
 
 /**
- * One scenario's executor: a memory-profile container with a fake clock, a seeded random and
+ * One scenario's executor: the test profile with a fake clock, a seeded random and
  * an in-process stream. Steps talk to it in flunq terms (submit a request, read completions).
  */
 export class ExecutorWorld extends World {
@@ -54,7 +52,7 @@ export class ExecutorWorld extends World {
   readonly logger = new InMemoryLogger();
   readonly metrics = new InMemoryMetrics();
   readonly broker = new InMemoryStreamBroker(this.clock);
-  container: Container | undefined;
+  executor: TestExecutor | undefined;
   loop: ExecutorLoop | undefined;
   stopping: Promise<void> | undefined;
   /** Loops of executors that crashed: they no longer reach the stream, and are never stopped. */
@@ -86,7 +84,7 @@ export class ExecutorWorld extends World {
       this.clock.alsoWaitFor(() => evaluator.whenIdle());
       this.clock.alsoWaitFor(() => this.documents?.whenIdle() ?? Promise.resolve(false));
     }
-    this.container = await buildContainer(config, 'memory', {
+    this.executor = await testExecutor(config, {
       expressionEvaluator: evaluator,
       clock: this.clock,
       random: this.random,
@@ -94,8 +92,8 @@ export class ExecutorWorld extends World {
       metrics: this.metrics,
       broker: this.broker,
     });
-    this.documents = this.container.get<OasDocumentSource>(TOKENS.OpenApiDocumentSource);
-    this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
+    this.documents = this.executor.documents;
+    this.loop = this.executor.loop;
     this.loop.start();
   }
 
@@ -105,11 +103,11 @@ export class ExecutorWorld extends World {
    * consumer name over the same stream, as a restarted replica.
    */
   async crash(): Promise<void> {
-    if (!this.container || !this.loop) throw new Error('no executor is running');
-    await this.container.get<TaskInbox>(TOKENS.TaskInbox).close();
+    if (!this.executor || !this.loop) throw new Error('no executor is running');
+    await this.executor.inbox.close();
     this.crashed.push(this.loop);
     this.loop = undefined;
-    this.container = undefined;
+    this.executor = undefined;
     this.stopping = undefined;
   }
 
@@ -126,7 +124,7 @@ export class ExecutorWorld extends World {
 
   /** Entries of the scenario's stream not yet delivered to the executor's group. */
   undeliveredCount(): number {
-    return this.broker.undelivered(this.config.consumerGroup);
+    return this.broker.undelivered(this.config.stream.group);
   }
 
   nextTaskId(taskName: string): string {
@@ -200,14 +198,14 @@ export class ExecutorWorld extends World {
   }
 
   pendingCount(stream = STREAM): number {
-    return this.broker.pending(stream, this.config.consumerGroup).size;
+    return this.broker.pending(stream, this.config.stream.group).size;
   }
 
   async stop(): Promise<void> {
     if (!this.loop) return;
-    this.stopping ??= this.loop.stop(this.config.shutdownTimeoutMs);
+    this.stopping ??= this.loop.stop(this.config.executor.shutdownTimeoutMs);
     // Shutdown waits on the fake clock only if tasks are still running; push time past the deadline.
-    while (this.loop.inFlightCount > 0) await this.clock.advance(this.config.shutdownTimeoutMs);
+    while (this.loop.inFlightCount > 0) await this.clock.advance(this.config.executor.shutdownTimeoutMs);
     await this.stopping;
   }
 }

@@ -2,20 +2,11 @@
 import 'reflect-metadata';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
-import Redis from 'ioredis';
-import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
-import { TaskSubmission } from '../application/ports/task-submission.port';
-import { TOKENS } from '../application/ports/tokens';
-import { WinstonLogger } from '../adapters/observability/winston-logger';
-import { RedisDeadLetterStore } from '../adapters/redis/dead-letter-store';
-import { redisOptions } from '../adapters/redis/redis-connection';
-import { SystemClock } from '../adapters/system/system-clock';
-import { buildContainer } from '../config/container';
-import { AppConfig, ConfigError, loadConfig } from '../config/env';
-import { ExecutorService } from '../config/service';
-import { DeadLetterSummary } from '../application/ports/dead-letter-store.port';
-import { localSubmission } from '../domain/local-submission';
+import { SubmitTaskResult } from '../application/operations/submit-task.use-case';
+import { DeadLetterRecord, DeadLetterStoreUnavailable, DeadLetterSummary } from '../application/ports/dead-letter-store.port';
 import { fieldsFromEvent } from '../adapters/flunq-wire/stream-fields';
+import { createDeadLetterOperations, createExecutor } from '../config/container';
+import { AppConfig, ConfigError, loadConfig } from '../config/env';
 
 const USAGE = `usage:
   flunq-executor run <task.json>              run one task request locally (embedded, no Redis) and print its task.completed payload
@@ -32,11 +23,8 @@ const err: Out = (text) => process.stderr.write(`${text}\n`);
 
 class UsageError extends Error {}
 
-/** A problem the user must fix (a file, a Redis address or password): one line on stderr, exit code 2. */
+/** A problem the user must fix (a file): one line on stderr, exit code 2, as for a Redis that cannot be used. */
 class InputError extends Error {}
-
-/** Longest wait for Redis to accept the connection and answer a PING. */
-const REDIS_CONNECT_TIMEOUT_MS = 5000;
 
 function config(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({ HOSTNAME: os.hostname(), ...process.env, ...overrides });
@@ -77,36 +65,42 @@ function readRequestFile(file: string, maxBytes: number): string {
 async function run(file: string | undefined): Promise<number> {
   if (!file) throw new UsageError('run needs a task request file');
   const cfg = config({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
-  const text = readRequestFile(file, cfg.maxEntryBytes);
-  let body: unknown;
+  const text = readRequestFile(file, cfg.limits.maxEntryBytes);
+  let request: unknown;
   try {
-    body = JSON.parse(text);
+    request = JSON.parse(text);
   } catch (error) {
     throw new InputError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const built = localSubmission(body, Date.now(), process.pid);
-  if (!built.ok) throw new UsageError(built.problem);
-  const logger = WinstonLogger.create(cfg.logLevel, process.stderr);
-  const container = await buildContainer(cfg, 'embedded', { logger });
-  const service = new ExecutorService(container, cfg, { http: false });
+  const { service, submitTask } = await createExecutor(cfg, { profile: 'embedded', http: false, logStream: process.stderr });
+  if (!submitTask) throw new Error('the embedded profile runs no submitted tasks');
   await service.start();
+  let result: SubmitTaskResult;
   try {
-    const { request, taskId } = built.submission;
-    const result = await container.get<TaskSubmission>(TOKENS.TaskSubmission).submit(request, taskId, cfg.taskTimeoutMs + 5_000);
-    if (result.status === 'timeout') {
-      err(`no completion for ${taskId} within ${cfg.taskTimeoutMs + 5_000} ms`);
+    result = await submitTask.execute({ request });
+  } finally {
+    await service.stop();
+  }
+  return printRun(result);
+}
+
+/** The outcome of `run`: the completion payload on stdout, exit code 0 only for a success. */
+function printRun(result: SubmitTaskResult): number {
+  switch (result.status) {
+    case 'invalid':
+      throw new UsageError(result.problem);
+    case 'timeout':
+      err(`no completion for ${result.taskId} within ${result.waitedMs} ms`);
       return 1;
-    }
-    if (result.status === 'dead_lettered') {
+    case 'dead_lettered':
       err(`task was dead-lettered: ${result.outcome.extensions['reason'] ?? ''}`);
       out(JSON.stringify(fieldsFromEvent(result.outcome), null, 2));
       return 1;
+    default: {
+      const payload = JSON.parse(result.outcome.data ?? 'null') as { success?: boolean } | null;
+      out(JSON.stringify(payload, null, 2));
+      return payload?.success === false ? 1 : 0;
     }
-    const payload = JSON.parse(result.outcome.data ?? 'null') as { success?: boolean } | null;
-    out(JSON.stringify(payload, null, 2));
-    return payload?.success === false ? 1 : 0;
-  } finally {
-    await service.stop();
   }
 }
 
@@ -126,92 +120,48 @@ export function formatList(items: readonly DeadLetterSummary[]): string {
   return rows.map((r) => r.map((cell, i) => (i === 6 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-/** Why Redis could not be used, in one line without the password. */
-function redisProblem(where: string, error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD or give it in REDIS_URL`;
-  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD or the password in REDIS_URL`;
-  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (REDIS_URL): connection refused`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (REDIS_URL): host not found`;
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (REDIS_URL): host unreachable (${code})`;
-  return `cannot connect to Redis at ${where} (REDIS_URL): ${message.split('\n')[0] ?? message}`;
-}
-
-/**
- * A connection for one command line: connected and answering PING within
- * REDIS_CONNECT_TIMEOUT_MS, no reconnection, every error mapped to one line (InputError).
- */
-async function connectRedis(cfg: AppConfig): Promise<Redis> {
-  const options = redisOptions({ url: cfg.redisUrl, password: cfg.redisPassword });
-  const where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
-  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, commandTimeout: 30_000 });
-  let last: unknown;
-  // Also keeps ioredis from printing "Unhandled error event" with a stack trace.
-  redis.on('error', (error: unknown) => {
-    last ??= error;
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`), { code: 'TIMEOUT' })), REDIS_CONNECT_TIMEOUT_MS);
-  });
-  const ready = redis.connect().then(() => redis.ping());
-  ready.catch(() => undefined);
+/** `dlq show`: the dead letter with its original payload (parsed when it is JSON) and its replays. */
+function formatRecord(record: DeadLetterRecord): string {
+  let data: unknown = record.event.data;
   try {
-    await Promise.race([ready, deadline]);
-  } catch (error) {
-    redis.disconnect();
-    const cause = (error as { code?: unknown }).code === 'TIMEOUT' ? error : (last ?? error);
-    throw new InputError(redisProblem(where, cause));
-  } finally {
-    clearTimeout(timer);
+    data = JSON.parse(record.event.data ?? '');
+  } catch {
+    // Kept verbatim: a malformed payload is exactly what an operator needs to see.
   }
-  return redis;
+  const { location, messageId, ...summary } = record.summary;
+  return JSON.stringify({ stream: location, entryId: messageId, ...summary, fields: fieldsFromEvent(record.event), data, replays: record.replays }, null, 2);
 }
 
 async function dlq(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (!command || !['list', 'show', 'replay'].includes(command)) throw new UsageError('dlq needs list, show or replay');
-  const cfg = config();
-  const store: DeadLetterStore = new RedisDeadLetterStore(await connectRedis(cfg), new SystemClock(), cfg.streamPattern);
+  const operations = await createDeadLetterOperations(config());
   try {
     if (command === 'list') {
       const json = rest.includes('--json');
-      const items = await store.list(rest.filter((a) => a !== '--json'));
+      const items = await operations.list.execute({ locations: rest.filter((a) => a !== '--json') });
       out(json ? JSON.stringify(items, null, 2) : formatList(items));
       return 0;
     }
     const [stream, ...ids] = rest;
     if (!stream || ids.length === 0) throw new UsageError(`dlq ${command} needs <stream> <entry-id>`);
     if (command === 'show') {
-      const record = await store.get(stream, ids[0]!);
+      const record = await operations.show.execute({ location: stream, messageId: ids[0]! });
       if (!record) {
         err(`${stream} ${ids[0]!} is not a dead letter`);
         return 1;
       }
-      let data: unknown = record.event.data;
-      try {
-        data = JSON.parse(record.event.data ?? '');
-      } catch {
-        // Kept verbatim: a malformed payload is exactly what an operator needs to see.
-      }
-      const { location, messageId, ...summary } = record.summary;
-      out(JSON.stringify({ stream: location, entryId: messageId, ...summary, fields: fieldsFromEvent(record.event), data, replays: record.replays }, null, 2));
+      out(formatRecord(record));
       return 0;
     }
-    let failures = 0;
-    for (const id of ids) {
-      try {
-        const r = await store.replay(stream, id);
-        out(`replayed ${stream} ${id} as ${r.messageId} (event id ${r.eventId}, replay ${r.replay})`);
-      } catch (error) {
-        failures++;
-        err(`cannot replay ${stream} ${id}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+    const outcomes = await operations.replay.execute({ location: stream, messageIds: ids });
+    for (const o of outcomes) {
+      if ('replayed' in o) out(`replayed ${stream} ${o.messageId} as ${o.replayed.messageId} (event id ${o.replayed.eventId}, replay ${o.replayed.replay})`);
+      else err(`cannot replay ${stream} ${o.messageId}: ${o.problem}`);
     }
-    return failures === 0 ? 0 : 1;
+    return outcomes.every((o) => 'replayed' in o) ? 0 : 1;
   } finally {
-    await store.close();
+    await operations.close();
   }
 }
 
@@ -230,7 +180,7 @@ export async function cli(argv: string[]): Promise<number> {
       err(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof InputError) {
+    if (error instanceof InputError || error instanceof DeadLetterStoreUnavailable) {
       err(`flunq-executor: ${error.message}`);
       return 2;
     }

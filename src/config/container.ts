@@ -1,108 +1,129 @@
 import { Container, ContainerModule } from 'inversify';
-import { Clock } from '../application/ports/clock.port';
-import { ExpressionEvaluator } from '../application/ports/expression-evaluator.port';
-import { Logger } from '../application/ports/logger.port';
-import { Metrics } from '../application/ports/metrics.port';
-import { Random } from '../application/ports/random.port';
-import { TOKENS } from '../application/ports/tokens';
-import { PooledJqExpressionEvaluator, PooledJqOptions } from '../adapters/jq/pooled-jq-expression-evaluator';
-import { FakeClock } from '../adapters/memory/fake-clock';
-import { InMemoryLogger } from '../adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
-import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
-import { SeededRandom } from '../adapters/memory/seeded-random';
-import { PrometheusMetrics } from '../adapters/observability/prometheus-metrics';
-import { WinstonLogger } from '../adapters/observability/winston-logger';
+import { ExecutorLoop } from '../application/executor-loop';
+import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
+import { SubmitTask } from '../application/operations/submit-task.use-case';
+import { TaskInbox } from '../application/ports/task-inbox.port';
+import { HealthServer } from '../adapters/express/health-server';
+import { Replacement } from './binding';
 import { AppConfig } from './env';
-import { coreModule } from './modules/core.module';
-import { healthModule } from './modules/health.module';
-import { memoryStreamModule } from './modules/memory.module';
-import { redisStreamModule } from './modules/redis.module';
-import { systemModule } from './modules/system.module';
 import { breakerModule } from './modules/breaker.module';
+import { coreModule } from './modules/core.module';
+import { expressionsModule } from './modules/expressions.module';
+import { healthModule } from './modules/health.module';
 import { httpModule } from './modules/http.module';
+import { memoryStreamModule } from './modules/memory.module';
 import { openApiModule } from './modules/openapi.module';
+import { operationsModule } from './modules/operations.module';
 import { patternModule } from './modules/pattern.module';
+import { redisStreamModule } from './modules/redis.module';
+import { SystemOptions, systemModule } from './modules/system.module';
+import { ExecutorService } from './service';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION } from './tokens';
 
 /**
+ * The composition root: the only code that picks adapter families and asks the container for
+ * objects. The service (`main.ts`), the CLI, the embedded mode and the tests all build their
+ * executor here; the test profile (fake clock, seeded random, recording logger and metrics) lives
+ * with the tests and loads `applicationModules` with its own doubles.
+ *
  * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
  * - `embedded`: the same service on the in-process stream (EVENT_STREAM_TYPE=memory).
- * - `memory`: in-process stream, fake clock, seeded random, in-memory logs and metrics (tests).
  */
-export type Profile = 'production' | 'embedded' | 'memory';
-
-export interface ContainerOverrides {
-  clock?: Clock;
-  random?: Random;
-  logger?: Logger;
-  metrics?: Metrics;
-  broker?: InMemoryStreamBroker;
-  expressionEvaluator?: ExpressionEvaluator;
-}
+export type Profile = 'production' | 'embedded';
 
 export function profileFor(config: AppConfig): Profile {
-  return config.eventStreamType === 'memory' ? 'embedded' : 'production';
+  return config.stream.type === 'memory' ? 'embedded' : 'production';
 }
 
-/**
- * Expression worker pools, one per process and set of limits, shared by every container built
- * in the process (tests build hundreds): a pool's idle workers hold no handle that keeps the
- * process alive, so they need no closing.
- */
-const evaluators = new Map<string, ExpressionEvaluator>();
-
-/** The expression worker pool's settings from the configuration. */
-export function expressionEvaluatorOptions(config: AppConfig): PooledJqOptions {
-  return {
-    maxWorkers: config.expressions.maxWorkers,
-    maxMemoryMb: config.expressions.maxMemoryMb,
-    timeoutMs: config.expressions.timeoutMs,
-    maxResultBytes: Math.max(config.maxEntryBytes, 1024 * 1024),
-    maxDepth: config.maxJsonDepth,
-    idleMs: 30_000,
-  };
+/** What every profile loads: the core, the inbound operations, the outbound adapters and the health server. */
+export function applicationModules(config: AppConfig): ContainerModule[] {
+  return [
+    coreModule(config),
+    operationsModule(config.executor),
+    healthModule(config),
+    httpModule(config.http),
+    breakerModule(config.breaker),
+    openApiModule(config.openApi, config.http),
+    patternModule,
+    expressionsModule(config),
+  ];
 }
 
-function expressionEvaluator(config: AppConfig): ExpressionEvaluator {
-  const options = expressionEvaluatorOptions(config);
-  const key = JSON.stringify(options);
-  let evaluator = evaluators.get(key);
-  if (!evaluator) {
-    evaluator = new PooledJqExpressionEvaluator(options);
-    evaluators.set(key, evaluator);
-  }
-  return evaluator;
+/** The modules of a profile: the application, the system adapters and the profile's stream. */
+export function profileModules(config: AppConfig, profile: Profile = profileFor(config), options: SystemOptions = {}): ContainerModule[] {
+  const stream = profile === 'embedded' ? memoryStreamModule(config.stream) : redisStreamModule(config.redis, config.stream);
+  return [...applicationModules(config), systemModule(config.log, options), stream];
 }
 
-/** The only place that chooses adapter families. */
-export async function buildContainer(config: AppConfig, profile: Profile = profileFor(config), overrides: ContainerOverrides = {}): Promise<Container> {
+/** A container with `modules` loaded, then `replacements` bound in place of what the modules bound. */
+export async function buildContainer(modules: readonly ContainerModule[], replacements: readonly Replacement[] = []): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.bind(TOKENS.Config).toConstantValue(config);
-  container.bind(TOKENS.ExpressionEvaluator).toConstantValue(overrides.expressionEvaluator ?? expressionEvaluator(config));
-
-  // Outbound calls use the real adapters in every profile (tests point them at nock or local servers).
-  const modules: ContainerModule[] = [coreModule, healthModule, httpModule, breakerModule, openApiModule, patternModule];
-  if (profile === 'memory') {
-    modules.push(
-      new ContainerModule(({ bind }) => {
-        bind(TOKENS.Clock).toConstantValue(overrides.clock ?? new FakeClock());
-        bind(TOKENS.Random).toConstantValue(overrides.random ?? new SeededRandom());
-        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? new InMemoryLogger());
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new InMemoryMetrics());
-      }),
-      memoryStreamModule(overrides.broker),
-    );
-  } else {
-    modules.push(
-      systemModule,
-      new ContainerModule(({ bind }) => {
-        bind(TOKENS.Logger).toConstantValue(overrides.logger ?? WinstonLogger.create(config.logLevel));
-        bind(TOKENS.Metrics).toConstantValue(overrides.metrics ?? new PrometheusMetrics());
-      }),
-    );
-    if (profile === 'embedded') modules.push(memoryStreamModule(overrides.broker));
-    else modules.push(redisStreamModule);
-  }
   await container.load(...modules);
+  for (const replacement of replacements) replacement.applyTo(container);
   return container;
+}
+
+/** One executor: the service to start and stop, and the parts embedders and tests drive directly. */
+export interface Executor {
+  readonly service: ExecutorService;
+  readonly loop: ExecutorLoop;
+  readonly inbox: TaskInbox;
+  /** Undefined when built without HTTP (the CLI runner, tests that drive the loop). */
+  readonly healthServer: HealthServer | undefined;
+  /** Runs a task given by hand (the CLI runner): with the in-process stream only. */
+  readonly submitTask: SubmitTask | undefined;
+  /**
+   * Unbinds everything, running the deactivation hooks (HTTP pools, circuits, the stall monitor):
+   * for executors driven through `loop` alone. A started service is stopped with `service.stop()`.
+   */
+  dispose(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  /** Serve /health, /healthz, /readyz, /metrics (default true; the CLI runner turns it off). */
+  http?: boolean;
+}
+
+/** Builds the executor out of a loaded container. */
+export function composeExecutor(container: Container, config: AppConfig, options: ComposeOptions = {}): Executor {
+  const loop = container.get(EXECUTOR_LOOP);
+  const inbox = container.get(TASK_INBOX);
+  const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
+  const service = new ExecutorService(
+    { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox] },
+    { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
+  );
+  // Only profiles with the in-process stream can submit a task and wait for its outcome.
+  const submitTask = container.isBound(TASK_SUBMISSION) ? container.get(SUBMIT_TASK) : undefined;
+  return { service, loop, inbox, healthServer, submitTask, dispose: () => container.unbindAll() };
+}
+
+export interface ExecutorOptions extends ComposeOptions, SystemOptions {
+  /** Default: by EVENT_STREAM_TYPE. */
+  profile?: Profile;
+  /** Values bound in place of the profile's (an observer's logger or metrics, a shared broker). */
+  replacements?: readonly Replacement[];
+}
+
+/** The executor of a profile, ready to start. */
+export async function createExecutor(config: AppConfig, options: ExecutorOptions = {}): Promise<Executor> {
+  const container = await buildContainer(profileModules(config, options.profile, options), options.replacements);
+  return composeExecutor(container, config, options);
+}
+
+/** The operator's dead-letter commands, on the Redis streams whatever EVENT_STREAM_TYPE says. */
+export interface DeadLetterOperations {
+  readonly list: ListDeadLetters;
+  readonly show: ShowDeadLetter;
+  readonly replay: ReplayDeadLetters;
+  /** Closes the store's connection (if one was opened). */
+  close(): Promise<void>;
+}
+
+/** Builds the dead-letter operations; the store connects on first use. */
+export async function createDeadLetterOperations(config: AppConfig): Promise<DeadLetterOperations> {
+  const container = await buildContainer(profileModules(config, 'production'));
+  return { list: container.get(LIST_DEAD_LETTERS), show: container.get(SHOW_DEAD_LETTER), replay: container.get(REPLAY_DEAD_LETTERS), close: () => container.unbindAll() };
 }

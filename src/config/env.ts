@@ -123,56 +123,136 @@ type Vars = typeof VARIABLES;
 export type VariableName = keyof Vars;
 type ValueOf<K extends VariableName> = ReturnType<Vars[K]['parse']>;
 
-export interface AppConfig {
-  redisUrl: string;
-  redisPassword: string | undefined;
-  eventStreamType: 'redis' | 'memory';
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  concurrency: number;
-  consumerGroup: string;
-  consumerName: string;
+/** Where task requests are read and outcomes written (EVENT_STREAM_TYPE, EXECUTOR_STREAM*, reclaiming, idempotency markers). */
+export interface StreamSettings {
+  /** `redis` (production) or `memory` (the embedded in-process stream). */
+  type: 'redis' | 'memory';
+  /** Consumer group shared by all replicas. */
+  group: string;
+  /** This replica's consumer name (`executor-$HOSTNAME`). */
+  consumer: string;
+  /** Fixed streams to read; empty: discover them by `pattern`. */
   streams: string[];
-  streamBatch: number;
-  streamBlockMs: number;
+  pattern: string;
+  /** Most entries read at once. */
+  batch: number;
+  /** Longest wait of one read, in ms. */
+  blockMs: number;
+  /** Most streams named in one read. */
+  streamsPerRead: number;
   reclaimEnabled: boolean;
+  /** An entry pending this long without a keep-alive is claimed (ms). */
   reclaimIdleMs: number;
   reclaimIntervalMs: number;
-  maxDeliveries: number;
-  shutdownTimeoutMs: number;
-  taskTimeoutMs: number;
-  retryMaxAttempts: number;
-  retryBaseDelayMs: number;
-  healthPort: number;
-  metricsPort: number;
-  openApiCacheTtlMs: number;
-  openApiRequestTimeoutMs: number;
-  /** `POST /tasks` (embedded mode only). */
-  submitApi: boolean;
-  /** Listen address of the health/metrics servers (undefined: all interfaces; 127.0.0.1 by default with the submit API). */
-  healthHost: string | undefined;
-  httpMaxResponseBytes: number;
-  httpMaxSocketsPerHost: number;
-  httpTransportRetries: number;
-  httpClient: 'undici' | 'axios';
-  callDenyPrivateNetworks: boolean;
-  circuitBreaker: { enabled: boolean; volumeThreshold: number; errorThresholdPercentage: number; rollingWindowMs: number; resetTimeoutMs: number; maxCircuits: number };
-  streamPattern: string;
-  streamsPerRead: number;
   keyspaceNotifications: boolean;
   rescanIntervalMs: number;
+  /** How long the per-task idempotency marker is kept (ms; 0: for ever). */
   settledTtlMs: number;
-  /** Runtime expressions: time limit per batch (ms), most worker threads, heap limit per worker (MB). */
-  expressions: { timeoutMs: number; maxWorkers: number; maxMemoryMb: number };
+}
+
+export interface RedisSettings {
+  url: string;
+  /** Overrides a password in `url`. */
+  password: string | undefined;
+}
+
+/** The loop and the tasks it runs. */
+export interface ExecutorSettings {
+  /** Tasks run at once. */
+  concurrency: number;
+  /** Deliveries of one entry before it is dead-lettered. */
+  maxDeliveries: number;
+  /** How long in-flight tasks may run on shutdown (ms). */
+  shutdownTimeoutMs: number;
+  /** Deadline of a task whose request names none (ms). */
+  taskTimeoutMs: number;
+}
+
+/** Processing retries (publication or stream failures), not workflow retries. */
+export interface RetrySettings {
+  maxAttempts: number;
+  /** First delay in ms, doubling per attempt. */
+  baseDelayMs: number;
+}
+
+/** Bounds on untrusted input. */
+export interface LimitSettings {
   /** Largest request entry accepted, in bytes (field names and values). */
   maxEntryBytes: number;
   /** Deepest nesting accepted in task data, responses and expression results. */
   maxJsonDepth: number;
-  /** An event-loop stall longer than this fails liveness (ms). */
-  stallThresholdMs: number;
-  /** Send Idempotency-Key headers on non-idempotent calls. */
-  callIdempotencyKeys: boolean;
+}
+
+/** The health, metrics and submit server. */
+export interface HealthSettings {
+  port: number;
+  /** Serves /metrics on its own server when it differs from `port`. */
+  metricsPort: number;
+  /** Listen address (undefined: all interfaces; 127.0.0.1 by default with the submit API). */
+  host: string | undefined;
+  /** `POST /tasks` (embedded mode only). */
+  submitApi: boolean;
   /** Bearer token for POST /tasks (undefined: none; then the submit API binds to loopback only). */
   submitToken: string | undefined;
+  /** An event-loop stall longer than this fails liveness (ms). */
+  stallThresholdMs: number;
+}
+
+/** Outbound HTTP (call tasks and OpenAPI documents). */
+export interface HttpSettings {
+  client: 'undici' | 'axios';
+  maxResponseBytes: number;
+  maxSocketsPerHost: number;
+  transportRetries: number;
+  denyPrivateNetworks: boolean;
+}
+
+/** Call tasks. */
+export interface CallSettings {
+  /** Send Idempotency-Key headers on non-idempotent calls. */
+  idempotencyKeys: boolean;
+}
+
+export interface OpenApiSettings {
+  cacheTtlMs: number;
+  requestTimeoutMs: number;
+}
+
+/** Circuit breakers per tenant and host. */
+export interface BreakerSettings {
+  enabled: boolean;
+  volumeThreshold: number;
+  errorThresholdPercentage: number;
+  rollingWindowMs: number;
+  resetTimeoutMs: number;
+  maxCircuits: number;
+}
+
+/** Runtime expressions: time limit per batch (ms), most worker threads, heap limit per worker (MB). */
+export interface ExpressionSettings {
+  timeoutMs: number;
+  maxWorkers: number;
+  maxMemoryMb: number;
+}
+
+export interface LogSettings {
+  level: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Every setting, grouped by the part of the executor that reads it. */
+export interface AppConfig {
+  stream: StreamSettings;
+  redis: RedisSettings;
+  executor: ExecutorSettings;
+  retry: RetrySettings;
+  limits: LimitSettings;
+  health: HealthSettings;
+  http: HttpSettings;
+  call: CallSettings;
+  openApi: OpenApiSettings;
+  breaker: BreakerSettings;
+  expressions: ExpressionSettings;
+  log: LogSettings;
 }
 
 export class ConfigError extends Error {
@@ -203,38 +283,66 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     }
   }
 
-  const concurrency = isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS');
+  const streamType = read('EVENT_STREAM_TYPE');
+  const submitApiSetting = read('EXECUTOR_SUBMIT_API');
   const config: AppConfig = {
-    redisUrl: read('REDIS_URL'),
-    redisPassword: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
-    eventStreamType: read('EVENT_STREAM_TYPE'),
-    logLevel: read('LOG_LEVEL'),
-    concurrency,
-    consumerGroup: read('EXECUTOR_CONSUMER_GROUP'),
-    consumerName: `executor-${read('HOSTNAME')}`,
-    streams: read('EXECUTOR_STREAMS'),
-    streamBatch: read('EXECUTOR_STREAM_BATCH'),
-    streamBlockMs: read('EXECUTOR_STREAM_BLOCK'),
-    reclaimEnabled: read('EXECUTOR_RECLAIM_ENABLED'),
-    reclaimIdleMs: read('EXECUTOR_RECLAIM_IDLE'),
-    reclaimIntervalMs: read('EXECUTOR_RECLAIM_INTERVAL'),
-    maxDeliveries: read('EXECUTOR_MAX_DELIVERIES'),
-    shutdownTimeoutMs: read('EXECUTOR_SHUTDOWN_TIMEOUT'),
-    taskTimeoutMs: read('TASK_TIMEOUT_SECONDS') * 1000,
-    retryMaxAttempts: read('RETRY_MAX_ATTEMPTS'),
-    retryBaseDelayMs: read('RETRY_BASE_DELAY_MS'),
-    healthPort: read('HEALTH_PORT'),
-    metricsPort: read('METRICS_PORT'),
-    openApiCacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
-    openApiRequestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
-    submitApi: false,
-    healthHost: isSet('HEALTH_HOST') ? read('HEALTH_HOST') : undefined,
-    httpMaxResponseBytes: read('HTTP_MAX_RESPONSE_BYTES'),
-    httpMaxSocketsPerHost: read('HTTP_MAX_SOCKETS_PER_HOST'),
-    httpTransportRetries: read('HTTP_TRANSPORT_RETRIES'),
-    httpClient: read('HTTP_CLIENT'),
-    callDenyPrivateNetworks: read('CALL_DENY_PRIVATE_NETWORKS'),
-    circuitBreaker: {
+    stream: {
+      type: streamType,
+      group: read('EXECUTOR_CONSUMER_GROUP'),
+      consumer: `executor-${read('HOSTNAME')}`,
+      streams: read('EXECUTOR_STREAMS'),
+      pattern: read('EXECUTOR_STREAM_PATTERN'),
+      batch: read('EXECUTOR_STREAM_BATCH'),
+      blockMs: read('EXECUTOR_STREAM_BLOCK'),
+      streamsPerRead: read('EXECUTOR_STREAMS_PER_READ'),
+      reclaimEnabled: read('EXECUTOR_RECLAIM_ENABLED'),
+      reclaimIdleMs: read('EXECUTOR_RECLAIM_IDLE'),
+      reclaimIntervalMs: read('EXECUTOR_RECLAIM_INTERVAL'),
+      keyspaceNotifications: read('EXECUTOR_KEYSPACE_NOTIFICATIONS'),
+      rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
+      settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
+    },
+    redis: {
+      url: read('REDIS_URL'),
+      password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
+    },
+    executor: {
+      concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),
+      maxDeliveries: read('EXECUTOR_MAX_DELIVERIES'),
+      shutdownTimeoutMs: read('EXECUTOR_SHUTDOWN_TIMEOUT'),
+      taskTimeoutMs: read('TASK_TIMEOUT_SECONDS') * 1000,
+    },
+    retry: {
+      maxAttempts: read('RETRY_MAX_ATTEMPTS'),
+      baseDelayMs: read('RETRY_BASE_DELAY_MS'),
+    },
+    limits: {
+      maxEntryBytes: read('EXECUTOR_MAX_ENTRY_BYTES'),
+      maxJsonDepth: read('EXECUTOR_MAX_JSON_DEPTH'),
+    },
+    health: {
+      port: read('HEALTH_PORT'),
+      metricsPort: read('METRICS_PORT'),
+      host: isSet('HEALTH_HOST') ? read('HEALTH_HOST') : undefined,
+      submitApi: submitApiSetting === 'auto' ? streamType === 'memory' : submitApiSetting,
+      submitToken: isSet('EXECUTOR_SUBMIT_TOKEN') ? read('EXECUTOR_SUBMIT_TOKEN') : undefined,
+      stallThresholdMs: read('EXECUTOR_STALL_THRESHOLD'),
+    },
+    http: {
+      client: read('HTTP_CLIENT'),
+      maxResponseBytes: read('HTTP_MAX_RESPONSE_BYTES'),
+      maxSocketsPerHost: read('HTTP_MAX_SOCKETS_PER_HOST'),
+      transportRetries: read('HTTP_TRANSPORT_RETRIES'),
+      denyPrivateNetworks: read('CALL_DENY_PRIVATE_NETWORKS'),
+    },
+    call: {
+      idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
+    },
+    openApi: {
+      cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
+      requestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+    },
+    breaker: {
       enabled: read('CIRCUIT_BREAKER_ENABLED'),
       volumeThreshold: read('CIRCUIT_BREAKER_VOLUME_THRESHOLD'),
       errorThresholdPercentage: read('CIRCUIT_BREAKER_ERROR_PERCENT'),
@@ -242,26 +350,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       resetTimeoutMs: read('CIRCUIT_BREAKER_RESET_TIMEOUT'),
       maxCircuits: read('CIRCUIT_BREAKER_MAX_CIRCUITS'),
     },
-    streamPattern: read('EXECUTOR_STREAM_PATTERN'),
-    streamsPerRead: read('EXECUTOR_STREAMS_PER_READ'),
-    keyspaceNotifications: read('EXECUTOR_KEYSPACE_NOTIFICATIONS'),
-    rescanIntervalMs: read('EXECUTOR_RESCAN_INTERVAL'),
-    settledTtlMs: read('EXECUTOR_SETTLED_TTL'),
     expressions: { timeoutMs: read('EXPRESSION_TIMEOUT'), maxWorkers: read('EXPRESSION_WORKERS'), maxMemoryMb: read('EXPRESSION_MAX_MEMORY_MB') },
-    maxEntryBytes: read('EXECUTOR_MAX_ENTRY_BYTES'),
-    maxJsonDepth: read('EXECUTOR_MAX_JSON_DEPTH'),
-    stallThresholdMs: read('EXECUTOR_STALL_THRESHOLD'),
-    callIdempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
-    submitToken: isSet('EXECUTOR_SUBMIT_TOKEN') ? read('EXECUTOR_SUBMIT_TOKEN') : undefined,
+    log: { level: read('LOG_LEVEL') },
   };
-  const submitApi = read('EXECUTOR_SUBMIT_API');
-  config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;
-  if (config.submitApi && config.eventStreamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
-  if (config.submitApi) {
+  const { health } = config;
+  if (health.submitApi && streamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
+  if (health.submitApi) {
     // POST /tasks runs any task it is given: loopback only unless asked, and never open to a network without a token.
-    config.healthHost ??= '127.0.0.1';
-    if (!isLoopbackHost(config.healthHost) && config.submitToken === undefined) {
-      problems.push(`EXECUTOR_SUBMIT_TOKEN: required when the submit API (POST /tasks) listens on HEALTH_HOST=${config.healthHost}, which is not a loopback address (or set EXECUTOR_SUBMIT_API=false, or leave HEALTH_HOST unset to listen on 127.0.0.1)`);
+    health.host ??= '127.0.0.1';
+    if (!isLoopbackHost(health.host) && health.submitToken === undefined) {
+      problems.push(`EXECUTOR_SUBMIT_TOKEN: required when the submit API (POST /tasks) listens on HEALTH_HOST=${health.host}, which is not a loopback address (or set EXECUTOR_SUBMIT_API=false, or leave HEALTH_HOST unset to listen on 127.0.0.1)`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,63 +1,59 @@
-import { Container } from 'inversify';
 import { ExecutorLoop } from '../application/executor-loop';
 import { Logger } from '../application/ports/logger.port';
-import { TaskInbox } from '../application/ports/task-inbox.port';
-import { TOKENS } from '../application/ports/tokens';
-import { HealthServer } from '../adapters/express/health-server';
-import { AppConfig } from './env';
 
-interface Closable {
+export interface Closable {
   close(): Promise<void>;
 }
 
-export interface ServiceOptions {
-  /** Serve /health, /healthz, /readyz, /metrics (default true; the CLI runner turns it off). */
-  http?: boolean;
+/** What the service runs: built by the composition root, handed over whole. */
+export interface ServiceParts {
+  loop: ExecutorLoop;
+  logger: Logger;
+  /** /health, /healthz, /readyz, /metrics (and POST /tasks); absent when the service serves no HTTP (the CLI runner). */
+  healthServer?: Closable & { start(): Promise<void> };
+  /** Adapters holding connections, closed in this order once the loop has drained. */
+  adapters: readonly Closable[];
+}
+
+export interface ServiceSettings {
+  /** How long in-flight tasks may run on shutdown, in ms. */
+  shutdownTimeoutMs: number;
+  /** For the start-up log line. */
+  concurrency: number;
+  group: string;
+  consumer: string;
 }
 
 /** The running service: what main.ts starts and stops. */
 export class ExecutorService {
-  private readonly loop: ExecutorLoop;
-  private readonly logger: Logger;
-
   constructor(
-    private readonly container: Container,
-    private readonly config: AppConfig,
-    private readonly options: ServiceOptions = {},
-  ) {
-    this.loop = container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
-    this.logger = container.get<Logger>(TOKENS.Logger);
-  }
-
-  get executorLoop(): ExecutorLoop {
-    return this.loop;
-  }
+    private readonly parts: ServiceParts,
+    private readonly settings: ServiceSettings,
+  ) {}
 
   /**
    * Starts the health server, then the loop: a taken port fails start-up before any entry is
    * read (/readyz says `starting` until the loop runs).
    */
   async start(): Promise<void> {
-    if (this.options.http ?? true) await this.container.get<HealthServer>(TOKENS.HealthServer).start();
-    this.loop.start();
-    this.logger.info('executor started', { concurrency: this.config.concurrency, group: this.config.consumerGroup, consumer: this.config.consumerName });
+    await this.parts.healthServer?.start();
+    this.parts.loop.start();
+    const { concurrency, group, consumer } = this.settings;
+    this.parts.logger.info('executor started', { concurrency, group, consumer });
   }
 
-  /** SIGTERM: stop reading, drain in-flight tasks until the deadline, then close each adapter in its own try. */
+  /** SIGTERM: stop reading, drain in-flight tasks until the deadline, close the server, then each adapter in its own try. */
   async stop(): Promise<void> {
-    this.logger.info('executor stopping', { inFlight: this.loop.inFlightCount, deadlineMs: this.config.shutdownTimeoutMs });
-    await this.loop.stop(this.config.shutdownTimeoutMs);
-    const closables: Closable[] = [this.container.get<TaskInbox>(TOKENS.TaskInbox)];
-    for (const token of [TOKENS.HealthServer, TOKENS.HttpClient, TOKENS.CircuitBreaker]) {
-      if (this.container.isBound(token)) closables.unshift(this.container.get<Closable>(token));
-    }
-    for (const closable of closables) {
+    const { loop, logger, healthServer, adapters } = this.parts;
+    logger.info('executor stopping', { inFlight: loop.inFlightCount, deadlineMs: this.settings.shutdownTimeoutMs });
+    await loop.stop(this.settings.shutdownTimeoutMs);
+    for (const closable of healthServer ? [healthServer, ...adapters] : adapters) {
       try {
         await closable.close();
       } catch (error) {
-        this.logger.error('closing an adapter failed', { error: error instanceof Error ? error.message : String(error) });
+        logger.error('closing an adapter failed', { error: error instanceof Error ? error.message : String(error) });
       }
     }
-    this.logger.info('executor stopped');
+    logger.info('executor stopped');
   }
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { HttpClient, HttpRequest } from '../../src/application/ports/http-client.port';
 import { WorkflowError } from '../../src/domain/workflow-error';
 import { json, LocalServer } from '../integration/support/call-harness';

@@ -1,7 +1,7 @@
 import { EntryStreamInbox } from '../../src/adapters/flunq-wire/entry-stream-inbox';
 import { eventFromFields, fieldsFromEvent } from '../../src/adapters/flunq-wire/stream-fields';
 import { workflowStream } from '../../src/adapters/flunq-wire/stream-keys';
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../support/fake-clock';
 import { InMemoryStreamBroker } from '../../src/adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskSource } from '../../src/adapters/memory/in-memory-task-source';
 import { describeTaskInboxContract, InboxHarness } from './task-inbox.contract';

@@ -1,4 +1,4 @@
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../support/fake-clock';
 import { InMemoryStreamBroker } from '../../src/adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskSource } from '../../src/adapters/memory/in-memory-task-source';
 import { ContractHarness, describeTaskSourceContract } from './task-source.contract';

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, ensureBuilt } from '../support/built';
+import { deadLetterEntry, requestFields } from '../support/flunq';
 import { freePort, startRedis, TestRedis } from '../support/redis-server';
 
 function cli(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
@@ -140,5 +141,48 @@ describe('flunq-executor dlq: Redis problems', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.trim(), 'no dead letters');
     });
+  });
+});
+
+describe('flunq-executor dlq: list, show and replay', { skip: process.env['REDIS_URL'] ? 'REDIS_URL is set: needs a private redis-server' : false }, () => {
+  const STREAM = 'tenant:acme:workflow:wf_dlq:events';
+  let redis: TestRedis;
+  let deadLetterId = '';
+  before(async () => {
+    ensureBuilt();
+    redis = await startRedis();
+    const original = requestFields({ tenant: 'acme', workflow: 'wf_dlq', taskId: 'task-lost-1', taskName: 'lost' });
+    deadLetterId = (await redis.client().xadd(STREAM, '*', ...Object.entries(deadLetterEntry(original, 'PUBLICATION_FAILED: redis down', 3)).flat())) ?? '';
+  });
+  after(() => redis.stop());
+
+  it('lists dead letters as a table and as JSON', async () => {
+    const table = await cliAsync(['dlq', 'list'], { REDIS_URL: redis.url });
+    assert.equal(table.status, 0, table.stderr);
+    const [header, row, ...rest] = table.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+REASON$/);
+    assert.match(row ?? '', new RegExp(`^${STREAM}\\s+${deadLetterId}\\s+task-lost-1\\s+set\\s+3\\s+\\d+s\\s+task_execution_failed:PUBLICATION_FAILED: redis down$`));
+    assert.deepEqual(rest, []);
+    const json = await cliAsync(['dlq', 'list', '--json', STREAM], { REDIS_URL: redis.url });
+    const items = JSON.parse(json.stdout) as Record<string, unknown>[];
+    assert.deepEqual(items.map((d) => [d['location'], d['messageId'], d['taskId'], d['attempts']]), [[STREAM, deadLetterId, 'task-lost-1', 3]]);
+  });
+
+  it('replays a dead letter (exit 1 when one of the ids is not a dead letter) and shows it with its replays', async () => {
+    const replay = await cliAsync(['dlq', 'replay', STREAM, deadLetterId, '0-1'], { REDIS_URL: redis.url });
+    assert.equal(replay.status, 1);
+    assert.match(replay.stdout, new RegExp(`^replayed ${STREAM} ${deadLetterId} as \\d+-\\d+ \\(event id task-requested-task-lost-1-replay-1, replay 1\\)\\n$`));
+    assert.equal(replay.stderr, `cannot replay ${STREAM} 0-1: ${STREAM} 0-1 is not a dead letter\n`);
+    const show = await cliAsync(['dlq', 'show', STREAM, deadLetterId], { REDIS_URL: redis.url });
+    assert.equal(show.status, 0, show.stderr);
+    const record = JSON.parse(show.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(record), ['stream', 'entryId', 'eventId', 'taskId', 'taskName', 'taskType', 'workflowId', 'executionId', 'tenantId', 'reason', 'attempts', 'ageMs', 'fields', 'data', 'replays']);
+    assert.equal(record['stream'], STREAM);
+    assert.equal(record['entryId'], deadLetterId);
+    assert.equal((record['fields'] as Record<string, string>)['type'], 'io.flunq.task.dlq');
+    assert.equal((record['data'] as Record<string, unknown>)['task_id'], 'task-lost-1');
+    assert.deepEqual((record['replays'] as Record<string, unknown>[]).map((r) => [r['location'], r['deadLetterId'], r['replay']]), [[STREAM, deadLetterId, 1]]);
+    const missing = await cliAsync(['dlq', 'show', STREAM, '0-1'], { REDIS_URL: redis.url });
+    assert.deepEqual([missing.status, missing.stderr], [1, `${STREAM} 0-1 is not a dead letter\n`]);
   });
 });

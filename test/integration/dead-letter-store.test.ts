@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../support/fake-clock';
 import { RedisDeadLetterStore, replaysKey } from '../../src/adapters/redis/dead-letter-store';
 import { deadLetterFields } from '../../src/adapters/flunq-wire/stream-fields';
 import { deadLetterEntry } from '../support/flunq';

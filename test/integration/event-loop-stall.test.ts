@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { HealthServer } from '../../src/adapters/express/health-server';
-import { TOKENS } from '../../src/application/ports/tokens';
-import { buildContainer } from '../../src/config/container';
+import { createExecutor } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
 import { getJson, waitUntil } from '../support/ops';
@@ -14,10 +12,10 @@ describe('liveness after an event-loop stall (this process, embedded service)', 
 
   before(async () => {
     const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'stall', HEALTH_PORT: '0', METRICS_PORT: '0', HEALTH_HOST: '127.0.0.1', EXECUTOR_STALL_THRESHOLD: '1s' });
-    const container = await buildContainer(config, 'embedded');
-    service = new ExecutorService(container, config);
+    const executor = await createExecutor(config, { profile: 'embedded' });
+    service = executor.service;
     await service.start();
-    base = `http://127.0.0.1:${container.get<HealthServer>(TOKENS.HealthServer).port}`;
+    base = `http://127.0.0.1:${executor.healthServer?.port ?? 0}`;
   });
   after(() => service.stop());
 

@@ -4,35 +4,39 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { HealthServer } from '../../src/adapters/express/health-server';
-import { FakeClock } from '../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
+import { FakeClock } from '../support/fake-clock';
+import { InMemoryLogger } from '../support/in-memory-logger';
+import { SubmitTask } from '../../src/application/operations/submit-task.use-case';
 import { ServiceStatus } from '../../src/application/ports/service-status.port';
 import { SubmissionResult, TaskSubmission } from '../../src/application/ports/task-submission.port';
-import { TOKENS } from '../../src/application/ports/tokens';
-import { buildContainer } from '../../src/config/container';
+import { replace } from '../../src/config/binding';
+import { createExecutor } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
+import { LOGGER } from '../../src/config/tokens';
 import { capturedLogger, freePort, getJson, postJson, sample } from '../support/ops';
 
 const SECRET = 'sk-live-9f8e7d6c5b4a-SECRET';
 
-async function embedded(env: Record<string, string>): Promise<{ service: ExecutorService; server: HealthServer; logs: () => string }> {
+async function embedded(env: Record<string, string>): Promise<{ service: ExecutorService; server: HealthServer; stopLoop: (deadlineMs: number) => Promise<void>; logs: () => string }> {
   const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'test', HEALTH_PORT: '0', METRICS_PORT: '0', HEALTH_HOST: '127.0.0.1', ...env });
   const { logger, text } = capturedLogger('debug');
-  const container = await buildContainer(config, 'embedded', { logger });
-  const service = new ExecutorService(container, config);
+  const { service, healthServer, loop } = await createExecutor(config, { profile: 'embedded', replacements: [replace(LOGGER, logger)] });
   await service.start();
-  return { service, server: container.get<HealthServer>(TOKENS.HealthServer), logs: text };
+  assert.ok(healthServer);
+  return { service, server: healthServer, stopLoop: (deadlineMs) => loop.stop(deadlineMs), logs: text };
 }
 
 describe('health server on the embedded service (one port)', () => {
   let service: ExecutorService;
+  let stopLoop: (deadlineMs: number) => Promise<void>;
   let base: string;
   let logs: () => string;
 
   before(async () => {
     const started = await embedded({});
     service = started.service;
+    stopLoop = started.stopLoop;
     logs = started.logs;
     base = `http://127.0.0.1:${started.server.port}`;
   });
@@ -110,7 +114,7 @@ describe('health server on the embedded service (one port)', () => {
   });
 
   it('reports not ready (503, with a reason) while draining', async () => {
-    await service.executorLoop.stop(1000);
+    await stopLoop(1000);
     const ready = await getJson(`${base}/readyz`);
     assert.equal(ready.status, 503);
     assert.equal(ready.body['status'], 'not_ready');
@@ -146,8 +150,8 @@ describe('health server with a separate metrics port', () => {
     const { service, server } = await embedded({});
     try {
       const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '127.0.0.1', HEALTH_PORT: String(server.port), METRICS_PORT: String(server.port) });
-      const container = await buildContainer(config, 'embedded', { logger: capturedLogger().logger });
-      await assert.rejects(container.get<HealthServer>(TOKENS.HealthServer).start(), /EADDRINUSE/);
+      const second = await createExecutor(config, { profile: 'embedded', replacements: [replace(LOGGER, capturedLogger().logger)] });
+      await assert.rejects(second.service.start(), /EADDRINUSE/);
     } finally {
       await service.stop();
     }
@@ -165,11 +169,10 @@ describe('POST /tasks access', () => {
 
   it('listens on 127.0.0.1 when HEALTH_HOST is not set', async () => {
     const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'test', HEALTH_PORT: '0', METRICS_PORT: '0' });
-    const container = await buildContainer(config, 'embedded', { logger: capturedLogger().logger });
-    const service = new ExecutorService(container, config);
+    const { service, healthServer: server } = await createExecutor(config, { profile: 'embedded', replacements: [replace(LOGGER, capturedLogger().logger)] });
     await service.start();
     try {
-      const server = container.get<HealthServer>(TOKENS.HealthServer);
+      assert.ok(server);
       assert.equal(server.address, '127.0.0.1');
       assert.equal((await postJson(`http://127.0.0.1:${server.port}/tasks`, { task_type: 'set' })).status, 200, 'no token needed on loopback');
     } finally {
@@ -201,9 +204,10 @@ describe('POST /tasks access', () => {
 
   it('refuses to serve POST /tasks on a non-loopback address without a token, before binding', async () => {
     const submission: TaskSubmission = { submit: () => Promise.reject(new Error('not expected')) };
+    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 1000, firstSequence: 0 });
     const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: true }) };
     for (const host of ['0.0.0.0', '::', undefined]) {
-      const server = new HealthServer({ healthPort: 0, metricsPort: 0, ...(host ? { host } : {}) }, { status, registry: new Registry(), logger: new InMemoryLogger(), clock: new FakeClock(), submission });
+      const server = new HealthServer({ healthPort: 0, metricsPort: 0, ...(host ? { host } : {}) }, { status, registry: new Registry(), logger: new InMemoryLogger(), submitTask });
       try {
         await assert.rejects(server.start(), /POST \/tasks would listen on .* without a token/);
         assert.equal(server.port, 0, 'nothing was bound');
@@ -218,7 +222,8 @@ describe('POST /tasks answers', () => {
   async function serverWith(result: SubmissionResult): Promise<HealthServer> {
     const submission: TaskSubmission = { submit: () => Promise.resolve(result) };
     const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: false, reason: 'starting' }) };
-    const server = new HealthServer({ healthPort: 0, metricsPort: 0, host: '127.0.0.1', submitTimeoutMs: 50 }, { status, registry: new Registry(), logger: new InMemoryLogger(), clock: new FakeClock(), submission });
+    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 50, firstSequence: 0 });
+    const server = new HealthServer({ healthPort: 0, metricsPort: 0, host: '127.0.0.1' }, { status, registry: new Registry(), logger: new InMemoryLogger(), submitTask });
     await server.start();
     return server;
   }

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryLogger } from '../support/in-memory-logger';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { AxiosHttpClient } from '../../src/adapters/http/axios-http-client';
 import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
 import { guardedLookup, isDeniedAddress } from '../../src/adapters/http/address-policy';

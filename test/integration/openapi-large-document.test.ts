@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
 import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { OpenApiDocumentWorker } from '../../src/adapters/openapi/document-worker-client';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { SystemClock } from '../../src/adapters/system/system-clock';

@@ -2,13 +2,11 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
-import { HealthServer } from '../../src/adapters/express/health-server';
-import { SystemClock } from '../../src/adapters/system/system-clock';
-import { RedisDeadLetterStore } from '../../src/adapters/redis/dead-letter-store';
-import { TOKENS } from '../../src/application/ports/tokens';
-import { buildContainer } from '../../src/config/container';
+import { replace } from '../../src/config/binding';
+import { createDeadLetterOperations, createExecutor } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
+import { LOGGER } from '../../src/config/tokens';
 import { deadLetterEntry } from '../support/flunq';
 import { capturedLogger, getJson, sample, waitUntil } from '../support/ops';
 import { startRedis, TestRedis } from '../support/redis-server';
@@ -50,10 +48,10 @@ describe('production profile against a private redis-server: metrics, readiness,
     server = await startRedis();
     redis = server.client();
     const config = loadConfig({ REDIS_URL: server.url, HOSTNAME: 'ops-it', EXECUTOR_STREAM_BLOCK: '200ms', HEALTH_PORT: '0', METRICS_PORT: '0', HEALTH_HOST: '127.0.0.1', EXECUTOR_SHUTDOWN_TIMEOUT: '2s' });
-    const container = await buildContainer(config, 'production', { logger: capturedLogger('warn').logger });
-    service = new ExecutorService(container, config);
+    const executor = await createExecutor(config, { profile: 'production', replacements: [replace(LOGGER, capturedLogger('warn').logger)] });
+    service = executor.service;
     await service.start();
-    base = `http://127.0.0.1:${container.get<HealthServer>(TOKENS.HealthServer).port}`;
+    base = `http://127.0.0.1:${executor.healthServer?.port ?? 0}`;
   });
 
   after(async () => {
@@ -74,22 +72,24 @@ describe('production profile against a private redis-server: metrics, readiness,
     assert.match(text, /^executor_consumer_lag\{group="executor-service"\} \d+$/m);
   });
 
-  it('replays a dead letter with the CLI store; the executor runs the replay although the task had an outcome', async () => {
+  it('replays a dead letter with the CLI operations; the executor runs the replay although the task had an outcome', async () => {
     // A set task that was dead-lettered earlier (e.g. its completion could not be published).
     const original = request('task-again-3', 'set');
     await redis.xadd(STREAM, '*', ...Object.entries(deadLetterEntry(original, 'PUBLICATION_FAILED: redis down', 3)).flat());
-    const store = RedisDeadLetterStore.connect(server.url, undefined, new SystemClock());
+    const operations = await createDeadLetterOperations(loadConfig({ REDIS_URL: server.url }));
     try {
-      const listed = (await store.list()).filter((d) => d.taskId === 'task-again-3');
+      const listed = (await operations.list.execute()).filter((d) => d.taskId === 'task-again-3');
       assert.equal(listed.length, 1);
-      const replay = await store.replay(STREAM, listed[0]!.messageId);
-      assert.equal(replay.eventId, 'task-requested-task-again-3-replay-1');
+      const [outcome] = await operations.replay.execute({ location: STREAM, messageIds: [listed[0]!.messageId] });
+      assert.ok(outcome && 'replayed' in outcome, JSON.stringify(outcome));
+      assert.equal(outcome.replayed.eventId, 'task-requested-task-again-3-replay-1');
       await waitUntil(async () => (await entries(redis, 'io.flunq.task.completed')).some((e) => e['taskid'] === 'task-again-3'));
       const completion = (await entries(redis, 'io.flunq.task.completed')).find((e) => e['taskid'] === 'task-again-3')!;
       assert.equal((JSON.parse(completion['data']!) as { success: boolean }).success, true);
-      assert.equal((await store.list()).filter((d) => d.taskId === 'task-again-3').length, 1, 'the dead letter stays');
+      assert.equal((await operations.list.execute()).filter((d) => d.taskId === 'task-again-3').length, 1, 'the dead letter stays');
+      assert.equal((await operations.show.execute({ location: STREAM, messageId: listed[0]!.messageId }))?.replays.length, 1);
     } finally {
-      await store.close();
+      await operations.close();
     }
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
+import { InMemoryLogger } from '../support/in-memory-logger';
 import { RedisStreamTaskSource } from '../../src/adapters/redis/redis-stream-task-source';
 import { eventually, startRedis, TestRedis } from '../support/redis-server';
 import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
+import { InMemoryLogger } from '../support/in-memory-logger';
 import { SourceConnections } from '../../src/adapters/redis/connections';
 import { Discovery } from '../../src/adapters/redis/discovery';
 import { HistoryScan } from '../../src/adapters/redis/history-scan';

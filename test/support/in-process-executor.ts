@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { EntryStreamInbox } from '../../src/adapters/flunq-wire/entry-stream-inbox';
-import { TaskInbox } from '../../src/application/ports/task-inbox.port';
-import { TOKENS } from '../../src/application/ports/tokens';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryLogger } from './in-memory-logger';
+import { InMemoryMetrics } from './in-memory-metrics';
 import { RedisStreamTaskSource } from '../../src/adapters/redis/redis-stream-task-source';
-import { buildContainer } from '../../src/config/container';
+import { replace } from '../../src/config/binding';
+import { createExecutor } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { ExecutorService } from '../../src/config/service';
+import { LOGGER, METRICS } from '../../src/config/tokens';
 
 export interface InProcessExecutor {
   service: ExecutorService;
@@ -34,9 +34,8 @@ export async function startExecutor(url: string, env: Record<string, string> = {
   });
   const logger = new InMemoryLogger();
   const metrics = new InMemoryMetrics();
-  const container = await buildContainer(config, 'production', { logger, metrics });
-  const service = new ExecutorService(container, config);
-  const source = (container.get<TaskInbox>(TOKENS.TaskInbox) as EntryStreamInbox).stream as RedisStreamTaskSource;
+  const { service, inbox } = await createExecutor(config, { profile: 'production', replacements: [replace(LOGGER, logger), replace(METRICS, metrics)] });
+  const source = (inbox as EntryStreamInbox).stream as RedisStreamTaskSource;
   await service.start();
   let stopped: Promise<void> | undefined;
   return { service, source, logger, metrics, stop: () => (stopped ??= service.stop()) };

@@ -1,6 +1,6 @@
 import { EntryStream } from '../../src/adapters/flunq-wire/entry-stream';
-import { InMemoryLogger } from '../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryLogger } from './in-memory-logger';
+import { InMemoryMetrics } from './in-memory-metrics';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../src/adapters/redis/redis-stream-task-source';
 

@@ -4,11 +4,9 @@ import { AddressInfo, isIP } from 'node:net';
 import express, { Express, NextFunction, Request, Response } from 'express';
 import promBundle from 'express-prom-bundle';
 import { Registry } from 'prom-client';
-import { Clock } from '../../application/ports/clock.port';
+import { SubmitTask } from '../../application/operations/submit-task.use-case';
 import { Logger } from '../../application/ports/logger.port';
 import { ServiceStatus } from '../../application/ports/service-status.port';
-import { TaskSubmission } from '../../application/ports/task-submission.port';
-import { localSubmission } from '../../domain/local-submission';
 
 export interface HealthServerOptions {
   healthPort: number;
@@ -16,8 +14,6 @@ export interface HealthServerOptions {
   metricsPort: number;
   /** Address to listen on (default all interfaces: probes come from outside the pod). */
   host?: string;
-  /** Longest wait of `POST /tasks` for a completion, in ms. */
-  submitTimeoutMs?: number;
   /**
    * Bearer token `POST /tasks` demands (EXECUTOR_SUBMIT_TOKEN). Without one, `POST /tasks` is
    * served only when `host` is a loopback address. Probes and /metrics never need it.
@@ -30,9 +26,8 @@ export interface HealthServerDeps {
   /** The registry of the service metrics; the HTTP route metrics are added to it. */
   registry: Registry;
   logger: Logger;
-  clock: Clock;
   /** When given, `POST /tasks` accepts task requests (embedded mode only, or EXECUTOR_SUBMIT_API). */
-  submission?: TaskSubmission;
+  submitTask?: SubmitTask;
 }
 
 const ROUTES = new Set(['/health', '/healthz', '/readyz', '/metrics', '/tasks']);
@@ -56,7 +51,6 @@ function digest(text: string): Buffer {
  */
 export class HealthServer {
   private servers: http.Server[] = [];
-  private submitted = 0;
 
   private readonly tokenDigest: Buffer | undefined;
 
@@ -72,7 +66,7 @@ export class HealthServer {
    * `POST /tasks` would be open to a network without a token).
    */
   async start(): Promise<void> {
-    if (this.deps.submission && !this.tokenDigest && !isLoopback(this.options.host)) {
+    if (this.deps.submitTask && !this.tokenDigest && !isLoopback(this.options.host)) {
       throw new Error(`POST /tasks would listen on ${this.options.host ?? 'all interfaces'} without a token: set EXECUTOR_SUBMIT_TOKEN or listen on a loopback address`);
     }
     const separate = this.options.metricsPort !== this.options.healthPort;
@@ -95,7 +89,7 @@ export class HealthServer {
     this.routes(app);
     this.servers.push(await this.listen(app, this.options.healthPort));
     if (metricsApp) this.servers.push(await this.listen(metricsApp, this.options.metricsPort));
-    this.deps.logger.info('health server listening', { healthPort: this.port, metricsPort: this.metricsPort, submitApi: this.deps.submission !== undefined });
+    this.deps.logger.info('health server listening', { healthPort: this.port, metricsPort: this.metricsPort, submitApi: this.deps.submitTask !== undefined });
   }
 
   /** The bound health port (useful with port 0). */
@@ -142,11 +136,11 @@ export class HealthServer {
       const ready = status.ready();
       res.status(ready.ok ? 200 : 503).json({ status: ready.ok ? 'ready' : 'not_ready', ...(ready.reason ? { reason: ready.reason } : {}) });
     });
-    const submission = this.deps.submission;
-    if (submission) {
+    const submitTask = this.deps.submitTask;
+    if (submitTask) {
       // Authentication first: an unauthenticated body is never parsed.
       app.post('/tasks', (req, res, next) => this.authenticate(req, res, next), express.json({ limit: '1mb' }), (req, res, next) => {
-        this.submit(submission, req, res).catch(next);
+        this.submit(submitTask, req, res).catch(next);
       });
     }
     app.use((_req: Request, res: Response) => {
@@ -181,27 +175,27 @@ export class HealthServer {
       );
   }
 
-  private async submit(submission: TaskSubmission, req: Request, res: Response): Promise<void> {
-    const built = localSubmission(req.body, this.deps.clock.now(), this.submitted++);
-    if (!built.ok) {
-      res.status(400).json({ error: built.problem });
-      return;
+  /** `POST /tasks`: the body is the task request; answers with the outcome (or why there is none). */
+  private async submit(submitTask: SubmitTask, req: Request, res: Response): Promise<void> {
+    const result = await submitTask.execute({ request: req.body });
+    switch (result.status) {
+      case 'invalid':
+        res.status(400).json({ error: result.problem });
+        return;
+      case 'timeout':
+        res.status(504).json({ error: `no completion within ${result.waitedMs} ms`, task_id: result.taskId, stream: result.location });
+        return;
+      default: {
+        const { outcome } = result;
+        let payload: unknown = null;
+        try {
+          payload = outcome.data === undefined ? null : JSON.parse(outcome.data);
+        } catch {
+          payload = outcome.data;
+        }
+        res.status(200).json({ status: result.status, stream: result.location, task_id: result.taskId, type: outcome.type, reason: outcome.extensions['reason'], completion: payload });
+      }
     }
-    const { request, taskId } = built.submission;
-    const timeoutMs = this.options.submitTimeoutMs ?? 30_000;
-    const result = await submission.submit(request, taskId, timeoutMs);
-    if (result.status === 'timeout') {
-      res.status(504).json({ error: `no completion within ${timeoutMs} ms`, task_id: taskId, stream: result.location });
-      return;
-    }
-    const { outcome } = result;
-    let payload: unknown = null;
-    try {
-      payload = outcome.data === undefined ? null : JSON.parse(outcome.data);
-    } catch {
-      payload = outcome.data;
-    }
-    res.status(200).json({ status: result.status, stream: result.location, task_id: taskId, type: outcome.type, reason: outcome.extensions['reason'], completion: payload });
   }
 
   private async listen(app: Express, port: number): Promise<http.Server> {

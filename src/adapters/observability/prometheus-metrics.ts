@@ -19,6 +19,8 @@ export interface PrometheusMetricsOptions {
   defaultMetrics?: boolean;
   /** Metric name prefix for the default process metrics (default none: `process_*`, `nodejs_*`). */
   defaultMetricsPrefix?: string;
+  /** The registry to record on (default a new one); the health server serves it at /metrics. */
+  registry?: Registry;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface PrometheusMetricsOptions {
  * recording a task costs a map lookup and a few additions.
  */
 export class PrometheusMetrics implements Metrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly children = new Map<string, TaskTypeChildren>();
   /** Task types with a label value of their own (declareTaskTypes). */
   private taskTypes: ReadonlySet<string> = new Set();
@@ -49,6 +51,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
 
   constructor(options: PrometheusMetricsOptions = {}) {
+    this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     this.tasksStarted = new Counter({ name: 'executor_tasks_started_total', help: 'Tasks whose handler started, by task type', labelNames: ['task_type'], registers });
     this.tasks = new Counter({ name: 'executor_tasks_total', help: 'Tasks that reached an outcome (success, failure, dead_letter, duplicate), by task type', labelNames: ['task_type', 'outcome'], registers });

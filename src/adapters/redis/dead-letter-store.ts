@@ -1,14 +1,17 @@
 import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
-import { DeadLetterRecord, DeadLetterStore, DeadLetterSummary, ReplayRecord } from '../../application/ports/dead-letter-store.port';
+import { DeadLetterRecord, DeadLetterStore, DeadLetterStoreUnavailable, DeadLetterSummary, ReplayRecord } from '../../application/ports/dead-letter-store.port';
 import { isDeadLetter, replayEntry, summarizeDeadLetter } from '../flunq-wire/dead-letters';
 import { DATA_KEPT_IN, DATA_OMITTED_BYTES, eventFromFields } from '../flunq-wire/stream-fields';
 import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { rfc3339Seconds } from '../../domain/time-format';
-import { redisOptions } from './redis-connection';
+import { connectOnce } from './one-shot-connection';
+import { RedisConnectionSettings } from './redis-connection';
 
 const WORKFLOW_STREAMS = WORKFLOW_STREAM_GLOB;
 const RANGE_CHUNK = 1000;
+/** Longest wait for Redis to accept the connection and answer a PING. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /** `<stream>:replays`: a hash with `<dead letter id>` → replay count and `<dead letter id>#<n>` → replay record (JSON). */
 export function replaysKey(stream: string): string {
@@ -21,27 +24,40 @@ export function replaysKey(stream: string): string {
  * to the same stream; the dead letter is never modified or deleted.
  */
 export class RedisDeadLetterStore implements DeadLetterStore {
+  private connection: Promise<Redis> | undefined;
+
   constructor(
-    private readonly redis: Redis,
+    /** A connection, or how to open one on first use. */
+    private readonly source: Redis | (() => Promise<Redis>),
     private readonly clock: Clock,
     /** Glob of the workflow streams to search (EXECUTOR_STREAM_PATTERN). */
     private readonly pattern = WORKFLOW_STREAMS,
   ) {}
 
-  static connect(url: string, password: string | undefined, clock: Clock, pattern = WORKFLOW_STREAMS): RedisDeadLetterStore {
-    // A one-shot tool: fail fast instead of reconnecting for ever.
-    const redis = new Redis({ ...redisOptions({ url, password }), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    return new RedisDeadLetterStore(redis, clock, pattern);
+  /**
+   * A store for operator commands: it connects on first use, failing fast (no reconnection) with
+   * DeadLetterStoreUnavailable and a one-line reason when Redis cannot be reached or refuses the password.
+   */
+  static open(settings: RedisConnectionSettings, clock: Clock, pattern = WORKFLOW_STREAMS): RedisDeadLetterStore {
+    return new RedisDeadLetterStore(
+      () =>
+        connectOnce(settings, CONNECT_TIMEOUT_MS).catch((error: unknown) => {
+          throw new DeadLetterStoreUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
+        }),
+      clock,
+      pattern,
+    );
   }
 
   async list(streams?: readonly string[]): Promise<DeadLetterSummary[]> {
+    const redis = await this.redis();
     const keys = streams && streams.length > 0 ? [...streams] : await this.workflowStreams();
     const now = this.clock.now();
     const out: DeadLetterSummary[] = [];
     for (const stream of keys) {
       let start = '-';
       for (;;) {
-        const chunk = await this.redis.xrange(stream, start, '+', 'COUNT', RANGE_CHUNK);
+        const chunk = await redis.xrange(stream, start, '+', 'COUNT', RANGE_CHUNK);
         for (const [id, flat] of chunk) {
           const fields = toFields(flat);
           if (isDeadLetter(fields)) out.push(summarizeDeadLetter(stream, id, fields, now));
@@ -54,9 +70,10 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   }
 
   async get(stream: string, entryId: string): Promise<DeadLetterRecord | undefined> {
+    const redis = await this.redis();
     const fields = await this.entry(stream, entryId);
     if (!fields || !isDeadLetter(fields)) return undefined;
-    const all = await this.redis.hgetall(replaysKey(stream));
+    const all = await redis.hgetall(replaysKey(stream));
     const replays: ReplayRecord[] = [];
     const count = Number(all[entryId] ?? 0);
     for (let n = 1; n <= count; n++) {
@@ -67,6 +84,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   }
 
   async replay(stream: string, entryId: string): Promise<ReplayRecord> {
+    const redis = await this.redis();
     let fields = await this.entry(stream, entryId);
     if (!fields || !isDeadLetter(fields)) throw new Error(`${stream} ${entryId} is not a dead letter`);
     const keptIn = fields[DATA_KEPT_IN];
@@ -79,34 +97,45 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     }
     const key = replaysKey(stream);
     // The counter is taken first, so two operators replaying at once still get distinct ids.
-    const n = await this.redis.hincrby(key, entryId, 1);
+    const n = await redis.hincrby(key, entryId, 1);
     const now = this.clock.now();
     const entry = replayEntry(stream, entryId, fields, n, now);
-    const newId = await this.redis.xadd(stream, '*', ...Object.entries(entry).flat());
+    const newId = await redis.xadd(stream, '*', ...Object.entries(entry).flat());
     const record: ReplayRecord = { location: stream, deadLetterId: entryId, replay: n, messageId: newId ?? '', eventId: entry['id'] ?? '', replayedAt: rfc3339Seconds(now) };
-    await this.redis.hset(key, `${entryId}#${n}`, JSON.stringify(record));
+    await redis.hset(key, `${entryId}#${n}`, JSON.stringify(record));
     return record;
   }
 
   async close(): Promise<void> {
-    if (this.redis.status === 'end' || this.redis.status === 'wait') {
-      this.redis.disconnect();
+    const connecting = typeof this.source === 'function' ? this.connection : Promise.resolve(this.source);
+    const redis = await connecting?.catch(() => undefined);
+    if (!redis) return;
+    if (redis.status === 'end' || redis.status === 'wait') {
+      redis.disconnect();
       return;
     }
-    await this.redis.quit();
+    await redis.quit();
+  }
+
+  private redis(): Promise<Redis> {
+    const source = this.source;
+    if (typeof source !== 'function') return Promise.resolve(source);
+    return (this.connection ??= source());
   }
 
   private async entry(stream: string, entryId: string): Promise<Record<string, string> | undefined> {
-    const found = await this.redis.xrange(stream, entryId, entryId);
+    const redis = await this.redis();
+    const found = await redis.xrange(stream, entryId, entryId);
     const first = found[0];
     return first ? toFields(first[1]) : undefined;
   }
 
   private async workflowStreams(): Promise<string[]> {
+    const redis = await this.redis();
     const keys = new Set<string>();
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', this.pattern, 'COUNT', 500, 'TYPE', 'stream');
+      const [next, batch] = await redis.scan(cursor, 'MATCH', this.pattern, 'COUNT', 500, 'TYPE', 'stream');
       for (const k of batch) keys.add(k);
       cursor = next;
     } while (cursor !== '0');

@@ -43,8 +43,19 @@ export interface ReplayRecord {
 }
 
 /**
+ * The store cannot be reached, or refuses the credentials: nothing was read or written. The
+ * message is one line for an operator (where, and what to check), without secrets.
+ */
+export class DeadLetterStoreUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeadLetterStoreUnavailable';
+  }
+}
+
+/**
  * Dead letters (`io.flunq.task.dlq` events) next to the workflows' events, for operators.
- * Every method throws when the store is unreachable.
+ * Every method throws DeadLetterStoreUnavailable when the store cannot be reached.
  */
 export interface DeadLetterStore {
   /** Dead letters of every workflow (or of the given locations), oldest first. Read-only. */

@@ -1,17 +1,14 @@
 import { ContainerModule } from 'inversify';
-import { CircuitBreaker } from '../../application/ports/circuit-breaker.port';
-import { Logger } from '../../application/ports/logger.port';
-import { Metrics } from '../../application/ports/metrics.port';
-import { TOKENS } from '../../application/ports/tokens';
 import { OpossumCircuitBreaker } from '../../adapters/breaker/opossum-circuit-breaker';
-import { AppConfig } from '../env';
+import { bindFactory } from '../binding';
+import { BreakerSettings } from '../env';
+import { CIRCUIT_BREAKER, LOGGER, METRICS } from '../tokens';
 
 /** Circuit breakers per tenant and host (opossum), at most CIRCUIT_BREAKER_MAX_CIRCUITS of them. */
-export const breakerModule = new ContainerModule(({ bind }) => {
-  bind<CircuitBreaker>(TOKENS.CircuitBreaker)
-    .toResolvedValue(
-      (metrics: Metrics, logger: Logger, config: AppConfig) => new OpossumCircuitBreaker(metrics, logger.child({ component: 'circuit-breaker' }), config.circuitBreaker),
-      [TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
-    )
-    .onDeactivation((breaker: CircuitBreaker) => breaker.close());
-});
+export function breakerModule(breaker: BreakerSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, CIRCUIT_BREAKER, [METRICS, LOGGER], (metrics, logger) => new OpossumCircuitBreaker(metrics, logger.child({ component: 'circuit-breaker' }), breaker)).onDeactivation(
+      (circuits) => circuits.close(),
+    );
+  });
+}

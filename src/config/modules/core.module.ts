@@ -6,101 +6,107 @@ import { SetTaskHandler } from '../../application/handlers/set.handler';
 import { TaskHandlerRegistry } from '../../application/handlers/task-handler-registry';
 import { TryTaskHandler } from '../../application/handlers/try/try.handler';
 import { WaitTaskHandler } from '../../application/handlers/wait.handler';
-import { CircuitBreaker } from '../../application/ports/circuit-breaker.port';
-import { Clock } from '../../application/ports/clock.port';
-import { ExpressionEvaluator } from '../../application/ports/expression-evaluator.port';
-import { HttpClient } from '../../application/ports/http-client.port';
-import { Logger } from '../../application/ports/logger.port';
-import { Metrics } from '../../application/ports/metrics.port';
-import { OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
-import { PatternMatcher } from '../../application/ports/pattern-matcher.port';
-import { Random } from '../../application/ports/random.port';
-import { TaskHandler } from '../../application/ports/task-handler.port';
-import { TaskInbox } from '../../application/ports/task-inbox.port';
-import { TOKENS } from '../../application/ports/tokens';
 import { DeadLetterTask } from '../../application/use-cases/dead-letter-task.use-case';
 import { ExecuteTask } from '../../application/use-cases/execute-task.use-case';
 import { ProcessDelivery } from '../../application/use-cases/process-delivery.use-case';
 import { RetryPolicy } from '../../domain/retry-policy';
-import { AppConfig } from '../env';
-
-const HANDLERS = { isMultiple: true, serviceIdentifier: TOKENS.TaskHandler } as const;
-const DeadLetterToken = Symbol('DeadLetterTask');
-const RegistryToken = Symbol('TaskHandlerRegistry');
+import { allOf, bindFactory } from '../binding';
+import { AppConfig, RetrySettings, StreamSettings } from '../env';
+import {
+  CIRCUIT_BREAKER,
+  CLOCK,
+  DEAD_LETTER_TASK,
+  EXECUTE_TASK,
+  EXECUTOR_LOOP,
+  EXPRESSION_EVALUATOR,
+  HTTP_CLIENT,
+  LOGGER,
+  METRICS,
+  OPENAPI_DOCUMENT_SOURCE,
+  PATTERN_MATCHER,
+  PROCESS_DELIVERY,
+  RANDOM,
+  TASK_HANDLER,
+  TASK_HANDLER_REGISTRY,
+  TASK_INBOX,
+} from '../tokens';
 
 /** Use cases, handlers and the loop: plain classes, bound with factories (no decorators). */
-export const coreModule = new ContainerModule(({ bind }) => {
-  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(() => new SetTaskHandler());
-  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new InjectTaskHandler(clock), [TOKENS.Clock]);
-  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue((clock: Clock) => new WaitTaskHandler(clock), [TOKENS.Clock]);
-  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
-    (http: HttpClient, breaker: CircuitBreaker, documents: OpenApiDocumentSource, clock: Clock, config: AppConfig) =>
-      new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: config.callIdempotencyKeys, maxJsonDepth: config.maxJsonDepth }),
-    [TOKENS.HttpClient, TOKENS.CircuitBreaker, TOKENS.OpenApiDocumentSource, TOKENS.Clock, TOKENS.Config],
-  );
-  bind<TaskHandler>(TOKENS.TaskHandler).toResolvedValue(
-    (clock: Clock, random: Random, metrics: Metrics, patterns: PatternMatcher) => new TryTaskHandler(clock, random, metrics, patterns),
-    [TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.PatternMatcher],
-  );
+export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'limits' | 'call' | 'stream'>): ContainerModule {
+  const { executor, limits } = settings;
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, TASK_HANDLER, [], () => new SetTaskHandler());
+    bindFactory(bind, TASK_HANDLER, [CLOCK], (clock) => new InjectTaskHandler(clock));
+    bindFactory(bind, TASK_HANDLER, [CLOCK], (clock) => new WaitTaskHandler(clock));
+    bindFactory(
+      bind,
+      TASK_HANDLER,
+      [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK],
+      (http, breaker, documents, clock) => new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth }),
+    );
+    bindFactory(bind, TASK_HANDLER, [CLOCK, RANDOM, METRICS, PATTERN_MATCHER], (clock, random, metrics, patterns) => new TryTaskHandler(clock, random, metrics, patterns));
 
-  bind(RegistryToken).toResolvedValue(
-    (handlers: TaskHandler[], metrics: Metrics) => {
+    bindFactory(bind, TASK_HANDLER_REGISTRY, [allOf(TASK_HANDLER), METRICS], (handlers, metrics) => {
       const registry = new TaskHandlerRegistry(handlers);
       metrics.declareTaskTypes(registry.types());
       return registry;
-    },
-    [HANDLERS, TOKENS.Metrics],
-  );
-  bind(TOKENS.ExecuteTask).toResolvedValue(
-    (registry: TaskHandlerRegistry, clock: Clock, evaluator: ExpressionEvaluator, config: AppConfig) =>
-      new ExecuteTask(registry, clock, evaluator, { defaultTimeoutMs: config.taskTimeoutMs }),
-    [RegistryToken, TOKENS.Clock, TOKENS.ExpressionEvaluator, TOKENS.Config],
-  );
-  bind(DeadLetterToken).toResolvedValue((clock: Clock) => new DeadLetterTask(clock), [TOKENS.Clock]);
-  bind(TOKENS.ProcessDelivery).toResolvedValue(
-    (execute: ExecuteTask, deadLetter: DeadLetterTask, clock: Clock, random: Random, metrics: Metrics, logger: Logger, config: AppConfig) =>
-      new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, {
-        retry: processingRetryPolicy(config),
-        maxDeliveries: config.maxDeliveries,
-        maxEntryBytes: config.maxEntryBytes,
-        maxJsonDepth: config.maxJsonDepth,
-      }),
-    [TOKENS.ExecuteTask, DeadLetterToken, TOKENS.Clock, TOKENS.Random, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
-  );
-  bind(TOKENS.ExecutorLoop).toResolvedValue(
-    (inbox: TaskInbox, process: ProcessDelivery, clock: Clock, metrics: Metrics, logger: Logger, config: AppConfig) =>
-      new ExecutorLoop(inbox, process, clock, metrics, logger, {
-        concurrency: config.concurrency,
-        errorBackoffMs: 500,
-        keepAliveIntervalMs: keepAliveIntervalMs(config),
-        defaultHoldMs: config.taskTimeoutMs,
-        // Publication with its processing retries (each delay capped at 30 s), and then some.
-        overrunGraceMs: Math.max(120_000, config.reclaimIdleMs),
-      }),
-    [TOKENS.TaskInbox, TOKENS.ProcessDelivery, TOKENS.Clock, TOKENS.Metrics, TOKENS.Logger, TOKENS.Config],
-  );
-});
+    });
+    bindFactory(
+      bind,
+      EXECUTE_TASK,
+      [TASK_HANDLER_REGISTRY, CLOCK, EXPRESSION_EVALUATOR],
+      (registry, clock, evaluator) => new ExecuteTask(registry, clock, evaluator, { defaultTimeoutMs: executor.taskTimeoutMs }),
+    );
+    bindFactory(bind, DEAD_LETTER_TASK, [CLOCK], (clock) => new DeadLetterTask(clock));
+    bindFactory(
+      bind,
+      PROCESS_DELIVERY,
+      [EXECUTE_TASK, DEAD_LETTER_TASK, CLOCK, RANDOM, METRICS, LOGGER],
+      (execute, deadLetter, clock, random, metrics, logger) =>
+        new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, {
+          retry: processingRetryPolicy(settings.retry),
+          maxDeliveries: executor.maxDeliveries,
+          maxEntryBytes: limits.maxEntryBytes,
+          maxJsonDepth: limits.maxJsonDepth,
+        }),
+    );
+    bindFactory(
+      bind,
+      EXECUTOR_LOOP,
+      [TASK_INBOX, PROCESS_DELIVERY, CLOCK, METRICS, LOGGER],
+      (inbox, process, clock, metrics, logger) =>
+        new ExecutorLoop(inbox, process, clock, metrics, logger, {
+          concurrency: executor.concurrency,
+          errorBackoffMs: 500,
+          keepAliveIntervalMs: keepAliveIntervalMs(settings.stream),
+          defaultHoldMs: executor.taskTimeoutMs,
+          // Publication with its processing retries (each delay capped at 30 s), and then some.
+          overrunGraceMs: Math.max(120_000, settings.stream.reclaimIdleMs),
+        }),
+    );
+  });
+}
 
 /**
  * How often running tasks renew their entry and their task claim: a third of the reclaim idle time
  * (at least 1 s). Also when reclaiming is off, since the claim must outlive long tasks.
  */
-export function keepAliveIntervalMs(config: AppConfig): number {
-  return Math.max(1000, Math.floor(config.reclaimIdleMs / 3));
+export function keepAliveIntervalMs(stream: Pick<StreamSettings, 'reclaimIdleMs'>): number {
+  return Math.max(1000, Math.floor(stream.reclaimIdleMs / 3));
 }
 
 /** How long a task claim lasts without renewal: the reclaim idle time, and at least three keep-alive periods. */
-export function taskLeaseMs(config: AppConfig): number {
-  return Math.max(config.reclaimIdleMs, 3 * keepAliveIntervalMs(config));
+export function taskLeaseMs(stream: Pick<StreamSettings, 'reclaimIdleMs'>): number {
+  return Math.max(stream.reclaimIdleMs, 3 * keepAliveIntervalMs(stream));
 }
 
 /** Processing retries: RETRY_BASE_DELAY_MS doubling per attempt, capped at 30 s, RETRY_MAX_ATTEMPTS in all. */
-export function processingRetryPolicy(config: AppConfig): RetryPolicy {
+export function processingRetryPolicy(retry: RetrySettings): RetryPolicy {
   return new RetryPolicy({
-    delayMs: config.retryBaseDelayMs,
+    delayMs: retry.baseDelayMs,
     backoff: { kind: 'exponential', multiplier: 2 },
     maxDelayMs: 30_000,
-    maxAttempts: config.retryMaxAttempts,
+    maxAttempts: retry.maxAttempts,
     retryOn: 'any',
   });
 }

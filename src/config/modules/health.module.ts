@@ -1,52 +1,47 @@
 import { ContainerModule } from 'inversify';
-import { Registry } from 'prom-client';
-import { ExecutorLoop } from '../../application/executor-loop';
 import { ExecutorStatus } from '../../application/executor-status';
-import { Clock } from '../../application/ports/clock.port';
-import { EventLoopMonitor } from '../../application/ports/event-loop-monitor.port';
-import { Logger } from '../../application/ports/logger.port';
-import { Metrics } from '../../application/ports/metrics.port';
-import { ServiceStatus } from '../../application/ports/service-status.port';
-import { TaskInbox } from '../../application/ports/task-inbox.port';
-import { TaskSubmission } from '../../application/ports/task-submission.port';
-import { TOKENS } from '../../application/ports/tokens';
 import { HealthServer } from '../../adapters/express/health-server';
-import { PrometheusMetrics } from '../../adapters/observability/prometheus-metrics';
 import { IntervalStallMonitor } from '../../adapters/system/interval-stall-monitor';
-import { AppConfig } from '../env';
+import { bindFactory } from '../binding';
+import { AppConfig, HealthSettings } from '../env';
+import { CLOCK, EVENT_LOOP_MONITOR, EXECUTOR_LOOP, HEALTH_SERVER, LOGGER, METRICS_REGISTRY, SERVICE_STATUS, SUBMIT_TASK, TASK_INBOX } from '../tokens';
 
-const EventLoopMonitorToken = Symbol('EventLoopMonitor');
 /** How long an event-loop stall beyond EXECUTOR_STALL_THRESHOLD keeps liveness failing. */
 const STALL_WINDOW_MS = 60_000;
 
 /** Service status (liveness/readiness) and the Express health/metrics server. */
-export const healthModule = new ContainerModule(({ bind }) => {
-  bind<IntervalStallMonitor>(EventLoopMonitorToken)
-    .toResolvedValue(() => IntervalStallMonitor.start())
-    .onDeactivation((monitor: IntervalStallMonitor) => monitor.close());
-  bind<ServiceStatus>(TOKENS.ServiceStatus).toResolvedValue(
-    (loop: ExecutorLoop, inbox: TaskInbox, eventLoop: EventLoopMonitor, clock: Clock, config: AppConfig) =>
-      new ExecutorStatus(loop, inbox, eventLoop, clock, {
-        // Liveness fails only when the loop stalls far beyond one blocking read plus the longest backoff…
-        stallAfterMs: Math.max(60_000, 3 * config.streamBlockMs + 30_000),
-        // …or after the event loop itself was held longer than the threshold.
-        eventLoopStallMs: config.stallThresholdMs,
-        eventLoopStallWindowMs: STALL_WINDOW_MS,
-      }),
-    [TOKENS.ExecutorLoop, TOKENS.TaskInbox, EventLoopMonitorToken, TOKENS.Clock, TOKENS.Config],
-  );
-  bind(TOKENS.HealthServer).toResolvedValue(
-    (config: AppConfig, status: ServiceStatus, metrics: Metrics, logger: Logger, clock: Clock, submission: TaskSubmission | undefined) =>
-      new HealthServer(
-        { healthPort: config.healthPort, metricsPort: config.metricsPort, submitTimeoutMs: config.taskTimeoutMs + 5_000, ...(config.healthHost ? { host: config.healthHost } : {}), ...(config.submitToken ? { submitToken: config.submitToken } : {}) },
-        {
-          status,
-          registry: metrics instanceof PrometheusMetrics ? metrics.registry : new Registry(),
-          logger,
-          clock,
-          ...(config.submitApi && submission ? { submission } : {}),
-        },
-      ),
-    [TOKENS.Config, TOKENS.ServiceStatus, TOKENS.Metrics, TOKENS.Logger, TOKENS.Clock, { serviceIdentifier: TOKENS.TaskSubmission, optional: true }],
-  );
-});
+export function healthModule(settings: Pick<AppConfig, 'health' | 'stream'>): ContainerModule {
+  const health: HealthSettings = settings.health;
+  const serverOptions = {
+    healthPort: health.port,
+    metricsPort: health.metricsPort,
+    ...(health.host ? { host: health.host } : {}),
+    ...(health.submitToken ? { submitToken: health.submitToken } : {}),
+  };
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, EVENT_LOOP_MONITOR, [], () => IntervalStallMonitor.start()).onDeactivation((monitor) => monitor.close());
+    bindFactory(
+      bind,
+      SERVICE_STATUS,
+      [EXECUTOR_LOOP, TASK_INBOX, EVENT_LOOP_MONITOR, CLOCK],
+      (loop, inbox, eventLoop, clock) =>
+        new ExecutorStatus(loop, inbox, eventLoop, clock, {
+          // Liveness fails only when the loop stalls far beyond one blocking read plus the longest backoff…
+          stallAfterMs: Math.max(60_000, 3 * settings.stream.blockMs + 30_000),
+          // …or after the event loop itself was held longer than the threshold.
+          eventLoopStallMs: health.stallThresholdMs,
+          eventLoopStallWindowMs: STALL_WINDOW_MS,
+        }),
+    );
+    if (health.submitApi) {
+      bindFactory(
+        bind,
+        HEALTH_SERVER,
+        [SERVICE_STATUS, METRICS_REGISTRY, LOGGER, SUBMIT_TASK],
+        (status, registry, logger, submitTask) => new HealthServer(serverOptions, { status, registry, logger, submitTask }),
+      );
+    } else {
+      bindFactory(bind, HEALTH_SERVER, [SERVICE_STATUS, METRICS_REGISTRY, LOGGER], (status, registry, logger) => new HealthServer(serverOptions, { status, registry, logger }));
+    }
+  });
+}

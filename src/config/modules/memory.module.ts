@@ -1,32 +1,33 @@
 import { ContainerModule } from 'inversify';
-import { Clock } from '../../application/ports/clock.port';
-import { TOKENS } from '../../application/ports/tokens';
+import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
 import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
-import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
-import { AppConfig } from '../env';
+import { bindFactory } from '../binding';
+import { StreamSettings } from '../env';
+import { CLOCK, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
-export const BROKER = Symbol('InMemoryStreamBroker');
-
-/** The in-process stream (embedded mode and tests). The broker may be given to share it between containers. */
-export function memoryStreamModule(broker?: InMemoryStreamBroker): ContainerModule {
+/** The in-process stream (embedded mode and tests); replace STREAM_BROKER to share one between containers. */
+export function memoryStreamModule(stream: StreamSettings): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    if (broker) bind(BROKER).toConstantValue(broker);
-    else bind(BROKER).toResolvedValue((clock: Clock) => new InMemoryStreamBroker(clock), [TOKENS.Clock]);
-    bind(TOKENS.TaskInbox).toResolvedValue(
-      (b: InMemoryStreamBroker, clock: Clock, config: AppConfig) =>
-        new EntryStreamInbox(new InMemoryTaskSource(b, clock, {
-          group: config.consumerGroup,
-          consumer: config.consumerName,
-          streams: config.streams.length > 0 ? config.streams : undefined,
-          reclaimIdleMs: config.reclaimEnabled ? config.reclaimIdleMs : 0,
-          blockMs: config.streamBlockMs,
-          leaseMs: taskLeaseMs(config),
-        })),
-      [BROKER, TOKENS.Clock, TOKENS.Config],
+    bindFactory(bind, STREAM_BROKER, [CLOCK], (clock) => new InMemoryStreamBroker(clock));
+    bindFactory(
+      bind,
+      TASK_INBOX,
+      [STREAM_BROKER, CLOCK],
+      (broker, clock) =>
+        new EntryStreamInbox(
+          new InMemoryTaskSource(broker, clock, {
+            group: stream.group,
+            consumer: stream.consumer,
+            streams: stream.streams.length > 0 ? stream.streams : undefined,
+            reclaimIdleMs: stream.reclaimEnabled ? stream.reclaimIdleMs : 0,
+            blockMs: stream.blockMs,
+            leaseMs: taskLeaseMs(stream),
+          }),
+        ),
     );
-    bind(TOKENS.TaskSubmission).toResolvedValue((b: InMemoryStreamBroker, clock: Clock) => new InMemoryTaskSubmission(b, clock), [BROKER, TOKENS.Clock]);
+    bindFactory(bind, TASK_SUBMISSION, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryTaskSubmission(broker, clock));
   });
 }

@@ -1,12 +1,9 @@
 import { ContainerModule } from 'inversify';
-import { Clock } from '../../application/ports/clock.port';
-import { HttpClient } from '../../application/ports/http-client.port';
-import { Metrics } from '../../application/ports/metrics.port';
-import { OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
-import { TOKENS } from '../../application/ports/tokens';
 import { OpenApiDocumentWorker } from '../../adapters/openapi/document-worker-client';
 import { OasDocumentSource } from '../../adapters/openapi/oas-document-source';
-import { AppConfig } from '../env';
+import { bindFactory } from '../binding';
+import { HttpSettings, OpenApiSettings } from '../env';
+import { CLOCK, HTTP_CLIENT, METRICS, OPENAPI_DOCUMENT_SOURCE } from '../tokens';
 
 /**
  * The thread that parses and holds OpenAPI documents: one per process, shared by every container
@@ -15,14 +12,14 @@ import { AppConfig } from '../env';
 let documentWorker: OpenApiDocumentWorker | undefined;
 
 /** OpenAPI documents: fetched through the HttpClient port, parsed in the document worker (oas-normalize) and cached. */
-export const openApiModule = new ContainerModule(({ bind }) => {
-  bind<OpenApiDocumentSource>(TOKENS.OpenApiDocumentSource).toResolvedValue(
-    (http: HttpClient, clock: Clock, metrics: Metrics, config: AppConfig) =>
-      new OasDocumentSource(http, clock, metrics, {
-        cacheTtlMs: config.openApiCacheTtlMs,
-        requestTimeoutMs: config.openApiRequestTimeoutMs,
-        maxDocumentBytes: config.httpMaxResponseBytes,
-      }, (documentWorker ??= new OpenApiDocumentWorker())),
-    [TOKENS.HttpClient, TOKENS.Clock, TOKENS.Metrics, TOKENS.Config],
-  );
-});
+export function openApiModule(openApi: OpenApiSettings, http: Pick<HttpSettings, 'maxResponseBytes'>): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(
+      bind,
+      OPENAPI_DOCUMENT_SOURCE,
+      [HTTP_CLIENT, CLOCK, METRICS],
+      (client, clock, metrics) =>
+        new OasDocumentSource(client, clock, metrics, { cacheTtlMs: openApi.cacheTtlMs, requestTimeoutMs: openApi.requestTimeoutMs, maxDocumentBytes: http.maxResponseBytes }, (documentWorker ??= new OpenApiDocumentWorker())),
+    );
+  });
+}

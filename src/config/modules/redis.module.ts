@@ -1,39 +1,43 @@
 import { ContainerModule } from 'inversify';
-import { Clock } from '../../application/ports/clock.port';
-import { Logger } from '../../application/ports/logger.port';
-import { Metrics } from '../../application/ports/metrics.port';
-import { TOKENS } from '../../application/ports/tokens';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
+import { RedisDeadLetterStore } from '../../adapters/redis/dead-letter-store';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
-import { AppConfig } from '../env';
+import { bindFactory } from '../binding';
+import { RedisSettings, StreamSettings } from '../env';
+import { CLOCK, DEAD_LETTER_STORE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
-export function redisTaskSourceOptions(config: AppConfig): RedisStreamTaskSourceOptions {
+export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSettings): RedisStreamTaskSourceOptions {
   return {
-    url: config.redisUrl,
-    password: config.redisPassword,
-    group: config.consumerGroup,
-    consumer: config.consumerName,
-    streams: config.streams,
-    pattern: config.streamPattern,
-    batch: config.streamBatch,
-    blockMs: config.streamBlockMs,
-    streamsPerRead: config.streamsPerRead,
-    reclaimEnabled: config.reclaimEnabled,
-    reclaimIdleMs: config.reclaimIdleMs,
-    reclaimIntervalMs: config.reclaimIntervalMs,
-    keyspaceNotifications: config.keyspaceNotifications,
-    rescanIntervalMs: config.rescanIntervalMs,
-    settledTtlMs: config.settledTtlMs,
-    leaseMs: taskLeaseMs(config),
+    url: redis.url,
+    password: redis.password,
+    group: stream.group,
+    consumer: stream.consumer,
+    streams: stream.streams,
+    pattern: stream.pattern,
+    batch: stream.batch,
+    blockMs: stream.blockMs,
+    streamsPerRead: stream.streamsPerRead,
+    reclaimEnabled: stream.reclaimEnabled,
+    reclaimIdleMs: stream.reclaimIdleMs,
+    reclaimIntervalMs: stream.reclaimIntervalMs,
+    keyspaceNotifications: stream.keyspaceNotifications,
+    rescanIntervalMs: stream.rescanIntervalMs,
+    settledTtlMs: stream.settledTtlMs,
+    leaseMs: taskLeaseMs(stream),
   };
 }
 
-/** The Redis Streams task source (production profile). */
-export const redisStreamModule = new ContainerModule(({ bind }) => {
-  bind(TOKENS.TaskInbox).toResolvedValue(
-    (config: AppConfig, clock: Clock, logger: Logger, metrics: Metrics) =>
-      new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(config), clock, logger.child({ component: 'redis-stream' }), metrics)),
-    [TOKENS.Config, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
-  );
-});
+/** The Redis Streams task source and the dead letters on those streams (production profile). */
+export function redisStreamModule(redis: RedisSettings, stream: StreamSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(
+      bind,
+      TASK_INBOX,
+      [CLOCK, LOGGER, METRICS],
+      (clock, logger, metrics) => new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(redis, stream), clock, logger.child({ component: 'redis-stream' }), metrics)),
+    );
+    // For operator commands: its own connection, opened on first use, failing fast.
+    bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => RedisDeadLetterStore.open(redis, clock, stream.pattern)).onDeactivation((store) => store.close());
+  });
+}

@@ -1,9 +1,25 @@
 import { ContainerModule } from 'inversify';
-import { TOKENS } from '../../application/ports/tokens';
+import { Registry } from 'prom-client';
+import { PrometheusMetrics } from '../../adapters/observability/prometheus-metrics';
+import { WinstonLogger } from '../../adapters/observability/winston-logger';
 import { MathRandom } from '../../adapters/system/math-random';
 import { SystemClock } from '../../adapters/system/system-clock';
+import { bindFactory } from '../binding';
+import { LogSettings } from '../env';
+import { CLOCK, LOGGER, METRICS, METRICS_REGISTRY, RANDOM } from '../tokens';
 
-export const systemModule = new ContainerModule(({ bind }) => {
-  bind(TOKENS.Clock).toConstantValue(new SystemClock());
-  bind(TOKENS.Random).toConstantValue(new MathRandom());
-});
+export interface SystemOptions {
+  /** Where the JSON log lines go (default stdout; the CLI writes them to stderr). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** What the service runs on in every real profile: the system clock and randomness, JSON logs, Prometheus metrics. */
+export function systemModule(log: LogSettings, options: SystemOptions = {}): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, CLOCK, [], () => new SystemClock());
+    bindFactory(bind, RANDOM, [], () => new MathRandom());
+    bindFactory(bind, LOGGER, [], () => WinstonLogger.create(log.level, options.logStream));
+    bindFactory(bind, METRICS_REGISTRY, [], () => new Registry());
+    bindFactory(bind, METRICS, [METRICS_REGISTRY], (registry) => new PrometheusMetrics({ registry }));
+  });
+}

@@ -1,17 +1,15 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Container } from 'inversify';
-import { ExecutorLoop } from '../../../src/application/executor-loop';
-import { TOKENS } from '../../../src/application/ports/tokens';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { InMemoryStreamBroker } from '../../../src/adapters/memory/in-memory-stream-broker';
-import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
-import { buildContainer } from '../../../src/config/container';
+import { SeededRandom } from '../../support/seeded-random';
+import { Executor as ComposedExecutor } from '../../../src/config/container';
 import { loadConfig } from '../../../src/config/env';
 import { CompletedPayload } from '../../../src/domain/flunq-events';
+import { testExecutor } from '../../support/test-profile';
 
 const STREAM = 'tenant:acme:workflow:wf-1:events';
 
@@ -69,23 +67,21 @@ export function json(res: http.ServerResponse, status: number, body: unknown, he
   res.end(JSON.stringify(body));
 }
 
-/** The executor (memory profile, real HTTP adapters) with a task submission helper. */
+/** The executor (test profile, real HTTP adapters) with a task submission helper. */
 export class Executor {
   readonly clock = new FakeClock();
   readonly broker = new InMemoryStreamBroker(this.clock);
   readonly metrics = new InMemoryMetrics();
   readonly logger = new InMemoryLogger();
-  container: Container | undefined;
-  private loop: ExecutorLoop | undefined;
+  private executor: ComposedExecutor | undefined;
   private seq = 0;
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
     const config = loadConfig({ EXECUTOR_CONCURRENCY: '8', HOSTNAME: 'test', ...this.env, EVENT_STREAM_TYPE: 'memory' });
-    this.container = await buildContainer(config, 'memory', { clock: this.clock, random: new SeededRandom(1), logger: this.logger, metrics: this.metrics, broker: this.broker });
-    this.loop = this.container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
-    this.loop.start();
+    this.executor = await testExecutor(config, { clock: this.clock, random: new SeededRandom(1), logger: this.logger, metrics: this.metrics, broker: this.broker });
+    this.executor.loop.start();
   }
 
   submit(taskName: string, parameters: Record<string, unknown>, extra: { input?: Record<string, unknown>; context?: Record<string, unknown>; config?: Record<string, unknown>; tenant?: string } = {}): string {
@@ -135,7 +131,7 @@ export class Executor {
   }
 
   async stop(): Promise<void> {
-    await this.loop?.stop(1000);
-    await this.container?.unbindAll();
+    await this.executor?.loop.stop(1000);
+    await this.executor?.dispose();
   }
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import nock from 'nock';
 import { AxiosHttpClient } from '../../../src/adapters/http/axios-http-client';
 import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../../src/adapters/http/http-client-settings';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
 describe('private-network policy on redirects (nock)', () => {

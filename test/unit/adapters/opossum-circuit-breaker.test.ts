@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_BREAKER_OPTIONS, OpossumCircuitBreaker, OpossumCircuitBreakerOptions } from '../../../src/adapters/breaker/opossum-circuit-breaker';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { InMemoryLogger } from '../../support/in-memory-logger';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { PrometheusMetrics } from '../../../src/adapters/observability/prometheus-metrics';
 import { CircuitScope } from '../../../src/application/ports/circuit-breaker.port';
 import { Metrics } from '../../../src/application/ports/metrics.port';

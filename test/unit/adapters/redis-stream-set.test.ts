@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock, flushAsyncWork } from '../../../src/adapters/memory/fake-clock';
+import { FakeClock, flushAsyncWork } from '../../support/fake-clock';
 import { StreamSet } from '../../../src/adapters/redis/stream-set';
 
 function makeSut() {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../../support/fake-clock';
 import { applyAuthentication, OAuth2TokenCache, parseAuthentication, secretsOf } from '../../../src/application/handlers/call/authentication';
 import { flattenCallParameters, parseCallConfig } from '../../../src/application/handlers/call/call-config';
 import { checkRequestHeaders } from '../../../src/application/handlers/call/header-validation';

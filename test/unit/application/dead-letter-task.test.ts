@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DeadLetterTask } from '../../../src/application/use-cases/dead-letter-task.use-case';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../../support/fake-clock';
 import { CompletedPayload } from '../../../src/domain/flunq-events';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 

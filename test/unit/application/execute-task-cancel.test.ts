@@ -1,8 +1,8 @@
 import { eventFromFields as fromFields } from '../../../src/adapters/flunq-wire/stream-fields';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
 import { TaskHandlerRegistry } from '../../../src/application/handlers/task-handler-registry';
 import { WaitTaskHandler } from '../../../src/application/handlers/wait.handler';
 import { ExpressionEvaluator } from '../../../src/application/ports/expression-evaluator.port';

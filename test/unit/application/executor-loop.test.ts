@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { ExecutorLoop } from '../../../src/application/executor-loop';
 import { InboundTask, TaskInbox } from '../../../src/application/ports/task-inbox.port';
 import { ProcessDelivery, ProcessResult } from '../../../src/application/use-cases/process-delivery.use-case';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 
 /** One inbound task that counts its renewals. */
 function hangingTask(): InboundTask & { renewals: number } {

@@ -4,7 +4,7 @@ import { ExecutorLoop } from '../../../src/application/executor-loop';
 import { ExecutorStatus } from '../../../src/application/executor-status';
 import { EventLoopMonitor } from '../../../src/application/ports/event-loop-monitor.port';
 import { TaskInbox } from '../../../src/application/ports/task-inbox.port';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../../support/fake-clock';
 
 /** A monitor that reports the stalls a test records, each with the time it ended. */
 class FakeEventLoopMonitor implements EventLoopMonitor {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { PooledJqExpressionEvaluator } from '../../../src/adapters/jq/pooled-jq-expression-evaluator';
-import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
+import { SeededRandom } from '../../support/seeded-random';
 import { Re2jsPatternMatcher } from '../../../src/adapters/re2/re2js-pattern-matcher';
 import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
 import { transformOutput } from '../../../src/application/handlers/output-transform';

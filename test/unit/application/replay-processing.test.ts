@@ -1,14 +1,12 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExecutorLoop } from '../../../src/application/executor-loop';
-import { TOKENS } from '../../../src/application/ports/tokens';
-import { flushAsyncWork, FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { flushAsyncWork, FakeClock } from '../../support/fake-clock';
 import { InMemoryStreamBroker } from '../../../src/adapters/memory/in-memory-stream-broker';
-import { buildContainer } from '../../../src/config/container';
 import { loadConfig } from '../../../src/config/env';
 import { replayEntry } from '../../../src/adapters/flunq-wire/dead-letters';
 import { deadLetterEntry } from '../../support/flunq';
+import { testExecutor } from '../../support/test-profile';
 
 const STREAM = 'tenant:acme:workflow:wf_1:events';
 const TASK = 'task-remember-1756150540123456789';
@@ -29,8 +27,7 @@ describe('a replayed dead letter', () => {
   it('runs again although the task already has an outcome, and only once', async () => {
     const clock = new FakeClock();
     const broker = new InMemoryStreamBroker(clock);
-    const container = await buildContainer(loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 't' }), 'memory', { clock, broker });
-    const loop = container.get<ExecutorLoop>(TOKENS.ExecutorLoop);
+    const { loop } = await testExecutor(loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 't' }), { clock, broker });
     // The dead-lettered run recorded a (failed) outcome for the task id.
     broker.markSettled(TASK);
     const dlqId = broker.append(STREAM, deadLetterEntry(REQUEST, 'PUBLICATION_FAILED: redis down', 3));

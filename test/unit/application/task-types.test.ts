@@ -1,20 +1,19 @@
-import { eventFromFields } from '../../../src/adapters/flunq-wire/stream-fields';
 import 'reflect-metadata';
+import { eventFromFields } from '../../../src/adapters/flunq-wire/stream-fields';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
-import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
+import { SeededRandom } from '../../support/seeded-random';
 import { Re2jsPatternMatcher } from '../../../src/adapters/re2/re2js-pattern-matcher';
 import { SetTaskHandler } from '../../../src/application/handlers/set.handler';
 import { TaskHandlerRegistry } from '../../../src/application/handlers/task-handler-registry';
 import { TryTaskHandler } from '../../../src/application/handlers/try/try.handler';
 import { ExpressionEvaluator } from '../../../src/application/ports/expression-evaluator.port';
 import { TaskHandler } from '../../../src/application/ports/task-handler.port';
-import { TOKENS } from '../../../src/application/ports/tokens';
 import { ExecuteTask } from '../../../src/application/use-cases/execute-task.use-case';
-import { buildContainer } from '../../../src/config/container';
+import { testExecutor } from '../../support/test-profile';
 import { loadConfig } from '../../../src/config/env';
 import { parseTaskRequest, TaskRequest } from '../../../src/domain/task-request';
 
@@ -70,11 +69,8 @@ describe('the handler registry is the one list of task types', () => {
 
   it('the composition root declares the registered handlers\' types to the metrics', async () => {
     const metrics = new InMemoryMetrics();
-    const container = await buildContainer(loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 't' }), 'memory', { metrics });
-    container.get(TOKENS.ExecuteTask);
-    const handlers = container.getAll<TaskHandler>(TOKENS.TaskHandler).map((h) => h.taskType);
-    assert.ok(handlers.length >= 5);
-    assert.deepEqual(metrics.declaredTaskTypes, [...handlers].sort());
-    await container.unbindAll();
+    const executor = await testExecutor(loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 't' }), { metrics });
+    assert.deepEqual(metrics.declaredTaskTypes, ['call', 'inject', 'set', 'try', 'wait']);
+    await executor.dispose();
   });
 });

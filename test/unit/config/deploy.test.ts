@@ -30,7 +30,7 @@ describe('Kubernetes example', () => {
   });
 
   it('gives the drain more time than EXECUTOR_SHUTDOWN_TIMEOUT before SIGKILL', () => {
-    const shutdownMs = loadConfig({ EXECUTOR_SHUTDOWN_TIMEOUT: config.data.EXECUTOR_SHUTDOWN_TIMEOUT }).shutdownTimeoutMs;
+    const shutdownMs = loadConfig({ EXECUTOR_SHUTDOWN_TIMEOUT: config.data.EXECUTOR_SHUTDOWN_TIMEOUT }).executor.shutdownTimeoutMs;
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > shutdownMs + 5000);
   });
 
@@ -44,8 +44,8 @@ describe('Kubernetes example', () => {
 
   it('refuses calls to private networks (CALL_DENY_PRIVATE_NETWORKS=true), unlike the local default', () => {
     assert.equal(config.data.CALL_DENY_PRIVATE_NETWORKS, 'true');
-    assert.equal(loadConfig({ ...(config.data as Record<string, string>), HOSTNAME: 'pod-1' }).callDenyPrivateNetworks, true);
-    assert.equal(loadConfig({}).callDenyPrivateNetworks, false, 'the default elsewhere stays off');
+    assert.equal(loadConfig({ ...(config.data as Record<string, string>), HOSTNAME: 'pod-1' }).http.denyPrivateNetworks, true);
+    assert.equal(loadConfig({}).http.denyPrivateNetworks, false, 'the default elsewhere stays off');
   });
 
   it('has a PodDisruptionBudget below the replica count and a metrics Service', () => {

@@ -5,26 +5,26 @@ import { ConfigError, loadConfig } from '../../../src/config/env';
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({});
-    assert.equal(c.redisUrl, 'localhost:6379');
-    assert.equal(c.concurrency, 4);
-    assert.equal(c.consumerGroup, 'executor-service');
-    assert.equal(c.consumerName, 'executor-unknown');
-    assert.equal(c.streamBatch, 10);
-    assert.equal(c.streamBlockMs, 1000);
-    assert.equal(c.taskTimeoutMs, 300_000);
-    assert.equal(c.retryMaxAttempts, 3);
-    assert.equal(c.retryBaseDelayMs, 200);
-    assert.equal(c.healthPort, 8083);
-    assert.equal(c.metricsPort, 9091);
+    assert.equal(c.redis.url, 'localhost:6379');
+    assert.equal(c.executor.concurrency, 4);
+    assert.equal(c.stream.group, 'executor-service');
+    assert.equal(c.stream.consumer, 'executor-unknown');
+    assert.equal(c.stream.batch, 10);
+    assert.equal(c.stream.blockMs, 1000);
+    assert.equal(c.executor.taskTimeoutMs, 300_000);
+    assert.equal(c.retry.maxAttempts, 3);
+    assert.equal(c.retry.baseDelayMs, 200);
+    assert.equal(c.health.port, 8083);
+    assert.equal(c.health.metricsPort, 9091);
   });
   it('uses MAX_CONCURRENT_TASKS only when EXECUTOR_CONCURRENCY is unset', () => {
-    assert.equal(loadConfig({ MAX_CONCURRENT_TASKS: '9' }).concurrency, 9);
-    assert.equal(loadConfig({ MAX_CONCURRENT_TASKS: '9', EXECUTOR_CONCURRENCY: '2' }).concurrency, 2);
+    assert.equal(loadConfig({ MAX_CONCURRENT_TASKS: '9' }).executor.concurrency, 9);
+    assert.equal(loadConfig({ MAX_CONCURRENT_TASKS: '9', EXECUTOR_CONCURRENCY: '2' }).executor.concurrency, 2);
   });
   it('accepts Go durations and redis URLs', () => {
     const c = loadConfig({ EXECUTOR_STREAM_BLOCK: '250ms', REDIS_URL: 'rediss://user:pw@redis.example:6380/2' });
-    assert.equal(c.streamBlockMs, 250);
-    assert.equal(c.redisUrl, 'rediss://user:pw@redis.example:6380/2');
+    assert.equal(c.stream.blockMs, 250);
+    assert.equal(c.redis.url, 'rediss://user:pw@redis.example:6380/2');
   });
   it('names every bad variable and its expected form at once', () => {
     assert.throws(
@@ -52,10 +52,10 @@ describe('loadConfig', () => {
     };
 
     it('listens on 127.0.0.1 unless HEALTH_HOST says otherwise', () => {
-      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory' }).healthHost, '127.0.0.1');
-      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '::1' }).healthHost, '::1');
-      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false' }).healthHost, undefined, 'no submit API: all interfaces, for probes');
-      assert.equal(loadConfig({}).healthHost, undefined, 'production: all interfaces, for probes');
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory' }).health.host, '127.0.0.1');
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '::1' }).health.host, '::1');
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false' }).health.host, undefined, 'no submit API: all interfaces, for probes');
+      assert.equal(loadConfig({}).health.host, undefined, 'production: all interfaces, for probes');
     });
 
     it('requires EXECUTOR_SUBMIT_TOKEN on a non-loopback HEALTH_HOST', () => {
@@ -65,8 +65,8 @@ describe('loadConfig', () => {
         assert.match(found[0] ?? '', new RegExp(`^EXECUTOR_SUBMIT_TOKEN: required when the submit API \\(POST /tasks\\) listens on HEALTH_HOST=${host.replace(/\./g, '\\.')},`));
       }
       const withToken = loadConfig({ EVENT_STREAM_TYPE: 'memory', HEALTH_HOST: '0.0.0.0', EXECUTOR_SUBMIT_TOKEN: TOKEN });
-      assert.equal(withToken.submitToken, TOKEN);
-      assert.equal(withToken.healthHost, '0.0.0.0');
+      assert.equal(withToken.health.submitToken, TOKEN);
+      assert.equal(withToken.health.host, '0.0.0.0');
     });
 
     it('needs no token on loopback addresses or without the submit API', () => {

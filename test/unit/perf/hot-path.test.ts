@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
+import { FakeClock } from '../../support/fake-clock';
 import { DeadlineTimers } from '../../../src/application/deadline-timers';
 import { redactDeep } from '../../../src/domain/redaction';
 import { rfc3339Seconds } from '../../../src/domain/time-format';

@@ -1,6 +1,6 @@
 import { eventFromFields as fromFields } from '../../../src/adapters/flunq-wire/stream-fields';
-import { FakeClock } from '../../../src/adapters/memory/fake-clock';
-import { InMemoryLogger } from '../../../src/adapters/memory/in-memory-logger';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
 import { PooledJqExpressionEvaluator } from '../../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { resolveTemplate } from '../../../src/application/resolve-template';
 import { TaskContext } from '../../../src/application/ports/task-handler.port';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
-import { SeededRandom } from '../../../src/adapters/memory/seeded-random';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
+import { SeededRandom } from '../../support/seeded-random';
 import { Re2jsPatternMatcher } from '../../../src/adapters/re2/re2js-pattern-matcher';
 import { TryTaskHandler } from '../../../src/application/handlers/try/try.handler';
 import { TaskRequest } from '../../../src/domain/task-request';

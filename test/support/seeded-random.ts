@@ -1,4 +1,4 @@
-import { Random } from '../../application/ports/random.port';
+import { Random } from '../../src/application/ports/random.port';
 
 /** mulberry32: small, fast and reproducible for a given seed. */
 export class SeededRandom implements Random {

@@ -1,4 +1,4 @@
-import { abortReason, Clock } from '../../application/ports/clock.port';
+import { abortReason, Clock } from '../../src/application/ports/clock.port';
 
 interface Timer {
   at: number;

@@ -1,4 +1,4 @@
-import { LogFields, Logger } from '../../application/ports/logger.port';
+import { LogFields, Logger } from '../../src/application/ports/logger.port';
 
 export interface LogRecord {
   level: 'debug' | 'info' | 'warn' | 'error';

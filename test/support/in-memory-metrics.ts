@@ -1,4 +1,4 @@
-import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../application/ports/metrics.port';
+import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../src/application/ports/metrics.port';
 
 /** Metrics kept as plain counters, for tests and the embedded mode without Prometheus. */
 export class InMemoryMetrics implements Metrics {

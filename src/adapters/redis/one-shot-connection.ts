@@ -1,0 +1,46 @@
+import Redis from 'ioredis';
+import { redisOptions, RedisConnectionSettings } from './redis-connection';
+
+/** Why Redis could not be used, in one line without the password. */
+function problem(where: string, error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD or give it in REDIS_URL`;
+  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD or the password in REDIS_URL`;
+  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (REDIS_URL): connection refused`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (REDIS_URL): host not found`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (REDIS_URL): host unreachable (${code})`;
+  return `cannot connect to Redis at ${where} (REDIS_URL): ${message.split('\n')[0] ?? message}`;
+}
+
+/**
+ * A connection for one operator command: connected and answering PING within `timeoutMs`, never
+ * reconnecting. Rejects with an Error whose message is one line naming the address and the cause
+ * (refused, unknown host, unreachable, NOAUTH, WRONGPASS), never the password.
+ */
+export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: number): Promise<Redis> {
+  const options = redisOptions(settings);
+  const where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: 30_000 });
+  let last: unknown;
+  // Also keeps ioredis from printing "Unhandled error event" with a stack trace.
+  redis.on('error', (error: unknown) => {
+    last ??= error;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'TIMEOUT' })), timeoutMs);
+  });
+  const ready = redis.connect().then(() => redis.ping());
+  ready.catch(() => undefined);
+  try {
+    await Promise.race([ready, deadline]);
+  } catch (error) {
+    redis.disconnect();
+    const cause = (error as { code?: unknown }).code === 'TIMEOUT' ? error : (last ?? error);
+    throw new Error(problem(where, cause), { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+  return redis;
+}

@@ -1,0 +1,68 @@
+import { Registry } from 'prom-client';
+import { ExecutorLoop } from '../application/executor-loop';
+import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
+import { SubmitTask } from '../application/operations/submit-task.use-case';
+import { TaskHandlerRegistry } from '../application/handlers/task-handler-registry';
+import { CircuitBreaker } from '../application/ports/circuit-breaker.port';
+import { Clock } from '../application/ports/clock.port';
+import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
+import { ExpressionEvaluator } from '../application/ports/expression-evaluator.port';
+import { HttpClient } from '../application/ports/http-client.port';
+import { Logger } from '../application/ports/logger.port';
+import { Metrics } from '../application/ports/metrics.port';
+import { OpenApiDocumentSource } from '../application/ports/openapi-document-source.port';
+import { PatternMatcher } from '../application/ports/pattern-matcher.port';
+import { Random } from '../application/ports/random.port';
+import { ServiceStatus } from '../application/ports/service-status.port';
+import { TaskHandler } from '../application/ports/task-handler.port';
+import { TaskInbox } from '../application/ports/task-inbox.port';
+import { TaskSubmission } from '../application/ports/task-submission.port';
+import { DeadLetterTask } from '../application/use-cases/dead-letter-task.use-case';
+import { ExecuteTask } from '../application/use-cases/execute-task.use-case';
+import { ProcessDelivery } from '../application/use-cases/process-delivery.use-case';
+import { HealthServer } from '../adapters/express/health-server';
+import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
+import { IntervalStallMonitor } from '../adapters/system/interval-stall-monitor';
+import { identifier } from './binding';
+
+/** Service identifiers, one per thing the container builds; each carries the type it resolves to. */
+
+// Driven ports
+export const CLOCK = identifier<Clock>('Clock');
+export const RANDOM = identifier<Random>('Random');
+export const LOGGER = identifier<Logger>('Logger');
+export const METRICS = identifier<Metrics>('Metrics');
+export const EXPRESSION_EVALUATOR = identifier<ExpressionEvaluator>('ExpressionEvaluator');
+export const PATTERN_MATCHER = identifier<PatternMatcher>('PatternMatcher');
+export const HTTP_CLIENT = identifier<HttpClient>('HttpClient');
+export const CIRCUIT_BREAKER = identifier<CircuitBreaker>('CircuitBreaker');
+export const OPENAPI_DOCUMENT_SOURCE = identifier<OpenApiDocumentSource>('OpenApiDocumentSource');
+export const TASK_INBOX = identifier<TaskInbox>('TaskInbox');
+export const TASK_SUBMISSION = identifier<TaskSubmission>('TaskSubmission');
+export const DEAD_LETTER_STORE = identifier<DeadLetterStore>('DeadLetterStore');
+export const SERVICE_STATUS = identifier<ServiceStatus>('ServiceStatus');
+
+// Task handlers (multi-bound: the one list of task types) and the pipeline
+export const TASK_HANDLER = identifier<TaskHandler>('TaskHandler');
+export const TASK_HANDLER_REGISTRY = identifier<TaskHandlerRegistry>('TaskHandlerRegistry');
+export const EXECUTE_TASK = identifier<ExecuteTask>('ExecuteTask');
+export const DEAD_LETTER_TASK = identifier<DeadLetterTask>('DeadLetterTask');
+export const PROCESS_DELIVERY = identifier<ProcessDelivery>('ProcessDelivery');
+export const EXECUTOR_LOOP = identifier<ExecutorLoop>('ExecutorLoop');
+
+// Inbound operations (the HTTP route and the CLI call these)
+export const SUBMIT_TASK = identifier<SubmitTask>('SubmitTask');
+export const LIST_DEAD_LETTERS = identifier<ListDeadLetters>('ListDeadLetters');
+export const SHOW_DEAD_LETTER = identifier<ShowDeadLetter>('ShowDeadLetter');
+export const REPLAY_DEAD_LETTERS = identifier<ReplayDeadLetters>('ReplayDeadLetters');
+
+// Adapter internals shared between modules
+/** The registry /metrics serves: the Prometheus metrics record on it. */
+export const METRICS_REGISTRY = identifier<Registry>('MetricsRegistry');
+/** Event-loop stalls for liveness; a timer the container stops when it is disposed. */
+export const EVENT_LOOP_MONITOR = identifier<IntervalStallMonitor>('EventLoopMonitor');
+export const HEALTH_SERVER = identifier<HealthServer>('HealthServer');
+/** The in-process stream of the embedded profile. */
+export const STREAM_BROKER = identifier<InMemoryStreamBroker>('InMemoryStreamBroker');
