@@ -117,6 +117,7 @@ export const VARIABLES = {
   CALL_IDEMPOTENCY_KEYS: { name: 'CALL_IDEMPOTENCY_KEYS', default: 'false', expected: '1/true/yes or 0/false/no', description: 'Send an `Idempotency-Key` header (derived from the task id and the call\'s position in the task) on POST and PATCH calls', parse: bool },
   CIRCUIT_BREAKER_MAX_CIRCUITS: { name: 'CIRCUIT_BREAKER_MAX_CIRCUITS', default: '1000', expected: 'an integer from 1 to 1000000', description: 'Circuits (tenant and host pairs) kept in memory; the least recently used closed one is dropped beyond this', parse: integer(1, 1_000_000) },
   EXECUTOR_SUBMIT_TOKEN: { name: 'EXECUTOR_SUBMIT_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token `POST /tasks` requires; needed when HEALTH_HOST is not a loopback address and the submit API is on', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
+  OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -173,6 +174,8 @@ export interface AppConfig {
   callIdempotencyKeys: boolean;
   /** Bearer token for POST /tasks (undefined: none; then the submit API binds to loopback only). */
   submitToken: string | undefined;
+  /** Most OpenAPI document worker threads (one per tenant). */
+  openApiWorkers: number;
 }
 
 export class ConfigError extends Error {
@@ -253,6 +256,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     stallThresholdMs: read('EXECUTOR_STALL_THRESHOLD'),
     callIdempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
     submitToken: isSet('EXECUTOR_SUBMIT_TOKEN') ? read('EXECUTOR_SUBMIT_TOKEN') : undefined,
+    openApiWorkers: read('OPENAPI_WORKERS'),
   };
   const submitApi = read('EXECUTOR_SUBMIT_API');
   config.submitApi = submitApi === 'auto' ? config.eventStreamType === 'memory' : submitApi;

@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { UndiciHttpClient, DEFAULT_UNDICI_OPTIONS } from '../../src/adapters/http-undici/undici-http-client';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
-import { OpenApiDocumentWorker } from '../../src/adapters/openapi/document-worker-client';
-import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { OpenApiDocumentWorkers } from '../../src/adapters/openapi/document-worker-client';
+import { documentCacheBounds, OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { WorkflowError } from '../../src/domain/workflow-error';
 
@@ -38,13 +38,13 @@ function largeDocument(bytes: number): Record<string, unknown> {
 let server: http.Server;
 let origin: string;
 const docs = new Map<string, { body: string; type: string }>();
-const worker = new OpenApiDocumentWorker();
+const worker = new OpenApiDocumentWorkers();
 const clients: UndiciHttpClient[] = [];
 
 function source(requestTimeoutMs = 60_000): OasDocumentSource {
   const client = new UndiciHttpClient(new InMemoryMetrics(), { ...DEFAULT_UNDICI_OPTIONS, maxResponseBytes: 64 * 1024 * 1024 });
   clients.push(client);
-  return new OasDocumentSource(client, new SystemClock(), new InMemoryMetrics(), { cacheTtlMs: 60_000, requestTimeoutMs, maxDocumentBytes: 64 * 1024 * 1024 }, worker);
+  return new OasDocumentSource(client, new SystemClock(), new InMemoryMetrics(), { cacheTtlMs: 60_000, requestTimeoutMs, maxDocumentBytes: 64 * 1024 * 1024, bounds: documentCacheBounds(4) }, worker);
 }
 
 before(async () => {
@@ -72,7 +72,7 @@ describe('a large OpenAPI document', () => {
       const histogram = monitorEventLoopDelay({ resolution: 10 });
       histogram.enable();
       const started = Date.now();
-      const document = await source().load(`${origin}${file}`);
+      const document = await source().load('acme', `${origin}${file}`);
       const tookMs = Date.now() - started;
       histogram.disable();
       const worstDelayMs = histogram.max / 1e6;
@@ -86,13 +86,13 @@ describe('a large OpenAPI document', () => {
   }
 
   it('is abandoned past its time limit, and the worker serves the next document', async () => {
-    const error = await source(20).load(`${origin}/large.yaml`).then(
+    const error = await source(20).load('acme', `${origin}/large.yaml`).then(
       () => assert.fail('expected the load to be abandoned'),
       (e: unknown) => e,
     );
     assert.ok(error instanceof WorkflowError);
     assert.equal(error.kind, 'timeout');
-    const small = await source().load(`${origin}/large.json`);
+    const small = await source().load('acme', `${origin}/large.json`);
     assert.ok(small.operationIds().includes('getPetById_0'));
   });
 });

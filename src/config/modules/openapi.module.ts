@@ -4,17 +4,24 @@ import { HttpClient } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
 import { TOKENS } from '../../application/ports/tokens';
-import { OpenApiDocumentWorker } from '../../adapters/openapi/document-worker-client';
-import { OasDocumentSource } from '../../adapters/openapi/oas-document-source';
+import { DEFAULT_DOCUMENT_WORKER_OPTIONS, OpenApiDocumentWorkers } from '../../adapters/openapi/document-worker-client';
+import { documentCacheBounds, OasDocumentSource } from '../../adapters/openapi/oas-document-source';
 import { AppConfig } from '../env';
 
 /**
- * The thread that parses and holds OpenAPI documents: one per process, shared by every container
- * (tests build hundreds); it starts on the first document and holds no handle while idle.
+ * The threads that parse and hold OpenAPI documents: one set per process (per OPENAPI_WORKERS),
+ * shared by every container (tests build hundreds); threads start with a tenant's first document
+ * and hold no handle while idle.
  */
-let documentWorker: OpenApiDocumentWorker | undefined;
+const documentWorkers = new Map<number, OpenApiDocumentWorkers>();
 
-/** OpenAPI documents: fetched through the HttpClient port, parsed in the document worker (oas-normalize) and cached. */
+function sharedDocumentWorkers(maxWorkers: number): OpenApiDocumentWorkers {
+  let workers = documentWorkers.get(maxWorkers);
+  if (!workers) documentWorkers.set(maxWorkers, (workers = new OpenApiDocumentWorkers({ ...DEFAULT_DOCUMENT_WORKER_OPTIONS, maxWorkers })));
+  return workers;
+}
+
+/** OpenAPI documents: fetched through the HttpClient port, parsed in the document workers (oas-normalize) and cached. */
 export const openApiModule = new ContainerModule(({ bind }) => {
   bind<OpenApiDocumentSource>(TOKENS.OpenApiDocumentSource).toResolvedValue(
     (http: HttpClient, clock: Clock, metrics: Metrics, config: AppConfig) =>
@@ -22,7 +29,8 @@ export const openApiModule = new ContainerModule(({ bind }) => {
         cacheTtlMs: config.openApiCacheTtlMs,
         requestTimeoutMs: config.openApiRequestTimeoutMs,
         maxDocumentBytes: config.httpMaxResponseBytes,
-      }, (documentWorker ??= new OpenApiDocumentWorker())),
+        bounds: documentCacheBounds(config.openApiWorkers),
+      }, sharedDocumentWorkers(config.openApiWorkers)),
     [TOKENS.HttpClient, TOKENS.Clock, TOKENS.Metrics, TOKENS.Config],
   );
 });
