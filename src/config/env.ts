@@ -117,6 +117,7 @@ export const VARIABLES = {
   CALL_IDEMPOTENCY_KEYS: { name: 'CALL_IDEMPOTENCY_KEYS', default: 'false', expected: '1/true/yes or 0/false/no', description: 'Send an `Idempotency-Key` header (derived from the task id and the call\'s position in the task) on POST and PATCH calls', parse: bool },
   CIRCUIT_BREAKER_MAX_CIRCUITS: { name: 'CIRCUIT_BREAKER_MAX_CIRCUITS', default: '1000', expected: 'an integer from 1 to 1000000', description: 'Circuits (tenant and host pairs) kept in memory; the least recently used closed one is dropped beyond this', parse: integer(1, 1_000_000) },
   EXECUTOR_SUBMIT_TOKEN: { name: 'EXECUTOR_SUBMIT_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token `POST /tasks` requires; needed when HEALTH_HOST is not a loopback address and the submit API is on', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
+  OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -216,6 +217,8 @@ export interface CallSettings {
 export interface OpenApiSettings {
   cacheTtlMs: number;
   requestTimeoutMs: number;
+  /** Most worker threads holding documents, one tenant's each (OPENAPI_WORKERS). */
+  workers: number;
 }
 
 /** Circuit breakers per tenant and host. */
@@ -341,6 +344,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
       requestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
+      workers: read('OPENAPI_WORKERS'),
     },
     breaker: {
       enabled: read('CIRCUIT_BREAKER_ENABLED'),

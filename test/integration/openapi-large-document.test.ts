@@ -13,8 +13,8 @@ import yaml from 'js-yaml';
 import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
 import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 import { InMemoryMetrics } from '../support/in-memory-metrics';
-import { OpenApiDocumentWorker } from '../../src/adapters/openapi/document-worker-client';
-import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { OpenApiDocumentWorkers } from '../../src/adapters/openapi/document-worker-client';
+import { documentCacheBounds, OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { WorkflowError } from '../../src/domain/workflow-error';
 
@@ -39,13 +39,13 @@ function largeDocument(bytes: number): Record<string, unknown> {
 let server: http.Server;
 let origin: string;
 const docs = new Map<string, { body: string; type: string }>();
-const worker = new OpenApiDocumentWorker();
+const worker = new OpenApiDocumentWorkers();
 const clients: UndiciHttpClient[] = [];
 
 function source(requestTimeoutMs = 60_000): OasDocumentSource {
   const client = new UndiciHttpClient(new InMemoryMetrics(), { ...DEFAULT_HTTP_CLIENT_SETTINGS, maxResponseBytes: 64 * 1024 * 1024 });
   clients.push(client);
-  return new OasDocumentSource(client, new SystemClock(), new InMemoryMetrics(), { cacheTtlMs: 60_000, requestTimeoutMs, maxDocumentBytes: 64 * 1024 * 1024 }, worker);
+  return new OasDocumentSource(client, new SystemClock(), new InMemoryMetrics(), { cacheTtlMs: 60_000, requestTimeoutMs, maxDocumentBytes: 64 * 1024 * 1024, bounds: documentCacheBounds(4) }, worker);
 }
 
 before(async () => {
@@ -73,7 +73,7 @@ describe('a large OpenAPI document', () => {
       const histogram = monitorEventLoopDelay({ resolution: 10 });
       histogram.enable();
       const started = Date.now();
-      const document = await source().load(`${origin}${file}`);
+      const document = await source().load('acme', `${origin}${file}`);
       const tookMs = Date.now() - started;
       histogram.disable();
       const worstDelayMs = histogram.max / 1e6;
@@ -87,13 +87,13 @@ describe('a large OpenAPI document', () => {
   }
 
   it('is abandoned past its time limit, and the worker serves the next document', async () => {
-    const error = await source(20).load(`${origin}/large.yaml`).then(
+    const error = await source(20).load('acme', `${origin}/large.yaml`).then(
       () => assert.fail('expected the load to be abandoned'),
       (e: unknown) => e,
     );
     assert.ok(error instanceof WorkflowError);
     assert.equal(error.kind, 'timeout');
-    const small = await source().load(`${origin}/large.json`);
+    const small = await source().load('acme', `${origin}/large.json`);
     assert.ok(small.operationIds().includes('getPetById_0'));
   });
 });

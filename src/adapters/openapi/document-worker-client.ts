@@ -1,24 +1,64 @@
 import { Worker } from 'node:worker_threads';
-import { OpenApiDocument, PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { PreparedOperation } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
-import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest } from './document-worker';
+import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady } from './document-worker';
 
 export interface DocumentWorkerOptions {
-  /** Heap limit of the worker, MB: documents are kept there. */
+  /** Most worker threads at once (OPENAPI_WORKERS); each holds the documents of one tenant. */
+  maxWorkers: number;
+  /** Heap limit of each worker, MB: documents are kept there. */
   maxMemoryMb: number;
-  /** Longest a request may take before the worker is stopped (and restarted on demand), ms. */
-  prepareTimeoutMs: number;
 }
 
-export const DEFAULT_DOCUMENT_WORKER_OPTIONS: DocumentWorkerOptions = { maxMemoryMb: 1024, prepareTimeoutMs: 10_000 };
+export const DEFAULT_DOCUMENT_WORKER_OPTIONS: DocumentWorkerOptions = { maxWorkers: 4, maxMemoryMb: 1024 };
 
 type Request = DocumentRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type OkReply = Extract<DocumentReply, { ok: true }>;
 
-interface Pending {
-  resolve(reply: DocumentReply): void;
+/**
+ * The document asked for is no longer held: its worker was stopped (it ran past a limit, or was
+ * retired for another tenant) or the document was dropped from the cache meanwhile. Preparing
+ * again after loading the document again is safe.
+ */
+export class DocumentUnloadedError extends WorkflowError {
+  constructor() {
+    super({ kind: 'runtime', code: 'INTERNAL', title: 'Task Execution Error', detail: 'the OpenAPI document was unloaded (its worker was restarted); it is loaded again on the next call' });
+  }
+}
+
+/** One worker thread. Once it is stopped (`alive` false), every document it held is gone. */
+class Thread {
+  alive = true;
+  /** It has loaded its code: requests are sent only then, so that start-up does not count against their limits. */
+  ready = false;
+  /** Documents it holds, as of its last answer. */
+  held = 0;
+  constructor(readonly worker: Worker) {}
+}
+
+interface Job {
+  request: Request;
+  tenant: string;
+  timeoutMs: number;
+  /** For `prepare` and `drop`: the thread holding the document (a load runs on whichever thread the slot has). */
+  thread: Thread | undefined;
+  resolve(answer: { reply: OkReply; thread: Thread }): void;
   reject(error: WorkflowError): void;
-  timer: NodeJS.Timeout;
+}
+
+/** A place for one thread and the queue of requests it works through, one at a time. */
+interface Slot {
+  /** The tenant the slot belongs to; others use it only while every slot is busy. */
+  owner: string;
+  /** Started on demand; replaced after it is stopped. */
+  thread: Thread | undefined;
+  current: { job: Job; timer: NodeJS.Timeout } | undefined;
+  queue: Job[];
+  /** When a request last came for the slot (a sequence number): the least recently used idle slot is retired first. */
+  lastUsed: number;
+  /** Tenant of the last load started here, so that tenants sharing the slot take turns. */
+  lastLoadTenant: string | undefined;
 }
 
 /** The bootstrap of the worker thread: the compiled module, or the TypeScript one under ts-node (tests). */
@@ -34,157 +74,296 @@ function workerEntry(): { entry: string; tsNode: string | undefined } {
 }
 
 function toError(reply: Extract<DocumentReply, { ok: false }>): WorkflowError {
+  if (reply.unloaded) return new DocumentUnloadedError();
   const error = reply.error;
   if ('message' in error) return errors.runtime(`OpenAPI document worker: ${error.message}`);
   return new WorkflowError(error);
 }
 
+function closedError(): WorkflowError {
+  return errors.runtime('the OpenAPI document worker was closed');
+}
+
+/** FNV-1a: a stable slot for a tenant that has to share one. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /**
- * The main thread's side of the OpenAPI document worker (see document-worker.ts): one thread,
- * started on first use, shared by every container of the process. A request that runs past its
- * limit stops the thread; the documents it held are reloaded on demand (their `generation` is
- * older than the worker's).
+ * The main thread's side of the OpenAPI document workers (see document-worker.ts), shared by every
+ * container of the process. Tenants are kept apart: a tenant's documents live in its own worker,
+ * started on demand, so that one tenant's large or slow documents never queue in front of another
+ * tenant's requests, and a worker stopped for running past a limit takes only its own tenant's
+ * documents with it. With more tenants than `maxWorkers`, an idle worker (nothing running or
+ * queued) of the least recently used tenant is retired for the newcomer; only when every worker is
+ * busy does a tenant share one, chosen by hashing its name, taking turns with its owner.
+ *
+ * Each worker runs one request at a time and its time limit starts when it starts. Prepares and
+ * drops go before queued loads. A request that runs past its limit fails and its worker is
+ * stopped; the requests queued behind it run on a fresh worker (loads are sent again; a prepare
+ * whose document was in the stopped worker fails with DocumentUnloadedError, so that the caller
+ * loads the document again).
  */
-export class OpenApiDocumentWorker {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
+export class OpenApiDocumentWorkers {
+  private slots: Slot[] = [];
   private nextId = 1;
   private nextKey = 1;
-  private gen = 0;
+  private sequence = 0;
+  private started = 0;
   private idleWaiters: (() => void)[] = [];
+  private closed = false;
 
   constructor(private readonly options: DocumentWorkerOptions = DEFAULT_DOCUMENT_WORKER_OPTIONS) {}
 
-  /** Incremented each time the worker is replaced: documents of an older generation are gone. */
-  get generation(): number {
-    return this.gen;
+  /** Worker threads started since creation (replacements included). */
+  get workersStarted(): number {
+    return this.started;
   }
 
-  /** Parses and keeps a document; resolves with its handle. Rejects with the document's WorkflowError. */
-  async load(text: string, contentType: string, url: string, timeoutMs: number): Promise<WorkerDocument> {
+  /** Documents the running workers hold, as of their last answers. */
+  documentsHeld(): number {
+    return this.slots.reduce((n, slot) => n + (slot.thread?.alive ? slot.thread.held : 0), 0);
+  }
+
+  /**
+   * Parses and keeps a document (the fetched bytes, handed over to the worker: `body` is unusable
+   * afterwards) in the tenant's worker; resolves with its handle. Rejects with the
+   * document's WorkflowError, or a `timeout` one when processing takes longer than `timeoutMs` once started.
+   */
+  async load(tenant: string, body: Uint8Array, contentType: string, url: string, timeoutMs: number): Promise<WorkerDocument> {
+    if (this.closed) throw closedError();
+    const slot = this.slotFor(tenant);
     const key = this.nextKey++;
-    const generation = this.gen;
-    const reply = await this.request({ op: 'load', key, text, contentType, url }, timeoutMs);
-    return new WorkerDocument(this, key, generation, reply.operationIds ?? []);
+    const { reply, thread } = await this.enqueue(slot, { op: 'load', key, body, contentType, url }, tenant, timeoutMs, undefined);
+    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? []);
   }
 
-  async prepare(key: number, generation: number, operationId: string, parameters: JsonObject): Promise<PreparedOperation> {
-    if (generation !== this.gen) throw errors.runtime('the OpenAPI document was unloaded (its worker was restarted); it is loaded again on the next call');
-    const reply = await this.request({ op: 'prepare', key, operationId, parameters }, this.options.prepareTimeoutMs);
+  /** @internal Use WorkerDocument.prepare. */
+  async prepare(document: WorkerDocument, operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation> {
+    if (!document.loaded) throw new DocumentUnloadedError();
+    const { reply } = await this.enqueue(document.slot, { op: 'prepare', key: document.key, operationId, parameters }, document.tenant, timeoutMs, document.thread);
     if (!reply.prepared) throw errors.runtime('OpenAPI document worker gave no request');
     return reply.prepared;
   }
 
-  /** Forgets a document (a newer copy replaced it in the cache). */
-  drop(key: number, generation: number): void {
-    if (generation !== this.gen || !this.worker) return;
-    void this.request({ op: 'drop', key }, this.options.prepareTimeoutMs).catch(() => undefined);
+  /** @internal Use WorkerDocument.drop. */
+  drop(document: WorkerDocument, timeoutMs: number): void {
+    if (!document.loaded) return;
+    this.enqueue(document.slot, { op: 'drop', key: document.key }, document.tenant, timeoutMs, document.thread).catch(() => undefined);
   }
 
-  /** Resolves once no request is in progress: `true` if it had to wait (tests on a fake clock). */
+  /** Resolves once no request is running or queued: `true` if it had to wait (tests on a fake clock). */
   async whenIdle(): Promise<boolean> {
-    if (this.pending.size === 0) return false;
+    if (this.isIdle()) return false;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     return true;
   }
 
+  /** Stops every worker and fails what was running or queued, and every later request. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.restart(errors.runtime('the OpenAPI document worker was closed'));
-    await worker?.terminate();
+    this.closed = true;
+    const error = closedError();
+    const slots = this.slots;
+    this.slots = [];
+    const stopping: Promise<unknown>[] = [];
+    for (const slot of slots) {
+      const jobs = slot.queue.splice(0);
+      if (slot.current) {
+        clearTimeout(slot.current.timer);
+        jobs.unshift(slot.current.job);
+        slot.current = undefined;
+      }
+      if (slot.thread) stopping.push(this.stop(slot.thread));
+      slot.thread = undefined;
+      for (const job of jobs) job.reject(error);
+    }
+    this.settled();
+    await Promise.all(stopping);
   }
 
-  private request(request: Request, timeoutMs: number): Promise<Extract<DocumentReply, { ok: true }>> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise<DocumentReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.restart(errors.timeout(`the OpenAPI document took longer than ${timeoutMs} ms to process and was abandoned`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      worker.ref();
-      worker.postMessage({ ...request, id });
-    }).then((reply) => {
-      if (!reply.ok) throw toError(reply);
-      return reply;
+  /**
+   * The slot for a tenant's new document: its own; a new one while fewer than `maxWorkers` run;
+   * the least recently used idle one, retired and handed over; or, when every slot is busy, one
+   * shared by hash (the tenant gets its own again on a later load once one is idle).
+   */
+  private slotFor(tenant: string): Slot {
+    const own = this.slots.find((s) => s.owner === tenant);
+    if (own) return own;
+    if (this.slots.length < Math.max(1, this.options.maxWorkers)) {
+      const slot: Slot = { owner: tenant, thread: undefined, current: undefined, queue: [], lastUsed: 0, lastLoadTenant: undefined };
+      this.slots.push(slot);
+      return slot;
+    }
+    const idle = this.slots.filter((s) => !s.current && s.queue.length === 0).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+    if (idle) {
+      if (idle.thread) void this.stop(idle.thread);
+      idle.thread = undefined;
+      idle.owner = tenant;
+      idle.lastLoadTenant = undefined;
+      return idle;
+    }
+    return this.slots[hash(tenant) % this.slots.length] as Slot;
+  }
+
+  private enqueue(slot: Slot, request: Request, tenant: string, timeoutMs: number, thread: Thread | undefined): Promise<{ reply: OkReply; thread: Thread }> {
+    if (this.closed) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      slot.queue.push({ request, tenant, timeoutMs: Math.max(1, timeoutMs), thread, resolve, reject });
+      slot.lastUsed = ++this.sequence;
+      this.pump(slot);
     });
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  /** Starts the slot's next request if its thread is free. */
+  private pump(slot: Slot): void {
+    while (!slot.current) {
+      const job = this.next(slot);
+      if (!job) {
+        slot.thread?.worker.unref();
+        this.settled();
+        return;
+      }
+      if (job.thread && job.thread !== slot.thread) {
+        // Its document went with a stopped thread.
+        if (job.request.op === 'drop') job.resolve({ reply: { id: 0, ok: true, held: 0 }, thread: job.thread });
+        else job.reject(new DocumentUnloadedError());
+        continue;
+      }
+      const thread = slot.thread ?? (slot.thread = this.spawn(slot));
+      if (!thread.ready) {
+        slot.queue.unshift(job);
+        thread.worker.ref();
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.abandon(slot, thread, errors.timeout(`the OpenAPI document took longer than ${job.timeoutMs} ms to process and was abandoned`));
+      }, job.timeoutMs);
+      slot.current = { job, timer };
+      thread.worker.ref();
+      const message: DocumentRequest = { ...job.request, id: this.nextId++ };
+      if (message.op === 'load') {
+        // Handed over rather than copied: decoding and copying megabytes is work for the worker.
+        const body = message.body.byteOffset === 0 && message.body.byteLength === message.body.buffer.byteLength && message.body.buffer instanceof ArrayBuffer ? message.body : message.body.slice();
+        thread.worker.postMessage({ ...message, body }, [body.buffer as ArrayBuffer]);
+      } else thread.worker.postMessage(message);
+    }
+  }
+
+  /** Prepares and drops first (they take milliseconds); then loads, tenants sharing the slot taking turns. */
+  private next(slot: Slot): Job | undefined {
+    let index = slot.queue.findIndex((job) => job.request.op !== 'load');
+    if (index < 0) {
+      index = slot.queue.findIndex((job) => job.tenant !== slot.lastLoadTenant);
+      if (index < 0) index = 0;
+    }
+    const [job] = slot.queue.splice(index, 1);
+    if (job?.request.op === 'load') slot.lastLoadTenant = job.tenant;
+    return job;
+  }
+
+  private spawn(slot: Slot): Thread {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: { role: DOCUMENT_WORKER_ROLE, ...workerEntry() },
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb },
     });
+    this.started++;
     worker.unref();
-    worker.on('message', (reply: DocumentReply) => {
-      const pending = this.pending.get(reply.id);
-      if (!pending) return;
-      this.pending.delete(reply.id);
-      clearTimeout(pending.timer);
-      pending.resolve(reply);
-      this.settled();
+    const thread = new Thread(worker);
+    worker.on('message', (reply: DocumentReply | DocumentWorkerReady) => {
+      if (!thread.alive || slot.thread !== thread) return;
+      if ('ready' in reply) {
+        thread.ready = true;
+        this.pump(slot);
+        return;
+      }
+      if (!slot.current) return;
+      const { job, timer } = slot.current;
+      slot.current = undefined;
+      clearTimeout(timer);
+      thread.held = reply.held;
+      if (reply.ok) job.resolve({ reply, thread });
+      else job.reject(toError(reply));
+      this.pump(slot);
     });
     worker.on('error', (error: Error & { code?: string }) => {
       const reason = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${this.options.maxMemoryMb} MB)` : `failed: ${error.message}`;
-      this.restart(errors.runtime(`the OpenAPI document worker ${reason}`));
+      this.abandon(slot, thread, errors.runtime(`the OpenAPI document worker ${reason}`));
     });
-    worker.on('exit', () => {
-      if (this.worker === worker) this.restart(errors.runtime('the OpenAPI document worker stopped'));
-    });
-    this.worker = worker;
-    return worker;
+    worker.on('exit', () => this.abandon(slot, thread, errors.runtime('the OpenAPI document worker stopped')));
+    return thread;
   }
 
-  /** Stops the worker and fails what it had in progress; the next request starts a new one. */
-  private restart(error: WorkflowError): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.gen++;
-    if (worker) void worker.terminate().catch(() => undefined);
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
+  /**
+   * Stops a slot's thread: the request it was running fails with `error`; the queued ones stay and
+   * run on a fresh thread (a prepare or drop for a document of the stopped thread settles at once).
+   * A thread that fails before it is ready fails the queue instead, rather than starting again and again.
+   */
+  private abandon(slot: Slot, thread: Thread, error: WorkflowError): void {
+    if (!thread.alive) return;
+    void this.stop(thread);
+    if (slot.thread !== thread) return;
+    slot.thread = undefined;
+    const failed = thread.ready ? [] : slot.queue.splice(0);
+    const current = slot.current;
+    slot.current = undefined;
+    if (current) {
+      clearTimeout(current.timer);
+      failed.unshift(current.job);
     }
-    this.settled();
+    for (const job of failed) job.reject(error);
+    this.pump(slot);
+  }
+
+  private stop(thread: Thread): Promise<unknown> {
+    thread.alive = false;
+    return thread.worker.terminate().catch(() => undefined);
+  }
+
+  private isIdle(): boolean {
+    return this.slots.every((s) => !s.current && s.queue.length === 0);
   }
 
   private settled(): void {
-    if (this.pending.size === 0) {
-      this.worker?.unref();
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
 
-/** A document held by the worker. */
-export class WorkerDocument implements OpenApiDocument {
+/** A document held by one of the workers. */
+export class WorkerDocument {
   constructor(
-    private readonly worker: OpenApiDocumentWorker,
+    private readonly workers: OpenApiDocumentWorkers,
+    /** @internal */ readonly slot: Slot,
+    /** @internal */ readonly thread: Thread,
+    readonly tenant: string,
     readonly key: number,
-    readonly generation: number,
     private readonly ids: string[],
   ) {}
 
-  /** False once the worker that held it was replaced. */
+  /** False once the worker that held it was stopped. */
   get loaded(): boolean {
-    return this.generation === this.worker.generation;
+    return this.thread.alive;
   }
 
   operationIds(): string[] {
     return [...this.ids];
   }
 
-  prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation> {
-    return this.worker.prepare(this.key, this.generation, operationId, parameters);
+  /**
+   * Builds the request for an operation (see OpenApiDocument.prepare), within `timeoutMs` once the
+   * worker starts on it. Throws DocumentUnloadedError when the document is no longer held.
+   */
+  prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation> {
+    return this.workers.prepare(this, operationId, parameters, timeoutMs);
   }
 
-  drop(): void {
-    this.worker.drop(this.key, this.generation);
+  /** Forgets the document in its worker (evicted from the cache); idempotent. */
+  drop(timeoutMs: number): void {
+    this.workers.drop(this, timeoutMs);
   }
 }

@@ -9,22 +9,28 @@ import { DereferencedOpenApiDocument } from './openapi-document';
  * The OpenAPI document worker: a thread that parses, validates and dereferences documents and
  * keeps them, so that neither parsing a large document (seconds for a few MB of YAML) nor holding
  * it ever blocks the event loop that runs every other task. The main thread asks it to prepare
- * requests by operation id.
+ * requests by operation id, and sends it one request at a time (see document-worker-client.ts).
  */
 
 export const DOCUMENT_WORKER_ROLE = 'openapi-documents';
 
 export type DocumentRequest =
-  | { id: number; op: 'load'; key: number; text: string; contentType: string; url: string }
+  | { id: number; op: 'load'; key: number; body: Uint8Array; contentType: string; url: string }
   | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject }
   | { id: number; op: 'drop'; key: number };
 
 /** A WorkflowError as it crosses threads. */
 export type ErrorData = Pick<WorkflowErrorInit, 'kind' | 'code' | 'title' | 'detail' | 'status' | 'retryable' | 'data'>;
 
+/** `held`: how many documents the worker holds after the request. `unloaded`: the document asked for is not held. */
 export type DocumentReply =
-  | { id: number; ok: true; operationIds?: string[]; prepared?: PreparedOperation }
-  | { id: number; ok: false; error: ErrorData | { message: string } };
+  | { id: number; ok: true; held: number; operationIds?: string[]; prepared?: PreparedOperation }
+  | { id: number; ok: false; held: number; unloaded?: true; error: ErrorData | { message: string } };
+
+/** The worker's first message: it has loaded and takes requests. */
+export interface DocumentWorkerReady {
+  ready: true;
+}
 
 function errorData(error: unknown): ErrorData | { message: string } {
   if (isWorkflowError(error)) return { kind: error.kind, code: error.code, title: error.title, detail: error.detail, status: error.status, retryable: error.retryable, data: error.data };
@@ -35,19 +41,19 @@ function errorData(error: unknown): ErrorData | { message: string } {
 export async function handleDocumentRequest(documents: Map<number, DereferencedOpenApiDocument>, request: DocumentRequest): Promise<DocumentReply> {
   try {
     if (request.op === 'load') {
-      const document = new DereferencedOpenApiDocument(await normalizeDocument(parseDocumentText(request.text, request.contentType)), request.url);
+      const document = new DereferencedOpenApiDocument(await normalizeDocument(parseDocumentText(new TextDecoder('utf-8').decode(request.body), request.contentType)), request.url);
       documents.set(request.key, document);
-      return { id: request.id, ok: true, operationIds: document.operationIds() };
+      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds() };
     }
     if (request.op === 'prepare') {
       const document = documents.get(request.key);
-      if (!document) return { id: request.id, ok: false, error: { message: 'document not loaded' } };
-      return { id: request.id, ok: true, prepared: document.prepare(request.operationId, request.parameters) };
+      if (!document) return { id: request.id, ok: false, held: documents.size, unloaded: true, error: { message: 'document not loaded' } };
+      return { id: request.id, ok: true, held: documents.size, prepared: document.prepare(request.operationId, request.parameters) };
     }
     documents.delete(request.key);
-    return { id: request.id, ok: true };
+    return { id: request.id, ok: true, held: documents.size };
   } catch (error) {
-    return { id: request.id, ok: false, error: errorData(error) };
+    return { id: request.id, ok: false, held: documents.size, error: errorData(error) };
   }
 }
 
@@ -57,4 +63,6 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === DOCUMENT
   port.on('message', (request: DocumentRequest) => {
     void handleDocumentRequest(documents, request).then((reply) => port.postMessage(reply));
   });
+  // Loading this module and its parsers takes a while; a request's time limit starts only after.
+  port.postMessage({ ready: true } satisfies DocumentWorkerReady);
 }

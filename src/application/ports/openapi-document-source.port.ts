@@ -23,10 +23,16 @@ export interface OpenApiDocument {
 }
 
 /**
- * Fetches and caches documents by URL (TTL, concurrent loads collapsed).
- * Throws a `communication` WorkflowError (DOCUMENT_FAILED) when the document cannot be
- * fetched and a `configuration` one when it is not a valid OpenAPI document.
+ * Fetches and caches documents per tenant and URL (TTL, concurrent loads collapsed).
  */
 export interface OpenApiDocumentSource {
-  load(url: string, signal?: AbortSignal): Promise<OpenApiDocument>;
+  /**
+   * The document at `url` as fetched for `tenant`: a document fetched for one tenant is never
+   * handed to another, and one tenant's documents never delay another's. `signal` stops the
+   * caller's wait (a load shared with other callers goes on). Throws a `communication`
+   * WorkflowError (DOCUMENT_FAILED) when the document cannot be fetched, a `configuration` one
+   * when it is not a valid OpenAPI document, and a `timeout` one when it takes longer than the
+   * configured limit to fetch or to process.
+   */
+  load(tenant: string, url: string, signal?: AbortSignal): Promise<OpenApiDocument>;
 }

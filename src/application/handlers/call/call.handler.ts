@@ -161,7 +161,7 @@ export class CallTaskHandler implements TaskHandler {
       const cause = asWorkflowError(e);
       throw withDetail(cause, `OpenAPI operation failed: ${name}: ${cause.detail}`);
     };
-    const document = await this.documents.load(config.documentUrl, context.signal).catch(stage('failed to load document'));
+    const document = await this.documents.load(context.request.tenantId, config.documentUrl, context.signal).catch(stage('failed to load document'));
     const parameters = withoutNulls(config.parameters);
     let prepared;
     try {
