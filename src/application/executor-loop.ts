@@ -8,7 +8,7 @@ import { ProcessDelivery } from './use-cases/process-delivery.use-case';
 export interface ExecutorLoopSettings {
   /** Tasks run at once (EXECUTOR_CONCURRENCY); also the most entries held in memory. */
   concurrency: number;
-  /** How long to wait before reading again after the stream failed, in ms (doubles up to 30 s). */
+  /** How long to wait before reading again after the inbox failed, in ms (doubles up to 30 s). */
   errorBackoffMs: number;
   /** How often running tasks renew their claim on their entries, in ms (0 disables). */
   keepAliveIntervalMs: number;
@@ -143,7 +143,7 @@ export class ExecutorLoop {
       } catch (error) {
         if (signal.aborted) break;
         this.healthy = false;
-        this.logger.error('reading the task stream failed; backing off', { error: toWorkflowError(error).detail, backoffMs: backoff });
+        this.logger.error('reading the task inbox failed; backing off', { error: toWorkflowError(error).detail, backoffMs: backoff });
         await this.clock.sleep(backoff, signal).catch(() => undefined);
         backoff = Math.min(backoff * 2, 30_000);
         continue;

@@ -43,8 +43,8 @@ export class ExecutorStatus implements ServiceStatus {
   ready(): StatusReport {
     if (this.loop.isDraining) return { ok: false, reason: 'draining: shutting down, not taking new tasks' };
     if (this.loop.lastActivityAt === 0) return { ok: false, reason: 'starting' };
-    if (!this.inbox.isReady()) return { ok: false, reason: 'task stream not reachable or consumer groups not set up' };
-    if (!this.loop.isHealthy) return { ok: false, reason: 'the last read from the task stream failed' };
+    if (!this.inbox.isReady()) return { ok: false, reason: 'task inbox not reachable or not set up' };
+    if (!this.loop.isHealthy) return { ok: false, reason: 'the last read from the task inbox failed' };
     return { ok: true };
   }
 }

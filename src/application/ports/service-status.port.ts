@@ -12,6 +12,6 @@ export interface StatusReport {
 export interface ServiceStatus {
   /** Liveness: the read loop is alive and making progress (a failing liveness probe restarts the process). */
   live(): StatusReport;
-  /** Readiness: the stream is reachable and set up, the last read succeeded, and the service is not draining. */
+  /** Readiness: the task inbox is reachable and set up, the last read succeeded, and the service is not draining. */
   ready(): StatusReport;
 }

@@ -28,12 +28,12 @@ export interface ProcessDeliverySettings {
 export type ProcessResult = 'ignored' | 'duplicate' | 'completed' | 'failed' | 'dead_lettered' | 'stranded';
 
 /**
- * One stream entry from receipt to acknowledgement:
+ * One inbound task from receipt to acknowledgement:
  * size check → parse → idempotency check → claim the task → execute → build the completion →
  * publish it and acknowledge atomically (processing retries) → or dead-letter.
  * Never acknowledges before the outcome is written; never throws. Whatever goes wrong with the
  * request or its outcome is dead-lettered on this delivery with its real cause; only an
- * unavailable stream leaves the delivery pending.
+ * unavailable backend leaves the delivery pending.
  */
 export class ProcessDelivery {
   constructor(
