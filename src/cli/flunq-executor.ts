@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
+import { jsonTextTooDeep } from '../domain/json-limits';
 import { SubmitTaskResult } from '../application/operations/submit-task.use-case';
 import { DeadLetterRecord, DeadLetterStoreUnavailable, DeadLetterSummary } from '../application/ports/dead-letter-store.port';
 import { fieldsFromEvent } from '../adapters/flunq-wire/stream-fields';
@@ -66,6 +67,7 @@ async function run(file: string | undefined): Promise<number> {
   if (!file) throw new UsageError('run needs a task request file');
   const cfg = config({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
   const text = readRequestFile(file, cfg.limits.maxEntryBytes);
+  if (jsonTextTooDeep(text, cfg.limits.maxJsonDepth)) throw new InputError(`cannot read ${file}: it nests deeper than EXECUTOR_MAX_JSON_DEPTH (${cfg.limits.maxJsonDepth} levels)`);
   let request: unknown;
   try {
     request = JSON.parse(text);

@@ -61,7 +61,20 @@ function list(raw: string): string[] {
 
 function redisUrl(raw: string): string {
   const v = raw.trim();
-  if (/^rediss?:\/\/[^\s]+$/.test(v) || /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(v) || /^[A-Za-z0-9.\-_]+$/.test(v)) return v;
+  if (/^rediss?:\/\/[^\s]+$/.test(v)) {
+    // What the connection will parse, checked now: a bad port or bracket is a configuration error.
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      throw new InvalidValue();
+    }
+    if (url.hostname === '' || (url.port !== '' && Number(url.port) > 65_535)) throw new InvalidValue();
+    return v;
+  }
+  const hostPort = /^([A-Za-z0-9.\-_]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(v);
+  if (hostPort && Number(hostPort[2]) <= 65_535) return v;
+  if (/^[A-Za-z0-9.\-_]+$/.test(v)) return v;
   throw new InvalidValue();
 }
 

@@ -63,6 +63,12 @@ describe('flunq-executor run: the task file', () => {
     assertOneLineRefusal(cli(['run', fifo]), /^flunq-executor: cannot read .*task\.fifo: not a regular file$/);
   });
 
+  it('refuses a file nested deeper than EXECUTOR_MAX_JSON_DEPTH with one line', () => {
+    const file = path.join(dir, 'deep.json');
+    writeFileSync(file, `{"task_type": "set", "input": {"deep": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`);
+    assertOneLineRefusal(cli(['run', file]), /^flunq-executor: cannot read .*deep\.json: it nests deeper than EXECUTOR_MAX_JSON_DEPTH \(256 levels\)$/);
+  });
+
   it('refuses a file larger than EXECUTOR_MAX_ENTRY_BYTES before reading it', () => {
     const file = path.join(dir, 'big.json');
     writeFileSync(file, JSON.stringify({ task_type: 'set', input: { set_data: { blob: 'x'.repeat(2000) } } }));

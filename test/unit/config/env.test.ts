@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     assert.equal(c.stream.blockMs, 250);
     assert.equal(c.redis.url, 'rediss://user:pw@redis.example:6380/2');
   });
+  it('refuses a REDIS_URL the connection could not parse, as a configuration error', () => {
+    for (const bad of ['redis://host:notaport', 'redis://[::1', 'redis://host:70000', 'host:99999', 'rediss://:pw@']) {
+      assert.throws(() => loadConfig({ REDIS_URL: bad }), (e: unknown) => e instanceof ConfigError && /REDIS_URL/.test(e.message), bad);
+    }
+    for (const good of ['redis://[::1]:6379', '[::1]:6379', 'localhost', 'redis-0.redis:6379', 'redis://:pw@host/3']) assert.equal(loadConfig({ REDIS_URL: good }).redis.url, good);
+  });
   it('names every bad variable and its expected form at once', () => {
     assert.throws(
       () => loadConfig({ EXECUTOR_CONCURRENCY: 'many', EXECUTOR_STREAM_BLOCK: 'soon', LOG_LEVEL: 'loud' }),
