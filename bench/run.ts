@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=1,2]`: the performance suite of issue 7.
+ * `npm run bench [-- --quick] [-- --only=1,2]`: the performance suite (docs/performance.md).
  * Starts a private redis-server, runs each workload with the executor and with the ideal
  * baselines in alternating rounds (child processes, one at a time), prints a table and ratios.
  */

@@ -70,7 +70,7 @@ Feature: call tasks, legacy HTTP
       {"status_code": 201, "data": {"id": 1}}
       """
 
-  Scenario: without a body nothing is sent, not even the task input (Go defect S4)
+  Scenario: without a body nothing is sent, not even the task input
     Given the API "https://api.example.test" answers DELETE "/pets/1" with status 204 and body ''
     And the call task "removePet" with:
       """

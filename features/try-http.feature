@@ -122,7 +122,7 @@ Feature: Try tasks around HTTP calls
         {"status_code": 404, "data": {"error": "no such item"}}
         """
 
-    Scenario: a refused connection reaches the catch too (T2)
+    Scenario: a refused connection reaches the catch too
       Given the API "https://inventory.example.test" refuses connections
       And a try task "checkStock" carrying the configuration:
         """

@@ -10,7 +10,7 @@ Feature: Try tasks: catching, retrying and recovering from errors
 
   Rule: retries run inside the executor with exact delays, then fail with the last error
 
-    Scenario: constant backoff, attempts used up: the last error, not a swallowed success (T3)
+    Scenario: constant backoff, attempts used up: the last error, not a swallowed success
       Given a try task "guarded" carrying the configuration:
         """
         {
@@ -135,7 +135,7 @@ Feature: Try tasks: catching, retrying and recovering from errors
       And the error details should record 3 attempts with delays "4000, 4000"
       And the retries should have stopped because "a retry in 4000 ms would pass the task deadline"
 
-    Scenario: retry_context.attempt_count counts the attempts already made (T5)
+    Scenario: retry_context.attempt_count counts the attempts already made
       Given a try task "guarded" carrying the configuration:
         """
         {"try": {"wait": "soon"}, "catch": {"retry": {"delay": "PT1S", "limit": {"attempt": {"count": 3}}}}}

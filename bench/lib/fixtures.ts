@@ -13,7 +13,7 @@ function rfc3339(ms: number): string {
 
 /**
  * The flat fields of one `io.flunq.task.requested` entry for a `set` task, exactly as the
- * flunq worker writes them (protocol sections b and c), as an XADD argument list.
+ * flunq worker writes them (docs/protocol.md, sections 2 and 3), as an XADD argument list.
  */
 export function setRequestFields(workflowId: string, executionId: string, taskId: string, nowMs = Date.now()): string[] {
   const time = rfc3339(nowMs);
@@ -45,7 +45,7 @@ export function setRequestFields(workflowId: string, executionId: string, taskId
   ];
 }
 
-/** A `call` task request (legacy HTTP shape, protocol section c) against `url`. */
+/** A `call` task request (legacy HTTP shape, docs/protocol.md section 3) against `url`. */
 export function callRequestFields(workflowId: string, executionId: string, taskId: string, url: string, nowMs = Date.now()): string[] {
   const time = rfc3339(nowMs);
   const data = {

@@ -5,7 +5,7 @@ import { TaskIdentity, TaskRequest } from './task-request';
 import { durationMs, TaskResult } from './task-result';
 import { rfc3339Seconds } from './time-format';
 
-/** The nested payload of `io.flunq.task.completed` (protocol section d). */
+/** The nested payload of `io.flunq.task.completed` (docs/protocol.md, section 4). */
 export interface CompletedPayload {
   task_id: string;
   task_name: string;

@@ -1,6 +1,6 @@
 /**
  * One redaction pass for everything that leaves the process (outputs, resolved input,
- * dead letters, logs): protocol Appendix B.4.
+ * dead letters, logs): docs/protocol.md, section 7.
  */
 const ALWAYS_SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 const SENSITIVE_PATTERN = /token|secret|password|passwd|api[-_]?key|credential|client[-_]?assertion/i;

@@ -196,7 +196,7 @@ describe('OpenAPI calls against published Petstore documents', () => {
     assert.ok(!JSON.stringify(q).includes('q-key'));
   });
 
-  it('a 404 is a failed completion with the output, never a dead letter (Go defect P1)', async () => {
+  it('a 404 is a failed completion with the output, never a dead letter', async () => {
     const c = await executor.run('missing', { call_type: 'openapi', document: { endpoint: `${server.origin}/docs/3.0/petstore.json` }, operation_id: 'getPetById', parameters: { petId: 404 }, authentication: { type: 'apikey', config: { key: 'api_key', value: 'special-key' } } });
     assert.equal(c.success, false);
     assert.equal(c.error, 'HTTP request failed with status 404');

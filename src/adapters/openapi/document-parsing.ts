@@ -9,7 +9,7 @@ export function invalidDocument(detail: string): WorkflowError {
   return new WorkflowError({ kind: 'configuration', code: 'DOCUMENT_FAILED', title: 'Invalid OpenAPI Document', detail });
 }
 
-/** Go's format detection (protocol h.2): content type, then the first character, then line shapes. */
+/** Go's format detection: content type, then the first character, then line shapes. */
 export function looksLikeYaml(text: string, contentType: string): boolean {
   if (/ya?ml/i.test(contentType)) return true;
   const trimmed = text.trim();

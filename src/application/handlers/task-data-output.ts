@@ -1,7 +1,7 @@
 import { JsonObject } from '../../domain/json';
 import { TaskContext } from '../ports/task-handler.port';
 
-/** Keys the worker adds to every task input; copying them into output pollutes variables (Go defect W2). */
+/** Keys the worker adds to every task input; copying them into output pollutes variables (Go's executor did). */
 const BOOKKEEPING = new Set(['task_name', 'workflow_id', 'timestamp']);
 
 /** Parameters, then input keys on top (input wins, as in Go), with expressions resolved. */

@@ -25,7 +25,7 @@ export interface ExecuteTaskInput {
   operationKey?: string;
 }
 
-/** The data runtime expressions see (protocol section h, call OpenAPI §1). */
+/** The data runtime expressions see (docs/protocol.md, section 3). */
 export function expressionScope(request: TaskRequest): JsonObject {
   const { context, input } = request;
   return {

@@ -1,5 +1,5 @@
 /**
- * The per-task shortcuts of issue 7 keep their behaviour: redaction still hides what it
+ * The per-task shortcuts (docs/performance.md) keep their behaviour: redaction still hides what it
  * must (and skips the copy only when nothing is sensitive), cached times are right across
  * seconds, task deadlines still fire per task, and a forced stop cancels every running task.
  */

@@ -72,7 +72,7 @@ describe('TryTaskHandler: retries', () => {
     assert.deepEqual(calls[0]?.input, { task_name: 'guarded', workflow_id: 'wf_1', timestamp: '2025-08-25T19:35:40Z', workflow_input: { a: 1 } });
   });
 
-  it('fails with the last error and the last output once the attempts are used up, without running do (T3)', async () => {
+  it('fails with the last error and the last output once the attempts are used up, without running do', async () => {
     const last = failed(httpStatusError(502), { status_code: 502, body: 'last' });
     const { result, calls } = await runToEnd(
       tryRequest(CALL, { errors: { with: { status: [502, 503] } }, retry: retry(), do: [{ notify: { set: { recovered: true } } }] }),
@@ -139,7 +139,7 @@ describe('TryTaskHandler: retries', () => {
     assert.match(String(problemData(result)['retry_stopped']), /would pass the task deadline/);
   });
 
-  it('honours retry_context.attempt_count as attempts already made (T5)', async () => {
+  it('honours retry_context.attempt_count as attempts already made', async () => {
     const { calls, result } = await runToEnd(tryRequest(CALL, { retry: retry() }, { retry_context: { is_retry: true, attempt_count: 2, original_task_id: 't' } }), [503]);
     assert.equal(calls.length, 1);
     assert.equal(problemData(result)['attempts'], 3);
@@ -172,13 +172,13 @@ describe('TryTaskHandler: catch', () => {
     if (!result.success) assert.equal(result.error.status, 404);
   });
 
-  it('catches any failure of the inner task, not only HTTP statuses (T2)', async () => {
+  it('catches any failure of the inner task, not only HTTP statuses', async () => {
     const { result } = await runToEnd(tryRequest({ wait: 'soon' }, {}), [errors.validation('invalid duration', 'INVALID_DURATION')]);
     assert.equal(result.success, true);
     assert.equal((result.output as { error: { type: string } }).error.type, 'https://serverlessworkflow.io/spec/1.0.0/errors/validation');
   });
 
-  it('without retry or do, succeeds with {<as>: error}, never with an empty key (T7)', async () => {
+  it('without retry or do, succeeds with {<as>: error}, never with an empty key', async () => {
     for (const as of [undefined, '', 'failure']) {
       const { result } = await runToEnd(tryRequest(CALL, as === undefined ? {} : { as }), [503]);
       const key = as ? as : 'error';

@@ -50,7 +50,7 @@ function withoutNulls(parameters: JsonObject): JsonObject {
 }
 
 /**
- * `call`: legacy HTTP calls and OpenAPI operations (protocol section h).
+ * `call`: legacy HTTP calls and OpenAPI operations (docs/protocol.md, section 3).
  * Non-2xx answers, transport failures and bad configuration are failed outcomes, never
  * exceptions. Outputs and the resolved input never contain the secrets the call used.
  */

@@ -35,7 +35,7 @@ function matchesText(expected: string, actual: string, patterns: PatternMatcher)
 /**
  * One expected filter value against the error's value:
  * - an array matches when any of its elements matches (membership);
- * - numbers compare numerically, also against numeric text (Go's T1 defect compared int with float64);
+ * - numbers compare numerically, also against numeric text (Go's executor compared an int with a float64);
  * - strings match exactly or as a regular expression in RE2 syntax (numbers and booleans are
  *   matched as text);
  * - objects match when every key matches; booleans and null compare by value.
