@@ -22,14 +22,14 @@ function str(value: unknown): string {
  * form the flunq worker writes to a stream). Missing
  * ids get local defaults so that the request is complete: `task_id` becomes
  * `task-<task_name>-<nanos>` (the worker's pattern), workflow and execution ids `wf_local` /
- * `ex_local`, and the tenant `local`.
+ * `ex_local`, and the tenant `local`. `taskTypes` (the supported ones) are named when `task_type` is missing.
  */
-export function localSubmission(body: unknown, nowMs: number, unique: number): LocalSubmissionResult {
+export function localSubmission(body: unknown, nowMs: number, unique: number, taskTypes: readonly string[]): LocalSubmissionResult {
   if (!isPlainObject(body)) return { ok: false, problem: 'the task request must be a JSON object' };
   if (typeof body['data'] === 'string' && typeof body['type'] === 'string') return fromEvent(body);
 
   const data: JsonObject = { ...body };
-  if (typeof data['task_type'] !== 'string' || data['task_type'] === '') return { ok: false, problem: 'task_type is required (call, set, inject, wait, try)' };
+  if (typeof data['task_type'] !== 'string' || data['task_type'] === '') return { ok: false, problem: `task_type is required (${taskTypes.join(', ')})` };
   const taskName = str(data['task_name']) || data['task_type'];
   data['task_name'] = taskName;
   const nanos = BigInt(nowMs) * 1_000_000n + BigInt(unique % 1_000_000);

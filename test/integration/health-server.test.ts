@@ -204,7 +204,7 @@ describe('POST /tasks access', () => {
 
   it('refuses to serve POST /tasks on a non-loopback address without a token, before binding', async () => {
     const submission: TaskSubmission = { submit: () => Promise.reject(new Error('not expected')) };
-    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 1000, firstSequence: 0 });
+    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 1000, firstSequence: 0, taskTypes: ['call', 'set'] });
     const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: true }) };
     for (const host of ['0.0.0.0', '::', undefined]) {
       const server = new HealthServer({ healthPort: 0, metricsPort: 0, ...(host ? { host } : {}) }, { status, registry: new Registry(), logger: new InMemoryLogger(), submitTask });
@@ -222,7 +222,7 @@ describe('POST /tasks answers', () => {
   async function serverWith(result: SubmissionResult): Promise<HealthServer> {
     const submission: TaskSubmission = { submit: () => Promise.resolve(result) };
     const status: ServiceStatus = { live: () => ({ ok: true }), ready: () => ({ ok: false, reason: 'starting' }) };
-    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 50, firstSequence: 0 });
+    const submitTask = new SubmitTask(submission, new FakeClock(), { timeoutMs: 50, firstSequence: 0, taskTypes: ['call', 'set'] });
     const server = new HealthServer({ healthPort: 0, metricsPort: 0, host: '127.0.0.1' }, { status, registry: new Registry(), logger: new InMemoryLogger(), submitTask });
     await server.start();
     return server;

@@ -27,6 +27,8 @@ export interface SubmitTaskSettings {
    * submitted in the same millisecond get distinct ids.
    */
   firstSequence: number;
+  /** The task types this executor runs, named when a request has none. */
+  taskTypes: readonly string[];
 }
 
 /**
@@ -45,7 +47,7 @@ export class SubmitTask {
   }
 
   async execute(input: SubmitTaskInput): Promise<SubmitTaskResult> {
-    const built = localSubmission(input.request, this.clock.now(), this.sequence++);
+    const built = localSubmission(input.request, this.clock.now(), this.sequence++, this.settings.taskTypes);
     if (!built.ok) return { status: 'invalid', problem: built.problem };
     const { request, taskId } = built.submission;
     const result = await this.submission.submit(request, taskId, this.settings.timeoutMs);

@@ -5,7 +5,7 @@ import { ShowDeadLetter } from '../../application/operations/show-dead-letter.us
 import { SubmitTask } from '../../application/operations/submit-task.use-case';
 import { bindFactory } from '../binding';
 import { ExecutorSettings } from '../env';
-import { CLOCK, DEAD_LETTER_STORE, LIST_DEAD_LETTERS, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_SUBMISSION } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, LIST_DEAD_LETTERS, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_HANDLER_REGISTRY, TASK_SUBMISSION } from '../tokens';
 
 /**
  * Inbound operations. Each needs a port only some profiles bind (task submission: the in-process
@@ -15,7 +15,9 @@ export function operationsModule(executor: Pick<ExecutorSettings, 'taskTimeoutMs
   return new ContainerModule(({ bind }) => {
     // The wait covers the task's own deadline plus the time to publish its outcome. Task ids mix
     // in the process id, so that runners started in the same millisecond do not share them.
-    bindFactory(bind, SUBMIT_TASK, [TASK_SUBMISSION, CLOCK], (submission, clock) => new SubmitTask(submission, clock, { timeoutMs: executor.taskTimeoutMs + 5_000, firstSequence: process.pid }));
+    bindFactory(bind, SUBMIT_TASK, [TASK_SUBMISSION, CLOCK, TASK_HANDLER_REGISTRY], (submission, clock, registry) =>
+      new SubmitTask(submission, clock, { timeoutMs: executor.taskTimeoutMs + 5_000, firstSequence: process.pid, taskTypes: registry.types() }),
+    );
     bindFactory(bind, LIST_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new ListDeadLetters(store));
     bindFactory(bind, SHOW_DEAD_LETTER, [DEAD_LETTER_STORE], (store) => new ShowDeadLetter(store));
     bindFactory(bind, REPLAY_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new ReplayDeadLetters(store));

@@ -79,8 +79,9 @@ describe('stream fields', () => {
 });
 
 describe('local submission', () => {
+  const TYPES = ['call', 'set', 'wait'];
   it('completes a data object with local ids', () => {
-    const r = localSubmission({ task_type: 'set', input: { set_data: { a: 1 } } }, Date.UTC(2026, 0, 1), 7);
+    const r = localSubmission({ task_type: 'set', input: { set_data: { a: 1 } } }, Date.UTC(2026, 0, 1), 7, TYPES);
     assert.ok(r.ok);
     const { taskId, request } = r.submission;
     assert.equal(workflowStream(request.tenantId, request.workflowId), workflowStream('local', 'wf_local'));
@@ -93,15 +94,15 @@ describe('local submission', () => {
     assert.deepEqual(data['input'], { set_data: { a: 1 } });
   });
   it('accepts a whole event with flat attributes as is', () => {
-    const r = localSubmission(REQUEST, 0, 0);
+    const r = localSubmission(REQUEST, 0, 0, TYPES);
     assert.ok(r.ok);
     assert.deepEqual(fieldsFromEvent(r.submission.request), REQUEST);
     assert.equal(workflowStream(r.submission.request.tenantId, r.submission.request.workflowId), STREAM);
   });
   it('rejects what is not a task request', () => {
-    assert.equal(localSubmission([], 0, 0).ok, false);
-    assert.equal(localSubmission({ input: {} }, 0, 0).ok, false);
-    assert.equal(localSubmission({ ...REQUEST, type: 'io.flunq.task.completed' }, 0, 0).ok, false);
+    assert.equal(localSubmission([], 0, 0, TYPES).ok, false);
+    assert.deepEqual(localSubmission({ input: {} }, 0, 0, TYPES), { ok: false, problem: 'task_type is required (call, set, wait)' });
+    assert.equal(localSubmission({ ...REQUEST, type: 'io.flunq.task.completed' }, 0, 0, TYPES).ok, false);
   });
   it('recognises the outcome entries of a task', () => {
     assert.equal(outcomeKind(eventFromFields({ id: 'task-completed-t1', type: 'io.flunq.task.completed' }), 't1'), 'completed');

@@ -8,7 +8,7 @@ import { completedWith, RecordingTaskSubmission, Submitted } from '../../../supp
 function makeSut(answer?: (submitted: Submitted) => SubmissionResult, settings: Partial<SubmitTaskSettings> = {}): { sut: SubmitTask; submission: RecordingTaskSubmission; clock: FakeClock } {
   const clock = new FakeClock(Date.UTC(2025, 7, 25, 19, 35, 40, 123));
   const submission = new RecordingTaskSubmission(answer);
-  const sut = new SubmitTask(submission, clock, { timeoutMs: 305_000, firstSequence: 0, ...settings });
+  const sut = new SubmitTask(submission, clock, { timeoutMs: 305_000, firstSequence: 0, taskTypes: ['call', 'set'], ...settings });
   return { sut, submission, clock };
 }
 
@@ -33,7 +33,7 @@ describe('SubmitTask', () => {
   it('refuses a request it cannot complete, and publishes nothing', async () => {
     const { sut, submission } = makeSut();
     assert.deepEqual(await sut.execute({ request: [1, 2] }), { status: 'invalid', problem: 'the task request must be a JSON object' });
-    assert.deepEqual(await sut.execute({ request: { input: {} } }), { status: 'invalid', problem: 'task_type is required (call, set, inject, wait, try)' });
+    assert.deepEqual(await sut.execute({ request: { input: {} } }), { status: 'invalid', problem: 'task_type is required (call, set)' });
     assert.equal(submission.submitted.length, 0);
   });
 
