@@ -51,10 +51,21 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
   ];
 }
 
+/**
+ * The stream backends by EVENT_STREAM_TYPE, each an adapter family's module binding the task inbox
+ * (and, where the backend has them, dead letters and task submission). A new backend is one entry.
+ */
+const STREAM_BACKENDS: Record<AppConfig['stream']['type'], (config: AppConfig) => ContainerModule> = {
+  redis: (config) => redisStreamModule(config.redis, config.stream),
+  memory: (config) => memoryStreamModule(config.stream),
+};
+
 /** The modules of a profile: the application, the system adapters and the profile's stream. */
 export function profileModules(config: AppConfig, profile: Profile = profileFor(config), options: SystemOptions = {}): ContainerModule[] {
-  const stream = profile === 'embedded' ? memoryStreamModule(config.stream) : redisStreamModule(config.redis, config.stream);
-  return [...applicationModules(config), systemModule(config.log, options), stream];
+  // `production` runs on the configured backend, and on Redis when that is the in-process stream
+  // (the dead-letter commands always address a real backend).
+  const backend = profile === 'embedded' ? 'memory' : config.stream.type === 'memory' ? 'redis' : config.stream.type;
+  return [...applicationModules(config), systemModule(config.log, options), STREAM_BACKENDS[backend](config)];
 }
 
 /** A container with `modules` loaded, then `replacements` bound in place of what the modules bound. */
