@@ -57,6 +57,11 @@ Then('the output should contain:', function (this: ExecutorWorld, json: string) 
   assert.ok(containsSubset(c.output, parse(json)), `output ${JSON.stringify(c.output)} should contain ${json}`);
 });
 
+Then('the error details should include:', function (this: ExecutorWorld, json: string) {
+  const details = this.completionOf().error_details;
+  assert.ok(containsSubset(details, parse(json)), `error_details ${JSON.stringify(details)} should include ${json}`);
+});
+
 Then('the output should not have the key {string}', function (this: ExecutorWorld, key: string) {
   const output = this.completionOf().output as Record<string, unknown>;
   assert.ok(!(key in output), `output should not have ${key}: ${JSON.stringify(output)}`);

@@ -2,7 +2,7 @@
  * RFC 7807 problem details with the eight Serverless Workflow error types.
  *
  * The kind of failure decides the type, the default status and whether a
- * retry can help; nothing here looks at message text (Go's D2 defect).
+ * retry can help; nothing here looks at message text (Go's executor classified errors by substrings).
  */
 export const ERROR_TYPE_BASE = 'https://serverlessworkflow.io/spec/1.0.0/errors/';
 
@@ -68,11 +68,17 @@ export type ErrorCode =
   | 'OUTCOME_FAILED'
   | 'INVALID_PATTERN'
   | 'INVALID_HEADER'
+  | 'RAISED'
   | 'INTERNAL';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;
   code: ErrorCode;
+  /**
+   * The error's type URI when it is not one of the eight standard ones (a workflow's own error,
+   * raised by a `raise` task); by default the standard URI of `kind`.
+   */
+  type?: string;
   title?: string;
   detail?: string;
   status?: number;
@@ -83,7 +89,7 @@ export interface WorkflowErrorInit {
   cause?: unknown;
 }
 
-/** The wire form of a WorkflowError (section g of the protocol). */
+/** The wire form of a WorkflowError (docs/protocol.md, section 8). */
 export interface ProblemDetails {
   type: string;
   status: number;
@@ -113,6 +119,7 @@ export class WorkflowError extends Error {
   readonly instance: string | undefined;
   readonly data: Record<string, unknown> | undefined;
   readonly retryable: boolean;
+  private readonly customType: string | undefined;
 
   constructor(init: WorkflowErrorInit) {
     super(init.detail ?? init.title ?? init.kind, init.cause === undefined ? undefined : { cause: init.cause });
@@ -125,10 +132,11 @@ export class WorkflowError extends Error {
     this.instance = init.instance;
     this.data = init.data;
     this.retryable = init.retryable ?? RETRYABLE_BY_DEFAULT[init.kind];
+    this.customType = init.type;
   }
 
   get type(): string {
-    return ERROR_TYPE_BASE + this.kind;
+    return this.customType ?? ERROR_TYPE_BASE + this.kind;
   }
 
   /** A copy with some properties changed (the original becomes the cause unless one is given). */
@@ -160,6 +168,7 @@ export class WorkflowError extends Error {
     return {
       kind: this.kind,
       code: this.code,
+      type: this.customType,
       title: this.title,
       detail: this.detail,
       status: this.status,
@@ -169,6 +178,13 @@ export class WorkflowError extends Error {
       cause: this.cause,
     };
   }
+}
+
+/** The kind a type URI names when it is one of the eight standard types, else undefined. */
+export function standardKind(type: string): ErrorKind | undefined {
+  if (!type.startsWith(ERROR_TYPE_BASE)) return undefined;
+  const kind = type.slice(ERROR_TYPE_BASE.length);
+  return (ERROR_KINDS as readonly string[]).includes(kind) ? (kind as ErrorKind) : undefined;
 }
 
 export function isWorkflowError(value: unknown): value is WorkflowError {

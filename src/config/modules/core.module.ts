@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { ExecutorLoop } from '../../application/executor-loop';
 import { CallTaskHandler } from '../../application/handlers/call/call.handler';
 import { InjectTaskHandler } from '../../application/handlers/inject.handler';
+import { RaiseTaskHandler } from '../../application/handlers/raise.handler';
 import { SetTaskHandler } from '../../application/handlers/set.handler';
 import { TaskHandlerRegistry } from '../../application/handlers/task-handler-registry';
 import { TryTaskHandler } from '../../application/handlers/try/try.handler';
@@ -38,6 +39,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
     bindFactory(bind, TASK_HANDLER, [], () => new SetTaskHandler());
     bindFactory(bind, TASK_HANDLER, [CLOCK], (clock) => new InjectTaskHandler(clock));
     bindFactory(bind, TASK_HANDLER, [CLOCK], (clock) => new WaitTaskHandler(clock));
+    bindFactory(bind, TASK_HANDLER, [], () => new RaiseTaskHandler());
     bindFactory(
       bind,
       TASK_HANDLER,
