@@ -73,6 +73,17 @@ export interface InboundTask {
 }
 
 /**
+ * Which work the executor wants next (fair dispatch across tenants): a backend that can tell a
+ * message's tenant and workflow before reading it (from a stream key, a subject) reads only what
+ * the gate admits, so that a tenant's backlog is left in the backend rather than read ahead of its
+ * turn. A backend that cannot tell reads anyway; the executor then orders what it holds.
+ */
+export interface ReadGate {
+  /** Whether more work of this tenant's workflow may be read now. Cheap and synchronous. */
+  admits(tenantId: string, workflowId: string): boolean;
+}
+
+/**
  * Where task requests come from: an at-least-once inbox shared by every replica.
  * Errors: `receive` throws when the backend is unavailable (the loop backs off).
  */
@@ -80,9 +91,10 @@ export interface TaskInbox {
   /**
    * Up to `max` deliveries: redeliveries of messages this replica or a dead one left unsettled
    * first, then new ones. Waits at most the adapter's block time, or until `signal` aborts, and
-   * then returns what it has (possibly nothing). Never returns more than `max`.
+   * then returns what it has (possibly nothing). Never returns more than `max`. With `gate`, reads
+   * only what it admits where the backend can tell (redeliveries are returned whatever it says).
    */
-  receive(max: number, signal: AbortSignal): Promise<InboundTask[]>;
+  receive(max: number, signal: AbortSignal, gate?: ReadGate): Promise<InboundTask[]>;
   /** Whether the backend is reachable and set up (for readiness). Cheap and synchronous. */
   isReady(): boolean;
   /** Releases connections. Unsettled deliveries stay with the backend and are redelivered. */
