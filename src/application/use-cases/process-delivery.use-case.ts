@@ -1,4 +1,4 @@
-import { entryTooLargeError } from '../../domain/entry-size';
+import { messageTooLargeError } from '../../domain/message-size';
 import { FlunqEvent } from '../../domain/flunq-event';
 import { buildCompletedPayload, completedEvent, identityOfRequest } from '../../domain/flunq-events';
 import { publishableInput } from '../../domain/publishable-input';
@@ -17,10 +17,10 @@ import { ExecuteTask } from './execute-task.use-case';
 export interface ProcessDeliverySettings {
   /** Processing retries (RETRY_MAX_ATTEMPTS / RETRY_BASE_DELAY_MS). */
   retry: RetryPolicy;
-  /** Deliveries of one entry after which it is dead-lettered without running again. */
+  /** Deliveries of one message after which it is dead-lettered without running again. */
   maxDeliveries: number;
-  /** Largest request entry accepted, in bytes of field names and values (EXECUTOR_MAX_ENTRY_BYTES). */
-  maxEntryBytes: number;
+  /** Largest request message accepted, in bytes as the backend carried it (EXECUTOR_MAX_ENTRY_BYTES). */
+  maxMessageBytes: number;
   /** Deepest nesting of arrays and objects accepted in a request's `data` (EXECUTOR_MAX_JSON_DEPTH). */
   maxJsonDepth: number;
 }
@@ -68,7 +68,7 @@ export class ProcessDelivery {
     const attempt = task.attempt;
     // Before anything parses `data`: an oversize message is refused from its attributes alone.
     const size = task.sizeBytes;
-    if (size > this.settings.maxEntryBytes) return this.sendToDeadLetter(task, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfEvent(task.event), attempt, '', undefined, true);
+    if (size > this.settings.maxMessageBytes) return this.sendToDeadLetter(task, messageTooLargeError(size, this.settings.maxMessageBytes), identityOfEvent(task.event), attempt, '', undefined, true);
     const parsed = parseTaskRequest(task.event, this.settings.maxJsonDepth);
     if (!parsed.ok) return this.sendToDeadLetter(task, parsed.error, parsed.identity, attempt, '');
 

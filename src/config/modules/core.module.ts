@@ -68,7 +68,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
         new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, {
           retry: processingRetryPolicy(settings.retry),
           maxDeliveries: executor.maxDeliveries,
-          maxEntryBytes: limits.maxEntryBytes,
+          maxMessageBytes: limits.maxEntryBytes,
           maxJsonDepth: limits.maxJsonDepth,
         }),
     );
