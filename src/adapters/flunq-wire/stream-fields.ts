@@ -1,5 +1,6 @@
-import { FlunqEvent, TASK_DLQ } from '../../domain/flunq-event';
-import { utf8Length } from '../../domain/entry-size';
+import { FlunqEvent, idempotencyKey, TASK_DLQ } from '../../domain/flunq-event';
+import { isPlainObject } from '../../domain/json';
+import { utf8Length } from '../../domain/message-size';
 
 /**
  * The flunq binding of a CloudEvent to one stream entry: flat string fields, the attributes under
@@ -78,3 +79,23 @@ export function deadLetterFields(original: StreamFields, reason: string, attempt
 /** On a dead letter whose data was left out: how many bytes, and the request entry that holds them. */
 export const DATA_OMITTED_BYTES = 'data_omitted_bytes';
 export const DATA_KEPT_IN = 'data_kept_in';
+
+/**
+ * The idempotency key of the task an entry carries (empty when it names none), derived here once for
+ * the inbox and the adapters that claim tasks when they hand them out. The task id is the `taskid`
+ * field, or (only when that is missing) `data.task_id`, for events written without the flunq extension.
+ */
+export function taskKeyOf(fields: StreamFields): string {
+  const taskId = fields['taskid'] || taskIdInData(fields['data']);
+  return taskId ? idempotencyKey(taskId, { extensions: fields }) : '';
+}
+
+function taskIdInData(data: string | undefined): string {
+  if (data === undefined) return '';
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return isPlainObject(parsed) && typeof parsed['task_id'] === 'string' ? parsed['task_id'] : '';
+  } catch {
+    return '';
+  }
+}

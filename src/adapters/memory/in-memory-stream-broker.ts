@@ -22,7 +22,7 @@ interface StreamState {
   groups: Map<string, GroupState>;
 }
 
-export type BrokerOperation = 'receive' | 'settle' | 'acknowledge' | 'isSettled' | 'keepAlive' | 'claimTask';
+export type BrokerOperation = 'receive' | 'settle' | 'acknowledge' | 'keepAlive' | 'claimTask';
 
 /** A task claim (see TaskSource.claimTask): who holds it and until when (epoch ms). */
 interface Lease {
