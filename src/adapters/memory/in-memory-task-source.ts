@@ -86,12 +86,8 @@ export class InMemoryTaskSource implements EntryStream {
     return Promise.resolve(claim);
   }
 
-  isSettled(taskId: string): Promise<boolean> {
-    this.broker.checkFault('isSettled');
-    return Promise.resolve(this.broker.isSettled(taskId));
-  }
-
-  keepAlive(delivery: Delivery): Promise<void> {
+  /** False when the entry is no longer this consumer's (reclaimed by another one, or settled). */
+  keepAlive(delivery: Delivery): Promise<boolean> {
     this.broker.checkFault('keepAlive');
     this.checkOpen();
     const pending = this.broker.pending(delivery.stream, this.options.group).get(delivery.entryId);
@@ -99,8 +95,9 @@ export class InMemoryTaskSource implements EntryStream {
       pending.lastDeliveredAt = this.clock.now();
       const key = this.claims.get(deliveryKey(delivery));
       if (key !== undefined) this.broker.renewClaim(delivery.stream, key, this.holder(delivery), this.leaseMs());
+      return Promise.resolve(true);
     }
-    return Promise.resolve();
+    return Promise.resolve(false);
   }
 
   isReady(): boolean {
