@@ -1,4 +1,5 @@
 import { parseDuration } from '../domain/duration';
+import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
 
 /**
  * Every environment variable the service reads, with its default and expected form.
@@ -89,7 +90,7 @@ export const VARIABLES = {
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
   EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   HOSTNAME: { name: 'HOSTNAME', default: 'unknown', expected: 'text', description: 'Consumer name is `executor-$HOSTNAME`; must differ between replicas', parse: text },
-  EXECUTOR_STREAMS: { name: 'EXECUTOR_STREAMS', default: '', expected: 'comma-separated stream keys', description: 'Fixed streams to read instead of discovering `tenant:*:workflow:*:events`', parse: list },
+  EXECUTOR_STREAMS: { name: 'EXECUTOR_STREAMS', default: '', expected: 'comma-separated stream keys', description: `Fixed streams to read instead of discovering \`${WORKFLOW_STREAM_GLOB}\``, parse: list },
   EXECUTOR_STREAM_BATCH: { name: 'EXECUTOR_STREAM_BATCH', default: '10', expected: 'an integer from 1 to 1000', description: 'XREADGROUP COUNT (never more than the free concurrency slots)', parse: integer(1, 1000) },
   EXECUTOR_STREAM_BLOCK: { name: 'EXECUTOR_STREAM_BLOCK', default: '1s', expected: DURATION_FORM, description: 'XREADGROUP BLOCK time', parse: durationMs },
   EXECUTOR_RECLAIM_ENABLED: { name: 'EXECUTOR_RECLAIM_ENABLED', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Claim entries left pending by dead consumers (XAUTOCLAIM)', parse: bool },
@@ -116,7 +117,7 @@ export const VARIABLES = {
   CIRCUIT_BREAKER_ERROR_PERCENT: { name: 'CIRCUIT_BREAKER_ERROR_PERCENT', default: '50', expected: 'an integer from 1 to 100', description: 'Share of failed calls (5xx, transport errors; not 4xx) within the window that opens the circuit', parse: integer(1, 100) },
   CIRCUIT_BREAKER_WINDOW: { name: 'CIRCUIT_BREAKER_WINDOW', default: '30s', expected: DURATION_FORM, description: 'Rolling window of the circuit statistics', parse: durationMs },
   CIRCUIT_BREAKER_RESET_TIMEOUT: { name: 'CIRCUIT_BREAKER_RESET_TIMEOUT', default: '30s', expected: DURATION_FORM, description: 'How long an open circuit fails fast before letting one trial call through', parse: durationMs },
-  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: 'tenant:*:workflow:*:events', expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: WORKFLOW_STREAM_GLOB, expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   EXECUTOR_STREAMS_PER_READ: { name: 'EXECUTOR_STREAMS_PER_READ', default: '100', expected: 'an integer from 1 to 10000', description: 'Most streams named in one XREADGROUP call', parse: integer(1, 10_000) },
   EXECUTOR_KEYSPACE_NOTIFICATIONS: { name: 'EXECUTOR_KEYSPACE_NOTIFICATIONS', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Learn new streams and entries from keyspace notifications (adds `Et` to notify-keyspace-events if missing); off: poll with SCAN', parse: bool },
   EXECUTOR_RESCAN_INTERVAL: { name: 'EXECUTOR_RESCAN_INTERVAL', default: '60s', expected: DURATION_FORM, description: 'Background incremental SCAN period when notifications work (without them: every second)', parse: durationMs },
