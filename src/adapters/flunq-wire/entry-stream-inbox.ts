@@ -39,7 +39,7 @@ export class StreamInboundTask implements InboundTask {
   }
 
   deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
-    const entries = [deadLetterFields(this.delivery.fields, note.reason, note.attempt, note.omitData ? { entryId: this.delivery.entryId } : undefined)];
+    const entries = [deadLetterFields(this.delivery.fields, note.reason, note.attempt, note.omitData ? { entryId: this.delivery.entryId } : undefined, note.trace)];
     if (completion) entries.push(fieldsFromEvent(completion));
     return this.stream.settle(this.delivery, entries, this.key());
   }

@@ -1,4 +1,4 @@
-import { FlunqEvent, idempotencyKey, TASK_DLQ } from '../../domain/flunq-event';
+import { FlunqEvent, idempotencyKey, TASK_DLQ, TRACEPARENT_EXTENSION, TRACESTATE_EXTENSION } from '../../domain/flunq-event';
 import { isPlainObject } from '../../domain/json';
 import { utf8Length } from '../../domain/message-size';
 
@@ -65,8 +65,20 @@ export function entrySize(fields: StreamFields, countBeyond = 0): number {
  * A dead-letter entry: a copy of the request entry with type `io.flunq.task.dlq`, the original
  * `data` kept byte for byte (absent when it was absent), a `reason` and the attempt count.
  */
-export function deadLetterFields(original: StreamFields, reason: string, attempt: number, omitData?: { entryId: string }): Record<string, string> {
+export function deadLetterFields(
+  original: StreamFields,
+  reason: string,
+  attempt: number,
+  omitData?: { entryId: string },
+  trace?: { traceparent: string; tracestate?: string },
+): Record<string, string> {
   const fields: Record<string, string> = { ...original, type: TASK_DLQ, reason, attempt: String(attempt) };
+  if (trace) {
+    // The task span's context in place of the request's, so that the worker continues the trace.
+    fields[TRACEPARENT_EXTENSION] = trace.traceparent;
+    if (trace.tracestate) fields[TRACESTATE_EXTENSION] = trace.tracestate;
+    else delete fields[TRACESTATE_EXTENSION];
+  }
   if (omitData && fields['data'] !== undefined) {
     // Too large to be stored twice: the request entry (named here) keeps it, and a replay reads it from there.
     fields[DATA_OMITTED_BYTES] = String(utf8Length(fields['data']));

@@ -15,6 +15,8 @@ import { SeededRandom } from '../../support/seeded-random';
 import { CompletedPayload } from '../../../src/domain/flunq-events';
 import { RetryPolicy } from '../../../src/domain/retry-policy';
 import { succeeded, TaskOutcome } from '../../../src/domain/task-result';
+import { NoopTracer } from '../../../src/adapters/otel/noop-tracer';
+import { TaskSpan, TraceContext, Tracer } from '../../../src/application/ports/tracer.port';
 
 const STREAM = 'tenant:acme:workflow:wf_1:events';
 const DLQ = 'io.flunq.task.dlq';
@@ -33,7 +35,7 @@ class CountingHandler implements TaskHandler {
   }
 }
 
-function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promise.reject(new TypeError('cannot read properties of undefined'))), settings: Partial<ProcessDeliverySettings> = {}) {
+function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promise.reject(new TypeError('cannot read properties of undefined'))), settings: Partial<ProcessDeliverySettings> = {}, tracer: Tracer = new NoopTracer()) {
   const clock = new FakeClock();
   const broker = new InMemoryStreamBroker(clock);
   const source = new InMemoryTaskSource(broker, clock, { group: 'g', consumer: 'c', streams: [STREAM], reclaimIdleMs: 0, blockMs: 1000 });
@@ -41,7 +43,7 @@ function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promi
   const execute = new ExecuteTask(new TaskHandlerRegistry([handler]), clock, evaluator, { defaultTimeoutMs: 60_000 });
   const retry = new RetryPolicy({ delayMs: 200, backoff: { kind: 'exponential', multiplier: 2 }, maxAttempts: 3, retryOn: 'any' });
   const logger = new InMemoryLogger();
-  const sut = new ProcessDelivery(execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), logger, {
+  const sut = new ProcessDelivery(execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), logger, tracer, {
     retry,
     maxDeliveries: 5,
     maxMessageBytes: 4 * 1024 * 1024,
@@ -234,4 +236,44 @@ describe('ProcessDelivery: an outcome that cannot be built', () => {
       assert.ok(!logger.records.some((r) => r.message.includes('left pending')));
     });
   }
+});
+
+/** A tracer that records what the use case asks of it and hands out a fixed span context. */
+class RecordingTracer implements Tracer {
+  readonly parents: (TraceContext | undefined)[] = [];
+  readonly failures: string[] = [];
+  ended = 0;
+  startTask(parent: TraceContext | undefined): TaskSpan {
+    this.parents.push(parent);
+    return {
+      context: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01' },
+      run: (work) => work(),
+      fail: (code) => void this.failures.push(code),
+      end: () => void this.ended++,
+    };
+  }
+}
+
+describe('ProcessDelivery: tracing', () => {
+  const worker = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'vendor=1' };
+
+  it('starts the task span from the request\'s trace context and puts its own context on the completion', async () => {
+    const tracer = new RecordingTracer();
+    const { deliverOnce, ofType } = makeSut(new CountingHandler('set', () => Promise.resolve(succeeded({}))), {}, tracer);
+    assert.equal(await deliverOnce(request({ task_type: 'set' }, worker)), 'completed');
+    assert.deepEqual(tracer.parents, [worker]);
+    assert.equal(ofType(COMPLETED)[0]?.fields['traceparent'], '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01');
+    assert.equal(ofType(COMPLETED)[0]?.fields['tracestate'], undefined, 'the span\'s context replaces the request\'s');
+    assert.equal(tracer.ended, 1);
+    assert.deepEqual(tracer.failures, []);
+  });
+
+  it('marks the span failed and puts its context on the dead letter and the failed completion', async () => {
+    const tracer = new RecordingTracer();
+    const { deliverOnce, ofType } = makeSut(undefined, {}, tracer);
+    assert.equal(await deliverOnce(request({ task_type: 'buggy' }, worker)), 'dead_lettered');
+    assert.deepEqual(tracer.failures, ['INTERNAL']);
+    for (const type of [DLQ, COMPLETED]) assert.equal(ofType(type)[0]?.fields['traceparent'], '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01', type);
+    assert.equal(tracer.ended, 1);
+  });
 });
