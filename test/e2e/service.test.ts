@@ -63,7 +63,7 @@ describe('the built service', () => {
     assert.equal(pkg.scripts['start:prod'], 'node dist/src/main.js');
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^CMD \["node", "dist\/src\/main\.js"\]$/m);
-    assert.match(dockerfile, /^HEALTHCHECK .*\/readyz/m);
+    assert.match(dockerfile, /^HEALTHCHECK .*\/healthz/m);
     assert.match(dockerfile, /^STOPSIGNAL SIGTERM$/m);
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^EXPOSE 8083 9091$/m);
