@@ -30,12 +30,15 @@ function matches(summary: DeadLetterSummary, filter: DeadLetterFilter): boolean 
 }
 
 /**
- * The dead letters matching `filter`, oldest first, each with its replay count. The count is read
+ * The dead letters matching `filter`, oldest first, each with its replay count (unless
+ * `countReplays` is false and the filter does not need it). The count is read
  * with the store's `get` (the port's only view of replays), a few at a time; a dead letter that
  * disappears meanwhile counts as never replayed. Throws DeadLetterStoreUnavailable as the store does.
  */
-export async function listMatching(store: DeadLetterStore, filter: DeadLetterFilter = {}): Promise<DeadLetterListing[]> {
+export async function listMatching(store: DeadLetterStore, filter: DeadLetterFilter = {}, options: { countReplays?: boolean } = {}): Promise<DeadLetterListing[]> {
   const summaries = (await store.list(filter.locations)).filter((s) => matches(s, filter));
+  // Without the counts (a replay that does not ask for them), `replays` is 0 and nothing more is read.
+  if (options.countReplays === false && !filter.notReplayed) return summaries.map((s) => ({ ...s, replays: 0 }));
   const listings: DeadLetterListing[] = new Array<DeadLetterListing>(summaries.length);
   let next = 0;
   const worker = async (): Promise<void> => {

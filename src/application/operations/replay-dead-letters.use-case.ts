@@ -25,7 +25,7 @@ export class ReplayDeadLetters {
   async execute(input: ReplayDeadLettersInput): Promise<ReplayOutcome[]> {
     const targets =
       'matching' in input
-        ? (await listMatching(this.store, input.matching)).map((d) => ({ location: d.location, messageId: d.messageId }))
+        ? (await listMatching(this.store, input.matching, { countReplays: false })).map((d) => ({ location: d.location, messageId: d.messageId }))
         : input.messageIds.map((messageId) => ({ location: input.location, messageId }));
     const outcomes: ReplayOutcome[] = [];
     for (const { location, messageId } of targets) {

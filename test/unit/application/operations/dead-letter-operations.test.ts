@@ -86,6 +86,7 @@ describe('ReplayDeadLetters', () => {
     const sut = new ReplayDeadLetters(store);
     const outcomes = await sut.execute({ matching: { olderThanMs: 2000 } });
     assert.deepEqual(outcomes.map((o) => [o.location, o.messageId, 'replayed' in o]), [[A, '2-0', true], [B, '1-0', true]]);
+    assert.ok(!store.calls.some((c) => c.startsWith('get ')), 'no replay counts are read when the filter does not need them');
     const again = await sut.execute({ matching: { notReplayed: true } });
     assert.deepEqual(again.map((o) => [o.location, o.messageId]), [[A, '1-0']], 'those replayed before are left out');
   });
