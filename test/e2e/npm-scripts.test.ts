@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,6 +94,14 @@ describe('npm scripts', () => {
       }
       if (service && alive(service)) process.kill(service, 'SIGKILL');
     }
+  });
+
+  it('the prestart step builds again once a source is newer than dist/', () => {
+    const source = path.join(ROOT, 'src', 'config', 'service.ts');
+    const now = new Date();
+    utimesSync(source, now, now);
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-if-stale.cjs')], { cwd: ROOT, stdio: 'inherit' });
+    assert.ok(statSync(MAIN).mtimeMs >= statSync(source).mtimeMs, 'dist/src/main.js was rebuilt');
   });
 
   it('`npm run task` runs on a fresh dist/ without building', () => {
