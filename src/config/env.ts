@@ -8,7 +8,8 @@ export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
   EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
-  LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (JSON lines)', parse: oneOf('debug', 'info', 'warn', 'error') },
+  LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (in LOG_FORMAT)', parse: oneOf('debug', 'info', 'warn', 'error') },
+  LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
   EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
   EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
@@ -184,6 +185,7 @@ export interface ExpressionSettings {
 
 export interface LogSettings {
   level: 'debug' | 'info' | 'warn' | 'error';
+  format: 'json' | 'pretty';
 }
 
 /** OpenTelemetry traces, by the standard OTEL_ variables. */
@@ -311,7 +313,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxCircuits: read('CIRCUIT_BREAKER_MAX_CIRCUITS'),
     },
     expressions: { timeoutMs: read('EXPRESSION_TIMEOUT'), maxWorkers: read('EXPRESSION_WORKERS'), maxMemoryMb: read('EXPRESSION_MAX_MEMORY_MB') },
-    log: { level: read('LOG_LEVEL') },
+    log: { level: read('LOG_LEVEL'), format: read('LOG_FORMAT') },
     tracing: {
       exporter: read('OTEL_TRACES_EXPORTER'),
       endpoint: isSet('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ? read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') : isSet('OTEL_EXPORTER_OTLP_ENDPOINT') ? `${read('OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/+$/, '')}/v1/traces` : undefined,
