@@ -78,11 +78,21 @@ function redisUrl(raw: string): string {
   throw new InvalidValue();
 }
 
+/** `host:port,host:port,…` (seed nodes of a Redis Cluster); empty: a single Redis at REDIS_URL. */
+function clusterNodes(raw: string): { host: string; port: number }[] {
+  return list(raw).map((node) => {
+    const m = /^([A-Za-z0-9.\-_]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(node);
+    if (!m || Number(m[2]) > 65_535 || Number(m[2]) === 0) throw new InvalidValue();
+    return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+  });
+}
+
 const DURATION_FORM = 'a duration such as 1s, 500ms, 1m30s or PT1S';
 
 export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
+  REDIS_CLUSTER_NODES: { name: 'REDIS_CLUSTER_NODES', default: '', expected: 'comma-separated host:port', description: 'Seed nodes of a Redis Cluster; when set, the executor runs on the cluster (REDIS_PASSWORD applies) and REDIS_URL is ignored', parse: clusterNodes },
   EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (JSON lines)', parse: oneOf('debug', 'info', 'warn', 'error') },
   EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
@@ -168,6 +178,8 @@ export interface RedisSettings {
   url: string;
   /** Overrides a password in `url`. */
   password: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the single Redis at `url`. */
+  clusterNodes: readonly { host: string; port: number }[];
 }
 
 /** The loop and the tasks it runs. */
@@ -321,6 +333,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redis: {
       url: read('REDIS_URL'),
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
+      clusterNodes: read('REDIS_CLUSTER_NODES'),
     },
     executor: {
       concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),
