@@ -11,6 +11,7 @@
  */
 import { Clock } from '../../application/ports/clock.port';
 import { Metrics } from '../../application/ports/metrics.port';
+import { execBatch } from './batch';
 import { SourceConnections } from './connections';
 import { Discovery } from './discovery';
 import { Recovery } from './recovery';
@@ -79,9 +80,9 @@ export class Audit {
       this.pass = undefined;
     }
     if (chunk.length > 0) {
-      const pipeline = this.connections.commands.pipeline();
-      for (const s of chunk) pipeline.call('XINFO', 'GROUPS', s);
-      const replies = (await pipeline.exec()) ?? [];
+      const cluster = this.connections.cluster !== undefined;
+      // XINFO names no key a cluster client can route by: on a cluster it runs as a script of the stream's key.
+      const replies = (await execBatch(this.connections.commands, cluster, chunk.map((s) => ({ key: s, send: (t) => (cluster ? t.flunqGroupInfo(s) : t.call('XINFO', 'GROUPS', s)) })))) ?? [];
       for (let j = 0; j < chunk.length; j++) {
         const stream = chunk[j] as string;
         if (!this.streams.isKnown(stream)) continue;

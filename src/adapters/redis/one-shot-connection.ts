@@ -1,5 +1,5 @@
-import Redis from 'ioredis';
-import { redisOptions, RedisConnectionSettings } from './redis-connection';
+import Redis, { Cluster } from 'ioredis';
+import { isClusterSettings, RedisClient, redisOptions, RedisConnectionSettings } from './redis-connection';
 
 /** Why Redis could not be used, in one line without the password. */
 function problem(where: string, error: unknown): string {
@@ -18,10 +18,21 @@ function problem(where: string, error: unknown): string {
  * reconnecting. Rejects with an Error whose message is one line naming the address and the cause
  * (refused, unknown host, unreachable, NOAUTH, WRONGPASS), never the password.
  */
-export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: number): Promise<Redis> {
-  const options = redisOptions(settings);
-  const where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
-  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: 30_000 });
+export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: number): Promise<RedisClient> {
+  let where: string;
+  let redis: RedisClient;
+  if (isClusterSettings(settings)) {
+    const nodes = settings.clusterNodes ?? [];
+    where = nodes.map((n) => `${n.host}:${n.port}`).join(',');
+    redis = new Cluster(
+      nodes.map((n) => ({ host: n.host, port: n.port })),
+      { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { ...(settings.password ? { password: settings.password } : {}), maxRetriesPerRequest: 1, connectTimeout: timeoutMs, commandTimeout: 30_000 } },
+    );
+  } else {
+    const options = redisOptions(settings);
+    where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+    redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: 30_000 });
+  }
   let last: unknown;
   // Also keeps ioredis from printing "Unhandled error event" with a stack trace.
   redis.on('error', (error: unknown) => {

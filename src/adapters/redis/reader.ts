@@ -7,16 +7,17 @@
  * wait for it belong to the connections, a lost blocking read is reported to recovery, and entries
  * a blocking read returns after its receive() ended are carried in the in-flight deliveries.
  */
-import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { Delivery } from '../flunq-wire/entry-stream';
 import { SourceConnections } from './connections';
 import { Discovery } from './discovery';
 import { InFlight } from './in-flight';
 import { Recovery } from './recovery';
+import { RedisClient } from './redis-connection';
 import { isConnectionError, isNoGroup, messageOf, parseRead, RawEntry } from './replies';
 import { RedisStreamTaskSourceOptions } from './source-options';
 import { StreamSet } from './stream-set';
+import { bySlot } from './stream-keys';
 
 export type ReaderOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'batch' | 'blockMs' | 'streamsPerRead'>;
 
@@ -99,7 +100,9 @@ export class Reader {
   }
 
   /** XREADGROUP GROUP g c COUNT n [BLOCK ms] STREAMS k… > …; recreates groups lost with a Redis restart. */
-  private async read(connection: Redis, streams: string[], count: number, blockMs: number | undefined): Promise<Map<string, RawEntry[]>> {
+  private async read(connection: RedisClient, streams: string[], count: number, blockMs: number | undefined): Promise<Map<string, RawEntry[]>> {
+    // A cluster serves one XREADGROUP from one slot: the streams are read per slot (see bySlot).
+    if (this.connections.cluster && streams.length > 1) return mergeReads(await Promise.all(bySlot(streams).map((group) => this.read(connection, group, count, blockMs))));
     const args: (string | number)[] = ['GROUP', this.options.group, this.options.consumer, 'COUNT', count];
     if (blockMs !== undefined) args.push('BLOCK', Math.max(1, blockMs));
     args.push('STREAMS', ...streams, ...streams.map(() => '>'));
@@ -111,6 +114,12 @@ export class Reader {
       return new Map();
     }
   }
+}
+
+function mergeReads(reads: Map<string, RawEntry[]>[]): Map<string, RawEntry[]> {
+  const out = new Map<string, RawEntry[]>();
+  for (const read of reads) for (const [stream, entries] of read) out.set(stream, entries);
+  return out;
 }
 
 /** New entries (delivered for the first time); entries deleted meanwhile have no fields and are skipped. */

@@ -155,7 +155,8 @@ export class RedisStreamTaskSource implements EntryStream {
 
     // Nothing to do: wait for new entries, at most the block time.
     const known = this.streams.knownCount;
-    if (known > 0 && !this.connections.blockingBusy && !this.history.pending && (known <= this.options.streamsPerRead || !this.discovery.notificationsActive)) {
+    // No blocking read on a cluster (it would wait on one primary only): notifications of every primary wake the wait.
+    if (known > 0 && !this.connections.cluster && !this.connections.blockingBusy && !this.history.pending && (known <= this.options.streamsPerRead || !this.discovery.notificationsActive)) {
       const streams = this.streams.firstKnown(this.options.streamsPerRead);
       if (!(await this.reader.blockingRead(streams, max, signal, out))) await this.waitForWork(signal, Math.min(this.options.blockMs, NOT_READY_WAIT_MS));
     } else {

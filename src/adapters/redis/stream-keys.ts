@@ -66,3 +66,33 @@ export function leaseHolder(group: string, stream: string, entryId: string): str
 export function historyScanKey(stream: string, group: string): string {
   return `flunq:executor:history:{${hashTagOf(stream)}}:${group}`;
 }
+
+/** CRC16 (XMODEM) table, as Redis Cluster uses for key slots. */
+const CRC16 = ((): Uint16Array => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/** The Redis Cluster slot of a key (0..16383): CRC16 of its hash tag modulo 16384. */
+export function slotOf(key: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(hashTagOf(key), 'utf8')) crc = ((crc << 8) & 0xffff) ^ (CRC16[((crc >> 8) ^ byte) & 0xff] as number);
+  return crc & 0x3fff;
+}
+
+/** Streams grouped by Cluster slot, in their order (a multi-stream XREADGROUP must stay in one slot). */
+export function bySlot(streams: readonly string[]): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const stream of streams) {
+    const slot = slotOf(stream);
+    const group = groups.get(slot);
+    if (group) group.push(stream);
+    else groups.set(slot, [stream]);
+  }
+  return [...groups.values()];
+}
