@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Cluster } from 'ioredis';
+import { RedisDeadLetterStore } from '../../src/adapters/redis/dead-letter-store';
+import { slotOf } from '../../src/adapters/redis/stream-keys';
+import { SystemClock } from '../../src/adapters/system/system-clock';
+import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
+import { InProcessExecutor, startExecutor } from '../support/in-process-executor';
+import { startCluster, TestCluster } from '../support/redis-cluster';
+import { eventually } from '../support/redis-server';
+
+const COMPLETED = 'io.flunq.task.completed';
+
+let cluster: TestCluster;
+let client: Cluster;
+const executors: InProcessExecutor[] = [];
+let run = 0;
+
+before(async () => {
+  cluster = await startCluster(3);
+  client = cluster.client();
+});
+afterEach(async () => {
+  for (const e of executors.splice(0)) await e.stop();
+});
+after(async () => {
+  await cluster.stop();
+});
+
+async function executor(replica: string): Promise<InProcessExecutor> {
+  const e = await startExecutor('localhost:1', { REDIS_CLUSTER_NODES: cluster.seeds, HOSTNAME: replica, EXECUTOR_CONCURRENCY: '16', EXECUTOR_RECLAIM_IDLE: '1s', EXECUTOR_RECLAIM_INTERVAL: '250ms' });
+  executors.push(e);
+  await eventually('readiness', () => e.source.isReady(), 10_000);
+  return e;
+}
+
+/** Figures in the test report and on stderr (visible in a plain run). */
+function report(t: { diagnostic(message: string): void }, figures: string): void {
+  t.diagnostic(figures);
+  process.stderr.write(`${figures}\n`);
+}
+
+interface Sent {
+  stream: string;
+  taskId: string;
+}
+
+/** `count` tasks over `streams` streams of a new tenant, sent `everyMs` apart (all at once with 0). */
+async function send(streams: number, count: number, everyMs = 0): Promise<Sent[]> {
+  const tenant = `cl${++run}`;
+  const sent: Sent[] = [];
+  for (let i = 0; i < count; i++) {
+    const workflow = `wf_${i % streams}`;
+    const stream = streamKey(tenant, workflow);
+    const taskId = `task-${run}-${i}`;
+    await xadd(client, stream, requestFields({ tenant, workflow, taskId }));
+    sent.push({ stream, taskId });
+    if (everyMs > 0) await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return sent;
+}
+
+/** Completions per task id of what was sent, once every task has one (or the deadline passed). */
+async function settle(sent: Sent[], deadlineMs = 20_000): Promise<{ completed: number; lost: number; duplicates: number; pending: number }> {
+  const streams = [...new Set(sent.map((s) => s.stream))];
+  const count = async (): Promise<Map<string, number>> => {
+    const per = new Map<string, number>();
+    for (const stream of streams) for (const e of await entriesOfType(client, stream, COMPLETED)) per.set(e.fields['taskid'] ?? '', (per.get(e.fields['taskid'] ?? '') ?? 0) + 1);
+    return per;
+  };
+  let per = new Map<string, number>();
+  await eventually('a completion of every task', async () => {
+    per = await count();
+    return sent.every((s) => (per.get(s.taskId) ?? 0) > 0);
+  }, deadlineMs, 200).catch(() => undefined);
+  let pending = 0;
+  await eventually('nothing pending', async () => {
+    pending = 0;
+    for (const stream of streams) pending += await pendingCount(client, stream);
+    return pending === 0;
+  }, 10_000, 200).catch(() => undefined);
+  per = await count();
+  const completed = sent.filter((s) => (per.get(s.taskId) ?? 0) > 0).length;
+  const duplicates = sent.reduce((sum, s) => sum + Math.max(0, (per.get(s.taskId) ?? 0) - 1), 0);
+  return { completed, lost: sent.length - completed, duplicates, pending };
+}
+
+describe('Redis Cluster (3 primaries, 3 replicas)', () => {
+  it('completes tasks on streams spread over every primary exactly once', async () => {
+    const a = await executor('a');
+    await executor('b');
+    const sent = await send(60, 300);
+    const slots = new Set(sent.map((s) => slotOf(s.stream)));
+    assert.ok(slots.size >= 30, `streams over ${slots.size} slots`);
+    const result = await settle(sent);
+    assert.deepEqual(result, { completed: 300, lost: 0, duplicates: 0, pending: 0 });
+    assert.equal(a.source.usesNotifications, true);
+  });
+
+  it('lists dead letters on every primary', async () => {
+    const tenant = `cldlq${++run}`;
+    for (let i = 0; i < 6; i++) await xadd(client, streamKey(tenant, `wf_${i}`), { type: 'io.flunq.task.dlq', taskid: `t${i}`, data: '{}', id: `dlq-${i}`, source: 'executor-service', specversion: '1.0', time: '2025-08-25T19:35:40Z' });
+    const store = RedisDeadLetterStore.open({ url: 'localhost:1', clusterNodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) }, new SystemClock(), `tenant:${tenant}:workflow:*:events`);
+    try {
+      const list = await store.list();
+      assert.equal(list.length, 6);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('loses nothing when a primary fails over to its replica while tasks flow', async (t) => {
+    await executor('a');
+    await executor('b');
+    const nodes = await cluster.nodes();
+    const primary = nodes.find((n) => n.role === 'master' && n.slots > 0);
+    const replica = nodes.find((n) => n.primaryId === primary?.id);
+    assert.ok(primary && replica);
+    const sending = send(40, 400, 5);
+    await new Promise((r) => setTimeout(r, 500));
+    await cluster.failover(replica.port);
+    const sent = await sending;
+    const result = await settle(sent, 30_000);
+    report(t, `cluster failover figures: sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
+    assert.equal(result.lost, 0);
+    assert.equal(result.pending, 0);
+  });
+
+  it('loses nothing when 500 slots migrate to another primary while tasks flow', async (t) => {
+    await executor('a');
+    await executor('b');
+    const primaries = (await cluster.nodes()).filter((n) => n.role === 'master' && n.slots > 0);
+    const [from, to] = primaries;
+    assert.ok(from && to);
+    const sending = send(200, 600, 3);
+    await new Promise((r) => setTimeout(r, 300));
+    await cluster.reshard(from.id, to.id, 500);
+    const sent = await sending;
+    const result = await settle(sent, 30_000);
+    report(t, `cluster reshard figures: sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
+    assert.equal(result.lost, 0);
+    assert.equal(result.pending, 0);
+  });
+});
