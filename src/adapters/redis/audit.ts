@@ -75,7 +75,9 @@ export class Audit {
     pass.index += chunk.length;
     if (pass.index < pass.streams.length) this.nextAt = 0;
     else {
-      const period = this.discovery.notificationsActive || this.streams.knownCount <= this.options.streamsPerRead ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
+      // Without notifications the audit is how new entries are found, unless a blocking read covers every stream (never on a cluster).
+      const blockingCoversAll = this.streams.knownCount <= this.options.streamsPerRead && this.connections.cluster === undefined;
+      const period = this.discovery.notificationsActive || blockingCoversAll ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
       this.nextAt = this.clock.now() + period;
       this.pass = undefined;
     }
