@@ -45,15 +45,25 @@ interface Sent {
   taskId: string;
 }
 
-/** `count` tasks over `streams` streams of a new tenant, sent `everyMs` apart (all at once with 0). */
-async function send(streams: number, count: number, everyMs = 0): Promise<Sent[]> {
+/**
+ * `count` tasks over `streams` streams of a new tenant, sent `everyMs` apart (all at once with 0).
+ * With `replicated`, each request is on a replica before the next is sent (WAIT 1 on the primary that
+ * took it), so that a primary killed meanwhile cannot take a request with it.
+ */
+async function send(streams: number, count: number, everyMs = 0, replicated = false): Promise<Sent[]> {
   const tenant = `cl${++run}`;
   const sent: Sent[] = [];
-  for (let i = 0; i < count; i++) {
+  // Bounded in time too: writes to a dead primary wait for the failover.
+  const deadline = Date.now() + 15_000;
+  for (let i = 0; i < count && Date.now() < deadline; i++) {
     const workflow = `wf_${i % streams}`;
     const stream = streamKey(tenant, workflow);
     const taskId = `task-${run}-${i}`;
-    await xadd(client, stream, requestFields({ tenant, workflow, taskId }));
+    if (replicated) {
+      const [[error], [waitError, replicas] = [null, 0]] = ((await client.pipeline().xadd(stream, '*', ...Object.entries(requestFields({ tenant, workflow, taskId })).flat()).call('WAIT', 1, 500).exec()) ?? []) as [Error | null, unknown][];
+      // Not on a replica (the primary died meanwhile): the producer did not get its write through.
+      if (error || waitError || replicas !== 1) continue;
+    } else await xadd(client, stream, requestFields({ tenant, workflow, taskId }));
     sent.push({ stream, taskId });
     if (everyMs > 0) await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -138,6 +148,23 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     const sent = await sending;
     const result = await settle(sent, 30_000);
     report(t, `cluster reshard figures: sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
+    assert.equal(result.lost, 0);
+    assert.equal(result.pending, 0);
+  });
+
+  it('loses no replicated request when a primary is killed (kill -9) while tasks flow', async (t) => {
+    await executor('a');
+    await executor('b');
+    const nodes = await cluster.nodes();
+    const primary = nodes.find((n) => n.role === 'master' && n.slots > 0);
+    assert.ok(primary);
+    const sending = send(40, 400, 5, true);
+    await new Promise((r) => setTimeout(r, 500));
+    await cluster.kill(primary.port);
+    const sent = await sending;
+    await cluster.waitOk();
+    const result = await settle(sent, 40_000);
+    report(t, `cluster primary kill -9 figures: sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
     assert.equal(result.lost, 0);
     assert.equal(result.pending, 0);
   });

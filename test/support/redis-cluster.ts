@@ -77,7 +77,7 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
       c.disconnect();
     }
   };
-  const alive = (): number[] => ports.filter((p) => children.get(p)?.exitCode === null && !children.get(p)?.killed);
+  const alive = (): number[] => ports.filter((p) => children.get(p)?.exitCode === null && children.get(p)?.signalCode === null);
   for (const port of ports) await eventually(`redis-server on ${port}`, async () => (await ask<string>(port, 'PING')) === 'PONG', 5000, 50);
   await exec('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
 
@@ -141,7 +141,7 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
     nodes,
     kill: async (port) => {
       const child = children.get(port);
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
@@ -159,7 +159,7 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
     stop: async () => {
       for (const c of clients.splice(0)) c.disconnect();
       for (const child of children.values()) {
-        if (child.exitCode !== null) continue;
+        if (child.exitCode !== null || child.signalCode !== null) continue;
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           child.kill('SIGKILL');
