@@ -27,11 +27,17 @@ after(async () => {
   await cluster.stop();
 });
 
-async function executor(replica: string): Promise<InProcessExecutor> {
-  const e = await startExecutor('localhost:1', { REDIS_CLUSTER_NODES: cluster.seeds, HOSTNAME: replica, EXECUTOR_CONCURRENCY: '16', EXECUTOR_RECLAIM_IDLE: '1s', EXECUTOR_RECLAIM_INTERVAL: '250ms' });
+async function executor(replica: string, env: Record<string, string> = {}): Promise<InProcessExecutor> {
+  const e = await startExecutor('localhost:1', { REDIS_CLUSTER_NODES: cluster.seeds, HOSTNAME: replica, EXECUTOR_CONCURRENCY: '16', EXECUTOR_RECLAIM_IDLE: '1s', EXECUTOR_RECLAIM_INTERVAL: '250ms', ...env });
   executors.push(e);
   await eventually('readiness', () => e.source.isReady(), 10_000);
   return e;
+}
+
+/** Which primary (id) serves a slot, as CLUSTER SLOTS says now. */
+async function slotOwners(): Promise<(slot: number) => string | undefined> {
+  const ranges = (await client.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+  return (slot) => ranges.find(([start, end]) => slot >= start && slot <= end)?.[2][2];
 }
 
 /** Figures in the test report and on stderr (visible in a plain run). */
@@ -50,19 +56,19 @@ interface Sent {
  * With `replicated`, each request is on a replica before the next is sent (WAIT 1 on the primary that
  * took it), so that a primary killed meanwhile cannot take a request with it.
  */
-async function send(streams: number, count: number, everyMs = 0, replicated = false): Promise<Sent[]> {
-  const tenant = `cl${++run}`;
+async function send(streams: number, count: number, { everyMs = 0, replicated = false, tenant = `cl${++run}`, from = 0 } = {}): Promise<Sent[]> {
   const sent: Sent[] = [];
   // Bounded in time too: writes to a dead primary wait for the failover.
   const deadline = Date.now() + 15_000;
-  for (let i = 0; i < count && Date.now() < deadline; i++) {
+  for (let i = from; i < from + count && Date.now() < deadline; i++) {
     const workflow = `wf_${i % streams}`;
     const stream = streamKey(tenant, workflow);
-    const taskId = `task-${run}-${i}`;
+    const taskId = `task-${tenant}-${i}`;
     if (replicated) {
-      const [[error], [waitError, replicas] = [null, 0]] = ((await client.pipeline().xadd(stream, '*', ...Object.entries(requestFields({ tenant, workflow, taskId })).flat()).call('WAIT', 1, 500).exec()) ?? []) as [Error | null, unknown][];
+      const fields = Object.entries(requestFields({ tenant, workflow, taskId })).flat();
+      const replies = await client.pipeline().xadd(stream, '*', ...fields).call('WAIT', 1, 500).exec().catch(() => null);
       // Not on a replica (the primary died meanwhile): the producer did not get its write through.
-      if (error || waitError || replicas !== 1) continue;
+      if (!replies || replies.some(([error]) => error) || replies[1]?.[1] !== 1) continue;
     } else await xadd(client, stream, requestFields({ tenant, workflow, taskId }));
     sent.push({ stream, taskId });
     if (everyMs > 0) await new Promise((r) => setTimeout(r, everyMs));
@@ -107,6 +113,18 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     assert.equal(a.source.usesNotifications, true);
   });
 
+  it('finds new streams and entries on every primary by polling when notifications are off', async () => {
+    const a = await executor('a', { EXECUTOR_KEYSPACE_NOTIFICATIONS: 'false', EXECUTOR_RECLAIM_INTERVAL: '15s' });
+    assert.equal(a.source.usesNotifications, false);
+    const first = await send(15, 30);
+    assert.deepEqual(await settle(first, 10_000), { completed: 30, lost: 0, duplicates: 0, pending: 0 });
+    // Known streams again: found by the audit (every second on a cluster, whatever the reclaim interval).
+    const startedAt = Date.now();
+    const again = await send(15, 15, { tenant: `cl${run}`, from: 30 });
+    assert.deepEqual(await settle(again, 10_000), { completed: 15, lost: 0, duplicates: 0, pending: 0 });
+    assert.ok(Date.now() - startedAt < 5000, `took ${Date.now() - startedAt} ms`);
+  });
+
   it('lists dead letters on every primary', async () => {
     const tenant = `cldlq${++run}`;
     for (let i = 0; i < 6; i++) await xadd(client, streamKey(tenant, `wf_${i}`), { type: 'io.flunq.task.dlq', taskid: `t${i}`, data: '{}', id: `dlq-${i}`, source: 'executor-service', specversion: '1.0', time: '2025-08-25T19:35:40Z' });
@@ -126,9 +144,11 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     const primary = nodes.find((n) => n.role === 'master' && n.slots > 0);
     const replica = nodes.find((n) => n.primaryId === primary?.id);
     assert.ok(primary && replica);
-    const sending = send(40, 400, 5);
+    let sendingDone = false;
+    const sending = send(40, 400, { everyMs: 5 }).finally(() => (sendingDone = true));
     await new Promise((r) => setTimeout(r, 500));
     await cluster.failover(replica.port);
+    assert.ok(!sendingDone, 'tasks were still being sent when the failover ended');
     const sent = await sending;
     const result = await settle(sent, 30_000);
     report(t, `cluster failover figures: sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
@@ -142,12 +162,19 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     const primaries = (await cluster.nodes()).filter((n) => n.role === 'master' && n.slots > 0);
     const [from, to] = primaries;
     assert.ok(from && to);
-    const sending = send(200, 600, 3);
+    const before = await slotOwners();
+    let sendingDone = false;
+    const sending = send(500, 600, { everyMs: 3 }).finally(() => (sendingDone = true));
     await new Promise((r) => setTimeout(r, 300));
     await cluster.reshard(from.id, to.id, 500);
+    const overlapped = !sendingDone;
     const sent = await sending;
+    const after = await slotOwners();
+    const moved = new Set(sent.filter((s) => before(slotOf(s.stream)) !== after(slotOf(s.stream))).map((s) => s.stream)).size;
+    assert.ok(overlapped, 'tasks were still being sent when the migration ended');
+    assert.ok(moved > 0, 'some streams of the test moved');
     const result = await settle(sent, 30_000);
-    report(t, `cluster reshard figures: sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
+    report(t, `cluster reshard figures: streams moved=${moved} sent=${sent.length} completed=${result.completed} lost=${result.lost} duplicates=${result.duplicates} pending=${result.pending}`);
     assert.equal(result.lost, 0);
     assert.equal(result.pending, 0);
   });
@@ -158,7 +185,7 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     const nodes = await cluster.nodes();
     const primary = nodes.find((n) => n.role === 'master' && n.slots > 0);
     assert.ok(primary);
-    const sending = send(40, 400, 5, true);
+    const sending = send(40, 400, { everyMs: 5, replicated: true });
     await new Promise((r) => setTimeout(r, 500));
     await cluster.kill(primary.port);
     const sent = await sending;
