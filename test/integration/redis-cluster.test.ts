@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis';
 import { RedisDeadLetterStore } from '../../src/adapters/redis/dead-letter-store';
 import { slotOf } from '../../src/adapters/redis/stream-keys';
 import { SystemClock } from '../../src/adapters/system/system-clock';
-import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
+import { deadLetterEntry, entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
 import { InProcessExecutor, startExecutor } from '../support/in-process-executor';
 import { startCluster, TestCluster } from '../support/redis-cluster';
 import { eventually } from '../support/redis-server';
@@ -125,13 +125,25 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     assert.ok(Date.now() - startedAt < 5000, `took ${Date.now() - startedAt} ms`);
   });
 
-  it('lists dead letters on every primary', async () => {
+  it('lists, shows and replays dead letters on every primary', async () => {
     const tenant = `cldlq${++run}`;
-    for (let i = 0; i < 6; i++) await xadd(client, streamKey(tenant, `wf_${i}`), { type: 'io.flunq.task.dlq', taskid: `t${i}`, data: '{}', id: `dlq-${i}`, source: 'executor-service', specversion: '1.0', time: '2025-08-25T19:35:40Z' });
+    const ids = new Map<string, string>();
+    for (let i = 0; i < 6; i++) {
+      const stream = streamKey(tenant, `wf_${i}`);
+      const request = requestFields({ tenant, workflow: `wf_${i}`, taskId: `t${i}` });
+      ids.set(stream, await xadd(client, stream, deadLetterEntry(request, 'PUBLICATION_FAILED: down', 3)));
+    }
+    assert.equal(new Set([...ids.keys()].map((s) => Math.min(2, Math.floor(slotOf(s) / 5462)))).size > 1, true, 'dead letters on several primaries');
     const store = RedisDeadLetterStore.open({ url: 'localhost:1', clusterNodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) }, new SystemClock(), `tenant:${tenant}:workflow:*:events`);
     try {
       const list = await store.list();
-      assert.equal(list.length, 6);
+      assert.deepEqual(list.map((d) => d.location).sort(), [...ids.keys()].sort());
+      const [stream, id] = [...ids][0] as [string, string];
+      assert.equal((await store.get(stream, id))?.summary.taskId, 't0');
+      const replay = await store.replay(stream, id);
+      assert.equal(replay.replay, 1);
+      assert.equal((await store.get(stream, id))?.replays.length, 1);
+      assert.equal((await entriesOfType(client, stream, 'io.flunq.task.requested')).length, 1);
     } finally {
       await store.close();
     }
