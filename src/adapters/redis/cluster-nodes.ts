@@ -74,6 +74,8 @@ export class ClusterNotifications extends EventEmitter implements NotificationSo
   private readonly subscribers = new Map<string, Redis>();
   private channel: string | undefined;
   private closed = false;
+  /** Run on each primary when it is first seen, before notifications from it count (see onPrimary). */
+  private prepare: (node: Redis) => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly cluster: Cluster,
@@ -95,6 +97,14 @@ export class ClusterNotifications extends EventEmitter implements NotificationSo
     return 'ready';
   }
 
+  /**
+   * `prepare` runs on each primary when it is first seen (at start-up, and when a replica is
+   * promoted or a node added), before the 'ready' that tells that notifications may have been missed.
+   */
+  onPrimary(prepare: (node: Redis) => Promise<void>): void {
+    this.prepare = prepare;
+  }
+
   /** Subscribes every primary's connection (and those of primaries to come). */
   async subscribe(channel: string): Promise<unknown> {
     this.channel = channel;
@@ -114,6 +124,7 @@ export class ClusterNotifications extends EventEmitter implements NotificationSo
     if (this.closed) return;
     const primaries = new Map(this.cluster.nodes('master').map((n) => [nodeAddress(n), n]));
     let changed = false;
+    const added: Redis[] = [];
     for (const [address, sub] of this.subscribers) {
       if (primaries.has(address)) continue;
       this.subscribers.delete(address);
@@ -123,12 +134,14 @@ export class ClusterNotifications extends EventEmitter implements NotificationSo
     for (const [address, node] of primaries) {
       if (this.subscribers.has(address)) continue;
       this.subscribers.set(address, this.open(address, node));
+      added.push(node);
       changed = true;
     }
-    if (changed) {
-      this.logger.debug('following the primaries of the redis cluster', { primaries: [...primaries.keys()] });
-      this.emit('ready');
-    }
+    if (!changed) return;
+    this.logger.debug('following the primaries of the redis cluster', { primaries: [...primaries.keys()] });
+    void Promise.all(added.map((node) => this.prepare(node).catch((error: unknown) => this.logger.debug('could not prepare a cluster primary', { node: nodeAddress(node), error: messageOf(error) })))).then(() => {
+      if (!this.closed) this.emit('ready');
+    });
   }
 
   private open(address: string, node: Redis): Redis {

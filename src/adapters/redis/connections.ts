@@ -70,9 +70,9 @@ export class SourceConnections {
     }
   }
 
-  /** Every node to configure (CONFIG): the Redis, or every node of the cluster (replicas too, for failovers). */
+  /** Every node to configure (CONFIG): the Redis, or every primary of the cluster. */
   configurableNodes(): Redis[] {
-    return this.cluster ? this.cluster.nodes('all') : [this.commands as Redis];
+    return this.cluster ? this.cluster.nodes('master') : [this.commands as Redis];
   }
 
   /** One SCAN step over the keyspace (on a cluster over every primary, the cursor naming the node). */

@@ -19,6 +19,7 @@ import { Logger } from '../../application/ports/logger.port';
 import { SourceConnections } from './connections';
 import Redis from 'ioredis';
 import { execBatch } from './batch';
+import { ClusterNotifications } from './cluster-nodes';
 import { isConnectionError, messageOf } from './replies';
 import { DEFAULT_STREAM_PATTERN, FALLBACK_POLL_MS, RedisStreamTaskSourceOptions } from './source-options';
 import { globToRegExp, historyScanKey } from './stream-keys';
@@ -70,6 +71,8 @@ export class Discovery {
       });
       void this.subscribe();
     }
+    // A node that becomes a primary later (a promoted replica, a new node) gets the flags too.
+    if (sub instanceof ClusterNotifications) sub.onPrimary((node) => (this.notifyConfigured ? this.configureNode(node) : Promise.resolve()));
   }
 
   get setupNeeded(): boolean {
@@ -196,7 +199,7 @@ export class Discovery {
     }
     if (!this.subscribed && sub.status === 'ready') await this.subscribe();
     try {
-      // On a cluster every node, replicas too: a replica promoted by a failover publishes from then on.
+      // On a cluster every primary (later primaries when they appear, see the constructor).
       for (const node of this.connections.configurableNodes()) {
         try {
           await this.configureNode(node);
