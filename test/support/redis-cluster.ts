@@ -124,6 +124,15 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
   };
   await waitOk();
   await eventually('every replica to follow its primary', async () => (await nodes()).filter((n) => n.role === 'slave').length === primaries, 30_000, 100);
+  // A manual failover needs a replica in sync with its primary.
+  const replicasInSync = async (): Promise<boolean> => {
+    for (const n of (await nodes()).filter((x) => x.role === 'slave')) {
+      const info = await ask<string>(n.port, 'INFO', 'replication');
+      if (!info.includes('master_link_status:up') || info.includes('master_sync_in_progress:1')) return false;
+    }
+    return true;
+  };
+  await eventually('every replica in sync', replicasInSync, 30_000, 100);
 
   return {
     seeds: ports.map((p) => `127.0.0.1:${p}`).join(','),
@@ -148,8 +157,22 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
       });
     },
     failover: async (replicaPort) => {
-      await ask(replicaPort, 'CLUSTER', 'FAILOVER');
-      await eventually('the replica to become a primary', async () => (await ask<string>(replicaPort, 'ROLE') as unknown as string[])[0] === 'master', 20_000, 100);
+      await eventually('the replica in sync', replicasInSync, 20_000, 100);
+      // A manual failover that did not complete (it times out) is asked for again.
+      let askedAt = 0;
+      await eventually(
+        'the replica to become a primary',
+        async () => {
+          if ((await ask<string[]>(replicaPort, 'ROLE'))[0] === 'master') return true;
+          if (Date.now() - askedAt > 5000) {
+            askedAt = Date.now();
+            await ask(replicaPort, 'CLUSTER', 'FAILOVER');
+          }
+          return false;
+        },
+        30_000,
+        100,
+      );
     },
     reshard: async (fromId, toId, slots) => {
       const port = alive()[0] as number;
