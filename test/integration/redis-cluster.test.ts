@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Cluster } from 'ioredis';
+import { DeadLetterStoreUnavailable } from '../../src/application/ports/dead-letter-store.port';
 import { RedisDeadLetterStore } from '../../src/adapters/redis/dead-letter-store';
 import { slotOf } from '../../src/adapters/redis/stream-keys';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { deadLetterEntry, entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
 import { InProcessExecutor, startExecutor } from '../support/in-process-executor';
 import { startCluster, TestCluster } from '../support/redis-cluster';
-import { eventually } from '../support/redis-server';
+import { eventually, freePort } from '../support/redis-server';
 
 const COMPLETED = 'io.flunq.task.completed';
 
@@ -148,6 +149,16 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
       assert.equal(replay.replay, 1);
       assert.equal((await store.get(stream, id))?.replays.length, 1);
       assert.equal((await entriesOfType(client, stream, 'io.flunq.task.requested')).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses dead-letter commands at once, in one line naming REDIS_CLUSTER_NODES, when no seed node answers', async () => {
+    const port = await freePort();
+    const store = RedisDeadLetterStore.open({ url: 'localhost:1', clusterNodes: [{ host: '127.0.0.1', port }] }, new SystemClock());
+    try {
+      await assert.rejects(store.list(), (error: Error) => error instanceof DeadLetterStoreUnavailable && new RegExp(`^cannot connect to Redis at 127\\.0\\.0\\.1:${port} \\(REDIS_CLUSTER_NODES\\): `).test(error.message) && !error.message.includes('\n'));
     } finally {
       await store.close();
     }

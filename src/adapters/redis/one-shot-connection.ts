@@ -2,15 +2,15 @@ import Redis, { Cluster } from 'ioredis';
 import { isClusterSettings, RedisClient, redisOptions, RedisConnectionSettings } from './redis-connection';
 
 /** Why Redis could not be used, in one line without the password. */
-function problem(where: string, error: unknown): string {
+function problem(where: string, setting: string, error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD or give it in REDIS_URL`;
-  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD or the password in REDIS_URL`;
-  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (REDIS_URL): connection refused`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (REDIS_URL): host not found`;
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (REDIS_URL): host unreachable (${code})`;
-  return `cannot connect to Redis at ${where} (REDIS_URL): ${message.split('\n')[0] ?? message}`;
+  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD${setting === 'REDIS_URL' ? ' or give it in REDIS_URL' : ''}`;
+  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD${setting === 'REDIS_URL' ? ' or the password in REDIS_URL' : ''}`;
+  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (${setting}): connection refused`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (${setting}): host not found`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (${setting}): host unreachable (${code})`;
+  return `cannot connect to Redis at ${where} (${setting}): ${message.split('\n')[0] ?? message}`;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: 
   } catch (error) {
     redis.disconnect();
     const cause = (error as { code?: unknown }).code === 'TIMEOUT' ? error : (last ?? error);
-    throw new Error(problem(where, cause), { cause });
+    throw new Error(problem(where, isClusterSettings(settings) ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL', cause), { cause });
   } finally {
     clearTimeout(timer);
   }
