@@ -6,7 +6,10 @@
  * deliveries; the connections (commands, blocking reads and their watchdog, notifications);
  * discovery (notifications, SCAN, group creation); the history scan of new groups; recovery (own
  * pending entries, reclaim, lost blocking reads); the audit (lag, pending); the reader; claims and
- * idempotency hints; the settler. Lua scripts are in `scripts/`.
+ * idempotency hints; the settler. Lua scripts are in `scripts/`. On a Redis Cluster
+ * (`clusterNodes`, docs/adr/0006-redis-cluster.md) the connections add one notification subscriber
+ * per primary and a SCAN over every primary (`cluster-nodes.ts`), and commands over many streams go
+ * through `batch.ts` (one pipeline on a single node, one routed command each on a cluster).
  *
  * Owns only whether the last receive() reached Redis (health).
  */
