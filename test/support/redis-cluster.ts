@@ -41,9 +41,12 @@ export interface TestCluster {
 
 /**
  * A private Redis Cluster on loopback: `primaries` primaries with one replica each, without
- * persistence, in a temporary directory removed by `stop`.
+ * persistence, in a temporary directory removed by `stop`. With `password`, every node requires it
+ * (replicas authenticate to their primaries with it too).
  */
-export async function startCluster(primaries = 3): Promise<TestCluster> {
+export async function startCluster(primaries = 3, options: { password?: string } = {}): Promise<TestCluster> {
+  const { password } = options;
+  const auth = password ? { password } : {};
   const dir = mkdtempSync(path.join(tmpdir(), 'flunq-cluster-'));
   const ports: number[] = [];
   while (ports.length < primaries * 2) {
@@ -56,19 +59,19 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
   for (const port of ports) {
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+      ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', ...(password ? ['--requirepass', password, '--masterauth', password] : [])],
       { stdio: 'ignore' },
     );
     children.set(port, child);
   }
   const node = (port: number): Redis => {
-    const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: false });
+    const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: false, ...auth });
     c.on('error', () => undefined);
     clients.push(c);
     return c;
   };
   const ask = async <T>(port: number, ...args: (string | number)[]): Promise<T> => {
-    const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, ...auth });
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -79,7 +82,7 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
   };
   const alive = (): number[] => ports.filter((p) => children.get(p)?.exitCode === null && children.get(p)?.signalCode === null);
   for (const port of ports) await eventually(`redis-server on ${port}`, async () => (await ask<string>(port, 'PING')) === 'PONG', 5000, 50);
-  await exec('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+  await exec('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
 
   const nodes = async (): Promise<ClusterNodeInfo[]> => {
     let text: string | undefined;
@@ -140,7 +143,7 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
     client: () => {
       const c = new Cluster(
         ports.map((port) => ({ host: '127.0.0.1', port })),
-        { retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 100, maxRedirections: 32, slotsRefreshInterval: 1000, clusterRetryStrategy: (n) => Math.min(n * 100, 1000) },
+        { redisOptions: auth, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 100, maxRedirections: 32, slotsRefreshInterval: 1000, clusterRetryStrategy: (n) => Math.min(n * 100, 1000) },
       );
       c.on('error', () => undefined);
       clients.push(c);
@@ -176,7 +179,7 @@ export async function startCluster(primaries = 3): Promise<TestCluster> {
     },
     reshard: async (fromId, toId, slots) => {
       const port = alive()[0] as number;
-      await exec('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${port}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes'], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+      await exec('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'reshard', `127.0.0.1:${port}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes'], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
     },
     waitOk,
     stop: async () => {
