@@ -1,5 +1,5 @@
 import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
-import { bool, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
+import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
 
 export type { VariableSpec };
 
@@ -7,6 +7,7 @@ export type { VariableSpec };
 export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
+  REDIS_CLUSTER_NODES: { name: 'REDIS_CLUSTER_NODES', default: '', expected: 'comma-separated host:port', description: 'Seed nodes of a Redis Cluster; when set, the executor runs on the cluster (REDIS_PASSWORD applies) and REDIS_URL is ignored', parse: clusterNodes },
   EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (in LOG_FORMAT)', parse: oneOf('debug', 'info', 'warn', 'error') },
   LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
@@ -100,6 +101,8 @@ export interface RedisSettings {
   url: string;
   /** Overrides a password in `url`. */
   password: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the single Redis at `url`. */
+  clusterNodes: readonly { host: string; port: number }[];
 }
 
 /** The loop and the tasks it runs. */
@@ -266,6 +269,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redis: {
       url: read('REDIS_URL'),
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
+      clusterNodes: read('REDIS_CLUSTER_NODES'),
     },
     executor: {
       concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),

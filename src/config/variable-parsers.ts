@@ -91,4 +91,13 @@ export function httpUrl(raw: string): string {
   throw new InvalidValue();
 }
 
+/** `host:port,host:port,…` (seed nodes of a Redis Cluster); empty: a single Redis at REDIS_URL. */
+export function clusterNodes(raw: string): { host: string; port: number }[] {
+  return list(raw).map((node) => {
+    const m = /^([A-Za-z0-9.\-_]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(node);
+    if (!m || Number(m[2]) > 65_535 || Number(m[2]) === 0) throw new InvalidValue();
+    return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+  });
+}
+
 export const DURATION_FORM = 'a duration such as 1s, 500ms, 1m30s or PT1S';
