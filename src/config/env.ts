@@ -78,12 +78,27 @@ function redisUrl(raw: string): string {
   throw new InvalidValue();
 }
 
+function natsUrl(raw: string): string {
+  const parts = raw.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidValue();
+  for (const part of parts) {
+    let url: URL;
+    try {
+      url = new URL(part.includes('://') ? part : `nats://${part}`);
+    } catch {
+      throw new InvalidValue();
+    }
+    if (!['nats:', 'tls:'].includes(url.protocol) || url.hostname === '' || (url.port !== '' && Number(url.port) > 65_535)) throw new InvalidValue();
+  }
+  return raw.trim();
+}
+
 const DURATION_FORM = 'a duration such as 1s, 500ms, 1m30s or PT1S';
 
 export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
-  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
+  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis, nats or memory', description: '`redis` (Redis Streams) or `nats` (NATS JetStream) for production; `memory` runs the embedded in-process stream (no broker)', parse: oneOf('redis', 'nats', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (JSON lines)', parse: oneOf('debug', 'info', 'warn', 'error') },
   EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
@@ -131,6 +146,10 @@ export const VARIABLES = {
   CIRCUIT_BREAKER_MAX_CIRCUITS: { name: 'CIRCUIT_BREAKER_MAX_CIRCUITS', default: '1000', expected: 'an integer from 1 to 1000000', description: 'Circuits (tenant and host pairs) kept in memory; the least recently used closed one is dropped beyond this', parse: integer(1, 1_000_000) },
   EXECUTOR_SUBMIT_TOKEN: { name: 'EXECUTOR_SUBMIT_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token `POST /tasks` requires; needed when HEALTH_HOST is not a loopback address and the submit API is on', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
+  NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
+  NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  NATS_SUBJECT_PREFIX: { name: 'NATS_SUBJECT_PREFIX', default: 'flunq', expected: 'subject tokens (A-Z a-z 0-9 _ -) separated by dots', description: 'Workflow events are on `{prefix}.tenant.{tenant}.workflow.{workflow}.events`', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
+  NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -139,8 +158,8 @@ type ValueOf<K extends VariableName> = ReturnType<Vars[K]['parse']>;
 
 /** Where task requests are read and outcomes written (EVENT_STREAM_TYPE, EXECUTOR_STREAM*, reclaiming, idempotency markers). */
 export interface StreamSettings {
-  /** `redis` (production) or `memory` (the embedded in-process stream). */
-  type: 'redis' | 'memory';
+  /** `redis` or `nats` (production) or `memory` (the embedded in-process stream). */
+  type: 'redis' | 'nats' | 'memory';
   /** Consumer group shared by all replicas. */
   group: string;
   /** This replica's consumer name (`executor-$HOSTNAME`). */
@@ -168,6 +187,17 @@ export interface RedisSettings {
   url: string;
   /** Overrides a password in `url`. */
   password: string | undefined;
+}
+
+/** NATS JetStream (EVENT_STREAM_TYPE=nats). */
+export interface NatsSettings {
+  /** Server URL(s), credentials possibly inside. */
+  url: string;
+  /** Credentials file path; undefined: none. */
+  credsFile: string | undefined;
+  subjectPrefix: string;
+  /** The JetStream stream of the workflow events. */
+  stream: string;
 }
 
 /** The loop and the tasks it runs. */
@@ -259,6 +289,7 @@ export interface LogSettings {
 export interface AppConfig {
   stream: StreamSettings;
   redis: RedisSettings;
+  nats: NatsSettings;
   executor: ExecutorSettings;
   retry: RetrySettings;
   limits: LimitSettings;
@@ -321,6 +352,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redis: {
       url: read('REDIS_URL'),
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
+    },
+    nats: {
+      url: read('NATS_URL'),
+      credsFile: isSet('NATS_CREDS') ? read('NATS_CREDS') : undefined,
+      subjectPrefix: read('NATS_SUBJECT_PREFIX'),
+      stream: read('NATS_STREAM'),
     },
     executor: {
       concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),

@@ -8,7 +8,7 @@ import { deadLetterFields, entrySize, eventFromFields, fieldsFromEvent } from '.
  * The task id an entry carries: its `taskid` field, or (only when that is missing) `data.task_id`.
  * Parsing `data` is the exception, for events written without the flunq extension.
  */
-function taskIdOf(event: FlunqEvent): string {
+export function taskIdOf(event: FlunqEvent): string {
   if (event.taskId || event.data === undefined) return event.taskId;
   try {
     const data: unknown = JSON.parse(event.data);

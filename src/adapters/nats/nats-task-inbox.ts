@@ -1,0 +1,284 @@
+/**
+ * The task inbox on NATS JetStream: one durable pull consumer (EXECUTOR_CONSUMER_GROUP) shared by
+ * every replica reads the workflow subjects of one stream; each message settles itself.
+ *
+ * Settling is "publish, then record, then acknowledge": the outcome is published on the request's
+ * own subject with a `Nats-Msg-Id`, then recorded in the task bucket (see TaskClaims), then the
+ * message is acknowledged. A crash before the record leads to a redelivery that runs the task
+ * again and publishes the same outcome, which JetStream drops as a duplicate within the stream's
+ * duplicate window; a crash after the record leads to a redelivery that finds the task settled.
+ * JetStream has no transaction spanning a publication and an acknowledgement: this order is the
+ * substitute for the atomic settle script of the Redis backend.
+ */
+import { Consumer, ConsumerMessages, Events, JetStreamClient, JsMsg, NatsConnection, connect } from 'nats';
+import { Clock } from '../../application/ports/clock.port';
+import { Logger } from '../../application/ports/logger.port';
+import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
+import { FlunqEvent, TASK_COMPLETED, TASK_DLQ, idempotencyKey } from '../../domain/flunq-event';
+import { taskIdOf } from '../flunq-wire/entry-stream-inbox';
+import { deadLetterFields } from '../flunq-wire/stream-fields';
+import { bodyBytes, bodyText, CloudEventMessage, eventFromMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
+import { connectionOptions, NatsConnectionSettings, redactedUrl } from './connection';
+import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
+import { TaskClaims } from './task-claims';
+
+export interface NatsTaskInboxOptions extends JetStreamLayout {
+  connection: NatsConnectionSettings;
+  /** This replica's name (`executor-$HOSTNAME`), as its connection name. */
+  consumerName: string;
+  /** Longest wait of one read, ms (JetStream's pull requests last at least 1 s). */
+  blockMs: number;
+  /** How long a recorded outcome is remembered, ms (0: for ever). */
+  settledTtlMs: number;
+  /** How long a task claim lasts without renewal, ms. */
+  leaseMs: number;
+  /**
+   * Called after each step of settling a delivery (`published`, `recorded`): a fault-injection
+   * point for tests that stop the process between two steps. Undefined in production.
+   */
+  afterStep?: (step: 'published' | 'recorded') => Promise<void>;
+}
+
+/** The pieces a connected inbox uses. */
+interface Connected {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  consumer: Consumer;
+  claims: TaskClaims;
+}
+
+/** Publications and acknowledgements wait at most this long for JetStream, ms. */
+const PUBLISH_TIMEOUT_MS = 5000;
+
+/** Outcomes (completions, dead letters) on the subjects the consumer reads: never tasks for this executor. */
+function isOutcome(msg: JsMsg): boolean {
+  const type = msg.headers?.get('ce-type') ?? '';
+  return type === TASK_COMPLETED || type === TASK_DLQ;
+}
+
+/** The de-duplication id of an outcome: its event id, with the replay suffix of a replay's idempotency key. */
+function outcomeMsgId(eventId: string, taskId: string, key: string): string {
+  return key && taskId && key !== taskId && key.startsWith(taskId) ? `${eventId}${key.slice(taskId.length)}` : eventId;
+}
+
+export class NatsInboundTask implements InboundTask {
+  readonly event: FlunqEvent;
+  readonly idempotencyKey: string;
+  readonly sizeBytes: number;
+  private readonly headers: [string, string][];
+
+  constructor(
+    private readonly inbox: NatsTaskInbox,
+    private readonly msg: JsMsg,
+  ) {
+    this.headers = headerPairs(msg.headers);
+    this.event = eventFromMessage(this.headers, bodyText(msg.data));
+    const taskId = taskIdOf(this.event);
+    this.idempotencyKey = taskId ? idempotencyKey(taskId, this.event) : '';
+    this.sizeBytes = messageSize(this.headers, msg.data.length);
+  }
+
+  get attempt(): number {
+    return this.msg.info.redeliveryCount;
+  }
+
+  get origin(): string {
+    return `${this.msg.subject} #${this.msg.seq}`;
+  }
+
+  async claim(): Promise<TaskClaim> {
+    if (!this.idempotencyKey) return 'claimed';
+    return (await this.inbox.connected()).claims.claim(this.idempotencyKey, this.holder());
+  }
+
+  complete(completion: FlunqEvent): Promise<void> {
+    return this.inbox.settle(this.msg, [{ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) }], this.idempotencyKey);
+  }
+
+  deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
+    const fields = deadLetterFields(fieldsFromMessage(this.headers, bodyText(this.msg.data)), note.reason, note.attempt, note.omitData ? { entryId: String(this.msg.seq) } : undefined);
+    // The original body byte for byte (not decoded and encoded again), unless it is left out.
+    const raw = fields['data'] === undefined ? undefined : this.msg.data;
+    const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: `task-dlq-${this.event.id || `seq-${this.msg.seq}`}` }];
+    if (completion) outcomes.push({ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) });
+    return this.inbox.settle(this.msg, outcomes, this.idempotencyKey);
+  }
+
+  discard(): Promise<void> {
+    return this.inbox.acknowledge(this.msg);
+  }
+
+  async renew(): Promise<boolean> {
+    this.msg.working();
+    if (!this.idempotencyKey) return true;
+    return (await this.inbox.connected()).claims.renew(this.idempotencyKey, this.holder());
+  }
+
+  private holder(): string {
+    return String(this.msg.seq);
+  }
+}
+
+/** One message to publish next to a request. */
+interface Outgoing {
+  message: CloudEventMessage;
+  /** The body as bytes, when it is not the message's body text (a dead letter's original bytes). */
+  raw?: Uint8Array;
+  msgId: string;
+}
+
+export class NatsTaskInbox implements TaskInbox {
+  private connecting: Promise<Connected> | undefined;
+  private ready = false;
+  private closed = false;
+  /** Messages pulled but not yet handed out (at most one pull's worth). */
+  private readonly buffer: JsMsg[] = [];
+  private pulling: Promise<void> | undefined;
+  private pull: ConsumerMessages | undefined;
+  private pullError: unknown;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly options: NatsTaskInboxOptions,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Up to `max` messages, own outcomes acknowledged on the way and never handed out. The read gate
+   * is not consulted: one consumer reads every workflow subject in stream order (per-tenant
+   * consumers would cost a pull request per tenant), so the executor orders what it holds.
+   */
+  async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
+    const { consumer } = await this.connected();
+    if (this.buffer.length === 0 && !signal.aborted) {
+      this.pulling ??= this.pullInto(consumer, max);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    if (this.buffer.length === 0 && this.pullError !== undefined) {
+      const error = this.pullError;
+      this.pullError = undefined;
+      throw error instanceof Error ? error : new Error('reading from NATS failed', { cause: error });
+    }
+    return this.buffer.splice(0, max).map((msg) => new NatsInboundTask(this, msg));
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Stops reading, returns the messages pulled but never handed out, and drains the connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.ready = false;
+    this.pull?.stop();
+    for (const msg of this.buffer.splice(0)) msg.nak();
+    this.wake?.();
+    const connected = await this.connecting?.catch(() => undefined);
+    if (connected && !connected.nc.isClosed()) await connected.nc.drain().catch(() => connected.nc.close());
+  }
+
+  /** The connection and JetStream objects, set up on first use (a failed setup is tried again on the next call). */
+  connected(): Promise<Connected> {
+    if (this.closed) return Promise.reject(new Error('the NATS inbox is closed'));
+    const connecting = (this.connecting ??= this.setUp());
+    connecting.catch(() => {
+      if (this.connecting === connecting) this.connecting = undefined;
+    });
+    return connecting;
+  }
+
+  /** Publishes `outcomes` next to the request, records the outcome under `key`, then acknowledges. */
+  async settle(msg: JsMsg, outcomes: readonly Outgoing[], key: string): Promise<void> {
+    const { js, claims } = await this.connected();
+    for (const outcome of outcomes) {
+      await js.publish(msg.subject, outcome.raw ?? bodyBytes(outcome.message), { headers: natsHeadersOf(outcome.message, outcome.msgId), timeout: PUBLISH_TIMEOUT_MS });
+    }
+    await this.options.afterStep?.('published');
+    if (key) await claims.settle(key);
+    await this.options.afterStep?.('recorded');
+    await this.acknowledge(msg);
+  }
+
+  /** Acknowledges, waiting for JetStream to confirm (a lost acknowledgement is a redelivery, which the record catches). */
+  async acknowledge(msg: JsMsg): Promise<void> {
+    await this.connected();
+    const confirmed = await msg.ackAck({ timeout: PUBLISH_TIMEOUT_MS });
+    if (!confirmed) this.logger.debug('acknowledgement not confirmed (already acknowledged or redelivered)', { origin: `${msg.subject} #${msg.seq}` });
+  }
+
+  private async pullInto(consumer: Consumer, max: number): Promise<void> {
+    try {
+      const messages = await consumer.fetch({ max_messages: max, expires: Math.max(1000, this.options.blockMs) });
+      this.pull = messages;
+      for await (const msg of messages) {
+        if (this.closed) {
+          msg.nak();
+          continue;
+        }
+        if (isOutcome(msg)) {
+          msg.ack();
+          continue;
+        }
+        this.buffer.push(msg);
+        this.wake?.();
+      }
+    } catch (error) {
+      this.pullError = error;
+    } finally {
+      this.pull = undefined;
+      this.pulling = undefined;
+      this.wake?.();
+    }
+  }
+
+  private async setUp(): Promise<Connected> {
+    const { options } = this;
+    let nc: NatsConnection;
+    try {
+      nc = await connect(connectionOptions(options.connection, options.consumerName));
+    } catch (error) {
+      throw new Error(`cannot connect to NATS at ${redactedUrl(options.connection.url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    try {
+      const jsm = await nc.jetstreamManager();
+      await ensureStream(jsm, options);
+      await ensureConsumer(jsm, options);
+      const js = nc.jetstream();
+      const consumer = await js.consumers.get(options.stream, options.durable);
+      const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);
+      this.watchStatus(nc);
+      this.ready = !this.closed;
+      return { nc, js, consumer, claims: new TaskClaims(kv, this.clock, options.leaseMs) };
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Readiness follows the connection: false while disconnected, true again once reconnected. */
+  private watchStatus(nc: NatsConnection): void {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === Events.Disconnect) {
+          this.ready = false;
+          this.logger.warn('disconnected from NATS; reconnecting');
+        } else if (status.type === Events.Reconnect) {
+          this.ready = !this.closed;
+          this.logger.info('reconnected to NATS');
+        }
+      }
+    })();
+    void nc.closed().then(() => {
+      this.ready = false;
+    });
+  }
+}
