@@ -1,8 +1,9 @@
 import { ContainerModule } from 'inversify';
+import { NatsDeadLetterStore } from '../../adapters/nats/dead-letter-store';
 import { NatsTaskInbox, NatsTaskInboxOptions } from '../../adapters/nats/nats-task-inbox';
 import { bindFactory } from '../binding';
 import { ExecutorSettings, NatsSettings, StreamSettings } from '../env';
-import { CLOCK, LOGGER, TASK_INBOX } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, LOGGER, TASK_INBOX } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 /**
@@ -29,9 +30,11 @@ export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings,
   };
 }
 
-/** The NATS JetStream task inbox (production profile, EVENT_STREAM_TYPE=nats). */
+/** The NATS JetStream task inbox and the dead letters on that stream (production profile, EVENT_STREAM_TYPE=nats). */
 export function natsStreamModule(nats: NatsSettings, stream: StreamSettings, executor: ExecutorSettings): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bindFactory(bind, TASK_INBOX, [CLOCK, LOGGER], (clock, logger) => new NatsTaskInbox(natsTaskInboxOptions(nats, stream, executor), clock, logger.child({ component: 'nats-jetstream' })));
+    // For operator commands: its own connection, opened on first use, failing fast.
+    bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => new NatsDeadLetterStore({ connection: { url: nats.url, credsFile: nats.credsFile }, stream: nats.stream, subjectPrefix: nats.subjectPrefix }, clock)).onDeactivation((store) => store.close());
   });
 }
