@@ -8,7 +8,7 @@ import { workflowSubject, workflowSubjects } from '../../src/adapters/nats/subje
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { InboundTask } from '../../src/application/ports/task-inbox.port';
 import { replace } from '../../src/config/binding';
-import { createExecutor, Executor } from '../../src/config/container';
+import { createDeadLetterOperations, createExecutor, Executor } from '../../src/config/container';
 import { loadConfig } from '../../src/config/env';
 import { LOGGER, METRICS } from '../../src/config/tokens';
 import { completedEvent } from '../../src/domain/flunq-events';
@@ -232,6 +232,16 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
         assert.equal((await store.replay(subject, String(deadLetter.seq))).replay, 2);
       } finally {
         await store.close();
+      }
+      // The operator commands pick the NATS store from EVENT_STREAM_TYPE.
+      const operations = await createDeadLetterOperations(loadConfig({ EVENT_STREAM_TYPE: 'nats', NATS_URL: nats.url, NATS_STREAM: s.stream, NATS_SUBJECT_PREFIX: s.prefix }));
+      try {
+        assert.deepEqual(
+          (await operations.list.execute()).map((d) => [d.location, d.messageId]),
+          [[subject, String(deadLetter.seq)]],
+        );
+      } finally {
+        await operations.close();
       }
     } finally {
       await executor.service.stop();
