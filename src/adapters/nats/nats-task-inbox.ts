@@ -208,11 +208,13 @@ export class NatsTaskInbox implements TaskInbox {
     await this.acknowledge(msg);
   }
 
-  /** Acknowledges, waiting for JetStream to confirm (a lost acknowledgement is a redelivery, which the record catches). */
+  /**
+   * Acknowledges. Not confirmed by the server: a lost acknowledgement is a redelivery, which finds
+   * the outcome recorded (the connection's drain on close flushes the acknowledgements in flight).
+   */
   async acknowledge(msg: JsMsg): Promise<void> {
     await this.connected();
-    const confirmed = await msg.ackAck({ timeout: PUBLISH_TIMEOUT_MS });
-    if (!confirmed) this.logger.debug('acknowledgement not confirmed (already acknowledged or redelivered)', { origin: `${msg.subject} #${msg.seq}` });
+    msg.ack();
   }
 
   private async pullInto(consumer: Consumer, max: number): Promise<void> {

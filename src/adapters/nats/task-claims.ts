@@ -58,6 +58,13 @@ export class TaskClaims {
   /** Claims `key` for the message `holder` (see the port's `claim`). */
   async claim(key: string, holder: string): Promise<TaskClaim> {
     const k = bucketKey(key);
+    // Most tasks are new: creating the key first is one round trip, and fails when it exists.
+    try {
+      await this.kv.create(k, this.running(holder));
+      return 'claimed';
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       const entry = await this.kv.get(k);
       const value = entry && entry.operation === 'PUT' ? parse(entry.value) : undefined;
