@@ -290,6 +290,29 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     });
   }
 
+  it('sets the consumer up again when it is deleted while the executor runs, without running settled tasks again', async () => {
+    const s = space();
+    const executor = await startExecutor(s);
+    const filter = workflowSubjects(s.prefix);
+    try {
+      await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_gone', taskId: 'task-gone-1' });
+      await eventually('the first completion', async () => (await completionsByTask(js, s.stream, filter)).get('task-gone-1') === 1, 10_000);
+      await jsm.consumers.delete(s.stream, 'executor-service');
+      await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_gone', taskId: 'task-gone-2' });
+      await eventually('the second completion', async () => (await completionsByTask(js, s.stream, filter)).get('task-gone-2') === 1, 20_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${JSON.stringify(executor.logger.records.slice(-10))}`);
+      });
+      // The new consumer reads from the start: the first task is found settled, not run again.
+      await eventually('everything read again and acknowledged', async () => {
+        const b = await consumerBacklog(jsm, s.stream);
+        return b.inFlight + b.undelivered === 0;
+      }, 10_000);
+      assert.equal((await completionsByTask(js, s.stream, filter)).get('task-gone-1'), 1);
+    } finally {
+      await executor.service.stop();
+    }
+  });
+
   it('reconnects when the server restarts: readiness false while it is down, true again, nothing lost', async () => {
     const s = space();
     const executor = await startExecutor(s);

@@ -43,6 +43,7 @@ export interface NatsTaskInboxOptions extends JetStreamLayout {
 interface Connected {
   nc: NatsConnection;
   js: JetStreamClient;
+  /** Replaced when a failed read leads to the stream and consumer being set up again. */
   consumer: Consumer;
   claims: TaskClaims;
 }
@@ -136,6 +137,8 @@ export class NatsTaskInbox implements TaskInbox {
   private pulling: Promise<void> | undefined;
   private pull: ConsumerMessages | undefined;
   private pullError: unknown;
+  /** Whether to check the stream and consumer before the next read. */
+  private checkSetup = false;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -150,9 +153,15 @@ export class NatsTaskInbox implements TaskInbox {
    * consumers would cost a pull request per tenant), so the executor orders what it holds.
    */
   async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
-    const { consumer } = await this.connected();
+    const connected = await this.connected();
+    if (this.checkSetup && !this.pulling) {
+      // The last read failed: the stream or the consumer may be gone (a server that lost its store,
+      // an operator's delete). Setting them up again is idempotent.
+      await this.ensureSetUp(connected);
+      this.checkSetup = false;
+    }
     if (this.buffer.length === 0 && !signal.aborted) {
-      this.pulling ??= this.pullInto(consumer, max);
+      this.pulling ??= this.pullInto(connected.consumer, max);
       await new Promise<void>((resolve) => {
         const done = (): void => {
           signal.removeEventListener('abort', done);
@@ -235,6 +244,7 @@ export class NatsTaskInbox implements TaskInbox {
       }
     } catch (error) {
       this.pullError = error;
+      this.checkSetup = true;
     } finally {
       this.pull = undefined;
       this.pulling = undefined;
@@ -264,6 +274,13 @@ export class NatsTaskInbox implements TaskInbox {
       await nc.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  private async ensureSetUp(connected: Connected): Promise<void> {
+    const jsm = await connected.nc.jetstreamManager();
+    await ensureStream(jsm, this.options);
+    await ensureConsumer(jsm, this.options);
+    connected.consumer = await connected.js.consumers.get(this.options.stream, this.options.durable);
   }
 
   /** Readiness follows the connection: false while disconnected, true again once reconnected. */
