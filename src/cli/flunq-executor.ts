@@ -11,8 +11,9 @@ import { AppConfig, ConfigError, loadConfig } from '../config/env';
 
 const USAGE = `usage:
   flunq-executor run <task.json>              run one task request locally (embedded, no Redis) and print its task.completed payload
-  flunq-executor dlq list [--json] [<stream>…] list dead letters on the workflow streams (REDIS_URL)
+  flunq-executor dlq list [--json] [<stream>…] list dead letters on the workflow streams (REDIS_URL; NATS_URL with EVENT_STREAM_TYPE=nats)
   flunq-executor dlq show <stream> <entry-id> show one dead letter with its original payload and replays
+                                              (on NATS: <subject> <stream sequence>)
   flunq-executor dlq replay <stream> <entry-id>…  append each as a new io.flunq.task.requested (dead letter kept)
 
 exit codes: 0 ok (run: task succeeded), 1 task failed / not found / Redis error, 2 usage or configuration error,

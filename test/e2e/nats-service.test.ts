@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { workflowSubjects } from '../../src/adapters/nats/subjects';
 import { completionsByTask, consumerBacklog, publishRequest } from '../support/nats-flunq';
 import { startNats, TestNats } from '../support/nats-server';
-import { eventually } from '../support/redis-server';
-import { buildService, ServiceProcess, startService } from '../support/service-process';
+import { eventually, freePort } from '../support/redis-server';
+import { buildService, ROOT, ServiceProcess, startService } from '../support/service-process';
 
 let nats: TestNats;
 let client: NatsConnection;
@@ -113,5 +115,39 @@ describe('the built service on NATS JetStream (private nats-server)', () => {
     assert.deepEqual([...counts.values()], [1, 1, 1, 1]);
     const backlog = await consumerBacklog(jsm, s.stream);
     assert.equal(backlog.inFlight, 0, 'every request acknowledged');
+  });
+});
+
+describe('flunq-executor dlq with EVENT_STREAM_TYPE=nats', () => {
+  const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'flunq-executor.js');
+  const cli = (args: string[], env: Record<string, string>): SpawnSyncReturns<string> => spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], EVENT_STREAM_TYPE: 'nats', ...env }, encoding: 'utf8', timeout: 20_000 });
+
+  it('lists, shows and replays a dead letter the service wrote', async () => {
+    const s = space();
+    await launch(s, { HOSTNAME: 'e2e-dlq' });
+    const env = { NATS_URL: nats.url, NATS_STREAM: s.stream, NATS_SUBJECT_PREFIX: s.prefix };
+    const subject = await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_cli', taskId: 'task-bad-1', rawData: '{not json' });
+    const items = await eventually('the dead letter listed', () => {
+      const r = cli(['dlq', 'list', '--json'], env);
+      const parsed = r.status === 0 ? (JSON.parse(r.stdout) as Record<string, unknown>[]) : [];
+      return parsed.length > 0 && parsed;
+    }, 15_000);
+    assert.deepEqual(items.map((d) => [d['location'], d['taskId'], d['attempts']]), [[subject, 'task-bad-1', 1]]);
+    assert.match(String(items[0]?.['reason']), /MALFORMED_EVENT/);
+    const seq = String(items[0]?.['messageId']);
+    const show = cli(['dlq', 'show', subject, seq], env);
+    assert.equal(show.status, 0, show.stderr);
+    assert.equal((JSON.parse(show.stdout) as { fields: Record<string, string> }).fields['data'], '{not json');
+    const replay = cli(['dlq', 'replay', subject, seq], env);
+    assert.equal(replay.status, 0, replay.stderr);
+    assert.match(replay.stdout, new RegExp(`^replayed ${subject.replace(/[.*]/g, '\\$&')} ${seq} as \\d+ \\(event id task-requested-task-bad-1-replay-1, replay 1\\)\\n$`));
+  });
+
+  it('refuses in one line, exit 2, when NATS cannot be reached', async () => {
+    const port = await freePort();
+    const r = cli(['dlq', 'list'], { NATS_URL: `nats://user:secret@127.0.0.1:${port}` });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim(), `flunq-executor: cannot connect to NATS at 127.0.0.1:${port} (NATS_URL): connection refused`);
+    assert.ok(!r.stderr.includes('secret'));
   });
 });

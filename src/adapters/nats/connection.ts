@@ -33,7 +33,20 @@ export function connectionOptions(settings: NatsConnectionSettings, name: string
   return options;
 }
 
-/** The URL without credentials, for logs and error messages. */
-export function redactedUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/g, '//***@');
+/** A connection failure in an operator's words (no secrets): what to check. */
+export function connectionProblem(error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  if (code === 'CONNECTION_REFUSED') return 'connection refused';
+  if (code === 'TIMEOUT') return 'no answer in time';
+  if (code === 'AUTHORIZATION_VIOLATION' || code === 'AUTHENTICATION_EXPIRED') return 'authorization refused (check the user and password or token in NATS_URL, or NATS_CREDS)';
+  return error instanceof Error ? error.message : 'unknown error';
+}
+
+/** The servers of NATS_URL without credentials, for messages: `host:port[,host:port]`. */
+export function serversOf(url: string): string {
+  return url
+    .split(',')
+    .map((s) => s.trim().replace(/^[a-z]+:\/\//, '').replace(/^[^@/]*@/, ''))
+    .filter(Boolean)
+    .join(',');
 }

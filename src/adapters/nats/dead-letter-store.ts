@@ -6,7 +6,7 @@ import { rfc3339Seconds } from '../../domain/time-format';
 import { replayEntry, summarizeDeadLetter } from '../flunq-wire/dead-letters';
 import { DATA_KEPT_IN, DATA_OMITTED_BYTES, eventFromFields } from '../flunq-wire/stream-fields';
 import { bodyText, fieldsFromMessage, headerPairs, messageFromFields, natsHeadersOf } from './cloudevent-headers';
-import { connectionOptions, NatsConnectionSettings, redactedUrl } from './connection';
+import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { workflowSubjects } from './subjects';
 
 export interface NatsDeadLetterStoreOptions {
@@ -140,13 +140,13 @@ export class NatsDeadLetterStore implements DeadLetterStore {
       try {
         nc = await connect({ ...connectionOptions(connection, 'flunq-executor-dlq'), reconnect: false, timeout: CONNECT_TIMEOUT_MS });
       } catch (error) {
-        throw new DeadLetterStoreUnavailable(`cannot connect to NATS at ${redactedUrl(connection.url)}: ${error instanceof Error ? error.message : 'unknown error'}`, { cause: error });
+        throw new DeadLetterStoreUnavailable(`cannot connect to NATS at ${serversOf(connection.url)} (NATS_URL): ${connectionProblem(error)}`, { cause: error });
       }
       try {
         return { nc, js: nc.jetstream(), jsm: await nc.jetstreamManager() };
       } catch (error) {
         await nc.close();
-        throw new DeadLetterStoreUnavailable(`NATS at ${redactedUrl(connection.url)} has no JetStream: ${error instanceof Error ? error.message : 'unknown error'}`, { cause: error });
+        throw new DeadLetterStoreUnavailable(`NATS at ${serversOf(connection.url)} (NATS_URL) has no JetStream: ${error instanceof Error ? error.message : 'unknown error'}`, { cause: error });
       }
     })());
   }

@@ -18,7 +18,7 @@ import { FlunqEvent, TASK_COMPLETED, TASK_DLQ, idempotencyKey } from '../../doma
 import { taskIdOf } from '../flunq-wire/entry-stream-inbox';
 import { deadLetterFields } from '../flunq-wire/stream-fields';
 import { bodyBytes, bodyText, CloudEventMessage, eventFromMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
-import { connectionOptions, NatsConnectionSettings, redactedUrl } from './connection';
+import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
 import { TaskClaims } from './task-claims';
 
@@ -258,7 +258,7 @@ export class NatsTaskInbox implements TaskInbox {
     try {
       nc = await connect(connectionOptions(options.connection, options.consumerName));
     } catch (error) {
-      throw new Error(`cannot connect to NATS at ${redactedUrl(options.connection.url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(`cannot connect to NATS at ${serversOf(options.connection.url)} (NATS_URL): ${connectionProblem(error)}`, { cause: error });
     }
     try {
       const jsm = await nc.jetstreamManager();
