@@ -26,7 +26,8 @@ after(async () => {
 
 function natsHarness(): InboxHarness {
   const inboxes: TaskInbox[] = [];
-  const redeliverAfterMs = 1000;
+  // Ack wait: long enough that a loaded machine renews in time (the renewal case waits half of it).
+  const redeliverAfterMs = 1500;
   // Each harness has its own stream and subjects: one consumer reads every workflow of its stream.
   const id = ++n;
   const prefix = `contract${id}`;

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { JetStreamClient, JetStreamManager, NatsConnection, RetentionPolicy, StorageType } from 'nats';
 import { NatsDeadLetterStore } from '../../src/adapters/nats/dead-letter-store';
 import { NatsTaskInbox, NatsTaskInboxOptions } from '../../src/adapters/nats/nats-task-inbox';
+import { openTaskBucket } from '../../src/adapters/nats/setup';
 import { workflowSubject, workflowSubjects } from '../../src/adapters/nats/subjects';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { InboundTask } from '../../src/application/ports/task-inbox.port';
@@ -172,6 +173,15 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     await assert.rejects(inbox.receive(1, AbortSignal.timeout(2000)), /do not cover/);
     assert.equal(inbox.isReady(), false);
     await inbox.close();
+  });
+
+  it('keeps an existing task bucket and brings its TTL to EXECUTOR_SETTLED_TTL', async () => {
+    const name = `IT_TASKS_${++n}`;
+    await (await openTaskBucket(client, name, 60_000)).put('k', new TextEncoder().encode('v'));
+    const again = await openTaskBucket(client, name, 3_600_000);
+    assert.equal((await again.status()).ttl, 3_600_000);
+    assert.equal(new TextDecoder().decode((await again.get('k'))?.value), 'v', 'the recorded values are kept');
+    assert.equal((await (await openTaskBucket(client, name, 0)).status()).ttl, 0, '0: never expire');
   });
 
   it('dead-letters a request delivered more than EXECUTOR_MAX_DELIVERIES times (the original body byte for byte), and the dlq operations list, show and replay it', async () => {

@@ -78,7 +78,19 @@ export function bucketName(stream: string, group: string): string {
   return `${clean(stream)}_TASKS_${clean(group)}`;
 }
 
-/** The task-outcome bucket (see TaskClaims): one value per key, entries expiring after `ttlMs` (0: never). */
+/**
+ * The task-outcome bucket (see TaskClaims): one value per key, entries expiring after `ttlMs` (0:
+ * never). An existing bucket is kept, its TTL brought to `ttlMs` (EXECUTOR_SETTLED_TTL may change
+ * between deployments).
+ */
 export async function openTaskBucket(nc: NatsConnection, name: string, ttlMs: number): Promise<KV> {
-  return nc.jetstream().views.kv(name, { history: 1, storage: StorageType.File, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+  const kv = await nc.jetstream().views.kv(name, { history: 1, storage: StorageType.File, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+  const status = await kv.status();
+  if (status.ttl !== ttlMs) {
+    const jsm = await nc.jetstreamManager();
+    const stream = `KV_${name}`;
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { ...config, max_age: nanos(ttlMs) });
+  }
+  return kv;
 }
