@@ -213,7 +213,7 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
       assert.equal(h?.get('ce-id'), 'task-requested-task-poison-1');
       assert.equal(h?.get('ce-attempt'), '3');
       assert.match(h?.get('ce-reason') ?? '', /RETRIES_EXHAUSTED/);
-      assert.equal(h?.get('Nats-Msg-Id'), 'task-dlq-task-requested-task-poison-1');
+      assert.equal(h?.get('Nats-Msg-Id'), 'task-dlq-task-requested-task-poison-1@1');
       await eventually('the failed completion', async () => (await completionsByTask(js, s.stream, subject)).get('task-poison-1') === 1, 5000);
 
       const store = new NatsDeadLetterStore({ connection: { url: nats.url, credsFile: undefined }, stream: s.stream, subjectPrefix: s.prefix }, new SystemClock());

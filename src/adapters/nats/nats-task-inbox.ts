@@ -62,6 +62,16 @@ function outcomeMsgId(eventId: string, taskId: string, key: string): string {
   return key && taskId && key !== taskId && key.startsWith(taskId) ? `${eventId}${key.slice(taskId.length)}` : eventId;
 }
 
+/**
+ * The de-duplication id of a dead letter: its `ce-id` is the request's own (which the publisher may
+ * have used as the request's message id), so it is `task-dlq-<request id>@<stream sequence>`: the
+ * same message dead-lettered again after a crash is dropped, another message of the same request
+ * is not.
+ */
+function deadLetterMsgId(requestId: string, seq: number): string {
+  return `task-dlq-${requestId}@${seq}`;
+}
+
 export class NatsInboundTask implements InboundTask {
   readonly event: FlunqEvent;
   readonly idempotencyKey: string;
@@ -100,7 +110,7 @@ export class NatsInboundTask implements InboundTask {
     const fields = deadLetterFields(fieldsFromMessage(this.headers, bodyText(this.msg.data)), note.reason, note.attempt, note.omitData ? { entryId: String(this.msg.seq) } : undefined);
     // The original body byte for byte (not decoded and encoded again), unless it is left out.
     const raw = fields['data'] === undefined ? undefined : this.msg.data;
-    const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: `task-dlq-${this.event.id || `seq-${this.msg.seq}`}` }];
+    const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: deadLetterMsgId(this.event.id, this.msg.seq) }];
     if (completion) outcomes.push({ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) });
     return this.inbox.settle(this.msg, outcomes, this.idempotencyKey);
   }
