@@ -36,7 +36,6 @@ async function drain(): Promise<void> {
     for (let k = 0; k + 1 < flat.length; k += 2) fields[flat[k] as string] = flat[k + 1] as string;
     broker.append(stream, fields);
   }
-  broker.history.length = 0;
   const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
   const metrics = new CountingMetrics();
   const { service } = await createExecutor(config, { profile: 'embedded', http: false, logStream: sink, replacements: [replace(METRICS, metrics), replace(STREAM_BROKER, broker)] });

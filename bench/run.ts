@@ -4,6 +4,8 @@
  * baselines in alternating rounds (child processes, one at a time), prints a table and ratios.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -114,6 +116,44 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
   rows.push({ goal: '1 drain', metric: 'Redis CPU µs/task', executor: fmt(rcpu('executor'), 1), baseline: `${fmt(rcpu('ideal-multi'), 1)} multi, ${fmt(rcpu('ideal-pipe'), 1)} pipe`, ratio: fmt(rcpu('ideal-multi') / rcpu('executor'), 2), target: '', met: '' });
   const perRound = (results['executor'] ?? []).map((r, i) => ((results['ideal-multi'] ?? [])[i]?.elapsedMs ?? NaN) / r.elapsedMs);
   notes.push(`goal 1 per-round ratios executor/ideal-multi: ${perRound.map((x) => fmt(x, 2)).join(', ')}, median ${fmt(median(perRound), 2)} (N=${n}, ${SIZES.drainRounds} rounds)`);
+}
+
+/**
+ * Tracing's cost: the same drain with OTEL_TRACES_EXPORTER=none and with every task's span exported
+ * (OTLP/HTTP protobuf, batched) to a local receiver that only counts what it gets.
+ */
+async function goalTracing(server: PrivateRedis, redis: Redis): Promise<void> {
+  const n = SIZES.drainTasks;
+  const stream = streamKey('wf_traced');
+  let received = 0;
+  const sink = http.createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => (received += chunk.length));
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const modes = { off: { OTEL_TRACES_EXPORTER: 'none' }, on: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } };
+  const results: Record<string, ChildResult[]> = { off: [], on: [] };
+  try {
+    for (let round = 0; round < SIZES.drainRounds; round++) {
+      for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+        await fresh(redis);
+        const nextId = taskIdFactory();
+        await preload(redis, stream, n, () => setRequestFields('wf_traced', 'ex_traced', nextId()));
+        await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+        const result = await runChild({ mode: 'executor', redisUrl: server.url, streams: [stream], target: n, env: { ...EXECUTOR_ENV, ...modes[mode] } }, 120_000);
+        results[mode]?.push(result);
+        log(`  tracing round ${round + 1} ${mode.padEnd(3)} ${fmt((n / result.elapsedMs) * 1000)} tasks/s  node ${fmt((result.cpuMs * 1000) / n, 1)} µs/task  ${await drainCheck(redis, stream, n)}`);
+      }
+    }
+  } finally {
+    sink.close();
+  }
+  const rate = (mode: string): number => median((results[mode] ?? []).map((r) => (n / r.elapsedMs) * 1000));
+  const cpu = (mode: string): number => median((results[mode] ?? []).map((r) => (r.cpuMs * 1000) / n));
+  rows.push({ goal: 'tracing', metric: 'tasks/s on vs off', executor: fmt(rate('on')), baseline: fmt(rate('off')), ratio: fmt(rate('on') / rate('off'), 2), target: '', met: '' });
+  rows.push({ goal: 'tracing', metric: 'Node CPU µs/task on vs off', executor: fmt(cpu('on'), 1), baseline: fmt(cpu('off'), 1), ratio: fmt(cpu('on') - cpu('off'), 1), target: '', met: '' });
+  notes.push(`tracing: the receiver got ${fmt(received / 1024)} KiB of spans; the ratio column of the CPU row is the added µs per task`);
 }
 
 /** Redis commands per task during the last round (INFO commandstats since RESETSTAT). */
@@ -325,6 +365,7 @@ async function main(): Promise<void> {
     ['3', `goal 3: latency at 1,000 tasks/s over ${SIZES.manyStreams} streams`, () => goalManyStreams(server, redis)],
     ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log, profileDir })],
     ['5', `goal 5: memory while ${SIZES.memoryBacklog} requests drain`, () => goalMemory(server, redis)],
+    ['tracing', 'tracing: the drain of goal 1 with tracing off and with spans exported over OTLP', () => goalTracing(server, redis)],
     ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],

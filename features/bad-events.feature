@@ -52,7 +52,7 @@ Feature: Events that cannot be executed
     Scenario: an oversize request
       Given the setting EXECUTOR_MAX_ENTRY_BYTES is "4096"
       When an event arrives whose data is 5000 bytes of text that is not JSON
-      Then a dead letter should have been published with a reason containing "ENTRY_TOO_LARGE: request entry is"
+      Then a dead letter should have been published with a reason containing "ENTRY_TOO_LARGE: request message is"
       And the dead letter reason should contain "more than the limit of 4096 bytes"
       And the dead letter should leave the data out and name the request entry that keeps it
       And the task should fail with an error containing "more than the limit of 4096 bytes"

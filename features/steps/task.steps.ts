@@ -45,7 +45,7 @@ Given('the task config is:', function (this: ExecutorWorld, json: string) {
 });
 
 Given('publishing to the stream fails {int} time(s)', function (this: ExecutorWorld, times: number) {
-  this.broker.injectFailures('settle', times, 'READONLY You can\'t write against a read only replica.');
+  this.faults.inject('settle', times, 'READONLY You can\'t write against a read only replica.');
 });
 
 When('the executor processes it', async function (this: ExecutorWorld) {

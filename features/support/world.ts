@@ -4,7 +4,9 @@ import { ExecutorLoop } from '../../src/application/executor-loop';
 import { FakeClock } from '../../test/support/fake-clock';
 import { InMemoryLogger } from '../../test/support/in-memory-logger';
 import { InMemoryMetrics } from '../../test/support/in-memory-metrics';
-import { InMemoryStreamBroker, StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
+import { StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
+import { FaultPlan } from '../../test/support/faulty-entry-stream';
+import { RecordingBroker } from '../../test/support/recording-broker';
 import { SeededRandom } from '../../test/support/seeded-random';
 import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
@@ -51,7 +53,9 @@ export class ExecutorWorld extends World {
   readonly random = new SeededRandom(7);
   readonly logger = new InMemoryLogger();
   readonly metrics = new InMemoryMetrics();
-  readonly broker = new InMemoryStreamBroker(this.clock);
+  readonly broker = new RecordingBroker(this.clock);
+  /** Outages of the stream the scenario simulates. */
+  readonly faults = new FaultPlan();
   executor: TestExecutor | undefined;
   loop: ExecutorLoop | undefined;
   stopping: Promise<void> | undefined;
@@ -91,6 +95,7 @@ export class ExecutorWorld extends World {
       logger: this.logger,
       metrics: this.metrics,
       broker: this.broker,
+      faults: this.faults,
     });
     this.documents = this.executor.documents;
     this.loop = this.executor.loop;

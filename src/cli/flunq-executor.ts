@@ -5,6 +5,7 @@ import os from 'node:os';
 import { jsonTextTooDeep } from '../domain/json-limits';
 import { SubmitTaskResult } from '../application/operations/submit-task.use-case';
 import { DeadLetterRecord, DeadLetterStoreUnavailable, DeadLetterSummary } from '../application/ports/dead-letter-store.port';
+import { submissionInput } from '../adapters/flunq-wire/hand-submitted';
 import { fieldsFromEvent } from '../adapters/flunq-wire/stream-fields';
 import { createDeadLetterOperations, createExecutor } from '../config/container';
 import { AppConfig, ConfigError, loadConfig } from '../config/env';
@@ -75,12 +76,14 @@ async function run(file: string | undefined): Promise<number> {
   } catch (error) {
     throw new InputError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const input = submissionInput(request);
+  if ('problem' in input) throw new UsageError(input.problem);
   const { service, submitTask } = await createExecutor(cfg, { profile: 'embedded', http: false, logStream: process.stderr });
   if (!submitTask) throw new Error('the embedded profile runs no submitted tasks');
   await service.start();
   let result: SubmitTaskResult;
   try {
-    result = await submitTask.execute({ request });
+    result = await submitTask.execute(input);
   } finally {
     await service.stop();
   }

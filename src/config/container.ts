@@ -20,8 +20,9 @@ import { operationsModule } from './modules/operations.module';
 import { patternModule } from './modules/pattern.module';
 import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
+import { tracingModule } from './modules/tracing.module';
 import { ExecutorService } from './service';
-import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION } from './tokens';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
 
 /**
  * The composition root: the only code that picks adapter families and asks the container for
@@ -44,7 +45,8 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     coreModule(config),
     operationsModule(config.executor),
     healthModule(config),
-    httpModule(config.http),
+    httpModule(config.http, config.tracing.exporter !== 'none'),
+    tracingModule(config.tracing),
     breakerModule(config.breaker),
     openApiModule(config.openApi, config.http),
     patternModule,
@@ -105,7 +107,7 @@ export function composeExecutor(container: Container, config: AppConfig, options
   const inbox = container.get(TASK_INBOX);
   const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
   const service = new ExecutorService(
-    { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox] },
+    { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
   // Only profiles with the in-process stream can submit a task and wait for its outcome.

@@ -1,4 +1,5 @@
 import { parseDuration } from '../domain/duration';
+import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
 
 /**
  * Every environment variable the service reads, with its default and expected form.
@@ -93,6 +94,17 @@ function natsUrl(raw: string): string {
   return raw.trim();
 }
 
+function httpUrl(raw: string): string {
+  const v = raw.trim();
+  try {
+    const url = new URL(v);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return v;
+  } catch {
+    // refused below
+  }
+  throw new InvalidValue();
+}
+
 const DURATION_FORM = 'a duration such as 1s, 500ms, 1m30s or PT1S';
 
 export const VARIABLES = {
@@ -104,7 +116,7 @@ export const VARIABLES = {
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
   EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   HOSTNAME: { name: 'HOSTNAME', default: 'unknown', expected: 'text', description: 'Consumer name is `executor-$HOSTNAME`; must differ between replicas', parse: text },
-  EXECUTOR_STREAMS: { name: 'EXECUTOR_STREAMS', default: '', expected: 'comma-separated stream keys', description: 'Fixed streams to read instead of discovering `tenant:*:workflow:*:events`', parse: list },
+  EXECUTOR_STREAMS: { name: 'EXECUTOR_STREAMS', default: '', expected: 'comma-separated stream keys', description: `Fixed streams to read instead of discovering \`${WORKFLOW_STREAM_GLOB}\``, parse: list },
   EXECUTOR_STREAM_BATCH: { name: 'EXECUTOR_STREAM_BATCH', default: '10', expected: 'an integer from 1 to 1000', description: 'XREADGROUP COUNT (never more than the free concurrency slots)', parse: integer(1, 1000) },
   EXECUTOR_STREAM_BLOCK: { name: 'EXECUTOR_STREAM_BLOCK', default: '1s', expected: DURATION_FORM, description: 'XREADGROUP BLOCK time', parse: durationMs },
   EXECUTOR_RECLAIM_ENABLED: { name: 'EXECUTOR_RECLAIM_ENABLED', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Claim entries left pending by dead consumers (XAUTOCLAIM)', parse: bool },
@@ -131,7 +143,7 @@ export const VARIABLES = {
   CIRCUIT_BREAKER_ERROR_PERCENT: { name: 'CIRCUIT_BREAKER_ERROR_PERCENT', default: '50', expected: 'an integer from 1 to 100', description: 'Share of failed calls (5xx, transport errors; not 4xx) within the window that opens the circuit', parse: integer(1, 100) },
   CIRCUIT_BREAKER_WINDOW: { name: 'CIRCUIT_BREAKER_WINDOW', default: '30s', expected: DURATION_FORM, description: 'Rolling window of the circuit statistics', parse: durationMs },
   CIRCUIT_BREAKER_RESET_TIMEOUT: { name: 'CIRCUIT_BREAKER_RESET_TIMEOUT', default: '30s', expected: DURATION_FORM, description: 'How long an open circuit fails fast before letting one trial call through', parse: durationMs },
-  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: 'tenant:*:workflow:*:events', expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_STREAM_PATTERN: { name: 'EXECUTOR_STREAM_PATTERN', default: WORKFLOW_STREAM_GLOB, expected: 'a Redis glob pattern', description: 'Keys of the streams to discover (when EXECUTOR_STREAMS is empty)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   EXECUTOR_STREAMS_PER_READ: { name: 'EXECUTOR_STREAMS_PER_READ', default: '100', expected: 'an integer from 1 to 10000', description: 'Most streams named in one XREADGROUP call', parse: integer(1, 10_000) },
   EXECUTOR_KEYSPACE_NOTIFICATIONS: { name: 'EXECUTOR_KEYSPACE_NOTIFICATIONS', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Learn new streams and entries from keyspace notifications (adds `Et` to notify-keyspace-events if missing); off: poll with SCAN', parse: bool },
   EXECUTOR_RESCAN_INTERVAL: { name: 'EXECUTOR_RESCAN_INTERVAL', default: '60s', expected: DURATION_FORM, description: 'Background incremental SCAN period when notifications work (without them: every second)', parse: durationMs },
@@ -145,6 +157,13 @@ export const VARIABLES = {
   CALL_IDEMPOTENCY_KEYS: { name: 'CALL_IDEMPOTENCY_KEYS', default: 'false', expected: '1/true/yes or 0/false/no', description: 'Send an `Idempotency-Key` header (derived from the task id and the call\'s position in the task) on POST and PATCH calls', parse: bool },
   CIRCUIT_BREAKER_MAX_CIRCUITS: { name: 'CIRCUIT_BREAKER_MAX_CIRCUITS', default: '1000', expected: 'an integer from 1 to 1000000', description: 'Circuits (tenant and host pairs) kept in memory; the least recently used closed one is dropped beyond this', parse: integer(1, 1_000_000) },
   EXECUTOR_SUBMIT_TOKEN: { name: 'EXECUTOR_SUBMIT_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token `POST /tasks` requires; needed when HEALTH_HOST is not a loopback address and the submit API is on', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
+  OTEL_TRACES_EXPORTER: { name: 'OTEL_TRACES_EXPORTER', default: 'none', expected: 'none, otlp or console', description: 'Where task and outbound-call spans go: `otlp` (an OpenTelemetry collector), `console` (log lines in LOG format), `none` (tracing off, no cost)', parse: oneOf('none', 'otlp', 'console') },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '', expected: 'an http(s) URL', description: 'OTLP base URL; spans go to `<it>/v1/traces` (unset: http://localhost:4318)', parse: httpUrl },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', expected: 'an http(s) URL', description: 'Full OTLP URL for spans (overrides OTEL_EXPORTER_OTLP_ENDPOINT)', parse: httpUrl },
+  OTEL_EXPORTER_OTLP_PROTOCOL: { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', expected: 'http/protobuf or http/json', description: 'OTLP encoding', parse: oneOf('http/protobuf', 'http/json') },
+  OTEL_SERVICE_NAME: { name: 'OTEL_SERVICE_NAME', default: 'flunq-executor', expected: 'a non-empty name', description: 'The `service.name` of the spans', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  OTEL_TRACES_SAMPLER: { name: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', expected: 'always_on, always_off, traceidratio or parentbased_ of one of them', description: 'Which tasks are traced (the standard OpenTelemetry samplers)', parse: oneOf('always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio') },
+  OTEL_TRACES_SAMPLER_ARG: { name: 'OTEL_TRACES_SAMPLER_ARG', default: '1', expected: 'a ratio from 0 to 1', description: 'The ratio of the `traceidratio` samplers', parse: (raw: string) => { const n = Number(raw.trim()); if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidValue(); return n; } },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
   NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
   NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
@@ -285,6 +304,17 @@ export interface LogSettings {
   level: 'debug' | 'info' | 'warn' | 'error';
 }
 
+/** OpenTelemetry traces, by the standard OTEL_ variables. */
+export interface TracingSettings {
+  exporter: 'none' | 'otlp' | 'console';
+  /** The full URL spans are posted to (undefined: the exporter's default). */
+  endpoint: string | undefined;
+  protocol: 'http/protobuf' | 'http/json';
+  serviceName: string;
+  sampler: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  samplerRatio: number;
+}
+
 /** Every setting, grouped by the part of the executor that reads it. */
 export interface AppConfig {
   stream: StreamSettings;
@@ -300,6 +330,7 @@ export interface AppConfig {
   breaker: BreakerSettings;
   expressions: ExpressionSettings;
   log: LogSettings;
+  tracing: TracingSettings;
 }
 
 export class ConfigError extends Error {
@@ -406,6 +437,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     expressions: { timeoutMs: read('EXPRESSION_TIMEOUT'), maxWorkers: read('EXPRESSION_WORKERS'), maxMemoryMb: read('EXPRESSION_MAX_MEMORY_MB') },
     log: { level: read('LOG_LEVEL') },
+    tracing: {
+      exporter: read('OTEL_TRACES_EXPORTER'),
+      endpoint: isSet('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ? read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') : isSet('OTEL_EXPORTER_OTLP_ENDPOINT') ? `${read('OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/+$/, '')}/v1/traces` : undefined,
+      protocol: read('OTEL_EXPORTER_OTLP_PROTOCOL'),
+      serviceName: read('OTEL_SERVICE_NAME'),
+      sampler: read('OTEL_TRACES_SAMPLER'),
+      samplerRatio: read('OTEL_TRACES_SAMPLER_ARG'),
+    },
   };
   const { health } = config;
   if (health.submitApi && streamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');

@@ -26,6 +26,8 @@ import { HealthServer } from '../adapters/express/health-server';
 import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
 import { IntervalStallMonitor } from '../adapters/system/interval-stall-monitor';
 import { identifier } from './binding';
+import { Tracer } from '../application/ports/tracer.port';
+import { Closable } from './service';
 
 /** Service identifiers, one per thing the container builds; each carries the type it resolves to. */
 
@@ -37,6 +39,9 @@ export const METRICS = identifier<Metrics>('Metrics');
 export const EXPRESSION_EVALUATOR = identifier<ExpressionEvaluator>('ExpressionEvaluator');
 export const PATTERN_MATCHER = identifier<PatternMatcher>('PatternMatcher');
 export const HTTP_CLIENT = identifier<HttpClient>('HttpClient');
+export const TRACER = identifier<Tracer>('Tracer');
+/** The tracing provider's lifetime: flushed and closed when the service stops. */
+export const TRACING = identifier<Closable>('Tracing');
 export const CIRCUIT_BREAKER = identifier<CircuitBreaker>('CircuitBreaker');
 export const OPENAPI_DOCUMENT_SOURCE = identifier<OpenApiDocumentSource>('OpenApiDocumentSource');
 export const TASK_INBOX = identifier<TaskInbox>('TaskInbox');

@@ -31,6 +31,27 @@ export const REPLAY_EXTENSION = 'replay';
 /** The extension naming the dead letter a replayed request came from (opaque to the domain). */
 export const REPLAY_OF_EXTENSION = 'replay_of';
 
+/** The CloudEvents distributed-tracing extension: W3C trace context. */
+export const TRACEPARENT_EXTENSION = 'traceparent';
+export const TRACESTATE_EXTENSION = 'tracestate';
+
+/** The trace context an event carries, if any. */
+export function traceContextOf(event: Pick<FlunqEvent, 'extensions'>): { traceparent: string; tracestate?: string } | undefined {
+  const traceparent = event.extensions[TRACEPARENT_EXTENSION];
+  if (!traceparent) return undefined;
+  const tracestate = event.extensions[TRACESTATE_EXTENSION];
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
+
+/** The event carrying `trace` (replacing any trace context it had); unchanged without one. */
+export function withTraceContext(event: FlunqEvent, trace: { traceparent: string; tracestate?: string } | undefined): FlunqEvent {
+  if (!trace) return event;
+  const extensions: Record<string, string> = { ...event.extensions, [TRACEPARENT_EXTENSION]: trace.traceparent };
+  if (trace.tracestate) extensions[TRACESTATE_EXTENSION] = trace.tracestate;
+  else delete extensions[TRACESTATE_EXTENSION];
+  return { ...event, extensions };
+}
+
 /**
  * The key under which a task's outcome is recorded for idempotency. A replay is an operator's
  * explicit request to run a task again, so it gets a key of its own (the dead-lettered run

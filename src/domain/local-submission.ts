@@ -1,4 +1,4 @@
-import { FlunqEvent, TASK_DLQ, TASK_REQUESTED } from './flunq-event';
+import { FlunqEvent, TASK_REQUESTED } from './flunq-event';
 import { isPlainObject, JsonObject } from './json';
 import { rfc3339Seconds } from './time-format';
 
@@ -17,16 +17,13 @@ function str(value: unknown): string {
 }
 
 /**
- * Accepts either the `data` object of a flunq task request (what the worker writes as JSON) or a
- * whole event with flat attributes (`{ "type": "io.flunq.task.requested", "data": "<json>", … }`, the
- * form the flunq worker writes to a stream). Missing
+ * Completes the `data` object of a flunq task request (what the worker writes as JSON). Missing
  * ids get local defaults so that the request is complete: `task_id` becomes
  * `task-<task_name>-<nanos>` (the worker's pattern), workflow and execution ids `wf_local` /
  * `ex_local`, and the tenant `local`. `taskTypes` (the supported ones) are named when `task_type` is missing.
  */
 export function localSubmission(body: unknown, nowMs: number, unique: number, taskTypes: readonly string[]): LocalSubmissionResult {
   if (!isPlainObject(body)) return { ok: false, problem: 'the task request must be a JSON object' };
-  if (typeof body['data'] === 'string' && typeof body['type'] === 'string') return fromEvent(body);
 
   const data: JsonObject = { ...body };
   if (typeof data['task_type'] !== 'string' || data['task_type'] === '') return { ok: false, problem: `task_type is required (${taskTypes.join(', ')})` };
@@ -55,34 +52,11 @@ export function localSubmission(body: unknown, nowMs: number, unique: number, ta
   return { ok: true, submission: { taskId, request } };
 }
 
-/** Flat attribute names of a flunq event and the properties they fill (the rest are extensions). */
-const ATTRIBUTES: Record<string, keyof Omit<FlunqEvent, 'extensions'>> = {
-  id: 'id',
-  source: 'source',
-  specversion: 'specversion',
-  type: 'type',
-  time: 'time',
-  workflowid: 'workflowId',
-  executionid: 'executionId',
-  taskid: 'taskId',
-  tenantid: 'tenantId',
-  data: 'data',
-};
-
-function fromEvent(body: JsonObject): LocalSubmissionResult {
-  if (body['type'] !== TASK_REQUESTED) return { ok: false, problem: `type must be ${TASK_REQUESTED}` };
-  const request: FlunqEvent = { id: '', source: '', specversion: '', type: '', time: '', workflowId: '', executionId: '', taskId: '', tenantId: '', data: undefined, extensions: {} };
-  const extensions: Record<string, string> = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (typeof value !== 'string') return { ok: false, problem: `event attribute ${key} must be a string` };
-    const attribute = ATTRIBUTES[key];
-    if (attribute) request[attribute] = value;
-    else extensions[key] = value;
-  }
-  request.extensions = extensions;
-  const d = dataOf(request);
-  const taskId = str(d['task_id']) || request.taskId;
-  if (!taskId) return { ok: false, problem: 'the event has no task id (data.task_id or taskid)' };
+/** A whole `task.requested` event given by hand (already decoded from its wire form by an adapter). */
+export function submissionOfEvent(request: FlunqEvent): LocalSubmissionResult {
+  if (request.type !== TASK_REQUESTED) return { ok: false, problem: `type must be ${TASK_REQUESTED}` };
+  const taskId = str(dataOf(request)['task_id']) || request.taskId;
+  if (!taskId) return { ok: false, problem: 'the event has no task id (data.task_id or the taskid attribute)' };
   return { ok: true, submission: { taskId, request } };
 }
 
@@ -93,16 +67,4 @@ function dataOf(event: FlunqEvent): JsonObject {
   } catch {
     return {};
   }
-}
-
-/** The workflow an event belongs to: its `workflowid` attribute, else `data.workflow_id`. */
-export function workflowOf(event: FlunqEvent): string {
-  return event.workflowId || str(dataOf(event)['workflow_id']);
-}
-
-/** Whether an event is the outcome of `taskId`: its completion or its dead letter. */
-export function outcomeKind(event: FlunqEvent, taskId: string): 'completed' | 'dead_lettered' | undefined {
-  if (event.type === TASK_DLQ) return event.taskId === taskId || str(dataOf(event)['task_id']) === taskId ? 'dead_lettered' : undefined;
-  if (event.id === `task-completed-${taskId}`) return 'completed';
-  return undefined;
 }

@@ -14,6 +14,8 @@ function memoryHarness(): InboxHarness {
   const redeliverAfterMs = 60_000;
   return {
     redeliverAfterMs,
+    blockMs: 1000,
+    realTime: false,
     inbox: (replica, options = {}) =>
       Promise.resolve(
         new EntryStreamInbox(

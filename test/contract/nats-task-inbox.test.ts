@@ -32,8 +32,11 @@ function natsHarness(): InboxHarness {
   const id = ++n;
   const prefix = `contract${id}`;
   const stream = `CONTRACT_${id}`;
+  const blockMs = 2000;
   return {
     redeliverAfterMs,
+    blockMs,
+    realTime: true,
     inbox: (replica, options = {}) => {
       const inbox = new NatsTaskInbox(
         {
@@ -44,7 +47,7 @@ function natsHarness(): InboxHarness {
           consumerName: replica,
           ackWaitMs: redeliverAfterMs,
           maxDeliver: 10,
-          blockMs: 1000,
+          blockMs,
           settledTtlMs: 60_000,
           leaseMs: redeliverAfterMs,
         },

@@ -31,13 +31,17 @@ function toFields(flat: string[]): Record<string, string> {
 function redisHarness(): InboxHarness {
   const inboxes: TaskInbox[] = [];
   const redeliverAfterMs = 400;
+  // Long enough that a receive ended by its block time cannot pass for one woken by a publication.
+  const blockMs = 3000;
   // Each harness discovers only its own workflows (the server is shared by the tests of this file).
   const tenant = `inbox-${run}-${++n}`;
   return {
     redeliverAfterMs,
+    blockMs,
+    realTime: true,
     inbox: (replica, options = {}) => {
       const streams = options.workflows?.map((w) => workflowStream(w.tenant, w.workflow)) ?? [];
-      const source = newRedisSource(redis.url, { group: options.group ?? 'contract', consumer: replica, streams, pattern: `tenant:${tenant}:workflow:*:events`, reclaimIdleMs: redeliverAfterMs, rescanIntervalMs: 60_000 });
+      const source = newRedisSource(redis.url, { group: options.group ?? 'contract', consumer: replica, streams, pattern: `tenant:${tenant}:workflow:*:events`, reclaimIdleMs: redeliverAfterMs, rescanIntervalMs: 60_000, blockMs });
       const inbox = new EntryStreamInbox(source);
       inboxes.push(inbox);
       return Promise.resolve(inbox);

@@ -160,7 +160,7 @@ describe('Redis executor (in process, real Redis)', () => {
       return d.length > 0 ? d : undefined;
     });
     const { reason, attempt, type, data_omitted_bytes: omitted, data_kept_in: keptIn, ...kept } = dlq?.fields ?? {};
-    assert.match(reason ?? '', /^task_execution_failed:ENTRY_TOO_LARGE: request entry is \d+ bytes, more than the limit of 4096 bytes$/);
+    assert.match(reason ?? '', /^task_execution_failed:ENTRY_TOO_LARGE: request message is \d+ bytes, more than the limit of 4096 bytes$/);
     assert.equal(attempt, '1');
     assert.equal(type, DLQ);
     const { type: _type, data, ...original } = fields;

@@ -13,6 +13,7 @@ import { AppConfig } from '../../src/config/env';
 import { memoryStreamModule } from '../../src/config/modules/memory.module';
 import { CLOCK, EXPRESSION_EVALUATOR, LOGGER, METRICS, METRICS_REGISTRY, OPENAPI_DOCUMENT_SOURCE, RANDOM, STREAM_BROKER } from '../../src/config/tokens';
 import { FakeClock } from './fake-clock';
+import { FaultPlan, FaultyEntryStream } from './faulty-entry-stream';
 import { InMemoryLogger } from './in-memory-logger';
 import { InMemoryMetrics } from './in-memory-metrics';
 import { SeededRandom } from './seeded-random';
@@ -27,6 +28,8 @@ export interface TestDoubles {
   broker?: InMemoryStreamBroker;
   /** A worker pool the test watches (default: the process-wide pool for the configured limits). */
   expressionEvaluator?: ExpressionEvaluator;
+  /** Outages of the in-process stream to simulate. */
+  faults?: FaultPlan;
 }
 
 /** Fake clock, seeded random, recording logger and metrics in place of the system adapters. */
@@ -46,7 +49,9 @@ export function testDoublesModule(doubles: TestDoubles = {}): ContainerModule {
  * at nock or local servers).
  */
 export function testModules(config: AppConfig, doubles: TestDoubles = {}): ContainerModule[] {
-  return [...applicationModules(config), testDoublesModule(doubles), memoryStreamModule(config.stream)];
+  const { faults } = doubles;
+  const stream = faults ? memoryStreamModule(config.stream, (source) => new FaultyEntryStream(source, faults)) : memoryStreamModule(config.stream);
+  return [...applicationModules(config), testDoublesModule(doubles), stream];
 }
 
 export interface TestExecutor extends Executor {

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { SubmitTask } from '../../application/operations/submit-task.use-case';
 import { Logger } from '../../application/ports/logger.port';
 import { ServiceStatus } from '../../application/ports/service-status.port';
+import { submissionInput } from '../flunq-wire/hand-submitted';
 
 export interface HealthServerOptions {
   healthPort: number;
@@ -177,7 +178,12 @@ export class HealthServer {
 
   /** `POST /tasks`: the body is the task request; answers with the outcome (or why there is none). */
   private async submit(submitTask: SubmitTask, req: Request, res: Response): Promise<void> {
-    const result = await submitTask.execute({ request: req.body });
+    const input = submissionInput(req.body);
+    if ('problem' in input) {
+      res.status(400).json({ error: input.problem });
+      return;
+    }
+    const result = await submitTask.execute(input);
     switch (result.status) {
       case 'invalid':
         res.status(400).json({ error: result.problem });

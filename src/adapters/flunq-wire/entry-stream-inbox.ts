@@ -1,22 +1,7 @@
 import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
-import { FlunqEvent, idempotencyKey } from '../../domain/flunq-event';
-import { isPlainObject } from '../../domain/json';
+import { FlunqEvent } from '../../domain/flunq-event';
 import { Delivery, EntryStream } from './entry-stream';
-import { deadLetterFields, entrySize, eventFromFields, fieldsFromEvent } from './stream-fields';
-
-/**
- * The task id an entry carries: its `taskid` field, or (only when that is missing) `data.task_id`.
- * Parsing `data` is the exception, for events written without the flunq extension.
- */
-export function taskIdOf(event: FlunqEvent): string {
-  if (event.taskId || event.data === undefined) return event.taskId;
-  try {
-    const data: unknown = JSON.parse(event.data);
-    return isPlainObject(data) && typeof data['task_id'] === 'string' ? data['task_id'] : '';
-  } catch {
-    return '';
-  }
-}
+import { deadLetterFields, entrySize, eventFromFields, fieldsFromEvent, taskKeyOf } from './stream-fields';
 
 /** One delivered entry as the executor's inbound task: the flunq binding of stream entries, in one place. */
 export class StreamInboundTask implements InboundTask {
@@ -29,8 +14,7 @@ export class StreamInboundTask implements InboundTask {
     private readonly delivery: Delivery,
   ) {
     this.event = eventFromFields(delivery.fields);
-    const taskId = taskIdOf(this.event);
-    this.idempotencyKey = taskId ? idempotencyKey(taskId, this.event) : '';
+    this.idempotencyKey = taskKeyOf(delivery.fields);
   }
 
   get sizeBytes(): number {
@@ -55,7 +39,7 @@ export class StreamInboundTask implements InboundTask {
   }
 
   deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
-    const entries = [deadLetterFields(this.delivery.fields, note.reason, note.attempt, note.omitData ? { entryId: this.delivery.entryId } : undefined)];
+    const entries = [deadLetterFields(this.delivery.fields, note.reason, note.attempt, note.omitData ? { entryId: this.delivery.entryId } : undefined, note.trace)];
     if (completion) entries.push(fieldsFromEvent(completion));
     return this.stream.settle(this.delivery, entries, this.key());
   }

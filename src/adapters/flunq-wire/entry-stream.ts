@@ -36,7 +36,7 @@ export interface EntryStream {
   /**
    * Appends `entries` to the delivery's stream and acknowledges the delivery, atomically:
    * either everything is written or nothing is. When `taskId` is given, records that the
-   * task has an outcome (see `isSettled`) and releases the delivery's claim on it (see
+   * task has an outcome (see `claimTask`) and releases the delivery's claim on it (see
    * `claimTask`) in the same step. Idempotent per delivery.
    */
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void>;
@@ -55,8 +55,8 @@ export interface EntryStream {
    * released by `settle` in the same atomic step as the outcome. If its holder dies, the holder's
    * entry stays pending and is redelivered; the lease expires meanwhile at the latest.
    *
-   * `settled` is checked atomically with the claim, so an outcome written after an `isSettled`
-   * check is still seen. Idempotent: claiming again for the same delivery renews the lease.
+   * `settled` is checked atomically with the claim, so an outcome written after the delivery was handed
+   * out is still seen. Idempotent: claiming again for the same delivery renews the lease.
    * Throws when the stream is unavailable (nothing is claimed then).
    */
   claimTask(delivery: Delivery, key: string): Promise<TaskClaim>;

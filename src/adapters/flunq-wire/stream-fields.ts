@@ -1,5 +1,6 @@
-import { FlunqEvent, TASK_DLQ } from '../../domain/flunq-event';
-import { utf8Length } from '../../domain/entry-size';
+import { FlunqEvent, idempotencyKey, TASK_DLQ, TRACEPARENT_EXTENSION, TRACESTATE_EXTENSION } from '../../domain/flunq-event';
+import { isPlainObject } from '../../domain/json';
+import { utf8Length } from '../../domain/message-size';
 
 /**
  * The flunq binding of a CloudEvent to one stream entry: flat string fields, the attributes under
@@ -64,8 +65,20 @@ export function entrySize(fields: StreamFields, countBeyond = 0): number {
  * A dead-letter entry: a copy of the request entry with type `io.flunq.task.dlq`, the original
  * `data` kept byte for byte (absent when it was absent), a `reason` and the attempt count.
  */
-export function deadLetterFields(original: StreamFields, reason: string, attempt: number, omitData?: { entryId: string }): Record<string, string> {
+export function deadLetterFields(
+  original: StreamFields,
+  reason: string,
+  attempt: number,
+  omitData?: { entryId: string },
+  trace?: { traceparent: string; tracestate?: string },
+): Record<string, string> {
   const fields: Record<string, string> = { ...original, type: TASK_DLQ, reason, attempt: String(attempt) };
+  if (trace) {
+    // The task span's context in place of the request's, so that the worker continues the trace.
+    fields[TRACEPARENT_EXTENSION] = trace.traceparent;
+    if (trace.tracestate) fields[TRACESTATE_EXTENSION] = trace.tracestate;
+    else delete fields[TRACESTATE_EXTENSION];
+  }
   if (omitData && fields['data'] !== undefined) {
     // Too large to be stored twice: the request entry (named here) keeps it, and a replay reads it from there.
     fields[DATA_OMITTED_BYTES] = String(utf8Length(fields['data']));
@@ -78,3 +91,23 @@ export function deadLetterFields(original: StreamFields, reason: string, attempt
 /** On a dead letter whose data was left out: how many bytes, and the request entry that holds them. */
 export const DATA_OMITTED_BYTES = 'data_omitted_bytes';
 export const DATA_KEPT_IN = 'data_kept_in';
+
+/**
+ * The idempotency key of the task an entry carries (empty when it names none), derived here once for
+ * the inbox and the adapters that claim tasks when they hand them out. The task id is the `taskid`
+ * field, or (only when that is missing) `data.task_id`, for events written without the flunq extension.
+ */
+export function taskKeyOf(fields: StreamFields): string {
+  const taskId = fields['taskid'] || taskIdInData(fields['data']);
+  return taskId ? idempotencyKey(taskId, { extensions: fields }) : '';
+}
+
+function taskIdInData(data: string | undefined): string {
+  if (data === undefined) return '';
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return isPlainObject(parsed) && typeof parsed['task_id'] === 'string' ? parsed['task_id'] : '';
+  } catch {
+    return '';
+  }
+}

@@ -22,18 +22,11 @@ interface StreamState {
   groups: Map<string, GroupState>;
 }
 
-export type BrokerOperation = 'receive' | 'settle' | 'acknowledge' | 'isSettled' | 'keepAlive' | 'claimTask';
-
 /** A task claim (see TaskSource.claimTask): who holds it and until when (epoch ms). */
 interface Lease {
   holder: string;
   expiresAt: number;
 }
-
-/** What happened, in order, so tests can check for example that nothing is acked before it is written. */
-export type BrokerEvent =
-  | { op: 'append'; stream: string; id: string; type: string }
-  | { op: 'ack'; stream: string; id: string; group: string };
 
 /**
  * Redis-Streams-like storage in process memory: streams of entries, consumer groups with
@@ -45,10 +38,8 @@ export class InMemoryStreamBroker {
   private readonly settled = new Set<string>();
   /** Task claims by stream and idempotency key. */
   private readonly leases = new Map<string, Lease>();
-  private readonly faults = new Map<BrokerOperation, { remaining: number; message: string }>();
   private waiters: (() => void)[] = [];
   private seq = 0;
-  readonly history: BrokerEvent[] = [];
 
   constructor(private readonly clock: Clock) {}
 
@@ -57,7 +48,6 @@ export class InMemoryStreamBroker {
     const state = this.stream(stream);
     const id = `${this.clock.now()}-${this.seq++}`;
     state.entries.push({ id, fields: { ...fields } });
-    this.history.push({ op: 'append', stream, id, type: fields['type'] ?? '' });
     this.wake();
     return id;
   }
@@ -79,19 +69,6 @@ export class InMemoryStreamBroker {
     let n = 0;
     for (const state of this.streams.values()) n += state.entries.length - (state.groups.get(group)?.nextIndex ?? 0);
     return n;
-  }
-
-  /** Makes the next `count` calls of `operation` fail (tests of outages). */
-  injectFailures(operation: BrokerOperation, count: number, message = `${operation} unavailable`): void {
-    this.faults.set(operation, { remaining: count, message });
-  }
-
-  /** Throws when a failure was injected for this operation. */
-  checkFault(operation: BrokerOperation): void {
-    const fault = this.faults.get(operation);
-    if (!fault || fault.remaining <= 0) return;
-    fault.remaining--;
-    throw new Error(fault.message);
   }
 
   hasGroup(stream: string, group: string): boolean {
@@ -121,8 +98,9 @@ export class InMemoryStreamBroker {
     return this.streams.get(stream)?.entries.find((e) => e.id === id);
   }
 
-  ack(stream: string, group: string, id: string): void {
-    if (this.group(stream, group).pending.delete(id)) this.history.push({ op: 'ack', stream, id, group });
+  /** Acknowledges an entry (XACK): true when it was pending. */
+  ack(stream: string, group: string, id: string): boolean {
+    return this.group(stream, group).pending.delete(id);
   }
 
   markSettled(taskId: string): void {

@@ -32,7 +32,6 @@ export class InMemoryTaskSource implements EntryStream {
   ) {}
 
   async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    this.broker.checkFault('receive');
     if (this.closed) throw new Error('task source is closed');
     let out = this.collect(max);
     if (out.length > 0 || signal.aborted) return out;
@@ -49,7 +48,6 @@ export class InMemoryTaskSource implements EntryStream {
   }
 
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
-    this.broker.checkFault('settle');
     this.checkOpen();
     const { group } = this.options;
     // Redis applies MULTI/EXEC as one step; here one synchronous block does the same.
@@ -71,7 +69,6 @@ export class InMemoryTaskSource implements EntryStream {
   }
 
   acknowledge(delivery: Delivery): Promise<void> {
-    this.broker.checkFault('acknowledge');
     this.checkOpen();
     this.broker.ack(delivery.stream, this.options.group, delivery.entryId);
     this.claims.delete(deliveryKey(delivery));
@@ -79,28 +76,23 @@ export class InMemoryTaskSource implements EntryStream {
   }
 
   claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
-    this.broker.checkFault('claimTask');
     this.checkOpen();
     const claim = this.broker.claim(delivery.stream, key, this.holder(delivery), this.leaseMs());
     if (claim === 'claimed') this.claims.set(deliveryKey(delivery), key);
     return Promise.resolve(claim);
   }
 
-  isSettled(taskId: string): Promise<boolean> {
-    this.broker.checkFault('isSettled');
-    return Promise.resolve(this.broker.isSettled(taskId));
-  }
-
-  keepAlive(delivery: Delivery): Promise<void> {
-    this.broker.checkFault('keepAlive');
+  /** False when the entry is no longer this consumer's (reclaimed by another one, or settled). */
+  keepAlive(delivery: Delivery): Promise<boolean> {
     this.checkOpen();
     const pending = this.broker.pending(delivery.stream, this.options.group).get(delivery.entryId);
     if (pending && pending.consumer === this.options.consumer) {
       pending.lastDeliveredAt = this.clock.now();
       const key = this.claims.get(deliveryKey(delivery));
       if (key !== undefined) this.broker.renewClaim(delivery.stream, key, this.holder(delivery), this.leaseMs());
+      return Promise.resolve(true);
     }
-    return Promise.resolve();
+    return Promise.resolve(false);
   }
 
   isReady(): boolean {

@@ -1,7 +1,7 @@
 import { Clock } from '../../application/ports/clock.port';
 import { SubmissionResult, TaskSubmission } from '../../application/ports/task-submission.port';
 import { FlunqEvent } from '../../domain/flunq-event';
-import { outcomeKind, workflowOf } from '../../domain/local-submission';
+import { outcomeKind, workflowOf } from '../flunq-wire/hand-submitted';
 import { eventFromFields, fieldsFromEvent } from '../flunq-wire/stream-fields';
 import { workflowStream } from '../flunq-wire/stream-keys';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';

@@ -14,10 +14,9 @@ import { Consumer, ConsumerMessages, Events, JetStreamClient, JsMsg, NatsConnect
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
-import { FlunqEvent, TASK_COMPLETED, TASK_DLQ, idempotencyKey } from '../../domain/flunq-event';
-import { taskIdOf } from '../flunq-wire/entry-stream-inbox';
-import { deadLetterFields } from '../flunq-wire/stream-fields';
-import { bodyBytes, bodyText, CloudEventMessage, eventFromMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
+import { FlunqEvent, TASK_COMPLETED, TASK_DLQ } from '../../domain/flunq-event';
+import { deadLetterFields, eventFromFields, taskKeyOf } from '../flunq-wire/stream-fields';
+import { bodyBytes, bodyText, CloudEventMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
 import { TaskClaims } from './task-claims';
@@ -83,9 +82,9 @@ export class NatsInboundTask implements InboundTask {
     private readonly msg: JsMsg,
   ) {
     this.headers = headerPairs(msg.headers);
-    this.event = eventFromMessage(this.headers, bodyText(msg.data));
-    const taskId = taskIdOf(this.event);
-    this.idempotencyKey = taskId ? idempotencyKey(taskId, this.event) : '';
+    const fields = fieldsFromMessage(this.headers, bodyText(msg.data));
+    this.event = eventFromFields(fields);
+    this.idempotencyKey = taskKeyOf(fields);
     this.sizeBytes = messageSize(this.headers, msg.data.length);
   }
 

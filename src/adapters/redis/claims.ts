@@ -1,23 +1,21 @@
 /**
- * Task claims (leases) and idempotency hints of the deliveries handed out.
+ * Task claims (leases) of the deliveries handed out.
  *
  * Task requests are claimed when they are handed out, in one claim-script call per stream and batch
- * (no round trip of its own per task); the answer doubles as a hint of whether the task already has
- * an outcome, so that neither `isSettled` nor `claimTask` needs a round trip of its own per task.
- * Markers set after that point are still caught: the settle script checks the marker again,
- * atomically, before publishing.
+ * (no round trip of its own per task); the answer also says whether the task already has an
+ * outcome, so that `claimTask` needs no round trip of its own per task. Markers set after that
+ * point are still caught: the settle script checks the marker again, atomically, before publishing.
  *
  * Owns: the claims taken at hand-out (delivery → key, lease, holder, and the script's code until
- * used), the leases each delivery holds beyond that claim, and the hints (stream + key → marker
- * present). Who changes what: only this class; the settler asks it for a delivery's lease keys and
+ * used) and the leases each delivery holds beyond that claim. Who changes what: only this class; the settler asks it for a delivery's lease keys and
  * calls `forget` once the delivery is settled or acknowledged.
  */
 import { Logger } from '../../application/ports/logger.port';
 import { Delivery, TaskClaim } from '../flunq-wire/entry-stream';
-import { idempotencyKey } from '../../domain/flunq-event';
+import { taskKeyOf } from '../flunq-wire/stream-fields';
 import { TASK_REQUESTED } from '../../domain/task-request';
 import { SourceConnections } from './connections';
-import { deliveryKey, InFlight } from './in-flight';
+import { deliveryKey } from './in-flight';
 import { scriptedPipeline } from './lua-scripts';
 import { RedisStreamTaskSourceOptions } from './source-options';
 import { leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
@@ -34,8 +32,6 @@ interface Prefetched {
 }
 
 export class Claims {
-  /** Idempotency markers read with the last batches (stream + key → marker present). */
-  private readonly hints = new Map<string, Promise<boolean | undefined>>();
   /** Claims taken for task requests when they were handed out. */
   private readonly prefetched = new Map<string, Prefetched>();
   /** Further task leases held by deliveries handed out (delivery → lease keys), renewed by `renew`. */
@@ -44,7 +40,6 @@ export class Claims {
   constructor(
     private readonly options: ClaimsOptions,
     private readonly connections: SourceConnections,
-    private readonly inFlight: InFlight,
     private readonly logger: Logger,
   ) {}
 
@@ -52,14 +47,15 @@ export class Claims {
   prefetch(handed: readonly Delivery[]): void {
     const byStream = new Map<string, { delivery: Delivery; key: string }[]>();
     for (const d of handed) {
-      const taskId = d.fields['taskid'];
-      if (!taskId || d.fields['type'] !== TASK_REQUESTED) continue;
+      if (d.fields['type'] !== TASK_REQUESTED) continue;
+      const key = taskKeyOf(d.fields);
+      if (!key) continue;
       let tasks = byStream.get(d.stream);
       if (!tasks) byStream.set(d.stream, (tasks = []));
-      tasks.push({ delivery: d, key: idempotencyKey(taskId, { extensions: d.fields }) });
+      tasks.push({ delivery: d, key });
     }
     // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
-    // isSettled and claimTask wait for the answer. A failed call leaves no answer (undefined): ask again.
+    // claimTask waits for the answer. A failed call leaves no answer (undefined): ask again.
     for (const [stream, tasks] of byStream) {
       const args: (string | number)[] = [tasks.length * 2];
       for (const { key } of tasks) args.push(runningLeaseKey(stream, key), settledMarkerKey(stream, key));
@@ -81,27 +77,8 @@ export class Claims {
       tasks.forEach(({ delivery, key }, i) => {
         const code = codes.then((c) => c?.[i]);
         this.prefetched.set(deliveryKey(delivery), { key, lease: args[2 * i + 1] as string, holder: holders[i] as string, code });
-        this.hints.set(hintKey(stream, key), code.then((c) => (c === undefined ? undefined : c === 2)));
       });
     }
-  }
-
-  /**
-   * The Redis marker lives next to the stream (same Cluster slot), so the stream is needed to
-   * find it: given explicitly, or taken from the in-flight delivery that carries this task id.
-   */
-  async isSettled(taskId: string, stream?: string): Promise<boolean> {
-    if (stream !== undefined) {
-      const hint = this.hints.get(hintKey(stream, taskId));
-      if (hint !== undefined) {
-        this.hints.delete(hintKey(stream, taskId));
-        const settled = await hint;
-        if (settled !== undefined) return settled;
-      }
-    }
-    const keys = stream ? [stream] : this.inFlight.streamsOfTask(taskId);
-    for (const key of keys) if ((await this.connections.commands.exists(settledMarkerKey(key, taskId))) === 1) return true;
-    return false;
   }
 
   /**
@@ -171,14 +148,11 @@ export class Claims {
     return false;
   }
 
-  /** The delivery is settled or acknowledged: its claims and hints (unused ones: unparseable requests, duplicates) go with it. */
+  /** The delivery is settled or acknowledged: its claims (unused ones too: unparseable requests, duplicates) go with it. */
   forget(delivery: Delivery): void {
     const id = deliveryKey(delivery);
     this.leases.delete(id);
     this.prefetched.delete(id);
-    if (this.hints.size === 0) return;
-    const taskId = delivery.fields['taskid'];
-    if (taskId) this.hints.delete(hintKey(delivery.stream, idempotencyKey(taskId, { extensions: delivery.fields })));
   }
 
   private addLease(delivery: Delivery, lease: string): void {
@@ -187,8 +161,4 @@ export class Claims {
     if (!held) this.leases.set(id, [lease]);
     else if (!held.includes(lease)) held.push(lease);
   }
-}
-
-function hintKey(stream: string, key: string): string {
-  return `${stream}\u0000${key}`;
 }

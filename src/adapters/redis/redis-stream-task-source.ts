@@ -6,7 +6,7 @@
  * deliveries; the connections (commands, blocking reads and their watchdog, notifications);
  * discovery (notifications, SCAN, group creation); the history scan of new groups; recovery (own
  * pending entries, reclaim, lost blocking reads); the audit (lag, pending); the reader; claims and
- * idempotency hints; the settler. Lua scripts are in `scripts/`.
+ * the settler. Lua scripts are in `scripts/`.
  *
  * Owns only whether the last receive() reached Redis (health).
  */
@@ -65,7 +65,7 @@ export class RedisStreamTaskSource implements EntryStream {
     this.recovery = new Recovery(options, this.connections, this.streams, this.inFlight, clock, logger, metrics);
     this.audit = new Audit(options, this.connections, this.streams, this.discovery, this.recovery, clock, metrics);
     this.reader = new Reader(options, this.connections, this.streams, this.discovery, this.recovery, this.inFlight, clock);
-    this.claims = new Claims(options, this.connections, this.inFlight, logger);
+    this.claims = new Claims(options, this.connections, logger);
     this.settler = new Settler(options, this.connections, this.claims, this.inFlight, logger);
   }
 
@@ -108,10 +108,6 @@ export class RedisStreamTaskSource implements EntryStream {
 
   acknowledge(delivery: Delivery): Promise<void> {
     return this.settler.acknowledge(delivery);
-  }
-
-  isSettled(taskId: string, stream?: string): Promise<boolean> {
-    return this.claims.isSettled(taskId, stream);
   }
 
   claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {

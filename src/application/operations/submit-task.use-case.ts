@@ -1,15 +1,13 @@
 import { FlunqEvent } from '../../domain/flunq-event';
-import { localSubmission } from '../../domain/local-submission';
+import { localSubmission, submissionOfEvent } from '../../domain/local-submission';
 import { Clock } from '../ports/clock.port';
 import { TaskSubmission } from '../ports/task-submission.port';
 
-export interface SubmitTaskInput {
-  /**
-   * Untrusted: the `data` object of a task request, or a whole event with flat attributes
-   * (missing ids get local defaults).
-   */
-  request: unknown;
-}
+export type SubmitTaskInput =
+  /** Untrusted: the `data` object of a task request (missing ids get local defaults). */
+  | { request: unknown }
+  /** A whole `task.requested` event, decoded from its wire form by the caller. */
+  | { event: FlunqEvent };
 
 export type SubmitTaskResult =
   /** The request was refused before anything was published: `problem` says why, for the caller. */
@@ -47,7 +45,7 @@ export class SubmitTask {
   }
 
   async execute(input: SubmitTaskInput): Promise<SubmitTaskResult> {
-    const built = localSubmission(input.request, this.clock.now(), this.sequence++, this.settings.taskTypes);
+    const built = 'event' in input ? submissionOfEvent(input.event) : localSubmission(input.request, this.clock.now(), this.sequence++, this.settings.taskTypes);
     if (!built.ok) return { status: 'invalid', problem: built.problem };
     const { request, taskId } = built.submission;
     const result = await this.submission.submit(request, taskId, this.settings.timeoutMs);

@@ -1,4 +1,5 @@
 import { FlunqEvent } from '../../domain/flunq-event';
+import { TraceContext } from './tracer.port';
 
 /**
  * What claiming a task found: `claimed` (this delivery may run it), `running` (another message
@@ -18,6 +19,8 @@ export interface DeadLetterNote {
    * itself stays where it is). The dead letter then says how many bytes were left out.
    */
   omitData?: boolean;
+  /** The trace context of the task's span, carried by the dead letter in place of the request's. */
+  trace?: TraceContext;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { entryTooLargeError } from '../../domain/entry-size';
-import { FlunqEvent } from '../../domain/flunq-event';
+import { messageTooLargeError } from '../../domain/message-size';
+import { FlunqEvent, traceContextOf, withTraceContext } from '../../domain/flunq-event';
 import { buildCompletedPayload, completedEvent, identityOfRequest } from '../../domain/flunq-events';
 import { publishableInput } from '../../domain/publishable-input';
 import { RetryPolicy } from '../../domain/retry-policy';
-import { identityOfEvent, parseTaskRequest, TASK_REQUESTED, TaskIdentity } from '../../domain/task-request';
+import { identityOfEvent, parseTaskRequest, TASK_REQUESTED, TaskIdentity, TaskRequest } from '../../domain/task-request';
 import { durationMs, TaskResult } from '../../domain/task-result';
 import { errors, toWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { Clock } from '../ports/clock.port';
@@ -11,16 +11,17 @@ import { Logger } from '../ports/logger.port';
 import { Metrics } from '../ports/metrics.port';
 import { Random } from '../ports/random.port';
 import { InboundTask } from '../ports/task-inbox.port';
+import { TaskSpan, TraceContext, Tracer } from '../ports/tracer.port';
 import { DeadLetterTask } from './dead-letter-task.use-case';
 import { ExecuteTask } from './execute-task.use-case';
 
 export interface ProcessDeliverySettings {
   /** Processing retries (RETRY_MAX_ATTEMPTS / RETRY_BASE_DELAY_MS). */
   retry: RetryPolicy;
-  /** Deliveries of one entry after which it is dead-lettered without running again. */
+  /** Deliveries of one message after which it is dead-lettered without running again. */
   maxDeliveries: number;
-  /** Largest request entry accepted, in bytes of field names and values (EXECUTOR_MAX_ENTRY_BYTES). */
-  maxEntryBytes: number;
+  /** Largest request message accepted, in bytes as the backend carried it (EXECUTOR_MAX_ENTRY_BYTES). */
+  maxMessageBytes: number;
   /** Deepest nesting of arrays and objects accepted in a request's `data` (EXECUTOR_MAX_JSON_DEPTH). */
   maxJsonDepth: number;
 }
@@ -43,6 +44,7 @@ export class ProcessDelivery {
     private readonly random: Random,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly tracer: Tracer,
     private readonly settings: ProcessDeliverySettings,
   ) {}
 
@@ -68,7 +70,7 @@ export class ProcessDelivery {
     const attempt = task.attempt;
     // Before anything parses `data`: an oversize message is refused from its attributes alone.
     const size = task.sizeBytes;
-    if (size > this.settings.maxEntryBytes) return this.sendToDeadLetter(task, entryTooLargeError(size, this.settings.maxEntryBytes), identityOfEvent(task.event), attempt, '', undefined, true);
+    if (size > this.settings.maxMessageBytes) return this.sendToDeadLetter(task, messageTooLargeError(size, this.settings.maxMessageBytes), identityOfEvent(task.event), attempt, '', undefined, true);
     const parsed = parseTaskRequest(task.event, this.settings.maxJsonDepth);
     if (!parsed.ok) return this.sendToDeadLetter(task, parsed.error, parsed.identity, attempt, '');
 
@@ -102,22 +104,50 @@ export class ProcessDelivery {
     }
 
     this.metrics.taskStarted(request.taskType);
+    const span = this.tracer.startTask(traceContextOf(task.event), {
+      taskId: request.taskId,
+      taskName: request.taskName,
+      taskType: request.taskType,
+      workflowId: request.workflowId,
+      executionId: request.executionId,
+      tenantId: request.tenantId,
+      attempt,
+    });
+    try {
+      return await this.runAndPublish(task, request, identity, attempt, log, shutdown, span, onDeadline);
+    } finally {
+      span.end();
+    }
+  }
+
+  private async runAndPublish(
+    task: InboundTask,
+    request: TaskRequest,
+    identity: TaskIdentity,
+    attempt: number,
+    log: Logger,
+    shutdown: AbortSignal,
+    span: TaskSpan,
+    onDeadline?: (deadlineMs: number) => void,
+  ): Promise<ProcessResult> {
     const startedAtMs = this.clock.now();
     onDeadline?.(startedAtMs + this.executeTask.timeoutOf(request));
     let result: TaskResult;
     try {
       // Never re-run a handler: it may already have had side effects (a POST sent).
-      result = await this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: `${request.tenantId}/${task.idempotencyKey || request.taskId}` });
+      result = await span.run(() => this.executeTask.execute({ request, attempt, logger: log, shutdown, operationKey: `${request.tenantId}/${task.idempotencyKey || request.taskId}` }));
     } catch (error) {
       const cause = errors.runtime(`internal error while executing the task: ${toWorkflowError(error).detail}`, error);
-      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);
+      span.fail(cause.code);
+      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs, false, span.context);
     }
+    if (!result.outcome.success) span.fail(result.outcome.error.code);
 
     let completion: FlunqEvent;
     try {
       // Hostile output (a cycle, a BigInt, nesting deeper than the stack) must not strand the
       // delivery: left pending, it would only fail the same way on each redelivery.
-      completion = completedEvent(identity, buildCompletedPayload(identity, result, publishableInput(request.input)), this.clock.now());
+      completion = withTraceContext(completedEvent(identity, buildCompletedPayload(identity, result, publishableInput(request.input)), this.clock.now()), span.context);
     } catch (error) {
       const cause = new WorkflowError({
         kind: 'runtime',
@@ -125,7 +155,8 @@ export class ProcessDelivery {
         title: 'Outcome Not Publishable',
         detail: `the task ran but its outcome could not be built: ${failureText(error)}`,
       });
-      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);
+      span.fail(cause.code);
+      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs, false, span.context);
     }
     try {
       await this.withRetries('publish completion', () => task.complete(completion), request.taskType);
@@ -137,7 +168,8 @@ export class ProcessDelivery {
         detail: `could not publish the task completion: ${toWorkflowError(error).detail}`,
         cause: error,
       });
-      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs);
+      span.fail(cause.code);
+      return this.sendToDeadLetter(task, cause, identity, attempt, request.taskType, startedAtMs, false, span.context);
     }
     const outcome = result.outcome.success ? 'success' : 'failure';
     const ms = durationMs(result);
@@ -163,8 +195,11 @@ export class ProcessDelivery {
     taskType: string,
     startedAtMs?: number,
     omitData = false,
+    trace?: TraceContext,
   ): Promise<ProcessResult> {
-    const { note, completion } = this.deadLetter.execute({ error, identity, attempt, taskType, startedAtMs });
+    const built = this.deadLetter.execute({ error, identity, attempt, taskType, startedAtMs });
+    const note = trace ? { ...built.note, trace } : built.note;
+    const completion = built.completion && withTraceContext(built.completion, trace);
     if (omitData) note.omitData = true;
     // Recorded under the task's key (a replay has its own), so a replayed dead letter is published again.
     await this.withRetries('publish dead letter', () => task.deadLetter(note, completion), taskType);

@@ -30,6 +30,7 @@ import {
   TASK_HANDLER,
   TASK_HANDLER_REGISTRY,
   TASK_INBOX,
+  TRACER,
 } from '../tokens';
 
 /** Use cases, handlers and the loop: plain classes, bound with factories (no decorators). */
@@ -63,12 +64,12 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
     bindFactory(
       bind,
       PROCESS_DELIVERY,
-      [EXECUTE_TASK, DEAD_LETTER_TASK, CLOCK, RANDOM, METRICS, LOGGER],
-      (execute, deadLetter, clock, random, metrics, logger) =>
-        new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, {
+      [EXECUTE_TASK, DEAD_LETTER_TASK, CLOCK, RANDOM, METRICS, LOGGER, TRACER],
+      (execute, deadLetter, clock, random, metrics, logger, tracer) =>
+        new ProcessDelivery(execute, deadLetter, clock, random, metrics, logger, tracer, {
           retry: processingRetryPolicy(settings.retry),
           maxDeliveries: executor.maxDeliveries,
-          maxEntryBytes: limits.maxEntryBytes,
+          maxMessageBytes: limits.maxEntryBytes,
           maxJsonDepth: limits.maxJsonDepth,
         }),
     );

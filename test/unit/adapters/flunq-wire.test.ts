@@ -4,7 +4,8 @@ import { replayEntry, summarizeDeadLetter } from '../../../src/adapters/flunq-wi
 import { entrySize, eventFromFields, fieldsFromEvent } from '../../../src/adapters/flunq-wire/stream-fields';
 import { workflowStream } from '../../../src/adapters/flunq-wire/stream-keys';
 import { idempotencyKey } from '../../../src/domain/flunq-event';
-import { localSubmission, outcomeKind } from '../../../src/domain/local-submission';
+import { localSubmission, submissionOfEvent } from '../../../src/domain/local-submission';
+import { outcomeKind, submissionInput } from '../../../src/adapters/flunq-wire/hand-submitted';
 import { deadLetterEntry } from '../../support/flunq';
 
 const STREAM = 'tenant:acme:workflow:wf_1:events';
@@ -94,7 +95,9 @@ describe('local submission', () => {
     assert.deepEqual(data['input'], { set_data: { a: 1 } });
   });
   it('accepts a whole event with flat attributes as is', () => {
-    const r = localSubmission(REQUEST, 0, 0, TYPES);
+    const input = submissionInput(REQUEST);
+    assert.ok('event' in input);
+    const r = submissionOfEvent(input.event);
     assert.ok(r.ok);
     assert.deepEqual(fieldsFromEvent(r.submission.request), REQUEST);
     assert.equal(workflowStream(r.submission.request.tenantId, r.submission.request.workflowId), STREAM);
@@ -102,7 +105,11 @@ describe('local submission', () => {
   it('rejects what is not a task request', () => {
     assert.equal(localSubmission([], 0, 0, TYPES).ok, false);
     assert.deepEqual(localSubmission({ input: {} }, 0, 0, TYPES), { ok: false, problem: 'task_type is required (call, set, wait)' });
-    assert.equal(localSubmission({ ...REQUEST, type: 'io.flunq.task.completed' }, 0, 0, TYPES).ok, false);
+    const completed = submissionInput({ ...REQUEST, type: 'io.flunq.task.completed' });
+    assert.ok('event' in completed);
+    assert.deepEqual(submissionOfEvent(completed.event), { ok: false, problem: 'type must be io.flunq.task.requested' });
+    assert.deepEqual(submissionInput({ ...REQUEST, attempt: 2 }), { problem: 'event attribute attempt must be a string' });
+    assert.deepEqual(submissionInput({ task_type: 'set' }), { request: { task_type: 'set' } });
   });
   it('recognises the outcome entries of a task', () => {
     assert.equal(outcomeKind(eventFromFields({ id: 'task-completed-t1', type: 'io.flunq.task.completed' }), 't1'), 'completed');

@@ -15,6 +15,8 @@ import { SeededRandom } from '../../support/seeded-random';
 import { CompletedPayload } from '../../../src/domain/flunq-events';
 import { RetryPolicy } from '../../../src/domain/retry-policy';
 import { succeeded, TaskOutcome } from '../../../src/domain/task-result';
+import { NoopTracer } from '../../../src/adapters/otel/noop-tracer';
+import { TaskSpan, TraceContext, Tracer } from '../../../src/application/ports/tracer.port';
 
 const STREAM = 'tenant:acme:workflow:wf_1:events';
 const DLQ = 'io.flunq.task.dlq';
@@ -33,7 +35,7 @@ class CountingHandler implements TaskHandler {
   }
 }
 
-function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promise.reject(new TypeError('cannot read properties of undefined'))), settings: Partial<ProcessDeliverySettings> = {}) {
+function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promise.reject(new TypeError('cannot read properties of undefined'))), settings: Partial<ProcessDeliverySettings> = {}, tracer: Tracer = new NoopTracer()) {
   const clock = new FakeClock();
   const broker = new InMemoryStreamBroker(clock);
   const source = new InMemoryTaskSource(broker, clock, { group: 'g', consumer: 'c', streams: [STREAM], reclaimIdleMs: 0, blockMs: 1000 });
@@ -41,10 +43,10 @@ function makeSut(handler: TaskHandler = new CountingHandler('buggy', () => Promi
   const execute = new ExecuteTask(new TaskHandlerRegistry([handler]), clock, evaluator, { defaultTimeoutMs: 60_000 });
   const retry = new RetryPolicy({ delayMs: 200, backoff: { kind: 'exponential', multiplier: 2 }, maxAttempts: 3, retryOn: 'any' });
   const logger = new InMemoryLogger();
-  const sut = new ProcessDelivery(execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), logger, {
+  const sut = new ProcessDelivery(execute, new DeadLetterTask(clock), clock, new SeededRandom(), new InMemoryMetrics(), logger, tracer, {
     retry,
     maxDeliveries: 5,
-    maxEntryBytes: 4 * 1024 * 1024,
+    maxMessageBytes: 4 * 1024 * 1024,
     maxJsonDepth: 256,
     ...settings,
   });
@@ -132,7 +134,7 @@ describe('ProcessDelivery: delivery limit', () => {
 describe('ProcessDelivery: entry size limit', () => {
   it('dead-letters an entry larger than the limit without parsing it, with the size and the limit in the reason', async () => {
     const handler = new CountingHandler('set', () => Promise.resolve(succeeded({})));
-    const { broker, deliverOnce, ofType, completion } = makeSut(handler, { maxEntryBytes: 2048 });
+    const { broker, deliverOnce, ofType, completion } = makeSut(handler, { maxMessageBytes: 2048 });
     // Not even valid JSON: an oversize entry is refused before anything parses its data.
     const fields = request(`{"task_type": "set", "blob": "${'x'.repeat(3000)}`);
     const expectedSize = Object.entries(fields).reduce((n, [k, v]) => n + k.length + v.length, 0);
@@ -140,7 +142,7 @@ describe('ProcessDelivery: entry size limit', () => {
     assert.equal(handler.calls, 0);
     const [dlq] = ofType(DLQ);
     assert.ok(dlq);
-    assert.equal(dlq.fields['reason'], `task_execution_failed:ENTRY_TOO_LARGE: request entry is ${expectedSize} bytes, more than the limit of 2048 bytes`);
+    assert.equal(dlq.fields['reason'], `task_execution_failed:ENTRY_TOO_LARGE: request message is ${expectedSize} bytes, more than the limit of 2048 bytes`);
     const { reason: _reason, attempt: _attempt, type, data_omitted_bytes: omitted, data_kept_in: keptIn, ...kept } = dlq.fields;
     assert.equal(type, DLQ);
     const { type: _requested, data, ...original } = fields;
@@ -151,7 +153,7 @@ describe('ProcessDelivery: entry size limit', () => {
     assert.equal(c.success, false);
     assert.equal(c.task_id, 'task-x-1');
     assert.equal(c.task_name, 'x', 'named from the task id pattern');
-    assert.match(c.error, /request entry is \d+ bytes, more than the limit of 2048 bytes/);
+    assert.match(c.error, /request message is \d+ bytes, more than the limit of 2048 bytes/);
     assert.equal((c.error_details as { data: { code: string } }).data.code, 'ENTRY_TOO_LARGE');
     assert.equal((c.error_details as { type: string }).type, 'https://serverlessworkflow.io/spec/1.0.0/errors/validation');
     assert.equal(broker.pending(STREAM, 'g').size, 0);
@@ -159,22 +161,22 @@ describe('ProcessDelivery: entry size limit', () => {
 
   it('counts bytes, not characters, and counts field names too', async () => {
     const handler = new CountingHandler('set', () => Promise.resolve(succeeded({ ok: true })));
-    const small = makeSut(handler, { maxEntryBytes: 2048 });
+    const small = makeSut(handler, { maxMessageBytes: 2048 });
     // 700 characters of € are 2100 bytes: over 2048 bytes although the entry has fewer than 2048 characters.
     const euro = request({ task_type: 'set', note: '€'.repeat(700) });
     assert.ok(Object.entries(euro).reduce((n, [k, v]) => n + k.length + v.length, 0) < 2048);
     assert.equal(await small.deliverOnce(euro), 'dead_lettered');
     assert.match(small.ofType(DLQ)[0]?.fields['reason'] ?? '', /ENTRY_TOO_LARGE/);
-    const names = makeSut(handler, { maxEntryBytes: 2048 });
+    const names = makeSut(handler, { maxMessageBytes: 2048 });
     assert.equal(await names.deliverOnce(request({ task_type: 'set' }, { ['n'.repeat(2100)]: '' })), 'dead_lettered');
-    const fits = makeSut(handler, { maxEntryBytes: 2048 });
+    const fits = makeSut(handler, { maxMessageBytes: 2048 });
     assert.equal(await fits.deliverOnce(request({ task_type: 'set', note: 'x'.repeat(1500) })), 'completed');
     assert.equal(handler.calls, 1);
   });
 
   it('reports no completion when the flat fields do not identify the task, and keeps reading', async () => {
     const handler = new CountingHandler('set', () => Promise.resolve(succeeded({})));
-    const { broker, deliverOnce, ofType } = makeSut(handler, { maxEntryBytes: 1024 });
+    const { broker, deliverOnce, ofType } = makeSut(handler, { maxMessageBytes: 1024 });
     const { workflowid: _w, executionid: _e, ...anonymous } = request({ task_type: 'set', blob: 'y'.repeat(2000) });
     assert.equal(await deliverOnce(anonymous), 'dead_lettered');
     assert.equal(ofType(DLQ).length, 1);
@@ -234,4 +236,44 @@ describe('ProcessDelivery: an outcome that cannot be built', () => {
       assert.ok(!logger.records.some((r) => r.message.includes('left pending')));
     });
   }
+});
+
+/** A tracer that records what the use case asks of it and hands out a fixed span context. */
+class RecordingTracer implements Tracer {
+  readonly parents: (TraceContext | undefined)[] = [];
+  readonly failures: string[] = [];
+  ended = 0;
+  startTask(parent: TraceContext | undefined): TaskSpan {
+    this.parents.push(parent);
+    return {
+      context: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01' },
+      run: (work) => work(),
+      fail: (code) => void this.failures.push(code),
+      end: () => void this.ended++,
+    };
+  }
+}
+
+describe('ProcessDelivery: tracing', () => {
+  const worker = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'vendor=1' };
+
+  it('starts the task span from the request\'s trace context and puts its own context on the completion', async () => {
+    const tracer = new RecordingTracer();
+    const { deliverOnce, ofType } = makeSut(new CountingHandler('set', () => Promise.resolve(succeeded({}))), {}, tracer);
+    assert.equal(await deliverOnce(request({ task_type: 'set' }, worker)), 'completed');
+    assert.deepEqual(tracer.parents, [worker]);
+    assert.equal(ofType(COMPLETED)[0]?.fields['traceparent'], '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01');
+    assert.equal(ofType(COMPLETED)[0]?.fields['tracestate'], undefined, 'the span\'s context replaces the request\'s');
+    assert.equal(tracer.ended, 1);
+    assert.deepEqual(tracer.failures, []);
+  });
+
+  it('marks the span failed and puts its context on the dead letter and the failed completion', async () => {
+    const tracer = new RecordingTracer();
+    const { deliverOnce, ofType } = makeSut(undefined, {}, tracer);
+    assert.equal(await deliverOnce(request({ task_type: 'buggy' }, worker)), 'dead_lettered');
+    assert.deepEqual(tracer.failures, ['INTERNAL']);
+    for (const type of [DLQ, COMPLETED]) assert.equal(ofType(type)[0]?.fields['traceparent'], '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01', type);
+    assert.equal(tracer.ended, 1);
+  });
 });

@@ -70,7 +70,7 @@ describe('the handler registry is the one list of task types', () => {
   it('the composition root declares the registered handlers\' types to the metrics', async () => {
     const metrics = new InMemoryMetrics();
     const executor = await testExecutor(loadConfig({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 't' }), { metrics });
-    assert.deepEqual(metrics.declaredTaskTypes, ['call', 'inject', 'set', 'try', 'wait']);
+    assert.deepEqual(metrics.declaredTaskTypes, ['call', 'inject', 'raise', 'set', 'try', 'wait']);
     await executor.dispose();
   });
 });

@@ -11,6 +11,8 @@ import { describe, it } from 'node:test';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const FORBIDDEN = /\b(stream|streams|streamKey|entryId|entryIds|StreamFields|fields\[|XADD|XACK|XREADGROUP|XAUTOCLAIM|consumerGroup|redis|ioredis|nats|jetstream|subject|kafka|rabbitmq|amqp)\b/i;
+/** Wire spellings, case-sensitive: the flat attribute names of the stream binding, in quotes. */
+const WIRE = /['"`](workflowid|executionid|taskid|tenantid)['"`]|\b(workflowid|executionid|taskid|tenantid)\s*:/;
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -35,7 +37,7 @@ describe('layers above the adapters', () => {
         code(fs.readFileSync(file, 'utf8'))
           .split('\n')
           .forEach((line, i) => {
-            const m = FORBIDDEN.exec(line);
+            const m = FORBIDDEN.exec(line) ?? WIRE.exec(line);
             if (m) offences.push(`${path.relative(ROOT, file)}:${i + 1}: ${m[0]}`);
           });
       }
@@ -45,6 +47,8 @@ describe('layers above the adapters', () => {
 
   it('catches an offence (the check itself works)', () => {
     assert.match(code("const key = streamKey(t, w); // a stream"), FORBIDDEN);
+    assert.match(code("const id = body['taskid'];"), WIRE);
+    assert.doesNotMatch(code('for (const [k, v] of Object.entries(o)) use(taskId, k, v);'), WIRE);
     assert.doesNotMatch(code('const x = 1; // the stream of a workflow'), FORBIDDEN);
   });
 });

@@ -38,7 +38,7 @@ describe('parseTaskRequest', () => {
     assert.equal(r.request.workflowId, 'wf_1');
     assert.equal(r.request.executionId, 'ex_1');
   });
-  it('uses the taskid field when data has no task_id (protocol P10)', () => {
+  it('uses the taskid field when data has no task_id', () => {
     const r = parseTaskRequest(fromFields({ ...fields, data: JSON.stringify({ task_type: 'set' }) }));
     assert.ok(r.ok);
     assert.equal(r.request.taskId, fields.taskid);

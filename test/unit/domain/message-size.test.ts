@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { entrySize } from '../../../src/adapters/flunq-wire/stream-fields';
-import { utf8Length } from '../../../src/domain/entry-size';
+import { utf8Length } from '../../../src/domain/message-size';
 
 /** The reference: what an encoder writes. */
 function encoded(text: string): number {

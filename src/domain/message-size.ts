@@ -23,13 +23,13 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** Why an entry larger than the limit is refused (its data is never parsed). */
-export function entryTooLargeError(sizeBytes: number, limitBytes: number): WorkflowError {
+/** Why a message larger than the limit is refused (its data is never parsed). */
+export function messageTooLargeError(sizeBytes: number, limitBytes: number): WorkflowError {
   return new WorkflowError({
     kind: 'validation',
     code: 'ENTRY_TOO_LARGE',
-    title: 'Entry Too Large',
-    detail: `request entry is ${sizeBytes} bytes, more than the limit of ${limitBytes} bytes`,
+    title: 'Message Too Large',
+    detail: `request message is ${sizeBytes} bytes, more than the limit of ${limitBytes} bytes`,
     data: { size_bytes: sizeBytes, limit_bytes: limitBytes },
   });
 }
