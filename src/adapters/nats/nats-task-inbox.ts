@@ -10,7 +10,7 @@
  * JetStream has no transaction spanning a publication and an acknowledgement: this order is the
  * substitute for the atomic settle script of the Redis backend.
  */
-import { Consumer, ConsumerMessages, Events, JetStreamClient, JsMsg, NatsConnection, connect } from 'nats';
+import { Events, JetStreamClient, JsMsg, NatsConnection, QueuedIterator, connect } from 'nats';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
@@ -42,8 +42,6 @@ export interface NatsTaskInboxOptions extends JetStreamLayout {
 interface Connected {
   nc: NatsConnection;
   js: JetStreamClient;
-  /** Replaced when a failed read leads to the stream and consumer being set up again. */
-  consumer: Consumer;
   claims: TaskClaims;
 }
 
@@ -119,9 +117,13 @@ export class NatsInboundTask implements InboundTask {
   }
 
   async renew(): Promise<boolean> {
+    const { claims } = await this.inbox.connected();
+    // JetStream accepts an in-progress ack from an earlier delivery of a redelivered message: the
+    // delivery marker tells this delivery it is no longer the current one.
+    if (await claims.deliveredAgain(this.msg.seq, this.attempt)) return false;
     this.msg.working();
     if (!this.idempotencyKey) return true;
-    return (await this.inbox.connected()).claims.renew(this.idempotencyKey, this.holder());
+    return claims.renew(this.idempotencyKey, this.holder());
   }
 
   private holder(): string {
@@ -144,7 +146,7 @@ export class NatsTaskInbox implements TaskInbox {
   /** Messages pulled but not yet handed out (at most one pull's worth). */
   private readonly buffer: JsMsg[] = [];
   private pulling: Promise<void> | undefined;
-  private pull: ConsumerMessages | undefined;
+  private pull: QueuedIterator<JsMsg> | undefined;
   private pullError: unknown;
   /** Whether to check the stream and consumer before the next read. */
   private checkSetup = false;
@@ -170,7 +172,7 @@ export class NatsTaskInbox implements TaskInbox {
       this.checkSetup = false;
     }
     if (this.buffer.length === 0 && !signal.aborted) {
-      this.pulling ??= this.pullInto(connected.consumer, max);
+      this.pulling ??= this.pullInto(connected, max);
       await new Promise<void>((resolve) => {
         const done = (): void => {
           signal.removeEventListener('abort', done);
@@ -235,21 +237,18 @@ export class NatsTaskInbox implements TaskInbox {
     msg.ack();
   }
 
-  private async pullInto(consumer: Consumer, max: number): Promise<void> {
+  /**
+   * One read: whatever is available now (a pull that does not wait), and only when there is nothing,
+   * a pull for one message that waits up to the block time. No pull outlives the read that asked
+   * for it once a message arrived, so nothing is read ahead of the caller: a message waiting in
+   * this process while its ack wait runs would be redelivered elsewhere meanwhile.
+   */
+  private async pullInto(connected: Connected, max: number): Promise<void> {
     try {
-      const messages = await consumer.fetch({ max_messages: max, expires: Math.max(1000, this.options.blockMs) });
-      this.pull = messages;
-      for await (const msg of messages) {
-        if (this.closed) {
-          msg.nak();
-          continue;
-        }
-        if (isOutcome(msg)) {
-          msg.ack();
-          continue;
-        }
-        this.buffer.push(msg);
-        this.wake?.();
+      const got = await this.fetch(connected, { batch: max, no_wait: true });
+      if (got === 0 && !this.closed) {
+        const expires = Math.max(1000, this.options.blockMs);
+        await this.fetch(connected, { batch: 1, expires, idle_heartbeat: Math.floor(expires / 2) });
       }
     } catch (error) {
       this.pullError = error;
@@ -259,6 +258,29 @@ export class NatsTaskInbox implements TaskInbox {
       this.pulling = undefined;
       this.wake?.();
     }
+  }
+
+  /** Pulls into the buffer; returns how many messages came (own outcomes included, acknowledged on the way). */
+  private async fetch({ js, claims }: Connected, options: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }): Promise<number> {
+    const messages = js.fetch(this.options.stream, this.options.durable, options);
+    this.pull = messages;
+    let got = 0;
+    for await (const msg of messages) {
+      got++;
+      if (this.closed) {
+        msg.nak();
+        continue;
+      }
+      if (isOutcome(msg)) {
+        msg.ack();
+        continue;
+      }
+      // A redelivery (rare) marks itself as the message's current delivery before it is handed out.
+      if (msg.info.redeliveryCount > 1) await claims.markDelivery(msg.seq, msg.info.redeliveryCount);
+      this.buffer.push(msg);
+      this.wake?.();
+    }
+    return got;
   }
 
   private async setUp(): Promise<Connected> {
@@ -274,11 +296,10 @@ export class NatsTaskInbox implements TaskInbox {
       await ensureStream(jsm, options);
       await ensureConsumer(jsm, options);
       const js = nc.jetstream();
-      const consumer = await js.consumers.get(options.stream, options.durable);
       const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);
       this.watchStatus(nc);
       this.ready = !this.closed;
-      return { nc, js, consumer, claims: new TaskClaims(kv, this.clock, options.leaseMs) };
+      return { nc, js, claims: new TaskClaims(kv, this.clock, options.leaseMs) };
     } catch (error) {
       await nc.close().catch(() => undefined);
       throw error;
@@ -289,7 +310,6 @@ export class NatsTaskInbox implements TaskInbox {
     const jsm = await connected.nc.jetstreamManager();
     await ensureStream(jsm, this.options);
     await ensureConsumer(jsm, this.options);
-    connected.consumer = await connected.js.consumers.get(this.options.stream, this.options.durable);
   }
 
   /** Readiness follows the connection: false while disconnected, true again once reconnected. */

@@ -102,6 +102,21 @@ export class TaskClaims {
     await this.kv.put(bucketKey(key), encoder.encode(JSON.stringify({ state: 'settled' } satisfies ClaimValue)));
   }
 
+  /**
+   * Records that the message at stream sequence `seq` is now in its `delivery`-th delivery, so that
+   * an earlier delivery still running learns it was redelivered (see `deliveredAgain`). Keys
+   * `delivery.<seq>` never collide with task keys (which hold no dot).
+   */
+  async markDelivery(seq: number, delivery: number): Promise<void> {
+    await this.kv.put(`delivery.${seq}`, encoder.encode(String(delivery)));
+  }
+
+  /** Whether the message at `seq` was delivered again after its `delivery`-th delivery. */
+  async deliveredAgain(seq: number, delivery: number): Promise<boolean> {
+    const entry = await this.kv.get(`delivery.${seq}`);
+    return entry !== null && entry.operation === 'PUT' && Number(decoder.decode(entry.value)) > delivery;
+  }
+
   private running(holder: string): Uint8Array {
     return encoder.encode(JSON.stringify({ state: 'running', holder, until: this.clock.now() + this.leaseMs } satisfies ClaimValue));
   }
