@@ -100,6 +100,25 @@ describe('the built service on NATS JetStream (private nats-server)', () => {
     assert.equal(completed, sent.length);
   });
 
+  it('reports not ready while NATS is down, recovers when it restarts, and completes tasks published before and after', async () => {
+    const s = space();
+    const service = await launch(s, { HOSTNAME: 'e2e-restart' });
+    const ready = async (): Promise<number> => (await fetch(`http://127.0.0.1:${service.healthPort}/readyz`).catch(() => undefined))?.status ?? 0;
+    const filter = workflowSubjects(s.prefix);
+    await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_restart', taskId: 'task-r-1' });
+    await eventually('the first completion', async () => (await completionsByTask(js, s.stream, filter)).has('task-r-1'), 10_000);
+    await nats.kill();
+    await eventually('/readyz fails while NATS is down', async () => (await ready()) === 503, 10_000);
+    await nats.start();
+    await eventually('/readyz passes again', async () => (await ready()) === 200, 20_000);
+    await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_restart', taskId: 'task-r-2' });
+    await eventually('the completion after the restart', async () => (await completionsByTask(js, s.stream, filter)).has('task-r-2'), 20_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${service.output().slice(-3000)}`);
+    });
+    assert.deepEqual([...(await completionsByTask(js, s.stream, filter)).values()], [1, 1]);
+    assert.equal(service.child.exitCode, null, 'the service is still running');
+  });
+
   it('SIGTERM with tasks in flight: they complete and are acknowledged before the process exits with 0', async () => {
     const s = space();
     const service = await launch(s, { HOSTNAME: 'e2e-term', EXECUTOR_CONCURRENCY: '4' });
