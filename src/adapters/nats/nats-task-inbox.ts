@@ -47,6 +47,8 @@ interface Connected {
 
 /** Publications and acknowledgements wait at most this long for JetStream, ms. */
 const PUBLISH_TIMEOUT_MS = 5000;
+/** How long past its own expiry a pull request may go unanswered before the read gives up, ms. */
+const PULL_ANSWER_MS = 5000;
 
 /** Outcomes (completions, dead letters) on the subjects the consumer reads: never tasks for this executor. */
 function isOutcome(msg: JsMsg): boolean {
@@ -264,21 +266,28 @@ export class NatsTaskInbox implements TaskInbox {
   private async fetch({ js, claims }: Connected, options: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }): Promise<number> {
     const messages = js.fetch(this.options.stream, this.options.durable, options);
     this.pull = messages;
+    // A pull request lost with a dying connection is never answered, and a pull that does not wait
+    // has no timer of its own in the client: end it here rather than wait for ever.
+    const watchdog = setTimeout(() => messages.stop(new Error('no answer to a pull request')), (options.expires ?? 0) + PULL_ANSWER_MS);
     let got = 0;
-    for await (const msg of messages) {
-      got++;
-      if (this.closed) {
-        msg.nak();
-        continue;
+    try {
+      for await (const msg of messages) {
+        got++;
+        if (this.closed) {
+          msg.nak();
+          continue;
+        }
+        if (isOutcome(msg)) {
+          msg.ack();
+          continue;
+        }
+        // A redelivery (rare) marks itself as the message's current delivery before it is handed out.
+        if (msg.info.redeliveryCount > 1) await claims.markDelivery(msg.seq, msg.info.redeliveryCount);
+        this.buffer.push(msg);
+        this.wake?.();
       }
-      if (isOutcome(msg)) {
-        msg.ack();
-        continue;
-      }
-      // A redelivery (rare) marks itself as the message's current delivery before it is handed out.
-      if (msg.info.redeliveryCount > 1) await claims.markDelivery(msg.seq, msg.info.redeliveryCount);
-      this.buffer.push(msg);
-      this.wake?.();
+    } finally {
+      clearTimeout(watchdog);
     }
     return got;
   }
