@@ -3,7 +3,7 @@ import { ConnectionOptions, credsAuthenticator } from 'nats';
 
 /** Where the executor's NATS is and how it authenticates (NATS_URL, NATS_CREDS). */
 export interface NatsConnectionSettings {
-  /** `nats://[user:password@|token@]host:port`, or several separated by commas. */
+  /** `nats://[user:password@|token@]host:port` (`tls://` for TLS), or several separated by commas. */
   url: string;
   /** A credentials file (JWT and NKey seed); undefined: none. */
   credsFile: string | undefined;
@@ -27,6 +27,8 @@ export function connectionOptions(settings: NatsConnectionSettings, name: string
       } else options.token = user;
     }
     servers.push(url.port ? url.host : `${url.host}:4222`);
+    // `tls://` asks for TLS (verified against the system's certificate authorities).
+    if (url.protocol === 'tls:') options.tls = {};
   }
   options.servers = servers;
   if (settings.credsFile) options.authenticator = credsAuthenticator(readFileSync(settings.credsFile));

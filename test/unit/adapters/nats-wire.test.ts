@@ -104,6 +104,8 @@ describe('NATS connection settings and bucket keys', () => {
     const withToken = connectionOptions({ url: 'nats://t0ken@host-b', credsFile: undefined }, 'n');
     assert.deepEqual([withToken.servers, withToken.token, withToken.user], [['host-b:4222'], 't0ken', undefined]);
     assert.deepEqual(connectionOptions({ url: 'nats://a:1,nats://b:2', credsFile: undefined }, 'n').servers, ['a:1', 'b:2']);
+    assert.equal(connectionOptions({ url: 'nats://a:1', credsFile: undefined }, 'n').tls, undefined);
+    assert.deepEqual(connectionOptions({ url: 'tls://a:1', credsFile: undefined }, 'n').tls, {});
   });
 
   it('encodes idempotency keys into key-value keys without ambiguity', () => {
