@@ -258,6 +258,37 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     }
   });
 
+  it('dead-letters a request larger than EXECUTOR_MAX_ENTRY_BYTES without its body, and replays it with the body of the request message', async () => {
+    const s = space();
+    const executor = await startExecutor(s, { EXECUTOR_MAX_ENTRY_BYTES: '1024' });
+    const subject = workflowSubject(s.prefix, 'acme', 'wf_big');
+    try {
+      const big = requestFields({ tenant: 'acme', workflow: 'wf_big', taskId: 'task-big-1', parameters: { set_data: { blob: 'x'.repeat(2000) } } });
+      await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_big', taskId: 'task-big-1' }, big);
+      const [deadLetter] = await eventually('the dead letter', async () => {
+        const found = await messagesOfType(js, s.stream, subject, DLQ);
+        return found.length > 0 && found;
+      }, 10_000);
+      assert.ok(deadLetter);
+      assert.equal(deadLetter.data.length, 0, 'the body is not stored twice');
+      assert.equal(deadLetter.headers?.get('ce-data_kept_in'), '1');
+      assert.equal(deadLetter.headers?.get('ce-data_omitted_bytes'), String(Buffer.byteLength(big['data'] ?? '')));
+      assert.match(deadLetter.headers?.get('ce-reason') ?? '', /ENTRY_TOO_LARGE/);
+      const store = new NatsDeadLetterStore({ connection: { url: nats.url, credsFile: undefined }, stream: s.stream, subjectPrefix: s.prefix }, new SystemClock());
+      try {
+        const replay = await store.replay(subject, String(deadLetter.seq));
+        const replayed = (await streamMessages(js, s.stream, subject)).find((m) => String(m.seq) === replay.messageId);
+        assert.equal(new TextDecoder().decode(replayed?.data), big['data'], 'the replay carries the request body');
+        assert.equal(replayed?.headers?.get('ce-type'), 'io.flunq.task.requested');
+        assert.equal(replayed?.headers?.has('ce-data_kept_in'), false);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await executor.service.stop();
+    }
+  });
+
   for (const step of ['published', 'recorded'] as const) {
     it(`a crash between publishing the outcome and acknowledging (after it was ${step}) never loses the outcome and never publishes it twice`, async () => {
       const s = space();
