@@ -4,6 +4,7 @@ import { ListDeadLetters } from '../application/operations/list-dead-letters.use
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
+import { Logger } from '../application/ports/logger.port';
 import { TaskInbox } from '../application/ports/task-inbox.port';
 import { HealthServer } from '../adapters/express/health-server';
 import { Replacement } from './binding';
@@ -89,6 +90,8 @@ export interface Executor {
   readonly healthServer: HealthServer | undefined;
   /** Runs a task given by hand (the CLI runner): with the in-process stream only. */
   readonly submitTask: SubmitTask | undefined;
+  /** The service's logger, for what the process itself reports (configuration, signals, a failed start). */
+  readonly logger: Logger;
   /**
    * Unbinds everything, running the deactivation hooks (HTTP pools, circuits, the stall monitor):
    * for executors driven through `loop` alone. A started service is stopped with `service.stop()`.
@@ -106,13 +109,14 @@ export function composeExecutor(container: Container, config: AppConfig, options
   const loop = container.get(EXECUTOR_LOOP);
   const inbox = container.get(TASK_INBOX);
   const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
+  const logger = container.get(LOGGER);
   const service = new ExecutorService(
-    { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
+    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
   // Only profiles with the in-process stream can submit a task and wait for its outcome.
   const submitTask = container.isBound(TASK_SUBMISSION) ? container.get(SUBMIT_TASK) : undefined;
-  return { service, loop, inbox, healthServer, submitTask, dispose: () => container.unbindAll() };
+  return { service, loop, inbox, healthServer, submitTask, logger, dispose: () => container.unbindAll() };
 }
 
 export interface ExecutorOptions extends ComposeOptions, SystemOptions {
