@@ -289,6 +289,27 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     }
   });
 
+  it('dead-letters a task whose completion exceeds the server\'s max_payload (PUBLICATION_FAILED), with a failed completion', async () => {
+    const s = space();
+    const executor = await startExecutor(s);
+    const subject = workflowSubject(s.prefix, 'acme', 'wf_huge');
+    try {
+      // About 600 KB of request; its completion repeats it as input and output, beyond the 1 MB default.
+      await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_huge', taskId: 'task-huge-1', parameters: { set_data: { blob: 'x'.repeat(600_000) } } });
+      const [deadLetter] = await eventually('the dead letter', async () => {
+        const found = await messagesOfType(js, s.stream, subject, DLQ);
+        return found.length > 0 && found;
+      }, 20_000);
+      assert.match(deadLetter?.headers?.get('ce-reason') ?? '', /PUBLICATION_FAILED/);
+      await eventually('the failed completion', async () => {
+        const [completion] = await messagesOfType(js, s.stream, subject, COMPLETED);
+        return completion !== undefined && (JSON.parse(new TextDecoder().decode(completion.data)) as { success: boolean }).success === false;
+      }, 10_000);
+    } finally {
+      await executor.service.stop();
+    }
+  });
+
   for (const step of ['published', 'recorded'] as const) {
     it(`a crash between publishing the outcome and acknowledging (after it was ${step}) never loses the outcome and never publishes it twice`, async () => {
       const s = space();
