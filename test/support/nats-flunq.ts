@@ -1,5 +1,5 @@
 import { JetStreamClient, JetStreamManager, JsMsg } from 'nats';
-import { bodyText, fieldsFromMessage, headerPairs, messageFromFields, natsHeadersOf } from '../../src/adapters/nats/cloudevent-headers';
+import { messageFromFields, natsHeadersOf } from '../../src/adapters/nats/cloudevent-headers';
 import { workflowSubject } from '../../src/adapters/nats/subjects';
 import { requestFields, RequestSpec } from './flunq';
 import { streamMessages } from './nats-events';
@@ -10,11 +10,6 @@ export async function publishRequest(js: JetStreamClient, prefix: string, spec: 
   const message = messageFromFields(fields);
   await js.publish(subject, new TextEncoder().encode(message.body ?? ''), { headers: natsHeadersOf(message, fields['id']) });
   return subject;
-}
-
-/** The flat fields of a stored message (`ce-*` headers and the body as `data`). */
-export function fieldsOf(m: JsMsg): Record<string, string> {
-  return fieldsFromMessage(headerPairs(m.headers), bodyText(m.data));
 }
 
 /** Messages of `type` on `filter`. */

@@ -70,8 +70,3 @@ export function subjectCovers(filter: string, subject: string): boolean {
   }
   return f.length === s.length;
 }
-
-/** Whether a valid subject prefix: one or more plain tokens separated by dots. */
-export function isSubjectPrefix(prefix: string): boolean {
-  return /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix);
-}
