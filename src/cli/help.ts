@@ -21,7 +21,7 @@ export const HELP: Record<string, string> = {
 commands:
   serve                          run the service (what \`node dist/src/main.js\` runs), configured by environment variables
   run <task.json>                run one task request locally (embedded, no Redis) and print its task.completed payload
-  dlq list [filters] [--json]    list dead letters on the workflow streams (REDIS_URL), with their replay counts
+  dlq list [filters] [--json]    list dead letters on the workflow streams (REDIS_URL, or NATS_URL), with their replay counts
   dlq show <stream> <entry-id>   show one dead letter with its original payload and replays
   dlq replay <stream> <id>…      append each as a new io.flunq.task.requested (the dead letter is kept)
   dlq replay --all [filters]     replay every dead letter that matches the filters, then print a summary
@@ -51,7 +51,8 @@ ${EXIT_CODES}`,
   dlq: `usage: flunq-executor dlq <list|show|replay> …
 
 Dead letters (io.flunq.task.dlq entries) on the workflow streams of the Redis at REDIS_URL
-(REDIS_PASSWORD if needed), whatever EVENT_STREAM_TYPE says.
+(REDIS_PASSWORD if needed); with EVENT_STREAM_TYPE=nats, on the JetStream stream NATS_STREAM at
+NATS_URL, where a dead letter is named by its workflow subject and stream sequence.
 
   dlq list [filters] [--json]    the dead letters, oldest first, with how often each was replayed
   dlq show <stream> <entry-id>   one dead letter with every field, its payload and its replays

@@ -15,6 +15,7 @@ import { expressionsModule } from './modules/expressions.module';
 import { healthModule } from './modules/health.module';
 import { httpModule } from './modules/http.module';
 import { memoryStreamModule } from './modules/memory.module';
+import { natsStreamModule } from './modules/nats.module';
 import { openApiModule } from './modules/openapi.module';
 import { operationsModule } from './modules/operations.module';
 import { patternModule } from './modules/pattern.module';
@@ -30,7 +31,7 @@ import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_L
  * executor here; the test profile (fake clock, seeded random, recording logger and metrics) lives
  * with the tests and loads `applicationModules` with its own doubles.
  *
- * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
+ * - `production`: the configured broker (Redis Streams or NATS JetStream), system clock, JSON logs, Prometheus metrics.
  * - `embedded`: the same service on the in-process stream (EVENT_STREAM_TYPE=memory).
  */
 export type Profile = 'production' | 'embedded';
@@ -60,6 +61,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
  */
 const STREAM_BACKENDS: Record<AppConfig['stream']['type'], (config: AppConfig) => ContainerModule> = {
   redis: (config) => redisStreamModule(config.redis, config.stream),
+  nats: (config) => natsStreamModule(config.nats, config.stream, config.executor),
   memory: (config) => memoryStreamModule(config.stream),
 };
 
@@ -130,7 +132,7 @@ export async function createExecutor(config: AppConfig, options: ExecutorOptions
   return composeExecutor(container, config, options);
 }
 
-/** The operator's dead-letter commands, on the Redis streams whatever EVENT_STREAM_TYPE says. */
+/** The operator's dead-letter commands, on the configured broker (Redis when EVENT_STREAM_TYPE is the in-process stream). */
 export interface DeadLetterOperations {
   readonly list: ListDeadLetters;
   readonly show: ShowDeadLetter;

@@ -1,5 +1,5 @@
 import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
-import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
+import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, natsUrl, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
 
 export type { VariableSpec };
 
@@ -8,7 +8,7 @@ export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
   REDIS_CLUSTER_NODES: { name: 'REDIS_CLUSTER_NODES', default: '', expected: 'comma-separated host:port', description: 'Seed nodes of a Redis Cluster; when set, the executor runs on the cluster (REDIS_PASSWORD applies) and REDIS_URL is ignored', parse: clusterNodes },
-  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
+  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis, nats or memory', description: '`redis` (Redis Streams) or `nats` (NATS JetStream) for production; `memory` runs the embedded in-process stream (no broker)', parse: oneOf('redis', 'nats', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (in LOG_FORMAT)', parse: oneOf('debug', 'info', 'warn', 'error') },
   LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
   EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
@@ -64,6 +64,10 @@ export const VARIABLES = {
   OTEL_TRACES_SAMPLER: { name: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', expected: 'always_on, always_off, traceidratio or parentbased_ of one of them', description: 'Which tasks are traced (the standard OpenTelemetry samplers)', parse: oneOf('always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio') },
   OTEL_TRACES_SAMPLER_ARG: { name: 'OTEL_TRACES_SAMPLER_ARG', default: '1', expected: 'a ratio from 0 to 1', description: 'The ratio of the `traceidratio` samplers', parse: (raw: string) => { const n = Number(raw.trim()); if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidValue(); return n; } },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
+  NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port or tls://… (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
+  NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  NATS_SUBJECT_PREFIX: { name: 'NATS_SUBJECT_PREFIX', default: 'flunq', expected: 'subject tokens (A-Z a-z 0-9 _ -) separated by dots', description: 'Workflow events are on `{prefix}.tenant.{tenant}.workflow.{workflow}.events`', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
+  NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -72,8 +76,8 @@ type ValueOf<K extends VariableName> = ReturnType<Vars[K]['parse']>;
 
 /** Where task requests are read and outcomes written (EVENT_STREAM_TYPE, EXECUTOR_STREAM*, reclaiming, idempotency markers). */
 export interface StreamSettings {
-  /** `redis` (production) or `memory` (the embedded in-process stream). */
-  type: 'redis' | 'memory';
+  /** `redis` or `nats` (production) or `memory` (the embedded in-process stream). */
+  type: 'redis' | 'nats' | 'memory';
   /** Consumer group shared by all replicas. */
   group: string;
   /** This replica's consumer name (`executor-$HOSTNAME`). */
@@ -103,6 +107,17 @@ export interface RedisSettings {
   password: string | undefined;
   /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the single Redis at `url`. */
   clusterNodes: readonly { host: string; port: number }[];
+}
+
+/** NATS JetStream (EVENT_STREAM_TYPE=nats). */
+export interface NatsSettings {
+  /** Server URL(s), credentials possibly inside. */
+  url: string;
+  /** Credentials file path; undefined: none. */
+  credsFile: string | undefined;
+  subjectPrefix: string;
+  /** The JetStream stream of the workflow events. */
+  stream: string;
 }
 
 /** The loop and the tasks it runs. */
@@ -206,6 +221,7 @@ export interface TracingSettings {
 export interface AppConfig {
   stream: StreamSettings;
   redis: RedisSettings;
+  nats: NatsSettings;
   executor: ExecutorSettings;
   retry: RetrySettings;
   limits: LimitSettings;
@@ -270,6 +286,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       url: read('REDIS_URL'),
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
       clusterNodes: read('REDIS_CLUSTER_NODES'),
+    },
+    nats: {
+      url: read('NATS_URL'),
+      credsFile: isSet('NATS_CREDS') ? read('NATS_CREDS') : undefined,
+      subjectPrefix: read('NATS_SUBJECT_PREFIX'),
+      stream: read('NATS_STREAM'),
     },
     executor: {
       concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),

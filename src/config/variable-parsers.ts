@@ -80,6 +80,22 @@ export function redisUrl(raw: string): string {
   throw new InvalidValue();
 }
 
+/** One or more `nats://` or `tls://` URLs, comma-separated (credentials allowed in them). */
+export function natsUrl(raw: string): string {
+  const parts = raw.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidValue();
+  for (const part of parts) {
+    let url: URL;
+    try {
+      url = new URL(part.includes('://') ? part : `nats://${part}`);
+    } catch {
+      throw new InvalidValue();
+    }
+    if (!['nats:', 'tls:'].includes(url.protocol) || url.hostname === '' || (url.port !== '' && Number(url.port) > 65_535)) throw new InvalidValue();
+  }
+  return raw.trim();
+}
+
 export function httpUrl(raw: string): string {
   const v = raw.trim();
   try {
