@@ -106,7 +106,7 @@ export class NatsInboundTask implements InboundTask {
   }
 
   deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
-    const fields = deadLetterFields(fieldsFromMessage(this.headers, bodyText(this.msg.data)), note.reason, note.attempt, note.omitData ? { entryId: String(this.msg.seq) } : undefined);
+    const fields = deadLetterFields(fieldsFromMessage(this.headers, bodyText(this.msg.data)), note.reason, note.attempt, note.omitData ? { entryId: String(this.msg.seq) } : undefined, note.trace);
     // The original body byte for byte (not decoded and encoded again), unless it is left out.
     const raw = fields['data'] === undefined ? undefined : this.msg.data;
     const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: deadLetterMsgId(this.event.id, this.msg.seq) }];
