@@ -71,7 +71,7 @@
     const samples = rates.samples;
     const max = Math.max(1, ...samples.map((s) => STATUSES.reduce((n, k) => n + s[k], 0)));
     const barWidth = width / samples.length;
-    const root = svg('svg', { viewBox: `0 0 ${width} ${height + 14}`, preserveAspectRatio: 'none' });
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none' });
     root.append(svg('line', { class: 'axis', x1: 0, y1: height, x2: width, y2: height }));
     samples.forEach((sample, i) => {
       let y = height;
@@ -85,14 +85,9 @@
         root.append(bar);
       }
     });
-    const top = svg('text', { x: 2, y: 10 });
-    top.textContent = `${max}/s`;
-    const left = svg('text', { x: 2, y: height + 12 });
-    left.textContent = `-${samples.length} s`;
-    const right = svg('text', { x: width - 24, y: height + 12 });
-    right.textContent = 'now';
-    root.append(top, left, right);
-    chart.replaceChildren(root);
+    // Labels in HTML: the drawing stretches to the page's width, text in it would too.
+    const axis = el('div', { class: 'axis-labels' }, [el('span', { text: `-${samples.length} s` }), el('span', { text: `peak ${max}/s` }), el('span', { text: 'now' })]);
+    chart.replaceChildren(root, axis);
     const sum = (k) => samples.reduce((n, s) => n + s[k], 0);
     const last10 = samples.slice(-10).reduce((n, s) => n + STATUSES.reduce((m, k) => m + s[k], 0), 0) / 10;
     const summary = document.getElementById('rates-summary');
@@ -220,14 +215,27 @@
     }
   }
 
+  // Runs `fn` now and every `ms` (not while the tab is hidden); a tick asked for while one runs
+  // (a filter submitted) runs right after it rather than being dropped.
   function every(ms, fn) {
     let busy = false;
+    let again = false;
     const tick = () => {
-      if (busy || document.hidden) return;
+      if (busy) {
+        again = true;
+        return;
+      }
+      if (document.hidden) return;
       busy = true;
       fn()
         .catch(report)
-        .finally(() => (busy = false));
+        .finally(() => {
+          busy = false;
+          if (again) {
+            again = false;
+            tick();
+          }
+        });
     };
     tick();
     setInterval(tick, ms);
