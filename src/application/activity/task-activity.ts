@@ -88,11 +88,11 @@ interface Running {
 }
 
 interface Stored {
-  outcome: RecentOutcome;
+  /** `taskType` and `error` of a completion are read from it when first listed (undefined until then). */
+  outcome: Omit<RecentOutcome, 'taskType' | 'error'> & { taskType: string | undefined; error: string | undefined };
   /** The completion's data as published (whole, or a preview when too long). */
   data: string | undefined;
   truncated: boolean;
-  parsed: { payload: unknown } | undefined;
 }
 
 function zero(): Record<ActivityStatus, number> {
@@ -132,8 +132,8 @@ function taskTypeOf(data: string | undefined, maxChars: number): string {
  * What the executor did lately, for the operator's console: the tasks running now, a bounded ring
  * of recent outcomes with the completions the executor published, and per-second outcome counts.
  * Fed by `observe`: a task inbox that reports each delivery the loop receives and how it settles.
- * Payloads are parsed only when asked for, so the cost per task is a few small objects. All in
- * memory and local to this process (each replica has its own).
+ * Completions are parsed when first listed, not as tasks settle (a settled task costs a few small
+ * objects and one `indexOf`). All in memory and local to this process (each replica has its own).
  */
 export class TaskActivity {
   private readonly running = new Map<InboundTask, Running>();
@@ -180,20 +180,14 @@ export class TaskActivity {
     const max = this.settings.maxPayloadChars;
     const truncated = data !== undefined && data.length > max;
     const kept = truncated ? detachedPrefix(data, max) : data;
-    let status: ActivityStatus = how === 'dead_letter' ? 'dead_letter' : how === 'discarded' ? 'duplicate' : 'success';
-    let error = reason;
-    let parsed: Stored['parsed'];
-    if (how === 'completed') {
-      const verdict = this.verdict(kept, truncated);
-      status = verdict.success ? 'success' : 'failure';
-      error = verdict.error;
-      parsed = verdict.parsed;
-    }
+    const status: ActivityStatus = how === 'dead_letter' ? 'dead_letter' : how === 'discarded' ? 'duplicate' : succeeded(kept) ? 'success' : 'failure';
+    // A whole completion names the task type and error: read when first listed, not on every task.
+    const lazy = how === 'completed' && !truncated && kept !== undefined;
     const { event } = running;
-    const outcome: RecentOutcome = {
+    const outcome: Stored['outcome'] = {
       seq: ++this.seq,
       taskId: event.taskId || completion?.taskId || '',
-      taskType: running.taskType ?? taskTypeOf(event.data, max),
+      taskType: running.taskType ?? (lazy ? undefined : taskTypeOf(event.data, max)),
       workflowId: event.workflowId,
       executionId: event.executionId,
       tenantId: event.tenantId,
@@ -201,9 +195,9 @@ export class TaskActivity {
       attempt: running.attempt,
       finishedAt: now,
       durationMs: now - running.startedAt,
-      error,
+      error: lazy && status === 'failure' ? undefined : reason,
     };
-    this.ring[this.next] = { outcome, data: kept, truncated, parsed };
+    this.ring[this.next] = { outcome, data: kept, truncated };
     this.next = (this.next + 1) % this.ring.length;
     this.count(status, now);
   }
@@ -236,12 +230,12 @@ export class TaskActivity {
     for (let i = 1; i <= this.ring.length && out.length < limit; i++) {
       const stored = this.ring[(this.next - i + this.ring.length) % this.ring.length];
       if (!stored) break;
-      const o = stored.outcome;
+      const o = summary(stored);
       if (filter.workflowId && o.workflowId !== filter.workflowId) continue;
       if (filter.taskType && o.taskType !== filter.taskType) continue;
       if (filter.status && o.status !== filter.status) continue;
       if (filter.taskId && !o.taskId.includes(filter.taskId)) continue;
-      out.push({ ...o });
+      out.push(o);
     }
     return out;
   }
@@ -250,9 +244,8 @@ export class TaskActivity {
   outcome(seq: number): RecentOutcomeDetail | undefined {
     for (const stored of this.ring) {
       if (stored?.outcome.seq !== seq) continue;
-      if (stored.truncated) return { ...stored.outcome, payload: stored.data, truncated: true };
-      stored.parsed ??= { payload: parseOrText(stored.data) };
-      return { ...stored.outcome, payload: stored.parsed.payload, truncated: false };
+      if (stored.truncated) return { ...summary(stored), payload: stored.data, truncated: true };
+      return { ...summary(stored), payload: parseOrText(stored.data), truncated: false };
     }
     return undefined;
   }
@@ -280,21 +273,29 @@ export class TaskActivity {
     if (bucket) bucket[status]++;
     this.totals[status]++;
   }
+}
 
-  /** Success and error of a published completion; parsed now only when short (the parse is kept). */
-  private verdict(data: string | undefined, truncated: boolean): { success: boolean; error: string; parsed: Stored['parsed'] } {
-    if (data === undefined) return { success: true, error: '', parsed: undefined };
-    if (!truncated) {
-      const payload = parseOrText(data);
-      if (payload && typeof payload === 'object') {
-        const p = payload as Record<string, unknown>;
-        return { success: p['success'] !== false, error: typeof p['error'] === 'string' ? p['error'] : '', parsed: { payload } };
-      }
-      return { success: true, error: '', parsed: { payload } };
-    }
-    // The completion writes `success` right after the task's ids, well within any preview.
-    return { success: !/"success"\s*:\s*false/.test(data.slice(0, 2048)), error: '', parsed: undefined };
+/**
+ * Whether a published completion says the task succeeded, without parsing it: its first `"success":`
+ * is the top-level field (it follows the task's ids, in which a quote is always escaped).
+ */
+function succeeded(data: string | undefined): boolean {
+  if (data === undefined) return true;
+  const at = data.indexOf('"success":');
+  return at < 0 || !data.startsWith('false', at + 10);
+}
+
+/** The outcome with the task type and error read from its completion (once; kept on the entry). */
+function summary(stored: Stored): RecentOutcome {
+  const o = stored.outcome;
+  if (o.taskType === undefined || o.error === undefined) {
+    const payload = parseOrText(stored.data);
+    const p = payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {};
+    const metadata = (p['data'] as Record<string, unknown> | undefined)?.['metadata'] as Record<string, unknown> | undefined;
+    o.taskType ??= typeof metadata?.['task_type'] === 'string' ? metadata['task_type'] : '';
+    o.error ??= typeof p['error'] === 'string' ? p['error'] : '';
   }
+  return { ...o, taskType: o.taskType, error: o.error };
 }
 
 function parseOrText(data: string | undefined): unknown {

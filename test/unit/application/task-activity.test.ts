@@ -22,8 +22,10 @@ function event(taskId: string, overrides: Partial<FlunqEvent> = {}, taskType = '
   };
 }
 
-function completion(taskId: string, success: boolean, extra: Record<string, unknown> = {}): FlunqEvent {
-  return { ...event(taskId), type: TASK_COMPLETED, data: JSON.stringify({ task_id: taskId, success, error: success ? '' : 'boom', output: { headers: { authorization: '[REDACTED]' } }, ...extra }) };
+/** A completion as the executor publishes it (its shape, not every field). */
+function completion(taskId: string, success: boolean, extra: Record<string, unknown> = {}, taskType = 'set'): FlunqEvent {
+  const payload = { task_id: taskId, success, error: success ? '' : 'boom', output: { headers: { authorization: '[REDACTED]' } }, ...extra, data: { metadata: { task_type: taskType } } };
+  return { ...event(taskId), type: TASK_COMPLETED, data: JSON.stringify(payload) };
 }
 
 /** A delivery that records how it was settled. */
@@ -135,7 +137,7 @@ describe('TaskActivity', () => {
     await task!.complete(completion('t1', true));
     const [recent] = activity.recent();
     const detail = activity.outcome(recent!.seq);
-    assert.deepEqual(detail?.payload, { task_id: 't1', success: true, error: '', output: { headers: { authorization: '[REDACTED]' } } });
+    assert.deepEqual(detail?.payload, { task_id: 't1', success: true, error: '', output: { headers: { authorization: '[REDACTED]' } }, data: { metadata: { task_type: 'set' } } });
     assert.doesNotMatch(JSON.stringify(detail), /raw-secret/);
   });
 
@@ -159,14 +161,23 @@ describe('TaskActivity', () => {
       new FakeTask(event('task-a-3', { workflowId: 'wf_1' }, 'call')),
     );
     await tasks[0]!.complete(completion('task-a-1', true));
-    await tasks[1]!.complete(completion('task-b-2', false));
-    await tasks[2]!.complete(completion('task-a-3', false));
+    await tasks[1]!.complete(completion('task-b-2', false, {}, 'call'));
+    await tasks[2]!.complete(completion('task-a-3', false, {}, 'call'));
     const ids = (f: Parameters<TaskActivity['recent']>[0]) => activity.recent(f).map((o) => o.taskId);
     assert.deepEqual(ids({ workflowId: 'wf_1' }), ['task-a-3', 'task-a-1']);
     assert.deepEqual(ids({ taskId: '-a-' }), ['task-a-3', 'task-a-1']);
     assert.deepEqual(ids({ taskType: 'call' }), ['task-a-3', 'task-b-2']);
     assert.deepEqual(ids({ status: 'failure', workflowId: 'wf_1' }), ['task-a-3']);
     assert.deepEqual(ids({ limit: 1 }), ['task-a-3']);
+  });
+
+  it('reads success from the top-level field, not from a task name that quotes it', async () => {
+    const { activity, receive } = makeSut();
+    const [task] = await receive(new FakeTask(event('t1')));
+    // The executor writes task_id, task_name and tenant_id before success.
+    const payload = { task_id: 't1', task_name: '"success":false', tenant_id: 'acme', success: true, output: {}, data: { metadata: { task_type: 'set' } } };
+    await task!.complete({ ...completion('t1', true), data: JSON.stringify(payload) });
+    assert.equal(activity.recent()[0]?.status, 'success');
   });
 
   it('keeps only a preview of a completion longer than the limit', async () => {
