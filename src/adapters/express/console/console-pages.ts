@@ -99,6 +99,7 @@ ${writeNote}
 <section id="dl-detail" hidden>
 <h2>Dead letter <small id="dl-detail-title"></small></h2>
 <p class="note">The original request (secrets redacted) and its replays.</p>
+<p><button type="button" id="dl-detail-replay"${access.write ? '' : ' disabled'}>replay this dead letter</button></p>
 <pre id="dl-detail-payload"></pre>
 </section>`;
 }

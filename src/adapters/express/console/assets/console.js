@@ -153,7 +153,9 @@
   }
 
   const selectedLetters = new Set();
+  let shownLetter;
   async function showDeadLetter(d) {
+    shownLetter = d;
     const r = await getJson(`/console/api/dead-letters/detail?location=${encodeURIComponent(d.location)}&id=${encodeURIComponent(d.messageId)}`);
     document.getElementById('dl-detail').hidden = false;
     document.getElementById('dl-detail-title').textContent = `${d.taskId || d.eventId} · ${d.location} ${d.messageId}`;
@@ -185,11 +187,15 @@
   }
 
   async function replaySelected() {
-    const message = document.getElementById('dl-message');
     const items = [...selectedLetters].map((key) => {
       const [location, messageId] = JSON.parse(key);
       return { location, messageId };
     });
+    await replay(items);
+  }
+
+  async function replay(items) {
+    const message = document.getElementById('dl-message');
     if (items.length === 0) {
       message.textContent = 'Select dead letters to replay first.';
       return;
@@ -258,6 +264,9 @@
     });
     document.getElementById('dl-refresh').addEventListener('click', tick);
     document.getElementById('dl-replay').addEventListener('click', () => void replaySelected().catch(report));
+    document.getElementById('dl-detail-replay').addEventListener('click', () => {
+      if (shownLetter) void replay([{ location: shownLetter.location, messageId: shownLetter.messageId }]).catch(report);
+    });
     document.getElementById('dl-all').addEventListener('change', (e) => {
       for (const box of document.querySelectorAll('#dead-letters tbody input[type=checkbox]')) {
         box.checked = e.target.checked;
