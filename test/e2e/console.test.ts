@@ -62,7 +62,7 @@ describe('the web console in a browser', { skip: problem }, () => {
   });
   after(() => browser?.close());
 
-  it('embedded mode: a submitted task shows in flight, then among the outcomes with its completion', async () => {
+  it('embedded mode: a submitted task shows in flight, then among the outcomes with its completion; dead letters are listed', async () => {
     const { base } = await launch({ EVENT_STREAM_TYPE: 'memory', HOSTNAME: 'console-e2e' });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
@@ -95,6 +95,11 @@ describe('the web console in a browser', { skip: problem }, () => {
       await page.click('#filters button[type=submit]');
       await page.waitForSelector('#outcomes tbody tr:has-text("dead letter")');
       await screenshot(page, 'outcomes');
+
+      // The in-process stream keeps its dead letters too; replaying needs the token.
+      await page.goto(`${base}/console/dead-letters`);
+      await page.waitForSelector('#dead-letters tbody tr[data-task-id^="task-beamUp-"]');
+      assert.equal(await page.isDisabled('#dl-replay'), true);
     } finally {
       await page.close();
     }
