@@ -21,6 +21,6 @@ COPY --from=build /app/dist/src ./dist/src
 USER node
 EXPOSE 8083 9091
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HEALTH_PORT||8083)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HEALTH_PORT||8083)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Same command as `npm run start:prod` (tested there: there is no Docker engine in CI).
 CMD ["node", "dist/src/main.js"]

@@ -10,7 +10,7 @@ import { runIdealLoop } from './lib/ideal-loop';
 import { CountingMetrics } from './lib/counting-metrics';
 import { startCpuProfile } from './lib/cpu-profile';
 
-export type ChildMode = 'ideal-multi' | 'ideal-pipe' | 'naive' | 'executor';
+export type ChildMode = 'ideal-multi' | 'ideal-pipe' | 'naive' | 'executor' | 'nats-ideal' | 'nats-executor';
 
 export interface ChildOptions {
   mode: ChildMode;
@@ -24,6 +24,8 @@ export interface ChildOptions {
   profileFile?: string;
   /** Sample RSS this often (ms); 0 = only at the end. */
   rssSampleMs?: number;
+  /** The NATS modes: server, stream and subject prefix. */
+  nats?: { url: string; stream: string; prefix: string };
 }
 
 export interface ChildResult {
@@ -67,7 +69,39 @@ async function main(): Promise<void> {
   let outcomes: (() => Record<string, number>) | undefined;
   let begin: () => Promise<void>;
 
-  if (options.mode === 'executor') {
+  if (options.mode === 'nats-executor' && options.nats) {
+    const { loadConfig } = await import('../src/config/env');
+    const { createExecutor } = await import('../src/config/container');
+    const { replace } = await import('../src/config/binding');
+    const { METRICS } = await import('../src/config/tokens');
+    const { NatsTaskInbox } = await import('../src/adapters/nats/nats-task-inbox');
+    const config = loadConfig({ HOSTNAME: 'bench', EVENT_STREAM_TYPE: 'nats', NATS_URL: options.nats.url, NATS_STREAM: options.nats.stream, NATS_SUBJECT_PREFIX: options.nats.prefix, ...options.env });
+    const metrics = new CountingMetrics();
+    metrics.onFinished = onTask;
+    const { service, loop, inbox } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics)] });
+    // Connected and set up before `go`: the round measures the drain, not the set-up.
+    if (inbox instanceof NatsTaskInbox) await inbox.connected();
+    begin = () => service.start();
+    stopConsumer = () => service.stop();
+    maxInFlight = () => loop.maxInFlightObserved;
+    outcomes = () => metrics.byOutcome;
+  } else if (options.mode === 'nats-ideal' && options.nats) {
+    const { connect } = await import('nats');
+    const { runNatsIdealLoop } = await import('./lib/nats-ideal-loop');
+    const nc = await connect({ servers: options.nats.url });
+    const abort = new AbortController();
+    let loop: Promise<void> = Promise.resolve();
+    const nats = options.nats;
+    begin = () => {
+      loop = runNatsIdealLoop({ js: nc.jetstream(), stream: nats.stream, durable: 'executor-service', batch: 100, onTask, signal: abort.signal });
+      return Promise.resolve();
+    };
+    stopConsumer = async () => {
+      abort.abort();
+      await loop.catch(() => undefined);
+      await nc.close();
+    };
+  } else if (options.mode === 'executor') {
     const { loadConfig } = await import('../src/config/env');
     const { createExecutor } = await import('../src/config/container');
     const { replace } = await import('../src/config/binding');

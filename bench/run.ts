@@ -18,6 +18,7 @@ import { median, summarize, table, LatencySummary } from './lib/stats';
 import { runExpressionGoal } from './expressions-goal';
 import { runHttpGoal } from './http-goal';
 import { runIsolationGoal } from './isolation-goal';
+import { runNatsGoal } from './nats-goal';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
@@ -367,6 +368,7 @@ async function main(): Promise<void> {
     ['tracing', 'tracing: the drain of goal 1 with tracing off and with spans exported over OTLP', () => goalTracing(server, redis)],
     ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
+    ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],
   ];
   try {
     for (const [id, title, run] of goals) {

@@ -4,6 +4,7 @@ import { ListDeadLetters } from '../application/operations/list-dead-letters.use
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
+import { Logger } from '../application/ports/logger.port';
 import { TaskInbox } from '../application/ports/task-inbox.port';
 import { HealthServer } from '../adapters/express/health-server';
 import { Replacement } from './binding';
@@ -15,6 +16,7 @@ import { expressionsModule } from './modules/expressions.module';
 import { healthModule } from './modules/health.module';
 import { httpModule } from './modules/http.module';
 import { memoryStreamModule } from './modules/memory.module';
+import { natsStreamModule } from './modules/nats.module';
 import { openApiModule } from './modules/openapi.module';
 import { operationsModule } from './modules/operations.module';
 import { patternModule } from './modules/pattern.module';
@@ -30,7 +32,7 @@ import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_L
  * executor here; the test profile (fake clock, seeded random, recording logger and metrics) lives
  * with the tests and loads `applicationModules` with its own doubles.
  *
- * - `production`: Redis stream, system clock, JSON logs, Prometheus metrics.
+ * - `production`: the configured broker (Redis Streams or NATS JetStream), system clock, JSON logs, Prometheus metrics.
  * - `embedded`: the same service on the in-process stream (EVENT_STREAM_TYPE=memory).
  */
 export type Profile = 'production' | 'embedded';
@@ -61,6 +63,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
  */
 const STREAM_BACKENDS: Record<AppConfig['stream']['type'], (config: AppConfig) => ContainerModule> = {
   redis: (config) => redisStreamModule(config.redis, config.stream),
+  nats: (config) => natsStreamModule(config.nats, config.stream, config.executor),
   memory: (config) => memoryStreamModule(config.stream),
 };
 
@@ -89,6 +92,8 @@ export interface Executor {
   readonly healthServer: HealthServer | undefined;
   /** Runs a task given by hand (the CLI runner): with the in-process stream only. */
   readonly submitTask: SubmitTask | undefined;
+  /** The service's logger, for what the process itself reports (configuration, signals, a failed start). */
+  readonly logger: Logger;
   /**
    * Unbinds everything, running the deactivation hooks (HTTP pools, circuits, the stall monitor):
    * for executors driven through `loop` alone. A started service is stopped with `service.stop()`.
@@ -106,13 +111,14 @@ export function composeExecutor(container: Container, config: AppConfig, options
   const loop = container.get(EXECUTOR_LOOP);
   const inbox = container.get(TASK_INBOX);
   const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
+  const logger = container.get(LOGGER);
   const service = new ExecutorService(
-    { loop, logger: container.get(LOGGER), ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
+    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
   // Only profiles with the in-process stream can submit a task and wait for its outcome.
   const submitTask = container.isBound(TASK_SUBMISSION) ? container.get(SUBMIT_TASK) : undefined;
-  return { service, loop, inbox, healthServer, submitTask, dispose: () => container.unbindAll() };
+  return { service, loop, inbox, healthServer, submitTask, logger, dispose: () => container.unbindAll() };
 }
 
 export interface ExecutorOptions extends ComposeOptions, SystemOptions {
@@ -128,7 +134,7 @@ export async function createExecutor(config: AppConfig, options: ExecutorOptions
   return composeExecutor(container, config, options);
 }
 
-/** The operator's dead-letter commands, on the Redis streams whatever EVENT_STREAM_TYPE says. */
+/** The operator's dead-letter commands, on the configured broker (Redis when EVENT_STREAM_TYPE is the in-process stream). */
 export interface DeadLetterOperations {
   readonly list: ListDeadLetters;
   readonly show: ShowDeadLetter;

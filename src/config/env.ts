@@ -1,102 +1,16 @@
-import { parseDuration } from '../domain/duration';
 import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
+import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, natsUrl, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
 
-/**
- * Every environment variable the service reads, with its default and expected form.
- * The README table and `.env.example` list exactly these (a test checks that they agree).
- */
-export interface VariableSpec<T> {
-  name: string;
-  /** The default as written in `.env.example` (empty: unset). */
-  default: string;
-  /** Expected form, shown in error messages. */
-  expected: string;
-  description: string;
-  parse(raw: string): T;
-}
+export type { VariableSpec };
 
-class InvalidValue extends Error {}
-
-function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
-  return (raw) => {
-    if (!/^\d+$/.test(raw.trim())) throw new InvalidValue();
-    const n = Number(raw);
-    if (n < min || n > max) throw new InvalidValue();
-    return n;
-  };
-}
-
-function bool(raw: string): boolean {
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new InvalidValue();
-}
-
-function oneOf<T extends string>(...values: T[]): (raw: string) => T {
-  return (raw) => {
-    const v = raw.trim().toLowerCase() as T;
-    if (!values.includes(v)) throw new InvalidValue();
-    return v;
-  };
-}
-
-function durationMs(raw: string): number {
-  try {
-    return parseDuration(raw);
-  } catch {
-    throw new InvalidValue();
-  }
-}
-
-function text(raw: string): string {
-  return raw;
-}
-
-function list(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-function redisUrl(raw: string): string {
-  const v = raw.trim();
-  if (/^rediss?:\/\/[^\s]+$/.test(v)) {
-    // What the connection will parse, checked now: a bad port or bracket is a configuration error.
-    let url: URL;
-    try {
-      url = new URL(v);
-    } catch {
-      throw new InvalidValue();
-    }
-    if (url.hostname === '' || (url.port !== '' && Number(url.port) > 65_535)) throw new InvalidValue();
-    return v;
-  }
-  const hostPort = /^([A-Za-z0-9.\-_]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(v);
-  if (hostPort && Number(hostPort[2]) <= 65_535) return v;
-  if (/^[A-Za-z0-9.\-_]+$/.test(v)) return v;
-  throw new InvalidValue();
-}
-
-function httpUrl(raw: string): string {
-  const v = raw.trim();
-  try {
-    const url = new URL(v);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return v;
-  } catch {
-    // refused below
-  }
-  throw new InvalidValue();
-}
-
-const DURATION_FORM = 'a duration such as 1s, 500ms, 1m30s or PT1S';
-
+/** Every environment variable the service reads (the README table and `.env.example` are generated from it). */
 export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
-  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
-  LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (JSON lines)', parse: oneOf('debug', 'info', 'warn', 'error') },
+  REDIS_CLUSTER_NODES: { name: 'REDIS_CLUSTER_NODES', default: '', expected: 'comma-separated host:port', description: 'Seed nodes of a Redis Cluster; when set, the executor runs on the cluster (REDIS_PASSWORD applies) and REDIS_URL is ignored', parse: clusterNodes },
+  EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis, nats or memory', description: '`redis` (Redis Streams) or `nats` (NATS JetStream) for production; `memory` runs the embedded in-process stream (no broker)', parse: oneOf('redis', 'nats', 'memory') },
+  LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (in LOG_FORMAT)', parse: oneOf('debug', 'info', 'warn', 'error') },
+  LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
   EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
   EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
@@ -152,6 +66,10 @@ export const VARIABLES = {
   CONSOLE_ENABLED: { name: 'CONSOLE_ENABLED', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: 'The web console at `/console` on the health server; `auto` = on only with EVENT_STREAM_TYPE=memory', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
   CONSOLE_TOKEN: { name: 'CONSOLE_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token (or login) the console needs for replays and for any access from another machine; unset: loopback reads only', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
+  NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port or tls://… (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
+  NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  NATS_SUBJECT_PREFIX: { name: 'NATS_SUBJECT_PREFIX', default: 'flunq', expected: 'subject tokens (A-Z a-z 0-9 _ -) separated by dots', description: 'Workflow events are on `{prefix}.tenant.{tenant}.workflow.{workflow}.events`', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
+  NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -160,8 +78,8 @@ type ValueOf<K extends VariableName> = ReturnType<Vars[K]['parse']>;
 
 /** Where task requests are read and outcomes written (EVENT_STREAM_TYPE, EXECUTOR_STREAM*, reclaiming, idempotency markers). */
 export interface StreamSettings {
-  /** `redis` (production) or `memory` (the embedded in-process stream). */
-  type: 'redis' | 'memory';
+  /** `redis` or `nats` (production) or `memory` (the embedded in-process stream). */
+  type: 'redis' | 'nats' | 'memory';
   /** Consumer group shared by all replicas. */
   group: string;
   /** This replica's consumer name (`executor-$HOSTNAME`). */
@@ -189,6 +107,19 @@ export interface RedisSettings {
   url: string;
   /** Overrides a password in `url`. */
   password: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the single Redis at `url`. */
+  clusterNodes: readonly { host: string; port: number }[];
+}
+
+/** NATS JetStream (EVENT_STREAM_TYPE=nats). */
+export interface NatsSettings {
+  /** Server URL(s), credentials possibly inside. */
+  url: string;
+  /** Credentials file path; undefined: none. */
+  credsFile: string | undefined;
+  subjectPrefix: string;
+  /** The JetStream stream of the workflow events. */
+  stream: string;
 }
 
 /** The loop and the tasks it runs. */
@@ -278,6 +209,7 @@ export interface ExpressionSettings {
 
 export interface LogSettings {
   level: 'debug' | 'info' | 'warn' | 'error';
+  format: 'json' | 'pretty';
 }
 
 /** OpenTelemetry traces, by the standard OTEL_ variables. */
@@ -295,6 +227,7 @@ export interface TracingSettings {
 export interface AppConfig {
   stream: StreamSettings;
   redis: RedisSettings;
+  nats: NatsSettings;
   executor: ExecutorSettings;
   retry: RetrySettings;
   limits: LimitSettings;
@@ -359,6 +292,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redis: {
       url: read('REDIS_URL'),
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
+      clusterNodes: read('REDIS_CLUSTER_NODES'),
+    },
+    nats: {
+      url: read('NATS_URL'),
+      credsFile: isSet('NATS_CREDS') ? read('NATS_CREDS') : undefined,
+      subjectPrefix: read('NATS_SUBJECT_PREFIX'),
+      stream: read('NATS_STREAM'),
     },
     executor: {
       concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),
@@ -408,7 +348,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxCircuits: read('CIRCUIT_BREAKER_MAX_CIRCUITS'),
     },
     expressions: { timeoutMs: read('EXPRESSION_TIMEOUT'), maxWorkers: read('EXPRESSION_WORKERS'), maxMemoryMb: read('EXPRESSION_MAX_MEMORY_MB') },
-    log: { level: read('LOG_LEVEL') },
+    log: { level: read('LOG_LEVEL'), format: read('LOG_FORMAT') },
     tracing: {
       exporter: read('OTEL_TRACES_EXPORTER'),
       endpoint: isSet('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ? read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') : isSet('OTEL_EXPORTER_OTLP_ENDPOINT') ? `${read('OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/+$/, '')}/v1/traces` : undefined,

@@ -5,14 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, ensureBuilt } from '../support/built';
+import { CLI, ensureBuilt, ROOT } from '../support/built';
 import { deadLetterEntry, requestFields } from '../support/flunq';
+import { waitUntil } from '../support/ops';
 import { freePort, startRedis, TestRedis } from '../support/redis-server';
+
+const STREAM_FOR_USAGE = 'tenant:acme:workflow:wf_usage:events';
 
 function cli(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, encoding: 'utf8', timeout: 20_000 });
@@ -166,8 +169,8 @@ describe('flunq-executor dlq: list, show and replay', { skip: process.env['REDIS
     const table = await cliAsync(['dlq', 'list'], { REDIS_URL: redis.url });
     assert.equal(table.status, 0, table.stderr);
     const [header, row, ...rest] = table.stdout.trimEnd().split('\n');
-    assert.match(header ?? '', /^STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+REASON$/);
-    assert.match(row ?? '', new RegExp(`^${STREAM}\\s+${deadLetterId}\\s+task-lost-1\\s+set\\s+3\\s+\\d+s\\s+task_execution_failed:PUBLICATION_FAILED: redis down$`));
+    assert.match(header ?? '', /^STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+REPLAYS\s+REASON$/);
+    assert.match(row ?? '', new RegExp(`^${STREAM}\\s+${deadLetterId}\\s+task-lost-1\\s+set\\s+3\\s+\\d+s\\s+0\\s+task_execution_failed:PUBLICATION_FAILED: redis down$`));
     assert.deepEqual(rest, []);
     const json = await cliAsync(['dlq', 'list', '--json', STREAM], { REDIS_URL: redis.url });
     const items = JSON.parse(json.stdout) as Record<string, unknown>[];
@@ -190,5 +193,130 @@ describe('flunq-executor dlq: list, show and replay', { skip: process.env['REDIS
     assert.deepEqual((record['replays'] as Record<string, unknown>[]).map((r) => [r['location'], r['deadLetterId'], r['replay']]), [[STREAM, deadLetterId, 1]]);
     const missing = await cliAsync(['dlq', 'show', STREAM, '0-1'], { REDIS_URL: redis.url });
     assert.deepEqual([missing.status, missing.stderr], [1, `${STREAM} 0-1 is not a dead letter\n`]);
+    const listed = await cliAsync(['dlq', 'list', '--json'], { REDIS_URL: redis.url });
+    assert.deepEqual((JSON.parse(listed.stdout) as { replays: number }[]).map((d) => d.replays), [1], 'the list counts the replay');
+  });
+
+  it('filters the list by stream, workflow, reason and age; replays every match with --all and a summary', async () => {
+    const OTHER = 'tenant:acme:workflow:wf_other:events';
+    const original = requestFields({ tenant: 'acme', workflow: 'wf_other', taskId: 'task-other-1', taskName: 'other' });
+    const otherId = (await redis.client().xadd(OTHER, '*', ...Object.entries(deadLetterEntry(original, 'MALFORMED_EVENT: bad data', 1)).flat())) ?? '';
+    const ids = async (args: string[]): Promise<string[]> => {
+      const r = await cliAsync(['dlq', 'list', '--json', ...args], { REDIS_URL: redis.url });
+      assert.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { messageId: string }[]).map((d) => d.messageId);
+    };
+    assert.deepEqual((await ids([])).sort(), [deadLetterId, otherId].sort());
+    assert.deepEqual(await ids(['--stream', OTHER]), [otherId]);
+    assert.deepEqual(await ids(['--workflow', 'wf_dlq']), [deadLetterId]);
+    assert.deepEqual(await ids(['--reason', 'malformed_event']), [otherId]);
+    assert.deepEqual(await ids(['--older-than', '1h']), []);
+    assert.deepEqual(await ids(['--not-replayed']), [otherId], 'the first one was replayed by the previous test');
+
+    const all = await cliAsync(['dlq', 'replay', '--all', '--not-replayed'], { REDIS_URL: redis.url });
+    assert.equal(all.status, 0, all.stderr);
+    const lines = all.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', new RegExp(`^replayed ${OTHER} ${otherId} as \\d+-\\d+ \\(event id task-requested-task-other-1-replay-1, replay 1\\)$`));
+    assert.equal(lines[1], 'replayed 1 of 1 matching dead letters');
+    const none = await cliAsync(['dlq', 'replay', '--all', '--not-replayed'], { REDIS_URL: redis.url });
+    assert.deepEqual([none.status, none.stdout], [0, 'replayed 0 of 0 matching dead letters\n']);
+  });
+});
+
+describe('flunq-executor: help, version and usage errors', () => {
+  before(() => ensureBuilt());
+
+  it('prints help for every command, as --help or as help <command>, on stdout with exit code 0', () => {
+    for (const [args, first] of [
+      [['--help'], /^usage: flunq-executor <command>/],
+      [['help'], /^usage: flunq-executor <command>/],
+      [['run', '--help'], /^usage: flunq-executor run <task\.json>/],
+      [['help', 'run'], /^usage: flunq-executor run <task\.json>/],
+      [['serve', '--help'], /^usage: flunq-executor serve/],
+      [['dlq', '--help'], /^usage: flunq-executor dlq <list\|show\|replay>/],
+      [['dlq', 'list', '--help'], /^usage: flunq-executor dlq list/],
+      [['dlq', 'list', '-h', '--json'], /^usage: flunq-executor dlq list/],
+      [['help', 'dlq', 'replay'], /^usage: flunq-executor dlq replay/],
+      [['dlq', 'show', '--help'], /^usage: flunq-executor dlq show/],
+    ] as const) {
+      const r = cli([...args], { REDIS_URL: 'redis://127.0.0.1:1' });
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, first, args.join(' '));
+      assert.equal(r.stderr, '', args.join(' '));
+    }
+  });
+
+  it('prints the version of package.json', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = cli([flag]);
+      assert.deepEqual([r.status, r.stdout], [0, `${pkg.version}\n`]);
+    }
+  });
+
+  it('refuses bad usage with one line naming the help to read, exit code 2', () => {
+    assertOneLineRefusal(cli([]), /^flunq-executor: no command \(see: flunq-executor help\)$/);
+    assertOneLineRefusal(cli(['frob']), /^flunq-executor: unknown command frob \(see: flunq-executor help\)$/);
+    assertOneLineRefusal(cli(['run']), /^flunq-executor: run needs a task request file \(see: flunq-executor help run\)$/);
+    assertOneLineRefusal(cli(['dlq', 'list', '--bogus']), /^flunq-executor: unknown option '--bogus' \(see: flunq-executor help dlq list\)$/);
+    assertOneLineRefusal(cli(['dlq', 'list', '--older-than', 'soon']), /^flunq-executor: --older-than "soon": expected a duration/);
+    assertOneLineRefusal(cli(['dlq', 'replay', STREAM_FOR_USAGE]), /^flunq-executor: dlq replay needs <stream> <entry-id>… or --all/);
+    assertOneLineRefusal(cli(['dlq', 'bogus']), /^flunq-executor: unknown dlq command bogus \(see: flunq-executor help dlq\)$/);
+  });
+
+  it('names every bad setting on one line, exit code 2', () => {
+    assertOneLineRefusal(cli(['dlq', 'list'], { EXECUTOR_CONCURRENCY: 'lots', LOG_LEVEL: 'chatty' }), /^flunq-executor: invalid configuration: EXECUTOR_CONCURRENCY="lots": expected an integer from 1 to 10000; LOG_LEVEL="chatty": expected debug, info, warn or error$/);
+  });
+
+  it('warns of an unknown setting with the closest known name', async () => {
+    const port = await freePort();
+    const r = cli(['dlq', 'list'], { REDIS_URL: `redis://127.0.0.1:${port}`, EXECUTOR_CONCURENCY: '8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.split('\n')[0], 'flunq-executor: warning: unknown setting EXECUTOR_CONCURENCY (did you mean EXECUTOR_CONCURRENCY?)');
+  });
+});
+
+describe('flunq-executor run: a file that is not a task request', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flunq-cli-'));
+  before(() => ensureBuilt());
+
+  it('a JSON syntax error: one line with the file, line, column and position', () => {
+    const file = path.join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "task_type": "set",\n  "input": {"a": tru}\n}\n');
+    assertOneLineRefusal(cli(['run', file]), /^flunq-executor: .*broken\.json: invalid JSON at line 3, column 21 \(position 44\): unexpected character "}"$/);
+  });
+
+  it('JSON that is no task request: one line, not the usage', () => {
+    const file = path.join(dir, 'typeless.json');
+    writeFileSync(file, '{"task_type": 5}');
+    assertOneLineRefusal(cli(['run', file]), /^flunq-executor: .*typeless\.json: task_type is required/);
+  });
+});
+
+describe('flunq-executor serve', () => {
+  before(() => ensureBuilt());
+
+  it('runs the service until SIGTERM, every line in the chosen log format', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], EVENT_STREAM_TYPE: 'memory', HEALTH_PORT: String(port), METRICS_PORT: String(port), HEALTH_HOST: '127.0.0.1', LOG_FORMAT: 'pretty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 20_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exit, 0);
+    assert.equal(stderr, '');
+    const lines = stdout.trimEnd().split('\n');
+    for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z (DEBUG|INFO |WARN |ERROR) /, line);
+    assert.ok(lines.some((l) => / INFO {2}received SIGTERM; finishing in-flight tasks signal=SIGTERM$/.test(l)));
+    assert.ok(lines.some((l) => / INFO {2}executor stopped$/.test(l)));
   });
 });

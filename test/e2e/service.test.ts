@@ -51,7 +51,11 @@ describe('the built service', () => {
       child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
       const { code } = await exited(child);
       assert.equal(code, 1);
-      assert.match(stderr, /executor failed to start: .*EADDRINUSE/);
+      assert.equal(stderr, '', 'nothing outside the log');
+      const lines = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const failure = lines.find((l) => l['message'] === 'executor failed to start');
+      assert.equal(failure?.['level'], 'error');
+      assert.match(String(failure?.['error']), /EADDRINUSE/);
       assert.doesNotMatch(stdout, /executor started/);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
@@ -63,7 +67,7 @@ describe('the built service', () => {
     assert.equal(pkg.scripts['start:prod'], 'node dist/src/main.js');
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^CMD \["node", "dist\/src\/main\.js"\]$/m);
-    assert.match(dockerfile, /^HEALTHCHECK .*\/readyz/m);
+    assert.match(dockerfile, /^HEALTHCHECK .*\/healthz/m);
     assert.match(dockerfile, /^STOPSIGNAL SIGTERM$/m);
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^EXPOSE 8083 9091$/m);
@@ -99,7 +103,50 @@ describe('the built service', () => {
     const lines = stdout.split('\n').filter((l) => l !== '');
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `stdout is JSON lines: ${line}`);
     assert.ok(lines.some((l) => l.includes('"message":"task completed"')));
-    assert.match(stderr, /received SIGTERM/);
+    assert.ok(lines.some((l) => (JSON.parse(l) as { message: string }).message === 'received SIGTERM; finishing in-flight tasks'), 'the signal is logged as JSON');
+    assert.equal(stderr, '', 'every line goes through the logger');
+  });
+
+  it('logs its configuration once at start (secrets hidden) and warns of unknown settings with the closest known name', async () => {
+    const port = await freePort();
+    const SECRET = 'Sup3r-secret-Passw0rd';
+    const TOKEN = 'a-submit-token-of-32-characters!';
+    const child = spawn(process.execPath, [MAIN], {
+      env: cleanEnv({
+        EVENT_STREAM_TYPE: 'memory',
+        HEALTH_PORT: String(port),
+        METRICS_PORT: String(port),
+        HEALTH_HOST: '127.0.0.1',
+        REDIS_URL: `redis://ops:${SECRET}@redis.internal:6379/0`,
+        REDIS_PASSWORD: SECRET,
+        EXECUTOR_SUBMIT_TOKEN: TOKEN,
+        EXECUTOR_CONCURENCY: '8',
+        REDIS_SERVICE_HOST: '10.0.0.1',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      await waitUntil(() => /"message":"executor started"/.test(stdout), 20_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await exited(child);
+    assert.equal(stderr, '');
+    assert.doesNotMatch(stdout, new RegExp(`${SECRET}|${TOKEN}`));
+    const lines = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const configs = lines.filter((l) => l['message'] === 'configuration');
+    assert.equal(configs.length, 1, 'logged once');
+    const config = configs[0]!['config'] as { redis: { url: string; password: string }; health: { submitToken: string }; executor: { concurrency: number } };
+    assert.equal(config.redis.url, 'redis://ops:***@redis.internal:6379/0');
+    assert.equal(config.redis.password, '***');
+    assert.equal(config.health.submitToken, '***');
+    assert.equal(config.executor.concurrency, 4);
+    const warnings = lines.filter((l) => l['level'] === 'warn').map((l) => l['message']);
+    assert.deepEqual(warnings, ['unknown setting EXECUTOR_CONCURENCY (did you mean EXECUTOR_CONCURRENCY?)'], 'a Kubernetes service link is not a setting');
   });
 
   it('`flunq-executor run task.json` prints the task.completed payload', () => {

@@ -127,7 +127,7 @@ describe('tracing', () => {
     const lines = service
       .output()
       .split('\n')
-      .filter((l) => l.startsWith('{'))
+      .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const span = lines.find((l) => l['message'] === 'span' && l['span'] === 'task set');
     assert.ok(span, 'the task span is logged');

@@ -1,6 +1,6 @@
 import { deadLetterFields } from '../../src/adapters/flunq-wire/stream-fields';
 import { deadLetterReason } from '../../src/domain/flunq-events';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 
 export function streamKey(tenant: string, workflow: string): string {
   return `tenant:${tenant}:workflow:${workflow}:events`;
@@ -47,7 +47,7 @@ export function requestFields(spec: RequestSpec): Record<string, string> {
   };
 }
 
-export async function xadd(client: Redis, stream: string, fields: Record<string, string>): Promise<string> {
+export async function xadd(client: Redis | Cluster, stream: string, fields: Record<string, string>): Promise<string> {
   return (await client.xadd(stream, '*', ...Object.entries(fields).flat())) as string;
 }
 
@@ -56,7 +56,7 @@ export interface StreamEntry {
   fields: Record<string, string>;
 }
 
-export async function readStream(client: Redis, stream: string): Promise<StreamEntry[]> {
+export async function readStream(client: Redis | Cluster, stream: string): Promise<StreamEntry[]> {
   const rows = await client.xrange(stream, '-', '+');
   return rows.map(([id, flat]) => {
     const fields: Record<string, string> = {};
@@ -65,12 +65,12 @@ export async function readStream(client: Redis, stream: string): Promise<StreamE
   });
 }
 
-export async function entriesOfType(client: Redis, stream: string, type: string): Promise<StreamEntry[]> {
+export async function entriesOfType(client: Redis | Cluster, stream: string, type: string): Promise<StreamEntry[]> {
   return (await readStream(client, stream)).filter((e) => e.fields['type'] === type);
 }
 
 /** Pending entries of `group` on `stream` (0 when the stream or group does not exist). */
-export async function pendingCount(client: Redis, stream: string, group = 'executor-service'): Promise<number> {
+export async function pendingCount(client: Redis | Cluster, stream: string, group = 'executor-service'): Promise<number> {
   try {
     const summary = (await client.call('XPENDING', stream, group)) as [number, ...unknown[]];
     return Number(summary[0]);

@@ -8,6 +8,7 @@ export interface StoredDeadLetter {
   taskId?: string;
   reason?: string;
   ageMs?: number;
+  workflowId?: string;
 }
 
 /** Dead letters kept in a list, for use-case tests; `unavailable` makes every call fail as an unreachable store does. */
@@ -66,7 +67,7 @@ export class InMemoryDeadLetterStore implements DeadLetterStore {
 
 function summary(l: StoredDeadLetter): DeadLetterSummary {
   const taskId = l.taskId ?? '';
-  return { location: l.location, messageId: l.messageId, eventId: `task-requested-${taskId}`, taskId, taskName: 'x', taskType: 'set', workflowId: 'wf_1', executionId: 'ex_1', tenantId: 'acme', reason: l.reason ?? 'PUBLICATION_FAILED: down', attempts: 3, ageMs: l.ageMs ?? 0 };
+  return { location: l.location, messageId: l.messageId, eventId: `task-requested-${taskId}`, taskId, taskName: 'x', taskType: 'set', workflowId: l.workflowId ?? 'wf_1', executionId: 'ex_1', tenantId: 'acme', reason: l.reason ?? 'PUBLICATION_FAILED: down', attempts: 3, ageMs: l.ageMs ?? 0 };
 }
 
 function event(l: StoredDeadLetter): FlunqEvent {

@@ -3,6 +3,7 @@ import { configure } from 'safe-stable-stringify';
 import winston from 'winston';
 import { LogFields, Logger } from '../../application/ports/logger.port';
 import { isSensitiveName, redactDeep } from '../../domain/redaction';
+import { prettyFormat } from './pretty-format';
 
 /** triple-beam's keys (winston's info object): `Symbol.for`, so they are the same symbols. */
 const LEVEL = Symbol.for('level');
@@ -48,6 +49,11 @@ const redact = winston.format((info) => {
   return info;
 });
 
+export interface LoggerOptions {
+  format?: 'json' | 'pretty';
+  colors?: boolean;
+}
+
 interface Core {
   /** Level checks and end-of-life; its stream pipeline is not used for lines (below). */
   logger: winston.Logger;
@@ -70,8 +76,12 @@ export class WinstonLogger implements Logger {
     private readonly bindings: LogFields | undefined,
   ) {}
 
-  static create(level: string, stream: NodeJS.WritableStream = process.stdout): WinstonLogger {
-    const format = winston.format.combine(redact(), timestamp(), json());
+  /**
+   * `format`: `json` (one JSON object per line, the default) or `pretty` (one readable
+   * `key=value` line per event, coloured when `colors` is true).
+   */
+  static create(level: string, stream: NodeJS.WritableStream = process.stdout, options: LoggerOptions = {}): WinstonLogger {
+    const format = winston.format.combine(redact(), timestamp(), options.format === 'pretty' ? prettyFormat({ colors: options.colors ?? false }) : json());
     const logger = winston.createLogger({
       level,
       defaultMeta: DEFAULT_META,

@@ -11,6 +11,7 @@
  */
 import { Clock } from '../../application/ports/clock.port';
 import { Metrics } from '../../application/ports/metrics.port';
+import { execBatch } from './batch';
 import { SourceConnections } from './connections';
 import { Discovery } from './discovery';
 import { Recovery } from './recovery';
@@ -74,14 +75,16 @@ export class Audit {
     pass.index += chunk.length;
     if (pass.index < pass.streams.length) this.nextAt = 0;
     else {
-      const period = this.discovery.notificationsActive || this.streams.knownCount <= this.options.streamsPerRead ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
+      // Without notifications the audit is how new entries are found, unless a blocking read covers every stream (never on a cluster).
+      const blockingCoversAll = this.streams.knownCount <= this.options.streamsPerRead && this.connections.cluster === undefined;
+      const period = this.discovery.notificationsActive || blockingCoversAll ? this.options.reclaimIntervalMs : Math.min(FALLBACK_POLL_MS, this.options.reclaimIntervalMs);
       this.nextAt = this.clock.now() + period;
       this.pass = undefined;
     }
     if (chunk.length > 0) {
-      const pipeline = this.connections.commands.pipeline();
-      for (const s of chunk) pipeline.call('XINFO', 'GROUPS', s);
-      const replies = (await pipeline.exec()) ?? [];
+      const cluster = this.connections.cluster !== undefined;
+      // XINFO names no key a cluster client can route by: on a cluster it runs as a script of the stream's key.
+      const replies = (await execBatch(this.connections.commands, cluster, chunk.map((s) => ({ key: s, send: (t) => (cluster ? t.flunqGroupInfo(s) : t.call('XINFO', 'GROUPS', s)) })))) ?? [];
       for (let j = 0; j < chunk.length; j++) {
         const stream = chunk[j] as string;
         if (!this.streams.isKnown(stream)) continue;

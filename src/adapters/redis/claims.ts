@@ -64,16 +64,21 @@ export class Claims {
       args.push(...holders);
       // An explicit one-command pipeline is written at once; an auto-pipelined call would wait for the
       // end of this macrotask (setImmediate), i.e. until every delivery of the batch was parsed.
-      const codes = scriptedPipeline(this.connections.commands)
-        .flunqClaim(...args)
-        .exec()
-        .then(
-          (replies) => {
-            const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
-            return error ? undefined : (reply as number[]);
-          },
-          () => undefined,
-        );
+      const codes = this.connections.cluster
+        ? this.connections.commands.flunqClaim(...(args as [number, ...(string | number)[]])).then(
+            (reply) => reply,
+            () => undefined,
+          )
+        : scriptedPipeline(this.connections.commands)
+            .flunqClaim(...args)
+            .exec()
+            .then(
+              (replies) => {
+                const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
+                return error ? undefined : (reply as number[]);
+              },
+              () => undefined,
+            );
       tasks.forEach(({ delivery, key }, i) => {
         const code = codes.then((c) => c?.[i]);
         this.prefetched.set(deliveryKey(delivery), { key, lease: args[2 * i + 1] as string, holder: holders[i] as string, code });

@@ -11,14 +11,15 @@
  * facade closes. Other parts send commands and attach their own event handlers (set-up, health,
  * notifications) to the connections.
  */
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
+import { ClusterNotifications, clusterScanStep, NotificationSource } from './cluster-nodes';
 import { defineScripts, ScriptedRedis } from './lua-scripts';
-import { createConnection } from './redis-connection';
+import { createClusterClient, createConnection, isClusterSettings, RedisClient } from './redis-connection';
 import { RedisStreamTaskSourceOptions } from './source-options';
 
-export type ConnectionOptions = Pick<RedisStreamTaskSourceOptions, 'url' | 'password' | 'blockMs' | 'watchdogMarginMs' | 'keyspaceNotifications'>;
+export type ConnectionOptions = Pick<RedisStreamTaskSourceOptions, 'url' | 'password' | 'clusterNodes' | 'blockMs' | 'watchdogMarginMs' | 'keyspaceNotifications'>;
 
 /** How the wait for a blocking read ended. */
 export type BlockOutcome<T> = { kind: 'read'; got: T } | { kind: 'error'; error: unknown } | Ended;
@@ -31,9 +32,12 @@ const CLOSED = new Error('closed');
 
 export class SourceConnections {
   readonly commands: ScriptedRedis;
-  /** Keyspace notifications (undefined when they are disabled). */
-  readonly notifications: Redis | undefined;
-  private blockingConnection: Redis;
+  /** Keyspace notifications (undefined when they are disabled): one connection, or one per cluster primary. */
+  readonly notifications: NotificationSource | undefined;
+  /** The commands client is a Redis Cluster client (no blocking reads: see docs/adr/0008-redis-cluster.md). */
+  readonly cluster: Cluster | undefined;
+  /** Opened on first use (never on a cluster). */
+  private blockingConnection: Redis | undefined;
   /** Counts replacements of the blocking connection. */
   private generation = 0;
   /** The read in flight on the blocking connection, if any (it may outlive the wait for it). */
@@ -55,9 +59,26 @@ export class SourceConnections {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.commands = defineScripts(createConnection(options, 'commands', logger));
-    this.blockingConnection = this.newBlockingConnection();
-    this.notifications = options.keyspaceNotifications ? createConnection(options, 'notifications', logger) : undefined;
+    if (isClusterSettings(options)) {
+      this.cluster = createClusterClient(options, logger);
+      this.commands = defineScripts(this.cluster);
+      this.notifications = options.keyspaceNotifications ? new ClusterNotifications(this.cluster, options, logger) : undefined;
+    } else {
+      this.commands = defineScripts(createConnection(options, 'commands', logger));
+      this.blockingConnection = this.newBlockingConnection();
+      this.notifications = options.keyspaceNotifications ? createConnection(options, 'notifications', logger) : undefined;
+    }
+  }
+
+  /** Every node to configure (CONFIG): the Redis, or every primary of the cluster. */
+  configurableNodes(): Redis[] {
+    return this.cluster ? this.cluster.nodes('master') : [this.commands as Redis];
+  }
+
+  /** One SCAN step over the keyspace (on a cluster over every primary, the cursor naming the node). */
+  async scanStep(cursor: string, args: (string | number)[]): Promise<[string, string[]]> {
+    if (this.cluster) return clusterScanStep(this.cluster, cursor, args, this.logger);
+    return (await this.commands.call('SCAN', cursor, ...args)) as [string, string[]];
   }
 
   get closed(): boolean {
@@ -66,7 +87,7 @@ export class SourceConnections {
 
   /** The connection for blocking reads (replaced when a read on it hangs). */
   get blocking(): Redis {
-    return this.blockingConnection;
+    return (this.blockingConnection ??= this.newBlockingConnection());
   }
 
   /** A read is still in flight on the blocking connection: no other may start. */
@@ -138,8 +159,9 @@ export class SourceConnections {
     this.isClosed = true;
     this.lifetime.abort(CLOSED);
     this.end?.(ABORTED);
-    this.blockingConnection.disconnect();
-    if (this.notifications) await quit(this.notifications);
+    this.blockingConnection?.disconnect();
+    if (this.notifications instanceof ClusterNotifications) this.notifications.close();
+    else if (this.notifications) await quit(this.notifications as Redis);
     await quit(this.commands);
   }
 
@@ -217,11 +239,11 @@ export class SourceConnections {
     this.generation++;
     this.inFlight = undefined;
     this.blockingConnection = this.newBlockingConnection();
-    old.disconnect();
+    old?.disconnect();
   }
 }
 
-async function quit(redis: Redis): Promise<void> {
+async function quit(redis: RedisClient): Promise<void> {
   try {
     await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   } catch {

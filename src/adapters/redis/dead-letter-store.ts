@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { Cluster } from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { DeadLetterRecord, DeadLetterStore, DeadLetterStoreUnavailable, DeadLetterSummary, ReplayRecord } from '../../application/ports/dead-letter-store.port';
 import { isDeadLetter, replayEntry, summarizeDeadLetter } from '../flunq-wire/dead-letters';
@@ -6,7 +6,7 @@ import { DATA_KEPT_IN, DATA_OMITTED_BYTES, eventFromFields } from '../flunq-wire
 import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { rfc3339Seconds } from '../../domain/time-format';
 import { connectOnce } from './one-shot-connection';
-import { RedisConnectionSettings } from './redis-connection';
+import { RedisClient, RedisConnectionSettings } from './redis-connection';
 
 const WORKFLOW_STREAMS = WORKFLOW_STREAM_GLOB;
 const RANGE_CHUNK = 1000;
@@ -24,11 +24,11 @@ export function replaysKey(stream: string): string {
  * to the same stream; the dead letter is never modified or deleted.
  */
 export class RedisDeadLetterStore implements DeadLetterStore {
-  private connection: Promise<Redis> | undefined;
+  private connection: Promise<RedisClient> | undefined;
 
   constructor(
     /** A connection, or how to open one on first use. */
-    private readonly source: Redis | (() => Promise<Redis>),
+    private readonly source: RedisClient | (() => Promise<RedisClient>),
     private readonly clock: Clock,
     /** Glob of the workflow streams to search (EXECUTOR_STREAM_PATTERN). */
     private readonly pattern = WORKFLOW_STREAMS,
@@ -117,7 +117,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     await redis.quit();
   }
 
-  private redis(): Promise<Redis> {
+  private redis(): Promise<RedisClient> {
     const source = this.source;
     if (typeof source !== 'function') return Promise.resolve(source);
     return (this.connection ??= source());
@@ -133,12 +133,15 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   private async workflowStreams(): Promise<string[]> {
     const redis = await this.redis();
     const keys = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', this.pattern, 'COUNT', 500, 'TYPE', 'stream');
-      for (const k of batch) keys.add(k);
-      cursor = next;
-    } while (cursor !== '0');
+    // SCAN walks one node's keys: on a cluster every primary is scanned.
+    for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', this.pattern, 'COUNT', 500, 'TYPE', 'stream');
+        for (const k of batch) keys.add(k);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     return [...keys].sort();
   }
 }

@@ -17,7 +17,9 @@
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { SourceConnections } from './connections';
-import { scriptedPipeline } from './lua-scripts';
+import Redis from 'ioredis';
+import { execBatch } from './batch';
+import { ClusterNotifications } from './cluster-nodes';
 import { isConnectionError, messageOf } from './replies';
 import { DEFAULT_STREAM_PATTERN, FALLBACK_POLL_MS, RedisStreamTaskSourceOptions } from './source-options';
 import { globToRegExp, historyScanKey } from './stream-keys';
@@ -69,6 +71,8 @@ export class Discovery {
       });
       void this.subscribe();
     }
+    // A node that becomes a primary later (a promoted replica, a new node) gets the flags too.
+    if (sub instanceof ClusterNotifications) sub.onPrimary((node) => (this.notifyConfigured ? this.configureNode(node) : Promise.resolve()));
   }
 
   get setupNeeded(): boolean {
@@ -195,14 +199,14 @@ export class Discovery {
     }
     if (!this.subscribed && sub.status === 'ready') await this.subscribe();
     try {
-      const reply = (await this.connections.commands.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
-      const flags = reply[1] ?? '';
-      const hasType = flags.includes('t') || flags.includes('A');
-      if (!flags.includes('E') || !hasType) {
-        // Add only what is missing; never drop flags set for other consumers of notifications.
-        const next = flags + (flags.includes('E') ? '' : 'E') + (hasType ? '' : 't');
-        await this.connections.commands.call('CONFIG', 'SET', 'notify-keyspace-events', next);
-        this.logger.info('enabled keyspace notifications for stream events', { flags: next });
+      // On a cluster every primary (later primaries when they appear, see the constructor).
+      for (const node of this.connections.configurableNodes()) {
+        try {
+          await this.configureNode(node);
+        } catch (error) {
+          // A cluster node that is down now is configured at the next set-up; a refusal means polling.
+          if (!this.connections.cluster || !isConnectionError(error)) throw error;
+        }
       }
       this.notifyConfigured = true;
     } catch (error) {
@@ -211,11 +215,22 @@ export class Discovery {
     }
   }
 
+  /** Adds the notification flags a node lacks (never drops flags set for other consumers of notifications). */
+  private async configureNode(node: Redis): Promise<void> {
+    const reply = (await node.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
+    const flags = reply[1] ?? '';
+    const hasType = flags.includes('t') || flags.includes('A');
+    if (flags.includes('E') && hasType) return;
+    const next = flags + (flags.includes('E') ? '' : 'E') + (hasType ? '' : 't');
+    await node.call('CONFIG', 'SET', 'notify-keyspace-events', next);
+    this.logger.info('enabled keyspace notifications for stream events', { flags: next });
+  }
+
   private subscribe(): Promise<void> {
     const sub = this.connections.notifications;
     if (!sub || this.subscribed || this.connections.closed) return Promise.resolve();
     this.subscribing ??= sub
-      .subscribe(`__keyevent@${this.connections.commands.options.db ?? 0}__:xadd`)
+      .subscribe(`__keyevent@${this.connections.cluster ? 0 : ((this.connections.commands as Redis).options.db ?? 0)}__:xadd`)
       .then(
         () => {
           this.subscribed = true;
@@ -235,7 +250,7 @@ export class Discovery {
 
   /** One SCAN … MATCH pattern TYPE stream step; creates groups for new keys. Returns the next cursor. */
   private async scanStep(cursor: string): Promise<string> {
-    const [next, keys] = (await this.connections.commands.call('SCAN', cursor, 'MATCH', this.pattern, 'TYPE', 'stream', 'COUNT', SCAN_COUNT)) as [string, string[]];
+    const [next, keys] = await this.connections.scanStep(cursor, ['MATCH', this.pattern, 'TYPE', 'stream', 'COUNT', SCAN_COUNT]);
     await this.createGroups(keys.filter((key) => !this.streams.isKnown(key) && !this.streams.isRejected(key)));
     return next;
   }
@@ -244,9 +259,8 @@ export class Discovery {
   private async createGroups(candidates: string[]): Promise<void> {
     const keys = candidates.filter((key) => !this.streams.isHeldForHistory(key));
     if (keys.length === 0) return;
-    const pipeline = scriptedPipeline(this.connections.commands);
-    for (const key of keys) pipeline.flunqCreateGroup(key, historyScanKey(key, this.options.group), this.options.group);
-    const replies = (await pipeline.exec()) ?? [];
+    const group = this.options.group;
+    const replies = (await execBatch(this.connections.commands, this.connections.cluster !== undefined, keys.map((key) => ({ key, send: (t) => t.flunqCreateGroup(key, historyScanKey(key, group), group) })))) ?? [];
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const [error, created] = replies[i] ?? [new Error('no reply'), null];

@@ -12,6 +12,7 @@
  */
 import { outcomeTaskId } from '../flunq-wire/dead-letters';
 import { Logger } from '../../application/ports/logger.port';
+import { BatchCommand, execBatch } from './batch';
 import { SourceConnections } from './connections';
 import { Discovery } from './discovery';
 import { isConnectionError, messageOf, toFields } from './replies';
@@ -56,10 +57,9 @@ export class HistoryScan {
     while (budget > 0 && this.streams.heldForHistoryCount > 0) {
       // One round: the next chunk of up to HISTORY_STREAMS_PER_ROUND streams in one pipelined round trip.
       const round = this.streams.firstHeldForHistory(Math.min(HISTORY_STREAMS_PER_ROUND, Math.ceil(budget / HISTORY_MIN_COST)));
-      const reads = cmd.pipeline();
-      for (const stream of round) reads.xrange(stream, this.cursors.get(stream) ?? '-', '+', 'COUNT', HISTORY_CHUNK);
-      const replies = (await reads.exec()) ?? [];
-      const writes = cmd.pipeline();
+      const cluster = this.connections.cluster !== undefined;
+      const replies = (await execBatch(cmd, cluster, round.map((stream) => ({ key: stream, send: (t) => t.xrange(stream, this.cursors.get(stream) ?? '-', '+', 'COUNT', HISTORY_CHUNK) })))) ?? [];
+      const writes: BatchCommand[] = [];
       const finished: string[] = [];
       for (let i = 0; i < round.length; i++) {
         const stream = round[i] as string;
@@ -78,17 +78,19 @@ export class HistoryScan {
           const taskId = outcomeTaskId(toFields(flat));
           if (!taskId) continue;
           const key = settledMarkerKey(stream, taskId);
-          if (this.options.settledTtlMs > 0) writes.set(key, '1', 'PX', this.options.settledTtlMs);
-          else writes.set(key, '1');
+          const ttl = this.options.settledTtlMs;
+          // Keyed by the stream: a stream's markers go before its flag is removed, also on a cluster.
+          writes.push({ key: stream, send: (t) => (ttl > 0 ? t.set(key, '1', 'PX', ttl) : t.set(key, '1')) });
         }
         const last = rows[rows.length - 1];
         if (rows.length < HISTORY_CHUNK || !last) {
           finished.push(stream);
-          writes.del(historyScanKey(stream, this.options.group));
+          const flag = historyScanKey(stream, this.options.group);
+          writes.push({ key: stream, send: (t) => t.del(flag) });
         } else this.cursors.set(stream, `(${last[0]}`);
       }
       // Markers first, then the flag is removed (MULTI-less pipeline: order is kept on one connection).
-      for (const [error] of (await writes.exec()) ?? []) if (error) throw error;
+      for (const [error] of (await execBatch(cmd, cluster, writes)) ?? []) if (error) throw error;
       for (const stream of finished) {
         this.cursors.delete(stream);
         this.streams.releaseFromHistory(stream);

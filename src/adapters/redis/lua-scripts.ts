@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Redis from 'ioredis';
+import { RedisClient } from './redis-connection';
 import { PipelineReplies } from './replies';
 
 /** Command name → script file and, for scripts with a fixed number of keys, that number. */
@@ -17,6 +17,7 @@ const SCRIPTS = {
   flunqKeepAlive: { file: 'keep-alive.lua' },
   flunqClaim: { file: 'claim.lua' },
   flunqReleaseAck: { file: 'release-ack.lua' },
+  flunqGroupInfo: { file: 'group-info.lua', numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -51,6 +52,7 @@ export interface FlunqCommands {
   flunqKeepAlive(numKeys: number, ...args: (string | number)[]): Promise<number>;
   flunqClaim(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   flunqReleaseAck(numKeys: number, ...args: string[]): Promise<number>;
+  flunqGroupInfo(stream: string): Promise<unknown>;
 }
 
 /** The scripts on an explicit pipeline (`pipeline()` of a connection with the scripts defined). */
@@ -58,13 +60,14 @@ export interface FlunqPipeline {
   flunqSettle(numKeys: number, keys: string[], args: (string | number)[]): FlunqPipeline;
   flunqCreateGroup(stream: string, historyKey: string, group: string): FlunqPipeline;
   flunqClaim(...args: (string | number)[]): FlunqPipeline;
+  flunqGroupInfo(stream: string): FlunqPipeline;
   exec(): Promise<PipelineReplies>;
 }
 
-export type ScriptedRedis = Redis & FlunqCommands;
+export type ScriptedRedis = RedisClient & FlunqCommands;
 
 /** Defines every script on `redis` (ioredis sends EVALSHA, and the source once when Redis lacks it). */
-export function defineScripts(redis: Redis, scripts: Readonly<Record<ScriptName, string>> = loadScripts()): ScriptedRedis {
+export function defineScripts(redis: RedisClient, scripts: Readonly<Record<ScriptName, string>> = loadScripts()): ScriptedRedis {
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     const spec: { file: string; numberOfKeys?: number } = SCRIPTS[name];
     redis.defineCommand(name, spec.numberOfKeys === undefined ? { lua: scripts[name] } : { numberOfKeys: spec.numberOfKeys, lua: scripts[name] });

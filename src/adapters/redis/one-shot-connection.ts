@@ -1,16 +1,16 @@
-import Redis from 'ioredis';
-import { redisOptions, RedisConnectionSettings } from './redis-connection';
+import Redis, { Cluster } from 'ioredis';
+import { isClusterSettings, RedisClient, redisOptions, RedisConnectionSettings } from './redis-connection';
 
 /** Why Redis could not be used, in one line without the password. */
-function problem(where: string, error: unknown): string {
+function problem(where: string, setting: string, error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD or give it in REDIS_URL`;
-  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD or the password in REDIS_URL`;
-  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (REDIS_URL): connection refused`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (REDIS_URL): host not found`;
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (REDIS_URL): host unreachable (${code})`;
-  return `cannot connect to Redis at ${where} (REDIS_URL): ${message.split('\n')[0] ?? message}`;
+  if (/^NOAUTH\b/.test(message)) return `Redis at ${where} requires a password (NOAUTH): set REDIS_PASSWORD${setting === 'REDIS_URL' ? ' or give it in REDIS_URL' : ''}`;
+  if (/^WRONGPASS\b|invalid password|AUTH.*without any password/i.test(message)) return `Redis at ${where} refused the password (WRONGPASS): check REDIS_PASSWORD${setting === 'REDIS_URL' ? ' or the password in REDIS_URL' : ''}`;
+  if (code === 'ECONNREFUSED') return `cannot connect to Redis at ${where} (${setting}): connection refused`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to Redis at ${where} (${setting}): host not found`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot connect to Redis at ${where} (${setting}): host unreachable (${code})`;
+  return `cannot connect to Redis at ${where} (${setting}): ${message.split('\n')[0] ?? message}`;
 }
 
 /**
@@ -18,10 +18,21 @@ function problem(where: string, error: unknown): string {
  * reconnecting. Rejects with an Error whose message is one line naming the address and the cause
  * (refused, unknown host, unreachable, NOAUTH, WRONGPASS), never the password.
  */
-export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: number): Promise<Redis> {
-  const options = redisOptions(settings);
-  const where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
-  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: 30_000 });
+export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: number): Promise<RedisClient> {
+  let where: string;
+  let redis: RedisClient;
+  if (isClusterSettings(settings)) {
+    const nodes = settings.clusterNodes ?? [];
+    where = nodes.map((n) => `${n.host}:${n.port}`).join(',');
+    redis = new Cluster(
+      nodes.map((n) => ({ host: n.host, port: n.port })),
+      { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { ...(settings.password ? { password: settings.password } : {}), maxRetriesPerRequest: 1, connectTimeout: timeoutMs, commandTimeout: 30_000 } },
+    );
+  } else {
+    const options = redisOptions(settings);
+    where = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+    redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: 30_000 });
+  }
   let last: unknown;
   // Also keeps ioredis from printing "Unhandled error event" with a stack trace.
   redis.on('error', (error: unknown) => {
@@ -38,7 +49,7 @@ export async function connectOnce(settings: RedisConnectionSettings, timeoutMs: 
   } catch (error) {
     redis.disconnect();
     const cause = (error as { code?: unknown }).code === 'TIMEOUT' ? error : (last ?? error);
-    throw new Error(problem(where, cause), { cause });
+    throw new Error(problem(where, isClusterSettings(settings) ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL', cause), { cause });
   } finally {
     clearTimeout(timer);
   }

@@ -7,16 +7,17 @@
  * wait for it belong to the connections, a lost blocking read is reported to recovery, and entries
  * a blocking read returns after its receive() ended are carried in the in-flight deliveries.
  */
-import Redis from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
 import { Delivery } from '../flunq-wire/entry-stream';
 import { SourceConnections } from './connections';
 import { Discovery } from './discovery';
 import { InFlight } from './in-flight';
 import { Recovery } from './recovery';
+import { RedisClient } from './redis-connection';
 import { isConnectionError, isNoGroup, messageOf, parseRead, RawEntry } from './replies';
 import { RedisStreamTaskSourceOptions } from './source-options';
 import { StreamSet } from './stream-set';
+import { bySlot } from './stream-keys';
 
 export type ReaderOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'batch' | 'blockMs' | 'streamsPerRead'>;
 
@@ -98,8 +99,35 @@ export class Reader {
     return true;
   }
 
+  /**
+   * One non-blocking read per slot, concurrently. When a primary fails (a failover), what the others
+   * delivered is carried to the next receive() (it is pending for this consumer already), its streams
+   * stay dirty, and the error is thrown so that the loop backs off.
+   */
+  private async readPerSlot(connection: RedisClient, streams: string[], count: number): Promise<Map<string, RawEntry[]>> {
+    const groups = bySlot(streams);
+    const reads = await Promise.allSettled(groups.map((group) => this.read(connection, group, count, undefined)));
+    const out = new Map<string, RawEntry[]>();
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < reads.length; i++) {
+      const read = reads[i] as PromiseSettledResult<Map<string, RawEntry[]>>;
+      if (read.status === 'fulfilled') for (const [stream, entries] of read.value) out.set(stream, entries);
+      else {
+        failure ??= { error: read.reason };
+        for (const stream of groups[i] ?? []) this.streams.markDirty(stream);
+      }
+    }
+    if (failure === undefined) return out;
+    const later: Delivery[] = [];
+    push(out, later);
+    this.inFlight.carry(later, this.clock.now());
+    throw failure.error;
+  }
+
   /** XREADGROUP GROUP g c COUNT n [BLOCK ms] STREAMS k… > …; recreates groups lost with a Redis restart. */
-  private async read(connection: Redis, streams: string[], count: number, blockMs: number | undefined): Promise<Map<string, RawEntry[]>> {
+  private async read(connection: RedisClient, streams: string[], count: number, blockMs: number | undefined): Promise<Map<string, RawEntry[]>> {
+    // A cluster serves one XREADGROUP from one slot: the streams are read per slot.
+    if (this.connections.cluster && streams.length > 1) return this.readPerSlot(connection, streams, count);
     const args: (string | number)[] = ['GROUP', this.options.group, this.options.consumer, 'COUNT', count];
     if (blockMs !== undefined) args.push('BLOCK', Math.max(1, blockMs));
     args.push('STREAMS', ...streams, ...streams.map(() => '>'));

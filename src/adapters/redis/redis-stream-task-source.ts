@@ -6,7 +6,10 @@
  * deliveries; the connections (commands, blocking reads and their watchdog, notifications);
  * discovery (notifications, SCAN, group creation); the history scan of new groups; recovery (own
  * pending entries, reclaim, lost blocking reads); the audit (lag, pending); the reader; claims and
- * the settler. Lua scripts are in `scripts/`.
+ * the settler. Lua scripts are in `scripts/`. On a Redis Cluster
+ * (`clusterNodes`, docs/adr/0008-redis-cluster.md) the connections add one notification subscriber
+ * per primary and a SCAN over every primary (`cluster-nodes.ts`), and commands over many streams go
+ * through `batch.ts` (one pipeline on a single node, one routed command each on a cluster).
  *
  * Owns only whether the last receive() reached Redis (health).
  */
@@ -151,7 +154,8 @@ export class RedisStreamTaskSource implements EntryStream {
 
     // Nothing to do: wait for new entries, at most the block time.
     const known = this.streams.knownCount;
-    if (known > 0 && !this.connections.blockingBusy && !this.history.pending && (known <= this.options.streamsPerRead || !this.discovery.notificationsActive)) {
+    // No blocking read on a cluster (it would wait on one primary only): notifications of every primary wake the wait.
+    if (known > 0 && !this.connections.cluster && !this.connections.blockingBusy && !this.history.pending && (known <= this.options.streamsPerRead || !this.discovery.notificationsActive)) {
       const streams = this.streams.firstKnown(this.options.streamsPerRead);
       if (!(await this.reader.blockingRead(streams, max, signal, out))) await this.waitForWork(signal, Math.min(this.options.blockMs, NOT_READY_WAIT_MS));
     } else {

@@ -68,6 +68,8 @@ export class Settler {
    * run, leaving Node idle while Redis runs them (≈ 2 ms per 100) and Redis idle before.
    */
   private queue(keys: string[], args: (string | number)[]): Promise<number> {
+    // On a cluster each script goes on its own, to its stream's primary (a pipeline spans one node).
+    if (this.connections.cluster) return this.connections.commands.flunqSettle(keys.length, keys, args);
     return new Promise<number>((resolve, reject) => {
       let chunk = this.chunk;
       if (!chunk) {

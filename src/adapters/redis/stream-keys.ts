@@ -33,12 +33,32 @@ export function hashTagOf(key: string): string {
 }
 
 /**
+ * The hash tag that puts our keys in the stream's Cluster slot: the stream's own hash tag. A tag
+ * cannot contain `}`, so for a stream hashed whole whose name contains one (no valid `{…}` of its
+ * own, e.g. a tenant id with a `}`) a short stand-in with the same slot is used instead.
+ */
+export function slotTagOf(stream: string): string {
+  const tag = hashTagOf(stream);
+  return tag.includes('}') ? tagForSlot(slotOf(stream)) : tag;
+}
+
+const slotTags = new Map<number, string>();
+
+/** The first `slot-<n>` (n in base 36) that hashes to `slot` (about 16,000 tries, once per slot). */
+function tagForSlot(slot: number): string {
+  let tag = slotTags.get(slot);
+  for (let n = 0; tag === undefined; n++) if (slotOf(`slot-${n.toString(36)}`) === slot) tag = `slot-${n.toString(36)}`;
+  slotTags.set(slot, tag);
+  return tag;
+}
+
+/**
  * The idempotency marker of a task: `flunq:executor:settled:{<hash tag of the stream>}:<taskId>`.
  * It hashes to the stream's own Cluster slot, so it can be written in the same atomic step as the
  * completion, and it does not name the consumer group, so a new or renamed group sees it too.
  */
 export function settledMarkerKey(stream: string, taskId: string): string {
-  return `flunq:executor:settled:{${hashTagOf(stream)}}:${taskId}`;
+  return `flunq:executor:settled:{${slotTagOf(stream)}}:${taskId}`;
 }
 
 /**
@@ -47,7 +67,7 @@ export function settledMarkerKey(stream: string, taskId: string): string {
  * releases it in the same atomic step as the outcome.
  */
 export function runningLeaseKey(stream: string, key: string): string {
-  return `flunq:executor:running:{${hashTagOf(stream)}}:${key}`;
+  return `flunq:executor:running:{${slotTagOf(stream)}}:${key}`;
 }
 
 /**
@@ -64,5 +84,35 @@ export function leaseHolder(group: string, stream: string, entryId: string): str
  * created (ADR 0002); same Cluster slot as the stream. Deleted when the scan is done.
  */
 export function historyScanKey(stream: string, group: string): string {
-  return `flunq:executor:history:{${hashTagOf(stream)}}:${group}`;
+  return `flunq:executor:history:{${slotTagOf(stream)}}:${group}`;
+}
+
+/** CRC16 (XMODEM) table, as Redis Cluster uses for key slots. */
+const CRC16 = ((): Uint16Array => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/** The Redis Cluster slot of a key (0..16383): CRC16 of its hash tag modulo 16384. */
+export function slotOf(key: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(hashTagOf(key), 'utf8')) crc = ((crc << 8) & 0xffff) ^ (CRC16[((crc >> 8) ^ byte) & 0xff] as number);
+  return crc & 0x3fff;
+}
+
+/** Streams grouped by Cluster slot, in their order (a multi-stream XREADGROUP must stay in one slot). */
+export function bySlot(streams: readonly string[]): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const stream of streams) {
+    const slot = slotOf(stream);
+    const group = groups.get(slot);
+    if (group) group.push(stream);
+    else groups.set(slot, [stream]);
+  }
+  return [...groups.values()];
 }

@@ -1,15 +1,13 @@
-import { DeadLetterStore, DeadLetterSummary } from '../ports/dead-letter-store.port';
+import { DeadLetterStore } from '../ports/dead-letter-store.port';
+import { DeadLetterFilter, DeadLetterListing, listMatching } from './dead-letter-filter';
 
-export interface ListDeadLettersInput {
-  /** Only these locations (opaque: stream names); empty or absent: every workflow's. */
-  locations?: readonly string[];
-}
+export type ListDeadLettersInput = DeadLetterFilter;
 
-/** The dead letters an operator may inspect or replay, oldest first. Read-only. */
+/** The dead letters an operator may inspect or replay, oldest first, with their replay counts. Read-only. */
 export class ListDeadLetters {
   constructor(private readonly store: DeadLetterStore) {}
 
-  execute(input: ListDeadLettersInput = {}): Promise<DeadLetterSummary[]> {
-    return this.store.list(input.locations);
+  execute(input: ListDeadLettersInput = {}): Promise<DeadLetterListing[]> {
+    return listMatching(this.store, input);
   }
 }

@@ -2,6 +2,7 @@ import { messageTooLargeError } from '../../domain/message-size';
 import { FlunqEvent, traceContextOf, withTraceContext } from '../../domain/flunq-event';
 import { buildCompletedPayload, completedEvent, identityOfRequest } from '../../domain/flunq-events';
 import { publishableInput } from '../../domain/publishable-input';
+import { redactText, redactUrl, sensitiveTexts } from '../../domain/redaction';
 import { RetryPolicy } from '../../domain/retry-policy';
 import { identityOfEvent, parseTaskRequest, TASK_REQUESTED, TaskIdentity, TaskRequest } from '../../domain/task-request';
 import { durationMs, TaskResult } from '../../domain/task-result';
@@ -174,10 +175,14 @@ export class ProcessDelivery {
     const outcome = result.outcome.success ? 'success' : 'failure';
     const ms = durationMs(result);
     this.metrics.taskFinished(request.taskType, outcome, ms);
-    const fields: Record<string, unknown> = { outcome, durationMs: ms };
-    if (!result.outcome.success) fields['errorCode'] = result.outcome.error.code;
-    log.info('task completed', fields);
-    return result.outcome.success ? 'completed' : 'failed';
+    if (result.outcome.success) {
+      log.info('task completed', { outcome, durationMs: ms });
+      return 'completed';
+    }
+    // An operator sees why without opening the stream; the detail is blanked of the request's secret values, as in the published completion.
+    const { error } = result.outcome;
+    log.warn('task completed', { outcome, durationMs: ms, errorCode: error.code, detail: failureDetail(error, request) });
+    return 'failed';
   }
 
   private async skipDuplicate(task: InboundTask, taskType: string, log: Logger, message: string): Promise<ProcessResult> {
@@ -246,4 +251,16 @@ function failureText(error: unknown): string {
     text = 'an unreadable error';
   }
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** Longest error detail written to a log line, in characters. */
+const MAX_LOGGED_DETAIL = 500;
+
+const URL_IN_TEXT = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]+/g;
+
+/** A failed task's detail for the log: the request's secret values blanked out, credentials cut from URLs, bounded in length. */
+function failureDetail(error: WorkflowError, request: TaskRequest): string {
+  const text = redactText(error.detail || error.message, sensitiveTexts([request.input, request.context, request.config]));
+  const detail = text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  return detail.length > MAX_LOGGED_DETAIL ? `${detail.slice(0, MAX_LOGGED_DETAIL)}…` : detail;
 }

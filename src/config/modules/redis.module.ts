@@ -11,6 +11,7 @@ export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSetti
   return {
     url: redis.url,
     password: redis.password,
+    clusterNodes: redis.clusterNodes,
     group: stream.group,
     consumer: stream.consumer,
     streams: stream.streams,

@@ -9,7 +9,7 @@ import { LogSettings } from '../env';
 import { CLOCK, LOGGER, METRICS, METRICS_REGISTRY, RANDOM } from '../tokens';
 
 export interface SystemOptions {
-  /** Where the JSON log lines go (default stdout; the CLI writes them to stderr). */
+  /** Where the log lines go (default stdout; the CLI writes them to stderr). */
   logStream?: NodeJS.WritableStream;
 }
 
@@ -18,7 +18,12 @@ export function systemModule(log: LogSettings, options: SystemOptions = {}): Con
   return new ContainerModule(({ bind }) => {
     bindFactory(bind, CLOCK, [], () => new SystemClock());
     bindFactory(bind, RANDOM, [], () => new MathRandom());
-    bindFactory(bind, LOGGER, [], () => WinstonLogger.create(log.level, options.logStream));
+    bindFactory(bind, LOGGER, [], () => {
+      const stream = options.logStream ?? process.stdout;
+      // Colours only for a person at a terminal, and never when NO_COLOR asks for none (no-color.org).
+      const colors = (stream as { isTTY?: boolean }).isTTY === true && !process.env['NO_COLOR'];
+      return WinstonLogger.create(log.level, stream, { format: log.format, colors });
+    });
     bindFactory(bind, METRICS_REGISTRY, [], () => new Registry());
     bindFactory(bind, METRICS, [METRICS_REGISTRY], (registry) => new PrometheusMetrics({ registry }));
   });

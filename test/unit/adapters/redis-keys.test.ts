@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { redisOptions } from '../../../src/adapters/redis/redis-connection';
-import { globToRegExp, hashTagOf, settledMarkerKey } from '../../../src/adapters/redis/stream-keys';
+import { bySlot, globToRegExp, hashTagOf, historyScanKey, runningLeaseKey, settledMarkerKey, slotOf } from '../../../src/adapters/redis/stream-keys';
 
 describe('redisOptions', () => {
   it('accepts host:port, a bare host, redis:// and rediss:// URLs, and REDIS_PASSWORD overrides the URL', () => {
@@ -36,5 +36,28 @@ describe('stream key helpers', () => {
     assert.equal(hashTagOf('x{}y'), 'x{}y');
     assert.equal(settledMarkerKey('tenant:a:workflow:w:events', 't1'), 'flunq:executor:settled:{tenant:a:workflow:w:events}:t1');
     assert.equal(hashTagOf(settledMarkerKey('x{tag}y', 't1')), 'tag');
+  });
+
+  it('computes Redis Cluster slots (CRC16 of the hash tag, modulo 16384)', () => {
+    assert.equal(slotOf('123456789'), 12739);
+    assert.equal(slotOf('foo'), 12182);
+    assert.equal(slotOf('bar'), 5061);
+    assert.equal(slotOf('{user1000}.following'), slotOf('user1000'));
+    assert.equal(slotOf('x{}y'), slotOf('x{}y'));
+  });
+
+  it('keeps the marker, the lease and the history flag in their stream slot, also for a tenant id with a brace', () => {
+    for (const stream of ['tenant:a:workflow:w:events', 'tenant:{a}:workflow:w:events', 'tenant:a{b:workflow:w:events', 'tenant:{}:workflow:{w}:events', 'tenant:a}:workflow:w:events', 'tenant:é:workflow:w:events']) {
+      const slot = slotOf(stream);
+      assert.equal(slotOf(settledMarkerKey(stream, 't1')), slot, stream);
+      assert.equal(slotOf(runningLeaseKey(stream, 't1')), slot, stream);
+      assert.equal(slotOf(historyScanKey(stream, 'executor-service')), slot, stream);
+    }
+  });
+
+  it('groups streams by slot for one XREADGROUP each', () => {
+    const groups = bySlot(['{t}:a', 'x', '{t}:b', 'y']);
+    assert.deepEqual(groups.map((g) => g.length).sort(), [1, 1, 2]);
+    assert.deepEqual(groups.find((g) => g.length === 2), ['{t}:a', '{t}:b']);
   });
 });

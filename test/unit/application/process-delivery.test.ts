@@ -14,7 +14,8 @@ import { InMemoryTaskSource } from '../../../src/adapters/memory/in-memory-task-
 import { SeededRandom } from '../../support/seeded-random';
 import { CompletedPayload } from '../../../src/domain/flunq-events';
 import { RetryPolicy } from '../../../src/domain/retry-policy';
-import { succeeded, TaskOutcome } from '../../../src/domain/task-result';
+import { failed, succeeded, TaskOutcome } from '../../../src/domain/task-result';
+import { WorkflowError } from '../../../src/domain/workflow-error';
 import { NoopTracer } from '../../../src/adapters/otel/noop-tracer';
 import { TaskSpan, TraceContext, Tracer } from '../../../src/application/ports/tracer.port';
 
@@ -275,5 +276,32 @@ describe('ProcessDelivery: tracing', () => {
     assert.deepEqual(tracer.failures, ['INTERNAL']);
     for (const type of [DLQ, COMPLETED]) assert.equal(ofType(type)[0]?.fields['traceparent'], '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01', type);
     assert.equal(tracer.ended, 1);
+  });
+});
+
+describe('ProcessDelivery: the log line of a failed task', () => {
+  it('is a warning with the error code and the detail, blanked of the request\'s secrets and URL credentials', async () => {
+    const SECRET = 'sk-live-0123456789abcdef';
+    const error = new WorkflowError({ kind: 'communication', code: 'HTTP_5XX', detail: `https://bot:hunter22@api.example.test/v1?api_key=${SECRET} answered 503 for key ${SECRET}` });
+    const handler = new CountingHandler('flaky', () => Promise.resolve(failed(error)));
+    const { logger, deliverOnce } = makeSut(handler);
+    assert.equal(await deliverOnce(request({ task_type: 'flaky', input: { api_key: SECRET } })), 'failed');
+    const line = logger.records.find((r) => r.message === 'task completed');
+    assert.ok(line, 'the outcome was logged');
+    assert.equal(line.level, 'warn');
+    assert.equal(line.fields['outcome'], 'failure');
+    assert.equal(line.fields['errorCode'], 'HTTP_5XX');
+    const detail = String(line.fields['detail']);
+    assert.match(detail, /answered 503/);
+    assert.doesNotMatch(detail, new RegExp(`${SECRET}|hunter22`));
+  });
+
+  it('a success stays an info line without error fields', async () => {
+    const handler = new CountingHandler('fine', () => Promise.resolve(succeeded({ ok: true })));
+    const { logger, deliverOnce } = makeSut(handler);
+    assert.equal(await deliverOnce(request({ task_type: 'fine' })), 'completed');
+    const line = logger.records.find((r) => r.message === 'task completed');
+    assert.equal(line?.level, 'info');
+    assert.equal(line?.fields['errorCode'], undefined);
   });
 });

@@ -64,4 +64,10 @@ describe('container image', () => {
   it('sets CALL_DENY_PRIVATE_NETWORKS=true in the runtime stage', () => {
     assert.match(runtime, /^ENV CALL_DENY_PRIVATE_NETWORKS=true$/m);
   });
+
+  it('probes liveness (/healthz) in its HEALTHCHECK, not readiness: a Redis outage must not mark the container unhealthy', () => {
+    const healthcheck = /^HEALTHCHECK .*$/m.exec(runtime)?.[0] ?? '';
+    assert.match(healthcheck, /\/healthz'/);
+    assert.doesNotMatch(healthcheck, /readyz/);
+  });
 });

@@ -26,6 +26,17 @@ describe('loadConfig', () => {
     assert.equal(c.stream.blockMs, 250);
     assert.equal(c.redis.url, 'rediss://user:pw@redis.example:6380/2');
   });
+  it('reads REDIS_CLUSTER_NODES as seed nodes (empty: a single Redis) and refuses a node without a port', () => {
+    assert.deepEqual(loadConfig({}).redis.clusterNodes, []);
+    assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-1.redis:7001,[::1]:7002' }).redis.clusterNodes, [
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-1.redis', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    for (const bad of ['10.0.0.1', 'host:0', 'host:70000', 'redis://host:7000']) {
+      assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: bad }), (e: unknown) => e instanceof ConfigError && /REDIS_CLUSTER_NODES/.test(e.message), bad);
+    }
+  });
   it('refuses a REDIS_URL the connection could not parse, as a configuration error', () => {
     for (const bad of ['redis://host:notaport', 'redis://[::1', 'redis://host:70000', 'host:99999', 'rediss://:pw@']) {
       assert.throws(() => loadConfig({ REDIS_URL: bad }), (e: unknown) => e instanceof ConfigError && /REDIS_URL/.test(e.message), bad);

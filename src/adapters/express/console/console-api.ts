@@ -107,9 +107,11 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
       res.status(404).json({ error: 'this backend keeps no dead letters the console can read' });
       return;
     }
+    const filter = deadLetterFilter(req.query);
+    // Workflow and reason narrow the listing in the use case (fewer replay counts to read).
     deadLetters.list
-      .execute()
-      .then((all) => res.json(filterDeadLetters(all, deadLetterFilter(req.query))))
+      .execute({ ...(filter.workflowId ? { workflowId: filter.workflowId } : {}), ...(filter.reason ? { reason: filter.reason } : {}) })
+      .then((all) => res.json(filterDeadLetters(all, filter)))
       .catch((error: unknown) => {
         if (!unavailable(res, error)) next(error);
       });
@@ -156,10 +158,8 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
     const byLocation = new Map<string, string[]>();
     for (const { location, messageId } of items) byLocation.set(location, [...(byLocation.get(location) ?? []), messageId]);
     void (async () => {
-      const results: (ReplayOutcome & { location: string })[] = [];
-      for (const [location, messageIds] of byLocation) {
-        for (const outcome of await deadLetters.replay.execute({ location, messageIds })) results.push({ location, ...outcome });
-      }
+      const results: ReplayOutcome[] = [];
+      for (const [location, messageIds] of byLocation) results.push(...(await deadLetters.replay.execute({ location, messageIds })));
       const replayed = results.filter((r) => 'replayed' in r).length;
       deps.logger.info('dead letters replayed from the console', { replayed, refused: results.length - replayed, via: accessOf(res).via });
       res.json({ results });

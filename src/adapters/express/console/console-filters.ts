@@ -54,7 +54,7 @@ export function deadLetterFilter(query: Query, maxLimit = 500): DeadLetterFilter
 }
 
 /** The matching dead letters, newest first, at most `filter.limit`; `total` counts every match. */
-export function filterDeadLetters(letters: readonly DeadLetterSummary[], filter: DeadLetterFilter): { total: number; items: DeadLetterSummary[] } {
+export function filterDeadLetters<T extends DeadLetterSummary>(letters: readonly T[], filter: DeadLetterFilter): { total: number; items: T[] } {
   const matching = letters.filter(
     (l) =>
       (!filter.workflowId || l.workflowId === filter.workflowId) &&

@@ -1,0 +1,96 @@
+import { AckPolicy, ConsumerConfig, DeliverPolicy, JetStreamManager, KV, NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
+import { subjectCovers, workflowSubjects } from './subjects';
+
+/** The JetStream objects the executor reads from and writes to. */
+export interface JetStreamLayout {
+  /** The stream holding every workflow's events (NATS_STREAM). */
+  stream: string;
+  /** NATS_SUBJECT_PREFIX. */
+  subjectPrefix: string;
+  /** The durable pull consumer shared by every replica (EXECUTOR_CONSUMER_GROUP). */
+  durable: string;
+  /** How long a delivered message may stay unacknowledged before it is redelivered, ms. */
+  ackWaitMs: number;
+  /** Deliveries of one message after which JetStream gives it up. */
+  maxDeliver: number;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && /not found/i.test(error.message);
+}
+
+/**
+ * The stream of workflow events: created (file storage, limits retention, so the flunq worker and
+ * timer read the same events) when missing; an existing one is used as is when its subjects cover
+ * every workflow subject, and refused otherwise (nothing the executor publishes would be kept).
+ */
+export async function ensureStream(jsm: JetStreamManager, layout: Pick<JetStreamLayout, 'stream' | 'subjectPrefix'>): Promise<void> {
+  const subjects = workflowSubjects(layout.subjectPrefix);
+  try {
+    const info = await jsm.streams.info(layout.stream);
+    if (!(info.config.subjects ?? []).some((s) => subjectCovers(s, subjects))) {
+      throw new Error(`JetStream stream ${layout.stream} exists but its subjects (${(info.config.subjects ?? []).join(', ') || 'none'}) do not cover ${subjects}`);
+    }
+    return;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  await jsm.streams.add({ name: layout.stream, subjects: [subjects], storage: StorageType.File, retention: RetentionPolicy.Limits });
+}
+
+/**
+ * The durable pull consumer: explicit acks, every workflow subject from the first message, ack
+ * wait and max deliver as configured (an existing consumer is updated to them).
+ */
+export async function ensureConsumer(jsm: JetStreamManager, layout: JetStreamLayout): Promise<void> {
+  const wanted: Partial<ConsumerConfig> = {
+    durable_name: layout.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: workflowSubjects(layout.subjectPrefix),
+    ack_wait: nanos(layout.ackWaitMs),
+    max_deliver: layout.maxDeliver,
+  };
+  let existing: ConsumerConfig | undefined;
+  try {
+    existing = (await jsm.consumers.info(layout.stream, layout.durable)).config;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  if (!existing) {
+    try {
+      await jsm.consumers.add(layout.stream, wanted);
+      return;
+    } catch (error) {
+      // Another replica created it meanwhile: fall through to the update check.
+      existing = (await jsm.consumers.info(layout.stream, layout.durable)).config;
+      if (!existing) throw error;
+    }
+  }
+  if (existing.ack_wait !== wanted.ack_wait || existing.max_deliver !== wanted.max_deliver) {
+    await jsm.consumers.update(layout.stream, layout.durable, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver });
+  }
+}
+
+/** A bucket name from free text: KV bucket names allow `A-Z a-z 0-9 _ -` only. */
+export function bucketName(stream: string, group: string): string {
+  const clean = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `${clean(stream)}_TASKS_${clean(group)}`;
+}
+
+/**
+ * The task-outcome bucket (see TaskClaims): one value per key, entries expiring after `ttlMs` (0:
+ * never). An existing bucket is kept, its TTL brought to `ttlMs` (EXECUTOR_SETTLED_TTL may change
+ * between deployments).
+ */
+export async function openTaskBucket(nc: NatsConnection, name: string, ttlMs: number): Promise<KV> {
+  const kv = await nc.jetstream().views.kv(name, { history: 1, storage: StorageType.File, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+  const status = await kv.status();
+  if (status.ttl !== ttlMs) {
+    const jsm = await nc.jetstreamManager();
+    const stream = `KV_${name}`;
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { ...config, max_age: nanos(ttlMs) });
+  }
+  return kv;
+}

@@ -1,0 +1,123 @@
+/**
+ * Task claims and recorded outcomes in a JetStream key-value bucket, one key per idempotency key.
+ *
+ * A value is `{"state":"settled"}` once the task has an outcome, or
+ * `{"state":"running","holder":<message>,"until":<epoch ms>}` while a delivery holds its claim. The
+ * holder is the request message's stream sequence, so the same message redelivered (to this or
+ * another replica) takes the claim over, while another message carrying the same task finds it
+ * `running` until the lease runs out. Every change is a compare-and-set on the key's revision, so
+ * two replicas never both claim. The bucket's TTL (EXECUTOR_SETTLED_TTL) bounds how long outcomes
+ * are remembered, as the settled markers expire on Redis.
+ */
+import { KV } from 'nats';
+import { Clock } from '../../application/ports/clock.port';
+import { TaskClaim } from '../../application/ports/task-inbox.port';
+
+interface ClaimValue {
+  state: 'running' | 'settled';
+  holder?: string;
+  until?: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Compare-and-set attempts before a claim contended that hard reports `running`. */
+const CAS_ATTEMPTS = 8;
+
+/** A key-value key for an idempotency key: every character other than `A-Z a-z 0-9 _ -` as `=XX` (UTF-8 bytes). */
+export function bucketKey(key: string): string {
+  let out = '';
+  for (const ch of key) {
+    if (/^[A-Za-z0-9_-]$/.test(ch)) out += ch;
+    else for (const byte of Buffer.from(ch, 'utf8')) out += `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof Error && /wrong last sequence|key exists/i.test(error.message);
+}
+
+function parse(bytes: Uint8Array): ClaimValue | undefined {
+  try {
+    const value = JSON.parse(decoder.decode(bytes)) as ClaimValue;
+    return value.state === 'running' || value.state === 'settled' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class TaskClaims {
+  constructor(
+    private readonly kv: KV,
+    private readonly clock: Clock,
+    /** How long a claim lasts without renewal, ms. */
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Claims `key` for the message `holder` (see the port's `claim`). */
+  async claim(key: string, holder: string): Promise<TaskClaim> {
+    const k = bucketKey(key);
+    // Most tasks are new: creating the key first is one round trip, and fails when it exists.
+    try {
+      await this.kv.create(k, this.running(holder));
+      return 'claimed';
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    for (let i = 0; i < CAS_ATTEMPTS; i++) {
+      const entry = await this.kv.get(k);
+      const value = entry && entry.operation === 'PUT' ? parse(entry.value) : undefined;
+      if (value?.state === 'settled') return 'settled';
+      if (value && value.holder !== holder && (value.until ?? 0) > this.clock.now()) return 'running';
+      try {
+        if (entry) await this.kv.update(k, this.running(holder), entry.revision);
+        else await this.kv.create(k, this.running(holder));
+        return 'claimed';
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+    }
+    return 'running';
+  }
+
+  /** Extends the claim of `holder`; false when the task is settled or another message holds it. */
+  async renew(key: string, holder: string): Promise<boolean> {
+    const k = bucketKey(key);
+    const entry = await this.kv.get(k);
+    const value = entry && entry.operation === 'PUT' ? parse(entry.value) : undefined;
+    if (!entry || !value) return true;
+    if (value.state === 'settled' || value.holder !== holder) return false;
+    try {
+      await this.kv.update(k, this.running(holder), entry.revision);
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Records that the task has an outcome (and so releases its claim). Idempotent. */
+  async settle(key: string): Promise<void> {
+    await this.kv.put(bucketKey(key), encoder.encode(JSON.stringify({ state: 'settled' } satisfies ClaimValue)));
+  }
+
+  /**
+   * Records that the message at stream sequence `seq` is now in its `delivery`-th delivery, so that
+   * an earlier delivery still running learns it was redelivered (see `deliveredAgain`). Keys
+   * `delivery.<seq>` never collide with task keys (which hold no dot).
+   */
+  async markDelivery(seq: number, delivery: number): Promise<void> {
+    await this.kv.put(`delivery.${seq}`, encoder.encode(String(delivery)));
+  }
+
+  /** Whether the message at `seq` was delivered again after its `delivery`-th delivery. */
+  async deliveredAgain(seq: number, delivery: number): Promise<boolean> {
+    const entry = await this.kv.get(`delivery.${seq}`);
+    return entry !== null && entry.operation === 'PUT' && Number(decoder.decode(entry.value)) > delivery;
+  }
+
+  private running(holder: string): Uint8Array {
+    return encoder.encode(JSON.stringify({ state: 'running', holder, until: this.clock.now() + this.leaseMs } satisfies ClaimValue));
+  }
+}

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const EXIT_CODES = `exit codes:
+  0  ok (run: the task succeeded)
+  1  the task failed or was dead-lettered; not a dead letter; a Redis error while working
+  2  usage or configuration error; an unreadable, irregular, too large or invalid task file;
+     a Redis that cannot be reached or refuses the password`;
+
+const FILTERS = `filters (all that are given must hold):
+  --stream <key>          only this stream (repeatable; positional <stream>… works too)
+  --workflow <id>         only dead letters of this workflow id
+  --reason <text>         only those whose reason contains <text>, any case (e.g. PUBLICATION_FAILED)
+  --older-than <duration> only those at least this old: 90s, 30m, 2h, 3d, PT1H
+  --not-replayed          only those never replayed`;
+
+/** Help texts by command path (`dlq list`); `''` is the overview. */
+export const HELP: Record<string, string> = {
+  '': `usage: flunq-executor <command> [options]
+
+commands:
+  serve                          run the service (what \`node dist/src/main.js\` runs), configured by environment variables
+  run <task.json>                run one task request locally (embedded, no Redis) and print its task.completed payload
+  dlq list [filters] [--json]    list dead letters on the workflow streams (REDIS_URL, or NATS_URL), with their replay counts
+  dlq show <stream> <entry-id>   show one dead letter with its original payload and replays
+  dlq replay <stream> <id>…      append each as a new io.flunq.task.requested (the dead letter is kept)
+  dlq replay --all [filters]     replay every dead letter that matches the filters, then print a summary
+  help [<command>]               this text, or the help of a command (e.g. help dlq list)
+
+options:
+  -h, --help     help (of the command it follows)
+  -v, --version  the version
+
+Settings come from environment variables (README: Configuration); unknown ones with a setting
+prefix are reported on stderr with the closest known name.
+
+${EXIT_CODES}`,
+  serve: `usage: flunq-executor serve
+
+Runs the executor service in the foreground, exactly as \`node dist/src/main.js\` does: reads every
+setting from the environment (EVENT_STREAM_TYPE, REDIS_URL, …), serves /health, /healthz, /readyz
+and /metrics, logs in LOG_FORMAT on stdout, and on SIGTERM or SIGINT drains in-flight tasks and exits 0.
+A configuration error exits with code 2, a failed start (a port already taken) with code 1.`,
+  run: `usage: flunq-executor run <task.json>
+
+Runs the task request in <task.json> (the data object of an io.flunq.task.requested event, or a
+whole stream entry) on an embedded executor, without Redis, and prints its task.completed payload
+on stdout. Logs go to stderr (level warn unless LOG_LEVEL says otherwise).
+
+${EXIT_CODES}`,
+  dlq: `usage: flunq-executor dlq <list|show|replay> …
+
+Dead letters (io.flunq.task.dlq entries) on the workflow streams of the Redis at REDIS_URL
+(REDIS_PASSWORD if needed); with EVENT_STREAM_TYPE=nats, on the JetStream stream NATS_STREAM at
+NATS_URL, where a dead letter is named by its workflow subject and stream sequence.
+
+  dlq list [filters] [--json]    the dead letters, oldest first, with how often each was replayed
+  dlq show <stream> <entry-id>   one dead letter with every field, its payload and its replays
+  dlq replay <stream> <id>…      replay these dead letters of one stream
+  dlq replay --all [filters]     replay every dead letter that matches
+
+See flunq-executor help dlq list | dlq show | dlq replay.`,
+  'dlq list': `usage: flunq-executor dlq list [filters] [--json] [<stream>…]
+
+Lists dead letters, oldest first: stream, entry id, task, type, attempts, age, replays so far and
+reason. Read-only.
+
+${FILTERS}
+  --json                  print a JSON array instead of a table`,
+  'dlq show': `usage: flunq-executor dlq show <stream> <entry-id>
+
+Prints one dead letter as JSON: its summary, every stream field, the original payload (parsed when
+it is JSON) and the replays done so far. Exit code 1 when it is not a dead letter.`,
+  'dlq replay': `usage: flunq-executor dlq replay <stream> <entry-id>…
+       flunq-executor dlq replay --all [filters]
+
+Appends each dead letter's original request to its stream again as a new io.flunq.task.requested
+(new event id task-requested-<task_id>-replay-<n>); the dead letter stays. Every call is a new
+replay: use --not-replayed to leave out those replayed before. With --all, every dead letter that
+matches the filters is replayed and a summary line follows. Exit code 1 when one could not be replayed.
+
+${FILTERS}`,
+};
+
+/** The package version, from the package.json above this file (in the sources and in dist/). */
+export function version(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'flunq-executor-ts') return pkg.version ?? 'unknown';
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}

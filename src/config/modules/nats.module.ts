@@ -1,0 +1,40 @@
+import { ContainerModule } from 'inversify';
+import { NatsDeadLetterStore } from '../../adapters/nats/dead-letter-store';
+import { NatsTaskInbox, NatsTaskInboxOptions } from '../../adapters/nats/nats-task-inbox';
+import { bindFactory } from '../binding';
+import { ExecutorSettings, NatsSettings, StreamSettings } from '../env';
+import { CLOCK, DEAD_LETTER_STORE, LOGGER, TASK_INBOX } from '../tokens';
+import { taskLeaseMs } from './core.module';
+
+/**
+ * JetStream's max_deliver for EXECUTOR_MAX_DELIVERIES: the executor dead-letters a message on the
+ * delivery after the last allowed one, so JetStream must deliver it once more for that; one more
+ * again in case the process dies while writing the dead letter.
+ */
+export function jetStreamMaxDeliver(maxDeliveries: number): number {
+  return maxDeliveries + 2;
+}
+
+export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries'>): NatsTaskInboxOptions {
+  return {
+    connection: { url: nats.url, credsFile: nats.credsFile },
+    stream: nats.stream,
+    subjectPrefix: nats.subjectPrefix,
+    durable: stream.group,
+    consumerName: stream.consumer,
+    ackWaitMs: stream.reclaimIdleMs,
+    maxDeliver: jetStreamMaxDeliver(executor.maxDeliveries),
+    blockMs: stream.blockMs,
+    settledTtlMs: stream.settledTtlMs,
+    leaseMs: taskLeaseMs(stream),
+  };
+}
+
+/** The NATS JetStream task inbox and the dead letters on that stream (production profile, EVENT_STREAM_TYPE=nats). */
+export function natsStreamModule(nats: NatsSettings, stream: StreamSettings, executor: ExecutorSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, TASK_INBOX, [CLOCK, LOGGER], (clock, logger) => new NatsTaskInbox(natsTaskInboxOptions(nats, stream, executor), clock, logger.child({ component: 'nats-jetstream' })));
+    // For operator commands: its own connection, opened on first use, failing fast.
+    bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => new NatsDeadLetterStore({ connection: { url: nats.url, credsFile: nats.credsFile }, stream: nats.stream, subjectPrefix: nats.subjectPrefix }, clock)).onDeactivation((store) => store.close());
+  });
+}
