@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ObservedTaskInbox } from '../../../src/application/activity/observed-task-inbox';
 import { buildContainer, profileModules } from '../../../src/config/container';
+import { effectiveConfig } from '../../../src/config/effective-config';
 import { loadConfig } from '../../../src/config/env';
 import { HEALTH_SERVER, TASK_ACTIVITY, TASK_INBOX } from '../../../src/config/tokens';
 
@@ -54,7 +55,9 @@ describe('the console module', () => {
     assert.equal(await served({ EVENT_STREAM_TYPE: 'redis', REDIS_URL: '127.0.0.1:1', CONSOLE_ENABLED: 'true', HEALTH_HOST: '127.0.0.1' }, '/console/dead-letters'), 200);
   });
 
-  it('refuses a CONSOLE_TOKEN shorter than 16 characters', () => {
+  it('refuses a CONSOLE_TOKEN shorter than 16 characters, and never logs one', () => {
     assert.throws(() => loadConfig({ ...BASE, CONSOLE_TOKEN: 'short' }), /CONSOLE_TOKEN="short": expected text \(at least 16 characters\)/);
+    const logged = JSON.stringify(effectiveConfig(loadConfig({ ...BASE, CONSOLE_TOKEN: 'console-token-0123456789' })));
+    assert.doesNotMatch(logged, /console-token-0123456789/);
   });
 });

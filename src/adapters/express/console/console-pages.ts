@@ -93,7 +93,7 @@ function deadLettersBody(access: Access): string {
 </form>
 ${writeNote}
 <p><button type="button" id="dl-replay"${access.write ? '' : ' disabled'}>replay selected</button> <span id="dl-message" role="status"></span></p>
-<table id="dead-letters"><thead><tr><th><input type="checkbox" id="dl-all" aria-label="select all"></th><th>age</th><th>task</th><th>type</th><th>workflow</th><th>attempts</th><th>reason</th></tr></thead><tbody></tbody></table>
+<table id="dead-letters"><thead><tr><th><input type="checkbox" id="dl-all" aria-label="select all"></th><th>age</th><th>task</th><th>type</th><th>workflow</th><th>attempts</th><th>replays</th><th>reason</th></tr></thead><tbody></tbody></table>
 <p id="dl-total" class="note"></p>
 </section>
 <section id="dl-detail" hidden>

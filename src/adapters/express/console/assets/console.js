@@ -175,13 +175,13 @@
         box.checked = selectedLetters.has(dlKey(d));
         box.addEventListener('click', (e) => e.stopPropagation());
         box.addEventListener('change', () => (box.checked ? selectedLetters.add(dlKey(d)) : selectedLetters.delete(dlKey(d))));
-        const row = el('tr', { class: 'clickable', 'data-message-id': d.messageId, 'data-task-id': d.taskId }, [el('td', {}, [box]), ...cells([age(d.ageMs), d.taskId, d.taskType, d.workflowId, d.attempts])]);
+        const row = el('tr', { class: 'clickable', 'data-message-id': d.messageId, 'data-task-id': d.taskId }, [el('td', {}, [box]), ...cells([age(d.ageMs), d.taskId, d.taskType, d.workflowId, d.attempts, d.replays ?? ''])]);
         row.append(el('td', { class: 'wrap', text: d.reason }));
         row.addEventListener('click', () => void showDeadLetter(d).catch(report));
         return row;
       }),
       'no dead letter',
-      7,
+      8,
     );
     document.getElementById('dl-total').textContent = `${r.total} dead letter(s) match${r.total > r.items.length ? `; the newest ${r.items.length} shown` : ''}.`;
   }
