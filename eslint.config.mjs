@@ -26,4 +26,14 @@ export default tseslint.config(
     files: ['features/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
+  {
+    // The web console's browser script: plain JavaScript, served as is (no build step, no types).
+    files: ['src/adapters/express/console/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { document: 'readonly', fetch: 'readonly', setInterval: 'readonly', URLSearchParams: 'readonly', FormData: 'readonly', Node: 'readonly', Event: 'readonly', JSON: 'readonly' },
+    },
+  },
 );

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the executor in embedded mode (no Redis), a tiny example API on 127.0.0.1
  * with an OpenAPI document, and five example tasks (set, inject, wait, an HTTP call and an
- * OpenAPI call) submitted through `POST /tasks`. Prints each task.completed payload, then exits.
+ * OpenAPI call) submitted through `POST /tasks`. Prints each task.completed payload, then exits
+ * (with `--serve`, keeps running with its web console at /console until Ctrl-C).
  * Exit code 0 when every task succeeded, 1 otherwise.
  */
 import 'reflect-metadata';
@@ -79,6 +80,8 @@ function examples(api: string): { name: string; type: string; parameters: Record
 }
 
 async function main(): Promise<number> {
+  // `--serve`: keep the executor (and its web console) running after the examples, until Ctrl-C.
+  const serve = process.argv.includes('--serve');
   const api = await startExampleApi();
   const config = loadConfig({
     ...process.env,
@@ -93,7 +96,8 @@ async function main(): Promise<number> {
   const { service, healthServer } = await createExecutor(config, { profile: 'embedded', logStream: process.stderr });
   await service.start();
   const base = `http://127.0.0.1:${healthServer?.port ?? 0}`;
-  out(`executor (embedded) on ${base}; example API on ${api.url}\n`);
+  out(`executor (embedded) on ${base}; example API on ${api.url}`);
+  out(`web console: ${base}/console${serve ? '' : ' (run `npm run demo -- --serve` to keep it open)'}\n`);
   let failures = 0;
   try {
     for (const task of examples(api.url)) {
@@ -113,6 +117,10 @@ async function main(): Promise<number> {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     out('metrics (excerpt):');
     for (const line of metrics.split('\n')) if (/^executor_(tasks_total|dead_letters_total|openapi_cache_total|circuit_breakers|retries_total|task_duration_seconds_count)\b.* /.test(line) && !/ 0$/.test(line)) out(`  ${line}`);
+    if (serve) {
+      out(`\nserving until Ctrl-C: the console is at ${base}/console, POST ${base}/tasks takes more tasks`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
   } finally {
     await service.stop();
     await api.close();

@@ -10,6 +10,7 @@ import { HealthServer } from '../adapters/express/health-server';
 import { Replacement } from './binding';
 import { AppConfig } from './env';
 import { breakerModule } from './modules/breaker.module';
+import { consoleModule } from './modules/console.module';
 import { coreModule } from './modules/core.module';
 import { expressionsModule } from './modules/expressions.module';
 import { healthModule } from './modules/health.module';
@@ -52,6 +53,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     openApiModule(config.openApi, config.http),
     patternModule,
     expressionsModule(config),
+    consoleModule(config),
   ];
 }
 

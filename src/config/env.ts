@@ -63,6 +63,8 @@ export const VARIABLES = {
   OTEL_SERVICE_NAME: { name: 'OTEL_SERVICE_NAME', default: 'flunq-executor', expected: 'a non-empty name', description: 'The `service.name` of the spans', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   OTEL_TRACES_SAMPLER: { name: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', expected: 'always_on, always_off, traceidratio or parentbased_ of one of them', description: 'Which tasks are traced (the standard OpenTelemetry samplers)', parse: oneOf('always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio') },
   OTEL_TRACES_SAMPLER_ARG: { name: 'OTEL_TRACES_SAMPLER_ARG', default: '1', expected: 'a ratio from 0 to 1', description: 'The ratio of the `traceidratio` samplers', parse: (raw: string) => { const n = Number(raw.trim()); if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidValue(); return n; } },
+  CONSOLE_ENABLED: { name: 'CONSOLE_ENABLED', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: 'The web console at `/console` on the health server; `auto` = on only with EVENT_STREAM_TYPE=memory', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
+  CONSOLE_TOKEN: { name: 'CONSOLE_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token (or login) the console needs for replays and for any access from another machine; unset: loopback reads only', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
   NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port or tls://… (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
   NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
@@ -160,6 +162,10 @@ export interface HealthSettings {
   submitToken: string | undefined;
   /** An event-loop stall longer than this fails liveness (ms). */
   stallThresholdMs: number;
+  /** The web console at /console (CONSOLE_ENABLED; `auto`: embedded mode only). */
+  console: boolean;
+  /** CONSOLE_TOKEN (undefined: loopback reads only, no replays). */
+  consoleToken: string | undefined;
 }
 
 /** Outbound HTTP (call tasks and OpenAPI documents). */
@@ -265,6 +271,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
   const streamType = read('EVENT_STREAM_TYPE');
   const submitApiSetting = read('EXECUTOR_SUBMIT_API');
+  const consoleSetting = read('CONSOLE_ENABLED');
   const config: AppConfig = {
     stream: {
       type: streamType,
@@ -314,6 +321,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       submitApi: submitApiSetting === 'auto' ? streamType === 'memory' : submitApiSetting,
       submitToken: isSet('EXECUTOR_SUBMIT_TOKEN') ? read('EXECUTOR_SUBMIT_TOKEN') : undefined,
       stallThresholdMs: read('EXECUTOR_STALL_THRESHOLD'),
+      console: consoleSetting === 'auto' ? streamType === 'memory' : consoleSetting,
+      consoleToken: isSet('CONSOLE_TOKEN') ? read('CONSOLE_TOKEN') : undefined,
     },
     http: {
       client: read('HTTP_CLIENT'),

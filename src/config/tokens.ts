@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { TaskActivity } from '../application/activity/task-activity';
 import { ExecutorLoop } from '../application/executor-loop';
 import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
@@ -56,6 +57,8 @@ export const EXECUTE_TASK = identifier<ExecuteTask>('ExecuteTask');
 export const DEAD_LETTER_TASK = identifier<DeadLetterTask>('DeadLetterTask');
 export const PROCESS_DELIVERY = identifier<ProcessDelivery>('ProcessDelivery');
 export const EXECUTOR_LOOP = identifier<ExecutorLoop>('ExecutorLoop');
+/** What the executor did lately, for the web console (bound only when the console is on). */
+export const TASK_ACTIVITY = identifier<TaskActivity>('TaskActivity');
 
 // Inbound operations (the HTTP route and the CLI call these)
 export const SUBMIT_TASK = identifier<SubmitTask>('SubmitTask');

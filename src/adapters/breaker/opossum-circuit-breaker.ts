@@ -1,5 +1,6 @@
 import CircuitBreakerImpl from 'opossum';
 import { CircuitBreaker, CircuitScope } from '../../application/ports/circuit-breaker.port';
+import { CircuitStates, CircuitView } from '../../application/ports/circuit-states.port';
 import { Logger } from '../../application/ports/logger.port';
 import { BreakerState, Metrics } from '../../application/ports/metrics.port';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
@@ -61,7 +62,7 @@ function keyOf(scope: CircuitScope): string {
  * dropped only when every circuit is open, the oldest first. A dropped circuit is shut down, so
  * its timers stop. Metrics count circuits per state, never per host.
  */
-export class OpossumCircuitBreaker implements CircuitBreaker {
+export class OpossumCircuitBreaker implements CircuitBreaker, CircuitStates {
   /** In order of last use, least recent first (Map order is insertion order; a use re-inserts). */
   private readonly circuits = new Map<string, Circuit>();
   private readonly counts: Record<BreakerState, number> = { closed: 0, half_open: 0, open: 0 };
@@ -103,6 +104,16 @@ export class OpossumCircuitBreaker implements CircuitBreaker {
   /** `closed`, `open` or `half_open` (for tests and diagnostics); a circuit not held is closed. */
   state(scope: CircuitScope): BreakerState {
     return this.circuits.get(keyOf(scope))?.state ?? 'closed';
+  }
+
+  snapshot(): CircuitView[] {
+    const order: Record<BreakerState, number> = { open: 0, half_open: 1, closed: 2 };
+    return [...this.circuits.values()]
+      .map(({ scope, state, impl }) => {
+        const stats = impl.stats;
+        return { tenant: scope.tenant, host: scope.host, state, calls: stats.fires, failures: stats.failures, rejected: stats.rejects };
+      })
+      .sort((a, b) => order[a.state] - order[b.state]);
   }
 
   /** Circuits held now. */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo, isIP } from 'node:net';
-import express, { Express, NextFunction, Request, Response } from 'express';
+import express, { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import promBundle from 'express-prom-bundle';
 import { Registry } from 'prom-client';
 import { SubmitTask } from '../../application/operations/submit-task.use-case';
@@ -53,6 +53,9 @@ function digest(text: string): Buffer {
 export class HealthServer {
   private servers: http.Server[] = [];
 
+  /** Extra route trees (the web console), added before start. */
+  private readonly mounts: { path: string; handler: RequestHandler }[] = [];
+
   private readonly tokenDigest: Buffer | undefined;
 
   constructor(
@@ -81,7 +84,7 @@ export class HealthServer {
         includeMethod: true,
         includePath: true,
         // Only fixed route names as labels: anything else is `other` (no unbounded URL paths).
-        normalizePath: (req) => (ROUTES.has(req.path) ? req.path : 'other'),
+        normalizePath: (req) => (ROUTES.has(req.path) ? req.path : this.mountOf(req.originalUrl.split('?')[0] ?? '')),
         autoregister: !separate,
         ...(metricsApp ? { metricsApp } : {}),
         buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10],
@@ -91,6 +94,16 @@ export class HealthServer {
     this.servers.push(await this.listen(app, this.options.healthPort));
     if (metricsApp) this.servers.push(await this.listen(metricsApp, this.options.metricsPort));
     this.deps.logger.info('health server listening', { healthPort: this.port, metricsPort: this.metricsPort, submitApi: this.deps.submitTask !== undefined });
+  }
+
+  /** Serves `handler` under `path` (for example `/console`); call before `start`. */
+  mount(path: string, handler: RequestHandler): void {
+    this.mounts.push({ path, handler });
+  }
+
+  /** The mount a path falls under (one label for all of its routes), or `other`. */
+  private mountOf(path: string): string {
+    return this.mounts.find((m) => path === m.path || path.startsWith(`${m.path}/`))?.path ?? 'other';
   }
 
   /** The bound health port (useful with port 0). */
@@ -144,6 +157,7 @@ export class HealthServer {
         this.submit(submitTask, req, res).catch(next);
       });
     }
+    for (const { path, handler } of this.mounts) app.use(path, handler);
     app.use((_req: Request, res: Response) => {
       res.status(404).json({ error: 'not found' });
     });

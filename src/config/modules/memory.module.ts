@@ -2,12 +2,13 @@ import { ContainerModule } from 'inversify';
 import { EntryStream } from '../../adapters/flunq-wire/entry-stream';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { Clock } from '../../application/ports/clock.port';
+import { InMemoryStreamDeadLetterStore } from '../../adapters/memory/in-memory-dead-letter-store';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
 import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
 import { bindFactory } from '../binding';
 import { StreamSettings } from '../env';
-import { CLOCK, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 /** The in-process consumer of `broker` for the stream settings. */
@@ -31,5 +32,7 @@ export function memoryStreamModule(stream: StreamSettings, wrap: (source: EntryS
     bindFactory(bind, STREAM_BROKER, [CLOCK], (clock) => new InMemoryStreamBroker(clock));
     bindFactory(bind, TASK_INBOX, [STREAM_BROKER, CLOCK], (broker, clock) => new EntryStreamInbox(wrap(memoryTaskSource(broker, clock, stream))));
     bindFactory(bind, TASK_SUBMISSION, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryTaskSubmission(broker, clock));
+    // The in-process stream's dead letters, for the web console of embedded mode.
+    bindFactory(bind, DEAD_LETTER_STORE, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryStreamDeadLetterStore(broker, clock));
   });
 }

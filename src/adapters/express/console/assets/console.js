@@ -1,0 +1,277 @@
+// The console's script: fills the server-rendered page from /console/api, every 1.5 s
+// (dead letters: on demand and every 10 s). Text goes in with textContent only, never as HTML.
+'use strict';
+(function () {
+  const page = document.body.dataset.page;
+  const STATUSES = ['success', 'failure', 'dead_letter', 'duplicate'];
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'text') node.textContent = v;
+      else if (k === 'class') node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    return node;
+  }
+
+  function age(ms) {
+    if (ms < 1000) return `${Math.round(ms)} ms`;
+    if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+    if (ms < 3600000) return `${Math.floor(ms / 60000)} min`;
+    if (ms < 86400000) return `${Math.floor(ms / 3600000)} h`;
+    return `${Math.floor(ms / 86400000)} d`;
+  }
+
+  function badge(text, cls) {
+    return el('span', { class: `badge ${cls || text}`, text: text.replace('_', ' ') });
+  }
+
+  function fillTable(id, rows, emptyText, columns) {
+    const body = document.querySelector(`#${id} tbody`);
+    body.replaceChildren();
+    if (rows.length === 0) {
+      body.append(el('tr', {}, [el('td', { class: 'empty', colspan: String(columns), text: emptyText })]));
+      return body;
+    }
+    for (const row of rows) body.append(row);
+    return body;
+  }
+
+  function cells(values) {
+    return values.map((v) => (v instanceof Node ? el('td', {}, [v]) : el('td', { text: String(v) })));
+  }
+
+  async function getJson(url) {
+    const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.detail || body.error || `HTTP ${res.status}`);
+    return body;
+  }
+
+  function showStatus(overview) {
+    const status = document.getElementById('status');
+    if (!status) return;
+    const ok = overview.status.ready && overview.status.live;
+    status.className = `badge ${ok ? 'ok' : 'bad'}`;
+    status.textContent = ok ? 'ready' : `not ready${overview.status.reason ? `: ${overview.status.reason}` : ''}`;
+  }
+
+  function drawChart(rates) {
+    const chart = document.getElementById('chart');
+    const width = 600;
+    const height = 140;
+    const samples = rates.samples;
+    const max = Math.max(1, ...samples.map((s) => STATUSES.reduce((n, k) => n + s[k], 0)));
+    const barWidth = width / samples.length;
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none' });
+    root.append(svg('line', { class: 'axis', x1: 0, y1: height, x2: width, y2: height }));
+    samples.forEach((sample, i) => {
+      let y = height;
+      for (const status of STATUSES) {
+        const h = (sample[status] / max) * (height - 4);
+        if (h <= 0) continue;
+        y -= h;
+        const bar = svg('rect', { class: `bar ${status}`, x: (i * barWidth + 0.5).toFixed(1), y: y.toFixed(1), width: Math.max(1, barWidth - 1).toFixed(1), height: h.toFixed(1) });
+        bar.append(svg('title'));
+        bar.firstChild.textContent = `${sample[status]} ${status.replace('_', ' ')}`;
+        root.append(bar);
+      }
+    });
+    // Labels in HTML: the drawing stretches to the page's width, text in it would too.
+    const axis = el('div', { class: 'axis-labels' }, [el('span', { text: `-${samples.length} s` }), el('span', { text: `peak ${max}/s` }), el('span', { text: 'now' })]);
+    chart.replaceChildren(root, axis);
+    const sum = (k) => samples.reduce((n, s) => n + s[k], 0);
+    const last10 = samples.slice(-10).reduce((n, s) => n + STATUSES.reduce((m, k) => m + s[k], 0), 0) / 10;
+    const summary = document.getElementById('rates-summary');
+    summary.replaceChildren(
+      el('div', {}, [el('strong', { text: last10.toFixed(1) }), 'tasks/s (last 10 s)']),
+      ...STATUSES.map((k) => el('div', {}, [el('strong', { text: String(sum(k)) }), `${k.replace('_', ' ')} (60 s) · ${rates.totals[k]} in all`])),
+    );
+  }
+
+  async function refreshOverview() {
+    const o = await getJson('/console/api/overview?seconds=60');
+    showStatus(o);
+    drawChart(o.rates);
+    document.getElementById('inflight-count').textContent = `${o.inFlight.length} / ${o.concurrency}`;
+    fillTable(
+      'inflight',
+      o.inFlight.map((t) => el('tr', { 'data-task-id': t.taskId }, cells([t.taskId, t.taskType, t.workflowId, t.tenantId, t.attempt, age(t.ageMs)]))),
+      'no task running',
+      6,
+    );
+    fillTable(
+      'circuits',
+      o.circuits.map((c) => el('tr', {}, cells([badge(c.state), c.tenant, c.host, c.calls, c.failures, c.rejected]))),
+      'no circuit yet (one per tenant and host, on the first call)',
+      6,
+    );
+  }
+
+  function query(form) {
+    const params = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (String(v).trim()) params.set(k, String(v).trim());
+    return params.toString();
+  }
+
+  let selectedOutcome;
+  async function showOutcome(seq) {
+    selectedOutcome = seq;
+    const d = await getJson(`/console/api/outcomes/${seq}`);
+    document.getElementById('detail').hidden = false;
+    document.getElementById('detail-title').textContent = `${d.taskId} · ${d.status.replace('_', ' ')}${d.truncated ? ' · preview of a long payload' : ''}`;
+    document.getElementById('detail-payload').textContent = typeof d.payload === 'string' ? d.payload : JSON.stringify(d.payload, null, 2);
+  }
+
+  async function refreshOutcomes() {
+    const o = await getJson('/console/api/overview?seconds=1');
+    showStatus(o);
+    const r = await getJson(`/console/api/outcomes?${query(document.getElementById('filters'))}`);
+    fillTable(
+      'outcomes',
+      r.items.map((t) => {
+        const row = el('tr', { class: `clickable${t.seq === selectedOutcome ? ' selected' : ''}`, 'data-seq': String(t.seq), 'data-task-id': t.taskId }, cells([new Date(t.finishedAt).toLocaleTimeString(), badge(t.status), t.taskId, t.taskType, t.workflowId, t.attempt, age(t.durationMs)]));
+        row.append(el('td', { class: 'wrap', text: t.error }));
+        row.addEventListener('click', () => void showOutcome(t.seq).catch(report));
+        return row;
+      }),
+      'no outcome yet',
+      8,
+    );
+  }
+
+  function dlKey(d) {
+    return JSON.stringify([d.location, d.messageId]);
+  }
+
+  const selectedLetters = new Set();
+  let shownLetter;
+  async function showDeadLetter(d) {
+    shownLetter = d;
+    const r = await getJson(`/console/api/dead-letters/detail?location=${encodeURIComponent(d.location)}&id=${encodeURIComponent(d.messageId)}`);
+    document.getElementById('dl-detail').hidden = false;
+    document.getElementById('dl-detail-title').textContent = `${d.taskId || d.eventId} · ${d.location} ${d.messageId}`;
+    document.getElementById('dl-detail-payload').textContent = JSON.stringify({ reason: r.summary.reason, attempts: r.summary.attempts, event: r.event, payload: r.payload, replays: r.replays }, null, 2);
+  }
+
+  async function refreshDeadLetters() {
+    const o = await getJson('/console/api/overview?seconds=1');
+    showStatus(o);
+    const r = await getJson(`/console/api/dead-letters?${query(document.getElementById('dl-filters'))}`);
+    const known = new Set(r.items.map(dlKey));
+    for (const key of [...selectedLetters]) if (!known.has(key)) selectedLetters.delete(key);
+    fillTable(
+      'dead-letters',
+      r.items.map((d) => {
+        const box = el('input', { type: 'checkbox', 'aria-label': `select ${d.taskId}` });
+        box.checked = selectedLetters.has(dlKey(d));
+        box.addEventListener('click', (e) => e.stopPropagation());
+        box.addEventListener('change', () => (box.checked ? selectedLetters.add(dlKey(d)) : selectedLetters.delete(dlKey(d))));
+        const row = el('tr', { class: 'clickable', 'data-message-id': d.messageId, 'data-task-id': d.taskId }, [el('td', {}, [box]), ...cells([age(d.ageMs), d.taskId, d.taskType, d.workflowId, d.attempts, d.replays ?? ''])]);
+        row.append(el('td', { class: 'wrap', text: d.reason }));
+        row.addEventListener('click', () => void showDeadLetter(d).catch(report));
+        return row;
+      }),
+      'no dead letter',
+      8,
+    );
+    document.getElementById('dl-total').textContent = `${r.total} dead letter(s) match${r.total > r.items.length ? `; the newest ${r.items.length} shown` : ''}.`;
+  }
+
+  async function replaySelected() {
+    const items = [...selectedLetters].map((key) => {
+      const [location, messageId] = JSON.parse(key);
+      return { location, messageId };
+    });
+    await replay(items);
+  }
+
+  async function replay(items) {
+    const message = document.getElementById('dl-message');
+    if (items.length === 0) {
+      message.textContent = 'Select dead letters to replay first.';
+      return;
+    }
+    const res = await fetch('/console/api/dead-letters/replay', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ items }) });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      message.textContent = `Replay refused: ${body.detail || body.error || `HTTP ${res.status}`}`;
+      return;
+    }
+    const done = body.results.filter((r) => r.replayed);
+    const failed = body.results.filter((r) => !r.replayed);
+    message.textContent = `Replayed ${done.length} dead letter(s)${failed.length ? `; ${failed.length} refused: ${failed.map((f) => f.problem).join('; ')}` : ''}.`;
+    selectedLetters.clear();
+    await refreshDeadLetters();
+  }
+
+  function report(error) {
+    const status = document.getElementById('status');
+    if (status) {
+      status.className = 'badge bad';
+      status.textContent = `console: ${error.message}`;
+    }
+  }
+
+  // Runs `fn` now and every `ms` (not while the tab is hidden); a tick asked for while one runs
+  // (a filter submitted) runs right after it rather than being dropped.
+  function every(ms, fn) {
+    let busy = false;
+    let again = false;
+    const tick = () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      if (document.hidden) return;
+      busy = true;
+      fn()
+        .catch(report)
+        .finally(() => {
+          busy = false;
+          if (again) {
+            again = false;
+            tick();
+          }
+        });
+    };
+    tick();
+    setInterval(tick, ms);
+    return tick;
+  }
+
+  if (page === 'overview') every(1500, refreshOverview);
+  if (page === 'outcomes') {
+    const tick = every(1500, refreshOutcomes);
+    document.getElementById('filters').addEventListener('submit', (e) => {
+      e.preventDefault();
+      tick();
+    });
+  }
+  if (page === 'dead-letters') {
+    const tick = every(10000, refreshDeadLetters);
+    document.getElementById('dl-filters').addEventListener('submit', (e) => {
+      e.preventDefault();
+      tick();
+    });
+    document.getElementById('dl-refresh').addEventListener('click', tick);
+    document.getElementById('dl-replay').addEventListener('click', () => void replaySelected().catch(report));
+    document.getElementById('dl-detail-replay').addEventListener('click', () => {
+      if (shownLetter) void replay([{ location: shownLetter.location, messageId: shownLetter.messageId }]).catch(report);
+    });
+    document.getElementById('dl-all').addEventListener('change', (e) => {
+      for (const box of document.querySelectorAll('#dead-letters tbody input[type=checkbox]')) {
+        box.checked = e.target.checked;
+        box.dispatchEvent(new Event('change'));
+      }
+    });
+  }
+})();

@@ -1,0 +1,83 @@
+import { ACTIVITY_STATUSES, ActivityStatus, OutcomeFilter } from '../../../application/activity/task-activity';
+import { DeadLetterSummary } from '../../../application/ports/dead-letter-store.port';
+
+type Query = Record<string, unknown>;
+
+/** One query parameter as a trimmed string of at most 200 characters ('' when absent or repeated). */
+export function param(query: Query, name: string): string {
+  const value = query[name];
+  return typeof value === 'string' ? value.trim().slice(0, 200) : '';
+}
+
+function limitOf(query: Query, max: number): number {
+  const n = Number(param(query, 'limit'));
+  return Number.isInteger(n) && n > 0 ? Math.min(n, max) : max;
+}
+
+/** `?workflow=&task=&type=&status=&limit=` as an outcome filter; an unknown status matches nothing. */
+export function outcomeFilter(query: Query, maxLimit = 200): OutcomeFilter | { problem: string } {
+  const status = param(query, 'status');
+  if (status && !ACTIVITY_STATUSES.includes(status as ActivityStatus)) return { problem: `status must be one of ${ACTIVITY_STATUSES.join(', ')}` };
+  const filter: OutcomeFilter = { limit: limitOf(query, maxLimit) };
+  const workflow = param(query, 'workflow');
+  const task = param(query, 'task');
+  const type = param(query, 'type');
+  if (workflow) filter.workflowId = workflow;
+  if (task) filter.taskId = task;
+  if (type) filter.taskType = type;
+  if (status) filter.status = status as ActivityStatus;
+  return filter;
+}
+
+export interface DeadLetterFilter {
+  workflowId?: string;
+  /** Substring of the task id. */
+  taskId?: string;
+  taskType?: string;
+  /** Substring of the reason (an error code, say). */
+  reason?: string;
+  limit: number;
+}
+
+/** `?workflow=&task=&type=&reason=&limit=` for dead letters. */
+export function deadLetterFilter(query: Query, maxLimit = 500): DeadLetterFilter {
+  const filter: DeadLetterFilter = { limit: limitOf(query, maxLimit) };
+  const workflow = param(query, 'workflow');
+  const task = param(query, 'task');
+  const type = param(query, 'type');
+  const reason = param(query, 'reason');
+  if (workflow) filter.workflowId = workflow;
+  if (task) filter.taskId = task;
+  if (type) filter.taskType = type;
+  if (reason) filter.reason = reason;
+  return filter;
+}
+
+/** The matching dead letters, newest first, at most `filter.limit`; `total` counts every match. */
+export function filterDeadLetters<T extends DeadLetterSummary>(letters: readonly T[], filter: DeadLetterFilter): { total: number; items: T[] } {
+  const matching = letters.filter(
+    (l) =>
+      (!filter.workflowId || l.workflowId === filter.workflowId) &&
+      (!filter.taskType || l.taskType === filter.taskType) &&
+      (!filter.taskId || l.taskId.includes(filter.taskId)) &&
+      (!filter.reason || l.reason.toLowerCase().includes(filter.reason.toLowerCase())),
+  );
+  const newestFirst = [...matching].sort((a, b) => a.ageMs - b.ageMs);
+  return { total: matching.length, items: newestFirst.slice(0, filter.limit) };
+}
+
+/** A replay request's body: `{items: [{location, messageId}]}`, at most `max` items. */
+export function replayItems(body: unknown, max = 100): { location: string; messageId: string }[] | { problem: string } {
+  const items = (body as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items) || items.length === 0) return { problem: 'body must be {"items": [{"location": "…", "messageId": "…"}, …]}' };
+  if (items.length > max) return { problem: `at most ${max} dead letters per replay` };
+  const out: { location: string; messageId: string }[] = [];
+  for (const item of items as unknown[]) {
+    const { location, messageId } = (item ?? {}) as { location?: unknown; messageId?: unknown };
+    if (typeof location !== 'string' || typeof messageId !== 'string' || !location || !messageId || location.length > 1000 || messageId.length > 200) {
+      return { problem: 'each item needs a location and a messageId (strings)' };
+    }
+    out.push({ location, messageId });
+  }
+  return out;
+}
