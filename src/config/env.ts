@@ -1,4 +1,5 @@
 import { parseDuration } from '../domain/duration';
+import { parseTenantShares, TenantShareTable } from '../domain/fair-share';
 
 /**
  * Every environment variable the service reads, with its default and expected form.
@@ -130,6 +131,11 @@ export const VARIABLES = {
   CALL_IDEMPOTENCY_KEYS: { name: 'CALL_IDEMPOTENCY_KEYS', default: 'false', expected: '1/true/yes or 0/false/no', description: 'Send an `Idempotency-Key` header (derived from the task id and the call\'s position in the task) on POST and PATCH calls', parse: bool },
   CIRCUIT_BREAKER_MAX_CIRCUITS: { name: 'CIRCUIT_BREAKER_MAX_CIRCUITS', default: '1000', expected: 'an integer from 1 to 1000000', description: 'Circuits (tenant and host pairs) kept in memory; the least recently used closed one is dropped beyond this', parse: integer(1, 1_000_000) },
   EXECUTOR_SUBMIT_TOKEN: { name: 'EXECUTOR_SUBMIT_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token `POST /tasks` requires; needed when HEALTH_HOST is not a loopback address and the submit API is on', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_FAIR_DISPATCH: { name: 'EXECUTOR_FAIR_DISPATCH', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Fair dispatch across tenants (weights, caps, priority, bounded read-ahead); off: first come, first served, reading only into free slots', parse: bool },
+  EXECUTOR_TENANT_SHARES: { name: 'EXECUTOR_TENANT_SHARES', default: '', expected: 'tenant=weight[:cap=N] entries separated by commas, * for every other tenant (weights 1-1000, caps 1-10000)', description: 'Per-tenant weights and hard caps on running tasks, e.g. `acme=3,beta=1:cap=4,*=1`; unset: every tenant weight 1, no cap', parse: parseTenantShares },
+  EXECUTOR_WORKFLOW_CAP: { name: 'EXECUTOR_WORKFLOW_CAP', default: '', expected: 'an integer from 1 to 10000', description: 'Most tasks of one workflow running at once (unset: no cap beyond its tenant\'s)', parse: integer(1, 10_000) },
+  EXECUTOR_READ_AHEAD: { name: 'EXECUTOR_READ_AHEAD', default: '', expected: 'an integer from 1 to 10000', description: 'Most tasks read and waiting for a slot under fair dispatch (unset: EXECUTOR_CONCURRENCY); they are kept alive while they wait', parse: integer(1, 10_000) },
+  EXECUTOR_FAIR_RESERVE: { name: 'EXECUTOR_FAIR_RESERVE', default: '', expected: 'an integer from 0 to 9999, below EXECUTOR_CONCURRENCY', description: 'Slots a tenant above its fair share leaves free while other tenants were active in the last 10 s (unset: a tenth of EXECUTOR_CONCURRENCY, rounded down)', parse: integer(0, 9999) },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
 } satisfies Record<string, VariableSpec<unknown>>;
 
@@ -180,6 +186,18 @@ export interface ExecutorSettings {
   shutdownTimeoutMs: number;
   /** Deadline of a task whose request names none (ms). */
   taskTimeoutMs: number;
+  fair: FairDispatchConfig;
+}
+
+/** Fair dispatch across tenants (EXECUTOR_FAIR_DISPATCH, _TENANT_SHARES, _WORKFLOW_CAP, _READ_AHEAD, _FAIR_RESERVE). */
+export interface FairDispatchConfig {
+  enabled: boolean;
+  shares: TenantShareTable;
+  workflowCap: number | undefined;
+  /** Most tasks read and waiting for a slot. */
+  readAhead: number;
+  /** Slots a tenant above its share leaves free for recently active tenants. */
+  reserve: number;
 }
 
 /** Processing retries (publication or stream failures), not workflow retries. */
@@ -293,13 +311,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const raw = isSet(name) ? (env[name] as string) : spec.default;
     try {
       return spec.parse(raw);
-    } catch {
-      problems.push(`${name}=${JSON.stringify(raw)}: expected ${spec.expected}`);
+    } catch (error) {
+      const why = error instanceof InvalidValue || !(error instanceof Error) ? '' : `${error.message}; `;
+      problems.push(`${name}=${JSON.stringify(raw)}: ${why}expected ${spec.expected}`);
       return undefined as ValueOf<K>;
     }
   }
 
   const streamType = read('EVENT_STREAM_TYPE');
+  const concurrency = isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS');
   const submitApiSetting = read('EXECUTOR_SUBMIT_API');
   const config: AppConfig = {
     stream: {
@@ -323,10 +343,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
     },
     executor: {
-      concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),
+      concurrency,
       maxDeliveries: read('EXECUTOR_MAX_DELIVERIES'),
       shutdownTimeoutMs: read('EXECUTOR_SHUTDOWN_TIMEOUT'),
       taskTimeoutMs: read('TASK_TIMEOUT_SECONDS') * 1000,
+      fair: {
+        enabled: read('EXECUTOR_FAIR_DISPATCH'),
+        shares: read('EXECUTOR_TENANT_SHARES'),
+        workflowCap: isSet('EXECUTOR_WORKFLOW_CAP') ? read('EXECUTOR_WORKFLOW_CAP') : undefined,
+        readAhead: isSet('EXECUTOR_READ_AHEAD') ? read('EXECUTOR_READ_AHEAD') : concurrency,
+        reserve: isSet('EXECUTOR_FAIR_RESERVE') ? read('EXECUTOR_FAIR_RESERVE') : Math.floor((concurrency ?? 0) / 10),
+      },
     },
     retry: {
       maxAttempts: read('RETRY_MAX_ATTEMPTS'),
@@ -371,6 +398,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     log: { level: read('LOG_LEVEL') },
   };
   const { health } = config;
+  if (concurrency !== undefined && config.executor.fair.reserve >= concurrency) problems.push(`EXECUTOR_FAIR_RESERVE=${config.executor.fair.reserve}: must be below EXECUTOR_CONCURRENCY (${concurrency})`);
   if (health.submitApi && streamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
   if (health.submitApi) {
     // POST /tasks runs any task it is given: loopback only unless asked, and never open to a network without a token.

@@ -1,8 +1,9 @@
-import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
+import { DeadLetterNote, InboundTask, ReadGate, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
 import { FlunqEvent, idempotencyKey } from '../../domain/flunq-event';
 import { isPlainObject } from '../../domain/json';
 import { Delivery, EntryStream } from './entry-stream';
 import { deadLetterFields, entrySize, eventFromFields, fieldsFromEvent } from './stream-fields';
+import { parseWorkflowStream } from './stream-keys';
 
 /**
  * The task id an entry carries: its `taskid` field, or (only when that is missing) `data.task_id`.
@@ -81,8 +82,8 @@ export class StreamInboundTask implements InboundTask {
 export class EntryStreamInbox implements TaskInbox {
   constructor(readonly stream: EntryStream) {}
 
-  async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
-    const deliveries = await this.stream.receive(max, signal);
+  async receive(max: number, signal: AbortSignal, gate?: ReadGate): Promise<InboundTask[]> {
+    const deliveries = await this.stream.receive(max, signal, gate && streamGate(gate));
     return deliveries.map((delivery) => new StreamInboundTask(this.stream, delivery));
   }
 
@@ -93,4 +94,12 @@ export class EntryStreamInbox implements TaskInbox {
   close(): Promise<void> {
     return this.stream.close();
   }
+}
+
+/** The gate as a question about a stream: its tenant and workflow are in its key (any other key is admitted). */
+export function streamGate(gate: ReadGate): (stream: string) => boolean {
+  return (stream) => {
+    const owner = parseWorkflowStream(stream);
+    return owner === undefined || gate.admits(owner.tenantId, owner.workflowId);
+  };
 }

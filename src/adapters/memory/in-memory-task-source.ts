@@ -31,10 +31,10 @@ export class InMemoryTaskSource implements EntryStream {
     private readonly options: InMemoryTaskSourceOptions,
   ) {}
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+  async receive(max: number, signal: AbortSignal, admits?: (stream: string) => boolean): Promise<Delivery[]> {
     this.broker.checkFault('receive');
     if (this.closed) throw new Error('task source is closed');
-    let out = this.collect(max);
+    let out = this.collect(max, admits);
     if (out.length > 0 || signal.aborted) return out;
     const wake = new AbortController();
     const onAbort = (): void => wake.abort();
@@ -44,7 +44,7 @@ export class InMemoryTaskSource implements EntryStream {
     signal.removeEventListener('abort', onAbort);
     // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
     if (signal.aborted || this.closed) return [];
-    out = this.collect(max);
+    out = this.collect(max, admits);
     return out;
   }
 
@@ -145,7 +145,7 @@ export class InMemoryTaskSource implements EntryStream {
     return this.broker.streamNames().filter((s) => pattern.test(s));
   }
 
-  private collect(max: number): Delivery[] {
+  private collect(max: number, admits?: (stream: string) => boolean): Delivery[] {
     const out: Delivery[] = [];
     const { group, consumer, reclaimIdleMs } = this.options;
     const now = this.clock.now();
@@ -181,19 +181,38 @@ export class InMemoryTaskSource implements EntryStream {
         }
       }
     }
-    // 3. New entries (XREADGROUP … >).
-    for (const stream of streams) {
-      const state = this.broker.stream(stream);
-      const g = this.broker.group(stream, group);
-      while (out.length < max && g.nextIndex < state.entries.length) {
-        const entry = state.entries[g.nextIndex++];
-        if (!entry) continue;
-        g.pending.set(entry.id, { consumer, deliveryCount: 1, lastDeliveredAt: now });
-        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+    // 3. New entries (XREADGROUP … >), only from admitted streams; without a gate, stream by stream
+    // as before; with one, an entry per stream in turn, so that one read spreads over workflows.
+    if (!admits) {
+      for (const stream of streams) {
+        this.readNew(stream, max - out.length, now, out);
+        if (out.length >= max) break;
       }
-      if (out.length >= max) break;
+      return out;
+    }
+    let open = streams.filter((stream) => this.hasNew(stream) && admits(stream));
+    while (out.length < max && open.length > 0) {
+      for (const stream of open) if (out.length < max) this.readNew(stream, 1, now, out);
+      open = open.filter((stream) => this.hasNew(stream));
     }
     return out;
+  }
+
+  private hasNew(stream: string): boolean {
+    return this.broker.group(stream, this.options.group).nextIndex < this.broker.stream(stream).entries.length;
+  }
+
+  /** Delivers up to `n` new entries of `stream` to this consumer. */
+  private readNew(stream: string, n: number, now: number, out: Delivery[]): void {
+    const state = this.broker.stream(stream);
+    const g = this.broker.group(stream, this.options.group);
+    const until = out.length + n;
+    while (out.length < until && g.nextIndex < state.entries.length) {
+      const entry = state.entries[g.nextIndex++];
+      if (!entry) continue;
+      g.pending.set(entry.id, { consumer: this.options.consumer, deliveryCount: 1, lastDeliveredAt: now });
+      out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+    }
   }
 }
 

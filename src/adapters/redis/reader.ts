@@ -36,18 +36,22 @@ export class Reader {
 
   /**
    * Non-blocking XREADGROUP `>` over dirty streams, a bounded group at a time. COUNT per stream
-   * is chosen so that one call can never return more than `max` entries in all.
+   * is chosen so that one call can never return more than `max` entries in all. With `admits`, only
+   * the dirty streams it admits are read; the others stay dirty until it admits them.
    */
-  async readDirty(out: Delivery[], max: number): Promise<void> {
-    let rounds = Math.ceil(this.streams.dirtyCount / this.options.streamsPerRead) + 1;
-    while (out.length < max && this.streams.dirtyCount > 0 && rounds-- > 0) {
+  async readDirty(out: Delivery[], max: number, admits?: (stream: string) => boolean): Promise<void> {
+    let dirty = this.streams.admittedDirtyCount(admits);
+    let rounds = Math.ceil(dirty / this.options.streamsPerRead) + 1;
+    while (out.length < max && dirty > 0 && rounds-- > 0) {
       const room = max - out.length;
-      const take = Math.min(this.options.streamsPerRead, room, this.streams.dirtyCount);
-      const streams = this.streams.takeDirty(take);
+      const take = Math.min(this.options.streamsPerRead, room, dirty);
+      const streams = this.streams.takeDirty(take, admits);
+      if (streams.length === 0) break;
       const count = Math.max(1, Math.min(this.options.batch, Math.floor(room / streams.length)));
       const got = await this.read(this.connections.commands, streams, count, undefined);
       for (const s of streams) if ((got.get(s)?.length ?? 0) >= count) this.streams.markDirty(s);
       push(got, out);
+      dirty = this.streams.admittedDirtyCount(admits);
     }
   }
 

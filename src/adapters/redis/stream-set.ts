@@ -53,9 +53,9 @@ export class StreamSet {
     return [...this.known];
   }
 
-  /** The first `n` known streams, in discovery order. */
-  firstKnown(n: number): string[] {
-    return firstOf(this.known, n);
+  /** The first `n` known streams (that `admits` admits, when given), in discovery order. */
+  firstKnown(n: number, admits?: (stream: string) => boolean): string[] {
+    return firstOf(this.known, n, admits);
   }
 
   /** Starts reading a stream whose group exists (known and dirty); false when it was known already. */
@@ -150,11 +150,22 @@ export class StreamSet {
     return this.dirty.size;
   }
 
-  /** Takes up to `n` dirty streams (oldest first); the reader marks them dirty again if they may have more. */
-  takeDirty(n: number): string[] {
-    const streams = firstOf(this.dirty, n);
+  /**
+   * Takes up to `n` dirty streams (oldest first); the reader marks them dirty again if they may have
+   * more. With `admits`, only streams it admits are taken: the others stay dirty, in their place.
+   */
+  takeDirty(n: number, admits?: (stream: string) => boolean): string[] {
+    const streams = admits ? firstOf(this.dirty, n, admits) : firstOf(this.dirty, n);
     for (const stream of streams) this.dirty.delete(stream);
     return streams;
+  }
+
+  /** How many dirty streams `admits` admits (all of them without it). */
+  admittedDirtyCount(admits?: (stream: string) => boolean): number {
+    if (!admits) return this.dirty.size;
+    let n = 0;
+    for (const stream of this.dirty) if (admits(stream)) n++;
+    return n;
   }
 
   // --- notifications and the blocking read ----------------------------------------------------
@@ -198,9 +209,12 @@ export class StreamSet {
 
   // --- waiting --------------------------------------------------------------------------------
 
-  /** Something to do without waiting: dirty streams, discovered names or a history to scan. */
-  hasWork(): boolean {
-    return this.dirty.size > 0 || this.discovered.size > 0 || this.heldForHistory.size > 0;
+  /**
+   * Something to do without waiting: dirty streams (that `admits` admits: the others wait for the
+   * gate to open, which ends the wait through the caller's signal), discovered names or a history to scan.
+   */
+  hasWork(admits?: (stream: string) => boolean): boolean {
+    return this.discovered.size > 0 || this.heldForHistory.size > 0 || (admits ? this.admittedDirtyCount(admits) > 0 : this.dirty.size > 0);
   }
 
   addWaiter(wake: () => void): void {
@@ -218,8 +232,8 @@ export class StreamSet {
   }
 
   /** Waits until there is work (see `hasWork`), a wake-up, `signal` aborts or `ms` pass. */
-  async waitForWork(signal: AbortSignal, ms: number): Promise<void> {
-    if (this.hasWork()) return;
+  async waitForWork(signal: AbortSignal, ms: number, admits?: (stream: string) => boolean): Promise<void> {
+    if (this.hasWork(admits)) return;
     const stop = new AbortController();
     const end = (): void => stop.abort(WAIT_ENDED);
     signal.addEventListener('abort', end, { once: true });
@@ -230,12 +244,12 @@ export class StreamSet {
   }
 }
 
-/** The first `n` members of a set, in insertion order, without copying the whole set. */
-function firstOf(set: ReadonlySet<string>, n: number): string[] {
+/** The first `n` members of a set (that `admits` admits, when given), in insertion order, without copying the whole set. */
+function firstOf(set: ReadonlySet<string>, n: number, admits?: (value: string) => boolean): string[] {
   const out: string[] = [];
   for (const value of set) {
     if (out.length >= n) break;
-    out.push(value);
+    if (!admits || admits(value)) out.push(value);
   }
   return out;
 }
