@@ -169,7 +169,8 @@ export class ExecutorLoop {
     let backoff = this.settings.errorBackoffMs;
     const signal = this.stopReading.signal;
     const fair = this.settings.fair?.enabled === true;
-    const capacity = this.settings.concurrency + (fair ? (this.settings.fair?.readAhead ?? 0) : 0);
+    const readAhead = fair ? (this.settings.fair?.readAhead ?? 0) : 0;
+    const capacity = this.settings.concurrency + readAhead;
     while (!signal.aborted) {
       this.lastProgressAt = this.clock.now();
       const room = capacity - this.inFlight.size - this.scheduler.waiting;
@@ -178,9 +179,14 @@ export class ExecutorLoop {
         this.slotFreed = undefined;
         continue;
       }
+      // One read never fills the buffer: at most the free slots and half the read-ahead (less what
+      // waits), so that whatever tenant shows up next still finds room; and at least one, so that it
+      // is seen while every slot is busy.
+      const free = this.settings.concurrency - this.inFlight.size;
+      const max = fair ? Math.min(room, Math.max(1, free + Math.ceil(readAhead / 2) - this.scheduler.waiting)) : room;
       let deliveries: InboundTask[];
       try {
-        deliveries = await this.inbox.receive(room, this.readSignal, fair ? this.scheduler : undefined);
+        deliveries = await this.inbox.receive(max, this.readSignal, fair ? this.scheduler : undefined);
         this.healthy = true;
         backoff = this.settings.errorBackoffMs;
       } catch (error) {
