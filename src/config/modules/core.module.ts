@@ -91,7 +91,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
 }
 
 /** How long a tenant counts as active after its last task, for the fair-dispatch reserve (README). */
-export const FAIR_ACTIVITY_WINDOW_MS = 10_000;
+export const FAIR_ACTIVITY_WINDOW_MS = 60_000;
 
 /**
  * How often running tasks renew their entry and their task claim: a third of the reclaim idle time
