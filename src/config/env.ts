@@ -86,7 +86,7 @@ export const VARIABLES = {
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
   EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis or memory', description: '`redis` for production; `memory` runs the embedded in-process stream (no Redis)', parse: oneOf('redis', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (JSON lines)', parse: oneOf('debug', 'info', 'warn', 'error') },
-  EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
+  EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process', parse: integer(1, 10_000) },
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
   EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   HOSTNAME: { name: 'HOSTNAME', default: 'unknown', expected: 'text', description: 'Consumer name is `executor-$HOSTNAME`; must differ between replicas', parse: text },
