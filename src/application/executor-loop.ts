@@ -184,6 +184,8 @@ export class ExecutorLoop {
       // is seen while every slot is busy.
       const free = this.settings.concurrency - this.inFlight.size;
       const max = fair ? Math.min(room, Math.max(1, free + Math.ceil(readAhead / 2) - this.scheduler.waiting)) : room;
+      // Only what the gate turns away during this read may end it early.
+      this.scheduler.takeRefused();
       let deliveries: InboundTask[];
       try {
         deliveries = await this.inbox.receive(max, this.readSignal, fair ? this.scheduler : undefined);
