@@ -65,6 +65,8 @@ export class FairScheduler<T> implements ReadGate {
   private heldWeight = 0;
   private seq = 0;
   private refused = false;
+  /** Tenants known before idle ones are forgotten again (amortised: doubles with the active ones). */
+  private pruneAt = 64;
 
   constructor(
     private readonly settings: FairDispatchSettings,
@@ -77,6 +79,11 @@ export class FairScheduler<T> implements ReadGate {
 
   get waiting(): number {
     return this.waitingTotal;
+  }
+
+  /** Tenants tracked: those holding work or active within the window, and idle ones not yet forgotten. */
+  get trackedTenants(): number {
+    return this.tenants.size;
   }
 
   /** Whether the gate turned some work away since the last call (the loop then reads again once a slot frees). */
@@ -246,6 +253,7 @@ export class FairScheduler<T> implements ReadGate {
   private tenant(tenantId: string): TenantState<T> {
     let tenant = this.tenants.get(tenantId);
     if (!tenant) {
+      if (this.tenants.size >= this.pruneAt) this.pruneAt = Math.max(64, 2 * this.activeTenants().size);
       tenant = { share: shareOf(this.settings.shares, tenantId), running: 0, waiting: [], workflows: new Map(), lastActiveAt: this.clock.now(), lastServed: -1 };
       this.tenants.set(tenantId, tenant);
     }

@@ -133,3 +133,19 @@ describe('FairScheduler', () => {
     assert.deepEqual(startAll(), ids.slice(0, 4));
   });
 });
+
+describe('FairScheduler memory', () => {
+  it('forgets tenants idle for longer than the window, however many came and went', async () => {
+    const clock = new FakeClock();
+    const scheduler = new FairScheduler<string>({ enabled: true, concurrency: 1, readAhead: 1, shares: parseTenantShares(''), workflowCap: undefined, reserve: 0, activityWindowMs: 1000 }, clock);
+    for (let i = 0; i < 1000; i++) {
+      const tags = { tenantId: `t${i}`, workflowId: 'wf', priority: 3 };
+      scheduler.enqueue(`task${i}`, tags);
+      scheduler.next();
+      scheduler.finished(tags);
+      await clock.advance(10);
+    }
+    // 100 tenants active within the window; idle ones forgotten as new ones come.
+    assert.ok(scheduler.trackedTenants <= 256, `${scheduler.trackedTenants} tenants tracked`);
+  });
+});
