@@ -3,6 +3,7 @@ import { Clock } from './ports/clock.port';
 import { Logger } from './ports/logger.port';
 import { Metrics } from './ports/metrics.port';
 import { DEFAULT_TENANT_SHARES } from '../domain/fair-share';
+import { TASK_REQUESTED } from '../domain/flunq-event';
 import { FairDispatchSettings, FairScheduler, TaskTags } from './fair-dispatch/fair-scheduler';
 import { tagsOf } from './fair-dispatch/task-tags';
 import { InboundTask, TaskInbox } from './ports/task-inbox.port';
@@ -61,6 +62,8 @@ export class ExecutorLoop {
   /** Deliveries read and waiting for a slot, with when they were read (for keep-alive). */
   private readonly waitingSince = new Map<InboundTask, number>();
   private readonly scheduler: FairScheduler<InboundTask>;
+  /** Deliveries that are not task requests, being acknowledged outside the slots (fair dispatch). */
+  private readonly passing = new Set<Promise<unknown>>();
   /** Ends a read in progress when the gate turned work away and a slot has since freed. */
   private readWake = new AbortController();
   private readSignal: AbortSignal;
@@ -158,6 +161,7 @@ export class ExecutorLoop {
       () => undefined,
     );
     await this.whenIdle();
+    await Promise.all(this.passing);
     this.heartbeatStop.abort();
     timer.abort();
     await forced;
@@ -207,6 +211,12 @@ export class ExecutorLoop {
       if (this.readWake.signal.aborted) this.renewReadSignal();
       const now = this.clock.now();
       for (const delivery of deliveries) {
+        if (fair && delivery.event.type !== TASK_REQUESTED) {
+          // Not a task (an outcome the inbox also delivers): acknowledged at once, neither waiting
+          // for a slot nor counted against its tenant's share.
+          this.passThrough(delivery);
+          continue;
+        }
         this.waitingSince.set(delivery, now);
         this.scheduler.enqueue(delivery, fair ? tagsOf(delivery.event) : FIRST_COME_TAGS);
       }
@@ -220,6 +230,11 @@ export class ExecutorLoop {
       this.waitingSince.delete(next.item);
       this.spawn(next.item, next.tags);
     }
+  }
+
+  private passThrough(delivery: InboundTask): void {
+    const done = this.processDelivery.execute(delivery, this.forceStop.signal).finally(() => this.passing.delete(done));
+    this.passing.add(done);
   }
 
   private renewReadSignal(): void {
