@@ -203,14 +203,14 @@ export class ExecutorLoop {
         backoff = Math.min(backoff * 2, 30_000);
         continue;
       }
-      if (signal.aborted) {
-        // Read while stopping: left unsettled with the backend, like the waiting ones.
-        if (deliveries.length > 0) this.logger.info('deliveries read while stopping are left to be redelivered', { count: deliveries.length });
-        break;
-      }
       if (this.readWake.signal.aborted) this.renewReadSignal();
       const now = this.clock.now();
       for (const delivery of deliveries) {
+        if (fair && signal.aborted && delivery.event.type === TASK_REQUESTED) {
+          // Read while stopping: not started, left with the backend like the waiting ones.
+          this.logger.info('a task read while stopping is left to be redelivered', { origin: delivery.origin });
+          continue;
+        }
         if (fair && delivery.event.type !== TASK_REQUESTED) {
           // Not a task (an outcome the inbox also delivers): acknowledged at once, neither waiting
           // for a slot nor counted against its tenant's share.
