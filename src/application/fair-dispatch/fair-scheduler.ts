@@ -43,6 +43,8 @@ interface TenantState<T> {
   waiting: Waiting<T>[];
   /** Running and waiting tasks per workflow (only workflows with some). */
   workflows: Map<string, { running: number; waiting: number }>;
+  /** Waiting tasks per priority (index 1 to 5). */
+  priorities: number[];
   lastActiveAt: number;
   /** Sequence number of its last dispatch (ties go to the tenant served longest ago). */
   lastServed: number;
@@ -104,6 +106,7 @@ export class FairScheduler<T> implements ReadGate {
     const tenant = this.tenant(tags.tenantId);
     this.hold(tenant);
     tenant.waiting.push({ item, tags, seq: this.seq++ });
+    tenant.priorities[tags.priority] = (tenant.priorities[tags.priority] ?? 0) + 1;
     this.workflow(tenant, tags.workflowId).waiting++;
     this.waitingTotal++;
   }
@@ -120,6 +123,7 @@ export class FairScheduler<T> implements ReadGate {
     const counts = this.workflow(tenant, chosen.tags.workflowId);
     counts.waiting--;
     counts.running++;
+    tenant.priorities[chosen.tags.priority] = (tenant.priorities[chosen.tags.priority] ?? 1) - 1;
     tenant.running++;
     tenant.lastServed = this.seq++;
     tenant.lastActiveAt = this.clock.now();
@@ -158,6 +162,7 @@ export class FairScheduler<T> implements ReadGate {
         if (counts.running <= 0 && counts.waiting <= 0) tenant.workflows.delete(w.tags.workflowId);
       }
       tenant.waiting = [];
+      tenant.priorities = [0, 0, 0, 0, 0, 0];
       this.release(tenant);
     }
     this.waitingTotal = 0;
@@ -211,18 +216,23 @@ export class FairScheduler<T> implements ReadGate {
   /** The tenant's next task: most urgent, then of the workflow with fewest running, then oldest; -1 if every workflow is at its cap. */
   private bestOf(tenant: TenantState<T>): number {
     const cap = this.settings.workflowCap;
+    // With one workflow (and no cap to check) the first task of the most urgent priority is the one.
+    const urgent = tenant.priorities.findIndex((n, p) => p > 0 && n > 0);
+    if (cap === undefined && tenant.workflows.size === 1) return tenant.waiting.findIndex((w) => w.tags.priority === urgent);
     let best = -1;
     let bestPriority = Infinity;
     let bestRunning = Infinity;
-    tenant.waiting.forEach((w, i) => {
+    for (let i = 0; i < tenant.waiting.length; i++) {
+      const w = tenant.waiting[i] as Waiting<T>;
       const running = tenant.workflows.get(w.tags.workflowId)?.running ?? 0;
-      if (cap !== undefined && running >= cap) return;
+      if (cap !== undefined && running >= cap) continue;
       if (w.tags.priority < bestPriority || (w.tags.priority === bestPriority && running < bestRunning)) {
         best = i;
         bestPriority = w.tags.priority;
         bestRunning = running;
+        if (bestPriority === urgent && running === 0) break;
       }
-    });
+    }
     return best;
   }
 
@@ -254,7 +264,7 @@ export class FairScheduler<T> implements ReadGate {
     let tenant = this.tenants.get(tenantId);
     if (!tenant) {
       if (this.tenants.size >= this.pruneAt) this.pruneAt = Math.max(64, 2 * this.activeTenants().size);
-      tenant = { share: shareOf(this.settings.shares, tenantId), running: 0, waiting: [], workflows: new Map(), lastActiveAt: this.clock.now(), lastServed: -1 };
+      tenant = { share: shareOf(this.settings.shares, tenantId), running: 0, waiting: [], workflows: new Map(), priorities: [0, 0, 0, 0, 0, 0], lastActiveAt: this.clock.now(), lastServed: -1 };
       this.tenants.set(tenantId, tenant);
     }
     return tenant;

@@ -86,6 +86,34 @@ describe('FairScheduler', () => {
     assert.deepEqual(started.map(tenantOf).sort(), ['a', 'b']);
   });
 
+  it('orders a tenant\'s tasks over several workflows by priority, then by the workflow with fewest running, then by age', () => {
+    const { add, startAll, finish } = makeSut({ concurrency: 1 });
+    const [first] = add('a', 1, 'wf1', 3);
+    assert.deepEqual(startAll(), [first]);
+    const [batch] = add('a', 1, 'wf2', 5);
+    const [sameWorkflow] = add('a', 1, 'wf1', 2);
+    const [otherWorkflow] = add('a', 1, 'wf3', 2);
+    const [urgent] = add('a', 1, 'wf2', 1);
+    finish(first ?? '');
+    assert.deepEqual(startAll(), [urgent]);
+    finish(urgent ?? '');
+    // Same priority: wf3 has nothing running, wf1 neither now, so the older one (wf1) goes first.
+    assert.deepEqual(startAll(), [sameWorkflow]);
+    finish(sameWorkflow ?? '');
+    assert.deepEqual(startAll(), [otherWorkflow]);
+    finish(otherWorkflow ?? '');
+    assert.deepEqual(startAll(), [batch]);
+  });
+
+  it('gives a tenant\'s free slot to its workflow with fewest running tasks, ahead of an older task of a busier workflow', () => {
+    const { add, startAll } = makeSut({ concurrency: 2 });
+    add('a', 1, 'wf1');
+    assert.equal(startAll().length, 1);
+    add('a', 1, 'wf1');
+    const [quiet] = add('a', 1, 'wf2');
+    assert.deepEqual(startAll(), [quiet]);
+  });
+
   it('keeps the reserve free for a recently active tenant, and gives it back once that tenant has been idle for the window', async () => {
     const { add, startAll, finish, clock } = makeSut({ concurrency: 4, reserve: 1 });
     const [small] = add('small', 1);
