@@ -1,5 +1,5 @@
 /**
- * Goal 6: two tenants on one executor (EXECUTOR_CONCURRENCY=10). A busy tenant keeps a backlog of
+ * Two tenants on one executor (EXECUTOR_CONCURRENCY=10). A busy tenant keeps a backlog of
  * 2 s `wait` tasks over 20 workflows; a small tenant sends `set` tasks at 4 per second. Figures:
  * the small tenant's latency (request entry → completion entry) and the busy tenant's throughput
  * against the ideal 10 slots / 2 s = 5 tasks/s, with fair dispatch on and off.
@@ -107,13 +107,13 @@ export async function runFairnessGoal(server: PrivateRedis, redis: Redis, ctx: F
   for (const fair of [true, false]) {
     const r = await oneRun(server, redis, seconds, fair);
     results[String(fair)] = r;
-    ctx.log(`  goal 6 fair dispatch ${fair ? 'on ' : 'off'}  small p50 ${r.small.p50} p99 ${r.small.p99} max ${r.small.max} ms (${r.smallDone}/${r.smallSent} completed)  busy ${r.busyDone} tasks in the window (ideal ${r.idealDone})`);
+    ctx.log(`  tenants: fair dispatch ${fair ? 'on ' : 'off'}  small p50 ${r.small.p50} p99 ${r.small.p99} max ${r.small.max} ms (${r.smallDone}/${r.smallSent} completed)  busy ${r.busyDone} tasks in the window (ideal ${r.idealDone})`);
   }
   const on = results['true'] as FairnessRun;
   const off = results['false'] as FairnessRun;
   const missing = (r: FairnessRun): string => (r.smallDone < r.smallSent ? ` (${r.smallSent - r.smallDone} not done)` : '');
-  ctx.rows.push({ goal: '6 two tenants', metric: 'small tenant p50 / p99 ms', executor: `${on.small.p50} / ${on.small.p99}${missing(on)}`, baseline: `${off.small.p50} / ${off.small.p99}${missing(off)} (fair off)`, ratio: '', target: 'p99 < 1000', met: on.smallDone === on.smallSent && on.small.p99 < 1000 ? 'yes' : 'no' });
+  ctx.rows.push({ goal: 'tenants', metric: 'small tenant p50 / p99 ms', executor: `${on.small.p50} / ${on.small.p99}${missing(on)}`, baseline: `${off.small.p50} / ${off.small.p99}${missing(off)} (fair off)`, ratio: '', target: 'p99 < 1000', met: on.smallDone === on.smallSent && on.small.p99 < 1000 ? 'yes' : 'no' });
   const ratio = on.busyDone / on.idealDone;
-  ctx.rows.push({ goal: '6 two tenants', metric: 'busy tenant tasks vs ideal', executor: String(on.busyDone), baseline: `${on.idealDone} ideal, ${off.busyDone} fair off`, ratio: ratio.toFixed(2), target: '≥ 0.80', met: ratio >= 0.8 ? 'yes' : 'no' });
-  ctx.notes.push(`goal 6: EXECUTOR_CONCURRENCY=${CONCURRENCY}; busy tenant ${WAIT_S} s wait tasks over ${WORKFLOWS} workflows, small tenant ${SMALL_PER_SECOND} set tasks/s for ${seconds} s (ideal: ${CONCURRENCY} slots / ${WAIT_S} s, counted in a window of ${seconds + WAIT_S / 2} s); latencies from Redis entry ids.`);
+  ctx.rows.push({ goal: 'tenants', metric: 'busy tenant tasks vs ideal', executor: String(on.busyDone), baseline: `${on.idealDone} ideal, ${off.busyDone} fair off`, ratio: ratio.toFixed(2), target: '≥ 0.80', met: ratio >= 0.8 ? 'yes' : 'no' });
+  ctx.notes.push(`tenants: EXECUTOR_CONCURRENCY=${CONCURRENCY}; busy tenant ${WAIT_S} s wait tasks over ${WORKFLOWS} workflows, small tenant ${SMALL_PER_SECOND} set tasks/s for ${seconds} s (ideal: ${CONCURRENCY} slots / ${WAIT_S} s, counted in a window of ${seconds + WAIT_S / 2} s); latencies from Redis entry ids.`);
 }

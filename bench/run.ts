@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     ['3', `goal 3: latency at 1,000 tasks/s over ${SIZES.manyStreams} streams`, () => goalManyStreams(server, redis)],
     ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log, profileDir })],
     ['5', `goal 5: memory while ${SIZES.memoryBacklog} requests drain`, () => goalMemory(server, redis)],
-    ['6', 'goal 6: two tenants, a busy one with 2 s tasks and a small one with set tasks, concurrency 10', () => runFairnessGoal(server, redis, { quick, rows, notes, log })],
+    ['tenants', 'tenants: two tenants, a busy one with 2 s tasks and a small one with set tasks, concurrency 10', () => runFairnessGoal(server, redis, { quick, rows, notes, log })],
     ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
   ];
