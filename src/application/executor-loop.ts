@@ -47,6 +47,9 @@ const FIRST_COME: Omit<FairDispatchSettings, 'concurrency'> = {
   activityWindowMs: 0,
 };
 
+/** Why a read was ended early (a ready-made reason: aborting without one builds a DOMException each time). */
+const READ_ENDED = new Error('read ended');
+
 /** Without fair dispatch every task is alike (first come, first served). */
 const FIRST_COME_TAGS: TaskTags = { tenantId: '', workflowId: '', priority: 3 };
 
@@ -64,9 +67,11 @@ export class ExecutorLoop {
   private readonly scheduler: FairScheduler<InboundTask>;
   /** Deliveries that are not task requests, being acknowledged outside the slots (fair dispatch). */
   private readonly passing = new Set<Promise<unknown>>();
-  /** Ends a read in progress when the gate turned work away and a slot has since freed. */
+  /**
+   * The signal of the read in progress: aborted on stop, and when the gate turned work away and
+   * that work should now be read (see FairScheduler.readWorthRenewing).
+   */
   private readWake = new AbortController();
-  private readSignal: AbortSignal;
   private readonly stopReading = new AbortController();
   private readonly forceStop = new AbortController();
   private readonly heartbeatStop = new AbortController();
@@ -88,7 +93,6 @@ export class ExecutorLoop {
   ) {
     const fair = settings.fair?.enabled ? settings.fair : FIRST_COME;
     this.scheduler = new FairScheduler({ ...fair, concurrency: settings.concurrency }, clock);
-    this.readSignal = AbortSignal.any([this.stopReading.signal, this.readWake.signal]);
   }
 
   /** Starts reading in the background. */
@@ -148,6 +152,7 @@ export class ExecutorLoop {
    */
   async stop(deadlineMs: number): Promise<void> {
     this.stopReading.abort();
+    this.readWake.abort(READ_ENDED);
     this.slotFreed?.();
     // Deliveries that never started stay with the backend, unsettled: redelivered to this consumer
     // after a restart, or reclaimed by another replica.
@@ -189,10 +194,10 @@ export class ExecutorLoop {
       const free = this.settings.concurrency - this.inFlight.size;
       const max = fair ? Math.min(room, Math.max(1, free + Math.ceil(readAhead / 2) - this.scheduler.waiting)) : room;
       // Only what the gate turns away during this read may end it early.
-      this.scheduler.takeRefused();
+      this.scheduler.clearRefused();
       let deliveries: InboundTask[];
       try {
-        deliveries = await this.inbox.receive(max, this.readSignal, fair ? this.scheduler : undefined);
+        deliveries = await this.inbox.receive(max, this.readWake.signal, fair ? this.scheduler : undefined);
         this.healthy = true;
         backoff = this.settings.errorBackoffMs;
       } catch (error) {
@@ -203,7 +208,7 @@ export class ExecutorLoop {
         backoff = Math.min(backoff * 2, 30_000);
         continue;
       }
-      if (this.readWake.signal.aborted) this.renewReadSignal();
+      if (this.readWake.signal.aborted && !signal.aborted) this.readWake = new AbortController();
       const now = this.clock.now();
       for (const delivery of deliveries) {
         if (fair && signal.aborted && delivery.event.type === TASK_REQUESTED) {
@@ -237,11 +242,6 @@ export class ExecutorLoop {
     this.passing.add(done);
   }
 
-  private renewReadSignal(): void {
-    this.readWake = new AbortController();
-    this.readSignal = AbortSignal.any([this.stopReading.signal, this.readWake.signal]);
-  }
-
   private spawn(delivery: InboundTask, tags: TaskTags): void {
     const now = this.clock.now();
     const running: Running = { since: now, renewUntil: now + this.settings.defaultHoldMs + this.settings.overrunGraceMs, overdue: false };
@@ -257,7 +257,10 @@ export class ExecutorLoop {
       if (!this.stopReading.signal.aborted) this.dispatch();
       this.metrics.inFlight(this.inFlight.size);
       // A read that the gate narrowed may now admit more: end it, so the next one asks again.
-      if (this.scheduler.takeRefused()) this.readWake.abort();
+      if (this.scheduler.readWorthRenewing()) {
+        this.scheduler.clearRefused();
+        this.readWake.abort(READ_ENDED);
+      }
       this.slotFreed?.();
       if (this.inFlight.size === 0) {
         const waiters = this.idleWaiters;

@@ -182,7 +182,8 @@ export class InMemoryTaskSource implements EntryStream {
       }
     }
     // 3. New entries (XREADGROUP … >), only from admitted streams; without a gate, stream by stream
-    // as before; with one, an entry per stream in turn, so that one read spreads over workflows.
+    // as before; with one, an equal part of `max` per stream in turn, so that one read spreads over
+    // workflows (like COUNT per stream in one XREADGROUP).
     if (!admits) {
       for (const stream of streams) {
         this.readNew(stream, max - out.length, now, out);
@@ -192,7 +193,8 @@ export class InMemoryTaskSource implements EntryStream {
     }
     let open = streams.filter((stream) => this.hasNew(stream) && admits(stream));
     while (out.length < max && open.length > 0) {
-      for (const stream of open) if (out.length < max) this.readNew(stream, 1, now, out);
+      const each = Math.max(1, Math.floor((max - out.length) / open.length));
+      for (const stream of open) if (out.length < max) this.readNew(stream, each, now, out);
       open = open.filter((stream) => this.hasNew(stream));
     }
     return out;

@@ -66,7 +66,8 @@ export class FairScheduler<T> implements ReadGate {
   /** Sum of the weights of tenants holding a running or waiting task. */
   private heldWeight = 0;
   private seq = 0;
-  private refused = false;
+  /** Tenants the gate turned away since the last read started. */
+  private readonly refused = new Set<string>();
   /** Tenants known before idle ones are forgotten again (amortised: doubles with the active ones). */
   private pruneAt = 64;
 
@@ -88,16 +89,27 @@ export class FairScheduler<T> implements ReadGate {
     return this.tenants.size;
   }
 
-  /** Whether the gate turned some work away since the last call (the loop then reads again once a slot frees). */
-  takeRefused(): boolean {
-    const refused = this.refused;
-    this.refused = false;
-    return refused;
+  /** A read starts (or was ended): forget what the gate turned away. */
+  clearRefused(): void {
+    this.refused.clear();
+  }
+
+  /**
+   * Whether the read in progress, which the gate narrowed, should be ended so that the next one asks
+   * again: a slot is free with nothing to start, a tenant turned away has nothing left waiting, or
+   * the buffer is down to a quarter. Not on every finished task: a busy tenant refills its part of
+   * the buffer in batches.
+   */
+  readWorthRenewing(): boolean {
+    if (this.refused.size === 0) return false;
+    if (this.runningTotal < this.settings.concurrency || this.waitingTotal <= Math.floor(this.settings.readAhead / 4)) return true;
+    for (const tenantId of this.refused) if ((this.tenants.get(tenantId)?.waiting.length ?? 0) === 0) return true;
+    return false;
   }
 
   admits(tenantId: string, workflowId: string): boolean {
     if (this.admitsNow(tenantId, workflowId)) return true;
-    this.refused = true;
+    this.refused.add(tenantId);
     return false;
   }
 

@@ -133,8 +133,26 @@ describe('FairScheduler', () => {
     add('busy', 4);
     assert.equal(scheduler.admits('busy', 'wf'), false);
     assert.equal(scheduler.admits('newcomer', 'wf'), true);
-    assert.equal(scheduler.takeRefused(), true);
-    assert.equal(scheduler.takeRefused(), false);
+  });
+
+  it('asks for a narrowed read to be renewed only when what it turned away is now wanted', () => {
+    const { scheduler, add, startAll, finish } = makeSut({ concurrency: 2, readAhead: 8 });
+    const running = add('busy', 2);
+    startAll();
+    add('busy', 4);
+    assert.equal(scheduler.readWorthRenewing(), false, 'nothing turned away');
+    assert.equal(scheduler.admits('busy', 'wf'), false);
+    // Slots full, the buffer still holds the tenant's tasks: no need to read again yet.
+    finish(running[0] ?? '');
+    startAll();
+    assert.equal(scheduler.readWorthRenewing(), false);
+    // Down to a quarter of the read-ahead: read again.
+    finish(running[1] ?? '');
+    startAll();
+    assert.equal(scheduler.waiting, 2);
+    assert.equal(scheduler.readWorthRenewing(), true);
+    scheduler.clearRefused();
+    assert.equal(scheduler.readWorthRenewing(), false);
   });
 
   it('refuses every read once the read-ahead is full', () => {
