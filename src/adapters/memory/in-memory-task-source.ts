@@ -4,6 +4,9 @@ import { outcomeTaskId } from '../flunq-wire/dead-letters';
 import { WORKFLOW_STREAM_PATTERN } from '../flunq-wire/stream-keys';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';
 
+/** Why a wait was ended (a ready-made reason: aborting without one builds a DOMException each time). */
+const WAIT_ENDED = new Error('wait ended');
+
 export interface InMemoryTaskSourceOptions {
   group: string;
   consumer: string;
@@ -37,15 +40,23 @@ export class InMemoryTaskSource implements EntryStream {
     let out = this.collect(max, admits);
     if (out.length > 0 || signal.aborted) return out;
     const wake = new AbortController();
-    const onAbort = (): void => wake.abort();
+    const onAbort = (): void => wake.abort(WAIT_ENDED);
     signal.addEventListener('abort', onAbort, { once: true });
-    await Promise.race([this.broker.waitForEntries(wake.signal), this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined)]);
-    wake.abort();
+    const deadline = this.clock.now() + this.options.blockMs;
+    const timeout = this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined);
+    let timedOut = false;
+    void timeout.then(() => (timedOut = true));
+    // New entries of streams the gate refuses (the executor's own completions among them) wake
+    // the wait but are not read: keep waiting until something admitted arrives or the time is up.
+    do {
+      await Promise.race([this.broker.waitForEntries(wake.signal), timeout]);
+      // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
+      if (signal.aborted || this.closed) break;
+      out = this.collect(max, admits);
+    } while (out.length === 0 && !timedOut && this.clock.now() < deadline);
+    wake.abort(WAIT_ENDED);
     signal.removeEventListener('abort', onAbort);
-    // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
-    if (signal.aborted || this.closed) return [];
-    out = this.collect(max, admits);
-    return out;
+    return signal.aborted || this.closed ? [] : out;
   }
 
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {

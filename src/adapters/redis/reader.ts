@@ -21,9 +21,6 @@ import { StreamSet } from './stream-set';
 export type ReaderOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'batch' | 'blockMs' | 'streamsPerRead'>;
 
 export class Reader {
-  /** The stream-set waiter that ends the wait for a blocking read (a notification has work elsewhere). */
-  private readonly endBlockingWait = (): void => this.connections.endBlockingWait();
-
   constructor(
     private readonly options: ReaderOptions,
     private readonly connections: SourceConnections,
@@ -58,18 +55,23 @@ export class Reader {
   /**
    * One blocking read over `streams` into `out`, ended early by `signal`, by a notification when
    * notifications work, or by the watchdog. False (and nothing read) when the blocking connection
-   * is not ready.
+   * is not ready. With `admits`, a notification ends the wait only for work it admits.
    */
-  async blockingRead(streams: string[], max: number, signal: AbortSignal, out: Delivery[]): Promise<boolean> {
+  async blockingRead(streams: string[], max: number, signal: AbortSignal, out: Delivery[], admits?: (stream: string) => boolean): Promise<boolean> {
     const count = Math.max(1, Math.min(this.options.batch, Math.floor(max / streams.length)));
     const connection = this.connections.blocking;
     if (connection.status !== 'ready') return false;
     const read = this.read(connection, streams, count, this.options.blockMs);
     const covered = new Set(streams);
     this.streams.cover(covered);
-    if (this.discovery.notificationsActive) this.streams.addWaiter(this.endBlockingWait);
+    // The stream-set waiter that ends the wait for a blocking read (a notification has work elsewhere).
+    const endWait = (): void => {
+      if (this.streams.endsGatedWait(admits)) this.connections.endBlockingWait();
+      else this.streams.addWaiter(endWait);
+    };
+    if (this.discovery.notificationsActive) this.streams.addWaiter(endWait);
     const outcome = await this.connections.waitForBlockingRead(read, signal, () => this.streams.uncover(covered));
-    this.streams.removeWaiter(this.endBlockingWait);
+    this.streams.removeWaiter(endWait);
     if (outcome.kind === 'read') {
       // A stream that filled its COUNT may have more (its notifications were ignored meanwhile).
       for (const [stream, entries] of outcome.got) if (entries.length >= count) this.streams.markDirty(stream);
@@ -93,7 +95,7 @@ export class Reader {
         const later: Delivery[] = [];
         push(got, later);
         this.inFlight.carry(later, this.clock.now());
-        if (later.length > 0) this.streams.wake();
+        if (later.length > 0) this.streams.wakeAll();
       },
       (error: unknown) => {
         if (isConnectionError(error)) this.recovery.markLost(streams);

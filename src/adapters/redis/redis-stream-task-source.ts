@@ -131,7 +131,7 @@ export class RedisStreamTaskSource implements EntryStream {
 
   async close(): Promise<void> {
     if (this.connections.closed) return;
-    this.streams.wake();
+    this.streams.wakeAll();
     await this.connections.close();
   }
 
@@ -159,7 +159,7 @@ export class RedisStreamTaskSource implements EntryStream {
     if (known > 0 && !this.connections.blockingBusy && !this.history.pending && (known <= this.options.streamsPerRead || !this.discovery.notificationsActive)) {
       const streams = this.streams.firstKnown(this.options.streamsPerRead, admits);
       if (streams.length === 0) await this.waitForWork(signal, this.options.blockMs, admits);
-      else if (!(await this.reader.blockingRead(streams, max, signal, out))) await this.waitForWork(signal, Math.min(this.options.blockMs, NOT_READY_WAIT_MS), admits);
+      else if (!(await this.reader.blockingRead(streams, max, signal, out, admits))) await this.waitForWork(signal, Math.min(this.options.blockMs, NOT_READY_WAIT_MS), admits);
     } else {
       await this.waitForWork(signal, this.options.blockMs, admits);
     }

@@ -34,6 +34,8 @@ export class StreamSet {
   /** Streams covered by the blocking read in flight, if any. */
   private covered: ReadonlySet<string> | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Set while `wakeAll` runs: every waiter ends, gated or not. */
+  private endingAll = false;
   private readonly removalListeners: ((stream: string) => void)[] = [];
 
   constructor(private readonly clock: Clock) {}
@@ -227,20 +229,42 @@ export class StreamSet {
 
   /** Wakes every waiter once. */
   wake(): void {
-    for (const wake of this.waiters) wake();
+    // A waiter may register again while woken (a gated wait whose work is still refused).
+    const waiters = [...this.waiters];
     this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Wakes every waiter and ends every wait, gated ones included (closing). */
+  wakeAll(): void {
+    this.endingAll = true;
+    try {
+      this.wake();
+    } finally {
+      this.endingAll = false;
+    }
+  }
+
+  /** Whether a woken gated wait should end: admitted work, or every wait is being ended. */
+  endsGatedWait(admits: ((stream: string) => boolean) | undefined): boolean {
+    return this.endingAll || !admits || this.hasWork(admits);
   }
 
   /** Waits until there is work (see `hasWork`), a wake-up, `signal` aborts or `ms` pass. */
   async waitForWork(signal: AbortSignal, ms: number, admits?: (stream: string) => boolean): Promise<void> {
     if (this.hasWork(admits)) return;
     const stop = new AbortController();
-    const end = (): void => stop.abort(WAIT_ENDED);
-    signal.addEventListener('abort', end, { once: true });
+    // Woken by work the gate refuses (a refused stream marked dirty): keep waiting.
+    const end = (): void => {
+      if (this.endsGatedWait(admits) || signal.aborted) stop.abort(WAIT_ENDED);
+      else this.waiters.add(end);
+    };
+    const onAbort = (): void => stop.abort(WAIT_ENDED);
+    signal.addEventListener('abort', onAbort, { once: true });
     this.waiters.add(end);
     await this.clock.sleep(Math.max(0, ms), stop.signal).catch(() => undefined);
     this.waiters.delete(end);
-    signal.removeEventListener('abort', end);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
