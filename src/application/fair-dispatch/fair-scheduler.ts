@@ -211,7 +211,8 @@ export class FairScheduler<T> implements ReadGate {
       if (tenant.share.cap !== undefined && tenant.running >= tenant.share.cap) continue;
       const index = this.bestOf(tenant);
       if (index < 0) continue;
-      if (free <= this.settings.reserve) {
+      // (A tenant known alone is the only active one: its share is every slot.)
+      if (free <= this.settings.reserve && this.tenants.size > 1) {
         // The last slots go only to tenants still below their share among recently active tenants.
         shares ??= fairShares(new Map([...this.activeTenants()].map(([t, s]) => [t, s.share])), this.settings.concurrency);
         if (tenant.running + 1 > (shares.get(id) ?? 0) + 1e-9) continue;
