@@ -166,11 +166,12 @@ export class ExecutorLoop {
       () => undefined,
     );
     await this.whenIdle();
+    // The last read (ended by the stop) may still hand over outcomes to acknowledge.
+    await this.running;
     await Promise.all(this.passing);
     this.heartbeatStop.abort();
     timer.abort();
     await forced;
-    await this.running;
     await this.heartbeat;
   }
 
