@@ -16,6 +16,7 @@ import { GROUP, preload, setRequestFields, streamKey, taskIdFactory } from './li
 import { PrivateRedis, redisCpuSeconds } from './lib/redis-server';
 import { median, summarize, table, LatencySummary } from './lib/stats';
 import { runExpressionGoal } from './expressions-goal';
+import { runFairnessGoal } from './fairness-goal';
 import { runHttpGoal } from './http-goal';
 import { runIsolationGoal } from './isolation-goal';
 import { runNatsGoal } from './nats-goal';
@@ -366,6 +367,7 @@ async function main(): Promise<void> {
     ['4', 'goal 4: call tasks against a local HTTP server, concurrency 50', () => runHttpGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log, profileDir })],
     ['5', `goal 5: memory while ${SIZES.memoryBacklog} requests drain`, () => goalMemory(server, redis)],
     ['tracing', 'tracing: the drain of goal 1 with tracing off and with spans exported over OTLP', () => goalTracing(server, redis)],
+    ['tenants', 'tenants: two tenants, a busy one with 2 s tasks and a small one with set tasks, concurrency 10', () => runFairnessGoal(server, redis, { quick, rows, notes, log })],
     ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],

@@ -1,5 +1,6 @@
 import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
 import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, natsUrl, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
+import { parseTenantShares, TenantShareTable } from '../domain/fair-share';
 
 export type { VariableSpec };
 
@@ -11,7 +12,7 @@ export const VARIABLES = {
   EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis, nats or memory', description: '`redis` (Redis Streams) or `nats` (NATS JetStream) for production; `memory` runs the embedded in-process stream (no broker)', parse: oneOf('redis', 'nats', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (in LOG_FORMAT)', parse: oneOf('debug', 'info', 'warn', 'error') },
   LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
-  EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process (also the most entries read ahead)', parse: integer(1, 10_000) },
+  EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process', parse: integer(1, 10_000) },
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
   EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   HOSTNAME: { name: 'HOSTNAME', default: 'unknown', expected: 'text', description: 'Consumer name is `executor-$HOSTNAME`; must differ between replicas', parse: text },
@@ -65,6 +66,11 @@ export const VARIABLES = {
   OTEL_TRACES_SAMPLER_ARG: { name: 'OTEL_TRACES_SAMPLER_ARG', default: '1', expected: 'a ratio from 0 to 1', description: 'The ratio of the `traceidratio` samplers', parse: (raw: string) => { const n = Number(raw.trim()); if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidValue(); return n; } },
   CONSOLE_ENABLED: { name: 'CONSOLE_ENABLED', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: 'The web console at `/console` on the health server; `auto` = on only with EVENT_STREAM_TYPE=memory', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
   CONSOLE_TOKEN: { name: 'CONSOLE_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token (or login) the console needs for replays and for any access from another machine; unset: loopback reads only', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_FAIR_DISPATCH: { name: 'EXECUTOR_FAIR_DISPATCH', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Fair dispatch across tenants (weights, caps, priority, bounded read-ahead); off: first come, first served, reading only into free slots', parse: bool },
+  EXECUTOR_TENANT_SHARES: { name: 'EXECUTOR_TENANT_SHARES', default: '', expected: 'tenant=weight[:cap=N] entries separated by commas, * for every other tenant (weights 1-1000, caps 1-10000)', description: 'Per-tenant weights and hard caps on running tasks, e.g. `acme=3,beta=1:cap=4,*=1`; unset: every tenant weight 1, no cap', parse: parseTenantShares },
+  EXECUTOR_WORKFLOW_CAP: { name: 'EXECUTOR_WORKFLOW_CAP', default: '', expected: 'an integer from 1 to 10000', description: 'Most tasks of one workflow running at once (unset: no cap beyond its tenant\'s)', parse: integer(1, 10_000) },
+  EXECUTOR_READ_AHEAD: { name: 'EXECUTOR_READ_AHEAD', default: '', expected: 'an integer from 1 to 10000', description: 'Most tasks read and waiting for a slot under fair dispatch (unset: EXECUTOR_CONCURRENCY); they are kept alive while they wait', parse: integer(1, 10_000) },
+  EXECUTOR_FAIR_RESERVE: { name: 'EXECUTOR_FAIR_RESERVE', default: '', expected: 'an integer from 0 to 9999, below EXECUTOR_CONCURRENCY', description: 'Slots a tenant above its fair share leaves free while other tenants were active in the last minute (unset: a tenth of EXECUTOR_CONCURRENCY, rounded down)', parse: integer(0, 9999) },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
   NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port or tls://… (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
   NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
@@ -132,6 +138,18 @@ export interface ExecutorSettings {
   shutdownTimeoutMs: number;
   /** Deadline of a task whose request names none (ms). */
   taskTimeoutMs: number;
+  fair: FairDispatchConfig;
+}
+
+/** Fair dispatch across tenants (EXECUTOR_FAIR_DISPATCH, _TENANT_SHARES, _WORKFLOW_CAP, _READ_AHEAD, _FAIR_RESERVE). */
+export interface FairDispatchConfig {
+  enabled: boolean;
+  shares: TenantShareTable;
+  workflowCap: number | undefined;
+  /** Most tasks read and waiting for a slot. */
+  readAhead: number;
+  /** Slots a tenant above its share leaves free for recently active tenants. */
+  reserve: number;
 }
 
 /** Processing retries (publication or stream failures), not workflow retries. */
@@ -263,13 +281,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const raw = isSet(name) ? (env[name] as string) : spec.default;
     try {
       return spec.parse(raw);
-    } catch {
-      problems.push(`${name}=${JSON.stringify(raw)}: expected ${spec.expected}`);
+    } catch (error) {
+      const why = error instanceof InvalidValue || !(error instanceof Error) ? '' : `${error.message}; `;
+      problems.push(`${name}=${JSON.stringify(raw)}: ${why}expected ${spec.expected}`);
       return undefined as ValueOf<K>;
     }
   }
 
   const streamType = read('EVENT_STREAM_TYPE');
+  const concurrency = isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS');
   const submitApiSetting = read('EXECUTOR_SUBMIT_API');
   const consoleSetting = read('CONSOLE_ENABLED');
   const config: AppConfig = {
@@ -301,10 +321,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       stream: read('NATS_STREAM'),
     },
     executor: {
-      concurrency: isSet('EXECUTOR_CONCURRENCY') || !isSet('MAX_CONCURRENT_TASKS') ? read('EXECUTOR_CONCURRENCY') : read('MAX_CONCURRENT_TASKS'),
+      concurrency,
       maxDeliveries: read('EXECUTOR_MAX_DELIVERIES'),
       shutdownTimeoutMs: read('EXECUTOR_SHUTDOWN_TIMEOUT'),
       taskTimeoutMs: read('TASK_TIMEOUT_SECONDS') * 1000,
+      fair: {
+        enabled: read('EXECUTOR_FAIR_DISPATCH'),
+        shares: read('EXECUTOR_TENANT_SHARES'),
+        workflowCap: isSet('EXECUTOR_WORKFLOW_CAP') ? read('EXECUTOR_WORKFLOW_CAP') : undefined,
+        readAhead: isSet('EXECUTOR_READ_AHEAD') ? read('EXECUTOR_READ_AHEAD') : concurrency,
+        reserve: isSet('EXECUTOR_FAIR_RESERVE') ? read('EXECUTOR_FAIR_RESERVE') : Math.floor((concurrency ?? 0) / 10),
+      },
     },
     retry: {
       maxAttempts: read('RETRY_MAX_ATTEMPTS'),
@@ -359,6 +386,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
   };
   const { health } = config;
+  if (concurrency !== undefined && config.executor.fair.reserve >= concurrency) problems.push(`EXECUTOR_FAIR_RESERVE=${config.executor.fair.reserve}: must be below EXECUTOR_CONCURRENCY (${concurrency})`);
   if (health.submitApi && streamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
   if (health.submitApi) {
     // POST /tasks runs any task it is given: loopback only unless asked, and never open to a network without a token.

@@ -26,9 +26,9 @@ export class FaultyEntryStream implements EntryStream {
     private readonly plan: FaultPlan,
   ) {}
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+  async receive(max: number, signal: AbortSignal, admits?: (stream: string) => boolean): Promise<Delivery[]> {
     await this.plan.check('receive');
-    return this.inner.receive(max, signal);
+    return this.inner.receive(max, signal, admits);
   }
 
   async settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {

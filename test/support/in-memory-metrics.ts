@@ -1,4 +1,4 @@
-import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../src/application/ports/metrics.port';
+import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel, TenantLoad } from '../../src/application/ports/metrics.port';
 
 /** Metrics kept as plain counters, for tests and the embedded mode without Prometheus. */
 export class InMemoryMetrics implements Metrics {
@@ -57,6 +57,14 @@ export class InMemoryMetrics implements Metrics {
   }
   openApiCache(result: 'hit' | 'miss'): void {
     this.inc('openapi_cache', result);
+  }
+  private tenantSource: () => readonly TenantLoad[] = () => [];
+  tenantLoad(source: () => readonly TenantLoad[]): void {
+    this.tenantSource = source;
+  }
+  /** The per-tenant load now (what a scrape would read). */
+  tenantLoads(): readonly TenantLoad[] {
+    return this.tenantSource();
   }
 
   private inc(name: string, ...labelsAndMaybeCount: (string | number)[]): void {

@@ -1,7 +1,8 @@
-import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
+import { DeadLetterNote, InboundTask, ReadGate, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
 import { FlunqEvent } from '../../domain/flunq-event';
 import { Delivery, EntryStream } from './entry-stream';
 import { deadLetterFields, entrySize, eventFromFields, fieldsFromEvent, taskKeyOf } from './stream-fields';
+import { parseWorkflowStream } from './stream-keys';
 
 /** One delivered entry as the executor's inbound task: the flunq binding of stream entries, in one place. */
 export class StreamInboundTask implements InboundTask {
@@ -65,8 +66,8 @@ export class StreamInboundTask implements InboundTask {
 export class EntryStreamInbox implements TaskInbox {
   constructor(readonly stream: EntryStream) {}
 
-  async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
-    const deliveries = await this.stream.receive(max, signal);
+  async receive(max: number, signal: AbortSignal, gate?: ReadGate): Promise<InboundTask[]> {
+    const deliveries = await this.stream.receive(max, signal, gate && streamGate(gate));
     return deliveries.map((delivery) => new StreamInboundTask(this.stream, delivery));
   }
 
@@ -77,4 +78,12 @@ export class EntryStreamInbox implements TaskInbox {
   close(): Promise<void> {
     return this.stream.close();
   }
+}
+
+/** The gate as a question about a stream: its tenant and workflow are in its key (any other key is admitted). */
+export function streamGate(gate: ReadGate): (stream: string) => boolean {
+  return (stream) => {
+    const owner = parseWorkflowStream(stream);
+    return owner === undefined || gate.admits(owner.tenantId, owner.workflowId);
+  };
 }

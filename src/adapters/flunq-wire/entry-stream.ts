@@ -31,8 +31,10 @@ export interface EntryStream {
    * Up to `max` deliveries: this consumer's own pending entries first (after a restart),
    * then entries reclaimed from dead consumers, then new ones. Waits at most the configured
    * block time, or until `signal` aborts, and then returns what it has (possibly nothing).
+   * With `admits`, new entries are read only from streams it admits (asked before each read of a
+   * stream; cheap and synchronous); own pending and reclaimed entries are returned whatever it says.
    */
-  receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  receive(max: number, signal: AbortSignal, admits?: (stream: string) => boolean): Promise<Delivery[]>;
   /**
    * Appends `entries` to the delivery's stream and acknowledges the delivery, atomically:
    * either everything is written or nothing is. When `taskId` is given, records that the

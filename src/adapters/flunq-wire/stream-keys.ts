@@ -9,3 +9,9 @@ export const WORKFLOW_STREAM_PATTERN = /^tenant:[^:]*:workflow:[^:]*:events$/;
 export function workflowStream(tenantId: string, workflowId: string): string {
   return `tenant:${tenantId || 'default'}:workflow:${workflowId || 'default'}:events`;
 }
+
+/** The tenant and workflow a workflow stream belongs to; undefined for a key of another form. */
+export function parseWorkflowStream(key: string): { tenantId: string; workflowId: string } | undefined {
+  const m = /^tenant:([^:]*):workflow:([^:]*):events$/.exec(key);
+  return m ? { tenantId: m[1] || 'default', workflowId: m[2] || 'default' } : undefined;
+}

@@ -4,6 +4,9 @@ import { outcomeTaskId } from '../flunq-wire/dead-letters';
 import { WORKFLOW_STREAM_PATTERN } from '../flunq-wire/stream-keys';
 import { InMemoryStreamBroker } from './in-memory-stream-broker';
 
+/** Why a wait was ended (a ready-made reason: aborting without one builds a DOMException each time). */
+const WAIT_ENDED = new Error('wait ended');
+
 export interface InMemoryTaskSourceOptions {
   group: string;
   consumer: string;
@@ -31,20 +34,28 @@ export class InMemoryTaskSource implements EntryStream {
     private readonly options: InMemoryTaskSourceOptions,
   ) {}
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+  async receive(max: number, signal: AbortSignal, admits?: (stream: string) => boolean): Promise<Delivery[]> {
     if (this.closed) throw new Error('task source is closed');
-    let out = this.collect(max);
+    let out = this.collect(max, admits);
     if (out.length > 0 || signal.aborted) return out;
     const wake = new AbortController();
-    const onAbort = (): void => wake.abort();
+    const onAbort = (): void => wake.abort(WAIT_ENDED);
     signal.addEventListener('abort', onAbort, { once: true });
-    await Promise.race([this.broker.waitForEntries(wake.signal), this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined)]);
-    wake.abort();
+    const deadline = this.clock.now() + this.options.blockMs;
+    const timeout = this.clock.sleep(this.options.blockMs, wake.signal).catch(() => undefined);
+    let timedOut = false;
+    void timeout.then(() => (timedOut = true));
+    // New entries of streams the gate refuses (the executor's own completions among them) wake
+    // the wait but are not read: keep waiting until something admitted arrives or the time is up.
+    do {
+      await Promise.race([this.broker.waitForEntries(wake.signal), timeout]);
+      // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
+      if (signal.aborted || this.closed) break;
+      out = this.collect(max, admits);
+    } while (out.length === 0 && !timedOut && this.clock.now() < deadline);
+    wake.abort(WAIT_ENDED);
     signal.removeEventListener('abort', onAbort);
-    // Closed while waiting: a closed source delivers nothing more (like a dropped connection).
-    if (signal.aborted || this.closed) return [];
-    out = this.collect(max);
-    return out;
+    return signal.aborted || this.closed ? [] : out;
   }
 
   settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
@@ -137,7 +148,7 @@ export class InMemoryTaskSource implements EntryStream {
     return this.broker.streamNames().filter((s) => pattern.test(s));
   }
 
-  private collect(max: number): Delivery[] {
+  private collect(max: number, admits?: (stream: string) => boolean): Delivery[] {
     const out: Delivery[] = [];
     const { group, consumer, reclaimIdleMs } = this.options;
     const now = this.clock.now();
@@ -173,19 +184,40 @@ export class InMemoryTaskSource implements EntryStream {
         }
       }
     }
-    // 3. New entries (XREADGROUP … >).
-    for (const stream of streams) {
-      const state = this.broker.stream(stream);
-      const g = this.broker.group(stream, group);
-      while (out.length < max && g.nextIndex < state.entries.length) {
-        const entry = state.entries[g.nextIndex++];
-        if (!entry) continue;
-        g.pending.set(entry.id, { consumer, deliveryCount: 1, lastDeliveredAt: now });
-        out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+    // 3. New entries (XREADGROUP … >), only from admitted streams; without a gate, stream by stream
+    // as before; with one, an equal part of `max` per stream in turn, so that one read spreads over
+    // workflows (like COUNT per stream in one XREADGROUP).
+    if (!admits) {
+      for (const stream of streams) {
+        this.readNew(stream, max - out.length, now, out);
+        if (out.length >= max) break;
       }
-      if (out.length >= max) break;
+      return out;
+    }
+    let open = streams.filter((stream) => this.hasNew(stream) && admits(stream));
+    while (out.length < max && open.length > 0) {
+      const each = Math.max(1, Math.floor((max - out.length) / open.length));
+      for (const stream of open) if (out.length < max) this.readNew(stream, each, now, out);
+      open = open.filter((stream) => this.hasNew(stream));
     }
     return out;
+  }
+
+  private hasNew(stream: string): boolean {
+    return this.broker.group(stream, this.options.group).nextIndex < this.broker.stream(stream).entries.length;
+  }
+
+  /** Delivers up to `n` new entries of `stream` to this consumer. */
+  private readNew(stream: string, n: number, now: number, out: Delivery[]): void {
+    const state = this.broker.stream(stream);
+    const g = this.broker.group(stream, this.options.group);
+    const until = out.length + n;
+    while (out.length < until && g.nextIndex < state.entries.length) {
+      const entry = state.entries[g.nextIndex++];
+      if (!entry) continue;
+      g.pending.set(entry.id, { consumer: this.options.consumer, deliveryCount: 1, lastDeliveredAt: now });
+      out.push({ stream, entryId: entry.id, fields: entry.fields, deliveryCount: 1 });
+    }
   }
 }
 

@@ -1,9 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel } from '../../application/ports/metrics.port';
+import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel, TenantLoad } from '../../application/ports/metrics.port';
 
 /** The label value of every task type that was not declared (bad input, or no type at all). */
 const OTHER = 'other';
 const OUTCOMES: TaskOutcomeLabel[] = ['success', 'failure', 'dead_letter', 'duplicate'];
+
+/** Tenants with a label value of their own in the per-tenant gauges (the busiest); the rest are summed as `other`. */
+export const TENANT_LABELS = 20;
 
 /** Seconds; task durations range from sub-millisecond `set` tasks to minutes-long `wait` tasks. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -47,6 +50,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lag: Gauge<'group'>;
   private readonly reclaimedCounter: Counter;
   private readonly openApi: Counter<'result'>;
+  private tenantSource: () => readonly TenantLoad[] = () => [];
   private readonly retryChildren: Record<RetryKind, Counter.Internal>;
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
 
@@ -66,6 +70,23 @@ export class PrometheusMetrics implements Metrics {
     this.lag = new Gauge({ name: 'executor_consumer_lag', help: 'Entries not yet delivered to the consumer group', labelNames: ['group'], registers });
     this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
     this.openApi = new Counter({ name: 'executor_openapi_cache_total', help: 'OpenAPI document cache lookups, by result (hit, miss)', labelNames: ['result'], registers });
+
+    const readLoads = (): readonly TenantLoad[] => this.tenantSource();
+    const tenantGauge = (name: string, help: string, pick: (load: TenantLoad) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tenant'],
+        registers,
+        collect(): void {
+          this.reset();
+          for (const load of busiestTenants(readLoads(), TENANT_LABELS)) this.labels(load.tenant).set(pick(load));
+        },
+      });
+    };
+    tenantGauge('executor_tenant_in_flight', `Tasks running now, by tenant (the ${TENANT_LABELS} busiest by name, the rest as other)`, (l) => l.inFlight);
+    tenantGauge('executor_tenant_waiting', 'Tasks read and waiting for a slot, by tenant (fair dispatch)', (l) => l.waiting);
+    tenantGauge('executor_tenant_share', 'Fair share of the concurrency slots now, by tenant (weights and caps applied among active tenants)', (l) => l.share);
 
     this.retryChildren = { processing: this.retries.labels('processing'), transport: this.retries.labels('transport'), workflow: this.retries.labels('workflow') };
     this.openApiChildren = { hit: this.openApi.labels('hit'), miss: this.openApi.labels('miss') };
@@ -148,6 +169,10 @@ export class PrometheusMetrics implements Metrics {
     this.openApiChildren[result].inc();
   }
 
+  tenantLoad(source: () => readonly TenantLoad[]): void {
+    this.tenantSource = source;
+  }
+
   private childrenFor(taskType: string): TaskTypeChildren {
     const cached = this.children.get(taskType);
     if (cached) return cached;
@@ -163,4 +188,19 @@ export class PrometheusMetrics implements Metrics {
     if (label === taskType || this.children.size < 256) this.children.set(taskType, c);
     return c;
   }
+}
+
+/** The `top` tenants with most tasks held (running, then waiting), and the rest summed as `other`. */
+export function busiestTenants(loads: readonly TenantLoad[], top: number): TenantLoad[] {
+  if (loads.length <= top) return [...loads];
+  const sorted = [...loads].sort((a, b) => b.inFlight + b.waiting - (a.inFlight + a.waiting) || b.inFlight - a.inFlight || (a.tenant < b.tenant ? -1 : 1));
+  const out = sorted.slice(0, top);
+  const other: TenantLoad = { tenant: OTHER, inFlight: 0, waiting: 0, share: 0 };
+  for (const load of sorted.slice(top)) {
+    other.inFlight += load.inFlight;
+    other.waiting += load.waiting;
+    other.share += load.share;
+  }
+  out.push(other);
+  return out;
 }

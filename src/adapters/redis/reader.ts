@@ -22,9 +22,6 @@ import { bySlot } from './stream-keys';
 export type ReaderOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'batch' | 'blockMs' | 'streamsPerRead'>;
 
 export class Reader {
-  /** The stream-set waiter that ends the wait for a blocking read (a notification has work elsewhere). */
-  private readonly endBlockingWait = (): void => this.connections.endBlockingWait();
-
   constructor(
     private readonly options: ReaderOptions,
     private readonly connections: SourceConnections,
@@ -37,36 +34,45 @@ export class Reader {
 
   /**
    * Non-blocking XREADGROUP `>` over dirty streams, a bounded group at a time. COUNT per stream
-   * is chosen so that one call can never return more than `max` entries in all.
+   * is chosen so that one call can never return more than `max` entries in all. With `admits`, only
+   * the dirty streams it admits are read; the others stay dirty until it admits them.
    */
-  async readDirty(out: Delivery[], max: number): Promise<void> {
-    let rounds = Math.ceil(this.streams.dirtyCount / this.options.streamsPerRead) + 1;
-    while (out.length < max && this.streams.dirtyCount > 0 && rounds-- > 0) {
+  async readDirty(out: Delivery[], max: number, admits?: (stream: string) => boolean): Promise<void> {
+    let dirty = this.streams.admittedDirtyCount(admits);
+    let rounds = Math.ceil(dirty / this.options.streamsPerRead) + 1;
+    while (out.length < max && dirty > 0 && rounds-- > 0) {
       const room = max - out.length;
-      const take = Math.min(this.options.streamsPerRead, room, this.streams.dirtyCount);
-      const streams = this.streams.takeDirty(take);
+      const take = Math.min(this.options.streamsPerRead, room, dirty);
+      const streams = this.streams.takeDirty(take, admits);
+      if (streams.length === 0) break;
       const count = Math.max(1, Math.min(this.options.batch, Math.floor(room / streams.length)));
       const got = await this.read(this.connections.commands, streams, count, undefined);
       for (const s of streams) if ((got.get(s)?.length ?? 0) >= count) this.streams.markDirty(s);
       push(got, out);
+      dirty = this.streams.admittedDirtyCount(admits);
     }
   }
 
   /**
    * One blocking read over `streams` into `out`, ended early by `signal`, by a notification when
    * notifications work, or by the watchdog. False (and nothing read) when the blocking connection
-   * is not ready.
+   * is not ready. With `admits`, a notification ends the wait only for work it admits.
    */
-  async blockingRead(streams: string[], max: number, signal: AbortSignal, out: Delivery[]): Promise<boolean> {
+  async blockingRead(streams: string[], max: number, signal: AbortSignal, out: Delivery[], admits?: (stream: string) => boolean): Promise<boolean> {
     const count = Math.max(1, Math.min(this.options.batch, Math.floor(max / streams.length)));
     const connection = this.connections.blocking;
     if (connection.status !== 'ready') return false;
     const read = this.read(connection, streams, count, this.options.blockMs);
     const covered = new Set(streams);
     this.streams.cover(covered);
-    if (this.discovery.notificationsActive) this.streams.addWaiter(this.endBlockingWait);
+    // The stream-set waiter that ends the wait for a blocking read (a notification has work elsewhere).
+    const endWait = (): void => {
+      if (this.streams.endsGatedWait(admits)) this.connections.endBlockingWait();
+      else this.streams.addWaiter(endWait);
+    };
+    if (this.discovery.notificationsActive) this.streams.addWaiter(endWait);
     const outcome = await this.connections.waitForBlockingRead(read, signal, () => this.streams.uncover(covered));
-    this.streams.removeWaiter(this.endBlockingWait);
+    this.streams.removeWaiter(endWait);
     if (outcome.kind === 'read') {
       // A stream that filled its COUNT may have more (its notifications were ignored meanwhile).
       for (const [stream, entries] of outcome.got) if (entries.length >= count) this.streams.markDirty(stream);
@@ -90,7 +96,7 @@ export class Reader {
         const later: Delivery[] = [];
         push(got, later);
         this.inFlight.carry(later, this.clock.now());
-        if (later.length > 0) this.streams.wake();
+        if (later.length > 0) this.streams.wakeAll();
       },
       (error: unknown) => {
         if (isConnectionError(error)) this.recovery.markLost(streams);

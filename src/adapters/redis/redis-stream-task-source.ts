@@ -92,11 +92,11 @@ export class RedisStreamTaskSource implements EntryStream {
     return this.discovery.notificationsActive;
   }
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+  async receive(max: number, signal: AbortSignal, admits?: (stream: string) => boolean): Promise<Delivery[]> {
     if (this.connections.closed) throw new Error('task source is closed');
     if (max <= 0) return [];
     try {
-      const out = await this.collect(max, signal);
+      const out = await this.collect(max, signal, admits);
       this.healthy = true;
       return out;
     } catch (error) {
@@ -130,16 +130,17 @@ export class RedisStreamTaskSource implements EntryStream {
 
   async close(): Promise<void> {
     if (this.connections.closed) return;
-    this.streams.wake();
+    this.streams.wakeAll();
     await this.connections.close();
   }
 
   /**
    * One receive(): recovered entries first (carried, lost reads, own pending, reclaimed), the audit
    * and discovery when due, then new entries; with nothing to hand out, one wait (a blocking read,
-   * or a wait for a notification or the next due audit or scan) and one more look.
+   * or a wait for a notification or the next due audit or scan) and one more look. With `admits`,
+   * new entries come only from streams it admits (the blocking read covers only those).
    */
-  private async collect(max: number, signal: AbortSignal): Promise<Delivery[]> {
+  private async collect(max: number, signal: AbortSignal, admits?: (stream: string) => boolean): Promise<Delivery[]> {
     await this.ensureSetUp();
     const out: Delivery[] = await this.takeCarried(max);
     // Each step is awaited only when it has work: an await costs a turn of the microtask queue.
@@ -149,22 +150,23 @@ export class RedisStreamTaskSource implements EntryStream {
     if (out.length < max && this.recovery.hasReclaimWork) await this.recovery.reclaim(out, max);
     await this.discovery.step();
     if (this.history.pending) await this.history.scan();
-    if (out.length < max) await this.reader.readDirty(out, max);
+    if (out.length < max) await this.reader.readDirty(out, max, admits);
     if (out.length > 0 || signal.aborted || this.connections.closed) return this.handOut(out, max);
 
     // Nothing to do: wait for new entries, at most the block time.
     const known = this.streams.knownCount;
     // No blocking read on a cluster (it would wait on one primary only): notifications of every primary wake the wait.
     if (known > 0 && !this.connections.cluster && !this.connections.blockingBusy && !this.history.pending && (known <= this.options.streamsPerRead || !this.discovery.notificationsActive)) {
-      const streams = this.streams.firstKnown(this.options.streamsPerRead);
-      if (!(await this.reader.blockingRead(streams, max, signal, out))) await this.waitForWork(signal, Math.min(this.options.blockMs, NOT_READY_WAIT_MS));
+      const streams = this.streams.firstKnown(this.options.streamsPerRead, admits);
+      if (streams.length === 0) await this.waitForWork(signal, this.options.blockMs, admits);
+      else if (!(await this.reader.blockingRead(streams, max, signal, out, admits))) await this.waitForWork(signal, Math.min(this.options.blockMs, NOT_READY_WAIT_MS), admits);
     } else {
-      await this.waitForWork(signal, this.options.blockMs);
+      await this.waitForWork(signal, this.options.blockMs, admits);
     }
     if (out.length === 0 && !signal.aborted && !this.connections.closed) {
       if (this.recovery.hasLostReads) await this.recovery.recoverLostReads(out);
       await this.discovery.step();
-      await this.reader.readDirty(out, max);
+      await this.reader.readDirty(out, max, admits);
     }
     return this.handOut(out, max);
   }
@@ -203,8 +205,8 @@ export class RedisStreamTaskSource implements EntryStream {
   }
 
   /** Waits for a notification (new stream or entry), the signal, `ms`, or the next audit or scan. */
-  private async waitForWork(signal: AbortSignal, ms: number): Promise<void> {
+  private async waitForWork(signal: AbortSignal, ms: number, admits?: (stream: string) => boolean): Promise<void> {
     const now = this.clock.now();
-    await this.streams.waitForWork(signal, Math.min(ms, this.audit.dueAt - now, this.discovery.scanDueIn(now)));
+    await this.streams.waitForWork(signal, Math.min(ms, this.audit.dueAt - now, this.discovery.scanDueIn(now)), admits);
   }
 }

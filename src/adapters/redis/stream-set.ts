@@ -34,6 +34,8 @@ export class StreamSet {
   /** Streams covered by the blocking read in flight, if any. */
   private covered: ReadonlySet<string> | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Set while `wakeAll` runs: every waiter ends, gated or not. */
+  private endingAll = false;
   private readonly removalListeners: ((stream: string) => void)[] = [];
 
   constructor(private readonly clock: Clock) {}
@@ -53,9 +55,9 @@ export class StreamSet {
     return [...this.known];
   }
 
-  /** The first `n` known streams, in discovery order. */
-  firstKnown(n: number): string[] {
-    return firstOf(this.known, n);
+  /** The first `n` known streams (that `admits` admits, when given), in discovery order. */
+  firstKnown(n: number, admits?: (stream: string) => boolean): string[] {
+    return firstOf(this.known, n, admits);
   }
 
   /** Starts reading a stream whose group exists (known and dirty); false when it was known already. */
@@ -150,11 +152,22 @@ export class StreamSet {
     return this.dirty.size;
   }
 
-  /** Takes up to `n` dirty streams (oldest first); the reader marks them dirty again if they may have more. */
-  takeDirty(n: number): string[] {
-    const streams = firstOf(this.dirty, n);
+  /**
+   * Takes up to `n` dirty streams (oldest first); the reader marks them dirty again if they may have
+   * more. With `admits`, only streams it admits are taken: the others stay dirty, in their place.
+   */
+  takeDirty(n: number, admits?: (stream: string) => boolean): string[] {
+    const streams = admits ? firstOf(this.dirty, n, admits) : firstOf(this.dirty, n);
     for (const stream of streams) this.dirty.delete(stream);
     return streams;
+  }
+
+  /** How many dirty streams `admits` admits (all of them without it). */
+  admittedDirtyCount(admits?: (stream: string) => boolean): number {
+    if (!admits) return this.dirty.size;
+    let n = 0;
+    for (const stream of this.dirty) if (admits(stream)) n++;
+    return n;
   }
 
   // --- notifications and the blocking read ----------------------------------------------------
@@ -198,9 +211,12 @@ export class StreamSet {
 
   // --- waiting --------------------------------------------------------------------------------
 
-  /** Something to do without waiting: dirty streams, discovered names or a history to scan. */
-  hasWork(): boolean {
-    return this.dirty.size > 0 || this.discovered.size > 0 || this.heldForHistory.size > 0;
+  /**
+   * Something to do without waiting: dirty streams (that `admits` admits: the others wait for the
+   * gate to open, which ends the wait through the caller's signal), discovered names or a history to scan.
+   */
+  hasWork(admits?: (stream: string) => boolean): boolean {
+    return this.discovered.size > 0 || this.heldForHistory.size > 0 || (admits ? this.admittedDirtyCount(admits) > 0 : this.dirty.size > 0);
   }
 
   addWaiter(wake: () => void): void {
@@ -213,29 +229,51 @@ export class StreamSet {
 
   /** Wakes every waiter once. */
   wake(): void {
-    for (const wake of this.waiters) wake();
+    // A waiter may register again while woken (a gated wait whose work is still refused).
+    const waiters = [...this.waiters];
     this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Wakes every waiter and ends every wait, gated ones included (closing). */
+  wakeAll(): void {
+    this.endingAll = true;
+    try {
+      this.wake();
+    } finally {
+      this.endingAll = false;
+    }
+  }
+
+  /** Whether a woken gated wait should end: admitted work, or every wait is being ended. */
+  endsGatedWait(admits: ((stream: string) => boolean) | undefined): boolean {
+    return this.endingAll || !admits || this.hasWork(admits);
   }
 
   /** Waits until there is work (see `hasWork`), a wake-up, `signal` aborts or `ms` pass. */
-  async waitForWork(signal: AbortSignal, ms: number): Promise<void> {
-    if (this.hasWork()) return;
+  async waitForWork(signal: AbortSignal, ms: number, admits?: (stream: string) => boolean): Promise<void> {
+    if (this.hasWork(admits)) return;
     const stop = new AbortController();
-    const end = (): void => stop.abort(WAIT_ENDED);
-    signal.addEventListener('abort', end, { once: true });
+    // Woken by work the gate refuses (a refused stream marked dirty): keep waiting.
+    const end = (): void => {
+      if (this.endsGatedWait(admits) || signal.aborted) stop.abort(WAIT_ENDED);
+      else this.waiters.add(end);
+    };
+    const onAbort = (): void => stop.abort(WAIT_ENDED);
+    signal.addEventListener('abort', onAbort, { once: true });
     this.waiters.add(end);
     await this.clock.sleep(Math.max(0, ms), stop.signal).catch(() => undefined);
     this.waiters.delete(end);
-    signal.removeEventListener('abort', end);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
-/** The first `n` members of a set, in insertion order, without copying the whole set. */
-function firstOf(set: ReadonlySet<string>, n: number): string[] {
+/** The first `n` members of a set (that `admits` admits, when given), in insertion order, without copying the whole set. */
+function firstOf(set: ReadonlySet<string>, n: number, admits?: (value: string) => boolean): string[] {
   const out: string[] = [];
   for (const value of set) {
     if (out.length >= n) break;
-    out.push(value);
+    if (!admits || admits(value)) out.push(value);
   }
   return out;
 }

@@ -2,6 +2,17 @@ export type TaskOutcomeLabel = 'success' | 'failure' | 'dead_letter' | 'duplicat
 export type RetryKind = 'processing' | 'transport' | 'workflow';
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** One tenant's load, for fair dispatch across tenants. */
+export interface TenantLoad {
+  tenant: string;
+  /** Its tasks running now. */
+  inFlight: number;
+  /** Its tasks read and waiting for a slot. */
+  waiting: number;
+  /** Its fair share of the slots now (fractional; weights and caps applied among active tenants). */
+  share: number;
+}
+
 /**
  * Observations the service records. Labels are low-cardinality by contract: a task type,
  * an outcome, a reason code, a circuit state; never a task id, a host or a URL path.
@@ -28,4 +39,10 @@ export interface Metrics {
   pendingEntries(group: string, count: number): void;
   consumerLag(group: string, count: number): void;
   openApiCache(result: 'hit' | 'miss'): void;
+  /**
+   * Where per-tenant load is read from, given once at start-up: the adapter calls `source` when it
+   * collects (a scrape), not on every task. Adapters bound the label values (the busiest tenants by
+   * name, the rest together as `other`). Calling it again replaces the source.
+   */
+  tenantLoad(source: () => readonly TenantLoad[]): void;
 }

@@ -80,6 +80,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
       (inbox, process, clock, metrics, logger) =>
         new ExecutorLoop(inbox, process, clock, metrics, logger, {
           concurrency: executor.concurrency,
+          fair: { ...executor.fair, activityWindowMs: FAIR_ACTIVITY_WINDOW_MS },
           errorBackoffMs: 500,
           keepAliveIntervalMs: keepAliveIntervalMs(settings.stream),
           defaultHoldMs: executor.taskTimeoutMs,
@@ -89,6 +90,9 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
     );
   });
 }
+
+/** How long a tenant counts as active after its last task, for the fair-dispatch reserve (README). */
+export const FAIR_ACTIVITY_WINDOW_MS = 60_000;
 
 /**
  * How often running tasks renew their entry and their task claim: a third of the reclaim idle time

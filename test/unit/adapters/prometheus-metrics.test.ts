@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PrometheusMetrics } from '../../../src/adapters/observability/prometheus-metrics';
+import { PrometheusMetrics, TENANT_LABELS } from '../../../src/adapters/observability/prometheus-metrics';
 import { sample } from '../../support/ops';
 
 describe('PrometheusMetrics', () => {
@@ -95,5 +95,23 @@ describe('PrometheusMetrics', () => {
     assert.equal(sample(text, 'executor_tasks_total{task_type="set",outcome="success"}'), 0);
     assert.match(text, /^nodejs_eventloop_lag_seconds /m);
     assert.match(text, /^process_cpu_seconds_total /m);
+  });
+
+  it('exposes per-tenant in-flight, waiting and share, read at scrape time, the busiest tenants by name and the rest as other', async () => {
+    const m = new PrometheusMetrics({ defaultMetrics: false });
+    const loads = Array.from({ length: TENANT_LABELS + 5 }, (_, i) => ({ tenant: `t${i}`, inFlight: i, waiting: 1, share: 0.5 }));
+    m.tenantLoad(() => loads);
+    const text = await m.scrape();
+    const tenants = [...text.matchAll(/^executor_tenant_in_flight\{tenant="([^"]+)"\}/gm)].map((x) => x[1]);
+    assert.equal(tenants.length, TENANT_LABELS + 1);
+    assert.ok(tenants.includes(`t${TENANT_LABELS + 4}`));
+    assert.ok(!tenants.includes('t0'));
+    // The five quietest (t0..t4) together.
+    assert.equal(sample(text, 'executor_tenant_in_flight{tenant="other"}'), 0 + 1 + 2 + 3 + 4);
+    assert.equal(sample(text, 'executor_tenant_waiting{tenant="other"}'), 5);
+    assert.equal(sample(text, 'executor_tenant_share{tenant="t24"}'), 0.5);
+    // A tenant gone since the last scrape leaves no series behind.
+    loads.splice(0);
+    assert.doesNotMatch(await m.scrape(), /^executor_tenant_in_flight\{/m);
   });
 });

@@ -17,6 +17,33 @@ function makeSut() {
   return { sut, clock, removed, startWait };
 }
 
+describe('StreamSet with a read gate', () => {
+  const refuseBusy = (stream: string): boolean => !stream.startsWith('busy');
+
+  it('hands out only admitted dirty streams; refused ones stay dirty, in their place', () => {
+    const { sut } = makeSut();
+    for (const s of ['busy1', 'small', 'busy2', 'other']) sut.admit(s);
+    assert.equal(sut.admittedDirtyCount(refuseBusy), 2);
+    assert.deepEqual(sut.takeDirty(5, refuseBusy), ['small', 'other']);
+    assert.deepEqual(sut.firstKnown(5, refuseBusy), ['small', 'other']);
+    assert.equal(sut.dirtyCount, 2);
+    assert.deepEqual(sut.takeDirty(5), ['busy1', 'busy2']);
+  });
+
+  it('waits for work while only refused streams are dirty, and returns at once for an admitted one', async () => {
+    const { sut, clock } = makeSut();
+    sut.admit('busy1');
+    let ended = false;
+    void sut.waitForWork(new AbortController().signal, 1000, refuseBusy).then(() => (ended = true));
+    await flushAsyncWork();
+    assert.equal(ended, false);
+    await clock.advance(1000);
+    assert.equal(ended, true);
+    sut.admit('small');
+    assert.equal(sut.hasWork(refuseBusy), true);
+  });
+});
+
 describe('StreamSet', () => {
   it('reads an admitted stream at once (dirty), and hands dirty streams out oldest first, each once', () => {
     const { sut } = makeSut();

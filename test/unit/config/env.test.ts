@@ -56,6 +56,36 @@ describe('loadConfig', () => {
       },
     );
   });
+  describe('fair dispatch settings', () => {
+    it('are on by default, reading ahead as many tasks as run at once, with a tenth of the slots in reserve', () => {
+      const { fair } = loadConfig({ EXECUTOR_CONCURRENCY: '20' }).executor;
+      assert.equal(fair.enabled, true);
+      assert.equal(fair.readAhead, 20);
+      assert.equal(fair.reserve, 2);
+      assert.equal(fair.workflowCap, undefined);
+      assert.deepEqual(fair.shares.fallback, { weight: 1, cap: undefined });
+    });
+
+    it('read the tenant table, the workflow cap, the read-ahead and the reserve', () => {
+      const { fair } = loadConfig({ EXECUTOR_TENANT_SHARES: 'acme=3,beta=1:cap=4,*=2', EXECUTOR_WORKFLOW_CAP: '2', EXECUTOR_READ_AHEAD: '5', EXECUTOR_FAIR_RESERVE: '0', EXECUTOR_FAIR_DISPATCH: 'true' }).executor;
+      assert.deepEqual(fair.shares.tenants.get('beta'), { weight: 1, cap: 4 });
+      assert.deepEqual(fair.shares.fallback, { weight: 2, cap: undefined });
+      assert.equal(fair.workflowCap, 2);
+      assert.equal(fair.readAhead, 5);
+      assert.equal(fair.reserve, 0);
+    });
+
+    it('name the bad entry of a tenant table, as a configuration error', () => {
+      assert.throws(
+        () => loadConfig({ EXECUTOR_TENANT_SHARES: 'acme=3,beta=x' }),
+        (e: unknown) => e instanceof ConfigError && /EXECUTOR_TENANT_SHARES="acme=3,beta=x": entry "beta=x": the weight must be an integer from 1 to 1000, got "x"; expected tenant=weight/.test(e.message),
+      );
+    });
+
+    it('refuse a reserve of every slot', () => {
+      assert.throws(() => loadConfig({ EXECUTOR_CONCURRENCY: '4', EXECUTOR_FAIR_RESERVE: '4' }), (e: unknown) => e instanceof ConfigError && /EXECUTOR_FAIR_RESERVE=4: must be below EXECUTOR_CONCURRENCY \(4\)/.test(e.message));
+    });
+  });
   describe('the submit API (POST /tasks)', () => {
     const TOKEN = 'a-long-enough-submit-token';
     const problems = (env: Record<string, string>): string[] => {
