@@ -309,9 +309,15 @@ export class ExecutorLoop {
       // Read ahead and waiting for a slot: held as long as they wait (the buffer is bounded).
       for (const [delivery, since] of [...this.waitingSince]) {
         if (now - since < interval || !this.waitingSince.has(delivery)) continue;
-        await delivery.renew().catch((error: unknown) =>
-          this.logger.warn('could not renew a delivery waiting for a slot', { origin: delivery.origin, error: toWorkflowError(error).detail }),
-        );
+        const held = await delivery.renew().catch((error: unknown) => {
+          this.logger.warn('could not renew a delivery waiting for a slot', { origin: delivery.origin, error: toWorkflowError(error).detail });
+          return true;
+        });
+        // Redelivered elsewhere meanwhile (or settled): that delivery runs it; this one must not.
+        if (!held && this.waitingSince.delete(delivery)) {
+          this.scheduler.drop(delivery, this.settings.fair?.enabled === true ? tagsOf(delivery.event) : FIRST_COME_TAGS);
+          this.logger.warn('a task waiting for a slot was redelivered elsewhere; it is left to that delivery', { origin: delivery.origin });
+        }
       }
     }
   }
