@@ -6,6 +6,7 @@ export interface InboxObserver {
   received(task: InboundTask): void;
   settled(task: InboundTask, how: 'completed' | 'dead_letter' | 'discarded', completion: FlunqEvent | undefined, reason?: string): void;
   released(task: InboundTask): void;
+  started(task: InboundTask): void;
 }
 
 /** A delivery that reports how it settles, once the backend has taken the settlement. */
@@ -36,6 +37,8 @@ class ObservedTask implements InboundTask {
   }
 
   claim(): Promise<TaskClaim> {
+    // A task is claimed once, when its run begins: from then on it is running, not waiting.
+    this.observer.started(this);
     return this.inner.claim();
   }
 

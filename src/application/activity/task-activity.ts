@@ -29,7 +29,7 @@ export interface RunningTask {
   executionId: string;
   tenantId: string;
   attempt: number;
-  /** Epoch ms when the delivery was received. */
+  /** Epoch ms when the task started (its run claimed it). */
   startedAt: number;
   ageMs: number;
 }
@@ -83,7 +83,10 @@ export interface ActivityRates {
 interface Running {
   readonly event: FlunqEvent;
   readonly attempt: number;
-  readonly startedAt: number;
+  /** When it was received, then when it started (claimed). */
+  startedAt: number;
+  /** When its run claimed it; undefined while it waits for a slot. */
+  claimedAt: number | undefined;
   taskType: string | undefined;
 }
 
@@ -164,7 +167,26 @@ export class TaskActivity {
       const oldest = this.running.keys().next();
       if (!oldest.done) this.running.delete(oldest.value);
     }
-    this.running.set(task, { event: task.event, attempt: task.attempt, startedAt: this.clock.now(), taskType: undefined });
+    this.running.set(task, { event: task.event, attempt: task.attempt, startedAt: this.clock.now(), claimedAt: undefined, taskType: undefined });
+  }
+
+  /**
+   * A received task started (its run claimed it): from now on it is in flight. Until then it waits
+   * for a slot (fair dispatch reads ahead) and is counted as waiting, not shown as running.
+   */
+  started(task: InboundTask): void {
+    const running = this.running.get(task);
+    if (running && running.claimedAt === undefined) {
+      running.claimedAt = this.clock.now();
+      running.startedAt = running.claimedAt;
+    }
+  }
+
+  /** Tasks received and not started yet (waiting for a slot). */
+  waitingCount(): number {
+    let n = 0;
+    for (const running of this.running.values()) if (running.claimedAt === undefined) n++;
+    return n;
   }
 
   /** A delivery given back unsettled (it will be delivered again): no longer in flight, no outcome. */
@@ -212,6 +234,7 @@ export class TaskActivity {
     const now = this.clock.now();
     const out: RunningTask[] = [];
     for (const running of this.running.values()) {
+      if (running.claimedAt === undefined) continue;
       running.taskType ??= taskTypeOf(running.event.data, this.settings.maxPayloadChars);
       const { event } = running;
       out.push({

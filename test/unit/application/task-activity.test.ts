@@ -94,9 +94,14 @@ function makeSut(settings: Partial<TaskActivitySettings> = {}) {
 }
 
 describe('TaskActivity', () => {
-  it('lists a received task as in flight, with its type and age, until it settles', async () => {
+  it('lists a task as in flight once its run claims it (waiting before), with its type and age, until it settles', async () => {
     const { clock, activity, receive } = makeSut();
     const [task] = await receive(new FakeTask(event('t1', {}, 'call')));
+    await clock.advance(700);
+    assert.deepEqual(activity.inFlight(), [], 'read ahead, waiting for a slot: not running yet');
+    assert.equal(activity.waitingCount(), 1);
+    await task!.claim();
+    assert.equal(activity.waitingCount(), 0);
     await clock.advance(1500);
     assert.deepEqual(activity.inFlight().map((t) => [t.taskId, t.taskType, t.workflowId, t.tenantId, t.ageMs]), [['t1', 'call', 'wf_a', 'acme', 1500]]);
     await task!.complete(completion('t1', true));
@@ -107,6 +112,7 @@ describe('TaskActivity', () => {
     const { activity, receive } = makeSut();
     const raw = new FakeTask(event('t1'));
     const [task] = await receive(raw);
+    await task!.claim();
     raw.failNext = true;
     await assert.rejects(task!.complete(completion('t1', true)));
     assert.equal(activity.recent().length, 0);
@@ -227,7 +233,8 @@ describe('TaskActivity', () => {
 
   it('tracks at most maxInFlight running tasks (the oldest is dropped)', async () => {
     const { activity, receive } = makeSut({ maxInFlight: 2 });
-    await receive(new FakeTask(event('a')), new FakeTask(event('b')), new FakeTask(event('c')));
+    const tasks = await receive(new FakeTask(event('a')), new FakeTask(event('b')), new FakeTask(event('c')));
+    for (const task of tasks) await task.claim();
     assert.deepEqual(activity.inFlight().map((t) => t.taskId), ['b', 'c']);
   });
 });

@@ -77,6 +77,7 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
       concurrency: info.concurrency,
       status: { live: live.ok, ready: ready.ok, reason: ready.reason ?? live.reason ?? '' },
       inFlight: activity.inFlight(),
+      waiting: activity.waitingCount(),
       rates: activity.rates(seconds),
       circuits: deps.circuits.snapshot().slice(0, 200),
       deadLetters: deadLetters !== undefined,

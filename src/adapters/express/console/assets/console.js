@@ -101,7 +101,7 @@
     const o = await getJson('/console/api/overview?seconds=60');
     showStatus(o);
     drawChart(o.rates);
-    document.getElementById('inflight-count').textContent = `${o.inFlight.length} / ${o.concurrency}`;
+    document.getElementById('inflight-count').textContent = `${o.inFlight.length} / ${o.concurrency}` + (o.waiting > 0 ? ` (${o.waiting} read ahead, waiting for a slot)` : '');
     fillTable(
       'inflight',
       o.inFlight.map((t) => el('tr', { 'data-task-id': t.taskId }, cells([t.taskId, t.taskType, t.workflowId, t.tenantId, t.attempt, age(t.ageMs)]))),
