@@ -14,7 +14,7 @@ export const VARIABLES = {
   LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
   EXECUTOR_CONCURRENCY: { name: 'EXECUTOR_CONCURRENCY', default: '4', expected: 'an integer from 1 to 10000', description: 'Tasks run at once per process', parse: integer(1, 10_000) },
   MAX_CONCURRENT_TASKS: { name: 'MAX_CONCURRENT_TASKS', default: '', expected: 'an integer from 1 to 10000', description: 'Fallback for EXECUTOR_CONCURRENCY when that is unset', parse: integer(1, 10_000) },
-  EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Redis consumer group shared by all replicas', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  EXECUTOR_CONSUMER_GROUP: { name: 'EXECUTOR_CONSUMER_GROUP', default: 'executor-service', expected: 'a non-empty name', description: 'Consumer group shared by all replicas (Redis Streams group; on NATS, the durable consumer name)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   HOSTNAME: { name: 'HOSTNAME', default: 'unknown', expected: 'text', description: 'Consumer name is `executor-$HOSTNAME`; must differ between replicas', parse: text },
   EXECUTOR_STREAMS: { name: 'EXECUTOR_STREAMS', default: '', expected: 'comma-separated stream keys', description: `Fixed streams to read instead of discovering \`${WORKFLOW_STREAM_GLOB}\``, parse: list },
   EXECUTOR_STREAM_BATCH: { name: 'EXECUTOR_STREAM_BATCH', default: '10', expected: 'an integer from 1 to 1000', description: 'XREADGROUP COUNT (never more than the free concurrency slots)', parse: integer(1, 1000) },
@@ -32,7 +32,7 @@ export const VARIABLES = {
   OPENAPI_CACHE_TTL_SECONDS: { name: 'OPENAPI_CACHE_TTL_SECONDS', default: '300', expected: 'an integer from 0 to 86400', description: 'How long a fetched OpenAPI document is reused', parse: integer(0, 86_400) },
   OPENAPI_REQUEST_TIMEOUT_SECONDS: { name: 'OPENAPI_REQUEST_TIMEOUT_SECONDS', default: '30', expected: 'an integer from 1 to 3600', description: 'Timeout of an OpenAPI document fetch', parse: integer(1, 3600) },
   HEALTH_HOST: { name: 'HEALTH_HOST', default: '', expected: 'an IP address or host name', description: 'Address the health and metrics servers listen on (unset: all interfaces, as probes come from outside the pod; 127.0.0.1 when the submit API is on)', parse: (raw: string) => { if (!/^[A-Za-z0-9.:\-_]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
-  EXECUTOR_SUBMIT_API: { name: 'EXECUTOR_SUBMIT_API', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: '`POST /tasks` on the health server to submit a task and wait for its completion; `auto` = on only with EVENT_STREAM_TYPE=memory (never against Redis)', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
+  EXECUTOR_SUBMIT_API: { name: 'EXECUTOR_SUBMIT_API', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: '`POST /tasks` on the health server to submit a task and wait for its completion; `auto` = on only with EVENT_STREAM_TYPE=memory (never against a shared broker)', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
   HTTP_MAX_RESPONSE_BYTES: { name: 'HTTP_MAX_RESPONSE_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest response body (and OpenAPI document) accepted; larger ones fail with RESPONSE_TOO_LARGE', parse: integer(1024, 1_073_741_824) },
   HTTP_MAX_SOCKETS_PER_HOST: { name: 'HTTP_MAX_SOCKETS_PER_HOST', default: '64', expected: 'an integer from 1 to 10000', description: 'Pooled keep-alive connections per downstream host', parse: integer(1, 10_000) },
   HTTP_TRANSPORT_RETRIES: { name: 'HTTP_TRANSPORT_RETRIES', default: '2', expected: 'an integer from 0 to 2', description: 'Resends of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) after a network error without a response; never for POST/PATCH, never for a status', parse: integer(0, 2) },
@@ -387,6 +387,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
   const { health } = config;
   if (concurrency !== undefined && config.executor.fair.reserve >= concurrency) problems.push(`EXECUTOR_FAIR_RESERVE=${config.executor.fair.reserve}: must be below EXECUTOR_CONCURRENCY (${concurrency})`);
+  const group = config.stream.group;
+  if (streamType === 'nats' && group !== undefined && !/^[A-Za-z0-9_-]+$/.test(group)) problems.push(`EXECUTOR_CONSUMER_GROUP=${JSON.stringify(group)}: with EVENT_STREAM_TYPE=nats it names durable consumers, so only A-Z a-z 0-9 _ - are allowed`);
   if (health.submitApi && streamType !== 'memory') problems.push('EXECUTOR_SUBMIT_API=true: the submit API exists only with EVENT_STREAM_TYPE=memory (use the task stream in production)');
   if (health.submitApi) {
     // POST /tasks runs any task it is given: loopback only unless asked, and never open to a network without a token.

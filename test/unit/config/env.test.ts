@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     assert.equal(c.health.port, 8083);
     assert.equal(c.health.metricsPort, 9091);
   });
+  it('refuses a consumer group NATS cannot name a durable consumer after', () => {
+    assert.throws(() => loadConfig({ EVENT_STREAM_TYPE: 'nats', EXECUTOR_CONSUMER_GROUP: 'exec.utor' }), /EXECUTOR_CONSUMER_GROUP="exec.utor": with EVENT_STREAM_TYPE=nats/);
+    assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'nats', EXECUTOR_CONSUMER_GROUP: 'executor-2' }).stream.group, 'executor-2');
+    assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'redis', EXECUTOR_CONSUMER_GROUP: 'exec.utor' }).stream.group, 'exec.utor');
+  });
+
   it('uses MAX_CONCURRENT_TASKS only when EXECUTOR_CONCURRENCY is unset', () => {
     assert.equal(loadConfig({ MAX_CONCURRENT_TASKS: '9' }).executor.concurrency, 9);
     assert.equal(loadConfig({ MAX_CONCURRENT_TASKS: '9', EXECUTOR_CONCURRENCY: '2' }).executor.concurrency, 2);
