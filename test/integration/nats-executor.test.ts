@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JetStreamClient, JetStreamManager, NatsConnection, RetentionPolicy, StorageType } from 'nats';
+import { JetStreamClient, JetStreamManager, nanos, NatsConnection, RetentionPolicy, StorageType } from 'nats';
 import { NatsDeadLetterStore } from '../../src/adapters/nats/dead-letter-store';
 import { NatsTaskInbox, NatsTaskInboxOptions } from '../../src/adapters/nats/nats-task-inbox';
 import { openTaskBucket } from '../../src/adapters/nats/setup';
@@ -128,6 +128,20 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
         const b = await consumerBacklog(jsm, s.stream);
         return b.inFlight === 0 && b.undelivered === 0;
       }, 5000);
+    } finally {
+      await executor.service.stop();
+    }
+  });
+
+  it('creates the stream with a duplicate window covering a redelivery and a whole task run, so a completion published again after a crash is dropped', async () => {
+    const s = space();
+    const executor = await startExecutor(s, { TASK_TIMEOUT_SECONDS: '600' });
+    try {
+      await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_window', taskId: 'task-window-1' });
+      await eventually('the completion', async () => (await completionsByTask(js, s.stream, `${s.prefix}.>`)).get('task-window-1') === 1, 10_000);
+      const info = await jsm.streams.info(s.stream);
+      // EXECUTOR_RECLAIM_IDLE 1 s + TASK_TIMEOUT_SECONDS 600 s + one minute.
+      assert.equal(info.config.duplicate_window, nanos(661_000));
     } finally {
       await executor.service.stop();
     }

@@ -19,7 +19,8 @@ import { deadLetterFields, eventFromFields, taskKeyOf } from '../flunq-wire/stre
 import { bodyBytes, bodyText, CloudEventMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
-import { TaskClaims } from './task-claims';
+import { parseWorkflowSubject } from './subjects';
+import { taskBucketKey, TaskClaims } from './task-claims';
 
 export interface NatsTaskInboxOptions extends JetStreamLayout {
   connection: NatsConnectionSettings;
@@ -76,6 +77,8 @@ export class NatsInboundTask implements InboundTask {
   readonly idempotencyKey: string;
   readonly sizeBytes: number;
   private readonly headers: [string, string][];
+  /** The task's key in the task bucket (empty when the event names no task). */
+  private readonly claimKey: string;
 
   constructor(
     private readonly inbox: NatsTaskInbox,
@@ -85,6 +88,9 @@ export class NatsInboundTask implements InboundTask {
     const fields = fieldsFromMessage(this.headers, bodyText(msg.data));
     this.event = eventFromFields(fields);
     this.idempotencyKey = taskKeyOf(fields);
+    // Scoped by the subject the request was published on (its tenant and workflow), not by what it says.
+    const scope = parseWorkflowSubject(inbox.subjectPrefix, msg.subject) ?? { tenantId: this.event.tenantId, workflowId: this.event.workflowId };
+    this.claimKey = this.idempotencyKey ? taskBucketKey(scope, this.idempotencyKey) : '';
     this.sizeBytes = messageSize(this.headers, msg.data.length);
   }
 
@@ -98,11 +104,11 @@ export class NatsInboundTask implements InboundTask {
 
   async claim(): Promise<TaskClaim> {
     if (!this.idempotencyKey) return 'claimed';
-    return (await this.inbox.connected()).claims.claim(this.idempotencyKey, this.holder());
+    return (await this.inbox.connected()).claims.claim(this.claimKey, this.holder());
   }
 
   complete(completion: FlunqEvent): Promise<void> {
-    return this.inbox.settle(this.msg, [{ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) }], this.idempotencyKey);
+    return this.inbox.settle(this.msg, [{ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) }], this.claimKey);
   }
 
   deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
@@ -111,7 +117,7 @@ export class NatsInboundTask implements InboundTask {
     const raw = fields['data'] === undefined ? undefined : this.msg.data;
     const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: deadLetterMsgId(this.event.id, this.msg.seq) }];
     if (completion) outcomes.push({ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) });
-    return this.inbox.settle(this.msg, outcomes, this.idempotencyKey);
+    return this.inbox.settle(this.msg, outcomes, this.claimKey);
   }
 
   discard(): Promise<void> {
@@ -131,7 +137,7 @@ export class NatsInboundTask implements InboundTask {
     if (await claims.deliveredAgain(this.msg.seq, this.attempt)) return false;
     this.msg.working();
     if (!this.idempotencyKey) return true;
-    return claims.renew(this.idempotencyKey, this.holder());
+    return claims.renew(this.claimKey, this.holder());
   }
 
   private holder(): string {
@@ -159,6 +165,11 @@ export class NatsTaskInbox implements TaskInbox {
   /** Whether to check the stream and consumer before the next read. */
   private checkSetup = false;
   private wake: (() => void) | undefined;
+
+  /** The subject prefix of the workflow events (for the tasks' scope). */
+  get subjectPrefix(): string {
+    return this.options.subjectPrefix;
+  }
 
   constructor(
     private readonly options: NatsTaskInboxOptions,
@@ -241,8 +252,9 @@ export class NatsTaskInbox implements TaskInbox {
    * the outcome recorded (the connection's drain on close flushes the acknowledgements in flight).
    */
   async acknowledge(msg: JsMsg): Promise<void> {
-    await this.connected();
+    const { claims } = await this.connected();
     msg.ack();
+    if (msg.info.redeliveryCount > 1) await claims.forgetDelivery(msg.seq);
   }
 
   /**
@@ -308,7 +320,7 @@ export class NatsTaskInbox implements TaskInbox {
     }
     try {
       const jsm = await nc.jetstreamManager();
-      await ensureStream(jsm, options);
+      await ensureStream(jsm, options, this.logger);
       await ensureConsumer(jsm, options);
       const js = nc.jetstream();
       const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);

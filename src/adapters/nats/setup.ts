@@ -13,6 +13,12 @@ export interface JetStreamLayout {
   ackWaitMs: number;
   /** Deliveries of one message after which JetStream gives it up. */
   maxDeliver: number;
+  /**
+   * The duplicate window of a stream the executor creates, ms: at least the longest a task can take
+   * to be redelivered and run again, so that the completion of a task whose executor died between
+   * publishing and recording it is dropped as a duplicate when it is published again.
+   */
+  duplicateWindowMs?: number;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -24,18 +30,28 @@ function isNotFound(error: unknown): boolean {
  * timer read the same events) when missing; an existing one is used as is when its subjects cover
  * every workflow subject, and refused otherwise (nothing the executor publishes would be kept).
  */
-export async function ensureStream(jsm: JetStreamManager, layout: Pick<JetStreamLayout, 'stream' | 'subjectPrefix'>): Promise<void> {
+export async function ensureStream(jsm: JetStreamManager, layout: Pick<JetStreamLayout, 'stream' | 'subjectPrefix' | 'duplicateWindowMs'>, logger?: { warn(message: string, fields?: Record<string, unknown>): void }): Promise<void> {
   const subjects = workflowSubjects(layout.subjectPrefix);
   try {
     const info = await jsm.streams.info(layout.stream);
     if (!(info.config.subjects ?? []).some((s) => subjectCovers(s, subjects))) {
       throw new Error(`JetStream stream ${layout.stream} exists but its subjects (${(info.config.subjects ?? []).join(', ') || 'none'}) do not cover ${subjects}`);
     }
+    const windowMs = (info.config.duplicate_window ?? 0) / 1e6;
+    if (layout.duplicateWindowMs !== undefined && windowMs < layout.duplicateWindowMs) {
+      logger?.warn('the stream drops duplicate publications for less time than a task may take to be redelivered and run again; a completion published twice after a crash could then be kept twice', { stream: layout.stream, duplicateWindowMs: windowMs, neededMs: layout.duplicateWindowMs });
+    }
     return;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  await jsm.streams.add({ name: layout.stream, subjects: [subjects], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  await jsm.streams.add({
+    name: layout.stream,
+    subjects: [subjects],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    ...(layout.duplicateWindowMs !== undefined ? { duplicate_window: nanos(layout.duplicateWindowMs) } : {}),
+  });
 }
 
 /**

@@ -24,7 +24,17 @@ const decoder = new TextDecoder();
 /** Compare-and-set attempts before a claim contended that hard reports `running`. */
 const CAS_ATTEMPTS = 8;
 
-/** A key-value key for an idempotency key: every character other than `A-Z a-z 0-9 _ -` as `=XX` (UTF-8 bytes). */
+/**
+ * The key-value key of a task: the tenant and workflow of the subject the request was published on,
+ * then its idempotency key, each escaped (see `bucketKey`) and joined by dots. Scoped like the Redis
+ * markers (which live next to their stream), so that no tenant can settle or hold another's task
+ * by reusing its task id.
+ */
+export function taskBucketKey(scope: { tenantId: string; workflowId: string }, key: string): string {
+  return `${bucketKey(scope.tenantId)}.${bucketKey(scope.workflowId)}.${bucketKey(key)}`;
+}
+
+/** A key-value token for free text: every character other than `A-Z a-z 0-9 _ -` as `=XX` (UTF-8 bytes). */
 export function bucketKey(key: string): string {
   let out = '';
   for (const ch of key) {
@@ -55,9 +65,8 @@ export class TaskClaims {
     private readonly leaseMs: number,
   ) {}
 
-  /** Claims `key` for the message `holder` (see the port's `claim`). */
-  async claim(key: string, holder: string): Promise<TaskClaim> {
-    const k = bucketKey(key);
+  /** Claims the task at bucket key `k` (see `taskBucketKey`) for the message `holder` (see the port's `claim`). */
+  async claim(k: string, holder: string): Promise<TaskClaim> {
     // Most tasks are new: creating the key first is one round trip, and fails when it exists.
     try {
       await this.kv.create(k, this.running(holder));
@@ -82,8 +91,7 @@ export class TaskClaims {
   }
 
   /** Extends the claim of `holder`; false when the task is settled or another message holds it. */
-  async renew(key: string, holder: string): Promise<boolean> {
-    const k = bucketKey(key);
+  async renew(k: string, holder: string): Promise<boolean> {
     const entry = await this.kv.get(k);
     const value = entry && entry.operation === 'PUT' ? parse(entry.value) : undefined;
     if (!entry || !value) return true;
@@ -98,14 +106,16 @@ export class TaskClaims {
   }
 
   /** Records that the task has an outcome (and so releases its claim). Idempotent. */
-  async settle(key: string): Promise<void> {
-    await this.kv.put(bucketKey(key), encoder.encode(JSON.stringify({ state: 'settled' } satisfies ClaimValue)));
+  async settle(k: string): Promise<void> {
+    await this.kv.put(k, encoder.encode(JSON.stringify({ state: 'settled' } satisfies ClaimValue)));
   }
 
   /**
    * Records that the message at stream sequence `seq` is now in its `delivery`-th delivery, so that
    * an earlier delivery still running learns it was redelivered (see `deliveredAgain`). Keys
-   * `delivery.<seq>` never collide with task keys (which hold no dot).
+   * `delivery.<seq>` (two tokens) never collide with task keys (three tokens). Forgotten once the
+   * message is settled (see `forgetDelivery`), so that a sequence reused by a recreated stream or
+   * consumer does not inherit it.
    */
   async markDelivery(seq: number, delivery: number): Promise<void> {
     await this.kv.put(`delivery.${seq}`, encoder.encode(String(delivery)));
@@ -115,6 +125,11 @@ export class TaskClaims {
   async deliveredAgain(seq: number, delivery: number): Promise<boolean> {
     const entry = await this.kv.get(`delivery.${seq}`);
     return entry !== null && entry.operation === 'PUT' && Number(decoder.decode(entry.value)) > delivery;
+  }
+
+  /** The message at `seq` is settled: its delivery marker goes (best effort: it expires with the bucket's TTL anyway). */
+  async forgetDelivery(seq: number): Promise<void> {
+    await this.kv.purge(`delivery.${seq}`).catch(() => undefined);
   }
 
   private running(holder: string): Uint8Array {

@@ -15,7 +15,15 @@ export function jetStreamMaxDeliver(maxDeliveries: number): number {
   return maxDeliveries + 2;
 }
 
-export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries'>): NatsTaskInboxOptions {
+/**
+ * The duplicate window of a stream the executor creates: a redelivery (after the ack wait) plus the
+ * longest task run plus a minute of margin, and never less than JetStream's default of two minutes.
+ */
+export function duplicateWindowMs(stream: Pick<StreamSettings, 'reclaimIdleMs'>, executor: Pick<ExecutorSettings, 'taskTimeoutMs'>): number {
+  return Math.max(120_000, stream.reclaimIdleMs + executor.taskTimeoutMs + 60_000);
+}
+
+export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries' | 'taskTimeoutMs'>): NatsTaskInboxOptions {
   return {
     connection: { url: nats.url, credsFile: nats.credsFile },
     stream: nats.stream,
@@ -24,6 +32,7 @@ export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings,
     consumerName: stream.consumer,
     ackWaitMs: stream.reclaimIdleMs,
     maxDeliver: jetStreamMaxDeliver(executor.maxDeliveries),
+    duplicateWindowMs: duplicateWindowMs(stream, executor),
     blockMs: stream.blockMs,
     settledTtlMs: stream.settledTtlMs,
     leaseMs: taskLeaseMs(stream),

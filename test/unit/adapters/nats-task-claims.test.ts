@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KV } from 'nats';
-import { bucketKey, TaskClaims } from '../../../src/adapters/nats/task-claims';
+import { bucketKey, taskBucketKey, TaskClaims } from '../../../src/adapters/nats/task-claims';
 import { FakeClock } from '../../support/fake-clock';
 
 /** The part of a key-value bucket TaskClaims uses, with JetStream's compare-and-set errors. */
@@ -84,8 +84,18 @@ describe('task claims in a key-value bucket', () => {
 
   it('keys a replay apart from its task', async () => {
     const { claims, bucket } = makeSut();
-    await claims.settle('task-1');
-    assert.equal(await claims.claim('task-1#replay-1', '9'), 'claimed');
-    assert.deepEqual([...bucket.values.keys()], ['task-1', bucketKey('task-1#replay-1')]);
+    const scope = { tenantId: 'acme', workflowId: 'wf_1' };
+    await claims.settle(taskBucketKey(scope, 'task-1'));
+    assert.equal(await claims.claim(taskBucketKey(scope, 'task-1#replay-1'), '9'), 'claimed');
+    assert.deepEqual([...bucket.values.keys()], ['acme.wf_1.task-1', `acme.wf_1.${bucketKey('task-1#replay-1')}`]);
+  });
+});
+
+describe('task bucket keys', () => {
+  it('scope a task by the tenant and workflow of its subject, so that equal task ids of two tenants never meet', () => {
+    assert.equal(taskBucketKey({ tenantId: 'acme', workflowId: 'wf_1' }, 'task-1'), 'acme.wf_1.task-1');
+    assert.notEqual(taskBucketKey({ tenantId: 'acme', workflowId: 'wf_1' }, 'task-1'), taskBucketKey({ tenantId: 'evil', workflowId: 'wf_1' }, 'task-1'));
+    // Dots and other characters are escaped inside a token, so no id can add or move a token.
+    assert.equal(taskBucketKey({ tenantId: 'a.b', workflowId: 'w' }, 'task#replay-2'), 'a=2Eb.w.task=23replay-2');
   });
 });
