@@ -19,6 +19,7 @@ import { deadLetterFields, eventFromFields, taskKeyOf } from '../flunq-wire/stre
 import { bodyBytes, bodyText, CloudEventMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
+import { settleFromHistory } from './history-scan';
 import { parseWorkflowSubject } from './subjects';
 import { taskBucketKey, TaskClaims } from './task-claims';
 
@@ -324,9 +325,17 @@ export class NatsTaskInbox implements TaskInbox {
       await ensureConsumer(jsm, options);
       const js = nc.jetstream();
       const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);
+      const claims = new TaskClaims(kv, this.clock, options.leaseMs);
+      // A new group on a stream with history: learn the outcomes already there before the first read.
+      if (await claims.historyScanDue()) {
+        await claims.historyScanning(true);
+        const settled = await settleFromHistory(js, jsm, options, claims);
+        await claims.historyScanning(false);
+        if (settled > 0) this.logger.info('learnt the outcomes already in the stream; those tasks are not run again', { settled });
+      }
       this.watchStatus(nc);
       this.ready = !this.closed;
-      return { nc, js, claims: new TaskClaims(kv, this.clock, options.leaseMs) };
+      return { nc, js, claims };
     } catch (error) {
       await nc.close().catch(() => undefined);
       throw error;

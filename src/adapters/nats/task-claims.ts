@@ -21,6 +21,8 @@ interface ClaimValue {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Present while a history scan runs (two tokens: never a task key, which has three). */
+const HISTORY_SCANNING = 'history.scanning';
 /** Compare-and-set attempts before a claim contended that hard reports `running`. */
 const CAS_ATTEMPTS = 8;
 
@@ -125,6 +127,22 @@ export class TaskClaims {
   async deliveredAgain(seq: number, delivery: number): Promise<boolean> {
     const entry = await this.kv.get(`delivery.${seq}`);
     return entry !== null && entry.operation === 'PUT' && Number(decoder.decode(entry.value)) > delivery;
+  }
+
+  /**
+   * Whether the history scan (see history-scan.ts) is due: the bucket is empty (a new group, or
+   * every entry expired), or a scan was cut short.
+   */
+  async historyScanDue(): Promise<boolean> {
+    if ((await this.kv.status()).values === 0) return true;
+    const entry = await this.kv.get(HISTORY_SCANNING);
+    return entry !== null && entry.operation === 'PUT';
+  }
+
+  /** Marks a history scan as begun (`true`) or done (`false`). */
+  async historyScanning(begun: boolean): Promise<void> {
+    if (begun) await this.kv.put(HISTORY_SCANNING, encoder.encode('1'));
+    else await this.kv.purge(HISTORY_SCANNING);
   }
 
   /** The message at `seq` is settled: its delivery marker goes (best effort: it expires with the bucket's TTL anyway). */
