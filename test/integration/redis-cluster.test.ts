@@ -111,6 +111,10 @@ describe('Redis Cluster (3 primaries, 3 replicas)', () => {
     assert.ok(slots.size >= 30, `streams over ${slots.size} slots`);
     const result = await settle(sent);
     assert.deepEqual(result, { completed: 300, lost: 0, duplicates: 0, pending: 0 });
+    // Every primary held some of the streams (and settled their tasks there).
+    for (const primary of (await cluster.nodes()).filter((n) => n.role === 'master')) {
+      assert.ok((await cluster.node(primary.port).dbsize()) > 0, `primary ${primary.port} holds streams`);
+    }
     assert.equal(a.source.usesNotifications, true);
   });
 
