@@ -95,4 +95,38 @@ describe('the built service against a private Redis Cluster', () => {
     second.kill('SIGTERM');
     assert.equal(await second.exited, 0);
   });
+
+  it('SIGTERM with tasks in flight on every primary: they complete and are acknowledged before the process exits with 0', async () => {
+    const streams: string[] = [];
+    const perThird = [0, 0, 0];
+    for (let i = 0; streams.length < 3; i++) {
+      const stream = streamKey('acme', `wf_term_${i}`);
+      const third = Math.min(2, Math.floor(slotOf(stream) / 5462));
+      if ((perThird[third] ?? 0) >= 1) continue;
+      perThird[third] = 1;
+      streams.push(stream);
+    }
+    const service = await launch('e2e-cluster-term');
+    const ids: string[] = [];
+    for (const [i, stream] of streams.entries()) {
+      const workflow = stream.split(':')[3] ?? '';
+      for (let j = 0; j < 2; j++) {
+        const taskId = `task-cluster-term-${i}-${j}`;
+        ids.push(taskId);
+        await xadd(client, stream, requestFields({ tenant: 'acme', workflow, taskId, taskName: 'pause', taskType: 'wait', parameters: { duration: '1500ms' } }));
+      }
+    }
+    const pending = async (): Promise<number> => {
+      let sum = 0;
+      for (const stream of streams) sum += await pendingCount(client, stream);
+      return sum;
+    };
+    await eventually('all six running', async () => (await pending()) === ids.length, 15_000);
+    service.kill('SIGTERM');
+    assert.equal(await service.exited, 0, service.output().slice(-2000));
+    const done = new Set<string>();
+    for (const stream of streams) for (const e of await entriesOfType(client, stream, COMPLETED)) done.add(e.fields['taskid'] ?? '');
+    assert.deepEqual([...done].sort(), [...ids].sort());
+    assert.equal(await pending(), 0);
+  });
 });
