@@ -24,7 +24,7 @@ after(async () => {
   await nats.stop();
 });
 
-function natsHarness(): InboxHarness {
+function natsHarness(perTenant: boolean): InboxHarness {
   const inboxes: TaskInbox[] = [];
   // Ack wait: long enough that a loaded machine renews in time (the renewal case waits half of it).
   const redeliverAfterMs = 1500;
@@ -50,6 +50,7 @@ function natsHarness(): InboxHarness {
           blockMs,
           settledTtlMs: 60_000,
           leaseMs: redeliverAfterMs,
+          perTenant,
         },
         new SystemClock(),
         new InMemoryLogger(),
@@ -72,4 +73,6 @@ function natsHarness(): InboxHarness {
   };
 }
 
-describeTaskInboxContract('NATS JetStream', () => Promise.resolve(natsHarness()), { outcomesFromHistory: false });
+describeTaskInboxContract('NATS JetStream', () => Promise.resolve(natsHarness(false)), { outcomesFromHistory: false });
+// Fair dispatch: one consumer per tenant, read through the gate (none given here: every tenant).
+describeTaskInboxContract('NATS JetStream, per-tenant consumers', () => Promise.resolve(natsHarness(true)), { outcomesFromHistory: false });

@@ -1,6 +1,8 @@
 /**
- * The task inbox on NATS JetStream: one durable pull consumer (EXECUTOR_CONSUMER_GROUP) shared by
- * every replica reads the workflow subjects of one stream; each message settles itself.
+ * The task inbox on NATS JetStream: durable pull consumers shared by every replica read the
+ * workflow subjects of one stream; each message settles itself. With `perTenant` (fair dispatch),
+ * one consumer per tenant (see TenantConsumers), read only where the read gate admits the tenant;
+ * otherwise one consumer (EXECUTOR_CONSUMER_GROUP) over every workflow subject, in stream order.
  *
  * Settling is "publish, then record, then acknowledge": the outcome is published on the request's
  * own subject with a `Nats-Msg-Id`, then recorded in the task bucket (see TaskClaims), then the
@@ -13,13 +15,15 @@
 import { Events, JetStreamClient, JsMsg, NatsConnection, QueuedIterator, connect } from 'nats';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
-import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
-import { FlunqEvent, TASK_COMPLETED, TASK_DLQ } from '../../domain/flunq-event';
-import { deadLetterFields, eventFromFields, taskKeyOf } from '../flunq-wire/stream-fields';
-import { bodyBytes, bodyText, CloudEventMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
+import { InboundTask, ReadGate, TaskInbox } from '../../application/ports/task-inbox.port';
+import { TASK_COMPLETED, TASK_DLQ } from '../../domain/flunq-event';
+import { bodyBytes, natsHeadersOf } from './cloudevent-headers';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
+import { NatsInboundTask, Outgoing } from './nats-inbound-task';
 import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
+import { workflowSubjects } from './subjects';
 import { TaskClaims } from './task-claims';
+import { consumerConfig, ensureNamedConsumer, migrationStart, retireConsumers, TenantConsumers } from './tenant-consumers';
 
 export interface NatsTaskInboxOptions extends JetStreamLayout {
   connection: NatsConnectionSettings;
@@ -36,6 +40,11 @@ export interface NatsTaskInboxOptions extends JetStreamLayout {
    * point for tests that stop the process between two steps. Undefined in production.
    */
   afterStep?: (step: 'published' | 'recorded') => Promise<void>;
+  /**
+   * One durable consumer per tenant, read only where the read gate admits the tenant (fair
+   * dispatch); otherwise one consumer over every workflow subject, the gate ignored.
+   */
+  perTenant?: boolean;
 }
 
 /** The pieces a connected inbox uses. */
@@ -49,96 +58,15 @@ interface Connected {
 const PUBLISH_TIMEOUT_MS = 5000;
 /** How long past its own expiry a pull request may go unanswered before the read gives up, ms. */
 const PULL_ANSWER_MS = 5000;
+/** Per-tenant reads: the pause between two polls of the admitted tenants while nothing comes, ms. */
+const POLL_MS = 200;
+/** Per-tenant reads: tenants are looked for at most this often while reads bring work (when idle: every poll), ms. */
+const DISCOVERY_MS = 1000;
 
 /** Outcomes (completions, dead letters) on the subjects the consumer reads: never tasks for this executor. */
 function isOutcome(msg: JsMsg): boolean {
   const type = msg.headers?.get('ce-type') ?? '';
   return type === TASK_COMPLETED || type === TASK_DLQ;
-}
-
-/** The de-duplication id of an outcome: its event id, with the replay suffix of a replay's idempotency key. */
-function outcomeMsgId(eventId: string, taskId: string, key: string): string {
-  return key && taskId && key !== taskId && key.startsWith(taskId) ? `${eventId}${key.slice(taskId.length)}` : eventId;
-}
-
-/**
- * The de-duplication id of a dead letter: its `ce-id` is the request's own (which the publisher may
- * have used as the request's message id), so it is `task-dlq-<request id>@<stream sequence>`: the
- * same message dead-lettered again after a crash is dropped, another message of the same request
- * is not.
- */
-function deadLetterMsgId(requestId: string, seq: number): string {
-  return `task-dlq-${requestId}@${seq}`;
-}
-
-export class NatsInboundTask implements InboundTask {
-  readonly event: FlunqEvent;
-  readonly idempotencyKey: string;
-  readonly sizeBytes: number;
-  private readonly headers: [string, string][];
-
-  constructor(
-    private readonly inbox: NatsTaskInbox,
-    private readonly msg: JsMsg,
-  ) {
-    this.headers = headerPairs(msg.headers);
-    const fields = fieldsFromMessage(this.headers, bodyText(msg.data));
-    this.event = eventFromFields(fields);
-    this.idempotencyKey = taskKeyOf(fields);
-    this.sizeBytes = messageSize(this.headers, msg.data.length);
-  }
-
-  get attempt(): number {
-    return this.msg.info.redeliveryCount;
-  }
-
-  get origin(): string {
-    return `${this.msg.subject} #${this.msg.seq}`;
-  }
-
-  async claim(): Promise<TaskClaim> {
-    if (!this.idempotencyKey) return 'claimed';
-    return (await this.inbox.connected()).claims.claim(this.idempotencyKey, this.holder());
-  }
-
-  complete(completion: FlunqEvent): Promise<void> {
-    return this.inbox.settle(this.msg, [{ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) }], this.idempotencyKey);
-  }
-
-  deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
-    const fields = deadLetterFields(fieldsFromMessage(this.headers, bodyText(this.msg.data)), note.reason, note.attempt, note.omitData ? { entryId: String(this.msg.seq) } : undefined, note.trace);
-    // The original body byte for byte (not decoded and encoded again), unless it is left out.
-    const raw = fields['data'] === undefined ? undefined : this.msg.data;
-    const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: deadLetterMsgId(this.event.id, this.msg.seq) }];
-    if (completion) outcomes.push({ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) });
-    return this.inbox.settle(this.msg, outcomes, this.idempotencyKey);
-  }
-
-  discard(): Promise<void> {
-    return this.inbox.acknowledge(this.msg);
-  }
-
-  async renew(): Promise<boolean> {
-    const { claims } = await this.inbox.connected();
-    // JetStream accepts an in-progress ack from an earlier delivery of a redelivered message: the
-    // delivery marker tells this delivery it is no longer the current one.
-    if (await claims.deliveredAgain(this.msg.seq, this.attempt)) return false;
-    this.msg.working();
-    if (!this.idempotencyKey) return true;
-    return claims.renew(this.idempotencyKey, this.holder());
-  }
-
-  private holder(): string {
-    return String(this.msg.seq);
-  }
-}
-
-/** One message to publish next to a request. */
-interface Outgoing {
-  message: CloudEventMessage;
-  /** The body as bytes, when it is not the message's body text (a dead letter's original bytes). */
-  raw?: Uint8Array;
-  msgId: string;
 }
 
 export class NatsTaskInbox implements TaskInbox {
@@ -153,20 +81,26 @@ export class NatsTaskInbox implements TaskInbox {
   /** Whether to check the stream and consumer before the next read. */
   private checkSetup = false;
   private wake: (() => void) | undefined;
+  /** The per-tenant consumers (with `perTenant`). */
+  private readonly tenants: TenantConsumers | undefined;
 
   constructor(
     private readonly options: NatsTaskInboxOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.tenants = options.perTenant ? new TenantConsumers(options) : undefined;
+  }
 
   /**
-   * Up to `max` messages, own outcomes acknowledged on the way and never handed out. The read gate
-   * is not consulted: one consumer reads every workflow subject in stream order (per-tenant
-   * consumers would cost a pull request per tenant), so the executor orders what it holds.
+   * Up to `max` messages, own outcomes acknowledged on the way and never handed out. With
+   * per-tenant consumers, only from tenants the gate admits (see `receiveByTenant`); with the
+   * single consumer the gate is not consulted: it reads every workflow subject in stream order, and
+   * the executor orders what it holds.
    */
-  async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
+  async receive(max: number, signal: AbortSignal, gate?: ReadGate): Promise<InboundTask[]> {
     const connected = await this.connected();
+    if (this.tenants) return this.receiveByTenant(connected, this.tenants, max, signal, gate);
     if (this.checkSetup && !this.pulling) {
       // The last read failed: the stream or the consumer may be gone (a server that lost its store,
       // an operator's delete). Setting them up again is idempotent.
@@ -262,9 +196,53 @@ export class NatsTaskInbox implements TaskInbox {
     }
   }
 
-  /** Pulls into the buffer; returns how many messages came (own outcomes included, acknowledged on the way). */
-  private async fetch({ js, claims }: Connected, options: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }): Promise<number> {
-    const messages = js.fetch(this.options.stream, this.options.durable, options);
+  /**
+   * A read of the per-tenant consumers: the gate asked per tenant (its granularity here is a tenant,
+   * not a workflow), the admitted tenants polled in turn, each for an equal part of what is still
+   * wanted, the tenant asked first rotating from read to read. When none has anything, polls again
+   * every POLL_MS until the block time has passed or `signal` aborts. The gate is asked again on
+   * every poll, and tenants are looked for in the stream at most every DISCOVERY_MS (every poll
+   * when idle), so that a new tenant is seen within a poll or so.
+   */
+  private async receiveByTenant(connected: Connected, tenants: TenantConsumers, max: number, signal: AbortSignal, gate: ReadGate | undefined): Promise<InboundTask[]> {
+    const deadline = this.clock.now() + this.options.blockMs;
+    const got: JsMsg[] = [];
+    try {
+      if (this.checkSetup) {
+        // The last read failed: the stream or consumers may be gone; they are set up again.
+        tenants.reset();
+        await ensureStream(await connected.nc.jetstreamManager(), this.options);
+        this.checkSetup = false;
+      }
+      let idle = false;
+      while (!this.closed) {
+        await tenants.scan(await connected.nc.jetstreamManager(), this.clock.now(), false, idle ? POLL_MS : DISCOVERY_MS);
+        const admitted = tenants.rotation().filter((c) => !gate || gate.admits(c.tenantId, ''));
+        const asked = admitted.slice(0, max);
+        for (let i = 0; i < asked.length && got.length < max; i++) {
+          const part = Math.ceil((max - got.length) / (asked.length - i));
+          await this.fetch(connected, { batch: part, no_wait: true }, (asked[i] as { name: string }).name, got);
+        }
+        if (got.length > 0 || signal.aborted || this.clock.now() >= deadline) break;
+        idle = true;
+        await this.clock.sleep(Math.min(POLL_MS, Math.max(0, deadline - this.clock.now())), signal).catch(() => undefined);
+        if (signal.aborted) break;
+      }
+    } catch (error) {
+      this.checkSetup = true;
+      for (const msg of got) msg.nak();
+      throw error instanceof Error ? error : new Error('reading from NATS failed', { cause: error });
+    }
+    if (this.closed) {
+      for (const msg of got) msg.nak();
+      return [];
+    }
+    return got.map((msg) => new NatsInboundTask(this, msg));
+  }
+
+  /** Pulls into `into` (the buffer); returns how many messages came (own outcomes included, acknowledged on the way). */
+  private async fetch({ js, claims }: Connected, options: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }, durable = this.options.durable, into: JsMsg[] = this.buffer): Promise<number> {
+    const messages = js.fetch(this.options.stream, durable, options);
     this.pull = messages;
     // A pull request lost with a dying connection is never answered, and a pull that does not wait
     // has no timer of its own in the client: end it here rather than wait for ever.
@@ -283,7 +261,7 @@ export class NatsTaskInbox implements TaskInbox {
         }
         // A redelivery (rare) marks itself as the message's current delivery before it is handed out.
         if (msg.info.redeliveryCount > 1) await claims.markDelivery(msg.seq, msg.info.redeliveryCount);
-        this.buffer.push(msg);
+        into.push(msg);
         this.wake?.();
       }
     } finally {
@@ -303,7 +281,14 @@ export class NatsTaskInbox implements TaskInbox {
     try {
       const jsm = await nc.jetstreamManager();
       await ensureStream(jsm, options);
-      await ensureConsumer(jsm, options);
+      if (this.tenants) {
+        await this.tenants.setUp(jsm, this.clock.now());
+      } else {
+        // From per-tenant consumers (fair dispatch was on): start after their acknowledgement floor.
+        const { startSeq, retire } = await migrationStart(jsm, options, false);
+        await ensureNamedConsumer(jsm, options, consumerConfig(options, options.durable, workflowSubjects(options.subjectPrefix), startSeq));
+        await retireConsumers(jsm, options.stream, retire);
+      }
       const js = nc.jetstream();
       const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);
       this.watchStatus(nc);

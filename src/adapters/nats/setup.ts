@@ -15,7 +15,7 @@ export interface JetStreamLayout {
   maxDeliver: number;
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   return error instanceof Error && /not found/i.test(error.message);
 }
 

@@ -15,7 +15,7 @@ export function jetStreamMaxDeliver(maxDeliveries: number): number {
   return maxDeliveries + 2;
 }
 
-export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries'>): NatsTaskInboxOptions {
+export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries'> & { fair?: { enabled: boolean } }): NatsTaskInboxOptions {
   return {
     connection: { url: nats.url, credsFile: nats.credsFile },
     stream: nats.stream,
@@ -27,6 +27,8 @@ export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings,
     blockMs: stream.blockMs,
     settledTtlMs: stream.settledTtlMs,
     leaseMs: taskLeaseMs(stream),
+    // Fair dispatch reads through the read gate: one consumer per tenant (ADR 0009).
+    perTenant: executor.fair?.enabled === true,
   };
 }
 
