@@ -133,6 +133,20 @@ describe('NATS inbox with per-tenant consumers: the read gate', () => {
     for (const read of reads) assert.deepEqual(read, ['a', 'b']);
   });
 
+  it('reads one message promptly from the only tenant with work among many drained ones', async () => {
+    const s = space();
+    const reader = await inbox(s, true);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => publish(s, `t${i}`, 'wf', 1)));
+    assert.equal((await receiveAll(reader, gate(new Set()), 30, 5000)).length, 30);
+    // Idle a while, then one message for one of them: read within a poll or two, whatever the rotation.
+    assert.deepEqual(await reader.receive(1, AbortSignal.timeout(700), gate(new Set())), []);
+    await publish(s, 't17', 'wf', 1, 1);
+    const started = Date.now();
+    const got = await receiveAll(reader, gate(new Set()), 1, 3000, 1);
+    assert.deepEqual(tenantsOf(got), ['t17']);
+    assert.ok(Date.now() - started < 800, `read after ${Date.now() - started} ms`);
+  });
+
   it('discovers a tenant that appears after the inbox was set up', async () => {
     const s = space();
     const reader = await inbox(s, true);

@@ -198,11 +198,13 @@ export class NatsTaskInbox implements TaskInbox {
 
   /**
    * A read of the per-tenant consumers: the gate asked per tenant (its granularity here is a tenant,
-   * not a workflow), the admitted tenants polled in turn, each for an equal part of what is still
-   * wanted, the tenant asked first rotating from read to read. When none has anything, polls again
-   * every POLL_MS until the block time has passed or `signal` aborts. The gate is asked again on
-   * every poll, and tenants are looked for in the stream at most every DISCOVERY_MS (every poll
-   * when idle), so that a new tenant is seen within a poll or so.
+   * not a workflow), the admitted tenants pulled in turn without waiting, each for an equal part of
+   * what is still wanted, until the read has `max`; the tenant asked first rotates from read to read.
+   * When none has anything, polls again every POLL_MS until the block time has passed or `signal`
+   * aborts, asking the gate again each time. Tenants are looked for in the stream at most every
+   * DISCOVERY_MS while reads bring work, and on every poll while idle; an idle poll pulls only from
+   * tenants whose message count changed since the previous one (new messages), and from every
+   * admitted tenant once per block time (redeliveries do not change counts).
    */
   private async receiveByTenant(connected: Connected, tenants: TenantConsumers, max: number, signal: AbortSignal, gate: ReadGate | undefined): Promise<InboundTask[]> {
     const deadline = this.clock.now() + this.options.blockMs;
@@ -215,10 +217,13 @@ export class NatsTaskInbox implements TaskInbox {
         this.checkSetup = false;
       }
       let idle = false;
+      let sweptAt = -Infinity;
       while (!this.closed) {
-        await tenants.scan(await connected.nc.jetstreamManager(), this.clock.now(), false, idle ? POLL_MS : DISCOVERY_MS);
-        const admitted = tenants.rotation().filter((c) => !gate || gate.admits(c.tenantId, ''));
-        const asked = admitted.slice(0, max);
+        const now = this.clock.now();
+        const changed = await tenants.scan(await connected.nc.jetstreamManager(), now, false, idle ? POLL_MS / 2 : DISCOVERY_MS);
+        const sweep = !idle || !changed || now - sweptAt >= this.options.blockMs;
+        if (sweep) sweptAt = now;
+        const asked = tenants.rotation().filter((c) => (sweep || changed?.has(c.tenantId)) && (!gate || gate.admits(c.tenantId, '')));
         for (let i = 0; i < asked.length && got.length < max; i++) {
           const part = Math.ceil((max - got.length) / (asked.length - i));
           await this.fetch(connected, { batch: part, no_wait: true }, (asked[i] as { name: string }).name, got);

@@ -35,13 +35,13 @@ export function tenantSubjects(prefix: string, tenantId: string): string {
   return `${prefix}.tenant.${encodeToken(tenantId)}.workflow.*.events`;
 }
 
-/** The tenants holding messages in the stream (one STREAM.INFO listing the workflow subjects). */
-export async function tenantsInStream(jsm: JetStreamManager, layout: Pick<JetStreamLayout, 'stream' | 'subjectPrefix'>): Promise<Set<string>> {
+/** The tenants holding messages in the stream, with their message counts (one STREAM.INFO listing the workflow subjects). */
+export async function tenantsInStream(jsm: JetStreamManager, layout: Pick<JetStreamLayout, 'stream' | 'subjectPrefix'>): Promise<Map<string, number>> {
   const info = await jsm.streams.info(layout.stream, { subjects_filter: workflowSubjects(layout.subjectPrefix) });
-  const tenants = new Set<string>();
-  for (const subject of Object.keys(info.state.subjects ?? {})) {
+  const tenants = new Map<string, number>();
+  for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
     const parsed = parseWorkflowSubject(layout.subjectPrefix, subject);
-    if (parsed) tenants.add(parsed.tenantId);
+    if (parsed) tenants.set(parsed.tenantId, (tenants.get(parsed.tenantId) ?? 0) + count);
   }
   return tenants;
 }
@@ -133,6 +133,8 @@ export interface TenantConsumer {
  */
 export class TenantConsumers {
   private readonly known = new Map<string, TenantConsumer>();
+  /** Each tenant's message count in the stream at the last scan. */
+  private readonly counts = new Map<string, number>();
   private order: TenantConsumer[] = [];
   private cursor = 0;
   /** Where new consumers start during a migration from the single consumer (undefined: the first message). */
@@ -156,15 +158,23 @@ export class TenantConsumers {
   /** Forgets what was created (after a failed read: the stream or the consumers may be gone). */
   reset(): void {
     this.known.clear();
+    this.counts.clear();
     this.order = [];
     this.lastScanAt = -Infinity;
   }
 
-  /** Discovers tenants unless it did within `minIntervalMs`; creates the consumers of new ones. */
-  async scan(jsm: JetStreamManager, now: number, force = false, minIntervalMs = 0): Promise<void> {
-    if (!force && now - this.lastScanAt < minIntervalMs) return;
+  /**
+   * Discovers tenants unless it did within `minIntervalMs`, and creates the consumers of new ones.
+   * Returns the tenants whose message count changed since the last scan (new ones included): those
+   * that may have something new to read (undefined when it did not scan).
+   */
+  async scan(jsm: JetStreamManager, now: number, force = false, minIntervalMs = 0): Promise<Set<string> | undefined> {
+    if (!force && now - this.lastScanAt < minIntervalMs) return undefined;
     this.lastScanAt = now;
-    for (const tenantId of await tenantsInStream(jsm, this.layout)) {
+    const changed = new Set<string>();
+    for (const [tenantId, count] of await tenantsInStream(jsm, this.layout)) {
+      if (this.counts.get(tenantId) !== count) changed.add(tenantId);
+      this.counts.set(tenantId, count);
       if (this.known.has(tenantId)) continue;
       const name = tenantConsumerName(this.layout.durable, tenantId);
       await ensureNamedConsumer(jsm, this.layout, consumerConfig(this.layout, name, tenantSubjects(this.layout.subjectPrefix, tenantId), this.startSeq));
@@ -172,6 +182,7 @@ export class TenantConsumers {
       this.known.set(tenantId, consumer);
       this.order.push(consumer);
     }
+    return changed;
   }
 
   /** Every known tenant's consumer, starting after the one asked first last time. */
