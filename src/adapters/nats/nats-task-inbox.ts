@@ -20,10 +20,9 @@ import { TASK_COMPLETED, TASK_DLQ } from '../../domain/flunq-event';
 import { bodyBytes, natsHeadersOf } from './cloudevent-headers';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { NatsInboundTask, Outgoing } from './nats-inbound-task';
-import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
-import { workflowSubjects } from './subjects';
+import { bucketName, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
 import { TaskClaims } from './task-claims';
-import { consumerConfig, ensureNamedConsumer, migrationStart, retireConsumers, TenantConsumers } from './tenant-consumers';
+import { ensureSingleConsumer, TenantConsumers } from './tenant-consumers';
 
 export interface NatsTaskInboxOptions extends JetStreamLayout {
   connection: NatsConnectionSettings;
@@ -286,14 +285,9 @@ export class NatsTaskInbox implements TaskInbox {
     try {
       const jsm = await nc.jetstreamManager();
       await ensureStream(jsm, options);
-      if (this.tenants) {
-        await this.tenants.setUp(jsm, this.clock.now());
-      } else {
-        // From per-tenant consumers (fair dispatch was on): start after their acknowledgement floor.
-        const { startSeq, retire } = await migrationStart(jsm, options, false);
-        await ensureNamedConsumer(jsm, options, consumerConfig(options, options.durable, workflowSubjects(options.subjectPrefix), startSeq));
-        await retireConsumers(jsm, options.stream, retire);
-      }
+      // Switching layouts (fair dispatch turned on or off) retires the other layout's consumers.
+      const retired = this.tenants ? await this.tenants.setUp(jsm, this.clock.now()) : await ensureSingleConsumer(jsm, options, true);
+      if (retired.length > 0) this.logger.info('NATS consumers of the other layout retired (fair dispatch switched)', { retired, perTenant: this.tenants !== undefined });
       const js = nc.jetstream();
       const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);
       this.watchStatus(nc);
@@ -308,7 +302,7 @@ export class NatsTaskInbox implements TaskInbox {
   private async ensureSetUp(connected: Connected): Promise<void> {
     const jsm = await connected.nc.jetstreamManager();
     await ensureStream(jsm, this.options);
-    await ensureConsumer(jsm, this.options);
+    await ensureSingleConsumer(jsm, this.options, false);
   }
 
   /** Readiness follows the connection: false while disconnected, true again once reconnected. */

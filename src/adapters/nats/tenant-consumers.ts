@@ -147,12 +147,16 @@ export class TenantConsumers {
     return this.order.length;
   }
 
-  /** First setup: migrates from the single consumer if there is one, and discovers the tenants. */
-  async setUp(jsm: JetStreamManager, now: number): Promise<void> {
+  /**
+   * First setup: migrates from the single consumer if there is one, and discovers the tenants.
+   * Returns the consumers it retired.
+   */
+  async setUp(jsm: JetStreamManager, now: number): Promise<string[]> {
     const { startSeq, retire } = await migrationStart(jsm, this.layout, true);
     this.startSeq = startSeq;
     await this.scan(jsm, now, true);
     await retireConsumers(jsm, this.layout.stream, retire);
+    return retire;
   }
 
   /** Forgets what was created (after a failed read: the stream or the consumers may be gone). */
@@ -192,4 +196,16 @@ export class TenantConsumers {
     this.cursor = start + 1;
     return [...this.order.slice(start), ...this.order.slice(0, start)];
   }
+}
+
+/**
+ * The single consumer over every workflow subject (fair dispatch off). With `migrate`, per-tenant
+ * consumers of the group are retired, the single one starting after their lowest acknowledgement
+ * floor when it is created; returns the consumers retired.
+ */
+export async function ensureSingleConsumer(jsm: JetStreamManager, layout: JetStreamLayout, migrate: boolean): Promise<string[]> {
+  const { startSeq, retire } = migrate ? await migrationStart(jsm, layout, false) : { startSeq: undefined, retire: [] };
+  await ensureNamedConsumer(jsm, layout, consumerConfig(layout, layout.durable, workflowSubjects(layout.subjectPrefix), startSeq));
+  await retireConsumers(jsm, layout.stream, retire);
+  return retire;
 }
