@@ -61,9 +61,13 @@ async function otherLayout(jsm: JetStreamManager, layout: JetStreamLayout, perTe
     const single = await consumerInfo(jsm, layout.stream, layout.durable);
     return single ? [single] : [];
   }
-  const prefix = tenantConsumerPrefix(layout.durable);
+  // Only the group's own: named after it and a tenant, filtered on that tenant (another group's name
+  // may start with the same prefix).
   const found: ConsumerInfo[] = [];
-  for await (const info of jsm.consumers.list(layout.stream)) if (info.name.startsWith(prefix)) found.push(info);
+  for await (const info of jsm.consumers.list(layout.stream)) {
+    const tenantId = parseWorkflowSubject(layout.subjectPrefix, (info.config.filter_subject ?? '').replace('.workflow.*.', '.workflow.x.'))?.tenantId;
+    if (tenantId !== undefined && info.name === tenantConsumerName(layout.durable, tenantId) && info.config.filter_subject === tenantSubjects(layout.subjectPrefix, tenantId)) found.push(info);
+  }
   return found;
 }
 
