@@ -99,6 +99,8 @@ async function main(): Promise<void> {
     });
     log(`\ncluster drain: ${SIZES.tasks} set tasks over ${SIZES.streams} streams, concurrency ${EXECUTOR_ENV.EXECUTOR_CONCURRENCY}, median of ${SIZES.rounds} rounds`);
     log(table(['backend', 'tasks/s', 'Node CPU µs/task', 'Redis CPU µs/task (all nodes)'], rows));
+    const rate = (name: string): number => median((results.get(name) ?? []).map((x) => x.rate));
+    log(`cluster drain ratio (3 primaries / single Redis): ${fmt(rate('cluster, 3 primaries') / rate('single Redis'), 2)}`);
   } finally {
     singleClient.disconnect();
     clusterClient.disconnect();

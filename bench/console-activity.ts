@@ -31,7 +31,7 @@ const completion = event('c', 'io.flunq.task.completed', {
 function task(i: number): InboundTask {
   const request = event(`task-prepare-${i}`, 'io.flunq.task.requested', { task_id: `task-prepare-${i}`, task_type: 'set', config: { parameters: { set_data: { status: 'ready' } } } });
   const done = (): Promise<void> => Promise.resolve();
-  return { event: request, sizeBytes: 300, attempt: 1, idempotencyKey: request.taskId, origin: '', claim: () => Promise.resolve('claimed'), complete: done, deadLetter: done, discard: done, renew: () => Promise.resolve(true) };
+  return { event: request, sizeBytes: 300, attempt: 1, idempotencyKey: request.taskId, origin: '', claim: () => Promise.resolve('claimed'), complete: done, deadLetter: done, discard: done, release: done, renew: () => Promise.resolve(true) };
 }
 
 async function run(observed: boolean): Promise<number> {

@@ -3,6 +3,7 @@
  * Starts a private redis-server, runs each workload with the executor and with the ideal
  * baselines in alternating rounds (child processes, one at a time), prints a table and ratios.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -155,6 +156,20 @@ async function goalTracing(server: PrivateRedis, redis: Redis): Promise<void> {
   rows.push({ goal: 'tracing', metric: 'tasks/s on vs off', executor: fmt(rate('on')), baseline: fmt(rate('off')), ratio: fmt(rate('on') / rate('off'), 2), target: '', met: '' });
   rows.push({ goal: 'tracing', metric: 'Node CPU µs/task on vs off', executor: fmt(cpu('on'), 1), baseline: fmt(cpu('off'), 1), ratio: fmt(cpu('on') - cpu('off'), 1), target: '', met: '' });
   notes.push(`tracing: the receiver got ${fmt(received / 1024)} KiB of spans; the ratio column of the CPU row is the added µs per task`);
+}
+
+/** The cluster drain (bench/cluster-drain.ts) in a process of its own: it starts its own servers. */
+async function goalCluster(): Promise<void> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'cluster-drain.js'), ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    process.stdout.write(chunk);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the cluster drain exited with ${code}`);
+  const ratio = /cluster drain ratio \(3 primaries \/ single Redis\): (\S+)/.exec(out)?.[1] ?? 'n/a';
+  rows.push({ goal: 'cluster drain', metric: 'tasks/s, 3 primaries vs single Redis', executor: '', baseline: '', ratio, target: '', met: '' });
 }
 
 /** Redis commands per task during the last round (INFO commandstats since RESETSTAT). */
@@ -370,6 +385,7 @@ async function main(): Promise<void> {
     ['tenants', 'tenants: two tenants, a busy one with 2 s tasks and a small one with set tasks, concurrency 10', () => runFairnessGoal(server, redis, { quick, rows, notes, log })],
     ['expr', 'expressions: cost per expression, in-process jq (before) against the path evaluator and the worker pool (after)', () => runExpressionGoal({ quick, rows, notes, log })],
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
+    ['cluster', 'cluster: backlog drain over many streams on a Redis Cluster of three primaries against a single Redis', () => goalCluster()],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],
   ];
   try {

@@ -16,6 +16,14 @@ Feature: Fair dispatch across tenants
       Then tenant "small" should have 1 task completed
       And tenant "busy" should have 4 tasks completed
 
+    Scenario: a tenant arriving while another holds every slot starts one task at once, beyond the slots
+      Given the executor runs with concurrency 4
+      When tenant "busy" submits 20 "wait" tasks of 2 s over 4 workflows
+      Then tenant "busy" should have 4 tasks running
+      When tenant "small" submits 3 "wait" tasks of 2 s over 1 workflow
+      Then tenant "small" should have 1 task running
+      And tenant "busy" should have 4 tasks running
+
     Scenario: without fair dispatch the small tenant's task waits behind the whole backlog
       Given the executor runs with concurrency 4
       And the setting EXECUTOR_FAIR_DISPATCH is "false"

@@ -154,9 +154,12 @@ export class ExecutorLoop {
     this.stopReading.abort();
     this.readWake.abort(READ_ENDED);
     this.slotFreed?.();
-    // Deliveries that never started stay with the backend, unsettled: redelivered to this consumer
-    // after a restart, or reclaimed by another replica.
-    for (const delivery of this.scheduler.takeAllWaiting()) this.waitingSince.delete(delivery);
+    // Deliveries that never started are given back unsettled, so that another replica takes them
+    // without waiting out the redelivery time (left with the backend all the same if that fails).
+    for (const delivery of this.scheduler.takeAllWaiting()) {
+      this.waitingSince.delete(delivery);
+      this.giveBack(delivery);
+    }
     const timer = new AbortController();
     const forced = this.clock.sleep(deadlineMs, timer.signal).then(
       () => {
@@ -213,8 +216,8 @@ export class ExecutorLoop {
       const now = this.clock.now();
       for (const delivery of deliveries) {
         if (fair && signal.aborted && delivery.event.type === TASK_REQUESTED) {
-          // Read while stopping: not started, left with the backend like the waiting ones.
-          this.logger.info('a task read while stopping is left to be redelivered', { origin: delivery.origin });
+          // Read while stopping: not started, given back like the waiting ones.
+          this.giveBack(delivery);
           continue;
         }
         if (fair && delivery.event.type !== TASK_REQUESTED) {
@@ -271,6 +274,15 @@ export class ExecutorLoop {
     });
   }
 
+  /** A delivery read and never started, while stopping: released (tracked, so that stop waits for it). */
+  private giveBack(delivery: InboundTask): void {
+    const released = delivery.release().catch((error: unknown) =>
+      this.logger.warn('could not give back a task that was not started; it is redelivered after the redelivery time', { origin: delivery.origin, error: toWorkflowError(error).detail }),
+    );
+    this.passing.add(released);
+    void released.finally(() => this.passing.delete(released));
+  }
+
   private async keepAliveLoop(): Promise<void> {
     const interval = this.settings.keepAliveIntervalMs;
     const signal = this.heartbeatStop.signal;
@@ -297,9 +309,15 @@ export class ExecutorLoop {
       // Read ahead and waiting for a slot: held as long as they wait (the buffer is bounded).
       for (const [delivery, since] of [...this.waitingSince]) {
         if (now - since < interval || !this.waitingSince.has(delivery)) continue;
-        await delivery.renew().catch((error: unknown) =>
-          this.logger.warn('could not renew a delivery waiting for a slot', { origin: delivery.origin, error: toWorkflowError(error).detail }),
-        );
+        const held = await delivery.renew().catch((error: unknown) => {
+          this.logger.warn('could not renew a delivery waiting for a slot', { origin: delivery.origin, error: toWorkflowError(error).detail });
+          return true;
+        });
+        // Redelivered elsewhere meanwhile (or settled): that delivery runs it; this one must not.
+        if (!held && this.waitingSince.delete(delivery)) {
+          this.scheduler.drop(delivery, this.settings.fair?.enabled === true ? tagsOf(delivery.event) : FIRST_COME_TAGS);
+          this.logger.warn('a task waiting for a slot was redelivered elsewhere; it is left to that delivery', { origin: delivery.origin });
+        }
       }
     }
   }

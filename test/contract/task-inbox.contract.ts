@@ -216,6 +216,25 @@ export function describeTaskInboxContract(name: string, factory: () => Promise<I
       await again.complete(completionOf(sent));
     });
 
+    it('a released delivery goes to another replica without waiting out the redelivery time', async () => {
+      const w = h.newWorkflow();
+      const a = await h.inbox('r1', { workflows: [w] });
+      const b = await h.inbox('r2', { workflows: [w] });
+      const sent = requestEvent(w, newTaskId());
+      await h.publish(w, sent);
+      const [first] = await receiveN(a, 1);
+      assert.ok(first);
+      await first.release();
+      const started = Date.now();
+      await h.elapse(10);
+      const [again] = await receiveN(b, 1, 10, h.realTime ? h.redeliverAfterMs * 5 : 5000);
+      assert.ok(again, 'the released message is delivered again');
+      assert.equal(again.event.id, sent.id);
+      if (h.realTime) assert.ok(Date.now() - started < h.redeliverAfterMs * 5, `redelivered after ${Date.now() - started} ms`);
+      assert.equal(await again.claim(), 'claimed', 'its claim passes to the new delivery');
+      await again.complete(completionOf(sent));
+    });
+
     it('renewing keeps a long-running delivery from being redelivered', async () => {
       const w = h.newWorkflow();
       const a = await h.inbox('r1', { workflows: [w] });

@@ -20,6 +20,8 @@ const WAIT_S = 2;
 const BUSY_TASKS = 250;
 const SMALL_TASKS = 40;
 const SMALL_EVERY_MS = 250;
+/** When the small tenant starts sending, after the busy backlog: every slot is taken by then, mid-wave. */
+const SMALL_STARTS_AFTER_MS = 900;
 /** Long enough for ten full waves of 2 s tasks, with margin for the last one. */
 const WINDOW_MS = 21_000;
 
@@ -67,7 +69,7 @@ async function launch(): Promise<ServiceProcess> {
 
 /**
  * One measurement: the busy tenant's tasks over `workflows` workflows (XADDed at once, round robin),
- * and, unless `alone`, the small tenant's tasks at 4 per second from the same moment.
+ * and, unless `alone`, the small tenant's tasks at 4 per second from SMALL_STARTS_AFTER_MS later.
  */
 async function measure(label: string, workflows: number, alone: boolean): Promise<Run> {
   // The backlog of an earlier measurement would be a third tenant.
@@ -83,8 +85,6 @@ async function measure(label: string, workflows: number, alone: boolean): Promis
         await new Promise((resolve) => setTimeout(resolve, SMALL_EVERY_MS));
       }
     };
-    // Both tenants are active from the start: the small tenant's first request, then the busy backlog.
-    const small = alone ? Promise.resolve() : sendSmall();
     const pipeline = client.pipeline();
     for (let i = 0; i < BUSY_TASKS; i++) {
       const workflow = `wf_${i % workflows}`;
@@ -93,7 +93,10 @@ async function measure(label: string, workflows: number, alone: boolean): Promis
     }
     const added = (await pipeline.exec()) ?? [];
     const t0 = msOf(String(added[0]?.[1]));
-    await small;
+    // The small tenant turns up once the busy tenant holds every slot, in the middle of a wave of
+    // its 2 s tasks (they start together, so they also end together): nothing of it was seen before.
+    await new Promise((resolve) => setTimeout(resolve, SMALL_STARTS_AFTER_MS));
+    if (!alone) await sendSmall();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + WINDOW_MS + 1_500 - Date.now())));
 
     let busyDone = 0;

@@ -41,6 +41,10 @@ export class FaultyEntryStream implements EntryStream {
     return this.inner.acknowledge(delivery);
   }
 
+  release(delivery: Delivery): Promise<void> {
+    return this.inner.release(delivery);
+  }
+
   async claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
     await this.plan.check('claimTask');
     return this.inner.claimTask(delivery, key);

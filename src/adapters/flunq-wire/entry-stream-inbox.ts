@@ -49,6 +49,10 @@ export class StreamInboundTask implements InboundTask {
     return this.stream.acknowledge(this.delivery);
   }
 
+  release(): Promise<void> {
+    return this.stream.release(this.delivery);
+  }
+
   async renew(): Promise<boolean> {
     return (await this.stream.keepAlive(this.delivery)) !== false;
   }

@@ -45,6 +45,11 @@ export interface EntryStream {
   /** Acknowledges without writing anything (entries that are not task requests, duplicates). */
   acknowledge(delivery: Delivery): Promise<void>;
   /**
+   * Leaves the entry pending but idle past the reclaim time, so that a consumer's next reclaim
+   * takes it at once (see InboundTask.release); the delivery's task claim goes with it.
+   */
+  release(delivery: Delivery): Promise<void>;
+  /**
    * Claims the right to run a task for this delivery, before its handler runs, so that two entries
    * carrying the same task (the worker published it twice, a replay sharing the idempotency key)
    * never run it at the same time. `key` is the task's idempotency key, the one later given to

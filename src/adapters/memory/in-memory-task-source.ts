@@ -86,6 +86,15 @@ export class InMemoryTaskSource implements EntryStream {
     return Promise.resolve();
   }
 
+  /** The entry stays pending, idle long enough that the next reclaim (by any consumer) takes it. */
+  release(delivery: Delivery): Promise<void> {
+    this.checkOpen();
+    const pending = this.broker.pending(delivery.stream, this.options.group).get(delivery.entryId);
+    if (pending && pending.consumer === this.options.consumer) pending.lastDeliveredAt = Number.NEGATIVE_INFINITY;
+    this.claims.delete(deliveryKey(delivery));
+    return Promise.resolve();
+  }
+
   claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
     this.checkOpen();
     const claim = this.broker.claim(delivery.stream, key, this.holder(delivery), this.leaseMs());

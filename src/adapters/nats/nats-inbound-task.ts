@@ -77,6 +77,12 @@ export class NatsInboundTask implements InboundTask {
     return this.inbox.acknowledge(this.msg);
   }
 
+  /** A negative acknowledgement: JetStream redelivers the message at once, as a new attempt. */
+  release(): Promise<void> {
+    this.msg.nak();
+    return Promise.resolve();
+  }
+
   async renew(): Promise<boolean> {
     const { claims } = await this.inbox.connected();
     // JetStream accepts an in-progress ack from an earlier delivery of a redelivered message: the

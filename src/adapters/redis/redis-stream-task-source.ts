@@ -113,6 +113,10 @@ export class RedisStreamTaskSource implements EntryStream {
     return this.settler.acknowledge(delivery);
   }
 
+  release(delivery: Delivery): Promise<void> {
+    return this.settler.release(delivery);
+  }
+
   claimTask(delivery: Delivery, key: string): Promise<TaskClaim> {
     return this.claims.claimTask(delivery, key);
   }

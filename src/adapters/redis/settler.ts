@@ -16,7 +16,7 @@ import { InFlight } from './in-flight';
 import { FlunqPipeline, scriptedPipeline } from './lua-scripts';
 import { RedisStreamTaskSourceOptions } from './source-options';
 
-export type SettlerOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'settledTtlMs'>;
+export type SettlerOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'settledTtlMs' | 'reclaimIdleMs'>;
 
 /** Settle scripts written together (an explicit pipeline). */
 const SETTLE_CHUNK = 16;
@@ -58,6 +58,18 @@ export class Settler {
     const redis = this.connections.commands;
     if (leases.length === 0) await redis.xack(delivery.stream, this.options.group, delivery.entryId);
     else await redis.flunqReleaseAck(1 + leases.length, delivery.stream, ...leases, this.options.group, delivery.entryId, this.claims.holderOf(delivery));
+    this.inFlight.release(delivery);
+    this.claims.forget(delivery);
+  }
+
+  /**
+   * See EntryStream.release: XCLAIM to this consumer with the idle time set past the reclaim idle
+   * time (JUSTID: the delivery count is not raised here, the next claim raises it), so that the next
+   * XAUTOCLAIM of any consumer takes the entry. Its leases expire on their own or pass to the entry's
+   * next delivery, which holds the same entry.
+   */
+  async release(delivery: Delivery): Promise<void> {
+    await this.connections.commands.call('XCLAIM', delivery.stream, this.options.group, this.options.consumer, 0, delivery.entryId, 'IDLE', this.options.reclaimIdleMs + 1, 'JUSTID');
     this.inFlight.release(delivery);
     this.claims.forget(delivery);
   }

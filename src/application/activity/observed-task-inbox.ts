@@ -5,6 +5,7 @@ import { DeadLetterNote, InboundTask, ReadGate, TaskClaim, TaskInbox } from '../
 export interface InboxObserver {
   received(task: InboundTask): void;
   settled(task: InboundTask, how: 'completed' | 'dead_letter' | 'discarded', completion: FlunqEvent | undefined, reason?: string): void;
+  released(task: InboundTask): void;
 }
 
 /** A delivery that reports how it settles, once the backend has taken the settlement. */
@@ -55,6 +56,11 @@ class ObservedTask implements InboundTask {
 
   renew(): Promise<boolean> {
     return this.inner.renew();
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+    this.observer.released(this);
   }
 }
 

@@ -167,6 +167,11 @@ export class TaskActivity {
     this.running.set(task, { event: task.event, attempt: task.attempt, startedAt: this.clock.now(), taskType: undefined });
   }
 
+  /** A delivery given back unsettled (it will be delivered again): no longer in flight, no outcome. */
+  released(task: InboundTask): void {
+    this.running.delete(task);
+  }
+
   /**
    * A delivery settled. `completion` is the completion as published (if any), `reason` the dead
    * letter's. Unknown deliveries (not received through `observe`) are ignored.

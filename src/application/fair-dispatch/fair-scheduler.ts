@@ -126,8 +126,9 @@ export class FairScheduler<T> implements ReadGate {
   /** Takes the task the next free slot goes to (counted as running), or undefined when none may start now. */
   next(): { item: T; tags: TaskTags } | undefined {
     const free = this.settings.concurrency - this.runningTotal;
-    if (free <= 0 || this.waitingTotal === 0) return undefined;
-    const pick = this.settings.enabled ? this.fairPick(free) : this.oldest();
+    if (this.waitingTotal === 0) return undefined;
+    // Every slot taken: only a newcomer may start (see newcomerPick), beyond the slots.
+    const pick = free <= 0 ? this.newcomerPick() : this.settings.enabled ? this.fairPick(free) : this.oldest();
     if (!pick) return undefined;
     const [tenant, index] = pick;
     const [chosen] = tenant.waiting.splice(index, 1);
@@ -163,6 +164,22 @@ export class FairScheduler<T> implements ReadGate {
   }
 
   /** Removes and returns every waiting task (on stop: they stay with the backend, unsettled). */
+  /** Drops one waiting task (its delivery is no longer this executor's); false if it was not waiting. */
+  drop(item: T, tags: TaskTags): boolean {
+    const tenant = this.tenants.get(tags.tenantId);
+    const index = tenant?.waiting.findIndex((w) => w.item === item) ?? -1;
+    if (!tenant || index < 0) return false;
+    const [w] = tenant.waiting.splice(index, 1);
+    if (!w) return false;
+    tenant.priorities[w.tags.priority] = (tenant.priorities[w.tags.priority] ?? 1) - 1;
+    const counts = this.workflow(tenant, w.tags.workflowId);
+    counts.waiting--;
+    if (counts.running <= 0 && counts.waiting <= 0) tenant.workflows.delete(w.tags.workflowId);
+    this.waitingTotal--;
+    this.release(tenant);
+    return true;
+  }
+
   takeAllWaiting(): T[] {
     const out: T[] = [];
     for (const tenant of this.tenants.values()) {
@@ -222,6 +239,25 @@ export class FairScheduler<T> implements ReadGate {
         best = [tenant, index];
         bestScore = score;
       }
+    }
+    return best;
+  }
+
+  /**
+   * While every slot is taken, a tenant with nothing running (a newcomer, or one whose last task
+   * ended) may start one task beyond the slots, up to max(1, reserve) such tasks at once: a running
+   * task is never interrupted, so without this a newcomer would wait for a slot to free, up to a
+   * whole task's duration of the tenant that holds them. The tenant holding the slots keeps them all.
+   */
+  private newcomerPick(): [TenantState<T>, number] | undefined {
+    if (!this.settings.enabled || this.runningTotal >= this.settings.concurrency + Math.max(1, this.settings.reserve)) return undefined;
+    let best: [TenantState<T>, number] | undefined;
+    for (const tenant of this.tenants.values()) {
+      if (tenant.running > 0 || tenant.waiting.length === 0) continue;
+      if (tenant.share.cap !== undefined && tenant.running >= tenant.share.cap) continue;
+      const index = this.bestOf(tenant);
+      if (index < 0) continue;
+      if (!best || tenant.lastServed < best[0].lastServed) best = [tenant, index];
     }
     return best;
   }

@@ -69,6 +69,12 @@ export interface InboundTask {
   /** Acknowledges without publishing (not a task request, or a duplicate). */
   discard(): Promise<void>;
   /**
+   * Gives the delivery back unsettled, as if its holder had died, but without waiting out the
+   * redelivery time: another replica (or this one) may receive it again soon, as a new attempt.
+   * For a delivery that was read and never started (the executor is stopping).
+   */
+  release(): Promise<void>;
+  /**
    * Keeps the delivery from being redelivered while the task runs long, and renews its claim.
    * Resolves false when the delivery is no longer this process's (redelivered elsewhere, settled).
    */

@@ -58,6 +58,9 @@ class FakeTask implements InboundTask {
   discard() {
     return this.settle('discard');
   }
+  release() {
+    return Promise.resolve();
+  }
   renew() {
     return Promise.resolve(true);
   }

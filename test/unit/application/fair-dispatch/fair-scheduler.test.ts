@@ -195,3 +195,25 @@ describe('FairScheduler memory', () => {
     assert.ok(scheduler.trackedTenants <= 256, `${scheduler.trackedTenants} tenants tracked`);
   });
 });
+
+describe('FairScheduler: newcomers and dropped tasks', () => {
+  it('lets a tenant with nothing running start one task beyond the slots, and no more than max(1, reserve) such tasks', () => {
+    const { add, startAll, tenantOf } = makeSut();
+    add('busy', 10);
+    assert.equal(startAll().length, 4);
+    add('small', 2);
+    add('other', 1);
+    const extra = startAll();
+    assert.deepEqual(extra.map(tenantOf), ['small'], 'one newcomer task beyond the 4 slots, and only one with reserve 0');
+  });
+
+  it('drops a waiting task whose delivery went elsewhere, so that it never starts here', () => {
+    const { scheduler, add, startAll } = makeSut({ concurrency: 1 });
+    const [first, second] = add('t', 2);
+    assert.ok(first && second);
+    assert.equal(scheduler.drop(first, { tenantId: 't', workflowId: 'wf', priority: 3 }), true);
+    assert.equal(scheduler.waiting, 1);
+    assert.deepEqual(startAll(), [second]);
+    assert.equal(scheduler.drop(first, { tenantId: 't', workflowId: 'wf', priority: 3 }), false);
+  });
+});
