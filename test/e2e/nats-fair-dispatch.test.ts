@@ -25,6 +25,8 @@ const WORKFLOWS = 20;
 const BUSY_TASKS = 250;
 const SMALL_TASKS = 40;
 const SMALL_EVERY_MS = 250;
+/** When the small tenant starts sending, after the busy backlog: every slot is taken by then, mid-wave. */
+const SMALL_STARTS_AFTER_MS = 900;
 /** Long enough for ten full waves of 2 s tasks, with margin for the last one. */
 const WINDOW_MS = 21_000;
 
@@ -80,7 +82,8 @@ async function launch(stream: string, prefix: string): Promise<ServiceProcess> {
 
 /**
  * One measurement on a stream of its own: the busy tenant's tasks over 20 workflows (published at
- * once, round robin), and, unless `alone`, the small tenant's tasks at 4 per second from the same moment.
+ * once, round robin), and, unless `alone`, the small tenant's tasks at 4 per second from
+ * SMALL_STARTS_AFTER_MS later: a tenant the executor has never seen (its consumer does not exist yet).
  */
 async function measure(label: string, alone: boolean): Promise<Run> {
   const stream = `FAIR_${label}`;
@@ -93,15 +96,16 @@ async function measure(label: string, alone: boolean): Promise<Run> {
         await new Promise((resolve) => setTimeout(resolve, SMALL_EVERY_MS));
       }
     };
-    // Both tenants are active from the start: the small tenant's first request, then the busy backlog.
-    const small = alone ? Promise.resolve() : sendSmall();
     const started = Date.now();
     await Promise.all(
       Array.from({ length: BUSY_TASKS }, (_, i) =>
         publishRequest(js, prefix, { tenant: 'busy', workflow: `wf_${i % WORKFLOWS}`, taskId: `task-busy-${i}`, taskName: 'busy', taskType: 'wait', parameters: { duration: `${WAIT_S}s` } }),
       ),
     );
-    await small;
+    // The small tenant turns up once the busy tenant holds every slot, in the middle of a wave of
+    // its 2 s tasks: nothing of it was seen before.
+    await new Promise((resolve) => setTimeout(resolve, SMALL_STARTS_AFTER_MS));
+    if (!alone) await sendSmall();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + WINDOW_MS + 1_500 - Date.now())));
 
     const busy = await streamMessages(js, stream, `${prefix}.tenant.busy.workflow.*.events`);
