@@ -5,7 +5,8 @@
  */
 import { connect, JetStreamClient } from 'nats';
 import { messageFromFields, natsHeadersOf } from '../src/adapters/nats/cloudevent-headers';
-import { ensureConsumer, ensureStream } from '../src/adapters/nats/setup';
+import { ensureStream } from '../src/adapters/nats/setup';
+import { ensureSingleConsumer } from '../src/adapters/nats/tenant-consumers';
 import { workflowSubject } from '../src/adapters/nats/subjects';
 import { ChildMode, ChildResult } from './child';
 import { startChild } from './lib/child-process';
@@ -61,7 +62,7 @@ export async function runNatsGoal(ctx: NatsGoalContext): Promise<void> {
         const nats = { url: server.url, stream: `BENCH_${id}`, prefix: `bench${id}` };
         const layout = { stream: nats.stream, subjectPrefix: nats.prefix, durable: 'executor-service', ackWaitMs: 60_000, maxDeliver: 7 };
         await ensureStream(jsm, layout);
-        await ensureConsumer(jsm, layout);
+        await ensureSingleConsumer(jsm, layout, false);
         await preload(js, nats.prefix, n);
         const child = startChild({ mode, redisUrl: '', streams: [], target: n, env: ctx.env, nats }, 600_000);
         try {

@@ -25,7 +25,7 @@ after(async () => {
   await nats.stop();
 });
 
-function natsHarness(): InboxHarness {
+function natsHarness(perTenant: boolean): InboxHarness {
   const inboxes: TaskInbox[] = [];
   // Ack wait: long enough that a loaded machine renews in time (the renewal case waits half of it).
   const redeliverAfterMs = 1500;
@@ -51,6 +51,7 @@ function natsHarness(): InboxHarness {
           blockMs,
           settledTtlMs: 60_000,
           leaseMs: redeliverAfterMs,
+          perTenant,
         },
         new SystemClock(),
         new InMemoryLogger(),
@@ -75,4 +76,6 @@ function natsHarness(): InboxHarness {
   };
 }
 
-describeTaskInboxContract('NATS JetStream', () => Promise.resolve(natsHarness()));
+describeTaskInboxContract('NATS JetStream', () => Promise.resolve(natsHarness(false)));
+// Fair dispatch: one consumer per tenant, read through the gate (none given here: every tenant).
+describeTaskInboxContract('NATS JetStream, per-tenant consumers', () => Promise.resolve(natsHarness(true)));

@@ -6,6 +6,7 @@ import { NatsDeadLetterStore } from '../../src/adapters/nats/dead-letter-store';
 import { NatsTaskInbox, NatsTaskInboxOptions } from '../../src/adapters/nats/nats-task-inbox';
 import { openTaskBucket } from '../../src/adapters/nats/setup';
 import { workflowSubject, workflowSubjects } from '../../src/adapters/nats/subjects';
+import { tenantConsumerName } from '../../src/adapters/nats/tenant-consumers';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { InboundTask } from '../../src/application/ports/task-inbox.port';
 import { replace } from '../../src/config/binding';
@@ -204,7 +205,8 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     const raw = '{"task_id":"task-poison-1","task_name":"prepare","task_type":"set","input":{},"config":{"parameters":{"set_data":{"a":1}}}, "pad": "é"}';
     const fields = { ...requestFields({ tenant: 'acme', workflow: 'wf_dlq', taskId: 'task-poison-1' }), data: raw };
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const dying = new NatsTaskInbox(inboxOptions(s, { maxDeliver: 3 }), new SystemClock(), new InMemoryLogger());
+      // The consumer layout the executor uses with fair dispatch (its default): one consumer per tenant.
+      const dying = new NatsTaskInbox(inboxOptions(s, { maxDeliver: 3, perTenant: true }), new SystemClock(), new InMemoryLogger());
       await dying.connected();
       if (attempt === 1) await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_dlq', taskId: 'task-poison-1' }, fields);
       const task = await receiveOne(dying);
@@ -215,7 +217,7 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     const executor = await startExecutor(s, { EXECUTOR_MAX_DELIVERIES: '2' });
     const subject = workflowSubject(s.prefix, 'acme', 'wf_dlq');
     try {
-      const info = await jsm.consumers.info(s.stream, 'executor-service');
+      const info = await jsm.consumers.info(s.stream, tenantConsumerName('executor-service', 'acme'));
       assert.equal(info.config.max_deliver, 4, 'max_deliver = EXECUTOR_MAX_DELIVERIES + 2 (the dead-letter delivery and a spare)');
       const [deadLetter] = await eventually('the dead letter', async () => {
         const found = await messagesOfType(js, s.stream, subject, DLQ);
@@ -373,7 +375,8 @@ describe('the executor on NATS JetStream (private nats-server)', () => {
     try {
       await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_gone', taskId: 'task-gone-1' });
       await eventually('the first completion', async () => (await completionsByTask(js, s.stream, filter)).get('task-gone-1') === 1, 10_000);
-      await jsm.consumers.delete(s.stream, 'executor-service');
+      // Fair dispatch (the default) reads through one consumer per tenant.
+      await jsm.consumers.delete(s.stream, tenantConsumerName('executor-service', 'acme'));
       await publishRequest(js, s.prefix, { tenant: 'acme', workflow: 'wf_gone', taskId: 'task-gone-2' });
       await eventually('the second completion', async () => (await completionsByTask(js, s.stream, filter)).get('task-gone-2') === 1, 20_000).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${JSON.stringify(executor.logger.records.slice(-10))}`);

@@ -1,6 +1,7 @@
 import { JetStreamClient, JetStreamManager, JsMsg } from 'nats';
 import { messageFromFields, natsHeadersOf } from '../../src/adapters/nats/cloudevent-headers';
 import { workflowSubject } from '../../src/adapters/nats/subjects';
+import { tenantConsumerPrefix } from '../../src/adapters/nats/tenant-consumers';
 import { requestFields, RequestSpec } from './flunq';
 import { streamMessages } from './nats-events';
 
@@ -27,12 +28,20 @@ export async function completionsByTask(js: JetStreamClient, stream: string, fil
   return counts;
 }
 
-/** The consumer's deliveries not yet acknowledged, and its messages not yet delivered (0 when it does not exist). */
+/**
+ * The deliveries not yet acknowledged and the messages not yet delivered of the group's consumer,
+ * or of its per-tenant consumers (`<group>_t_…`, fair dispatch) added up (0 when none exists).
+ */
 export async function consumerBacklog(jsm: JetStreamManager, stream: string, durable = 'executor-service'): Promise<{ inFlight: number; undelivered: number }> {
+  const total = { inFlight: 0, undelivered: 0 };
   try {
-    const info = await jsm.consumers.info(stream, durable);
-    return { inFlight: info.num_ack_pending, undelivered: info.num_pending };
+    for await (const info of jsm.consumers.list(stream)) {
+      if (info.name !== durable && !info.name.startsWith(tenantConsumerPrefix(durable))) continue;
+      total.inFlight += info.num_ack_pending;
+      total.undelivered += info.num_pending;
+    }
   } catch {
-    return { inFlight: 0, undelivered: 0 };
+    // No stream yet.
   }
+  return total;
 }

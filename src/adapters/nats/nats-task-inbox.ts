@@ -1,6 +1,8 @@
 /**
- * The task inbox on NATS JetStream: one durable pull consumer (EXECUTOR_CONSUMER_GROUP) shared by
- * every replica reads the workflow subjects of one stream; each message settles itself.
+ * The task inbox on NATS JetStream: durable pull consumers shared by every replica read the
+ * workflow subjects of one stream; each message settles itself. With `perTenant` (fair dispatch),
+ * one consumer per tenant (see TenantConsumers), read only where the read gate admits the tenant;
+ * otherwise one consumer (EXECUTOR_CONSUMER_GROUP) over every workflow subject, in stream order.
  *
  * Settling is "publish, then record, then acknowledge": the outcome is published on the request's
  * own subject with a `Nats-Msg-Id`, then recorded in the task bucket (see TaskClaims), then the
@@ -13,15 +15,15 @@
 import { Events, JetStreamClient, JsMsg, NatsConnection, QueuedIterator, connect } from 'nats';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
-import { DeadLetterNote, InboundTask, TaskClaim, TaskInbox } from '../../application/ports/task-inbox.port';
-import { FlunqEvent, TASK_COMPLETED, TASK_DLQ } from '../../domain/flunq-event';
-import { deadLetterFields, eventFromFields, taskKeyOf } from '../flunq-wire/stream-fields';
-import { bodyBytes, bodyText, CloudEventMessage, fieldsFromMessage, headerPairs, messageFromEvent, messageFromFields, messageSize, natsHeadersOf } from './cloudevent-headers';
+import { InboundTask, ReadGate, TaskInbox } from '../../application/ports/task-inbox.port';
+import { TASK_COMPLETED, TASK_DLQ } from '../../domain/flunq-event';
+import { bodyBytes, natsHeadersOf } from './cloudevent-headers';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
-import { bucketName, ensureConsumer, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
 import { settleFromHistory } from './history-scan';
-import { parseWorkflowSubject } from './subjects';
-import { taskBucketKey, TaskClaims } from './task-claims';
+import { NatsInboundTask, Outgoing } from './nats-inbound-task';
+import { bucketName, ensureStream, JetStreamLayout, openTaskBucket } from './setup';
+import { TaskClaims } from './task-claims';
+import { ensureSingleConsumer, TenantConsumers } from './tenant-consumers';
 
 export interface NatsTaskInboxOptions extends JetStreamLayout {
   connection: NatsConnectionSettings;
@@ -38,6 +40,11 @@ export interface NatsTaskInboxOptions extends JetStreamLayout {
    * point for tests that stop the process between two steps. Undefined in production.
    */
   afterStep?: (step: 'published' | 'recorded') => Promise<void>;
+  /**
+   * One durable consumer per tenant, read only where the read gate admits the tenant (fair
+   * dispatch); otherwise one consumer over every workflow subject, the gate ignored.
+   */
+  perTenant?: boolean;
 }
 
 /** The pieces a connected inbox uses. */
@@ -51,107 +58,15 @@ interface Connected {
 const PUBLISH_TIMEOUT_MS = 5000;
 /** How long past its own expiry a pull request may go unanswered before the read gives up, ms. */
 const PULL_ANSWER_MS = 5000;
+/** Per-tenant reads: the pause between two polls of the admitted tenants while nothing comes, ms. */
+const POLL_MS = 200;
+/** Per-tenant reads: tenants are looked for at most this often while reads bring work (when idle: every poll), ms. */
+const DISCOVERY_MS = 1000;
 
 /** Outcomes (completions, dead letters) on the subjects the consumer reads: never tasks for this executor. */
 function isOutcome(msg: JsMsg): boolean {
   const type = msg.headers?.get('ce-type') ?? '';
   return type === TASK_COMPLETED || type === TASK_DLQ;
-}
-
-/** The de-duplication id of an outcome: its event id, with the replay suffix of a replay's idempotency key. */
-function outcomeMsgId(eventId: string, taskId: string, key: string): string {
-  return key && taskId && key !== taskId && key.startsWith(taskId) ? `${eventId}${key.slice(taskId.length)}` : eventId;
-}
-
-/**
- * The de-duplication id of a dead letter: its `ce-id` is the request's own (which the publisher may
- * have used as the request's message id), so it is `task-dlq-<request id>@<stream sequence>`: the
- * same message dead-lettered again after a crash is dropped, another message of the same request
- * is not.
- */
-function deadLetterMsgId(requestId: string, seq: number): string {
-  return `task-dlq-${requestId}@${seq}`;
-}
-
-export class NatsInboundTask implements InboundTask {
-  readonly event: FlunqEvent;
-  readonly idempotencyKey: string;
-  readonly sizeBytes: number;
-  private readonly headers: [string, string][];
-  /** The task's key in the task bucket (empty when the event names no task). */
-  private readonly claimKey: string;
-
-  constructor(
-    private readonly inbox: NatsTaskInbox,
-    private readonly msg: JsMsg,
-  ) {
-    this.headers = headerPairs(msg.headers);
-    const fields = fieldsFromMessage(this.headers, bodyText(msg.data));
-    this.event = eventFromFields(fields);
-    this.idempotencyKey = taskKeyOf(fields);
-    // Scoped by the subject the request was published on (its tenant and workflow), not by what it says.
-    const scope = parseWorkflowSubject(inbox.subjectPrefix, msg.subject) ?? { tenantId: this.event.tenantId, workflowId: this.event.workflowId };
-    this.claimKey = this.idempotencyKey ? taskBucketKey(scope, this.idempotencyKey) : '';
-    this.sizeBytes = messageSize(this.headers, msg.data.length);
-  }
-
-  get attempt(): number {
-    return this.msg.info.redeliveryCount;
-  }
-
-  get origin(): string {
-    return `${this.msg.subject} #${this.msg.seq}`;
-  }
-
-  async claim(): Promise<TaskClaim> {
-    if (!this.idempotencyKey) return 'claimed';
-    return (await this.inbox.connected()).claims.claim(this.claimKey, this.holder());
-  }
-
-  complete(completion: FlunqEvent): Promise<void> {
-    return this.inbox.settle(this.msg, [{ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) }], this.claimKey);
-  }
-
-  deadLetter(note: DeadLetterNote, completion?: FlunqEvent): Promise<void> {
-    const fields = deadLetterFields(fieldsFromMessage(this.headers, bodyText(this.msg.data)), note.reason, note.attempt, note.omitData ? { entryId: String(this.msg.seq) } : undefined, note.trace);
-    // The original body byte for byte (not decoded and encoded again), unless it is left out.
-    const raw = fields['data'] === undefined ? undefined : this.msg.data;
-    const outcomes: Outgoing[] = [{ message: messageFromFields(fields), ...(raw ? { raw } : {}), msgId: deadLetterMsgId(this.event.id, this.msg.seq) }];
-    if (completion) outcomes.push({ message: messageFromEvent(completion), msgId: outcomeMsgId(completion.id, completion.taskId, this.idempotencyKey) });
-    return this.inbox.settle(this.msg, outcomes, this.claimKey);
-  }
-
-  discard(): Promise<void> {
-    return this.inbox.acknowledge(this.msg);
-  }
-
-  /** A negative acknowledgement: JetStream redelivers the message at once, as a new attempt. */
-  release(): Promise<void> {
-    this.msg.nak();
-    return Promise.resolve();
-  }
-
-  async renew(): Promise<boolean> {
-    const { claims } = await this.inbox.connected();
-    // JetStream accepts an in-progress ack from an earlier delivery of a redelivered message: the
-    // delivery marker tells this delivery it is no longer the current one.
-    if (await claims.deliveredAgain(this.msg.seq, this.attempt)) return false;
-    this.msg.working();
-    if (!this.idempotencyKey) return true;
-    return claims.renew(this.claimKey, this.holder());
-  }
-
-  private holder(): string {
-    return String(this.msg.seq);
-  }
-}
-
-/** One message to publish next to a request. */
-interface Outgoing {
-  message: CloudEventMessage;
-  /** The body as bytes, when it is not the message's body text (a dead letter's original bytes). */
-  raw?: Uint8Array;
-  msgId: string;
 }
 
 export class NatsTaskInbox implements TaskInbox {
@@ -166,6 +81,8 @@ export class NatsTaskInbox implements TaskInbox {
   /** Whether to check the stream and consumer before the next read. */
   private checkSetup = false;
   private wake: (() => void) | undefined;
+  /** The per-tenant consumers (with `perTenant`). */
+  private readonly tenants: TenantConsumers | undefined;
 
   /** The subject prefix of the workflow events (for the tasks' scope). */
   get subjectPrefix(): string {
@@ -176,15 +93,19 @@ export class NatsTaskInbox implements TaskInbox {
     private readonly options: NatsTaskInboxOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.tenants = options.perTenant ? new TenantConsumers(options) : undefined;
+  }
 
   /**
-   * Up to `max` messages, own outcomes acknowledged on the way and never handed out. The read gate
-   * is not consulted: one consumer reads every workflow subject in stream order (per-tenant
-   * consumers would cost a pull request per tenant), so the executor orders what it holds.
+   * Up to `max` messages, own outcomes acknowledged on the way and never handed out. With
+   * per-tenant consumers, only from tenants the gate admits (see `receiveByTenant`); with the
+   * single consumer the gate is not consulted: it reads every workflow subject in stream order, and
+   * the executor orders what it holds.
    */
-  async receive(max: number, signal: AbortSignal): Promise<InboundTask[]> {
+  async receive(max: number, signal: AbortSignal, gate?: ReadGate): Promise<InboundTask[]> {
     const connected = await this.connected();
+    if (this.tenants) return this.receiveByTenant(connected, this.tenants, max, signal, gate);
     if (this.checkSetup && !this.pulling) {
       // The last read failed: the stream or the consumer may be gone (a server that lost its store,
       // an operator's delete). Setting them up again is idempotent.
@@ -281,9 +202,58 @@ export class NatsTaskInbox implements TaskInbox {
     }
   }
 
-  /** Pulls into the buffer; returns how many messages came (own outcomes included, acknowledged on the way). */
-  private async fetch({ js, claims }: Connected, options: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }): Promise<number> {
-    const messages = js.fetch(this.options.stream, this.options.durable, options);
+  /**
+   * A read of the per-tenant consumers: the gate asked per tenant (its granularity here is a tenant,
+   * not a workflow), the admitted tenants pulled in turn without waiting, each for an equal part of
+   * what is still wanted, until the read has `max`; the tenant asked first rotates from read to read.
+   * When none has anything, polls again every POLL_MS until the block time has passed or `signal`
+   * aborts, asking the gate again each time. Tenants are looked for in the stream at most every
+   * DISCOVERY_MS while reads bring work, and on every poll while idle; an idle poll pulls only from
+   * tenants whose message count changed since the previous one (new messages), and from every
+   * admitted tenant once per block time (redeliveries do not change counts).
+   */
+  private async receiveByTenant(connected: Connected, tenants: TenantConsumers, max: number, signal: AbortSignal, gate: ReadGate | undefined): Promise<InboundTask[]> {
+    const deadline = this.clock.now() + this.options.blockMs;
+    const got: JsMsg[] = [];
+    try {
+      if (this.checkSetup) {
+        // The last read failed: the stream or consumers may be gone; they are set up again.
+        tenants.reset();
+        await ensureStream(await connected.nc.jetstreamManager(), this.options);
+        this.checkSetup = false;
+      }
+      let idle = false;
+      let sweptAt = -Infinity;
+      while (!this.closed) {
+        const now = this.clock.now();
+        const changed = await tenants.scan(await connected.nc.jetstreamManager(), now, false, idle ? POLL_MS / 2 : DISCOVERY_MS);
+        const sweep = !idle || !changed || now - sweptAt >= this.options.blockMs;
+        if (sweep) sweptAt = now;
+        const asked = tenants.rotation().filter((c) => (sweep || changed?.has(c.tenantId)) && (!gate || gate.admits(c.tenantId, '')));
+        for (let i = 0; i < asked.length && got.length < max; i++) {
+          const part = Math.ceil((max - got.length) / (asked.length - i));
+          await this.fetch(connected, { batch: part, no_wait: true }, (asked[i] as { name: string }).name, got);
+        }
+        if (got.length > 0 || signal.aborted || this.clock.now() >= deadline) break;
+        idle = true;
+        await this.clock.sleep(Math.min(POLL_MS, Math.max(0, deadline - this.clock.now())), signal).catch(() => undefined);
+        if (signal.aborted) break;
+      }
+    } catch (error) {
+      this.checkSetup = true;
+      for (const msg of got) msg.nak();
+      throw error instanceof Error ? error : new Error('reading from NATS failed', { cause: error });
+    }
+    if (this.closed) {
+      for (const msg of got) msg.nak();
+      return [];
+    }
+    return got.map((msg) => new NatsInboundTask(this, msg));
+  }
+
+  /** Pulls into `into` (the buffer); returns how many messages came (own outcomes included, acknowledged on the way). */
+  private async fetch({ js, claims }: Connected, options: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }, durable = this.options.durable, into: JsMsg[] = this.buffer): Promise<number> {
+    const messages = js.fetch(this.options.stream, durable, options);
     this.pull = messages;
     // A pull request lost with a dying connection is never answered, and a pull that does not wait
     // has no timer of its own in the client: end it here rather than wait for ever.
@@ -302,7 +272,7 @@ export class NatsTaskInbox implements TaskInbox {
         }
         // A redelivery (rare) marks itself as the message's current delivery before it is handed out.
         if (msg.info.redeliveryCount > 1) await claims.markDelivery(msg.seq, msg.info.redeliveryCount);
-        this.buffer.push(msg);
+        into.push(msg);
         this.wake?.();
       }
     } finally {
@@ -322,7 +292,9 @@ export class NatsTaskInbox implements TaskInbox {
     try {
       const jsm = await nc.jetstreamManager();
       await ensureStream(jsm, options, this.logger);
-      await ensureConsumer(jsm, options);
+      // Switching layouts (fair dispatch turned on or off) retires the other layout's consumers.
+      const retired = this.tenants ? await this.tenants.setUp(jsm, this.clock.now()) : await ensureSingleConsumer(jsm, options, true);
+      if (retired.length > 0) this.logger.info('NATS consumers of the other layout retired (fair dispatch switched)', { retired, perTenant: this.tenants !== undefined });
       const js = nc.jetstream();
       const kv = await openTaskBucket(nc, bucketName(options.stream, options.durable), options.settledTtlMs);
       const claims = new TaskClaims(kv, this.clock, options.leaseMs);
@@ -345,7 +317,7 @@ export class NatsTaskInbox implements TaskInbox {
   private async ensureSetUp(connected: Connected): Promise<void> {
     const jsm = await connected.nc.jetstreamManager();
     await ensureStream(jsm, this.options);
-    await ensureConsumer(jsm, this.options);
+    await ensureSingleConsumer(jsm, this.options, false);
   }
 
   /** Readiness follows the connection: false while disconnected, true again once reconnected. */

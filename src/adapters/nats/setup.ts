@@ -1,4 +1,4 @@
-import { AckPolicy, ConsumerConfig, DeliverPolicy, JetStreamManager, KV, NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
+import { JetStreamManager, KV, NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
 import { subjectCovers, workflowSubjects } from './subjects';
 
 /** The JetStream objects the executor reads from and writes to. */
@@ -21,7 +21,7 @@ export interface JetStreamLayout {
   duplicateWindowMs?: number;
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   return error instanceof Error && /not found/i.test(error.message);
 }
 
@@ -52,40 +52,6 @@ export async function ensureStream(jsm: JetStreamManager, layout: Pick<JetStream
     retention: RetentionPolicy.Limits,
     ...(layout.duplicateWindowMs !== undefined ? { duplicate_window: nanos(layout.duplicateWindowMs) } : {}),
   });
-}
-
-/**
- * The durable pull consumer: explicit acks, every workflow subject from the first message, ack
- * wait and max deliver as configured (an existing consumer is updated to them).
- */
-export async function ensureConsumer(jsm: JetStreamManager, layout: JetStreamLayout): Promise<void> {
-  const wanted: Partial<ConsumerConfig> = {
-    durable_name: layout.durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: workflowSubjects(layout.subjectPrefix),
-    ack_wait: nanos(layout.ackWaitMs),
-    max_deliver: layout.maxDeliver,
-  };
-  let existing: ConsumerConfig | undefined;
-  try {
-    existing = (await jsm.consumers.info(layout.stream, layout.durable)).config;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  if (!existing) {
-    try {
-      await jsm.consumers.add(layout.stream, wanted);
-      return;
-    } catch (error) {
-      // Another replica created it meanwhile: fall through to the update check.
-      existing = (await jsm.consumers.info(layout.stream, layout.durable)).config;
-      if (!existing) throw error;
-    }
-  }
-  if (existing.ack_wait !== wanted.ack_wait || existing.max_deliver !== wanted.max_deliver) {
-    await jsm.consumers.update(layout.stream, layout.durable, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver });
-  }
 }
 
 /** A bucket name from free text: KV bucket names allow `A-Z a-z 0-9 _ -` only. */

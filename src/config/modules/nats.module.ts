@@ -23,7 +23,7 @@ export function duplicateWindowMs(stream: Pick<StreamSettings, 'reclaimIdleMs'>,
   return Math.max(120_000, stream.reclaimIdleMs + executor.taskTimeoutMs + 60_000);
 }
 
-export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries' | 'taskTimeoutMs'>): NatsTaskInboxOptions {
+export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings, executor: Pick<ExecutorSettings, 'maxDeliveries' | 'taskTimeoutMs'> & { fair?: { enabled: boolean } }): NatsTaskInboxOptions {
   return {
     connection: { url: nats.url, credsFile: nats.credsFile },
     stream: nats.stream,
@@ -36,6 +36,8 @@ export function natsTaskInboxOptions(nats: NatsSettings, stream: StreamSettings,
     blockMs: stream.blockMs,
     settledTtlMs: stream.settledTtlMs,
     leaseMs: taskLeaseMs(stream),
+    // Fair dispatch reads through the read gate: one consumer per tenant (ADR 0009).
+    perTenant: executor.fair?.enabled === true,
   };
 }
 
