@@ -316,8 +316,11 @@ export class NatsTaskInbox implements TaskInbox {
 
   private async ensureSetUp(connected: Connected): Promise<void> {
     const jsm = await connected.nc.jetstreamManager();
-    await ensureStream(jsm, this.options);
+    await ensureStream(jsm, this.options, this.logger);
     await ensureSingleConsumer(jsm, this.options, false);
+    // A server that lost its store lost the task bucket too: open (create) it again.
+    const kv = await openTaskBucket(connected.nc, bucketName(this.options.stream, this.options.durable), this.options.settledTtlMs);
+    connected.claims = new TaskClaims(kv, this.clock, this.options.leaseMs);
   }
 
   /** Readiness follows the connection: false while disconnected, true again once reconnected. */
