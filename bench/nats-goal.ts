@@ -90,5 +90,5 @@ export async function runNatsGoal(ctx: NatsGoalContext): Promise<void> {
   ctx.log(`  nats drain ratio (executor / ideal JetStream loop): ${fmt(e / b, 2)} throughput, ${fmt(cpu('nats-executor') / cpu('nats-ideal'), 2)} CPU per task`);
   ctx.rows.push({ goal: `nats drain ${n}`, metric: 'tasks/s', executor: fmt(e), baseline: `${fmt(b)} (ideal JetStream)`, ratio: fmt(e / b, 2), target: '', met: '' });
   ctx.rows.push({ goal: `nats drain ${n}`, metric: 'µs CPU per task', executor: fmt(cpu('nats-executor')), baseline: `${fmt(cpu('nats-ideal'))} (ideal JetStream)`, ratio: fmt(cpu('nats-executor') / cpu('nats-ideal'), 2), target: '', met: '' });
-  ctx.notes.push('nats: the ideal JetStream loop pulls 100 at a time, publishes each completion with its Nats-Msg-Id and acks; it claims nothing, records no outcome and does not wait for ack confirmations, which the executor does (two key-value round trips and a confirmed ack per task).');
+  ctx.notes.push('nats: the ideal JetStream loop pulls 100 at a time, publishes each completion with its Nats-Msg-Id and acks; it claims nothing and records no outcome, which the executor does (two key-value round trips per task: the claim and the recorded outcome; neither acknowledges with confirmation).');
 }
