@@ -62,8 +62,8 @@ async function oneRun(server: PrivateRedis, redis: Redis, seconds: number, fair:
     await child.ready;
     child.go();
     await new Promise((r) => setTimeout(r, 1000));
-    // Both tenants active from the start: the small tenant's first request, then the busy backlog
-    // (enough for the whole window, written at once), then the rest of the small tenant's trickle.
+    // The busy backlog first (enough for the whole window, written at once); the small tenant turns
+    // up 900 ms later, once every slot is taken, in the middle of a wave of 2 s tasks.
     const smallSent = Math.round(seconds * SMALL_PER_SECOND);
     const sendSmall = async (): Promise<void> => {
       for (let i = 0; i < smallSent; i++) {
@@ -71,13 +71,13 @@ async function oneRun(server: PrivateRedis, redis: Redis, seconds: number, fair:
         await new Promise((r) => setTimeout(r, 1000 / SMALL_PER_SECOND));
       }
     };
-    const trickle = sendSmall();
     const pipeline = redis.pipeline();
     const backlog = Math.ceil((CONCURRENCY / WAIT_S) * seconds * 1.5);
     for (let i = 0; i < backlog; i++) pipeline.xadd(busy[i % WORKFLOWS] as string, '*', ...request('busy', `wf_busy_${i % WORKFLOWS}`, `task-busy-${i}`, 'wait'));
     const added = (await pipeline.exec()) ?? [];
     const t0 = Number(String(added[0]?.[1]).split('-')[0]);
-    await trickle;
+    await new Promise((r) => setTimeout(r, 900));
+    await sendSmall();
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + windowMs + 1000 - Date.now())));
     child.stop();
     await child.done;
