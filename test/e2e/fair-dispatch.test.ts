@@ -7,23 +7,14 @@
  * `E2E_FAIR_DISPATCH=false` runs the same test with fair dispatch off (EXECUTOR_FAIR_DISPATCH=false):
  * it then fails, which shows what the test measures.
  */
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { readStream, requestFields, streamKey } from '../support/flunq';
 import { eventually, startRedis, TestRedis } from '../support/redis-server';
+import { assertFair, BUSY_TASKS, CONCURRENCY, FairnessRun, latencies, SMALL_EVERY_MS, SMALL_STARTS_AFTER_MS, SMALL_TASKS, WAIT_S, WINDOW_MS } from '../support/fairness';
 import { buildService, ServiceProcess, startService } from '../support/service-process';
 
 const COMPLETED = 'io.flunq.task.completed';
-const CONCURRENCY = 10;
-const WAIT_S = 2;
-const BUSY_TASKS = 250;
-const SMALL_TASKS = 40;
-const SMALL_EVERY_MS = 250;
-/** When the small tenant starts sending, after the busy backlog: every slot is taken by then, mid-wave. */
-const SMALL_STARTS_AFTER_MS = 900;
-/** Long enough for ten full waves of 2 s tasks, with margin for the last one. */
-const WINDOW_MS = 21_000;
 
 let redis: TestRedis;
 let client: Redis;
@@ -40,18 +31,6 @@ after(async () => {
 /** Milliseconds of a Redis entry id (the server's clock: requests and completions are compared on it). */
 function msOf(entryId: string): number {
   return Number(entryId.split('-')[0]);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-interface Run {
-  /** Busy tenant completions per second within the window. */
-  busyPerSecond: number;
-  /** Small tenant latencies (request entry → completion entry), ms, sorted; missing tasks count as Infinity. */
-  small: number[];
 }
 
 async function launch(): Promise<ServiceProcess> {
@@ -71,7 +50,7 @@ async function launch(): Promise<ServiceProcess> {
  * One measurement: the busy tenant's tasks over `workflows` workflows (XADDed at once, round robin),
  * and, unless `alone`, the small tenant's tasks at 4 per second from SMALL_STARTS_AFTER_MS later.
  */
-async function measure(label: string, workflows: number, alone: boolean): Promise<Run> {
+async function measure(label: string, workflows: number, alone: boolean): Promise<FairnessRun> {
   // The backlog of an earlier measurement would be a third tenant.
   await client.flushall();
   const service = await launch();
@@ -103,15 +82,13 @@ async function measure(label: string, workflows: number, alone: boolean): Promis
     for (const stream of busyStreams) {
       for (const e of await readStream(client, stream)) if (e.fields['type'] === COMPLETED && msOf(e.id) - t0 <= WINDOW_MS) busyDone++;
     }
-    const latencies: number[] = [];
+    let small: number[] = [];
     if (!alone) {
       const entries = await readStream(client, smallStream);
-      const requested = new Map(entries.filter((e) => e.fields['type'] !== COMPLETED).map((e) => [e.fields['taskid'], msOf(e.id)]));
-      const completed = new Map(entries.filter((e) => e.fields['type'] === COMPLETED).map((e) => [e.fields['taskid'], msOf(e.id)]));
-      for (const [taskId, at] of requested) latencies.push((completed.get(taskId) ?? Infinity) - at);
-      latencies.sort((a, b) => a - b);
+      const at = (completions: boolean): Map<string, number> => new Map(entries.filter((e) => (e.fields['type'] === COMPLETED) === completions).map((e) => [e.fields['taskid'] ?? '', msOf(e.id)]));
+      small = latencies(at(false), at(true));
     }
-    return { busyPerSecond: busyDone / (WINDOW_MS / 1000), small: latencies };
+    return { busyPerSecond: busyDone / (WINDOW_MS / 1000), small };
   } finally {
     service.kill('SIGTERM');
     await service.exited;
@@ -119,8 +96,7 @@ async function measure(label: string, workflows: number, alone: boolean): Promis
 }
 
 describe('fair dispatch across tenants (built service, private Redis)', () => {
-  let alone: Run;
-  const ideal = CONCURRENCY / WAIT_S;
+  let alone: FairnessRun;
 
   before(async () => {
     alone = await measure('alone', 20, true);
@@ -129,16 +105,7 @@ describe('fair dispatch across tenants (built service, private Redis)', () => {
   for (const workflows of [20, 200]) {
     it(`keeps a small tenant's latency low next to a busy tenant of ${workflows} workflows, which keeps ≥ 80 % of its throughput`, async () => {
       const run = await measure(`wf${workflows}`, workflows, false);
-      const p50 = percentile(run.small, 50);
-      const p99 = percentile(run.small, 99);
-      const ratio = run.busyPerSecond / alone.busyPerSecond;
-      process.stdout.write(
-        `fairness figures (${workflows} busy workflows): small p50=${p50}ms p99=${p99}ms completed=${run.small.filter(Number.isFinite).length}/${SMALL_TASKS} ` +
-          `busy throughput=${run.busyPerSecond.toFixed(2)}/s alone=${alone.busyPerSecond.toFixed(2)}/s ideal=${ideal.toFixed(2)}/s ratio=${ratio.toFixed(2)}\n`,
-      );
-      assert.equal(run.small.length, SMALL_TASKS);
-      assert.ok(p99 < 1000, `small tenant p99 ${p99} ms, expected < 1000 ms`);
-      assert.ok(ratio >= 0.8, `busy tenant throughput ${run.busyPerSecond.toFixed(2)}/s is ${ratio.toFixed(2)} of its ${alone.busyPerSecond.toFixed(2)}/s alone, expected ≥ 0.80`);
+      assertFair(`fairness figures (${workflows} busy workflows)`, run, alone);
     });
   }
 });

@@ -9,26 +9,17 @@
  * one consumer over every subject, read in stream order): it then fails, which shows what the test
  * measures.
  */
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { streamMessages } from '../support/nats-events';
 import { publishRequest } from '../support/nats-flunq';
 import { startNats, TestNats } from '../support/nats-server';
 import { eventually } from '../support/redis-server';
+import { assertFair, BUSY_TASKS, CONCURRENCY, FairnessRun, latencies, SMALL_EVERY_MS, SMALL_STARTS_AFTER_MS, SMALL_TASKS, WAIT_S, WINDOW_MS } from '../support/fairness';
 import { buildService, ServiceProcess, startService } from '../support/service-process';
 
 const COMPLETED = 'io.flunq.task.completed';
-const CONCURRENCY = 10;
-const WAIT_S = 2;
 const WORKFLOWS = 20;
-const BUSY_TASKS = 250;
-const SMALL_TASKS = 40;
-const SMALL_EVERY_MS = 250;
-/** When the small tenant starts sending, after the busy backlog: every slot is taken by then, mid-wave. */
-const SMALL_STARTS_AFTER_MS = 900;
-/** Long enough for ten full waves of 2 s tasks, with margin for the last one. */
-const WINDOW_MS = 21_000;
 
 let nats: TestNats;
 let client: NatsConnection;
@@ -47,18 +38,6 @@ after(async () => {
 /** Milliseconds of a message's stream timestamp (the server's clock: requests and completions are compared on it). */
 function msOf(m: JsMsg): number {
   return m.info.timestampNanos / 1e6;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-interface Run {
-  /** Busy tenant completions per second within the window. */
-  busyPerSecond: number;
-  /** Small tenant latencies (request → completion, stream timestamps), ms, sorted; missing tasks count as Infinity. */
-  small: number[];
 }
 
 async function launch(stream: string, prefix: string): Promise<ServiceProcess> {
@@ -85,7 +64,7 @@ async function launch(stream: string, prefix: string): Promise<ServiceProcess> {
  * once, round robin), and, unless `alone`, the small tenant's tasks at 4 per second from
  * SMALL_STARTS_AFTER_MS later: a tenant the executor has never seen (its consumer does not exist yet).
  */
-async function measure(label: string, alone: boolean): Promise<Run> {
+async function measure(label: string, alone: boolean): Promise<FairnessRun> {
   const stream = `FAIR_${label}`;
   const prefix = `fair${label}`;
   const service = await launch(stream, prefix);
@@ -111,16 +90,13 @@ async function measure(label: string, alone: boolean): Promise<Run> {
     const busy = await streamMessages(js, stream, `${prefix}.tenant.busy.workflow.*.events`);
     const t0 = Math.min(...busy.filter((m) => m.headers?.get('ce-type') !== COMPLETED).map(msOf));
     const busyDone = busy.filter((m) => m.headers?.get('ce-type') === COMPLETED && msOf(m) - t0 <= WINDOW_MS).length;
-    const latencies: number[] = [];
+    let small: number[] = [];
     if (!alone) {
       const messages = await streamMessages(js, stream, `${prefix}.tenant.small.workflow.*.events`);
-      const at = (type: 'request' | 'completion'): Map<string, number> =>
-        new Map(messages.filter((m) => (m.headers?.get('ce-type') === COMPLETED) === (type === 'completion')).map((m) => [m.headers?.get('ce-taskid') ?? '', msOf(m)]));
-      const completed = at('completion');
-      for (const [taskId, requestedAt] of at('request')) latencies.push((completed.get(taskId) ?? Infinity) - requestedAt);
-      latencies.sort((a, b) => a - b);
+      const at = (completions: boolean): Map<string, number> => new Map(messages.filter((m) => (m.headers?.get('ce-type') === COMPLETED) === completions).map((m) => [m.headers?.get('ce-taskid') ?? '', msOf(m)]));
+      small = latencies(at(false), at(true));
     }
-    return { busyPerSecond: busyDone / (WINDOW_MS / 1000), small: latencies };
+    return { busyPerSecond: busyDone / (WINDOW_MS / 1000), small };
   } finally {
     service.kill('SIGTERM');
     await service.exited;
@@ -128,8 +104,7 @@ async function measure(label: string, alone: boolean): Promise<Run> {
 }
 
 describe('fair dispatch across tenants (built service, private nats-server)', () => {
-  let alone: Run;
-  const ideal = CONCURRENCY / WAIT_S;
+  let alone: FairnessRun;
 
   before(async () => {
     alone = await measure('alone', true);
@@ -137,15 +112,6 @@ describe('fair dispatch across tenants (built service, private nats-server)', ()
 
   it(`keeps a small tenant's latency low next to a busy tenant of ${WORKFLOWS} workflows, which keeps ≥ 80 % of its throughput`, async () => {
     const run = await measure('mixed', false);
-    const p50 = percentile(run.small, 50);
-    const p99 = percentile(run.small, 99);
-    const ratio = run.busyPerSecond / alone.busyPerSecond;
-    process.stdout.write(
-      `nats fairness figures: small p50=${p50.toFixed(0)}ms p99=${p99.toFixed(0)}ms completed=${run.small.filter(Number.isFinite).length}/${SMALL_TASKS} ` +
-        `busy throughput=${run.busyPerSecond.toFixed(2)}/s alone=${alone.busyPerSecond.toFixed(2)}/s ideal=${ideal.toFixed(2)}/s ratio=${ratio.toFixed(2)}\n`,
-    );
-    assert.equal(run.small.length, SMALL_TASKS);
-    assert.ok(p99 < 1000, `small tenant p99 ${p99} ms, expected < 1000 ms`);
-    assert.ok(ratio >= 0.8, `busy tenant throughput ${run.busyPerSecond.toFixed(2)}/s is ${ratio.toFixed(2)} of its ${alone.busyPerSecond.toFixed(2)}/s alone, expected ≥ 0.80`);
+    assertFair('nats fairness figures', run, alone);
   });
 });

@@ -14,17 +14,23 @@ function limitOf(query: Query, max: number): number {
   return Number.isInteger(n) && n > 0 ? Math.min(n, max) : max;
 }
 
+/** `?workflow=&task=&type=`, the part every filter of the console shares. */
+function taskParams(query: Query): { workflowId?: string; taskId?: string; taskType?: string } {
+  const out: { workflowId?: string; taskId?: string; taskType?: string } = {};
+  const workflow = param(query, 'workflow');
+  const task = param(query, 'task');
+  const type = param(query, 'type');
+  if (workflow) out.workflowId = workflow;
+  if (task) out.taskId = task;
+  if (type) out.taskType = type;
+  return out;
+}
+
 /** `?workflow=&task=&type=&status=&limit=` as an outcome filter; an unknown status matches nothing. */
 export function outcomeFilter(query: Query, maxLimit = 200): OutcomeFilter | { problem: string } {
   const status = param(query, 'status');
   if (status && !ACTIVITY_STATUSES.includes(status as ActivityStatus)) return { problem: `status must be one of ${ACTIVITY_STATUSES.join(', ')}` };
-  const filter: OutcomeFilter = { limit: limitOf(query, maxLimit) };
-  const workflow = param(query, 'workflow');
-  const task = param(query, 'task');
-  const type = param(query, 'type');
-  if (workflow) filter.workflowId = workflow;
-  if (task) filter.taskId = task;
-  if (type) filter.taskType = type;
+  const filter: OutcomeFilter = { ...taskParams(query), limit: limitOf(query, maxLimit) };
   if (status) filter.status = status as ActivityStatus;
   return filter;
 }
@@ -41,14 +47,8 @@ export interface DeadLetterFilter {
 
 /** `?workflow=&task=&type=&reason=&limit=` for dead letters. */
 export function deadLetterFilter(query: Query, maxLimit = 500): DeadLetterFilter {
-  const filter: DeadLetterFilter = { limit: limitOf(query, maxLimit) };
-  const workflow = param(query, 'workflow');
-  const task = param(query, 'task');
-  const type = param(query, 'type');
+  const filter: DeadLetterFilter = { ...taskParams(query), limit: limitOf(query, maxLimit) };
   const reason = param(query, 'reason');
-  if (workflow) filter.workflowId = workflow;
-  if (task) filter.taskId = task;
-  if (type) filter.taskType = type;
   if (reason) filter.reason = reason;
   return filter;
 }
