@@ -20,10 +20,17 @@ export function identifier<T>(name: string): ServiceIdentifier<T> {
 export interface AllOf<T> {
   readonly serviceIdentifier: ServiceIdentifier<T>;
   readonly isMultiple: true;
+  /** Set by `anyOf`: no binding at all is an empty list rather than an error. */
+  readonly optional?: true;
 }
 
 export function allOf<T>(id: ServiceIdentifier<T>): AllOf<T> {
   return { serviceIdentifier: id, isMultiple: true };
+}
+
+/** Like `allOf`, for an identifier that modules may leave unbound (an empty list then). */
+export function anyOf<T>(id: ServiceIdentifier<T>): AllOf<T> {
+  return { serviceIdentifier: id, isMultiple: true, optional: true };
 }
 
 /** What a factory may ask for: one bound value, or all values bound to an identifier. */

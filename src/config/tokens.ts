@@ -6,6 +6,7 @@ import { ReplayDeadLetters } from '../application/operations/replay-dead-letters
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { TaskHandlerRegistry } from '../application/handlers/task-handler-registry';
+import { CallProtocol } from '../application/handlers/call/call-protocol';
 import { CircuitBreaker } from '../application/ports/circuit-breaker.port';
 import { Clock } from '../application/ports/clock.port';
 import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
@@ -52,6 +53,8 @@ export const SERVICE_STATUS = identifier<ServiceStatus>('ServiceStatus');
 
 // Task handlers (multi-bound: the one list of task types) and the pipeline
 export const TASK_HANDLER = identifier<TaskHandler>('TaskHandler');
+/** Call protocols beside HTTP and OpenAPI (multi-bound; each protocol's module binds its own). */
+export const CALL_PROTOCOL = identifier<CallProtocol>('CallProtocol');
 export const TASK_HANDLER_REGISTRY = identifier<TaskHandlerRegistry>('TaskHandlerRegistry');
 export const EXECUTE_TASK = identifier<ExecuteTask>('ExecuteTask');
 export const DEAD_LETTER_TASK = identifier<DeadLetterTask>('DeadLetterTask');

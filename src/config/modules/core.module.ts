@@ -11,9 +11,10 @@ import { DeadLetterTask } from '../../application/use-cases/dead-letter-task.use
 import { ExecuteTask } from '../../application/use-cases/execute-task.use-case';
 import { ProcessDelivery } from '../../application/use-cases/process-delivery.use-case';
 import { RetryPolicy } from '../../domain/retry-policy';
-import { allOf, bindFactory } from '../binding';
+import { allOf, anyOf, bindFactory } from '../binding';
 import { AppConfig, RetrySettings, StreamSettings } from '../env';
 import {
+  CALL_PROTOCOL,
   CIRCUIT_BREAKER,
   CLOCK,
   DEAD_LETTER_TASK,
@@ -44,8 +45,9 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
     bindFactory(
       bind,
       TASK_HANDLER,
-      [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK],
-      (http, breaker, documents, clock) => new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth }),
+      [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK, anyOf(CALL_PROTOCOL)],
+      (http, breaker, documents, clock, protocols) =>
+        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth }, protocols),
     );
     bindFactory(bind, TASK_HANDLER, [CLOCK, RANDOM, METRICS, PATTERN_MATCHER], (clock, random, metrics, patterns) => new TryTaskHandler(clock, random, metrics, patterns));
 

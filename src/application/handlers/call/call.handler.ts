@@ -9,20 +9,11 @@ import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port'
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { OutputAsForm, transformOutput } from '../output-transform';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
+import { CallFailure, CallProtocol } from './call-protocol';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
 import { checkRequestHeaders } from './header-validation';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
-
-/** A failure that already carries the output and resolved input it should be reported with. */
-class CallFailure extends Error {
-  constructor(
-    readonly error: WorkflowError,
-    readonly output: unknown = {},
-  ) {
-    super(error.detail);
-  }
-}
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
   return error.with({ detail, cause: error });
@@ -64,6 +55,7 @@ export interface CallTaskSettings {
 export class CallTaskHandler implements TaskHandler {
   readonly taskType = 'call';
   private readonly tokens: OAuth2TokenCache;
+  private readonly protocols: ReadonlyMap<string, CallProtocol>;
 
   constructor(
     private readonly http: HttpClient,
@@ -71,8 +63,10 @@ export class CallTaskHandler implements TaskHandler {
     private readonly documents: OpenApiDocumentSource,
     private readonly clock: Clock,
     private readonly settings: CallTaskSettings = { idempotencyKeys: false },
+    protocols: readonly CallProtocol[] = [],
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
+    this.protocols = new Map(protocols.map((p) => [p.callType, p]));
   }
 
   async execute(context: TaskContext): Promise<TaskOutcome> {
@@ -84,6 +78,11 @@ export class CallTaskHandler implements TaskHandler {
       const eager: JsonObject = { ...raw };
       for (const key of Object.keys(deferred)) delete eager[key];
       const resolved = (await context.resolve(eager)) as JsonObject;
+      const protocol = this.protocolOf(resolved);
+      if (protocol) {
+        resolvedInput = { ...context.request.input, ...protocol.describe(resolved) };
+        return await this.callProtocol(context, protocol, resolved, deferred, resolvedInput, (s) => (secrets = s));
+      }
       const config = parseCallConfig({ ...resolved, ...deferred });
       resolvedInput = this.resolvedInput(context, config);
       const auth = this.authenticationOf(config);
@@ -95,6 +94,43 @@ export class CallTaskHandler implements TaskHandler {
       const failure = error instanceof CallFailure ? error : new CallFailure(asWorkflowError(error));
       return this.protect(failed(failure.error, failure.output, resolvedInput), secrets);
     }
+  }
+
+  /** The protocol `call_type` (or SDL `call`) names, when it is one of the registered ones. */
+  private protocolOf(parameters: JsonObject): CallProtocol | undefined {
+    const named = parameters['call_type'] ?? parameters['call'];
+    return typeof named === 'string' ? this.protocols.get(named.toLowerCase()) : undefined;
+  }
+
+  private async callProtocol(
+    context: TaskContext,
+    protocol: CallProtocol,
+    parameters: JsonObject,
+    deferred: JsonObject,
+    resolvedInput: JsonObject,
+    report: (secrets: Secrets) => void,
+  ): Promise<TaskOutcome> {
+    const authentication = parseAuthentication(parameters['authentication']);
+    const secrets = secretsOf(authentication);
+    report(secrets);
+    const timeoutMs = this.timeoutMs(context);
+    const output = await protocol.call({
+      context,
+      parameters,
+      authentication,
+      timeoutMs,
+      authenticate: async (target) => {
+        const used = await applyAuthentication(authentication, target, this.tokens, timeoutMs, context.signal);
+        secrets.values.push(...used.values);
+        addQuerySecrets(target.url, secrets);
+      },
+      addSecret: (value) => {
+        secrets.values.push(value);
+      },
+    });
+    const outputAs = isPlainObject(deferred['output']) ? deferred['output']['as'] : undefined;
+    const transformed = await this.transformWith(context, outputAs, deferred, output);
+    return this.protect(succeeded(transformed, resolvedInput), secrets);
   }
 
   private authenticationOf(config: CallConfig): Authentication | undefined {
@@ -247,7 +283,11 @@ export class CallTaskHandler implements TaskHandler {
    * the call with the output kept.
    */
   private async transform(context: TaskContext, config: CallConfig, deferred: JsonObject, output: unknown): Promise<unknown> {
-    let as = config.outputAs;
+    return this.transformWith(context, config.outputAs, deferred, output);
+  }
+
+  private async transformWith(context: TaskContext, outputAs: unknown, deferred: JsonObject, output: unknown): Promise<unknown> {
+    let as = outputAs;
     let form: OutputAsForm = 'dsl';
     if (as === undefined) {
       const outputConfig = context.request.input['output_config'] ?? deferred['output_config'];
