@@ -33,7 +33,7 @@ export default tseslint.config(
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'script',
-      globals: { document: 'readonly', fetch: 'readonly', setInterval: 'readonly', URLSearchParams: 'readonly', FormData: 'readonly', Node: 'readonly', Event: 'readonly', JSON: 'readonly' },
+      globals: { document: 'readonly', fetch: 'readonly', setInterval: 'readonly', URLSearchParams: 'readonly', FormData: 'readonly', Node: 'readonly', Event: 'readonly', window: 'readonly', JSON: 'readonly' },
     },
   },
 );

@@ -1,11 +1,14 @@
 /**
  * `npm run demo`: the executor in embedded mode (no Redis), a tiny example API on 127.0.0.1
- * with an OpenAPI document, and five example tasks (set, inject, wait, an HTTP call and an
- * OpenAPI call) submitted through `POST /tasks`. Prints each task.completed payload, then exits
- * (with `--serve`, keeps running with its web console at /console until Ctrl-C).
- * Exit code 0 when every task succeeded, 1 otherwise.
+ * with an OpenAPI document, and six example tasks (set, inject, wait, an HTTP call, an OpenAPI
+ * call, and one of an unknown type that becomes a dead letter) submitted through `POST /tasks`,
+ * each with a `traceparent` as a workflow's request would carry. Prints each outcome, then keeps
+ * running with its web console at /console (the outcomes, their traces, the dead letter to replay)
+ * until Ctrl-C; with `--once` it exits instead.
+ * Exit code 0 when every task ended as expected, 1 otherwise.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import express from 'express';
@@ -69,19 +72,37 @@ async function startExampleApi(): Promise<{ url: string; close: () => Promise<vo
   };
 }
 
-function examples(api: string): { name: string; type: string; parameters: Record<string, unknown>; input?: Record<string, unknown> }[] {
+interface Example {
+  name: string;
+  type: string;
+  parameters?: Record<string, unknown>;
+  input?: Record<string, unknown>;
+  /**
+   * What the example shows: a success, or a failure that is also dead-lettered (a task type this
+   * executor does not run: the failed completion lets the workflow go on, the dead letter waits for an operator).
+   */
+  expect?: 'dead_letter';
+}
+
+function examples(api: string): Example[] {
   return [
     { name: 'initialize', type: 'set', parameters: { set_data: { status: 'initialized', count: 3 } } },
     { name: 'environment', type: 'inject', parameters: { environment: 'demo', region: 'local' } },
     { name: 'pause', type: 'wait', parameters: { duration: '500ms' } },
     { name: 'fetchPetHttp', type: 'call', parameters: { call_type: 'http', url: `${api}/pets/42`, method: 'GET', headers: { Accept: 'application/json' } } },
     { name: 'fetchPetOpenApi', type: 'call', parameters: { call_type: 'openapi', document: { endpoint: `${api}/openapi.json` }, operation_id: 'getPetById', parameters: { petId: 42 } } },
+    { name: 'beamUp', type: 'teleport', expect: 'dead_letter' },
   ];
 }
 
+/** A W3C trace context as a workflow engine would send it: a new trace, the workflow's span as the parent. */
+function workflowTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
 async function main(): Promise<number> {
-  // `--serve`: keep the executor (and its web console) running after the examples, until Ctrl-C.
-  const serve = process.argv.includes('--serve');
+  // Keeps the executor (and its web console) running after the examples until Ctrl-C; `--once` exits.
+  const serve = !process.argv.includes('--once');
   const api = await startExampleApi();
   const config = loadConfig({
     ...process.env,
@@ -97,35 +118,44 @@ async function main(): Promise<number> {
   await service.start();
   const base = `http://127.0.0.1:${healthServer?.port ?? 0}`;
   out(`executor (embedded) on ${base}; example API on ${api.url}`);
-  out(`web console: ${base}/console${serve ? '' : ' (run `npm run demo -- --serve` to keep it open)'}\n`);
+  out(`web console: ${base}/console${serve ? '' : ' (without --once the demo keeps it open)'}\n`);
   let failures = 0;
   try {
     for (const task of examples(api.url)) {
+      const traceparent = workflowTraceparent();
       const res = await fetch(`${base}/tasks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ task_type: task.type, task_name: task.name, input: task.input ?? {}, config: { timeout: 30, parameters: task.parameters } }),
+        headers: { 'content-type': 'application/json', traceparent },
+        body: JSON.stringify({ task_type: task.type, task_name: task.name, input: task.input ?? {}, config: { timeout: 30, parameters: task.parameters ?? {} } }),
       });
-      const body = (await res.json()) as { completion?: { success?: boolean; output?: unknown; error?: string; duration_ms?: number } };
+      const body = (await res.json()) as { traceparent?: string; completion?: { success?: boolean; output?: unknown; error?: string; duration_ms?: number } };
       const c = body.completion;
-      const ok = res.status === 200 && c?.success === true;
+      const ok = res.status === 200 && (task.expect === 'dead_letter' ? c?.success === false : c?.success === true);
       if (!ok) failures++;
-      out(`== ${task.name} (${task.type}): ${ok ? 'success' : `FAILED ${c?.error ?? `HTTP ${res.status}`}`} in ${c?.duration_ms ?? '?'} ms`);
-      out(JSON.stringify(c ?? body, null, 2));
-      out('');
+      const result = c?.success ? 'success' : `failed: ${c?.error ?? `HTTP ${res.status}`}${ok ? ' (as expected; it is also a dead letter: replay it from the console)' : ''}`;
+      out(`== ${task.name} (${task.type}): ${result} in ${c?.duration_ms ?? '?'} ms`);
+      out(`   trace ${traceparent.split('-')[1]}: request traceparent ${traceparent} → completion ${body.traceparent ?? '(none)'}`);
+      // A call's output without its response headers, to keep the tour short.
+      const raw = c?.output as Record<string, unknown> | undefined;
+      const output = JSON.stringify(raw && 'status_code' in raw ? { status_code: raw['status_code'], data: raw['data'] ?? raw['content'] } : (raw ?? body));
+      out(`   output ${output.length > 240 ? `${output.slice(0, 240)}…` : output}`);
     }
+    const letters = (await (await fetch(`${base}/console/api/dead-letters`)).json()) as { items?: { taskName?: string; reason?: string }[] };
+    const items = letters.items ?? [];
+    if (items.length !== 1) failures++;
+    out(`\ndead letters: ${items.length} (${items.map((d) => `${d.taskName ?? '?'}: ${d.reason ?? '?'}`).join(', ')})\n`);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     out('metrics (excerpt):');
     for (const line of metrics.split('\n')) if (/^executor_(tasks_total|dead_letters_total|openapi_cache_total|circuit_breakers|retries_total|task_duration_seconds_count)\b.* /.test(line) && !/ 0$/.test(line)) out(`  ${line}`);
     if (serve) {
-      out(`\nserving until Ctrl-C: the console is at ${base}/console, POST ${base}/tasks takes more tasks`);
+      out(`\nserving until Ctrl-C: the console is at ${base}/console (Outcomes: click a task to see its completion and its trace; Dead letters: replay beamUp); POST ${base}/tasks takes more tasks`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
   } finally {
     await service.stop();
     await api.close();
   }
-  out(failures === 0 ? '\nall example tasks succeeded' : `\n${failures} example task(s) failed`);
+  out(failures === 0 ? '\nall example tasks ended as expected' : `\n${failures} example task(s) did not end as expected`);
   return failures === 0 ? 0 : 1;
 }
 

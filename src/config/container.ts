@@ -47,7 +47,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     coreModule(config),
     operationsModule(config.executor),
     healthModule(config),
-    httpModule(config.http, config.tracing.exporter !== 'none'),
+    httpModule(config.http, config.tracing.exporter !== 'none' || config.tracing.record),
     tracingModule(config.tracing),
     breakerModule(config.breaker),
     openApiModule(config.openApi, config.http),

@@ -67,6 +67,7 @@ export const VARIABLES = {
   OTEL_TRACES_SAMPLER: { name: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', expected: 'always_on, always_off, traceidratio or parentbased_ of one of them', description: 'Which tasks are traced (the standard OpenTelemetry samplers)', parse: oneOf('always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio') },
   OTEL_TRACES_SAMPLER_ARG: { name: 'OTEL_TRACES_SAMPLER_ARG', default: '1', expected: 'a ratio from 0 to 1', description: 'The ratio of the `traceidratio` samplers', parse: (raw: string) => { const n = Number(raw.trim()); if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidValue(); return n; } },
   CONSOLE_ENABLED: { name: 'CONSOLE_ENABLED', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: 'The web console at `/console` on the health server; `auto` = on only with EVENT_STREAM_TYPE=memory', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
+  CONSOLE_TRACES: { name: 'CONSOLE_TRACES', default: 'auto', expected: 'auto, 1/true/yes or 0/false/no', description: 'The console keeps the spans of the last 500 traces, to follow a task from its request to its outbound calls (tasks are then traced even with OTEL_TRACES_EXPORTER=none); `auto` = on when the console is on in embedded mode', parse: (raw: string) => (raw.trim().toLowerCase() === 'auto' ? 'auto' as const : bool(raw)) },
   CONSOLE_TOKEN: { name: 'CONSOLE_TOKEN', default: '', expected: 'text (at least 16 characters)', description: 'Bearer token (or login) the console needs for replays and for any access from another machine; unset: loopback reads only', parse: (raw: string) => { if (raw.trim().length < 16) throw new InvalidValue(); return raw.trim(); } },
   EXECUTOR_FAIR_DISPATCH: { name: 'EXECUTOR_FAIR_DISPATCH', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Fair dispatch across tenants (weights, caps, priority, bounded read-ahead; on NATS one consumer per tenant, read through the gate); off: first come, first served, reading only into free slots (on NATS one consumer)', parse: bool },
   EXECUTOR_TENANT_SHARES: { name: 'EXECUTOR_TENANT_SHARES', default: '', expected: 'tenant=weight[:cap=N] entries separated by commas, * for every other tenant (weights 1-1000, caps 1-10000)', description: 'Per-tenant weights and hard caps on running tasks, e.g. `acme=3,beta=1:cap=4,*=1`; unset: every tenant weight 1, no cap', parse: parseTenantShares },
@@ -208,9 +209,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       serviceName: read('OTEL_SERVICE_NAME'),
       sampler: read('OTEL_TRACES_SAMPLER'),
       samplerRatio: read('OTEL_TRACES_SAMPLER_ARG'),
+      record: false,
     },
   };
   const { health } = config;
+  const consoleTraces = read('CONSOLE_TRACES');
+  config.tracing.record = health.console && (consoleTraces === 'auto' ? streamType === 'memory' : consoleTraces === true);
   if (concurrency !== undefined && config.executor.fair.reserve >= concurrency) problems.push(`EXECUTOR_FAIR_RESERVE=${config.executor.fair.reserve}: must be below EXECUTOR_CONCURRENCY (${concurrency})`);
   const group = config.stream.group;
   if (streamType === 'nats' && group !== undefined && !/^[A-Za-z0-9_-]+$/.test(group)) problems.push(`EXECUTOR_CONSUMER_GROUP=${JSON.stringify(group)}: with EVENT_STREAM_TYPE=nats it names durable consumers, so only A-Z a-z 0-9 _ - are allowed`);

@@ -158,6 +158,11 @@ export interface TracingSettings {
   serviceName: string;
   sampler: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
   samplerRatio: number;
+  /**
+   * The web console keeps the spans of the last traces (CONSOLE_TRACES): tasks are traced in
+   * process even when nothing is exported, so a trace can be followed in the console.
+   */
+  record: boolean;
 }
 
 /** Every setting, grouped by the part of the executor that reads it. */

@@ -26,6 +26,7 @@ import { ExecuteTask } from '../application/use-cases/execute-task.use-case';
 import { ProcessDelivery } from '../application/use-cases/process-delivery.use-case';
 import { HealthServer } from '../adapters/express/health-server';
 import { InMemoryStreamBroker } from '../adapters/memory/in-memory-stream-broker';
+import { RecentTraces } from '../adapters/otel/recent-traces';
 import { IntervalStallMonitor } from '../adapters/system/interval-stall-monitor';
 import { identifier } from './binding';
 import { Tracer } from '../application/ports/tracer.port';
@@ -44,6 +45,8 @@ export const HTTP_CLIENT = identifier<HttpClient>('HttpClient');
 export const TRACER = identifier<Tracer>('Tracer');
 /** The tracing provider's lifetime: flushed and closed when the service stops. */
 export const TRACING = identifier<Closable>('Tracing');
+/** The spans of the last traces, for the web console (bound only with CONSOLE_TRACES). */
+export const RECENT_TRACES = identifier<RecentTraces>('RecentTraces');
 export const CIRCUIT_BREAKER = identifier<CircuitBreaker>('CircuitBreaker');
 export const OPENAPI_DOCUMENT_SOURCE = identifier<OpenApiDocumentSource>('OpenApiDocumentSource');
 export const TASK_INBOX = identifier<TaskInbox>('TaskInbox');

@@ -7,7 +7,8 @@ import { Registry } from 'prom-client';
 import { SubmitTask } from '../../application/operations/submit-task.use-case';
 import { Logger } from '../../application/ports/logger.port';
 import { ServiceStatus } from '../../application/ports/service-status.port';
-import { submissionInput } from '../flunq-wire/hand-submitted';
+import { submissionInput, traceHeaders } from '../flunq-wire/hand-submitted';
+import { TRACEPARENT_EXTENSION } from '../../domain/flunq-event';
 
 export interface HealthServerOptions {
   healthPort: number;
@@ -192,7 +193,11 @@ export class HealthServer {
 
   /** `POST /tasks`: the body is the task request; answers with the outcome (or why there is none). */
   private async submit(submitTask: SubmitTask, req: Request, res: Response): Promise<void> {
-    const input = submissionInput(req.body);
+    const parsed = submissionInput(req.body);
+    // The W3C `traceparent` header of the caller (a malformed one is ignored, as the
+    // recommendation says), carried by the request like a workflow's trace context.
+    const trace = traceHeaders(req.headers);
+    const input = 'request' in parsed && trace ? { ...parsed, trace } : parsed;
     if ('problem' in input) {
       res.status(400).json({ error: input.problem });
       return;
@@ -213,7 +218,8 @@ export class HealthServer {
         } catch {
           payload = outcome.data;
         }
-        res.status(200).json({ status: result.status, stream: result.location, task_id: result.taskId, type: outcome.type, reason: outcome.extensions['reason'], completion: payload });
+        const traceparent = outcome.extensions[TRACEPARENT_EXTENSION];
+        res.status(200).json({ status: result.status, stream: result.location, task_id: result.taskId, type: outcome.type, reason: outcome.extensions['reason'], traceparent, completion: payload });
       }
     }
   }

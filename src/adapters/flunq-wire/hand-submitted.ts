@@ -39,3 +39,20 @@ export function outcomeKind(event: FlunqEvent, taskId: string): 'completed' | 'd
   if (event.id === `task-completed-${taskId}`) return 'completed';
   return undefined;
 }
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+/**
+ * The W3C trace context of an HTTP request's `traceparent` / `tracestate` headers; undefined when
+ * there is none or it is malformed (version ff, an all-zero trace or parent id, wrong lengths).
+ */
+export function traceHeaders(headers: Record<string, string | string[] | undefined>): { traceparent: string; tracestate?: string } | undefined {
+  const traceparent = headers['traceparent'];
+  if (typeof traceparent !== 'string') return undefined;
+  const value = traceparent.trim().toLowerCase();
+  const m = TRACEPARENT.exec(value);
+  if (!m || value.startsWith('ff') || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined;
+  const tracestate = headers['tracestate'];
+  const state = Array.isArray(tracestate) ? tracestate.join(',') : tracestate;
+  return state && state.length <= 512 ? { traceparent: value, tracestate: state } : { traceparent: value };
+}

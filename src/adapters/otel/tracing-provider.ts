@@ -2,12 +2,13 @@ import { ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, ReadableSpan, Sampler, SpanExporter, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, ReadableSpan, Sampler, SpanExporter, SpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Logger } from '../../application/ports/logger.port';
 
 export interface TracingOptions {
-  exporter: 'otlp' | 'console';
+  /** `none`: nothing is exported (the spans only reach the extra processors, e.g. the console's). */
+  exporter: 'otlp' | 'console' | 'none';
   /** Full URL spans are posted to (undefined: the exporter's default, http://localhost:4318/v1/traces). */
   endpoint: string | undefined;
   protocol: 'http/protobuf' | 'http/json';
@@ -48,7 +49,7 @@ function sampler(options: TracingOptions): Sampler {
   return options.sampler.startsWith('parentbased_') ? new ParentBasedSampler({ root: root(options.sampler.slice('parentbased_'.length)) }) : root(options.sampler);
 }
 
-function exporter(options: TracingOptions, logger: Logger): SpanExporter {
+function exporter(options: TracingOptions & { exporter: 'otlp' | 'console' }, logger: Logger): SpanExporter {
   if (options.exporter === 'console') return new LogSpanExporter(logger);
   const config = options.endpoint ? { url: options.endpoint } : {};
   return options.protocol === 'http/json' ? new OtlpJsonExporter(config) : new OtlpProtobufExporter(config);
@@ -56,14 +57,15 @@ function exporter(options: TracingOptions, logger: Logger): SpanExporter {
 
 /**
  * Registers the process's OpenTelemetry tracer provider (W3C trace-context propagation, context
- * kept across awaits): spans are batched and exported as configured. Returns what flushes and
- * stops it at shutdown.
+ * kept across awaits): spans are batched and exported as configured, and handed to the `extra`
+ * processors. Returns what flushes and stops it at shutdown.
  */
-export function startTracing(options: TracingOptions, logger: Logger): { close(): Promise<void> } {
+export function startTracing(options: TracingOptions, logger: Logger, extra: readonly SpanProcessor[] = []): { close(): Promise<void> } {
+  const exporting = options.exporter === 'none' ? [] : [new BatchSpanProcessor(exporter({ ...options, exporter: options.exporter }, logger), { scheduledDelayMillis: 1000 })];
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     sampler: sampler(options),
-    spanProcessors: [new BatchSpanProcessor(exporter(options, logger), { scheduledDelayMillis: 1000 })],
+    spanProcessors: [...exporting, ...extra],
   });
   provider.register();
   return {

@@ -1,4 +1,4 @@
-import { FlunqEvent } from '../../domain/flunq-event';
+import { FlunqEvent, traceContextOf } from '../../domain/flunq-event';
 import { Clock } from '../ports/clock.port';
 import { InboundTask, TaskInbox } from '../ports/task-inbox.port';
 import { ObservedTaskInbox } from './observed-task-inbox';
@@ -51,6 +51,8 @@ export interface RecentOutcome {
   durationMs: number;
   /** The error of a failed task, or the reason of a dead letter (secrets already blanked). */
   error: string;
+  /** The W3C trace context the completion carries (the task span's), when the task was traced. */
+  traceparent?: string;
 }
 
 /** A recent outcome with the completion the executor published (redacted by the executor). */
@@ -224,6 +226,8 @@ export class TaskActivity {
       durationMs: now - running.startedAt,
       error: lazy && status === 'failure' ? undefined : reason,
     };
+    const trace = completion ? traceContextOf(completion) : undefined;
+    if (trace) outcome.traceparent = trace.traceparent;
     this.ring[this.next] = { outcome, data: kept, truncated };
     this.next = (this.next + 1) % this.ring.length;
     this.count(status, now);

@@ -1,11 +1,15 @@
-import { FlunqEvent } from '../../domain/flunq-event';
+import { FlunqEvent, withTraceContext } from '../../domain/flunq-event';
 import { localSubmission, submissionOfEvent } from '../../domain/local-submission';
 import { Clock } from '../ports/clock.port';
 import { TaskSubmission } from '../ports/task-submission.port';
+import { TraceContext } from '../ports/tracer.port';
 
 export type SubmitTaskInput =
-  /** Untrusted: the `data` object of a task request (missing ids get local defaults). */
-  | { request: unknown }
+  /**
+   * Untrusted: the `data` object of a task request (missing ids get local defaults), and the
+   * caller's trace context, which the request then carries as a workflow's request would.
+   */
+  | { request: unknown; trace?: TraceContext }
   /** A whole `task.requested` event, decoded from its wire form by the caller. */
   | { event: FlunqEvent };
 
@@ -47,7 +51,8 @@ export class SubmitTask {
   async execute(input: SubmitTaskInput): Promise<SubmitTaskResult> {
     const built = 'event' in input ? submissionOfEvent(input.event) : localSubmission(input.request, this.clock.now(), this.sequence++, this.settings.taskTypes);
     if (!built.ok) return { status: 'invalid', problem: built.problem };
-    const { request, taskId } = built.submission;
+    const { taskId } = built.submission;
+    const request = 'request' in input ? withTraceContext(built.submission.request, input.trace) : built.submission.request;
     const result = await this.submission.submit(request, taskId, this.settings.timeoutMs);
     if (result.status === 'timeout') return { status: 'timeout', taskId, location: result.location, waitedMs: this.settings.timeoutMs };
     return { status: result.status, taskId, location: result.location, outcome: result.outcome };

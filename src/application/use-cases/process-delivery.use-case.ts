@@ -91,7 +91,7 @@ export class ProcessDelivery {
         title: 'Delivery Limit Reached',
         detail: `event was delivered ${attempt} times without reaching an outcome (limit ${this.settings.maxDeliveries})`,
       });
-      return this.sendToDeadLetter(task, error, identity, attempt, request.taskType);
+      return this.sendToDeadLetter(task, error, identity, attempt, request.taskType, undefined, false, traceContextOf(task.event));
     }
     // Whether the task already has an outcome, and whether another message of the same task is
     // running right now (published twice, overlapping): only the holder of the claim runs it.
@@ -101,7 +101,8 @@ export class ProcessDelivery {
     if (claim === 'settled') return this.skipDuplicate(task, request.taskType, log, 'task already has an outcome; skipped');
     if (claim === 'running') return this.skipDuplicate(task, request.taskType, log, 'another copy of this task is running; skipped');
     if (!this.executeTask.canHandle(request.taskType)) {
-      return this.sendToDeadLetter(task, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType);
+      // Not run, so no task span: the dead letter and the completion carry the request's own trace context.
+      return this.sendToDeadLetter(task, this.executeTask.unknownTypeError(request.taskType), identity, attempt, request.taskType, undefined, false, traceContextOf(task.event));
     }
 
     this.metrics.taskStarted(request.taskType);

@@ -5,7 +5,7 @@ import { OpossumCircuitBreaker } from '../../adapters/breaker/opossum-circuit-br
 import { consoleRouter } from '../../adapters/express/console/console-router';
 import { bindFactory } from '../binding';
 import { AppConfig, isLoopbackHost } from '../env';
-import { CIRCUIT_BREAKER, CLOCK, DEAD_LETTER_STORE, HEALTH_SERVER, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SERVICE_STATUS, SHOW_DEAD_LETTER, TASK_ACTIVITY, TASK_INBOX } from '../tokens';
+import { CIRCUIT_BREAKER, CLOCK, DEAD_LETTER_STORE, HEALTH_SERVER, LIST_DEAD_LETTERS, LOGGER, RECENT_TRACES, REPLAY_DEAD_LETTERS, SERVICE_STATUS, SHOW_DEAD_LETTER, TASK_ACTIVITY, TASK_INBOX } from '../tokens';
 
 const NO_CIRCUITS: CircuitStates = { snapshot: () => [] };
 
@@ -29,7 +29,7 @@ export function consoleModule(config: Pick<AppConfig, 'health' | 'stream' | 'exe
       server.mount(
         '/console',
         consoleRouter(
-          { activity: context.get(TASK_ACTIVITY), circuits: breaker instanceof OpossumCircuitBreaker ? breaker : NO_CIRCUITS, status: context.get(SERVICE_STATUS), logger, deadLetters },
+          { activity: context.get(TASK_ACTIVITY), circuits: breaker instanceof OpossumCircuitBreaker ? breaker : NO_CIRCUITS, status: context.get(SERVICE_STATUS), logger, deadLetters, traces: context.get(RECENT_TRACES, { optional: true }) },
           { token: health.consoleToken, instance: config.stream.consumer, mode: config.stream.type === 'memory' ? 'embedded' : 'production', concurrency: config.executor.concurrency },
         ),
       );

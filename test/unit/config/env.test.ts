@@ -132,4 +132,17 @@ describe('loadConfig', () => {
       assert.match(problems({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_TOKEN: 'short' })[0] ?? '', /^EXECUTOR_SUBMIT_TOKEN="short": expected text \(at least 16 characters\)/);
     });
   });
+
+  describe('the console’s traces (CONSOLE_TRACES)', () => {
+    it('are kept by default where the console is on by default: embedded mode', () => {
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory' }).tracing.record, true);
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'redis' }).tracing.record, false);
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'redis', CONSOLE_ENABLED: 'true' }).tracing.record, false, 'production: only when asked');
+    });
+    it('follow the setting, and never without a console', () => {
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'redis', CONSOLE_ENABLED: 'true', CONSOLE_TRACES: 'true' }).tracing.record, true);
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', CONSOLE_TRACES: 'false' }).tracing.record, false);
+      assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', CONSOLE_ENABLED: 'false', CONSOLE_TRACES: 'true' }).tracing.record, false);
+    });
+  });
 });

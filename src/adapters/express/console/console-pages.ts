@@ -21,6 +21,7 @@ function layout(title: string, body: string, page: string): string {
 </head>
 <body data-page="${escapeHtml(page)}">
 ${body}
+<script src="/console/assets/console-trace.js" defer></script>
 <script src="/console/assets/console.js" defer></script>
 </body>
 </html>
@@ -76,6 +77,7 @@ function outcomesBody(): string {
 <h2>Completion <small id="detail-title"></small></h2>
 <p class="note">The payload as the executor published it (secrets redacted).</p>
 <pre id="detail-payload"></pre>
+<div id="detail-trace"></div>
 </section>`;
 }
 

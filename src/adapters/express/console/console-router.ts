@@ -4,13 +4,14 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import { accessOf, consoleApi, ConsoleApiDeps, ConsoleInfo } from './console-api';
 import { ConsoleAuth, sameOrigin, SESSION_COOKIE } from './console-auth';
 import { ConsolePage, renderLogin, renderPage } from './console-pages';
+import { TraceSource, tracesApi } from './console-traces';
 
 export interface ConsoleOptions extends Omit<ConsoleInfo, 'tokenSet'> {
   /** CONSOLE_TOKEN; without it the console is read-only and loopback-only. */
   token: string | undefined;
 }
 
-const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
+const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console-trace.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -30,7 +31,7 @@ function problem(res: Response, status: 401 | 403, detail: string): void {
  * dead letters) that a small script fills from the JSON API at /console/api, its script and
  * style (served from here: no CDN), and the login form. Access rules are in ConsoleAuth.
  */
-export function consoleRouter(deps: ConsoleApiDeps, options: ConsoleOptions): Router {
+export function consoleRouter(deps: ConsoleApiDeps & { traces?: TraceSource | undefined }, options: ConsoleOptions): Router {
   const auth = new ConsoleAuth(options.token);
   const info: ConsoleInfo = { instance: options.instance, mode: options.mode, concurrency: options.concurrency, tokenSet: auth.hasToken };
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(path.join(__dirname, 'assets', name))]));
@@ -96,6 +97,7 @@ export function consoleRouter(deps: ConsoleApiDeps, options: ConsoleOptions): Ro
     res.redirect(303, '/console/login');
   });
 
+  router.use('/api/traces', tracesApi(deps.traces));
   router.use('/api', consoleApi(deps, info));
   const pages: Record<string, ConsolePage> = { '/': 'overview', '/outcomes': 'outcomes', '/dead-letters': 'dead-letters' };
   for (const [route, page] of Object.entries(pages)) {

@@ -129,6 +129,7 @@
     document.getElementById('detail').hidden = false;
     document.getElementById('detail-title').textContent = `${d.taskId} · ${d.status.replace('_', ' ')}${d.truncated ? ' · preview of a long payload' : ''}`;
     document.getElementById('detail-payload').textContent = typeof d.payload === 'string' ? d.payload : JSON.stringify(d.payload, null, 2);
+    if (window.flunqTrace) await window.flunqTrace.show(document.getElementById('detail-trace'), d.traceparent);
   }
 
   async function refreshOutcomes() {
