@@ -137,6 +137,33 @@ describe('what the documentation shows exists', () => {
     assert.deepEqual([...new Set(unknown)], []);
   });
 
+  it('every repository file or folder named in code (`src/…`, `handlers/set.handler.ts`, `deploy/kubernetes/`) exists', () => {
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(path.join(root, dir))) {
+        if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+        const rel = dir ? `${dir}/${name}` : name;
+        if (statSync(path.join(root, rel)).isDirectory()) {
+          files.push(`${rel}/`);
+          walk(rel);
+        } else files.push(rel);
+      }
+    };
+    walk('');
+    const exists = (named: string): boolean => files.some((f) => f === named || f.endsWith(`/${named}`));
+    // Files a reader makes (a task request to submit, the build output).
+    const yours = new Set(['task.json', 'request.json', '.env', 'dist/']);
+    const missing: string[] = [];
+    for (const doc of docs.filter((d) => !d.startsWith(path.join('docs', 'adr')))) {
+      for (const m of read(doc).matchAll(/`((?:[\w.-]+\/)*[\w.-]+(?:\.(?:ts|lua|cjs|mjs|js|json|md|yaml|yml|png)|\/))`/g)) {
+        const named = m[1]!;
+        if (yours.has(named) || /^(https?:|\.\.?\/)/.test(named) || !/[/.]/.test(named)) continue;
+        if (!exists(named)) missing.push(`${doc}: ${named}`);
+      }
+    }
+    assert.deepEqual([...new Set(missing)], []);
+  });
+
   it('every executor_* metric named is one the service registers', () => {
     const source = read('src/adapters/observability/prometheus-metrics.ts');
     const registered = new Set([...source.matchAll(/'(executor_[a-z_]+)'/g)].map((m) => m[1]!));
