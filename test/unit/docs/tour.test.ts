@@ -3,11 +3,15 @@
  * gives it and prints the console's address; the request that makes a dead letter gets the
  * failed completion the README quotes; the dead letter is on the console's Dead letters list;
  * replaying it needs the token (the login form's cookie) and leaves two dead letters, the first
- * replayed once. It runs on the embedded executor the demo starts, with the demo's settings.
+ * replayed once; with the tour's tracing settings, a call task's span and its outbound request's
+ * span are log lines of one trace, the request's span a child of the task's. It runs on the
+ * embedded executor the demo starts, with the demo's settings.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -115,5 +119,48 @@ describe('the README tour', () => {
       assert.equal(first?.replays, 1);
       assert.ok(readmeText.includes('now shows two dead letters, the first with one replay'));
     });
+  });
+
+  it('step 5: with the tour\'s settings, a call task and its request are span lines of one trace, the request the task\'s child', async () => {
+    const command = readmeCommands().find((c) => c.includes('OTEL_TRACES_EXPORTER=console'));
+    assert.ok(command, 'the tour runs the demo with tracing');
+    const env = Object.fromEntries([...command.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    assert.deepEqual(env, { OTEL_TRACES_EXPORTER: 'console', LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    const filter = /grep (\S+)$/.exec(command)?.[1];
+    assert.ok(filter);
+
+    const api = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":42,"name":"Rex"}'));
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    let log = '';
+    const capture = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const config = loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'true', HEALTH_PORT: '0', METRICS_PORT: '0', HOSTNAME: 'demo', HEALTH_HOST: '127.0.0.1', ...env });
+    const built = await createExecutor(config, { profile: 'embedded', logStream: capture });
+    await built.service.start();
+    try {
+      const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/pets/42`;
+      const res = await fetch(`http://127.0.0.1:${built.healthServer?.port ?? 0}/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ task_type: 'call', task_name: 'fetchPetHttp', config: { timeout: 30, parameters: { call_type: 'http', url, method: 'GET' } } }),
+      });
+      assert.equal(((await res.json()) as { completion: { success: boolean } }).completion.success, true);
+    } finally {
+      await built.service.stop(); // flushes the batched spans
+      api.close();
+    }
+    const spans = log.split('\n').filter((l) => l.includes(filter));
+    const field = (line: string, name: string): string | undefined => new RegExp(`\\b${name}=("[^"]*"|\\S+)`).exec(line)?.[1];
+    const task = spans.find((l) => field(l, 'span') === '"task call"');
+    const request = spans.find((l) => field(l, 'span') === 'GET');
+    assert.ok(task && request, `a task span and a client span among:\n${spans.join('\n')}`);
+    assert.equal(field(request, 'traceId'), field(task, 'traceId'));
+    assert.equal(field(request, 'parentSpanId'), field(task, 'spanId'));
+    assert.match(task, /"flunq\.task\.id":/);
+    assert.match(request, /"url\.path":"\/pets\/42"/);
   });
 });
