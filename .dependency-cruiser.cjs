@@ -1,5 +1,5 @@
 /**
- * Layering rules (README "Architecture", ADR 0001), checked on every `npm test`:
+ * Layering rules (docs/architecture.md, ADR 0001), checked on every `npm test`:
  * domain ← application ← adapters; only src/config and src/main.ts touch the container.
  */
 module.exports = {

@@ -219,7 +219,7 @@ Feature: Try tasks around HTTP calls
         {"free": 5}
         """
 
-  Rule: the HTTP examples in the README's "Try tasks" section do what it says
+  Rule: the HTTP examples of the try tasks documentation (docs/try-tasks.md) do what it says
 
     Scenario: retry a 503, then fail with the last error
       Given the API "https://httpbin.org" answers GET "/status/503" 3 times with status 503

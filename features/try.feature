@@ -354,7 +354,7 @@ Feature: Try tasks: catching, retrying and recovering from errors
       When the task is submitted
       Then the task should fail with an error containing "invalid catch configuration: retry.delay: invalid duration 'P1M'"
 
-  Rule: the offline examples in the README's "Try tasks" section do what it says
+  Rule: the offline examples of the try tasks documentation (docs/try-tasks.md) do what it says
 
     Scenario: exponential backoff with jitter and an overall limit
       When the documented example "Exponential backoff with jitter and an overall limit (offline)" is submitted

@@ -1,7 +1,7 @@
 /**
  * Generates the configuration documentation from the VARIABLES table (src/config/env.ts):
- * the README table between `<!-- config-table:start -->` and `<!-- config-table:end -->`, and
- * `.env.example`. `npm run docs:config` rewrites both; `--check` only reports drift (exit 1).
+ * the table of docs/configuration.md between `<!-- config-table:start -->` and
+ * `<!-- config-table:end -->`, and `.env.example`. `npm run docs:config` rewrites both; `--check` only reports drift (exit 1).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,8 @@ import { VARIABLES, VariableSpec } from '../src/config/env';
 
 export const START = '<!-- config-table:start -->';
 export const END = '<!-- config-table:end -->';
+/** The page that holds the table, relative to the repository root. */
+export const CONFIG_PAGE = 'docs/configuration.md';
 /** Commented out in `.env.example`: copying it must not give every replica the same consumer name. */
 const COMMENTED = new Set(['HOSTNAME']);
 
@@ -39,19 +41,19 @@ export function envExample(): string {
   return lines.join('\n');
 }
 
-export function withTable(readme: string, table = configTable()): string {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START} … ${END} markers`);
-  return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
+export function withTable(page: string, table = configTable()): string {
+  const start = page.indexOf(START);
+  const end = page.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${CONFIG_PAGE} has no ${START} … ${END} markers`);
+  return `${page.slice(0, start + START.length)}\n${table}\n${page.slice(end)}`;
 }
 
 if (require.main === module) {
   const root = path.resolve(__dirname, '..');
-  const readmePath = path.join(root, 'README.md');
+  const pagePath = path.join(root, CONFIG_PAGE);
   const envPath = path.join(root, '.env.example');
-  const readme = readFileSync(readmePath, 'utf8');
-  const wantedReadme = withTable(readme);
+  const page = readFileSync(pagePath, 'utf8');
+  const wantedPage = withTable(page);
   const wantedEnv = envExample();
   if (process.argv.includes('--check')) {
     let current = '';
@@ -60,14 +62,14 @@ if (require.main === module) {
     } catch {
       // missing counts as drift
     }
-    const drift = [wantedReadme !== readme ? 'README.md' : '', wantedEnv !== current ? '.env.example' : ''].filter(Boolean);
+    const drift = [wantedPage !== page ? CONFIG_PAGE : '', wantedEnv !== current ? '.env.example' : ''].filter(Boolean);
     if (drift.length > 0) {
       process.stderr.write(`out of date: ${drift.join(', ')} (run npm run docs:config)\n`);
       process.exit(1);
     }
   } else {
-    writeFileSync(readmePath, wantedReadme);
+    writeFileSync(pagePath, wantedPage);
     writeFileSync(envPath, wantedEnv);
-    process.stdout.write('README.md configuration table and .env.example written\n');
+    process.stdout.write(`${CONFIG_PAGE} configuration table and .env.example written\n`);
   }
 }

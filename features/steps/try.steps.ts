@@ -109,11 +109,11 @@ Then('workflow retries should have been recorded {int} time(s)', function (this:
   assert.equal(this.metrics.count('retries', 'workflow', 'try'), n);
 });
 
-/** The JSON request that follows the `#### <title>` heading in README.md. */
+/** The JSON request that follows the `### <title>` heading of an example in docs/try-tasks.md. */
 export function documentedExample(title: string): Record<string, unknown> {
-  const doc = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const start = doc.indexOf(`#### ${title}\n`);
-  if (start < 0) throw new Error(`README.md has no example "${title}"`);
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'try-tasks.md'), 'utf8');
+  const start = doc.indexOf(`\n### ${title}\n`);
+  if (start < 0) throw new Error(`docs/try-tasks.md has no example "${title}"`);
   const block = /```json\n([\s\S]*?)```/.exec(doc.slice(start));
   if (!block?.[1]) throw new Error(`example "${title}" has no JSON block`);
   return JSON.parse(block[1]) as Record<string, unknown>;
