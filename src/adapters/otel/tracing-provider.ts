@@ -1,3 +1,4 @@
+import { context, propagation, trace } from '@opentelemetry/api';
 import { ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -69,9 +70,18 @@ export function startTracing(options: TracingOptions, logger: Logger, extra: rea
   });
   provider.register();
   return {
+    // Flushes, then gives the process's registration back, so that a service started later in the
+    // same process (tests, the embedded profile) registers its own provider.
     close: () =>
-      provider.shutdown().catch((error: unknown) => {
-        logger.warn('could not flush the last spans', { error: error instanceof Error ? error.message : String(error) });
-      }),
+      provider
+        .shutdown()
+        .catch((error: unknown) => {
+          logger.warn('could not flush the last spans', { error: error instanceof Error ? error.message : String(error) });
+        })
+        .finally(() => {
+          trace.disable();
+          propagation.disable();
+          context.disable();
+        }),
   };
 }

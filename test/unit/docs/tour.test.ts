@@ -1,11 +1,13 @@
 /**
  * The README's five-minute tour does what it says: the demo script takes the options the tour
- * gives it and prints the console's address; the request that makes a dead letter gets the
- * failed completion the README quotes; the dead letter is on the console's Dead letters list;
- * replaying it needs the token (the login form's cookie) and leaves two dead letters, the first
- * replayed once; with the tour's tracing settings, a call task's span and its outbound request's
- * span are log lines of one trace, the request's span a child of the task's. It runs on the
- * embedded executor the demo starts, with the demo's settings.
+ * gives it and prints the console's address; its task of an unknown type gets the failed
+ * completion the README quotes and a dead letter on the console's Dead letters list; a call's trace
+ * in the console goes from the caller's span through the task span to the outbound request, whose
+ * traceparent the server received; replaying the dead letter needs the token (the login form's
+ * cookie) and leaves two dead letters, the first replayed once; the curl example's answer carries
+ * the trace; with the log-line tracing settings, a call task's span and its outbound request's span
+ * are log lines of one trace. It runs on the embedded executor the demo starts, with the demo's
+ * settings (the browser view itself is tested in test/e2e/console-trace.test.ts).
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
@@ -44,17 +46,21 @@ function readmeCommands(): string[] {
 describe('the README tour', () => {
   it('gives the demo options its script reads, and the console address it prints', () => {
     const commands = readmeCommands();
-    assert.ok(commands.includes('npm run demo'), commands.join('\n'));
-    const serve = commands.find((c) => c.endsWith('npm run demo -- --serve'));
-    assert.ok(serve, 'the tour keeps the demo running with --serve');
     const demo = readFileSync(path.join(root, 'scripts', 'demo.ts'), 'utf8');
-    assert.match(demo, /process\.argv\.includes\('--serve'\)/);
-    for (const variable of serve.match(/\b[A-Z_]+(?==)/g) ?? []) assert.ok(demo.includes(`process.env['${variable}']`) || variable === 'CONSOLE_TOKEN', `the demo reads ${variable}`);
+    const run = commands.find((c) => c.endsWith('npm run demo'));
+    assert.ok(run, commands.join('\n'));
+    const env = Object.fromEntries([...run.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    assert.deepEqual(Object.keys(env), ['CONSOLE_TOKEN', 'DEMO_PORT']);
+    assert.ok(demo.includes(`process.env['DEMO_PORT']`), 'the demo reads DEMO_PORT');
+    assert.match(demo, /loadConfig\(\{\s*\.\.\.process\.env,/, 'the demo passes CONSOLE_TOKEN (the environment) to the executor');
+    assert.equal(env['CONSOLE_TOKEN'], TOKEN, 'the tour token is the one this test uses');
+    assert.ok(TOKEN.length >= 16, 'CONSOLE_TOKEN needs 16 characters or more');
+    assert.match(demo, /process\.argv\.includes\('--once'\)/);
+    assert.ok(readmeText.includes('`npm run demo -- --once`'));
     assert.match(demo, /web console: \$\{base\}\/console/);
     assert.match(readmeText, /`web console: http:\/\/127\.0\.0\.1:8083\/console`/);
-    const token = /export CONSOLE_TOKEN=(\S+)/.exec(commands.join('\n'))?.[1];
-    assert.equal(token, TOKEN, 'the tour token is the one this test uses');
-    assert.ok(token.length >= 16, 'CONSOLE_TOKEN needs 16 characters or more');
+    assert.match(demo, /name: 'beamUp', type: 'teleport'/);
+    assert.match(demo, /trace \$\{traceparent\.split\('-'\)\[1\]\}: request traceparent \$\{traceparent\} → completion/);
   });
 
   describe('on the demo\'s embedded executor', () => {
@@ -75,17 +81,12 @@ describe('the README tour', () => {
       await service.stop();
     });
 
-    it('step 3: the request gets the failed completion the README quotes, and a dead letter', async () => {
-      const curl = readmeCommands().find((c) => c.startsWith('curl -s -XPOST 127.0.0.1:8083/tasks'));
-      assert.ok(curl, 'the tour submits a task with curl');
-      const body = /-d '([^']*)'/.exec(curl)?.[1];
-      assert.ok(body);
-      const res = await fetch(`${base}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    it('step 1: the demo\'s task of an unknown type gets the failed completion the README quotes, and a dead letter', async () => {
+      const res = await fetch(`${base}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_type: 'teleport', task_name: 'beamUp' }) });
       assert.equal(res.status, 200);
       const answer = (await res.json()) as { status: string; completion: { success: boolean; error: string; error_details: { data: { code: string } } } };
       assert.equal(answer.status, 'completed');
       assert.equal(answer.completion.success, false);
-      assert.ok(readmeText.includes('`"success":false`'));
       assert.ok(readmeText.includes(answer.completion.error), `the README quotes ${answer.completion.error}`);
       assert.equal(answer.completion.error_details.data.code, 'UNKNOWN_TASK_TYPE');
       assert.ok(readmeText.includes('`UNKNOWN_TASK_TYPE`'));
@@ -93,6 +94,36 @@ describe('the README tour', () => {
       const list = (await (await fetch(`${base}/console/api/dead-letters`)).json()) as DeadLetterList;
       assert.equal(list.total, 1, 'reading needs nothing from this machine');
       assert.match(list.items[0]!.reason, /UNKNOWN_TASK_TYPE/);
+    });
+
+    it('step 3: a call\'s trace goes from the caller\'s span through the task span to the request the server received', async () => {
+      const received: string[] = [];
+      const api = http.createServer((req, res) => {
+        received.push(String(req.headers['traceparent']));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":42,"name":"Rex"}');
+      });
+      await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+      try {
+        const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+        const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/pets/42`;
+        const res = await fetch(`${base}/tasks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', traceparent: caller },
+          body: JSON.stringify({ task_type: 'call', task_name: 'fetchPetHttp', config: { timeout: 30, parameters: { call_type: 'http', url, method: 'GET' } } }),
+        });
+        const answer = (await res.json()) as { traceparent: string; completion: { success: boolean } };
+        assert.equal(answer.completion.success, true);
+        const [, traceId, taskSpan] = answer.traceparent.split('-');
+        assert.equal(traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+        const trace = (await (await fetch(`${base}/console/api/traces/${traceId}`)).json()) as { spans: { spanId: string; parentSpanId?: string; name: string; kind: string; attributes: Record<string, unknown> }[] };
+        const [task, call] = trace.spans;
+        assert.deepEqual([task?.name, task?.kind, task?.spanId, task?.parentSpanId], ['task call', 'consumer', taskSpan, '00f067aa0ba902b7']);
+        assert.deepEqual([call?.name, call?.kind, call?.parentSpanId, call?.attributes['url.path']], ['GET', 'client', taskSpan, '/pets/42']);
+        assert.equal(received.at(-1), `00-${traceId}-${call?.spanId}-01`, 'the pet store received the client span\'s traceparent');
+        for (const quoted of ['`task call`', '`GET`', '`CONSOLE_TRACES`']) assert.ok(readmeText.includes(quoted), quoted);
+      } finally {
+        api.close();
+      }
     });
 
     it('step 4: a replay needs the token; after the login, one replay leaves two dead letters, the first replayed once', async () => {
@@ -121,9 +152,14 @@ describe('the README tour', () => {
     });
   });
 
-  it('step 5: with the tour\'s settings, a call task and its request are span lines of one trace, the request the task\'s child', async () => {
-    const command = readmeCommands().find((c) => c.includes('OTEL_TRACES_EXPORTER=console'));
-    assert.ok(command, 'the tour runs the demo with tracing');
+  it('step 5: the curl example runs, and with the log-line settings a call task and its request are span lines of one trace', async () => {
+    const curl = readmeCommands().find((c) => c.startsWith('curl -s -XPOST 127.0.0.1:8083/tasks'));
+    assert.ok(curl, 'the tour submits a task with curl');
+    const body = /-d '([^']*)'/.exec(curl)?.[1];
+    const traceparent = /-H 'traceparent: ([^']*)'/.exec(curl)?.[1];
+    assert.ok(body && traceparent);
+    const command = /`(OTEL_TRACES_EXPORTER=console[^`]*)`/.exec(readmeText)?.[1];
+    assert.ok(command, 'the tour shows tracing as log lines');
     const env = Object.fromEntries([...command.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
     assert.deepEqual(env, { OTEL_TRACES_EXPORTER: 'console', LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
     const filter = /grep (\S+)$/.exec(command)?.[1];
@@ -143,7 +179,12 @@ describe('the README tour', () => {
     await built.service.start();
     try {
       const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/pets/42`;
-      const res = await fetch(`http://127.0.0.1:${built.healthServer?.port ?? 0}/tasks`, {
+      const tasks = `http://127.0.0.1:${built.healthServer?.port ?? 0}/tasks`;
+      const mine = (await (await fetch(tasks, { method: 'POST', headers: { 'content-type': 'application/json', traceparent }, body })).json()) as { traceparent: string; completion: { success: boolean; output: unknown } };
+      assert.equal(mine.completion.success, true);
+      assert.deepEqual(mine.completion.output, { set_data: { greeting: 'hello' } });
+      assert.equal(mine.traceparent.split('-')[1], traceparent.split('-')[1], 'the answer carries the same trace');
+      const res = await fetch(tasks, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ task_type: 'call', task_name: 'fetchPetHttp', config: { timeout: 30, parameters: { call_type: 'http', url, method: 'GET' } } }),
