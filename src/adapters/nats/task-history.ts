@@ -43,12 +43,15 @@ export class NatsTaskHistory implements TaskHistory {
     const found: TaskHistoryEntry[] = [];
     search: for (const filter of filters) {
       const consumer = await js.consumers.get(this.options.stream, { filterSubjects: filter });
-      for (;;) {
-        const n = budget.allowance(SCAN_BATCH);
+      // One message first: its pending count says how many follow, so that each later pull asks
+      // for exactly what is there and ends at once instead of waiting for its expiry.
+      let pending = 1;
+      while (pending > 0) {
+        const n = budget.allowance(Math.min(SCAN_BATCH, pending));
         if (n === 0) break search;
         const batch = await consumer.fetch({ max_messages: n, expires: 1000 });
-        let pending: number | undefined;
         let read = 0;
+        pending = 0;
         for await (const m of batch) {
           read++;
           pending = m.info.pending;
@@ -56,7 +59,6 @@ export class NatsTaskHistory implements TaskHistory {
           if (entry) found.push(entry);
         }
         budget.spend(read);
-        if (pending === undefined || pending === 0) break;
       }
     }
     return budget.result(found);
