@@ -59,8 +59,8 @@ function details(entry: TaskHistoryEntry): string[] {
 }
 
 function cutShortNote(shown: TaskShown): string {
-  const why = shown.cutShort === 'time' ? 'its time limit' : 'its limit';
-  return `the search stopped at ${why} after ${shown.examined} entries: narrow it with --workflow or --stream, or raise --limit`;
+  if (shown.cutShort === 'time') return `the search stopped at its time limit after ${shown.examined} entries: narrow it with --workflow or --stream`;
+  return `the search stopped at its limit after ${shown.examined} entries: narrow it with --workflow or --stream, or raise --limit`;
 }
 
 /** The one line of `tasks show` for a task of which nothing was found. */
