@@ -76,6 +76,10 @@ function outcomesBody(): string {
 <h2>Completion <small id="detail-title"></small></h2>
 <p class="note">The payload as the executor published it (secrets redacted).</p>
 <pre id="detail-payload"></pre>
+<h2>History <small id="history-title"></small></h2>
+<p class="note">Every request, outcome and dead letter of this task in the backend, oldest first.</p>
+<p><button type="button" id="history-load">show the task's history</button></p>
+<pre id="detail-history" hidden></pre>
 </section>`;
 }
 
