@@ -58,14 +58,18 @@ function details(entry: TaskHistoryEntry): string[] {
   return lines;
 }
 
+function entries(n: number): string {
+  return `${n} ${n === 1 ? 'entry' : 'entries'}`;
+}
+
 function cutShortNote(shown: TaskShown): string {
-  if (shown.cutShort === 'time') return `the search stopped at its time limit after ${shown.examined} entries: narrow it with --workflow or --stream`;
-  return `the search stopped at its limit after ${shown.examined} entries: narrow it with --workflow or --stream, or raise --limit`;
+  if (shown.cutShort === 'time') return `the search stopped at its time limit after ${entries(shown.examined)}: narrow it with --workflow or --stream`;
+  return `the search stopped at its limit after ${entries(shown.examined)}: narrow it with --workflow or --stream, or raise --limit`;
 }
 
 /** The one line of `tasks show` for a task of which nothing was found. */
 export function notFoundLine(shown: TaskShown): string {
-  return shown.cutShort ? `no task ${shown.taskId} found (${cutShortNote(shown)})` : `no task ${shown.taskId} found (${shown.examined} entries searched)`;
+  return shown.cutShort ? `no task ${shown.taskId} found (${cutShortNote(shown)})` : `no task ${shown.taskId} found (${entries(shown.examined)} searched)`;
 }
 
 /** The timeline of `tasks show`: who the task is, where it stands, then each entry oldest first. */

@@ -113,6 +113,7 @@ describe('tasks show: the timeline', () => {
 
   it('one line for a task not found, saying whether the search was complete', () => {
     assert.equal(notFoundLine({ taskId: 'task-9', status: 'not_found', examined: 1234, entries: [] }), 'no task task-9 found (1234 entries searched)');
+    assert.equal(notFoundLine({ taskId: 'task-9', status: 'not_found', examined: 1, entries: [] }), 'no task task-9 found (1 entry searched)');
     assert.equal(
       notFoundLine({ taskId: 'task-9', status: 'not_found', examined: 1000000, entries: [], cutShort: 'time' }),
       'no task task-9 found (the search stopped at its time limit after 1000000 entries: narrow it with --workflow or --stream)',
