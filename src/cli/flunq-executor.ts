@@ -9,6 +9,7 @@ import { InputError, Output, UsageError } from './cli-errors';
 import { dlq, parse } from './dlq-command';
 import { HELP, version } from './help';
 import { run } from './run-command';
+import { tasks } from './tasks-command';
 
 const io: Output = {
   out: (text) => process.stdout.write(`${text}\n`),
@@ -65,6 +66,8 @@ export async function cli(argv: readonly string[]): Promise<number | undefined> 
       }
       case 'dlq':
         return await dlq(rest, config(), io);
+      case 'tasks':
+        return await tasks(rest, config(), io);
       case 'serve':
         if (parse('serve', { args: rest, allowPositionals: true, options: {} }).positionals.length > 0) throw new UsageError(`serve takes no arguments (settings are environment variables), not ${rest.join(' ')}`, 'serve');
         // The service reports unknown settings and its configuration through its own logger.

@@ -25,6 +25,7 @@ commands:
   dlq show <stream> <entry-id>   show one dead letter with its original payload and replays
   dlq replay <stream> <id>…      append each as a new io.flunq.task.requested (the dead letter is kept)
   dlq replay --all [filters]     replay every dead letter that matches the filters, then print a summary
+  tasks show <task-id>           one task's requests, replays, outcomes and dead letters, oldest first
   help [<command>]               this text, or the help of a command (e.g. help dlq list)
 
 options:
@@ -80,6 +81,29 @@ replay: use --not-replayed to leave out those replayed before. With --all, every
 matches the filters is replayed and a summary line follows. Exit code 1 when one could not be replayed.
 
 ${FILTERS}`,
+  tasks: `usage: flunq-executor tasks show <task-id> [options]
+
+A task's history as the backend holds it. See flunq-executor help tasks show.`,
+  'tasks show': `usage: flunq-executor tasks show <task-id> [--workflow <id>] [--stream <key>]… [--limit <n>] [--json]
+
+Prints the history of one task (its data.task_id, matched exactly) found on the workflow streams of
+the Redis at REDIS_URL (or REDIS_CLUSTER_NODES), or with EVENT_STREAM_TYPE=nats on the JetStream
+stream NATS_STREAM at NATS_URL: each io.flunq.task.requested (replays included), each
+io.flunq.task.completed (success or failure, error code and detail, output as stored, secrets
+already redacted) and each io.flunq.task.dlq (attempt and reason), oldest first, with the stream and
+entry id (subject and sequence on NATS) where it was found and the trace id of its traceparent.
+Read-only.
+
+  --workflow <id>   search only that workflow's events (any tenant): much faster on a busy backend
+  --stream <key>    search only this stream (subject on NATS); repeatable
+  --limit <n>       examine at most <n> entries (default 1000000); the search also stops after 30 s,
+                    and says so when it stopped before reading everything
+  --json            print the history as JSON
+
+exit codes:
+  0  the task was found
+  1  no such task (one line on stderr); an error while searching
+  2  usage or configuration error; a backend that cannot be reached or refuses the credentials`,
 };
 
 /** The package version, from the package.json above this file (in the sources and in dist/). */

@@ -3,6 +3,7 @@ import { ExecutorLoop } from '../application/executor-loop';
 import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
+import { ShowTask } from '../application/operations/show-task.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { Logger } from '../application/ports/logger.port';
 import { TaskInbox } from '../application/ports/task-inbox.port';
@@ -25,6 +26,7 @@ import { SystemOptions, systemModule } from './modules/system.module';
 import { tracingModule } from './modules/tracing.module';
 import { ExecutorService } from './service';
 import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
+import { SHOW_TASK } from './tokens';
 
 /**
  * The composition root: the only code that picks adapter families and asks the container for
@@ -147,4 +149,17 @@ export interface DeadLetterOperations {
 export async function createDeadLetterOperations(config: AppConfig): Promise<DeadLetterOperations> {
   const container = await buildContainer(profileModules(config, 'production'));
   return { list: container.get(LIST_DEAD_LETTERS), show: container.get(SHOW_DEAD_LETTER), replay: container.get(REPLAY_DEAD_LETTERS), close: () => container.unbindAll() };
+}
+
+/** The operator's task commands (`tasks show`), on the configured broker (Redis when EVENT_STREAM_TYPE is the in-process stream). */
+export interface TaskOperations {
+  readonly show: ShowTask;
+  /** Closes the backend connection (if one was opened). */
+  close(): Promise<void>;
+}
+
+/** Builds the task operations; the backend connects on first use. */
+export async function createTaskOperations(config: AppConfig): Promise<TaskOperations> {
+  const container = await buildContainer(profileModules(config, 'production'));
+  return { show: container.get(SHOW_TASK), close: () => container.unbindAll() };
 }

@@ -4,6 +4,7 @@ import { ExecutorLoop } from '../application/executor-loop';
 import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
+import { ShowTask } from '../application/operations/show-task.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { TaskHandlerRegistry } from '../application/handlers/task-handler-registry';
 import { CallProtocol } from '../application/handlers/call/call-protocol';
@@ -21,6 +22,7 @@ import { ServiceStatus } from '../application/ports/service-status.port';
 import { TaskHandler } from '../application/ports/task-handler.port';
 import { TaskInbox } from '../application/ports/task-inbox.port';
 import { TaskSubmission } from '../application/ports/task-submission.port';
+import { TaskHistory } from '../application/ports/task-history.port';
 import { DeadLetterTask } from '../application/use-cases/dead-letter-task.use-case';
 import { ExecuteTask } from '../application/use-cases/execute-task.use-case';
 import { ProcessDelivery } from '../application/use-cases/process-delivery.use-case';
@@ -80,3 +82,7 @@ export const EVENT_LOOP_MONITOR = identifier<IntervalStallMonitor>('EventLoopMon
 export const HEALTH_SERVER = identifier<HealthServer>('HealthServer');
 /** The in-process stream of the embedded profile. */
 export const STREAM_BROKER = identifier<InMemoryStreamBroker>('InMemoryStreamBroker');
+
+// A task's history for operators (`flunq-executor tasks show`): the port each backend binds, and the operation
+export const TASK_HISTORY = identifier<TaskHistory>('TaskHistory');
+export const SHOW_TASK = identifier<ShowTask>('ShowTask');

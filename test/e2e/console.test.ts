@@ -91,6 +91,11 @@ describe('the web console in a browser', { skip: problem }, () => {
       await page.click(`#outcomes tbody tr[data-task-id="${taskId}"]`);
       const payload = await page.waitForSelector(`#detail-payload:has-text("${taskId}")`);
       assert.match((await payload.textContent()) ?? '', new RegExp(`"task_id": "${taskId}"`));
+      // The task's history in the backend, beside its completion.
+      await page.click('#history-load');
+      const history = await page.waitForSelector('#detail-history:has-text("completed: succeeded")');
+      assert.match((await history.textContent()) ?? '', /^\S+Z {2}requested {2}tenant:local:workflow:wf_local:events \d+-\d+\n/);
+      assert.match((await page.textContent('#history-title')) ?? '', /^succeeded · \d+ entries searched$/);
       await page.fill('#filters input[name=type]', '');
       await page.click('#filters button[type=submit]');
       await page.waitForSelector('#outcomes tbody tr:has-text("dead letter")');

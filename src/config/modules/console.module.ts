@@ -6,6 +6,7 @@ import { consoleRouter } from '../../adapters/express/console/console-router';
 import { bindFactory } from '../binding';
 import { AppConfig, isLoopbackHost } from '../env';
 import { CIRCUIT_BREAKER, CLOCK, DEAD_LETTER_STORE, HEALTH_SERVER, LIST_DEAD_LETTERS, LOGGER, RECENT_TRACES, REPLAY_DEAD_LETTERS, SERVICE_STATUS, SHOW_DEAD_LETTER, TASK_ACTIVITY, TASK_INBOX } from '../tokens';
+import { SHOW_TASK, TASK_HISTORY } from '../tokens';
 
 const NO_CIRCUITS: CircuitStates = { snapshot: () => [] };
 
@@ -25,11 +26,13 @@ export function consoleModule(config: Pick<AppConfig, 'health' | 'stream' | 'exe
       // Dead letters where the profile's backend keeps them (the operations need its store).
       const store = context.get(DEAD_LETTER_STORE, { optional: true });
       const deadLetters = store ? { list: context.get(LIST_DEAD_LETTERS), show: context.get(SHOW_DEAD_LETTER), replay: context.get(REPLAY_DEAD_LETTERS) } : undefined;
+      // A task's history where the profile's backend can search it.
+      const tasks = context.get(TASK_HISTORY, { optional: true }) ? context.get(SHOW_TASK) : undefined;
       const logger = context.get(LOGGER).child({ component: 'console' });
       server.mount(
         '/console',
         consoleRouter(
-          { activity: context.get(TASK_ACTIVITY), circuits: breaker instanceof OpossumCircuitBreaker ? breaker : NO_CIRCUITS, status: context.get(SERVICE_STATUS), logger, deadLetters, traces: context.get(RECENT_TRACES, { optional: true }) },
+          { activity: context.get(TASK_ACTIVITY), circuits: breaker instanceof OpossumCircuitBreaker ? breaker : NO_CIRCUITS, status: context.get(SERVICE_STATUS), logger, deadLetters, tasks, traces: context.get(RECENT_TRACES, { optional: true }) },
           { token: health.consoleToken, instance: config.stream.consumer, mode: config.stream.type === 'memory' ? 'embedded' : 'production', concurrency: config.executor.concurrency },
         ),
       );

@@ -4,11 +4,13 @@ import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { Clock } from '../../application/ports/clock.port';
 import { InMemoryStreamDeadLetterStore } from '../../adapters/memory/in-memory-dead-letter-store';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
+import { InMemoryTaskHistory } from '../../adapters/memory/in-memory-task-history';
 import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source';
 import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
 import { bindFactory } from '../binding';
 import { StreamSettings } from '../env';
 import { CLOCK, DEAD_LETTER_STORE, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
+import { TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 /** The in-process consumer of `broker` for the stream settings. */
@@ -34,5 +36,6 @@ export function memoryStreamModule(stream: StreamSettings, wrap: (source: EntryS
     bindFactory(bind, TASK_SUBMISSION, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryTaskSubmission(broker, clock));
     // The in-process stream's dead letters, for the web console of embedded mode.
     bindFactory(bind, DEAD_LETTER_STORE, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryStreamDeadLetterStore(broker, clock));
+    bindFactory(bind, TASK_HISTORY, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryTaskHistory(broker, clock));
   });
 }

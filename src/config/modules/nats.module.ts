@@ -1,9 +1,11 @@
 import { ContainerModule } from 'inversify';
 import { NatsDeadLetterStore } from '../../adapters/nats/dead-letter-store';
 import { NatsTaskInbox, NatsTaskInboxOptions } from '../../adapters/nats/nats-task-inbox';
+import { NatsTaskHistory } from '../../adapters/nats/task-history';
 import { bindFactory } from '../binding';
 import { ExecutorSettings, NatsSettings, StreamSettings } from '../env';
 import { CLOCK, DEAD_LETTER_STORE, LOGGER, TASK_INBOX } from '../tokens';
+import { TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 /**
@@ -47,5 +49,6 @@ export function natsStreamModule(nats: NatsSettings, stream: StreamSettings, exe
     bindFactory(bind, TASK_INBOX, [CLOCK, LOGGER], (clock, logger) => new NatsTaskInbox(natsTaskInboxOptions(nats, stream, executor), clock, logger.child({ component: 'nats-jetstream' })));
     // For operator commands: its own connection, opened on first use, failing fast.
     bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => new NatsDeadLetterStore({ connection: { url: nats.url, credsFile: nats.credsFile }, stream: nats.stream, subjectPrefix: nats.subjectPrefix }, clock)).onDeactivation((store) => store.close());
+    bindFactory(bind, TASK_HISTORY, [CLOCK], (clock) => new NatsTaskHistory({ connection: { url: nats.url, credsFile: nats.credsFile }, stream: nats.stream, subjectPrefix: nats.subjectPrefix }, clock)).onDeactivation((history) => history.close());
   });
 }

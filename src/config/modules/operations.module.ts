@@ -2,10 +2,12 @@ import { ContainerModule } from 'inversify';
 import { ListDeadLetters } from '../../application/operations/list-dead-letters.use-case';
 import { ReplayDeadLetters } from '../../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../../application/operations/show-dead-letter.use-case';
+import { ShowTask } from '../../application/operations/show-task.use-case';
 import { SubmitTask } from '../../application/operations/submit-task.use-case';
 import { bindFactory } from '../binding';
 import { ExecutorSettings } from '../env';
 import { CLOCK, DEAD_LETTER_STORE, LIST_DEAD_LETTERS, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_HANDLER_REGISTRY, TASK_SUBMISSION } from '../tokens';
+import { SHOW_TASK, TASK_HISTORY } from '../tokens';
 
 /**
  * Inbound operations. Each needs a port only some profiles bind (task submission: the in-process
@@ -21,5 +23,6 @@ export function operationsModule(executor: Pick<ExecutorSettings, 'taskTimeoutMs
     bindFactory(bind, LIST_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new ListDeadLetters(store));
     bindFactory(bind, SHOW_DEAD_LETTER, [DEAD_LETTER_STORE], (store) => new ShowDeadLetter(store));
     bindFactory(bind, REPLAY_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new ReplayDeadLetters(store));
+    bindFactory(bind, SHOW_TASK, [TASK_HISTORY], (history) => new ShowTask(history));
   });
 }

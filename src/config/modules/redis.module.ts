@@ -2,9 +2,11 @@ import { ContainerModule } from 'inversify';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { RedisDeadLetterStore } from '../../adapters/redis/dead-letter-store';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
+import { RedisTaskHistory } from '../../adapters/redis/task-history';
 import { bindFactory } from '../binding';
 import { RedisSettings, StreamSettings } from '../env';
 import { CLOCK, DEAD_LETTER_STORE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
+import { TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSettings): RedisStreamTaskSourceOptions {
@@ -40,5 +42,6 @@ export function redisStreamModule(redis: RedisSettings, stream: StreamSettings):
     );
     // For operator commands: its own connection, opened on first use, failing fast.
     bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => RedisDeadLetterStore.open(redis, clock, stream.pattern)).onDeactivation((store) => store.close());
+    bindFactory(bind, TASK_HISTORY, [CLOCK], (clock) => RedisTaskHistory.open(redis, clock, stream.pattern)).onDeactivation((history) => history.close());
   });
 }

@@ -3,10 +3,12 @@ import { TaskActivity } from '../../../application/activity/task-activity';
 import { ListDeadLetters } from '../../../application/operations/list-dead-letters.use-case';
 import { ReplayDeadLetters, ReplayOutcome } from '../../../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../../../application/operations/show-dead-letter.use-case';
+import { ShowTask } from '../../../application/operations/show-task.use-case';
 import { CircuitStates } from '../../../application/ports/circuit-states.port';
 import { DeadLetterStoreUnavailable } from '../../../application/ports/dead-letter-store.port';
 import { Logger } from '../../../application/ports/logger.port';
 import { ServiceStatus } from '../../../application/ports/service-status.port';
+import { TaskHistoryUnavailable } from '../../../application/ports/task-history.port';
 import { redactDeep, redactText } from '../../../domain/redaction';
 import { Access } from './console-auth';
 import { deadLetterFilter, filterDeadLetters, outcomeFilter, param, replayItems } from './console-filters';
@@ -24,7 +26,16 @@ export interface ConsoleApiDeps {
   status: ServiceStatus;
   logger: Logger;
   deadLetters?: ConsoleDeadLetters | undefined;
+  /** A task's history in the backend (`tasks show`), where the backend can search it. */
+  tasks?: ShowTask | undefined;
 }
+
+/**
+ * Most entries one console request examines: a page must answer in a few seconds, so without the
+ * workflow a busy backend's history may be cut short (the answer says so; the CLI reads further).
+ */
+const CONSOLE_HISTORY_LIMIT = 100_000;
+const CONSOLE_HISTORY_TIME_MS = 10_000;
 
 export interface ConsoleInfo {
   /** This replica's consumer name. */
@@ -52,7 +63,7 @@ function redactedPayload(data: string | undefined): unknown {
 }
 
 function unavailable(res: Response, error: unknown): boolean {
-  if (!(error instanceof DeadLetterStoreUnavailable)) return false;
+  if (!(error instanceof DeadLetterStoreUnavailable) && !(error instanceof TaskHistoryUnavailable)) return false;
   res.status(503).json({ error: error.message });
   return true;
 }
@@ -167,6 +178,22 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
     })().catch((error: unknown) => {
       if (!unavailable(res, error)) next(error);
     });
+  });
+
+  api.get('/tasks/history', (req: Request, res: Response, next) => {
+    const taskId = param(req.query, 'task');
+    const workflowId = param(req.query, 'workflow');
+    if (!deps.tasks || !taskId) {
+      res.status(deps.tasks ? 400 : 404).json({ error: deps.tasks ? 'task is required' : 'this backend keeps no task history the console can read' });
+      return;
+    }
+    deps.tasks
+      .execute({ taskId, ...(workflowId ? { workflowId } : {}), limit: CONSOLE_HISTORY_LIMIT, timeLimitMs: CONSOLE_HISTORY_TIME_MS })
+      // Outputs and reasons were redacted when written; redacted again as every payload the console shows.
+      .then((shown) => res.status(shown.entries.length > 0 ? 200 : 404).json({ ...shown, entries: redactDeep(shown.entries) }))
+      .catch((error: unknown) => {
+        if (!unavailable(res, error)) next(error);
+      });
   });
 
   return api;

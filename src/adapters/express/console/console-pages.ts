@@ -78,6 +78,10 @@ function outcomesBody(): string {
 <p class="note">The payload as the executor published it (secrets redacted).</p>
 <pre id="detail-payload"></pre>
 <div id="detail-trace"></div>
+<h2>History <small id="history-title"></small></h2>
+<p class="note">Every request, outcome and dead letter of this task in the backend, oldest first.</p>
+<p><button type="button" id="history-load">show the task's history</button></p>
+<pre id="detail-history" hidden></pre>
 </section>`;
 }
 

@@ -122,9 +122,39 @@
     return params.toString();
   }
 
+  // The task of the completion shown, whose history the button asks for.
+  let shownTask;
+  async function showHistory() {
+    if (!shownTask) return;
+    const title = document.getElementById('history-title');
+    const pre = document.getElementById('detail-history');
+    title.textContent = 'searching…';
+    const params = new URLSearchParams({ task: shownTask.taskId });
+    if (shownTask.workflowId) params.set('workflow', shownTask.workflowId);
+    const res = await fetch(`/console/api/tasks/history?${params}`, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok && res.status !== 404) throw new Error(body.detail || body.error || `HTTP ${res.status}`);
+    const cut = body.cutShort ? ` · search cut short after ${body.examined} entries (${body.cutShort})` : '';
+    title.textContent = `${body.status ? body.status.replace('_', ' ') : 'not found'} · ${body.examined ?? 0} entries searched${cut}`;
+    pre.hidden = false;
+    pre.textContent = (body.entries || [])
+      .map((e) => {
+        const what = e.kind === 'requested' ? (e.replay ? `requested (replay ${e.replay})` : 'requested') : e.kind === 'completed' ? `completed: ${e.success === false ? 'failed' : 'succeeded'}` : 'dead-lettered';
+        const lines = [`${new Date(e.recordedAtMs).toISOString()}  ${what}  ${e.location} ${e.messageId}`, `    event ${e.eventId} from ${e.source}${e.traceId ? `, trace ${e.traceId}` : ''}`];
+        if (e.kind === 'dead_lettered') lines.push(`    attempt ${e.attempt}: ${e.reason}`);
+        if (e.kind === 'completed' && e.success === false) lines.push(`    error ${e.errorCode || '-'}: ${e.error || ''}`);
+        if (e.output !== undefined) lines.push(`    output ${JSON.stringify(e.output)}`);
+        return lines.join('\n');
+      })
+      .join('\n');
+  }
+
   let selectedOutcome;
-  async function showOutcome(seq) {
+  async function showOutcome(seq, task) {
     selectedOutcome = seq;
+    shownTask = task;
+    document.getElementById('history-title').textContent = '';
+    document.getElementById('detail-history').hidden = true;
     const d = await getJson(`/console/api/outcomes/${seq}`);
     document.getElementById('detail').hidden = false;
     document.getElementById('detail-title').textContent = `${d.taskId} · ${d.status.replace('_', ' ')}${d.truncated ? ' · preview of a long payload' : ''}`;
@@ -141,7 +171,7 @@
       r.items.map((t) => {
         const row = el('tr', { class: `clickable${t.seq === selectedOutcome ? ' selected' : ''}`, 'data-seq': String(t.seq), 'data-task-id': t.taskId }, cells([new Date(t.finishedAt).toLocaleTimeString(), badge(t.status), t.taskId, t.taskType, t.workflowId, t.attempt, age(t.durationMs)]));
         row.append(el('td', { class: 'wrap', text: t.error }));
-        row.addEventListener('click', () => void showOutcome(t.seq).catch(report));
+        row.addEventListener('click', () => void showOutcome(t.seq, { taskId: t.taskId, workflowId: t.workflowId }).catch(report));
         return row;
       }),
       'no outcome yet',
@@ -256,6 +286,7 @@
       e.preventDefault();
       tick();
     });
+    document.getElementById('history-load').addEventListener('click', () => void showHistory().catch(report));
   }
   if (page === 'dead-letters') {
     const tick = every(10000, refreshDeadLetters);
