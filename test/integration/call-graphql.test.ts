@@ -107,7 +107,7 @@ describe('call: graphql against a real server', () => {
     const c = await executor.run('second', { call_type: 'graphql', endpoint, query, operationName: 'Second' });
     assert.equal(c.success, true, c.error);
     assert.deepEqual(c.output, { data: { user: { name: 'Grace' } } });
-    assert.equal(JSON.parse(server.seen.at(-1)!.body).operationName, 'Second');
+    assert.equal((JSON.parse(server.seen.at(-1)!.body) as { operationName: string }).operationName, 'Second');
 
     const before = server.seen.length;
     const ambiguous = await executor.run('ambiguous', { call_type: 'graphql', endpoint, query });
