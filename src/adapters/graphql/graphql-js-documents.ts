@@ -14,11 +14,14 @@ class GraphqlJsOperation implements GraphqlOperation {
     readonly kind: GraphqlOperationKind,
     readonly name: string | undefined,
     readonly document: DocumentNode,
+    readonly text: string,
   ) {}
 }
 
 class GraphqlJsSchema implements GraphqlSchema {
   readonly typeCount: number;
+  /** Problems found per query text: a schema is held for minutes and sees the same few queries. */
+  readonly checked = new Map<string, GraphqlProblem[]>();
   constructor(readonly schema: GraphQLSchema) {
     this.typeCount = Object.keys(schema.getTypeMap()).length;
   }
@@ -57,7 +60,7 @@ export class GraphqlJsDocuments implements GraphqlDocuments {
     } else {
       throw invalid(`the query defines ${operations.length} operations; operationName must name the one to run (operations: ${names.join(', ')})`);
     }
-    return new GraphqlJsOperation(chosen!.operation, chosen!.name?.value, document);
+    return new GraphqlJsOperation(chosen!.operation, chosen!.name?.value, document, query);
   }
 
   schema(introspection: unknown): GraphqlSchema {
@@ -76,9 +79,14 @@ export class GraphqlJsDocuments implements GraphqlDocuments {
     if (!(schema instanceof GraphqlJsSchema) || !(operation instanceof GraphqlJsOperation)) {
       throw errors.runtime('a GraphQL schema or operation from another adapter was given to graphql-js');
     }
-    return validate(schema.schema, operation.document, undefined, { maxErrors: MAX_PROBLEMS })
+    const known = schema.checked.get(operation.text);
+    if (known) return known;
+    const problems = validate(schema.schema, operation.document, undefined, { maxErrors: MAX_PROBLEMS })
       .slice(0, MAX_PROBLEMS)
       .map((e) => ({ message: e.message, locations: locationsOf(e) }));
+    if (schema.checked.size >= MAX_CACHED_DOCUMENTS) schema.checked.delete(schema.checked.keys().next().value!);
+    schema.checked.set(operation.text, problems);
+    return problems;
   }
 
   private parse(query: string): DocumentNode {
