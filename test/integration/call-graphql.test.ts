@@ -223,6 +223,26 @@ describe('call: graphql against a real server', () => {
     assert.equal(c.success, true, c.error);
     assert.deepEqual(c.output, { name: 'Ada', email: 'ada@example.test' });
   });
+
+  it('runs the task request of docs/call-graphql.md, and refuses its misspelt variant as the document says', async () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'call-graphql.md'), 'utf8');
+    const block = /<!-- example: run -->\s*```json\n([\s\S]*?)```/.exec(doc);
+    assert.ok(block, 'the document has the task request');
+    const url = `${endpoint}?doc=run`;
+    const requestOf = (text: string) => JSON.parse(text.replaceAll('http://127.0.0.1:4000/graphql', url)) as { config: { parameters: Record<string, unknown> }; input: Record<string, unknown> };
+    const task = requestOf(block[1]!);
+    const c = await executor.run('documented-run', task.config.parameters, { input: task.input });
+    assert.equal(c.success, true, c.error);
+    assert.deepEqual(c.output, { name: 'Ada', email: 'ada@example.test' });
+
+    const before = server.seen.length;
+    const misspelt = requestOf(block[1]!.replace('name email', 'name mail'));
+    const refused = await executor.run('documented-misspelt', misspelt.config.parameters, { input: misspelt.input });
+    const said = /is `(GraphQL query does not match[\s\S]*?)`, and nothing/.exec(doc);
+    assert.ok(said, 'the document quotes the error');
+    assert.equal(refused.error, said[1]!.replace(/\s*\n\s*/g, ' ').replace('http://127.0.0.1:4000/graphql', url));
+    assert.equal(server.seen.length, before, 'the schema was cached: nothing reached the server');
+  });
 });
 
 describe('call: graphql and the circuit breaker', () => {
