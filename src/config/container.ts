@@ -24,6 +24,7 @@ import { patternModule } from './modules/pattern.module';
 import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { tracingModule } from './modules/tracing.module';
+import { graphqlModule } from './modules/graphql.module';
 import { ExecutorService } from './service';
 import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
 import { SHOW_TASK } from './tokens';
@@ -56,6 +57,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     patternModule,
     expressionsModule(config),
     consoleModule(config),
+    graphqlModule(config),
   ];
 }
 

@@ -33,6 +33,7 @@ import { IntervalStallMonitor } from '../adapters/system/interval-stall-monitor'
 import { identifier } from './binding';
 import { Tracer } from '../application/ports/tracer.port';
 import { Closable } from './service';
+import { GraphqlDocuments } from '../application/ports/graphql-documents.port';
 
 /** Service identifiers, one per thing the container builds; each carries the type it resolves to. */
 
@@ -60,6 +61,8 @@ export const SERVICE_STATUS = identifier<ServiceStatus>('ServiceStatus');
 export const TASK_HANDLER = identifier<TaskHandler>('TaskHandler');
 /** Call protocols beside HTTP and OpenAPI (multi-bound; each protocol's module binds its own). */
 export const CALL_PROTOCOL = identifier<CallProtocol>('CallProtocol');
+/** GraphQL documents for `call: graphql` (parsing, validation against an introspected schema). */
+export const GRAPHQL_DOCUMENTS = identifier<GraphqlDocuments>('GraphqlDocuments');
 export const TASK_HANDLER_REGISTRY = identifier<TaskHandlerRegistry>('TaskHandlerRegistry');
 export const EXECUTE_TASK = identifier<ExecuteTask>('ExecuteTask');
 export const DEAD_LETTER_TASK = identifier<DeadLetterTask>('DeadLetterTask');

@@ -69,7 +69,10 @@ export type ErrorCode =
   | 'INVALID_PATTERN'
   | 'INVALID_HEADER'
   | 'RAISED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'GRAPHQL_ERRORS'
+  | 'GRAPHQL_INVALID'
+  | 'GRAPHQL_BAD_RESPONSE';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;

@@ -162,6 +162,14 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
       assert.equal(count() - first, 1, 'transport retries would multiply the workflow attempts');
     });
 
+    it('resends a POST that says it only reads (idempotent: true) after a connection reset, at most twice', async () => {
+      const count = (): number => server.seen.filter((s) => s.url === '/reset').length;
+      const first = count();
+      const failure = await rejection(client.send(request('/reset', { method: 'POST', body: '{"query": "{ a }"}', idempotent: true })));
+      assert.equal(failure.code, 'NETWORK');
+      assert.equal(count() - first, 3, 'a reading POST is sent once plus two transport retries');
+    });
+
     it('rejects an invalid URL or scheme as a configuration error', async () => {
       assert.equal((await rejection(client.send(request('', { url: 'not a url' })))).kind, 'configuration');
       assert.equal((await rejection(client.send(request('', { url: 'ftp://127.0.0.1/x' })))).kind, 'configuration');

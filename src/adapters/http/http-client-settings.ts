@@ -29,11 +29,12 @@ export const MAX_TRANSPORT_RETRIES = 2;
 
 /**
  * How many times the transport may resend `request` after a network error without a response:
- * none for a non-idempotent method (a POST is never sent twice) or when the workflow retries the
+ * none for a non-idempotent method (a POST is never sent twice, unless the request says it only
+ * reads: `idempotent: true`) or when the workflow retries the
  * call itself (`transportRetries: false`), else the setting, capped at MAX_TRANSPORT_RETRIES.
  */
-export function transportRetriesFor(request: Pick<HttpRequest, 'method' | 'transportRetries'>, settings: HttpClientSettings): number {
-  if (request.transportRetries === false || !IDEMPOTENT_METHODS.has(request.method.toUpperCase())) return 0;
+export function transportRetriesFor(request: Pick<HttpRequest, 'method' | 'transportRetries' | 'idempotent'>, settings: HttpClientSettings): number {
+  if (request.transportRetries === false || !(request.idempotent ?? IDEMPOTENT_METHODS.has(request.method.toUpperCase()))) return 0;
   return Math.max(0, Math.min(MAX_TRANSPORT_RETRIES, settings.transportRetries));
 }
 

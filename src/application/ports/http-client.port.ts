@@ -18,6 +18,11 @@ export interface HttpRequest {
    * workflow retries the whole call itself (`try`/`catch.retry`). Default true.
    */
   transportRetries?: boolean;
+  /**
+   * True: the request may be resent after a network error although its method is not idempotent
+   * (a GraphQL query sent by POST reads only). Default: the method decides (IDEMPOTENT_METHODS).
+   */
+  idempotent?: boolean;
 }
 
 export interface HttpResponse {

@@ -21,6 +21,12 @@ describe('transport retries shared by both HTTP adapters', () => {
     assert.equal(transportRetriesFor(request({ method: 'PATCH' }), settings), 0);
   });
 
+  it('resends a POST that says it only reads (a GraphQL query), and not when the workflow retries', () => {
+    assert.equal(transportRetriesFor(request({ method: 'POST', idempotent: true }), settings), 2);
+    assert.equal(transportRetriesFor(request({ method: 'POST', idempotent: true, transportRetries: false }), settings), 0);
+    assert.equal(transportRetriesFor(request({ method: 'GET', idempotent: false }), settings), 0);
+  });
+
   it('sends once when the workflow retries the call itself', () => {
     assert.equal(transportRetriesFor(request({ method: 'GET', transportRetries: false }), settings), 0);
   });
