@@ -151,13 +151,13 @@ describe('what the documentation shows exists', () => {
     };
     walk('');
     const exists = (named: string): boolean => files.some((f) => f === named || f.endsWith(`/${named}`));
-    // Files a reader makes (a task request to submit, the build output).
+    // Files a reader makes (a task request to submit, `<name>-task.json` too, the build output).
     const yours = new Set(['task.json', 'request.json', '.env', 'dist/']);
     const missing: string[] = [];
     for (const doc of docs.filter((d) => !d.startsWith(path.join('docs', 'adr')))) {
       for (const m of read(doc).matchAll(/`((?:[\w.-]+\/)*[\w.-]+(?:\.(?:ts|lua|cjs|mjs|js|json|md|yaml|yml|png)|\/))`/g)) {
         const named = m[1]!;
-        if (yours.has(named) || /^(https?:|\.\.?\/)/.test(named) || !/[/.]/.test(named)) continue;
+        if (yours.has(named) || /^[\w-]+-task\.json$/.test(named) || /^(https?:|\.\.?\/)/.test(named) || !/[/.]/.test(named)) continue;
         if (!exists(named)) missing.push(`${doc}: ${named}`);
       }
     }
