@@ -55,6 +55,9 @@ export class InMemoryMetrics implements Metrics {
   consumerLag(group: string, count: number): void {
     this.set('lag', count, group);
   }
+  callFinished(protocol: string, outcome: 'success' | 'failure'): void {
+    this.inc('calls', protocol, outcome);
+  }
   openApiCache(result: 'hit' | 'miss'): void {
     this.inc('openapi_cache', result);
   }

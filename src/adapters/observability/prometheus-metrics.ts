@@ -9,6 +9,8 @@ const OUTCOMES: TaskOutcomeLabel[] = ['success', 'failure', 'dead_letter', 'dupl
 export const TENANT_LABELS = 20;
 
 /** Seconds; task durations range from sub-millisecond `set` tasks to minutes-long `wait` tasks. */
+/** The protocols a call task may use; anything else is counted as `other` (labels stay bounded). */
+const CALL_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'openapi', 'graphql', 'grpc', 'asyncapi']);
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 interface TaskTypeChildren {
@@ -50,6 +52,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lag: Gauge<'group'>;
   private readonly reclaimedCounter: Counter;
   private readonly openApi: Counter<'result'>;
+  private readonly calls: Histogram<'protocol' | 'outcome'>;
   private tenantSource: () => readonly TenantLoad[] = () => [];
   private readonly retryChildren: Record<RetryKind, Counter.Internal>;
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
@@ -69,6 +72,7 @@ export class PrometheusMetrics implements Metrics {
     this.pending = new Gauge({ name: 'executor_pending_entries', help: 'Entries delivered to the consumer group and not yet acknowledged', labelNames: ['group'], registers });
     this.lag = new Gauge({ name: 'executor_consumer_lag', help: 'Entries not yet delivered to the consumer group', labelNames: ['group'], registers });
     this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
+    this.calls = new Histogram({ name: 'executor_call_duration_seconds', help: 'Call tasks by protocol (http, openapi, graphql, grpc, asyncapi) and outcome (success, failure): time from the parsed parameters to the output', labelNames: ['protocol', 'outcome'], buckets: DURATION_BUCKETS, registers });
     this.openApi = new Counter({ name: 'executor_openapi_cache_total', help: 'OpenAPI document cache lookups, by result (hit, miss)', labelNames: ['result'], registers });
 
     const readLoads = (): readonly TenantLoad[] => this.tenantSource();
@@ -163,6 +167,10 @@ export class PrometheusMetrics implements Metrics {
 
   consumerLag(group: string, count: number): void {
     this.lag.labels(group).set(count);
+  }
+
+  callFinished(protocol: string, outcome: 'success' | 'failure', durationMs: number): void {
+    this.calls.labels(CALL_PROTOCOLS.has(protocol) ? protocol : 'other', outcome).observe(durationMs / 1000);
   }
 
   openApiCache(result: 'hit' | 'miss'): void {

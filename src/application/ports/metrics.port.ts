@@ -40,6 +40,12 @@ export interface Metrics {
   consumerLag(group: string, count: number): void;
   openApiCache(result: 'hit' | 'miss'): void;
   /**
+   * A call task's call ended, by protocol (`http`, `openapi`, `graphql`, `grpc`, `asyncapi`):
+   * `success` when the task's outcome is a success, `failure` otherwise. Adapters bound the label
+   * values to the protocols the executor has.
+   */
+  callFinished(protocol: string, outcome: 'success' | 'failure', durationMs: number): void;
+  /**
    * Where per-tenant load is read from, given once at start-up: the adapter calls `source` when it
    * collects (a scrape), not on every task. Adapters bound the label values (the busiest tenants by
    * name, the rest together as `other`). Calling it again replaces the source.

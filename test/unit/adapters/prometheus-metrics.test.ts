@@ -23,6 +23,19 @@ describe('PrometheusMetrics', () => {
     assert.equal(sample(text, 'executor_task_duration_seconds_count{task_type="call"}'), 1);
   });
 
+  it('observes calls by protocol and outcome, any other protocol as `other`', async () => {
+    const m = new PrometheusMetrics({ defaultMetrics: false });
+    m.callFinished('graphql', 'success', 12);
+    m.callFinished('http', 'failure', 3);
+    m.callFinished('soap-from-a-task', 'failure', 1);
+    const text = await m.scrape();
+    assert.equal(sample(text, 'executor_call_duration_seconds_count{protocol="graphql",outcome="success"}'), 1);
+    assert.equal(sample(text, 'executor_call_duration_seconds_sum{protocol="graphql",outcome="success"}'), 0.012);
+    assert.equal(sample(text, 'executor_call_duration_seconds_count{protocol="http",outcome="failure"}'), 1);
+    assert.equal(sample(text, 'executor_call_duration_seconds_count{protocol="other",outcome="failure"}'), 1);
+    assert.ok(!text.includes('soap-from-a-task'));
+  });
+
   it('maps unknown task types to `other` so bad input cannot grow the label set', async () => {
     const m = new PrometheusMetrics({ defaultMetrics: false });
     m.declareTaskTypes(['set']);

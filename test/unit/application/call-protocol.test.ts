@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../support/fake-clock';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { fakeContext, request } from '../try/fake-context';
 import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
 import { CallFailure, CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
@@ -32,8 +33,8 @@ class EchoProtocol implements CallProtocol {
 
 const unused = new Proxy({}, { get: () => () => assert.fail('HTTP and OpenAPI are not used by other protocols') });
 
-function handler(protocol: CallProtocol): CallTaskHandler {
-  return new CallTaskHandler(unused as HttpClient, unused as CircuitBreaker, unused as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol]);
+function handler(protocol: CallProtocol, metrics?: InMemoryMetrics): CallTaskHandler {
+  return new CallTaskHandler(unused as HttpClient, unused as CircuitBreaker, unused as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol], metrics);
 }
 
 function callRequest(parameters: JsonObject, input: JsonObject = {}) {
@@ -81,6 +82,16 @@ describe('call protocols beside HTTP and OpenAPI', () => {
     assert.equal(withOutput.success, false);
     assert.equal((withOutput.output as JsonObject)['target'], 'x');
     assert.ok(!JSON.stringify(withOutput).includes('read-by-protocol'));
+  });
+
+  it('counts each call by protocol and outcome', async () => {
+    const metrics = new InMemoryMetrics();
+    await handler(new EchoProtocol(), metrics).execute((await fakeContext(callRequest({ call_type: 'echo', target: 't' }))).context);
+    await handler(new EchoProtocol('fail'), metrics).execute((await fakeContext(callRequest({ call_type: 'echo' }))).context);
+    await handler(new EchoProtocol(), metrics).execute((await fakeContext(callRequest({ call_type: 'soap', url: 'x' }))).context);
+    assert.equal(metrics.count('calls', 'echo', 'success'), 1);
+    assert.equal(metrics.count('calls', 'echo', 'failure'), 1);
+    assert.equal(metrics.count('calls', 'unknown', 'failure'), 1, 'a call type nobody serves');
   });
 
   it('still refuses a call type no protocol serves', async () => {

@@ -5,6 +5,7 @@ import { httpStatusError, isWorkflowError, WorkflowError } from '../../../domain
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
 import { HttpClient, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../ports/http-client.port';
+import { Metrics } from '../../ports/metrics.port';
 import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { OutputAsForm, transformOutput } from '../output-transform';
@@ -64,12 +65,22 @@ export class CallTaskHandler implements TaskHandler {
     private readonly clock: Clock,
     private readonly settings: CallTaskSettings = { idempotencyKeys: false },
     protocols: readonly CallProtocol[] = [],
+    private readonly metrics?: Metrics,
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
     this.protocols = new Map(protocols.map((p) => [p.callType, p]));
   }
 
   async execute(context: TaskContext): Promise<TaskOutcome> {
+    const started = this.clock.now();
+    let protocol = 'unknown';
+    const outcome = await this.run(context, (name) => (protocol = name));
+    this.metrics?.callFinished(protocol, outcome.success ? 'success' : 'failure', this.clock.now() - started);
+    return outcome;
+  }
+
+  /** `named` is told the protocol as soon as the parameters name it. */
+  private async run(context: TaskContext, named: (protocol: string) => void): Promise<TaskOutcome> {
     const raw = flattenCallParameters(context.request.config.parameters);
     const deferred = deferredKeys(raw);
     let secrets: Secrets = { names: [], values: [] };
@@ -80,10 +91,12 @@ export class CallTaskHandler implements TaskHandler {
       const resolved = (await context.resolve(eager)) as JsonObject;
       const protocol = this.protocolOf(resolved);
       if (protocol) {
+        named(protocol.callType);
         resolvedInput = { ...context.request.input, ...protocol.describe(resolved) };
         return await this.callProtocol(context, protocol, resolved, deferred, resolvedInput, (s) => (secrets = s));
       }
       const config = parseCallConfig({ ...resolved, ...deferred });
+      named(config.callType);
       resolvedInput = this.resolvedInput(context, config);
       const auth = this.authenticationOf(config);
       secrets = secretsOf(auth);
