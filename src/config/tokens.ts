@@ -8,6 +8,7 @@ import { ShowTask } from '../application/operations/show-task.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { TaskHandlerRegistry } from '../application/handlers/task-handler-registry';
 import { CallProtocol } from '../application/handlers/call/call-protocol';
+import { BacklogView } from '../application/ports/backlog.port';
 import { CircuitBreaker } from '../application/ports/circuit-breaker.port';
 import { Clock } from '../application/ports/clock.port';
 import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
@@ -55,6 +56,8 @@ export const OPENAPI_DOCUMENT_SOURCE = identifier<OpenApiDocumentSource>('OpenAp
 export const TASK_INBOX = identifier<TaskInbox>('TaskInbox');
 export const TASK_SUBMISSION = identifier<TaskSubmission>('TaskSubmission');
 export const DEAD_LETTER_STORE = identifier<DeadLetterStore>('DeadLetterStore');
+/** The backlog per location for the console (bound where the backend counts it). */
+export const BACKLOG_VIEW = identifier<BacklogView>('BacklogView');
 export const SERVICE_STATUS = identifier<ServiceStatus>('ServiceStatus');
 
 // Task handlers (multi-bound: the one list of task types) and the pipeline

@@ -87,6 +87,11 @@ describe('following a task’s trace in the console', { skip: chromiumProblem() 
       for (const row of await page.$$('#detail-trace tbody tr')) kinds.push((await row.getAttribute('data-kind')) ?? 'caller');
       assert.deepEqual(kinds, ['caller', 'consumer', 'client']);
       if (SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, 'docs', 'console-trace.png'), fullPage: true });
+
+      // The overview counts the backlog of the in-process stream: the task's queue, nothing left.
+      await page.goto(`${base}/console`);
+      const note = await page.waitForSelector('#backlog-note:has-text("over 1 queue")');
+      assert.match((await note.textContent()) ?? '', /0 not received, 0 not settled over 1 queue/);
     } finally {
       await page.close();
     }

@@ -9,6 +9,7 @@
  * Who changes what: only this class; set-up restarts the pass (`restart`) and discovery asks for an
  * early one when notifications may have been missed.
  */
+import { BacklogTally } from '../../application/activity/backlog-board';
 import { Clock } from '../../application/ports/clock.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { execBatch } from './batch';
@@ -19,7 +20,7 @@ import { isConnectionError, messageOf, pairsToObject } from './replies';
 import { FALLBACK_POLL_MS, RedisStreamTaskSourceOptions } from './source-options';
 import { StreamSet } from './stream-set';
 
-export type AuditOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'streamsPerRead' | 'reclaimIntervalMs'>;
+export type AuditOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'streamsPerRead' | 'reclaimIntervalMs' | 'onBacklog'>;
 
 /** Streams per audit step: a few ms of Redis work, so reads are never held up for long. */
 const AUDIT_CHUNK = 250;
@@ -29,6 +30,8 @@ interface Pass {
   index: number;
   pending: number;
   lag: number;
+  /** The busiest streams of the pass, for the console's backlog. */
+  tally: BacklogTally;
 }
 
 export class Audit {
@@ -70,7 +73,7 @@ export class Audit {
    * loop for ~300 ms, which showed as the p99 latency).
    */
   async step(): Promise<void> {
-    const pass = (this.pass ??= { streams: this.streams.knownStreams(), index: 0, pending: 0, lag: 0 });
+    const pass = (this.pass ??= { streams: this.streams.knownStreams(), index: 0, pending: 0, lag: 0, tally: new BacklogTally() });
     const chunk = pass.streams.slice(pass.index, pass.index + AUDIT_CHUNK);
     pass.index += chunk.length;
     if (pass.index < pass.streams.length) this.nextAt = 0;
@@ -113,11 +116,13 @@ export class Audit {
           pass.lag += lag === null || lag === undefined ? 0 : Number(lag);
         }
         if (pending > 0) this.recovery.queueReclaim(stream);
+        pass.tally.add({ location: stream, undelivered: lag === null || lag === undefined ? 0 : Number(lag), pending });
       }
     }
     if (pass.index >= pass.streams.length) {
       this.metrics.pendingEntries(this.options.group, pass.pending);
       this.metrics.consumerLag(this.options.group, pass.lag);
+      this.options.onBacklog?.(pass.tally.snapshot(this.clock.now()));
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Settings of the Redis stream task source, shared by its parts (plain data, no state).
  */
+import { BacklogSnapshot } from '../../application/ports/backlog.port';
 import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { RedisConnectionSettings } from './redis-connection';
 
@@ -34,6 +35,8 @@ export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
    * connection counts as wedged, ms (default: the block time, at least 1 s).
    */
   watchdogMarginMs?: number;
+  /** Told the busiest streams and the totals at the end of each audit pass (the console's backlog). */
+  onBacklog?: (snapshot: BacklogSnapshot) => void;
 }
 
 export const DEFAULT_STREAM_PATTERN = WORKFLOW_STREAM_GLOB;

@@ -6,7 +6,7 @@ import { consoleRouter } from '../../adapters/express/console/console-router';
 import { bindFactory } from '../binding';
 import { AppConfig, isLoopbackHost } from '../env';
 import { CIRCUIT_BREAKER, CLOCK, DEAD_LETTER_STORE, HEALTH_SERVER, LIST_DEAD_LETTERS, LOGGER, RECENT_TRACES, REPLAY_DEAD_LETTERS, SERVICE_STATUS, SHOW_DEAD_LETTER, TASK_ACTIVITY, TASK_INBOX } from '../tokens';
-import { SHOW_TASK, TASK_HISTORY } from '../tokens';
+import { BACKLOG_VIEW, SHOW_TASK, TASK_HISTORY } from '../tokens';
 
 const NO_CIRCUITS: CircuitStates = { snapshot: () => [] };
 
@@ -32,7 +32,7 @@ export function consoleModule(config: Pick<AppConfig, 'health' | 'stream' | 'exe
       server.mount(
         '/console',
         consoleRouter(
-          { activity: context.get(TASK_ACTIVITY), circuits: breaker instanceof OpossumCircuitBreaker ? breaker : NO_CIRCUITS, status: context.get(SERVICE_STATUS), logger, deadLetters, tasks, traces: context.get(RECENT_TRACES, { optional: true }) },
+          { activity: context.get(TASK_ACTIVITY), circuits: breaker instanceof OpossumCircuitBreaker ? breaker : NO_CIRCUITS, status: context.get(SERVICE_STATUS), logger, deadLetters, tasks, traces: context.get(RECENT_TRACES, { optional: true }), backlog: context.get(BACKLOG_VIEW, { optional: true }) },
           { token: health.consoleToken, instance: config.stream.consumer, mode: config.stream.type === 'memory' ? 'embedded' : 'production', concurrency: config.executor.concurrency },
         ),
       );

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { EntryStream } from '../../adapters/flunq-wire/entry-stream';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { Clock } from '../../application/ports/clock.port';
+import { InMemoryBacklog } from '../../adapters/memory/in-memory-backlog';
 import { InMemoryStreamDeadLetterStore } from '../../adapters/memory/in-memory-dead-letter-store';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskHistory } from '../../adapters/memory/in-memory-task-history';
@@ -10,7 +11,7 @@ import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-sub
 import { bindFactory } from '../binding';
 import { StreamSettings } from '../env';
 import { CLOCK, DEAD_LETTER_STORE, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
-import { TASK_HISTORY } from '../tokens';
+import { BACKLOG_VIEW, TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
 /** The in-process consumer of `broker` for the stream settings. */
@@ -37,5 +38,6 @@ export function memoryStreamModule(stream: StreamSettings, wrap: (source: EntryS
     // The in-process stream's dead letters, for the web console of embedded mode.
     bindFactory(bind, DEAD_LETTER_STORE, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryStreamDeadLetterStore(broker, clock));
     bindFactory(bind, TASK_HISTORY, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryTaskHistory(broker, clock));
+    bindFactory(bind, BACKLOG_VIEW, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryBacklog(broker, stream.group, clock));
   });
 }

@@ -1,11 +1,12 @@
 import { ContainerModule } from 'inversify';
+import { BacklogBoard } from '../../application/activity/backlog-board';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { RedisDeadLetterStore } from '../../adapters/redis/dead-letter-store';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
 import { RedisTaskHistory } from '../../adapters/redis/task-history';
 import { bindFactory } from '../binding';
 import { RedisSettings, StreamSettings } from '../env';
-import { CLOCK, DEAD_LETTER_STORE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
+import { BACKLOG_VIEW, CLOCK, DEAD_LETTER_STORE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
 import { TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
@@ -33,13 +34,17 @@ export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSetti
 
 /** The Redis Streams task source and the dead letters on those streams (production profile). */
 export function redisStreamModule(redis: RedisSettings, stream: StreamSettings): ContainerModule {
+  const board = new BacklogBoard();
   return new ContainerModule(({ bind }) => {
     bindFactory(
       bind,
       TASK_INBOX,
       [CLOCK, LOGGER, METRICS],
-      (clock, logger, metrics) => new EntryStreamInbox(new RedisStreamTaskSource(redisTaskSourceOptions(redis, stream), clock, logger.child({ component: 'redis-stream' }), metrics)),
+      (clock, logger, metrics) =>
+        new EntryStreamInbox(new RedisStreamTaskSource({ ...redisTaskSourceOptions(redis, stream), onBacklog: (s) => board.record(s) }, clock, logger.child({ component: 'redis-stream' }), metrics)),
     );
+    // What the audit counted on its last pass over the streams.
+    bindFactory(bind, BACKLOG_VIEW, [], () => board);
     // For operator commands: its own connection, opened on first use, failing fast.
     bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => RedisDeadLetterStore.open(redis, clock, stream.pattern)).onDeactivation((store) => store.close());
     bindFactory(bind, TASK_HISTORY, [CLOCK], (clock) => RedisTaskHistory.open(redis, clock, stream.pattern)).onDeactivation((history) => history.close());

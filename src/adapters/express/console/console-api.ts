@@ -4,6 +4,7 @@ import { ListDeadLetters } from '../../../application/operations/list-dead-lette
 import { ReplayDeadLetters, ReplayOutcome } from '../../../application/operations/replay-dead-letters.use-case';
 import { ShowDeadLetter } from '../../../application/operations/show-dead-letter.use-case';
 import { ShowTask } from '../../../application/operations/show-task.use-case';
+import { BacklogView } from '../../../application/ports/backlog.port';
 import { CircuitStates } from '../../../application/ports/circuit-states.port';
 import { DeadLetterStoreUnavailable } from '../../../application/ports/dead-letter-store.port';
 import { Logger } from '../../../application/ports/logger.port';
@@ -26,6 +27,8 @@ export interface ConsoleApiDeps {
   status: ServiceStatus;
   logger: Logger;
   deadLetters?: ConsoleDeadLetters | undefined;
+  /** The backlog per location, where the backend counts it. */
+  backlog?: BacklogView | undefined;
   /** A task's history in the backend (`tasks show`), where the backend can search it. */
   tasks?: ShowTask | undefined;
 }
@@ -91,6 +94,8 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
       waiting: activity.waitingCount(),
       rates: activity.rates(seconds),
       circuits: deps.circuits.snapshot().slice(0, 200),
+      // null: not counted yet (the first audit pass) ; absent: this backend does not count it.
+      ...(deps.backlog ? { backlog: deps.backlog.backlog() ?? null } : {}),
       deadLetters: deadLetters !== undefined,
       access: { via: access.via, write: access.write, tokenSet: info.tokenSet },
     });

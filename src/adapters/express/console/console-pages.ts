@@ -56,6 +56,10 @@ function overviewBody(info: ConsoleInfo): string {
 <table id="inflight"><thead><tr><th>task</th><th>type</th><th>workflow</th><th>tenant</th><th>attempt</th><th>age</th></tr></thead><tbody></tbody></table>
 </section>
 <section>
+<h2>Backlog <small id="backlog-note">busiest first</small></h2>
+<table id="backlog"><thead><tr><th>where</th><th>not received yet</th><th>received, not settled</th></tr></thead><tbody></tbody></table>
+</section>
+<section>
 <h2>Circuit breakers <small>per tenant and downstream host</small></h2>
 <table id="circuits"><thead><tr><th>state</th><th>tenant</th><th>host</th><th>calls</th><th>failures</th><th>refused</th></tr></thead><tbody></tbody></table>
 </section>`;

@@ -108,6 +108,15 @@
       'no task running',
       6,
     );
+    const b = o.backlog;
+    document.getElementById('backlog-note').textContent =
+      b === undefined ? 'not counted on this backend' : b === null ? 'counting…' : `busiest first · ${b.totals.undelivered} not received, ${b.totals.pending} not settled over ${b.locations} queue${b.locations === 1 ? '' : 's'} · counted ${age(Math.max(0, o.now - b.at))} ago`;
+    fillTable(
+      'backlog',
+      (b ? b.busiest : []).map((l) => el('tr', { 'data-location': l.location }, cells([l.location, l.undelivered, l.pending]))),
+      b === undefined ? 'this backend does not count its backlog per queue' : 'nothing waiting',
+      3,
+    );
     fillTable(
       'circuits',
       o.circuits.map((c) => el('tr', {}, cells([badge(c.state), c.tenant, c.host, c.calls, c.failures, c.rejected]))),
