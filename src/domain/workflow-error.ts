@@ -69,7 +69,8 @@ export type ErrorCode =
   | 'INVALID_PATTERN'
   | 'INVALID_HEADER'
   | 'RAISED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'GRPC_STATUS';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;
