@@ -8,10 +8,10 @@ import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-er
 
 /**
  * How answers become JSON (documented in docs/call-grpc.md): field names as the `.proto` spells
- * them, 64-bit integers and enums as strings, fields left at their default present, and the name of
- * the field a `oneof` holds.
+ * them, 64-bit integers and enums as strings, bytes as base64, fields left at their default present,
+ * and the name of the field a `oneof` holds.
  */
-export const PROTO_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+export const PROTO_OPTIONS: Options = { keepCase: true, longs: String, enums: String, bytes: String, defaults: true, oneofs: true };
 
 export interface ProtoDocumentSettings {
   /** Directory `.proto` files may be read from by path (GRPC_PROTO_DIR); undefined: paths are refused. */
@@ -101,7 +101,7 @@ export class ProtoDocuments {
     };
     root.fetch = (name, callback) => {
       if (++files > this.settings.maxFiles) {
-        callback(new Error(`more than ${this.settings.maxFiles} files imported`));
+        callback(documentFailed(location, new Error(`more than ${this.settings.maxFiles} files imported`)));
         return;
       }
       this.text(name, location, timeoutMs, signal).then(
