@@ -58,6 +58,9 @@ export class InMemoryMetrics implements Metrics {
   openApiCache(result: 'hit' | 'miss'): void {
     this.inc('openapi_cache', result);
   }
+  protocolCall(protocol: string, outcome: 'success' | 'failure'): void {
+    this.inc('protocol_calls', protocol, outcome);
+  }
   private tenantSource: () => readonly TenantLoad[] = () => [];
   tenantLoad(source: () => readonly TenantLoad[]): void {
     this.tenantSource = source;

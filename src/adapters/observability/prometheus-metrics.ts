@@ -50,6 +50,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lag: Gauge<'group'>;
   private readonly reclaimedCounter: Counter;
   private readonly openApi: Counter<'result'>;
+  private readonly protocolCalls: Histogram<'protocol' | 'outcome'>;
   private tenantSource: () => readonly TenantLoad[] = () => [];
   private readonly retryChildren: Record<RetryKind, Counter.Internal>;
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
@@ -90,6 +91,7 @@ export class PrometheusMetrics implements Metrics {
 
     this.retryChildren = { processing: this.retries.labels('processing'), transport: this.retries.labels('transport'), workflow: this.retries.labels('workflow') };
     this.openApiChildren = { hit: this.openApi.labels('hit'), miss: this.openApi.labels('miss') };
+    this.protocolCalls = new Histogram({ name: 'executor_protocol_call_duration_seconds', help: 'Calls of call protocols beside HTTP (grpc, …), by protocol and outcome (success, failure)', labelNames: ['protocol', 'outcome'], buckets: DURATION_BUCKETS, registers });
     // Series that exist from the start, so rate() and alerts see a 0 rather than no data.
     for (const kind of ['processing', 'transport', 'workflow'] as const) this.retryChildren[kind].inc(0);
     for (const result of ['hit', 'miss'] as const) this.openApiChildren[result].inc(0);
@@ -167,6 +169,10 @@ export class PrometheusMetrics implements Metrics {
 
   openApiCache(result: 'hit' | 'miss'): void {
     this.openApiChildren[result].inc();
+  }
+
+  protocolCall(protocol: string, outcome: 'success' | 'failure', durationMs: number): void {
+    this.protocolCalls.labels(protocol, outcome).observe(durationMs / 1000);
   }
 
   tenantLoad(source: () => readonly TenantLoad[]): void {

@@ -40,6 +40,12 @@ export interface Metrics {
   consumerLag(group: string, count: number): void;
   openApiCache(result: 'hit' | 'miss'): void;
   /**
+   * One call of a call protocol beside HTTP (`grpc`, …): its outcome (`success`: an answer that
+   * succeeded; `failure`: a failed status, a refusal or no answer) and how long it took, the circuit
+   * included. `protocol` is a protocol's `call_type`, a fixed set.
+   */
+  protocolCall(protocol: string, outcome: 'success' | 'failure', durationMs: number): void;
+  /**
    * Where per-tenant load is read from, given once at start-up: the adapter calls `source` when it
    * collects (a scrape), not on every task. Adapters bound the label values (the busiest tenants by
    * name, the rest together as `other`). Calling it again replaces the source.

@@ -7,7 +7,7 @@ import { permittedAddress } from '../../adapters/http/address-policy';
 import { TracingGrpcClient } from '../../adapters/otel/tracing-grpc-client';
 import { bindFactory } from '../binding';
 import { AppConfig } from '../env';
-import { CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, GRPC_CLIENT, HTTP_CLIENT } from '../tokens';
+import { CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, GRPC_CLIENT, HTTP_CLIENT, METRICS } from '../tokens';
 
 /** Documents held per process and channels kept open: bounds, not settings (docs/call-grpc.md). */
 const MAX_PROTO_DOCUMENTS = 256;
@@ -38,6 +38,11 @@ export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' |
       });
       return traced ? new TracingGrpcClient(client) : client;
     }).onDeactivation((client) => client.close());
-    bindFactory(bind, CALL_PROTOCOL, [GRPC_CLIENT, CIRCUIT_BREAKER, CLOCK], (client, breaker, clock) => new GrpcCallProtocol(client, breaker, clock, { maxJsonDepth: config.limits.maxJsonDepth }));
+    bindFactory(
+      bind,
+      CALL_PROTOCOL,
+      [GRPC_CLIENT, CIRCUIT_BREAKER, CLOCK, METRICS],
+      (client, breaker, clock, metrics) => new GrpcCallProtocol(client, breaker, clock, metrics, { maxJsonDepth: config.limits.maxJsonDepth }),
+    );
   });
 }

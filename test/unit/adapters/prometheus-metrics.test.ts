@@ -67,7 +67,11 @@ describe('PrometheusMetrics', () => {
     m.openApiCache('hit');
     m.openApiCache('miss');
     m.openApiCache('hit');
+    m.protocolCall('grpc', 'success', 20);
+    m.protocolCall('grpc', 'failure', 3000);
     const text = await m.scrape();
+    assert.equal(sample(text, 'executor_protocol_call_duration_seconds_count{protocol="grpc",outcome="success"}'), 1);
+    assert.equal(sample(text, 'executor_protocol_call_duration_seconds_sum{protocol="grpc",outcome="failure"}'), 3);
     assert.equal(sample(text, 'executor_retries_total{kind="processing"}'), 1);
     assert.equal(sample(text, 'executor_retries_total{kind="transport"}'), 2);
     assert.equal(sample(text, 'executor_retries_total{kind="workflow"}'), 0);

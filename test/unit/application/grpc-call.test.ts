@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../support/fake-clock';
 import { FakeGrpcClient } from '../../support/fake-grpc-client';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { fakeContext, request } from '../try/fake-context';
 import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
 import { GrpcCallProtocol } from '../../../src/application/handlers/call/grpc-call';
@@ -31,14 +32,15 @@ const SHAPE = { proto: { endpoint: 'https://protos.example.test/greeter.proto' }
 
 function setup(client: FakeGrpcClient) {
   const breaker = new RecordingBreaker();
-  const handler = new CallTaskHandler(unused as HttpClient, breaker, unused as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [new GrpcCallProtocol(client, breaker, new FakeClock(), { maxJsonDepth: 8 })]);
-  return { handler, breaker };
+  const metrics = new InMemoryMetrics();
+  const handler = new CallTaskHandler(unused as HttpClient, breaker, unused as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [new GrpcCallProtocol(client, breaker, new FakeClock(), metrics, { maxJsonDepth: 8 })]);
+  return { handler, breaker, metrics };
 }
 
 async function run(client: FakeGrpcClient, withPart: JsonObject, extra: JsonObject = {}) {
-  const { handler, breaker } = setup(client);
+  const { handler, breaker, metrics } = setup(client);
   const { context } = await fakeContext(request({ task_type: 'call', config: { parameters: { call: 'grpc', with: withPart, ...extra } } }));
-  return { outcome: await handler.execute(context), breaker };
+  return { outcome: await handler.execute(context), breaker, metrics };
 }
 
 describe('the gRPC status table', () => {
@@ -118,6 +120,12 @@ describe('call: grpc through the call handler', () => {
     assert.doesNotMatch(JSON.stringify(outcome), /tok-123/);
   });
 
+  it('measures each call by protocol and outcome', async () => {
+    const client = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ messages: [{}] }]);
+    const { metrics } = await run(client, SHAPE);
+    assert.equal(metrics.count('protocol_calls', 'grpc', 'success'), 1);
+  });
+
   it('fails with the status as output; UNAVAILABLE counts against the circuit, INVALID_ARGUMENT does not', async () => {
     const client = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ code: 14, details: 'connection refused' }, { code: 3, details: 'bad name' }]);
     const first = await run(client, SHAPE);
@@ -125,6 +133,7 @@ describe('call: grpc through the call handler', () => {
     assert.equal(!first.outcome.success && first.outcome.error.status, 503);
     assert.deepEqual(first.outcome.output, { status: 'UNAVAILABLE', code: 14, details: 'connection refused', metadata: {} });
     assert.equal(first.breaker.runs[0]?.failure, true);
+    assert.equal(first.metrics.count('protocol_calls', 'grpc', 'failure'), 1, 'the call is measured by protocol');
     const second = await run(client, SHAPE);
     assert.equal(!second.outcome.success && second.outcome.error.kind, 'validation');
     assert.equal(second.breaker.runs[0]?.failure, false);

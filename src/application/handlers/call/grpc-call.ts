@@ -3,7 +3,8 @@ import { jsonValueTooDeep } from '../../../domain/json-limits';
 import { errors, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
-import { GrpcClient } from '../../ports/grpc-client.port';
+import { GrpcClient, GrpcReply } from '../../ports/grpc-client.port';
+import { Metrics } from '../../ports/metrics.port';
 import { CallFailure, CallProtocol, ProtocolCall } from './call-protocol';
 import { parseGrpcCall } from './grpc-call-config';
 import { grpcStatusError, grpcStatusMeaning } from './grpc-status';
@@ -32,6 +33,7 @@ export class GrpcCallProtocol implements CallProtocol {
     private readonly client: GrpcClient,
     private readonly breaker: CircuitBreaker,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
     private readonly settings: GrpcCallSettings = {},
   ) {}
 
@@ -57,7 +59,7 @@ export class GrpcCallProtocol implements CallProtocol {
 
     const request = { target: config.target, message: config.arguments, metadata, timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal };
     // One circuit per tenant and host:port, as for HTTP; a refused request (INVALID_ARGUMENT…) is not the service failing.
-    const reply = await this.breaker.run({ tenant, host: address }, () => this.client.call(method, request), (r) => grpcStatusMeaning(r.code).breaksCircuit);
+    const reply = await this.measured(() => this.breaker.run({ tenant, host: address }, () => this.client.call(method, request), (r) => grpcStatusMeaning(r.code).breaksCircuit));
     const data = { task_type: 'call', call_type: 'grpc', service: config.service, method: config.method, target: address };
     if (reply.code !== 0) {
       const error = grpcStatusError(reply.code, reply.details, data);
@@ -67,6 +69,18 @@ export class GrpcCallProtocol implements CallProtocol {
     const limit = this.settings.maxJsonDepth;
     if (limit !== undefined && jsonValueTooDeep(output, limit)) throw tooDeep(limit);
     return isPlainObject(output) || Array.isArray(output) ? output : {};
+  }
+
+  private async measured(call: () => Promise<GrpcReply>): Promise<GrpcReply> {
+    const started = this.clock.now();
+    let outcome: 'success' | 'failure' = 'failure';
+    try {
+      const reply = await call();
+      if (reply.code === 0) outcome = 'success';
+      return reply;
+    } finally {
+      this.metrics.protocolCall(this.callType, outcome, this.clock.now() - started);
+    }
   }
 }
 
