@@ -11,6 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { GreeterServer, PROTO_DIR } from './support/grpc-server';
 import { Executor, LocalServer } from './support/call-harness';
+import { FakeClock } from '../support/fake-clock';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
+import { GrpcJsClient } from '../../src/adapters/grpc/grpc-js-client';
+import { ProtoDocuments } from '../../src/adapters/grpc/proto-documents';
+import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
+import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 
 const TOKEN = 's3cr3t-token';
 
@@ -74,7 +80,8 @@ describe('call: grpc against a local gRPC server', () => {
     const c = await executor.run('plain', call('SayHello', { person: { name: 'Bo' } }));
     assert.equal(c.success, true, c.error);
     // `authorization` is a credential's name: the outcome never shows its value, even empty.
-    assert.deepEqual(c.output, { message: 'Hello, Bo', id: '0', mood: 'MOOD_UNSPECIFIED', authorization: '***', traceparent: '', tenant: '' });
+    // The oneof `contact` names the field it holds; bytes are base64.
+    assert.deepEqual(c.output, { message: 'Hello, Bo', id: '0', mood: 'MOOD_UNSPECIFIED', authorization: '***', traceparent: '', tenant: '', email: 'bo@example.test', contact: 'email', badge: 'aGk=' });
   });
 
   it('sends with.metadata', async () => {
@@ -187,5 +194,28 @@ describe('call: grpc with a proto document by URL, and the address policy', () =
     assert.equal(data(c)['code'], 'ADDRESS_DENIED');
     assert.equal(c.error, 'address 127.0.0.1 of 127.0.0.1 is not allowed (CALL_DENY_PRIVATE_NETWORKS)');
     assert.equal(greeter.seen.length, before, 'the server saw nothing');
+  });
+});
+
+describe('the grpc-js adapter', () => {
+  const greeter = new GreeterServer();
+  before(() => greeter.start());
+  after(() => greeter.stop());
+
+  it('cancels a call when the task’s signal aborts', async () => {
+    const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
+    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 2 });
+    try {
+      const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);
+      const controller = new AbortController();
+      const seen = greeter.seen.length;
+      const pending = client.call(method, { target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000, signal: controller.signal });
+      for (let i = 0; i < 500 && greeter.seen.length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(greeter.seen.length, seen + 1, 'the server received the call');
+      controller.abort();
+      await assert.rejects(pending, (e: Error & { code?: string }) => e.code === 'CANCELLED' && e.message === 'gRPC call cancelled');
+    } finally {
+      await client.close();
+    }
   });
 });

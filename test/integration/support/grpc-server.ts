@@ -49,7 +49,7 @@ export class GreeterServer {
     const person = call.request.person ?? {};
     if (!person.name) return callback({ code: status.INVALID_ARGUMENT, details: 'person.name is required' });
     const answer = (): void =>
-      callback(null, { message: `Hello, ${person.name}`, id: person.id ?? '0', mood: person.mood ?? 'MOOD_UNSPECIFIED', authorization: metadata['authorization'] ?? '', traceparent: metadata['traceparent'] ?? '', tenant: metadata['x-tenant'] ?? '' });
+      callback(null, { message: `Hello, ${person.name}`, id: person.id ?? '0', mood: person.mood ?? 'MOOD_UNSPECIFIED', authorization: metadata['authorization'] ?? '', traceparent: metadata['traceparent'] ?? '', tenant: metadata['x-tenant'] ?? '', email: `${(person.name ?? "").toLowerCase()}@example.test`, badge: Buffer.from('hi') });
     if (person.name === 'slow') this.held.push(answer);
     else answer();
   }
