@@ -90,6 +90,12 @@ describe('call: grpc against a local gRPC server', () => {
     assert.equal((c.output as Record<string, unknown>)['tenant'], 'acme');
   });
 
+  it('reaches a service by host name', async () => {
+    const c = await executor.run('by-name', { call: 'grpc', with: { proto: { endpoint: 'greeter.proto' }, service: { name: 'flunq.test.Greeter', host: 'localhost', port: greeter.port }, method: 'SayHello', arguments: { person: { name: 'Gus' } } } });
+    assert.equal(c.success, true, c.error);
+    assert.equal((c.output as Record<string, unknown>)['message'], 'Hello, Gus');
+  });
+
   it('INVALID_ARGUMENT fails the task as validation (400), not retryable, with the status as output', async () => {
     const c = await executor.run('invalid', call('SayHello', { person: { name: '' } }));
     assert.equal(c.success, false);

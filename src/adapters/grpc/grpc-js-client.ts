@@ -37,6 +37,17 @@ function responseTooLarge(maxBytes: number): WorkflowError {
   return communicationError(`response body exceeds the limit of ${maxBytes} bytes`, 'RESPONSE_TOO_LARGE', false);
 }
 
+/**
+ * The grpc-js target with its naming scheme spelled out, so that a host name can never be read as
+ * another scheme (`unix:`, `vsock:`…).
+ */
+function channelTarget(host: string, port: number): string {
+  const family = isIP(host);
+  if (family === 4) return `ipv4:${host}:${port}`;
+  if (family === 6) return `ipv6:[${host}]:${port}`;
+  return `dns:${host}:${port}`;
+}
+
 function hostPort(host: string, port: number): string {
   return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
@@ -157,12 +168,12 @@ export class GrpcJsClient implements GrpcClient {
     if (this.closed) throw errors.runtime('grpc call: the client is closed');
     const authority = hostPort(target.host, target.port);
     const permitted = this.settings.permittedAddress;
-    const address = permitted ? hostPort(await this.checkedAddress(target.host, permitted), target.port) : authority;
+    const address = channelTarget(permitted ? await this.checkedAddress(target.host, permitted) : target.host, target.port);
     const key = `${address}|${authority}|${target.tls}`;
     const open = this.channels.get(key);
     if (open) return open;
     const options: ChannelOptions = { 'grpc.max_receive_message_length': this.settings.maxResponseBytes, 'grpc.default_authority': authority };
-    if (target.tls && address !== authority) options['grpc.ssl_target_name_override'] = target.host;
+    if (target.tls && permitted) options['grpc.ssl_target_name_override'] = target.host;
     const client = new Client(address, target.tls ? credentials.createSsl() : credentials.createInsecure(), options);
     this.channels.set(key, client);
     while (this.channels.size > this.settings.maxChannels) {

@@ -85,6 +85,8 @@ describe('the call: grpc shape', () => {
     assert.equal(parseGrpcCall({ ...SHAPE, service: { ...SHAPE.service, port: 443, tls: false } }).target.tls, false);
     assert.equal(parseGrpcCall({ ...SHAPE, proto: { endpoint: { uri: 'file:///protos/my%20api.proto' } } }).proto, '/protos/my api.proto');
     assert.deepEqual(parseGrpcCall({ ...SHAPE, arguments: undefined }).arguments, {});
+    assert.equal(parseGrpcCall({ ...SHAPE, service: { ...SHAPE.service, host: '[::1]' } }).target.host, '::1');
+    assert.equal(parseGrpcCall({ ...SHAPE, service: { ...SHAPE.service, host: 'fe80::1%eth0' } }).target.host, 'fe80::1%eth0');
   });
 
   it('refuses what it cannot call, naming the field', () => {
@@ -94,6 +96,8 @@ describe('the call: grpc shape', () => {
       [{ ...SHAPE, service: undefined }, 'with.service is required (name, host, port)'],
       [{ ...SHAPE, service: { host: 'h', port: 1 } }, 'with.service.name is required'],
       [{ ...SHAPE, service: { name: 's', host: 'h/x', port: 1 } }, 'with.service.host must be a host name or address'],
+      [{ ...SHAPE, service: { name: 's', host: 'unix:/tmp/s', port: 1 } }, 'with.service.host must be a host name or address'],
+      [{ ...SHAPE, service: { name: 's', host: 'user@h', port: 1 } }, 'with.service.host must be a host name or address'],
       [{ ...SHAPE, service: { name: 's', host: 'h', port: 0 } }, 'with.service.port must be an integer from 1 to 65535'],
       [{ ...SHAPE, service: { name: 's', host: 'h' } }, 'with.service.port must be an integer from 1 to 65535'],
       [{ ...SHAPE, service: { name: 's', host: 'h', port: 1, tls: 'yes' } }, 'with.service.tls must be true or false'],

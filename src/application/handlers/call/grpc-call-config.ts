@@ -63,7 +63,10 @@ function metadataOf(value: unknown): Record<string, string> {
 
 function targetOf(service: JsonObject): GrpcTarget {
   const host = service['host'];
-  if (!nonEmpty(host) || /[\s/@]/.test(host.trim())) throw invalid('with.service.host must be a host name or address');
+  // A name or an IP address (IPv6 with or without brackets, a zone allowed): nothing a channel could read as a scheme or a path.
+  if (!nonEmpty(host) || !/^(\[[0-9A-Fa-f:.]+(%[\w.-]+)?\]|[0-9A-Fa-f:.]+(%[\w.-]+)?|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?)$/.test(host.trim())) {
+    throw invalid('with.service.host must be a host name or address');
+  }
   const port = service['port'];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw invalid('with.service.port must be an integer from 1 to 65535');
   const tls = service['tls'];
