@@ -147,6 +147,12 @@ describe('call: grpc against a local gRPC server', () => {
     assert.equal(problem(wrong)['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
   });
 
+  it('refuses an API key whose name is not a metadata name', async () => {
+    const c = await executor.run('bad-key', call('SayHello', { person: { name: 'Hy' } }, { authentication: { apikey: { key: 'bad key', value: 'v-123', in: 'header' } } }));
+    assert.match(c.error, /^grpc call: metadata bad key not allowed: /);
+    assert.equal(problem(c)['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
+  });
+
   it('never reads a proto document outside GRPC_PROTO_DIR', async () => {
     const c = await executor.run('outside', { call: 'grpc', with: { proto: { endpoint: '../call-harness.ts' }, service: { name: 'x.Y', host: '127.0.0.1', port: greeter.port }, method: 'M' } });
     assert.equal(c.error, 'grpc call: proto document ../call-harness.ts is outside GRPC_PROTO_DIR');

@@ -14,7 +14,7 @@ export interface GrpcClientSettings {
    * `code` is ADDRESS_DENIED (the outbound address policy); undefined: grpc-js resolves names itself.
    */
   permittedAddress?: (host: string) => Promise<string>;
-  /** Most channels kept open (the least recently opened is closed first). */
+  /** Most channels kept open (the least recently used is closed first). */
   maxChannels: number;
 }
 
@@ -100,9 +100,15 @@ export class GrpcJsClient implements GrpcClient {
     } catch (error) {
       throw errors.configuration(`grpc call: with.arguments do not fit ${method.service}/${method.method}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const client = await this.channel(request.target);
     const metadata = new Metadata();
-    for (const [name, value] of Object.entries(request.metadata)) metadata.set(name, value);
+    for (const [name, value] of Object.entries(request.metadata)) {
+      try {
+        metadata.set(name, value);
+      } catch (error) {
+        throw errors.configuration(`grpc call: metadata ${name} not allowed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const client = await this.channel(request.target);
     const options = { deadline: Date.now() + request.timeoutMs };
     return definition.responseStream ? this.collect(client, definition, request, metadata, options) : this.unary(client, definition, request, metadata, options);
   }
@@ -171,7 +177,12 @@ export class GrpcJsClient implements GrpcClient {
     const address = channelTarget(permitted ? await this.checkedAddress(target.host, permitted) : target.host, target.port);
     const key = `${address}|${authority}|${target.tls}`;
     const open = this.channels.get(key);
-    if (open) return open;
+    if (open) {
+      // Most recently used last: the channel closed when there are too many is the one least used.
+      this.channels.delete(key);
+      this.channels.set(key, open);
+      return open;
+    }
     const options: ChannelOptions = { 'grpc.max_receive_message_length': this.settings.maxResponseBytes, 'grpc.default_authority': authority };
     if (target.tls && permitted) options['grpc.ssl_target_name_override'] = target.host;
     const client = new Client(address, target.tls ? credentials.createSsl() : credentials.createInsecure(), options);
