@@ -19,6 +19,7 @@ import { median, summarize, table, LatencySummary } from './lib/stats';
 import { runExpressionGoal } from './expressions-goal';
 import { runFairnessGoal } from './fairness-goal';
 import { runHttpGoal } from './http-goal';
+import { runGrpcGoal } from './grpc-goal';
 import { runIsolationGoal } from './isolation-goal';
 import { runNatsGoal } from './nats-goal';
 
@@ -387,6 +388,7 @@ async function main(): Promise<void> {
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
     ['cluster', 'cluster: backlog drain over many streams on a Redis Cluster of three primaries against a single Redis', () => goalCluster()],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],
+    ['grpc', 'grpc: call: grpc tasks against a local gRPC server, concurrency 50, against a raw grpc-js client', () => runGrpcGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log })],
   ];
   try {
     for (const [id, title, run] of goals) {

@@ -208,10 +208,10 @@ Feature: call tasks, legacy HTTP
   Scenario: an unsupported call type
     Given the call task "broken" with:
       """
-      {"call_type": "grpc", "url": "https://x.test"}
+      {"call_type": "soap", "url": "https://x.test"}
       """
     When the call task runs
-    Then the task should fail with error "call configuration validation failed: unsupported call type: grpc"
+    Then the task should fail with error "call configuration validation failed: unsupported call type: soap"
 
   Scenario: a refused connection is a retryable communication error
     Given the API "https://down.example.test" refuses connections

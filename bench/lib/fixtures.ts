@@ -46,6 +46,19 @@ export function setRequestFields(workflowId: string, executionId: string, taskId
 }
 
 /** A `call` task request (legacy HTTP shape, docs/protocol.md section 3) against `url`. */
+/** A `call: grpc` request (SayHello of the test greeter.proto, read from GRPC_PROTO_DIR) with the worker's exact fields. */
+export function grpcCallRequestFields(workflowId: string, executionId: string, taskId: string, port: number, nowMs = Date.now()): string[] {
+  const fields = callRequestFields(workflowId, executionId, taskId, 'http://unused', nowMs);
+  const data = JSON.parse(fields[fields.length - 1] ?? '{}') as { task_name: string; config: { parameters: unknown } };
+  data.task_name = 'greet';
+  data.config.parameters = {
+    call: 'grpc',
+    with: { proto: { endpoint: 'greeter.proto' }, service: { name: 'flunq.test.Greeter', host: '127.0.0.1', port }, method: 'SayHello', arguments: { person: { name: 'Ada', id: 42 } } },
+  };
+  fields[fields.length - 1] = JSON.stringify(data);
+  return fields;
+}
+
 export function callRequestFields(workflowId: string, executionId: string, taskId: string, url: string, nowMs = Date.now()): string[] {
   const time = rfc3339(nowMs);
   const data = {

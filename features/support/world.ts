@@ -15,6 +15,7 @@ import { expressionEvaluatorOptions } from '../../src/config/modules/expressions
 import { TestExecutor, testExecutor } from '../../test/support/test-profile';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { TASK_COMPLETED, TASK_DLQ } from '../../src/domain/task-request';
+import { FakeGrpcClient } from '../../test/support/fake-grpc-client';
 
 export const TENANT = 'acme';
 export const WORKFLOW = 'wf_3f1c2a9b-8d7e-4c';
@@ -56,6 +57,8 @@ export class ExecutorWorld extends World {
   readonly broker = new RecordingBroker(this.clock);
   /** Outages of the stream the scenario simulates. */
   readonly faults = new FaultPlan();
+  /** The gRPC peers of `call: grpc` tasks (scripted by features/steps/grpc.steps.ts). */
+  readonly grpc = new FakeGrpcClient();
   executor: TestExecutor | undefined;
   loop: ExecutorLoop | undefined;
   stopping: Promise<void> | undefined;
@@ -96,6 +99,7 @@ export class ExecutorWorld extends World {
       metrics: this.metrics,
       broker: this.broker,
       faults: this.faults,
+      grpcClient: this.grpc,
     });
     this.documents = this.executor.documents;
     this.loop = this.executor.loop;

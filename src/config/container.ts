@@ -25,7 +25,9 @@ import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { tracingModule } from './modules/tracing.module';
 import { graphqlModule } from './modules/graphql.module';
+import { grpcModule } from './modules/grpc.module';
 import { ExecutorService } from './service';
+import { GRPC_CLIENT } from './tokens';
 import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
 import { SHOW_TASK } from './tokens';
 
@@ -58,6 +60,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     expressionsModule(config),
     consoleModule(config),
     graphqlModule(config),
+    grpcModule(config, config.tracing.exporter !== 'none' || config.tracing.record),
   ];
 }
 
@@ -117,7 +120,7 @@ export function composeExecutor(container: Container, config: AppConfig, options
   const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
   const logger = container.get(LOGGER);
   const service = new ExecutorService(
-    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
+    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING), container.get(GRPC_CLIENT)] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
   // Only profiles with the in-process stream can submit a task and wait for its outcome.

@@ -181,4 +181,13 @@ export interface AppConfig {
   expressions: ExpressionSettings;
   log: LogSettings;
   tracing: TracingSettings;
+  grpc: GrpcSettings;
+}
+
+/** `call: grpc` tasks (GRPC_PROTO_DIR, GRPC_MAX_MESSAGES). */
+export interface GrpcSettings {
+  /** Where `.proto` documents may be read by path; undefined: by http(s) URL only. */
+  protoDir: string | undefined;
+  /** Most messages collected from one server-streaming call. */
+  maxMessages: number;
 }

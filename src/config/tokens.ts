@@ -14,6 +14,7 @@ import { Clock } from '../application/ports/clock.port';
 import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
 import { ExpressionEvaluator } from '../application/ports/expression-evaluator.port';
 import { HttpClient } from '../application/ports/http-client.port';
+import { GrpcClient } from '../application/ports/grpc-client.port';
 import { Logger } from '../application/ports/logger.port';
 import { Metrics } from '../application/ports/metrics.port';
 import { OpenApiDocumentSource } from '../application/ports/openapi-document-source.port';
@@ -59,6 +60,8 @@ export const DEAD_LETTER_STORE = identifier<DeadLetterStore>('DeadLetterStore');
 /** The backlog per location for the console (bound where the backend counts it). */
 export const BACKLOG_VIEW = identifier<BacklogView>('BacklogView');
 export const SERVICE_STATUS = identifier<ServiceStatus>('ServiceStatus');
+/** Outbound gRPC (`call: grpc`). */
+export const GRPC_CLIENT = identifier<GrpcClient>('GrpcClient');
 
 // Task handlers (multi-bound: the one list of task types) and the pipeline
 export const TASK_HANDLER = identifier<TaskHandler>('TaskHandler');

@@ -72,7 +72,9 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'GRAPHQL_ERRORS'
   | 'GRAPHQL_INVALID'
-  | 'GRAPHQL_BAD_RESPONSE';
+  | 'GRAPHQL_BAD_RESPONSE'
+
+  | 'GRPC_STATUS';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;

@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { Registry } from 'prom-client';
 import { Clock } from '../../src/application/ports/clock.port';
+import { GrpcClient } from '../../src/application/ports/grpc-client.port';
 import { ExpressionEvaluator } from '../../src/application/ports/expression-evaluator.port';
 import { Logger } from '../../src/application/ports/logger.port';
 import { Metrics } from '../../src/application/ports/metrics.port';
@@ -11,6 +12,7 @@ import { bindFactory, replace, Replacement } from '../../src/config/binding';
 import { applicationModules, buildContainer, composeExecutor, Executor } from '../../src/config/container';
 import { AppConfig } from '../../src/config/env';
 import { memoryStreamModule } from '../../src/config/modules/memory.module';
+import { GRPC_CLIENT } from '../../src/config/tokens';
 import { CLOCK, EXPRESSION_EVALUATOR, LOGGER, METRICS, METRICS_REGISTRY, OPENAPI_DOCUMENT_SOURCE, RANDOM, STREAM_BROKER } from '../../src/config/tokens';
 import { FakeClock } from './fake-clock';
 import { FaultPlan, FaultyEntryStream } from './faulty-entry-stream';
@@ -30,6 +32,8 @@ export interface TestDoubles {
   expressionEvaluator?: ExpressionEvaluator;
   /** Outages of the in-process stream to simulate. */
   faults?: FaultPlan;
+  /** A fake gRPC peer (default: the real grpc-js client). */
+  grpcClient?: GrpcClient;
 }
 
 /** Fake clock, seeded random, recording logger and metrics in place of the system adapters. */
@@ -64,6 +68,7 @@ export async function testExecutor(config: AppConfig, doubles: TestDoubles = {})
   const replacements: Replacement[] = [];
   if (doubles.broker) replacements.push(replace(STREAM_BROKER, doubles.broker));
   if (doubles.expressionEvaluator) replacements.push(replace(EXPRESSION_EVALUATOR, doubles.expressionEvaluator));
+  if (doubles.grpcClient) replacements.push(replace(GRPC_CLIENT, doubles.grpcClient));
   const container = await buildContainer(testModules(config, doubles), replacements);
   const documents = container.get(OPENAPI_DOCUMENT_SOURCE);
   if (!(documents instanceof OasDocumentSource)) throw new Error('the test profile expects the oas document source');

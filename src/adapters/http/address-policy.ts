@@ -147,3 +147,20 @@ export function guardedLookup(hostname: string, options: LookupOneOptions | Look
     }
   });
 }
+
+/**
+ * The first address of `host` when neither it nor any address it resolves to is denied; throws an
+ * AddressDeniedError otherwise. For clients that connect to an address they are given (gRPC
+ * channels), so that the address checked is the one connected to.
+ */
+export async function permittedAddress(host: string): Promise<string> {
+  checkLiteralHost(host);
+  const bare = bareHost(host);
+  if (isIP(bare) !== 0) return bare;
+  const addresses = await new Promise<LookupAddress[]>((resolve, reject) => dnsLookup(bare, { all: true }, (error, list) => (error ? reject(error) : resolve(list))));
+  const denied = addresses.find((a) => isDeniedAddress(a.address));
+  if (denied) throw new AddressDeniedError(bare, denied.address);
+  const first = addresses[0];
+  if (!first) throw Object.assign(new Error(`no address for ${bare}`), { code: 'ENOTFOUND' });
+  return first.address;
+}

@@ -37,9 +37,9 @@ describe('unknown settings', () => {
     assert.deepEqual(unknownSettings({ NATS_URLS: 'x' }, [...Object.keys(VARIABLES), 'NATS_URL']), [{ name: 'NATS_URLS', suggestion: 'NATS_URL' }]);
   });
 
-  it('covers every prefix of the table (but HOSTNAME and MAX_CONCURRENT_TASKS, which predate them, and the OpenTelemetry SDK\'s OTEL_ variables, of which it reads more itself)', () => {
+  it('covers every prefix of the table (but HOSTNAME and MAX_CONCURRENT_TASKS, which predate them, and the OTEL_ and GRPC_ variables, of which the OpenTelemetry SDK and grpc-js read more themselves)', () => {
     for (const name of Object.keys(VARIABLES)) {
-      if (name === 'HOSTNAME' || name === 'MAX_CONCURRENT_TASKS' || name.startsWith('OTEL_')) continue;
+      if (name === 'HOSTNAME' || name === 'MAX_CONCURRENT_TASKS' || name.startsWith('OTEL_') || name.startsWith('GRPC_')) continue;
       assert.ok(SETTING_PREFIXES.some((p) => name.startsWith(p)), `${name} has a known prefix`);
     }
   });

@@ -1,0 +1,215 @@
+import { isIP } from 'node:net';
+import { ChannelOptions, Client, credentials, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
+import { GrpcCallRequest, GrpcClient, GrpcMethod, GrpcReply, GrpcTarget } from '../../application/ports/grpc-client.port';
+import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
+import { AnyMethod, ProtoDocuments } from './proto-documents';
+
+export interface GrpcClientSettings {
+  /** Largest answer accepted, in bytes: one message, and all messages collected together (HTTP_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+  /** Most messages collected from one call (GRPC_MAX_MESSAGES). */
+  maxMessages: number;
+  /**
+   * With CALL_DENY_PRIVATE_NETWORKS: the address to connect to for a host, or a rejection whose
+   * `code` is ADDRESS_DENIED (the outbound address policy); undefined: grpc-js resolves names itself.
+   */
+  permittedAddress?: (host: string) => Promise<string>;
+  /** Most channels kept open (the least recently used is closed first). */
+  maxChannels: number;
+}
+
+class LoadedMethod implements GrpcMethod {
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly definition: AnyMethod,
+  ) {}
+  get responses(): 'one' | 'many' {
+    return this.definition.responseStream ? 'many' : 'one';
+  }
+}
+
+function communicationError(detail: string, code: 'NETWORK' | 'RESPONSE_TOO_LARGE' | 'ADDRESS_DENIED', retryable: boolean, cause?: unknown): WorkflowError {
+  return new WorkflowError({ kind: 'communication', code, title: 'Communication Failed', detail, status: code === 'NETWORK' ? 503 : 502, retryable, cause });
+}
+
+function responseTooLarge(maxBytes: number): WorkflowError {
+  return communicationError(`response body exceeds the limit of ${maxBytes} bytes`, 'RESPONSE_TOO_LARGE', false);
+}
+
+/**
+ * The grpc-js target with its naming scheme spelled out, so that a host name can never be read as
+ * another scheme (`unix:`, `vsock:`…).
+ */
+function channelTarget(host: string, port: number): string {
+  const family = isIP(host);
+  if (family === 4) return `ipv4:${host}:${port}`;
+  if (family === 6) return `ipv6:[${host}]:${port}`;
+  return `dns:${host}:${port}`;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+/** Transport headers every answer has (or varies by the second): not the service's metadata. */
+const TRANSPORT_HEADERS = new Set(['content-type', 'date']);
+
+function metadataOf(...sets: Metadata[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const set of sets) {
+    for (const [name, values] of Object.entries(set.toJSON())) {
+      if (TRANSPORT_HEADERS.has(name)) continue;
+      const texts = values.filter((v): v is string => typeof v === 'string');
+      if (texts.length > 0) (out[name] ??= []).push(...texts);
+    }
+  }
+  return out;
+}
+
+/** The library's own refusal of a large message (RESOURCE_EXHAUSTED) is the response limit, not the service's. */
+function tooLarge(object: StatusObject, maxBytes: number): WorkflowError | undefined {
+  return object.code === status.RESOURCE_EXHAUSTED && /larger than max/i.test(object.details) ? responseTooLarge(maxBytes) : undefined;
+}
+
+/**
+ * The GrpcClient port on @grpc/grpc-js: one generic client (a channel) per target, reused across
+ * calls and tenants like HTTP keep-alive pools; with the private-network policy on, the host name is
+ * resolved here and the channel connects to the checked address (the name kept for TLS and
+ * `:authority`), so a DNS answer cannot change between the check and the connection.
+ */
+export class GrpcJsClient implements GrpcClient {
+  private readonly channels = new Map<string, Client>();
+  private closed = false;
+
+  constructor(
+    private readonly documents: ProtoDocuments,
+    private readonly settings: GrpcClientSettings,
+  ) {}
+
+  async method(tenant: string, proto: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<GrpcMethod> {
+    return new LoadedMethod(service, method, await this.documents.method(tenant, proto, service, method, timeoutMs, signal));
+  }
+
+  async call(method: GrpcMethod, request: GrpcCallRequest): Promise<GrpcReply> {
+    if (!(method instanceof LoadedMethod)) throw errors.runtime('grpc call: the method was not loaded by this client');
+    if (request.signal?.aborted) throw this.cancelled(request.signal);
+    const definition = method.definition;
+    try {
+      definition.requestSerialize(request.message);
+    } catch (error) {
+      throw errors.configuration(`grpc call: with.arguments do not fit ${method.service}/${method.method}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const metadata = new Metadata();
+    for (const [name, value] of Object.entries(request.metadata)) {
+      try {
+        metadata.set(name, value);
+      } catch (error) {
+        throw errors.configuration(`grpc call: metadata ${name} not allowed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const client = await this.channel(request.target);
+    const options = { deadline: Date.now() + request.timeoutMs };
+    return definition.responseStream ? this.collect(client, definition, request, metadata, options) : this.unary(client, definition, request, metadata, options);
+  }
+
+  private unary(client: Client, definition: AnyMethod, request: GrpcCallRequest, metadata: Metadata, options: { deadline: number }): Promise<GrpcReply> {
+    return new Promise((resolve, reject) => {
+      let headers = new Metadata();
+      const call = client.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request.message, metadata, options, (error: ServiceError | null, value: unknown) => {
+        request.signal?.removeEventListener('abort', abort);
+        if (request.signal?.aborted) return reject(this.cancelled(request.signal));
+        if (error) {
+          const limit = tooLarge(error, this.settings.maxResponseBytes);
+          if (limit) return reject(limit);
+          return resolve({ code: error.code, details: error.details, messages: [], metadata: metadataOf(headers, error.metadata ?? new Metadata()) });
+        }
+        resolve({ code: status.OK, details: '', messages: [value], metadata: metadataOf(headers) });
+      });
+      call.on('metadata', (m: Metadata) => (headers = m));
+      const abort = (): void => call.cancel();
+      request.signal?.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  private collect(client: Client, definition: AnyMethod, request: GrpcCallRequest, metadata: Metadata, options: { deadline: number }): Promise<GrpcReply> {
+    const { maxMessages, maxResponseBytes } = this.settings;
+    return new Promise((resolve, reject) => {
+      const messages: unknown[] = [];
+      let bytes = 0;
+      let refusal: WorkflowError | undefined;
+      let headers = new Metadata();
+      const call = client.makeServerStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request.message, metadata, options);
+      const abort = (): void => call.cancel();
+      request.signal?.addEventListener('abort', abort, { once: true });
+      call.on('metadata', (m: Metadata) => (headers = m));
+      call.on('data', (message: unknown) => {
+        if (refusal) return;
+        bytes += JSON.stringify(message).length;
+        messages.push(message);
+        if (messages.length > maxMessages) refusal = communicationError(`grpc call: the answer has more than ${maxMessages} messages (GRPC_MAX_MESSAGES)`, 'RESPONSE_TOO_LARGE', false);
+        else if (bytes > maxResponseBytes) refusal = responseTooLarge(maxResponseBytes);
+        if (refusal) call.cancel();
+      });
+      // The status ends every call; 'error' repeats a failed one.
+      call.on('error', () => undefined);
+      call.on('status', (end: StatusObject) => {
+        request.signal?.removeEventListener('abort', abort);
+        if (refusal) return reject(refusal);
+        if (request.signal?.aborted) return reject(this.cancelled(request.signal));
+        const limit = tooLarge(end, maxResponseBytes);
+        if (limit) return reject(limit);
+        resolve({ code: end.code, details: end.code === status.OK ? '' : end.details, messages: end.code === status.OK ? messages : [], metadata: metadataOf(headers, end.metadata) });
+      });
+    });
+  }
+
+  private cancelled(signal: AbortSignal): WorkflowError {
+    const reason: unknown = signal.reason;
+    return isWorkflowError(reason) ? reason : errors.cancelled('gRPC call cancelled');
+  }
+
+  /** The channel to `target`, opened on first use; the address policy is checked on every call. */
+  private async channel(target: GrpcTarget): Promise<Client> {
+    if (this.closed) throw errors.runtime('grpc call: the client is closed');
+    const authority = hostPort(target.host, target.port);
+    const permitted = this.settings.permittedAddress;
+    const address = channelTarget(permitted ? await this.checkedAddress(target.host, permitted) : target.host, target.port);
+    const key = `${address}|${authority}|${target.tls}`;
+    const open = this.channels.get(key);
+    if (open) {
+      // Most recently used last: the channel closed when there are too many is the one least used.
+      this.channels.delete(key);
+      this.channels.set(key, open);
+      return open;
+    }
+    const options: ChannelOptions = { 'grpc.max_receive_message_length': this.settings.maxResponseBytes, 'grpc.default_authority': authority };
+    if (target.tls && permitted) options['grpc.ssl_target_name_override'] = target.host;
+    const client = new Client(address, target.tls ? credentials.createSsl() : credentials.createInsecure(), options);
+    this.channels.set(key, client);
+    while (this.channels.size > this.settings.maxChannels) {
+      const [oldest, channel] = this.channels.entries().next().value as [string, Client];
+      this.channels.delete(oldest);
+      channel.close();
+    }
+    return client;
+  }
+
+  /** The address the policy permits for `host`: ADDRESS_DENIED, or NETWORK when the name does not resolve. */
+  private async checkedAddress(host: string, permitted: (host: string) => Promise<string>): Promise<string> {
+    try {
+      return await permitted(host);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if ((error as { code?: unknown } | null)?.code === 'ADDRESS_DENIED') throw communicationError(message, 'ADDRESS_DENIED', false, error);
+      throw communicationError(`grpc call: cannot resolve ${host}: ${message}`, 'NETWORK', true, error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
+    return Promise.resolve();
+  }
+}

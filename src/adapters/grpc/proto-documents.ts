@@ -1,0 +1,160 @@
+import { readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { fromJSON, MethodDefinition, Options, PackageDefinition } from '@grpc/proto-loader';
+import { Root } from 'protobufjs';
+import { Clock } from '../../application/ports/clock.port';
+import { HttpClient } from '../../application/ports/http-client.port';
+import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
+
+/**
+ * How answers become JSON (documented in docs/call-grpc.md): field names as the `.proto` spells
+ * them, 64-bit integers and enums as strings, bytes as base64, fields left at their default present,
+ * and the name of the field a `oneof` holds.
+ */
+export const PROTO_OPTIONS: Options = { keepCase: true, longs: String, enums: String, bytes: String, defaults: true, oneofs: true };
+
+export interface ProtoDocumentSettings {
+  /** Directory `.proto` files may be read from by path (GRPC_PROTO_DIR); undefined: paths are refused. */
+  protoDir: string | undefined;
+  /** Largest document (and each import) fetched, in bytes. */
+  maxDocumentBytes: number;
+  /** Longest fetch of a document with its imports (ms). */
+  requestTimeoutMs: number;
+  /** How long a loaded document is reused (ms). */
+  cacheTtlMs: number;
+  /** Most documents held (oldest forgotten first). */
+  maxDocuments: number;
+  /** Most files in one document with its imports. */
+  maxFiles: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- method definitions are typed by the document at run time
+export type AnyMethod = MethodDefinition<any, any>;
+
+interface Cached {
+  expiresAtMs: number;
+  definition: Promise<PackageDefinition>;
+}
+
+function documentFailed(location: string, cause: unknown): WorkflowError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new WorkflowError({ kind: 'communication', code: 'DOCUMENT_FAILED', title: 'Document Fetch Failed', detail: `grpc call: failed to load proto document ${location}: ${why}`, status: 502, retryable: true, cause });
+}
+
+function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/**
+ * `.proto` documents by URL (fetched through the HttpClient port, so the outbound address policy
+ * and the size limit apply) or by path under the proto directory (never anywhere else on disk),
+ * their imports resolved next to the importing document, parsed by protobufjs and cached per tenant
+ * and location: one tenant's documents are never handed to another.
+ */
+export class ProtoDocuments {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly clock: Clock,
+    private readonly settings: ProtoDocumentSettings,
+  ) {}
+
+  /** The method `service`/`method` of the document, or a `configuration` WorkflowError naming what is missing. */
+  async method(tenant: string, location: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<AnyMethod> {
+    const definition = await this.load(tenant, location, timeoutMs, signal);
+    const found = definition[service];
+    if (!found || 'format' in found || typeof found !== 'object') {
+      const services = Object.entries(definition).filter(([, d]) => !('format' in d)).map(([name]) => name);
+      throw errors.configuration(`grpc call: service ${service} not found in ${location} (services: ${services.join(', ') || 'none'})`);
+    }
+    const methods = found as Record<string, AnyMethod>;
+    const definitionOfMethod = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    if (!definitionOfMethod) throw errors.configuration(`grpc call: method ${method} not found in service ${service} (methods: ${Object.keys(methods).join(', ')})`);
+    if (definitionOfMethod.requestStream) throw errors.configuration(`grpc call: method ${service}/${method} takes a stream of requests (client or bidirectional streaming), which is not supported`);
+    return definitionOfMethod;
+  }
+
+  private load(tenant: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<PackageDefinition> {
+    const key = `${tenant}\n${location}`;
+    const now = this.clock.now();
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAtMs > now) return cached.definition;
+    this.cache.delete(key);
+    const definition = this.parse(location, Math.min(timeoutMs, this.settings.requestTimeoutMs), signal);
+    this.cache.set(key, { expiresAtMs: now + this.settings.cacheTtlMs, definition });
+    // A failed load is not kept: the next call tries again.
+    definition.catch(() => {
+      if (this.cache.get(key)?.definition === definition) this.cache.delete(key);
+    });
+    while (this.cache.size > this.settings.maxDocuments) this.cache.delete(this.cache.keys().next().value as string);
+    return definition;
+  }
+
+  private async parse(location: string, timeoutMs: number, signal?: AbortSignal): Promise<PackageDefinition> {
+    const first = isUrl(location) ? location : await this.allowedPath(location, undefined);
+    const root = new Root();
+    let files = 0;
+    root.resolvePath = (origin, target) => {
+      if (origin === '' || isUrl(target) || path.isAbsolute(target)) return target;
+      return isUrl(origin) ? new URL(target, origin).toString() : path.join(path.dirname(origin), target);
+    };
+    root.fetch = (name, callback) => {
+      if (++files > this.settings.maxFiles) {
+        callback(documentFailed(location, new Error(`more than ${this.settings.maxFiles} files imported`)));
+        return;
+      }
+      this.text(name, location, timeoutMs, signal).then(
+        // protobufjs' callback type omits the null of a success.
+        (text) => callback(null as unknown as Error, text),
+        (error: unknown) => callback(error as Error),
+      );
+    };
+    try {
+      await root.load(first, { keepCase: true });
+    } catch (error) {
+      if (isWorkflowError(error)) throw error;
+      throw errors.configuration(`grpc call: proto document ${location} does not parse: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      return fromJSON(root.toJSON(), PROTO_OPTIONS);
+    } catch (error) {
+      throw errors.configuration(`grpc call: proto document ${location} does not resolve: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async text(name: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+    if (isUrl(name)) {
+      let response;
+      try {
+        response = await this.http.send({ method: 'GET', url: name, headers: { Accept: 'text/plain, */*' }, timeoutMs, followRedirects: true, maxResponseBytes: this.settings.maxDocumentBytes, signal });
+      } catch (error) {
+        const cause = isWorkflowError(error) ? error : documentFailed(location, error);
+        if (cause.code === 'ADDRESS_DENIED' || cause.code === 'CANCELLED') throw cause;
+        throw documentFailed(location, cause);
+      }
+      if (response.status < 200 || response.status > 299) throw documentFailed(location, new Error(`${name} answered with status ${response.status}`));
+      return new TextDecoder().decode(response.body);
+    }
+    const file = await this.allowedPath(name, location);
+    try {
+      const bytes = await readFile(file);
+      if (bytes.length > this.settings.maxDocumentBytes) throw new Error(`${name} is larger than ${this.settings.maxDocumentBytes} bytes`);
+      return bytes.toString('utf8');
+    } catch (error) {
+      throw documentFailed(location, error);
+    }
+  }
+
+  /** A path inside the proto directory (links followed before the check), or a `configuration` refusal. */
+  private async allowedPath(name: string, document: string | undefined): Promise<string> {
+    const dir = this.settings.protoDir;
+    const shown = document ?? name;
+    if (dir === undefined) throw errors.configuration(`grpc call: proto document ${shown} is a file path, and reading files is not allowed (GRPC_PROTO_DIR is not set; use an http(s) URL)`);
+    const base = await realpath(dir).catch(() => path.resolve(dir));
+    const candidate = path.resolve(base, name);
+    const real = await realpath(candidate).catch(() => candidate);
+    if (real !== base && !real.startsWith(base + path.sep)) throw errors.configuration(`grpc call: proto document ${name} is outside GRPC_PROTO_DIR`);
+    return real;
+  }
+}
