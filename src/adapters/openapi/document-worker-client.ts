@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady } from './document-worker';
@@ -148,6 +148,14 @@ export class OpenApiDocumentWorkers {
     return reply.prepared;
   }
 
+  /** @internal Use WorkerDocument.validateRequest and validateResponse. */
+  async validate(document: WorkerDocument, check: { operationId: string } & ({ parameters: JsonObject } | { response: CheckedResponse }), timeoutMs: number): Promise<ValidationIssue[]> {
+    if (!document.loaded) throw new DocumentUnloadedError();
+    const request: Request = 'parameters' in check ? { op: 'validate-request', key: document.key, ...check } : { op: 'validate-response', key: document.key, ...check };
+    const { reply } = await this.enqueue(document.slot, request, document.tenant, timeoutMs, document.thread);
+    return reply.issues ?? [];
+  }
+
   /** @internal Use WorkerDocument.drop. */
   drop(document: WorkerDocument, timeoutMs: number): void {
     if (!document.loaded) return;
@@ -251,7 +259,7 @@ export class OpenApiDocumentWorkers {
     }
   }
 
-  /** Prepares and drops first (they take milliseconds); then loads, tenants sharing the slot taking turns. */
+  /** Prepares, checks and drops first (they take milliseconds); then loads, tenants sharing the slot taking turns. */
   private next(slot: Slot): Job | undefined {
     let index = slot.queue.findIndex((job) => job.request.op !== 'load');
     if (index < 0) {
@@ -360,6 +368,19 @@ export class WorkerDocument {
    */
   prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation> {
     return this.workers.prepare(this, operationId, parameters, timeoutMs);
+  }
+
+  /**
+   * Checks caller parameters against the operation's schemas (see OpenApiDocument.validateRequest),
+   * within `timeoutMs` once the worker starts on it: a check running past it stops the worker.
+   */
+  validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]> {
+    return this.workers.validate(this, { operationId, parameters }, timeoutMs);
+  }
+
+  /** Checks a response against the operation (see OpenApiDocument.validateResponse), as validateRequest. */
+  validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]> {
+    return this.workers.validate(this, { operationId, response }, timeoutMs);
   }
 
   /** Forgets the document in its worker (evicted from the cache); idempotent. */
