@@ -78,6 +78,7 @@ export const VARIABLES = {
   NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   NATS_SUBJECT_PREFIX: { name: 'NATS_SUBJECT_PREFIX', default: 'flunq', expected: 'subject tokens (A-Z a-z 0-9 _ -) separated by dots', description: 'Workflow events are on `{prefix}.tenant.{tenant}.workflow.{workflow}.events`', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
   NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
+  CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -185,6 +186,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     call: {
       idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
+      validate: read('CALL_VALIDATE'),
     },
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,

@@ -69,7 +69,9 @@ export type ErrorCode =
   | 'INVALID_PATTERN'
   | 'INVALID_HEADER'
   | 'RAISED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'REQUEST_VALIDATION_FAILED'
+  | 'RESPONSE_VALIDATION_FAILED';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;

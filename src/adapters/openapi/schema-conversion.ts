@@ -100,7 +100,8 @@ function convertNode(node: Node, dialect: SchemaDialect, direction: SchemaDirect
       out[key] = map;
     } else out[key] = value;
   }
-  if (dialect === 'openapi-3.0') rewriteOpenApi30(node, out);
+  rewriteNullable(node, out);
+  if (dialect === 'openapi-3.0') rewriteExclusiveBounds(node, out);
   const required = out['required'];
   const properties = node['properties'];
   if (Array.isArray(required) && isPlainObject(properties)) {
@@ -110,8 +111,11 @@ function convertNode(node: Node, dialect: SchemaDialect, direction: SchemaDirect
   return out;
 }
 
-/** OpenAPI 3.0's schema dialect (a JSON Schema draft-04/05 variant) in draft-07 terms. */
-function rewriteOpenApi30(node: Node, out: JsonObject): void {
+/**
+ * OpenAPI 3.0's `nullable` as a JSON Schema type. Documents written for 3.1 still use it (ReadMe's
+ * own API does), where it means the same: it is read in both dialects rather than refused by Ajv.
+ */
+function rewriteNullable(node: Node, out: JsonObject): void {
   delete out['nullable'];
   if (node['nullable'] === true) {
     const type = node['type'];
@@ -119,6 +123,10 @@ function rewriteOpenApi30(node: Node, out: JsonObject): void {
     const values = node['enum'];
     if (Array.isArray(values) && !values.includes(null)) out['enum'] = [...(values as unknown[]), null];
   }
+}
+
+/** OpenAPI 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` (JSON Schema draft-04) as draft-07's numbers. */
+function rewriteExclusiveBounds(node: Node, out: JsonObject): void {
   for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
     const value = node[flag];
     if (typeof value !== 'boolean') continue;

@@ -47,7 +47,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
       TASK_HANDLER,
       [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK, anyOf(CALL_PROTOCOL)],
       (http, breaker, documents, clock, protocols) =>
-        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth }, protocols),
+        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate }, protocols),
     );
     bindFactory(bind, TASK_HANDLER, [CLOCK, RANDOM, METRICS, PATTERN_MATCHER], (clock, random, metrics, patterns) => new TryTaskHandler(clock, random, metrics, patterns));
 
