@@ -137,7 +137,7 @@ export class OpenApiDocumentWorkers {
     const slot = this.slotFor(tenant);
     const key = this.nextKey++;
     const { reply, thread } = await this.enqueue(slot, { op: 'load', key, body, contentType, url }, tenant, timeoutMs, undefined);
-    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? []);
+    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? [], reply.securitySchemes ?? []);
   }
 
   /** @internal Use WorkerDocument.prepare. */
@@ -351,6 +351,7 @@ export class WorkerDocument {
     readonly tenant: string,
     readonly key: number,
     private readonly ids: string[],
+    private readonly schemes: string[] = [],
   ) {}
 
   /** False once the worker that held it was stopped. */
@@ -360,6 +361,10 @@ export class WorkerDocument {
 
   operationIds(): string[] {
     return [...this.ids];
+  }
+
+  securitySchemeNames(): string[] {
+    return [...this.schemes];
   }
 
   /**

@@ -26,7 +26,7 @@ export type ErrorData = Pick<WorkflowErrorInit, 'kind' | 'code' | 'title' | 'det
 
 /** `held`: how many documents the worker holds after the request. `unloaded`: the document asked for is not held. */
 export type DocumentReply =
-  | { id: number; ok: true; held: number; operationIds?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[] }
+  | { id: number; ok: true; held: number; operationIds?: string[]; securitySchemes?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[] }
   | { id: number; ok: false; held: number; unloaded?: true; error: ErrorData | { message: string } };
 
 /** The worker's first message: it has loaded and takes requests. */
@@ -45,7 +45,7 @@ export async function handleDocumentRequest(documents: Map<number, DereferencedO
     if (request.op === 'load') {
       const document = new DereferencedOpenApiDocument(await normalizeDocument(parseDocumentText(new TextDecoder('utf-8').decode(request.body), request.contentType)), request.url);
       documents.set(request.key, document);
-      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds() };
+      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds(), securitySchemes: document.securitySchemeNames() };
     }
     if (request.op === 'prepare') {
       const document = documents.get(request.key);

@@ -54,6 +54,7 @@ export interface HeldDocument {
   /** False once the document is gone from its worker. */
   readonly loaded: boolean;
   operationIds(): string[];
+  securitySchemeNames(): string[];
   /** Throws DocumentUnloadedError when the document is no longer held. */
   prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation>;
   validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]>;
@@ -270,6 +271,10 @@ class SourceDocument implements OpenApiDocument {
 
   operationIds(): string[] {
     return this.held.operationIds();
+  }
+
+  securitySchemeNames(): string[] {
+    return this.held.securitySchemeNames();
   }
 
   prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation> {

@@ -63,6 +63,10 @@ export class DereferencedOpenApiDocument {
     return this.operations.map((o) => o.id);
   }
 
+  securitySchemeNames(): string[] {
+    return Object.keys(obj(obj(this.document['components'])['securitySchemes']));
+  }
+
   prepare(operationId: string, parameters: JsonObject): PreparedOperation {
     const op = this.operation(operationId);
     // A `#…` suffix (seen in published documents to tell operations apart) is never sent.

@@ -36,6 +36,8 @@ export interface CheckedResponse {
 export interface OpenApiDocument {
   /** Every operationId in the document, for error messages. */
   operationIds(): string[];
+  /** The names of the document's `components.securitySchemes` (pre-flight checks of `authentication.use`). */
+  securitySchemeNames(): string[];
   /**
    * Builds the request for `operationId` from caller parameters (keyed by parameter name;
    * `body` is the request body). Throws a `configuration` WorkflowError (OPERATION_NOT_FOUND)

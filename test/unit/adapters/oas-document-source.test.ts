@@ -28,6 +28,9 @@ class FakeDocument implements HeldDocument {
   operationIds(): string[] {
     return ['op'];
   }
+  securitySchemeNames(): string[] {
+    return [];
+  }
   prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation> {
     if (!this.loaded || this.dropped) return Promise.reject(new DocumentUnloadedError());
     return Promise.resolve({ operationId, method: 'GET', url: `${this.url}?tenant=${this.tenant}&p=${JSON.stringify(parameters)}`, headers: {} });
