@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=1,2]`: the performance suite (docs/performance.md).
+ * `npm run bench [-- --quick] [-- --only=1,2]` (goals: 1-5, tracing, tenants, expr, isolation, cluster, nats, validation): the performance suite (docs/performance.md).
  * Starts a private redis-server, runs each workload with the executor and with the ideal
  * baselines in alternating rounds (child processes, one at a time), prints a table and ratios.
  */
@@ -21,6 +21,7 @@ import { runFairnessGoal } from './fairness-goal';
 import { runHttpGoal } from './http-goal';
 import { runIsolationGoal } from './isolation-goal';
 import { runNatsGoal } from './nats-goal';
+import { runValidationGoal } from './validation-goal';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
@@ -387,6 +388,7 @@ async function main(): Promise<void> {
     ['isolation', 'isolation: hostile probes one at a time beside other tenants\' tasks', () => runIsolationGoal({ quick, notes, log })],
     ['cluster', 'cluster: backlog drain over many streams on a Redis Cluster of three primaries against a single Redis', () => goalCluster()],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],
+    ['validation', 'validation: OpenAPI calls to a local server with validate none and both, one at a time', () => runValidationGoal({ quick, rows, notes, log })],
   ];
   try {
     for (const [id, title, run] of goals) {
