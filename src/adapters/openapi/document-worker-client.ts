@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { CheckedResponse, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady } from './document-worker';
@@ -146,6 +146,15 @@ export class OpenApiDocumentWorkers {
     const { reply } = await this.enqueue(document.slot, { op: 'prepare', key: document.key, operationId, parameters }, document.tenant, timeoutMs, document.thread);
     if (!reply.prepared) throw errors.runtime('OpenAPI document worker gave no request');
     return reply.prepared;
+  }
+
+  /** @internal Use WorkerDocument.prepareValidated. */
+  async prepareValidated(document: WorkerDocument, operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation> {
+    if (!document.loaded) throw new DocumentUnloadedError();
+    const { reply } = await this.enqueue(document.slot, { op: 'prepare', key: document.key, operationId, parameters, validate: true }, document.tenant, timeoutMs, document.thread);
+    const issues = reply.issues ?? [];
+    if (issues.length === 0 && !reply.prepared) throw errors.runtime('OpenAPI document worker gave no request');
+    return reply.prepared ? { issues, prepared: reply.prepared } : { issues };
   }
 
   /** @internal Use WorkerDocument.validateRequest and validateResponse. */
@@ -381,6 +390,11 @@ export class WorkerDocument {
    */
   validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]> {
     return this.workers.validate(this, { operationId, parameters }, timeoutMs);
+  }
+
+  /** validateRequest and prepare in one request to the worker (see OpenApiDocument.prepareValidated). */
+  prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation> {
+    return this.workers.prepareValidated(this, operationId, parameters, timeoutMs);
   }
 
   /** Checks a response against the operation (see OpenApiDocument.validateResponse), as validateRequest. */

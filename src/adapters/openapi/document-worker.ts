@@ -16,7 +16,7 @@ export const DOCUMENT_WORKER_ROLE = 'openapi-documents';
 
 export type DocumentRequest =
   | { id: number; op: 'load'; key: number; body: Uint8Array; contentType: string; url: string }
-  | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject }
+  | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject; validate?: true }
   | { id: number; op: 'validate-request'; key: number; operationId: string; parameters: JsonObject }
   | { id: number; op: 'validate-response'; key: number; operationId: string; response: CheckedResponse }
   | { id: number; op: 'drop'; key: number };
@@ -50,6 +50,7 @@ export async function handleDocumentRequest(documents: Map<number, DereferencedO
     if (request.op === 'prepare') {
       const document = documents.get(request.key);
       if (!document) return { id: request.id, ok: false, held: documents.size, unloaded: true, error: { message: 'document not loaded' } };
+      if (request.validate) return { id: request.id, ok: true, held: documents.size, ...document.prepareValidated(request.operationId, request.parameters) };
       return { id: request.id, ok: true, held: documents.size, prepared: document.prepare(request.operationId, request.parameters) };
     }
     if (request.op === 'validate-request' || request.op === 'validate-response') {

@@ -1,7 +1,7 @@
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { CheckedResponse, OpenApiDocument, OpenApiDocumentSource, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OpenApiDocument, OpenApiDocumentSource, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { DEFAULT_DOCUMENT_WORKER_OPTIONS, DocumentUnloadedError } from './document-worker-client';
@@ -58,6 +58,7 @@ export interface HeldDocument {
   /** Throws DocumentUnloadedError when the document is no longer held. */
   prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation>;
   validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]>;
+  prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation>;
   validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]>;
   drop(timeoutMs: number): void;
 }
@@ -283,6 +284,10 @@ class SourceDocument implements OpenApiDocument {
 
   validateRequest(operationId: string, parameters: JsonObject): Promise<ValidationIssue[]> {
     return this.withHeld((held) => held.validateRequest(operationId, parameters, this.timeoutMs));
+  }
+
+  prepareValidated(operationId: string, parameters: JsonObject): Promise<ValidatedPreparation> {
+    return this.withHeld((held) => held.prepareValidated(operationId, parameters, this.timeoutMs));
   }
 
   validateResponse(operationId: string, response: CheckedResponse): Promise<ValidationIssue[]> {

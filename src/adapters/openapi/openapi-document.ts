@@ -1,4 +1,4 @@
-import { CheckedResponse, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { SchemaValidator } from './schema-validator';
@@ -113,6 +113,11 @@ export class DereferencedOpenApiDocument {
 
   validateRequest(operationId: string, parameters: JsonObject): ValidationIssue[] {
     return checkRequest(this.schemas(), this.checked(this.operation(operationId)), parameters);
+  }
+
+  prepareValidated(operationId: string, parameters: JsonObject): ValidatedPreparation {
+    const issues = this.validateRequest(operationId, parameters);
+    return issues.length > 0 ? { issues } : { issues, prepared: this.prepare(operationId, parameters) };
   }
 
   validateResponse(operationId: string, response: CheckedResponse): ValidationIssue[] {

@@ -25,6 +25,11 @@ export interface ValidationIssue {
   message: string;
 }
 
+export interface ValidatedPreparation {
+  issues: ValidationIssue[];
+  prepared?: PreparedOperation;
+}
+
 /** A response as the schema check sees it: `body` is the parsed JSON (or the text when it is not JSON). */
 export interface CheckedResponse {
   status: number;
@@ -51,6 +56,11 @@ export interface OpenApiDocument {
    * one when the check takes longer than the document's processing limit.
    */
   validateRequest(operationId: string, parameters: JsonObject): Promise<ValidationIssue[]>;
+  /**
+   * `validateRequest`, then `prepare` when there are no issues, in one step (one trip to wherever
+   * the document is held): `prepared` is present exactly when `issues` is empty.
+   */
+  prepareValidated(operationId: string, parameters: JsonObject): Promise<ValidatedPreparation>;
   /** Checks a response against the operation's declared statuses, media types and schemas (throws as validateRequest). */
   validateResponse(operationId: string, response: CheckedResponse): Promise<ValidationIssue[]>;
 }

@@ -86,6 +86,13 @@ describe('request validation (OpenAPI 3.0)', () => {
   it('adds null to a nullable enum', () => {
     assert.deepEqual(toJsonSchema({ type: 'string', enum: ['a'], nullable: true }, 'openapi-3.0', 'request'), { type: ['string', 'null'], enum: ['a', null] });
   });
+  it('prepares in the same step only a request without issues', () => {
+    const refused = doc30().prepareValidated('updatePet', { ...goodRequest, petId: 'x' });
+    assert.deepEqual(refused, { issues: [{ pointer: '/path/petId', rule: 'type', message: 'must be integer' }] });
+    const accepted = doc30().prepareValidated('updatePet', goodRequest);
+    assert.deepEqual(accepted.issues, []);
+    assert.equal(accepted.prepared?.url, 'https://api.test/pets/7');
+  });
   it('throws OPERATION_NOT_FOUND for an unknown operation', () => {
     assert.throws(() => doc30().validateRequest('nope', {}), (e: WorkflowError) => e.code === 'OPERATION_NOT_FOUND');
   });

@@ -207,12 +207,13 @@ export class CallTaskHandler implements TaskHandler {
       const cause = asWorkflowError(e);
       return stage(cause.code === 'OPERATION_NOT_FOUND' ? 'failed to resolve operation' : 'failed to build request')(cause);
     };
+    let prepared;
     if (checksRequest(sides)) {
-      // Before anything is built or sent: a refused request never reaches the service.
-      const issues = await document.validateRequest(config.operationId, parameters).catch(resolveStage);
-      if (issues.length > 0) throw validationFailed('request', issues, config.operationId);
-    }
-    const prepared = await document.prepare(config.operationId, parameters).catch(resolveStage);
+      // Checked before anything is built or sent (a refused request never reaches the service), in the same trip to the document.
+      const checked = await document.prepareValidated(config.operationId, parameters).catch(resolveStage);
+      if (!checked.prepared) throw validationFailed('request', checked.issues, config.operationId);
+      prepared = checked.prepared;
+    } else prepared = await document.prepare(config.operationId, parameters).catch(resolveStage);
     const { url, auth } = prepareCallUrl(prepared.url, taskAuth, secrets);
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
