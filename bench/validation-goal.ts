@@ -142,7 +142,7 @@ export async function runValidationGoal(ctx: ValidationGoalContext): Promise<voi
     ctx.log(`  the two checks alone: ${inThread.toFixed(1)} µs in this thread (Ajv), ${throughWorker.toFixed(0)} µs through the document worker (two round trips)`);
     ctx.rows.push({ goal: 'validation', metric: 'request + response check µs (worker / in-thread)', executor: throughWorker.toFixed(0), baseline: inThread.toFixed(1), ratio: '', target: 'report', met: '-' });
     // addPet declares no 200: its response check reports the status (the call fails, as a contract breach should); the request check is what it measures.
-    ctx.notes.push('validation: one call at a time through the call handler (real HTTP client, document worker); the checks are two extra round trips to the document worker per call (request before sending, response after); addPet\'s response check fails on its undeclared 200, as designed');
+    ctx.notes.push('validation: one call at a time through the call handler (real HTTP client, document worker); the request check rides on the preparation\'s trip to the document worker, the response check is one more trip; addPet\'s response check fails on its undeclared 200, as designed');
   } finally {
     await workers.close();
     await client.close();
