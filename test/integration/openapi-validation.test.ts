@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
+import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 import { normalizeDocument, parseDocumentText } from '../../src/adapters/openapi/document-parsing';
+import { OpenApiDocumentWorkers } from '../../src/adapters/openapi/document-worker-client';
+import { documentCacheBounds, OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { SystemClock } from '../../src/adapters/system/system-clock';
+import { WorkflowError } from '../../src/domain/workflow-error';
+import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { DereferencedOpenApiDocument } from '../../src/adapters/openapi/openapi-document';
 import { CompletedPayload } from '../../src/domain/flunq-events';
 import { isPlainObject, JsonObject } from '../../src/domain/json';
@@ -185,5 +192,37 @@ describe('schemas of published documents compile and run', () => {
     assert.ok(exercise(document, normalized) >= 240);
     const issues = document.validateResponse('get_animal', { status: 200, contentType: 'application/json', body: { animal: { uid: 7, name: 'Tribble' } } });
     assert.deepEqual(issues.map((i) => `${i.pointer} ${i.rule}`), ['/body/animal/uid type']);
+  });
+});
+
+describe('a check that runs past the time limit', () => {
+  it('stops its worker with a timeout error; the document is loaded again for the next check', async () => {
+    // uniqueItems over objects compares every pair: 20,000 items are hundreds of millions of comparisons.
+    const doc = {
+      openapi: '3.0.3',
+      paths: { '/a': { post: { operationId: 'a', requestBody: { content: { 'application/json': { schema: { type: 'array', uniqueItems: true, items: { type: 'object' } } } } }, responses: { '200': { description: 'ok' } } } } },
+    };
+    const server = new LocalServer((_req, res) => json(res, 200, doc));
+    await server.start();
+    const workers = new OpenApiDocumentWorkers({ maxWorkers: 1, maxMemoryMb: 512 });
+    const client = new UndiciHttpClient(new InMemoryMetrics(), { ...DEFAULT_HTTP_CLIENT_SETTINGS });
+    const source = new OasDocumentSource(client, new SystemClock(), new InMemoryMetrics(), { cacheTtlMs: 60_000, requestTimeoutMs: 300, maxDocumentBytes: 1024 * 1024, bounds: documentCacheBounds(1) }, workers);
+    try {
+      const document = await source.load('acme', `${server.origin}/doc.json`);
+      const started = workers.workersStarted;
+      const items = Array.from({ length: 20_000 }, (_, i) => ({ i }));
+      const error = await document.validateRequest('a', { body: items }).then(
+        () => assert.fail('expected the check to be stopped'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof WorkflowError);
+      assert.equal(error.kind, 'timeout');
+      assert.deepEqual(await document.validateRequest('a', { body: [{ i: 1 }, { i: 1 }] }), [{ pointer: '/body', rule: 'uniqueItems', message: 'must NOT have duplicate items (items ## 0 and 1 are identical)' }]);
+      assert.equal(workers.workersStarted, started + 1, 'a fresh worker took over');
+    } finally {
+      await workers.close();
+      await client.close();
+      await server.stop();
+    }
   });
 });
