@@ -10,6 +10,7 @@ import { dlq, parse } from './dlq-command';
 import { HELP, version } from './help';
 import { run } from './run-command';
 import { tasks } from './tasks-command';
+import { validate } from './validate-command';
 
 const io: Output = {
   out: (text) => process.stdout.write(`${text}\n`),
@@ -68,6 +69,12 @@ export async function cli(argv: readonly string[]): Promise<number | undefined> 
         return await dlq(rest, config(), io);
       case 'tasks':
         return await tasks(rest, config(), io);
+      case 'validate': {
+        const [file, ...extra] = parse('validate', { args: rest, allowPositionals: true, options: {} }).positionals;
+        if (!file) throw new UsageError('validate needs a task request or workflow file', 'validate');
+        if (extra.length > 0) throw new UsageError(`validate takes one file, not ${[file, ...extra].join(' ')}`, 'validate');
+        return await validate(file, config({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' }), io);
+      }
       case 'serve':
         if (parse('serve', { args: rest, allowPositionals: true, options: {} }).positionals.length > 0) throw new UsageError(`serve takes no arguments (settings are environment variables), not ${rest.join(' ')}`, 'serve');
         // The service reports unknown settings and its configuration through its own logger.

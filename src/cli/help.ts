@@ -21,6 +21,7 @@ export const HELP: Record<string, string> = {
 commands:
   serve                          run the service (what \`node dist/src/main.js\` runs), configured by environment variables
   run <task.json>                run one task request locally (embedded, no Redis) and print its task.completed payload
+  validate <task.json|wf.yaml>   check the OpenAPI calls of a task request or workflow against their documents, calling nothing
   dlq list [filters] [--json]    list dead letters on the workflow streams (REDIS_URL, or NATS_URL), with their replay counts
   dlq show <stream> <entry-id>   show one dead letter with its original payload and replays
   dlq replay <stream> <id>…      append each as a new io.flunq.task.requested (the dead letter is kept)
@@ -104,6 +105,20 @@ exit codes:
   0  the task was found
   1  no such task (one line on stderr); an error while searching
   2  usage or configuration error; a backend that cannot be reached or refuses the credentials`,
+  validate: `usage: flunq-executor validate <task.json | workflow.yaml>
+
+Loads the OpenAPI documents that the call tasks in the file refer to (a task request as \`run\`
+takes it, or a workflow whose \`do\` list holds call tasks, in YAML or JSON) and prints one line per
+problem, without calling any operation: an unknown operation id (with the closest known one), a
+missing required parameter or request body, a literal value that breaks the parameter's or the
+body's schema, an \`authentication: {use: …}\` the workflow does not define, a document that
+cannot be loaded. Values that are \`\${ … }\` expressions are known only at run time and not checked.
+A summary line goes to stderr.
+
+exit codes:
+  0  no problems
+  1  problems were found (one line each on stdout)
+  2  usage error; an unreadable or invalid file`,
 };
 
 /** The package version, from the package.json above this file (in the sources and in dist/). */

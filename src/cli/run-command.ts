@@ -14,7 +14,7 @@ import { jsonSyntaxProblem } from './json-position';
  * `maxBytes`. The checks are made on the opened descriptor, so the file cannot be swapped between
  * the check and the read; at most `maxBytes` bytes are ever read, even from a file that grows.
  */
-function readRequestFile(file: string, maxBytes: number): string {
+export function readRequestFile(file: string, maxBytes: number): string {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO without a writer would block before fstat could refuse it.

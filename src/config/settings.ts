@@ -118,6 +118,8 @@ export interface HttpSettings {
 export interface CallSettings {
   /** Send Idempotency-Key headers on non-idempotent calls. */
   idempotencyKeys: boolean;
+  /** Which side of OpenAPI calls is checked against the document by default (CALL_VALIDATE). */
+  validate: 'none' | 'request' | 'response' | 'both';
 }
 
 export interface OpenApiSettings {

@@ -73,8 +73,10 @@ export type ErrorCode =
   | 'GRAPHQL_ERRORS'
   | 'GRAPHQL_INVALID'
   | 'GRAPHQL_BAD_RESPONSE'
+  | 'GRPC_STATUS'
 
-  | 'GRPC_STATUS';
+  | 'REQUEST_VALIDATION_FAILED'
+  | 'RESPONSE_VALIDATION_FAILED';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;

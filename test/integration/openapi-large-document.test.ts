@@ -83,6 +83,9 @@ describe('a large OpenAPI document', () => {
       const prepared = await document.prepare('getPetById_42', { petId: 7 });
       assert.equal(prepared.url, 'https://petstore.test/api/v42/pet/7');
       assert.equal(prepared.method, 'GET');
+      // Schema checks compile the schemas of the operation checked, not the whole document's.
+      assert.deepEqual(await document.validateRequest('addPet_300', { body: { name: 7, photoUrls: [] } }), [{ pointer: '/body/name', rule: 'type', message: 'must be string' }]);
+      assert.deepEqual(await document.validateResponse('getPetById_300', { status: 200, contentType: 'application/json', body: { name: 'Rex', photoUrls: [] } }), []);
     });
   }
 

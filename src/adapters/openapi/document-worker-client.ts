@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady } from './document-worker';
@@ -137,7 +137,7 @@ export class OpenApiDocumentWorkers {
     const slot = this.slotFor(tenant);
     const key = this.nextKey++;
     const { reply, thread } = await this.enqueue(slot, { op: 'load', key, body, contentType, url }, tenant, timeoutMs, undefined);
-    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? []);
+    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? [], reply.securitySchemes ?? []);
   }
 
   /** @internal Use WorkerDocument.prepare. */
@@ -146,6 +146,23 @@ export class OpenApiDocumentWorkers {
     const { reply } = await this.enqueue(document.slot, { op: 'prepare', key: document.key, operationId, parameters }, document.tenant, timeoutMs, document.thread);
     if (!reply.prepared) throw errors.runtime('OpenAPI document worker gave no request');
     return reply.prepared;
+  }
+
+  /** @internal Use WorkerDocument.prepareValidated. */
+  async prepareValidated(document: WorkerDocument, operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation> {
+    if (!document.loaded) throw new DocumentUnloadedError();
+    const { reply } = await this.enqueue(document.slot, { op: 'prepare', key: document.key, operationId, parameters, validate: true }, document.tenant, timeoutMs, document.thread);
+    const issues = reply.issues ?? [];
+    if (issues.length === 0 && !reply.prepared) throw errors.runtime('OpenAPI document worker gave no request');
+    return reply.prepared ? { issues, prepared: reply.prepared } : { issues };
+  }
+
+  /** @internal Use WorkerDocument.validateRequest and validateResponse. */
+  async validate(document: WorkerDocument, check: { operationId: string } & ({ parameters: JsonObject } | { response: CheckedResponse }), timeoutMs: number): Promise<ValidationIssue[]> {
+    if (!document.loaded) throw new DocumentUnloadedError();
+    const request: Request = 'parameters' in check ? { op: 'validate-request', key: document.key, ...check } : { op: 'validate-response', key: document.key, ...check };
+    const { reply } = await this.enqueue(document.slot, request, document.tenant, timeoutMs, document.thread);
+    return reply.issues ?? [];
   }
 
   /** @internal Use WorkerDocument.drop. */
@@ -251,7 +268,7 @@ export class OpenApiDocumentWorkers {
     }
   }
 
-  /** Prepares and drops first (they take milliseconds); then loads, tenants sharing the slot taking turns. */
+  /** Prepares, checks and drops first (they take milliseconds); then loads, tenants sharing the slot taking turns. */
   private next(slot: Slot): Job | undefined {
     let index = slot.queue.findIndex((job) => job.request.op !== 'load');
     if (index < 0) {
@@ -343,6 +360,7 @@ export class WorkerDocument {
     readonly tenant: string,
     readonly key: number,
     private readonly ids: string[],
+    private readonly schemes: string[] = [],
   ) {}
 
   /** False once the worker that held it was stopped. */
@@ -354,12 +372,34 @@ export class WorkerDocument {
     return [...this.ids];
   }
 
+  securitySchemeNames(): string[] {
+    return [...this.schemes];
+  }
+
   /**
    * Builds the request for an operation (see OpenApiDocument.prepare), within `timeoutMs` once the
    * worker starts on it. Throws DocumentUnloadedError when the document is no longer held.
    */
   prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation> {
     return this.workers.prepare(this, operationId, parameters, timeoutMs);
+  }
+
+  /**
+   * Checks caller parameters against the operation's schemas (see OpenApiDocument.validateRequest),
+   * within `timeoutMs` once the worker starts on it: a check running past it stops the worker.
+   */
+  validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]> {
+    return this.workers.validate(this, { operationId, parameters }, timeoutMs);
+  }
+
+  /** validateRequest and prepare in one request to the worker (see OpenApiDocument.prepareValidated). */
+  prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation> {
+    return this.workers.prepareValidated(this, operationId, parameters, timeoutMs);
+  }
+
+  /** Checks a response against the operation (see OpenApiDocument.validateResponse), as validateRequest. */
+  validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]> {
+    return this.workers.validate(this, { operationId, response }, timeoutMs);
   }
 
   /** Forgets the document in its worker (evicted from the cache); idempotent. */

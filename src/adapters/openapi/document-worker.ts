@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowErrorInit } from '../../domain/workflow-error';
 import { normalizeDocument, parseDocumentText } from './document-parsing';
@@ -16,7 +16,9 @@ export const DOCUMENT_WORKER_ROLE = 'openapi-documents';
 
 export type DocumentRequest =
   | { id: number; op: 'load'; key: number; body: Uint8Array; contentType: string; url: string }
-  | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject }
+  | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject; validate?: true }
+  | { id: number; op: 'validate-request'; key: number; operationId: string; parameters: JsonObject }
+  | { id: number; op: 'validate-response'; key: number; operationId: string; response: CheckedResponse }
   | { id: number; op: 'drop'; key: number };
 
 /** A WorkflowError as it crosses threads. */
@@ -24,7 +26,7 @@ export type ErrorData = Pick<WorkflowErrorInit, 'kind' | 'code' | 'title' | 'det
 
 /** `held`: how many documents the worker holds after the request. `unloaded`: the document asked for is not held. */
 export type DocumentReply =
-  | { id: number; ok: true; held: number; operationIds?: string[]; prepared?: PreparedOperation }
+  | { id: number; ok: true; held: number; operationIds?: string[]; securitySchemes?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[] }
   | { id: number; ok: false; held: number; unloaded?: true; error: ErrorData | { message: string } };
 
 /** The worker's first message: it has loaded and takes requests. */
@@ -43,12 +45,19 @@ export async function handleDocumentRequest(documents: Map<number, DereferencedO
     if (request.op === 'load') {
       const document = new DereferencedOpenApiDocument(await normalizeDocument(parseDocumentText(new TextDecoder('utf-8').decode(request.body), request.contentType)), request.url);
       documents.set(request.key, document);
-      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds() };
+      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds(), securitySchemes: document.securitySchemeNames() };
     }
     if (request.op === 'prepare') {
       const document = documents.get(request.key);
       if (!document) return { id: request.id, ok: false, held: documents.size, unloaded: true, error: { message: 'document not loaded' } };
+      if (request.validate) return { id: request.id, ok: true, held: documents.size, ...document.prepareValidated(request.operationId, request.parameters) };
       return { id: request.id, ok: true, held: documents.size, prepared: document.prepare(request.operationId, request.parameters) };
+    }
+    if (request.op === 'validate-request' || request.op === 'validate-response') {
+      const document = documents.get(request.key);
+      if (!document) return { id: request.id, ok: false, held: documents.size, unloaded: true, error: { message: 'document not loaded' } };
+      const issues = request.op === 'validate-request' ? document.validateRequest(request.operationId, request.parameters) : document.validateResponse(request.operationId, request.response);
+      return { id: request.id, ok: true, held: documents.size, issues };
     }
     documents.delete(request.key);
     return { id: request.id, ok: true, held: documents.size };

@@ -1,7 +1,7 @@
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { OpenApiDocument, OpenApiDocumentSource, PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OpenApiDocument, OpenApiDocumentSource, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { DEFAULT_DOCUMENT_WORKER_OPTIONS, DocumentUnloadedError } from './document-worker-client';
@@ -54,8 +54,12 @@ export interface HeldDocument {
   /** False once the document is gone from its worker. */
   readonly loaded: boolean;
   operationIds(): string[];
+  securitySchemeNames(): string[];
   /** Throws DocumentUnloadedError when the document is no longer held. */
   prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation>;
+  validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]>;
+  prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation>;
+  validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]>;
   drop(timeoutMs: number): void;
 }
 
@@ -270,13 +274,34 @@ class SourceDocument implements OpenApiDocument {
     return this.held.operationIds();
   }
 
-  async prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation> {
+  securitySchemeNames(): string[] {
+    return this.held.securitySchemeNames();
+  }
+
+  prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation> {
+    return this.withHeld((held) => held.prepare(operationId, parameters, this.timeoutMs));
+  }
+
+  validateRequest(operationId: string, parameters: JsonObject): Promise<ValidationIssue[]> {
+    return this.withHeld((held) => held.validateRequest(operationId, parameters, this.timeoutMs));
+  }
+
+  prepareValidated(operationId: string, parameters: JsonObject): Promise<ValidatedPreparation> {
+    return this.withHeld((held) => held.prepareValidated(operationId, parameters, this.timeoutMs));
+  }
+
+  validateResponse(operationId: string, response: CheckedResponse): Promise<ValidationIssue[]> {
+    return this.withHeld((held) => held.validateResponse(operationId, response, this.timeoutMs));
+  }
+
+  /** Runs `use` on the held document, loading the document again once when it is gone from its worker. */
+  private async withHeld<T>(use: (held: HeldDocument) => Promise<T>): Promise<T> {
     try {
-      return await this.held.prepare(operationId, parameters, this.timeoutMs);
+      return await use(this.held);
     } catch (error) {
       if (!(error instanceof DocumentUnloadedError)) throw error;
     }
     const again = await this.source.obtain(this.tenant, this.url);
-    return again.held.prepare(operationId, parameters, this.timeoutMs);
+    return use(again.held);
   }
 }

@@ -1,6 +1,8 @@
-import { PreparedOperation } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
+import { SchemaValidator } from './schema-validator';
+import { checkRequest, checkResponse, CheckedOperation, parameterSchema, responseDescriptions } from './operation-checks';
 import { defaultStyle, formBody, Location, ParameterSpec, serializeCookie, serializeHeader, serializePath, serializeQuery } from './parameter-style';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -16,6 +18,7 @@ interface Operation {
 
 interface Parameter extends ParameterSpec {
   required: boolean;
+  schema: JsonObject | undefined;
 }
 
 function obj(value: unknown): JsonObject {
@@ -36,6 +39,8 @@ function missing(name: string): WorkflowError {
  */
 export class DereferencedOpenApiDocument {
   private readonly operations: Operation[] = [];
+  /** Made on the first check: documents no call validates against never pay for it. */
+  private validator: SchemaValidator | undefined;
 
   constructor(
     private readonly document: JsonObject,
@@ -58,21 +63,12 @@ export class DereferencedOpenApiDocument {
     return this.operations.map((o) => o.id);
   }
 
-  prepare(operationId: string, parameters: JsonObject): PreparedOperation {
-    // Document order decides between duplicated ids (Go's map order did not).
-    const op = this.operations.find((o) => o.id === operationId);
-    if (!op) {
-      const ids = this.operationIds();
-      const listed = ids.length > 50 ? `${ids.slice(0, 50).join(', ')}, … (${ids.length} in all)` : ids.join(', ');
-      throw new WorkflowError({
-        kind: 'configuration',
-        code: 'OPERATION_NOT_FOUND',
-        title: 'Invalid Configuration',
-        detail: `operation with id '${operationId}' not found (available: ${listed || 'none'})`,
-        data: { operation_id: operationId },
-      });
-    }
+  securitySchemeNames(): string[] {
+    return Object.keys(obj(obj(this.document['components'])['securitySchemes']));
+  }
 
+  prepare(operationId: string, parameters: JsonObject): PreparedOperation {
+    const op = this.operation(operationId);
     // A `#…` suffix (seen in published documents to tell operations apart) is never sent.
     let path = op.path.split('#')[0] ?? '';
     const query: string[] = [];
@@ -106,13 +102,50 @@ export class DereferencedOpenApiDocument {
     const base = this.serverUrl(op);
     let url = base + path;
     if (query.length > 0) url += (url.includes('?') ? '&' : '?') + query.join('&');
-    const prepared: PreparedOperation = { operationId, method: op.method, url, headers };
+    const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation) };
     const body = this.body(op, parameters);
     if (body) {
       prepared.body = body.text;
       headers['Content-Type'] = body.contentType;
     }
     return prepared;
+  }
+
+  validateRequest(operationId: string, parameters: JsonObject): ValidationIssue[] {
+    return checkRequest(this.schemas(), this.checked(this.operation(operationId)), parameters);
+  }
+
+  prepareValidated(operationId: string, parameters: JsonObject): ValidatedPreparation {
+    const issues = this.validateRequest(operationId, parameters);
+    return issues.length > 0 ? { issues } : { issues, prepared: this.prepare(operationId, parameters) };
+  }
+
+  validateResponse(operationId: string, response: CheckedResponse): ValidationIssue[] {
+    return checkResponse(this.schemas(), this.checked(this.operation(operationId)), response);
+  }
+
+  private schemas(): SchemaValidator {
+    const version = this.document['openapi'];
+    return (this.validator ??= new SchemaValidator(typeof version === 'string' && version.startsWith('3.1') ? 'openapi-3.1' : 'openapi-3.0'));
+  }
+
+  private checked(op: Operation): CheckedOperation {
+    return { id: op.id, operation: op.operation, parameters: this.parametersOf(op) };
+  }
+
+  /** The operation with the id; document order decides between duplicated ids (Go's map order did not). */
+  private operation(operationId: string): Operation {
+    const op = this.operations.find((o) => o.id === operationId);
+    if (op) return op;
+    const ids = this.operationIds();
+    const listed = ids.length > 50 ? `${ids.slice(0, 50).join(', ')}, … (${ids.length} in all)` : ids.join(', ');
+    throw new WorkflowError({
+      kind: 'configuration',
+      code: 'OPERATION_NOT_FOUND',
+      title: 'Invalid Configuration',
+      detail: `operation with id '${operationId}' not found (available: ${listed || 'none'})`,
+      data: { operation_id: operationId },
+    });
   }
 
   /** Path-item parameters merged with the operation's (the operation wins on name + location). */
@@ -135,6 +168,7 @@ export class DereferencedOpenApiDocument {
         required: loc === 'path' || p['required'] === true,
         style: typeof p['style'] === 'string' ? p['style'] : defaultStyle(loc),
         json: p['schema'] === undefined && isPlainObject(p['content']),
+        schema: parameterSchema(p),
       };
       if (typeof p['explode'] === 'boolean') param.explode = p['explode'];
       merged.set(`${loc}:${name}`, param);

@@ -8,18 +8,61 @@ export interface PreparedOperation {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * The `description` of each response the operation declares, by status key as written in the
+   * document (`200`, `4XX`, `default`): what a failed call reports for the status it got.
+   */
+  responseDescriptions?: Record<string, string>;
+}
+
+/** One way a request or a response breaks the document's schemas; never carries the value checked. */
+export interface ValidationIssue {
+  /** JSON pointer of the place: `/path/<name>`, `/query/<name>`, `/header/<name>`, `/cookie/<name>` or `/body/…`. */
+  pointer: string;
+  /** The schema keyword that failed (`type`, `required`, `format`, `pattern`, …). */
+  rule: string;
+  /** The rule in words, made of the schema only (`must be string`, `must match format "email"`). */
+  message: string;
+}
+
+export interface ValidatedPreparation {
+  issues: ValidationIssue[];
+  prepared?: PreparedOperation;
+}
+
+/** A response as the schema check sees it: `body` is the parsed JSON (or the text when it is not JSON). */
+export interface CheckedResponse {
+  status: number;
+  contentType: string;
+  body: unknown;
 }
 
 /** A loaded, dereferenced OpenAPI 3.x document (Swagger 2.0 converted); adapters may hold it off the event loop. */
 export interface OpenApiDocument {
   /** Every operationId in the document, for error messages. */
   operationIds(): string[];
+  /** The names of the document's `components.securitySchemes` (pre-flight checks of `authentication.use`). */
+  securitySchemeNames(): string[];
   /**
    * Builds the request for `operationId` from caller parameters (keyed by parameter name;
    * `body` is the request body). Throws a `configuration` WorkflowError (OPERATION_NOT_FOUND)
    * for an unknown operation and a `validation` one (PARAMETER_MISSING) for a missing required parameter.
    */
   prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation>;
+  /**
+   * Checks caller parameters (as `prepare` takes them) against the operation's parameter and
+   * request body schemas; no issues when they conform. Throws as `prepare` for an unknown
+   * operation, a `configuration` WorkflowError when a schema cannot be compiled, and a `timeout`
+   * one when the check takes longer than the document's processing limit.
+   */
+  validateRequest(operationId: string, parameters: JsonObject): Promise<ValidationIssue[]>;
+  /**
+   * `validateRequest`, then `prepare` when there are no issues, in one step (one trip to wherever
+   * the document is held): `prepared` is present exactly when `issues` is empty.
+   */
+  prepareValidated(operationId: string, parameters: JsonObject): Promise<ValidatedPreparation>;
+  /** Checks a response against the operation's declared statuses, media types and schemas (throws as validateRequest). */
+  validateResponse(operationId: string, response: CheckedResponse): Promise<ValidationIssue[]>;
 }
 
 /**

@@ -5,7 +5,7 @@ import { DocumentCacheBounds, documentCacheBounds, DocumentWorkers, HeldDocument
 import { FakeClock } from '../../support/fake-clock';
 import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
-import { PreparedOperation } from '../../../src/application/ports/openapi-document-source.port';
+import { PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../../src/application/ports/openapi-document-source.port';
 import { JsonObject } from '../../../src/domain/json';
 
 /** Serves `size` bytes for any URL (the size in the path, `/…/<bytes>.json`, else 100). */
@@ -28,9 +28,23 @@ class FakeDocument implements HeldDocument {
   operationIds(): string[] {
     return ['op'];
   }
+  securitySchemeNames(): string[] {
+    return [];
+  }
   prepare(operationId: string, parameters: JsonObject): Promise<PreparedOperation> {
     if (!this.loaded || this.dropped) return Promise.reject(new DocumentUnloadedError());
     return Promise.resolve({ operationId, method: 'GET', url: `${this.url}?tenant=${this.tenant}&p=${JSON.stringify(parameters)}`, headers: {} });
+  }
+  validateRequest(): Promise<ValidationIssue[]> {
+    if (!this.loaded || this.dropped) return Promise.reject(new DocumentUnloadedError());
+    return Promise.resolve([{ pointer: `/tenant/${this.tenant}`, rule: 'fake', message: 'checked' }]);
+  }
+  async prepareValidated(operationId: string, parameters: JsonObject): Promise<ValidatedPreparation> {
+    const issues = await this.validateRequest();
+    return { issues, prepared: await this.prepare(operationId, parameters) };
+  }
+  validateResponse(): Promise<ValidationIssue[]> {
+    return Promise.resolve([]);
   }
   drop(): void {
     this.dropped = true;

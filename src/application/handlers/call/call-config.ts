@@ -1,5 +1,6 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { errors, WorkflowError } from '../../../domain/workflow-error';
+import { VALIDATE_SIDES, ValidateSides } from './openapi-checks';
 
 export type OutputFormat = 'content' | 'response' | 'raw';
 
@@ -27,6 +28,8 @@ export interface OpenApiCallConfig extends CommonCallConfig {
   documentUrl: string;
   operationId: string;
   parameters: JsonObject;
+  /** `validate` (an SDL extension): which sides are checked against the document; `undefined`: CALL_VALIDATE decides. */
+  validate: ValidateSides | undefined;
 }
 
 export type CallConfig = HttpCallConfig | OpenApiCallConfig;
@@ -123,7 +126,11 @@ export function parseCallConfig(raw: JsonObject): CallConfig {
     if (typeof operationId !== 'string' || operationId === '') throw invalid('operation_id is required for OpenAPI calls');
     const parameters = raw['parameters'] ?? {};
     if (!isPlainObject(parameters)) throw errors.configuration('invalid call configuration: parameters must be an object');
-    return { callType: 'openapi', documentUrl, operationId, parameters, output, redirect, authentication: raw['authentication'], outputAs };
+    const validate = raw['validate'];
+    if (validate !== undefined && validate !== null && (typeof validate !== 'string' || !(VALIDATE_SIDES as readonly string[]).includes(validate))) {
+      throw invalid(`unsupported validate value: ${JSON.stringify(validate)} (supported: request, response, both, none)`);
+    }
+    return { callType: 'openapi', documentUrl, operationId, parameters, output, redirect, authentication: raw['authentication'], outputAs, validate: (validate ?? undefined) as ValidateSides | undefined };
   }
   throw invalid(`unsupported call type: ${callType}`);
 }

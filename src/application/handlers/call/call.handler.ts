@@ -13,6 +13,7 @@ import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthenticat
 import { CallFailure, CallProtocol } from './call-protocol';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
+import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 
@@ -51,6 +52,8 @@ export interface CallTaskSettings {
   idempotencyKeys: boolean;
   /** Deepest nesting accepted in a JSON response body (EXECUTOR_MAX_JSON_DEPTH). */
   maxJsonDepth?: number;
+  /** Which sides of OpenAPI calls are checked against the document when a task says nothing (CALL_VALIDATE). */
+  validate?: ValidateSides;
 }
 
 export class CallTaskHandler implements TaskHandler {
@@ -212,13 +215,18 @@ export class CallTaskHandler implements TaskHandler {
     };
     const document = await this.documents.load(context.request.tenantId, config.documentUrl, context.signal).catch(stage('failed to load document'));
     const parameters = withoutNulls(config.parameters);
-    let prepared;
-    try {
-      prepared = await document.prepare(config.operationId, parameters);
-    } catch (e) {
+    const sides = config.validate ?? this.settings.validate ?? 'none';
+    const resolveStage = (e: unknown): never => {
       const cause = asWorkflowError(e);
       return stage(cause.code === 'OPERATION_NOT_FOUND' ? 'failed to resolve operation' : 'failed to build request')(cause);
-    }
+    };
+    let prepared;
+    if (checksRequest(sides)) {
+      // Checked before anything is built or sent (a refused request never reaches the service), in the same trip to the document.
+      const checked = await document.prepareValidated(config.operationId, parameters).catch(resolveStage);
+      if (!checked.prepared) throw validationFailed('request', checked.issues, config.operationId);
+      prepared = checked.prepared;
+    } else prepared = await document.prepare(config.operationId, parameters).catch(resolveStage);
     const { url, auth } = prepareCallUrl(prepared.url, taskAuth, secrets);
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
@@ -242,7 +250,22 @@ export class CallTaskHandler implements TaskHandler {
     if (format === 'content') output['content'] = parseBody(bodyText(response), this.settings.maxJsonDepth);
     else if (format === 'response') output['body'] = bodyText(response);
     else output['body'] = base64(response.body);
-    this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(prepared.url, secrets.names), method: request.method, operation_id: config.operationId });
+    const description = responseDescriptionFor(prepared.responseDescriptions, response.status);
+    this.check(response, config.redirect, output, {
+      task_type: 'call',
+      endpoint: redactUrl(prepared.url, secrets.names),
+      method: request.method,
+      operation_id: config.operationId,
+      ...(description === undefined ? {} : { response_description: description }),
+    });
+    if (checksResponse(sides)) {
+      const body = format === 'content' ? output['content'] : parseBody(bodyText(response), this.settings.maxJsonDepth);
+      const checked = { status: response.status, contentType: response.headers['content-type']?.[0] ?? '', body };
+      const issues = await document.validateResponse(config.operationId, checked).catch((e: unknown) => {
+        throw new CallFailure(withDetail(asWorkflowError(e), `OpenAPI operation failed: failed to validate response: ${asWorkflowError(e).detail}`), output);
+      });
+      if (issues.length > 0) throw new CallFailure(validationFailed('response', issues, config.operationId), output);
+    }
     return { output };
   }
 
