@@ -1,7 +1,9 @@
 import { Container, ContainerModule } from 'inversify';
 import { ExecutorLoop } from '../application/executor-loop';
 import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { PurgeDeadLetters } from '../application/operations/purge-dead-letters.use-case';
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ResolveDeadLetters } from '../application/operations/resolve-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
 import { Logger } from '../application/ports/logger.port';
@@ -24,7 +26,7 @@ import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { tracingModule } from './modules/tracing.module';
 import { ExecutorService } from './service';
-import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, PURGE_DEAD_LETTERS, REPLAY_DEAD_LETTERS, RESOLVE_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
 
 /**
  * The composition root: the only code that picks adapter families and asks the container for
@@ -139,6 +141,8 @@ export interface DeadLetterOperations {
   readonly list: ListDeadLetters;
   readonly show: ShowDeadLetter;
   readonly replay: ReplayDeadLetters;
+  readonly resolve: ResolveDeadLetters;
+  readonly purge: PurgeDeadLetters;
   /** Closes the store's connection (if one was opened). */
   close(): Promise<void>;
 }
@@ -146,5 +150,12 @@ export interface DeadLetterOperations {
 /** Builds the dead-letter operations; the store connects on first use. */
 export async function createDeadLetterOperations(config: AppConfig): Promise<DeadLetterOperations> {
   const container = await buildContainer(profileModules(config, 'production'));
-  return { list: container.get(LIST_DEAD_LETTERS), show: container.get(SHOW_DEAD_LETTER), replay: container.get(REPLAY_DEAD_LETTERS), close: () => container.unbindAll() };
+  return {
+    list: container.get(LIST_DEAD_LETTERS),
+    show: container.get(SHOW_DEAD_LETTER),
+    replay: container.get(REPLAY_DEAD_LETTERS),
+    resolve: container.get(RESOLVE_DEAD_LETTERS),
+    purge: container.get(PURGE_DEAD_LETTERS),
+    close: () => container.unbindAll(),
+  };
 }
