@@ -5,14 +5,16 @@ const EXIT_CODES = `exit codes:
   0  ok (run: the task succeeded)
   1  the task failed or was dead-lettered; not a dead letter; a Redis error while working
   2  usage or configuration error; an unreadable, irregular, too large or invalid task file;
-     a Redis that cannot be reached or refuses the password`;
+     a Redis that cannot be reached or refuses the password; a purge not confirmed`;
 
 const FILTERS = `filters (all that are given must hold):
   --stream <key>          only this stream (repeatable; positional <stream>… works too)
   --workflow <id>         only dead letters of this workflow id
   --reason <text>         only those whose reason contains <text>, any case (e.g. PUBLICATION_FAILED)
   --older-than <duration> only those at least this old: 90s, 30m, 2h, 3d, PT1H
-  --not-replayed          only those never replayed`;
+  --not-replayed          only those never replayed
+  --status <status>       only those with this status: open, replayed, resolved, unresolved (open
+                          or replayed: the default) or any; repeatable, or comma-separated`;
 
 /** Help texts by command path (`dlq list`); `''` is the overview. */
 export const HELP: Record<string, string> = {
@@ -27,6 +29,8 @@ commands:
   dlq replay <stream> <id>…      append each as a new io.flunq.task.requested (the dead letter is kept)
   dlq replay --all [filters]     replay every dead letter that matches the filters, then print a summary
   tasks show <task-id>           one task's requests, replays, outcomes and dead letters, oldest first
+  dlq resolve <stream> <id>…     mark dead letters handled (--note TEXT), hiding them from dlq list
+  dlq purge <stream> <id>…       delete dead letters for good (asks first; --yes without a terminal)
   help [<command>]               this text, or the help of a command (e.g. help dlq list)
 
 options:
@@ -50,36 +54,67 @@ whole stream entry) on an embedded executor, without Redis, and prints its task.
 on stdout. Logs go to stderr (level warn unless LOG_LEVEL says otherwise).
 
 ${EXIT_CODES}`,
-  dlq: `usage: flunq-executor dlq <list|show|replay> …
+  dlq: `usage: flunq-executor dlq <list|show|replay|resolve|purge> …
 
 Dead letters (io.flunq.task.dlq entries) on the workflow streams of the Redis at REDIS_URL
 (REDIS_PASSWORD if needed); with EVENT_STREAM_TYPE=nats, on the JetStream stream NATS_STREAM at
 NATS_URL, where a dead letter is named by its workflow subject and stream sequence.
 
-  dlq list [filters] [--json]    the dead letters, oldest first, with how often each was replayed
-  dlq show <stream> <entry-id>   one dead letter with every field, its payload and its replays
+  dlq list [filters] [--json]    the dead letters not resolved, oldest first, with status and replays
+  dlq show <stream> <entry-id>   one dead letter with every field, its payload, replays and resolution
   dlq replay <stream> <id>…      replay these dead letters of one stream
   dlq replay --all [filters]     replay every dead letter that matches
+  dlq resolve <stream> <id>…     mark these handled, with --note TEXT (or --all [filters])
+  dlq purge <stream> <id>…       delete these for good (or --all [filters]); asks, or needs --yes
 
-See flunq-executor help dlq list | dlq show | dlq replay.`,
-  'dlq list': `usage: flunq-executor dlq list [filters] [--json] [<stream>…]
+See flunq-executor help dlq list | dlq show | dlq replay | dlq resolve | dlq purge.`,
+  'dlq list': `usage: flunq-executor dlq list [filters] [--all] [--json] [<stream>…]
 
-Lists dead letters, oldest first: stream, entry id, task, type, attempts, age, replays so far and
-reason. Read-only.
+Lists dead letters, oldest first: stream, entry id, task, type, attempts, age, status (open,
+replayed, resolved), replays so far and reason. Resolved ones are left out unless --all or
+--status asks for them. Read-only.
 
 ${FILTERS}
+  --all                   every status, resolved ones too (same as --status any)
   --json                  print a JSON array instead of a table`,
   'dlq show': `usage: flunq-executor dlq show <stream> <entry-id>
 
-Prints one dead letter as JSON: its summary, every stream field, the original payload (parsed when
-it is JSON) and the replays done so far. Exit code 1 when it is not a dead letter.`,
+Prints one dead letter as JSON: its summary and status, its resolution (when resolved), every stream
+field, the original payload (parsed when it is JSON) and the replays done so far. Exit code 1 when
+it is not a dead letter.`,
   'dlq replay': `usage: flunq-executor dlq replay <stream> <entry-id>…
        flunq-executor dlq replay --all [filters]
 
 Appends each dead letter's original request to its stream again as a new io.flunq.task.requested
 (new event id task-requested-<task_id>-replay-<n>); the dead letter stays. Every call is a new
 replay: use --not-replayed to leave out those replayed before. With --all, every dead letter that
-matches the filters is replayed and a summary line follows. Exit code 1 when one could not be replayed.
+matches the filters (resolved ones only with --status) is replayed and a summary line follows. Exit
+code 1 when one could not be replayed.
+
+${FILTERS}`,
+  'dlq resolve': `usage: flunq-executor dlq resolve <stream> <entry-id>… [--note TEXT] [--by NAME]
+       flunq-executor dlq resolve --all [filters] [--note TEXT] [--by NAME]
+
+Marks dead letters handled: the resolution (who, when, the note) is kept beside each, the dead letter
+stays, dlq list leaves it out (--status resolved or --all shows it) and dlq show prints it. Resolving
+one resolved before changes nothing and says so. With --all, every unresolved dead letter that matches
+the filters is resolved and a summary line follows. Exit code 1 when one could not be resolved.
+
+  --note <text>           why, or what was done (at most 1000 characters)
+  --by <name>             who resolves (default: <user>@<host> of this shell)
+
+${FILTERS}`,
+  'dlq purge': `usage: flunq-executor dlq purge <stream> <entry-id>… [--yes]
+       flunq-executor dlq purge --all [filters] [--yes]
+
+Deletes dead letters for good, with their replay records and resolutions. Only dead-letter entries
+are deleted: the original requests, the replayed requests and every other entry stay, and an id that
+is not a dead letter is refused. With --all, every dead letter that matches the filters (unresolved
+ones unless --status says otherwise: e.g. --status resolved --older-than 30d) is purged and a summary
+line follows. On a terminal the command shows what it will delete and asks; otherwise it needs --yes.
+Cannot be undone. Exit code 1 when one could not be purged, 2 when not confirmed.
+
+  -y, --yes               purge without asking
 
 ${FILTERS}`,
   tasks: `usage: flunq-executor tasks show <task-id> [options]

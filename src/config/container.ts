@@ -1,7 +1,9 @@
 import { Container, ContainerModule } from 'inversify';
 import { ExecutorLoop } from '../application/executor-loop';
 import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { PurgeDeadLetters } from '../application/operations/purge-dead-letters.use-case';
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ResolveDeadLetters } from '../application/operations/resolve-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
 import { ShowTask } from '../application/operations/show-task.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
@@ -28,7 +30,7 @@ import { graphqlModule } from './modules/graphql.module';
 import { grpcModule } from './modules/grpc.module';
 import { ExecutorService } from './service';
 import { GRPC_CLIENT } from './tokens';
-import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
+import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, PURGE_DEAD_LETTERS, REPLAY_DEAD_LETTERS, RESOLVE_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
 import { SHOW_TASK } from './tokens';
 
 /**
@@ -146,6 +148,8 @@ export interface DeadLetterOperations {
   readonly list: ListDeadLetters;
   readonly show: ShowDeadLetter;
   readonly replay: ReplayDeadLetters;
+  readonly resolve: ResolveDeadLetters;
+  readonly purge: PurgeDeadLetters;
   /** Closes the store's connection (if one was opened). */
   close(): Promise<void>;
 }
@@ -153,7 +157,14 @@ export interface DeadLetterOperations {
 /** Builds the dead-letter operations; the store connects on first use. */
 export async function createDeadLetterOperations(config: AppConfig): Promise<DeadLetterOperations> {
   const container = await buildContainer(profileModules(config, 'production'));
-  return { list: container.get(LIST_DEAD_LETTERS), show: container.get(SHOW_DEAD_LETTER), replay: container.get(REPLAY_DEAD_LETTERS), close: () => container.unbindAll() };
+  return {
+    list: container.get(LIST_DEAD_LETTERS),
+    show: container.get(SHOW_DEAD_LETTER),
+    replay: container.get(REPLAY_DEAD_LETTERS),
+    resolve: container.get(RESOLVE_DEAD_LETTERS),
+    purge: container.get(PURGE_DEAD_LETTERS),
+    close: () => container.unbindAll(),
+  };
 }
 
 /** The operator's task commands (`tasks show`), on the configured broker (Redis when EVENT_STREAM_TYPE is the in-process stream). */

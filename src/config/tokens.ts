@@ -2,7 +2,9 @@ import { Registry } from 'prom-client';
 import { TaskActivity } from '../application/activity/task-activity';
 import { ExecutorLoop } from '../application/executor-loop';
 import { ListDeadLetters } from '../application/operations/list-dead-letters.use-case';
+import { PurgeDeadLetters } from '../application/operations/purge-dead-letters.use-case';
 import { ReplayDeadLetters } from '../application/operations/replay-dead-letters.use-case';
+import { ResolveDeadLetters } from '../application/operations/resolve-dead-letters.use-case';
 import { ShowDeadLetter } from '../application/operations/show-dead-letter.use-case';
 import { ShowTask } from '../application/operations/show-task.use-case';
 import { SubmitTask } from '../application/operations/submit-task.use-case';
@@ -82,6 +84,8 @@ export const SUBMIT_TASK = identifier<SubmitTask>('SubmitTask');
 export const LIST_DEAD_LETTERS = identifier<ListDeadLetters>('ListDeadLetters');
 export const SHOW_DEAD_LETTER = identifier<ShowDeadLetter>('ShowDeadLetter');
 export const REPLAY_DEAD_LETTERS = identifier<ReplayDeadLetters>('ReplayDeadLetters');
+export const RESOLVE_DEAD_LETTERS = identifier<ResolveDeadLetters>('ResolveDeadLetters');
+export const PURGE_DEAD_LETTERS = identifier<PurgeDeadLetters>('PurgeDeadLetters');
 
 // Adapter internals shared between modules
 /** The registry /metrics serves: the Prometheus metrics record on it. */

@@ -11,7 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, ensureBuilt, ROOT } from '../support/built';
-import { deadLetterEntry, requestFields } from '../support/flunq';
+import Redis from 'ioredis';
+import { bodyBytes, messageFromFields, natsHeadersOf } from '../../src/adapters/nats/cloudevent-headers';
+import { ensureStream } from '../../src/adapters/nats/setup';
+import { workflowSubject } from '../../src/adapters/nats/subjects';
+import { deadLetterEntry, readStream, requestFields, xadd } from '../support/flunq';
+import { startNats, TestNats } from '../support/nats-server';
 import { waitUntil } from '../support/ops';
 import { freePort, startRedis, TestRedis } from '../support/redis-server';
 
@@ -169,8 +174,8 @@ describe('flunq-executor dlq: list, show and replay', { skip: process.env['REDIS
     const table = await cliAsync(['dlq', 'list'], { REDIS_URL: redis.url });
     assert.equal(table.status, 0, table.stderr);
     const [header, row, ...rest] = table.stdout.trimEnd().split('\n');
-    assert.match(header ?? '', /^STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+REPLAYS\s+REASON$/);
-    assert.match(row ?? '', new RegExp(`^${STREAM}\\s+${deadLetterId}\\s+task-lost-1\\s+set\\s+3\\s+\\d+s\\s+0\\s+task_execution_failed:PUBLICATION_FAILED: redis down$`));
+    assert.match(header ?? '', /^STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+STATUS\s+REPLAYS\s+REASON$/);
+    assert.match(row ?? '', new RegExp(`^${STREAM}\\s+${deadLetterId}\\s+task-lost-1\\s+set\\s+3\\s+\\d+s\\s+open\\s+0\\s+task_execution_failed:PUBLICATION_FAILED: redis down$`));
     assert.deepEqual(rest, []);
     const json = await cliAsync(['dlq', 'list', '--json', STREAM], { REDIS_URL: redis.url });
     const items = JSON.parse(json.stdout) as Record<string, unknown>[];
@@ -185,7 +190,8 @@ describe('flunq-executor dlq: list, show and replay', { skip: process.env['REDIS
     const show = await cliAsync(['dlq', 'show', STREAM, deadLetterId], { REDIS_URL: redis.url });
     assert.equal(show.status, 0, show.stderr);
     const record = JSON.parse(show.stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(record), ['stream', 'entryId', 'eventId', 'taskId', 'taskName', 'taskType', 'workflowId', 'executionId', 'tenantId', 'reason', 'attempts', 'ageMs', 'fields', 'data', 'replays']);
+    assert.deepEqual(Object.keys(record), ['stream', 'entryId', 'eventId', 'taskId', 'taskName', 'taskType', 'workflowId', 'executionId', 'tenantId', 'reason', 'attempts', 'ageMs', 'status', 'fields', 'data', 'replays']);
+    assert.equal(record['status'], 'replayed');
     assert.equal(record['stream'], STREAM);
     assert.equal(record['entryId'], deadLetterId);
     assert.equal((record['fields'] as Record<string, string>)['type'], 'io.flunq.task.dlq');
@@ -223,6 +229,137 @@ describe('flunq-executor dlq: list, show and replay', { skip: process.env['REDIS
   });
 });
 
+describe('flunq-executor dlq: resolve and purge', { skip: process.env['REDIS_URL'] ? 'REDIS_URL is set: needs a private redis-server' : false }, () => {
+  const STREAM = 'tenant:acme:workflow:wf_ops:events';
+  let redis: TestRedis;
+  let client: Redis;
+  const ids: Record<string, string> = {};
+  before(async () => {
+    ensureBuilt();
+    redis = await startRedis();
+    client = redis.client();
+    for (const name of ['fixed', 'noise', 'stuck']) {
+      const original = requestFields({ tenant: 'acme', workflow: 'wf_ops', taskId: `task-${name}-1`, taskName: name });
+      ids[`${name}-request`] = await xadd(client, STREAM, original);
+      ids[name] = await xadd(client, STREAM, deadLetterEntry(original, 'PUBLICATION_FAILED: redis down', 3));
+    }
+  });
+  after(() => redis.stop());
+  const env = (): Record<string, string> => ({ REDIS_URL: redis.url });
+  const entryIds = async (): Promise<string[]> => (await readStream(client, STREAM)).map((e) => e.id);
+
+  it('resolves with a note: hidden from dlq list, shown by --all, --status resolved and dlq show; a second resolve says so', async () => {
+    const resolve = await cliAsync(['dlq', 'resolve', STREAM, ids['fixed']!, '--note', 'the downstream is back', '--by', 'alice'], env());
+    assert.deepEqual([resolve.status, resolve.stdout, resolve.stderr], [0, `resolved ${STREAM} ${ids['fixed']}\n`, '']);
+    const listed = async (...args: string[]): Promise<string[]> => {
+      const r = await cliAsync(['dlq', 'list', '--json', ...args], env());
+      assert.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { taskId: string; status: string }[]).map((d) => `${d.taskId}:${d.status}`);
+    };
+    assert.deepEqual(await listed(), ['task-noise-1:open', 'task-stuck-1:open']);
+    assert.deepEqual(await listed('--all'), ['task-fixed-1:resolved', 'task-noise-1:open', 'task-stuck-1:open']);
+    assert.deepEqual(await listed('--status', 'resolved'), ['task-fixed-1:resolved']);
+    const table = await cliAsync(['dlq', 'list', '--all'], env());
+    assert.match(table.stdout, new RegExp(`^${STREAM}\\s+${ids['fixed']}\\s+task-fixed-1\\s+set\\s+3\\s+\\d+s\\s+resolved\\s+0\\s+`, 'm'));
+    const show = await cliAsync(['dlq', 'show', STREAM, ids['fixed']!], env());
+    const record = JSON.parse(show.stdout) as { status: string; resolution: { by: string; note: string; resolvedAt: string } };
+    assert.deepEqual([record.status, record.resolution.by, record.resolution.note], ['resolved', 'alice', 'the downstream is back']);
+    assert.match(record.resolution.resolvedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const again = await cliAsync(['dlq', 'resolve', STREAM, ids['fixed']!, '--note', 'other'], env());
+    assert.deepEqual([again.status, again.stdout], [0, `${STREAM} ${ids['fixed']} was resolved already (${record.resolution.resolvedAt} by alice: the downstream is back)\n`]);
+  });
+
+  it('refuses a purge without --yes when there is no terminal to ask on, and a purge of what is not a dead letter', async () => {
+    const before = await entryIds();
+    assertOneLineRefusal(await cliAsync(['dlq', 'purge', STREAM, ids['noise']!], env()), /^flunq-executor: dlq purge deletes for good and there is no terminal to confirm on: add --yes \(see: flunq-executor help dlq purge\)$/);
+    const request = await cliAsync(['dlq', 'purge', STREAM, ids['noise-request']!, '--yes'], env());
+    assert.deepEqual([request.status, request.stdout, request.stderr], [1, '', `cannot purge ${STREAM} ${ids['noise-request']}: ${STREAM} ${ids['noise-request']} is not a dead letter\n`]);
+    assert.deepEqual(await entryIds(), before, 'nothing was deleted');
+  });
+
+  it('purges named dead letters with --yes, and every resolved one with --all --status resolved: only the dead-letter entries go', async () => {
+    const replay = await cliAsync(['dlq', 'replay', STREAM, ids['noise']!], env());
+    assert.equal(replay.status, 0, replay.stderr);
+    const replayed = /as (\S+) /.exec(replay.stdout)?.[1] ?? '';
+    const purge = await cliAsync(['dlq', 'purge', STREAM, ids['noise']!, '--yes'], env());
+    assert.deepEqual([purge.status, purge.stdout], [0, `purged ${STREAM} ${ids['noise']} with 1 replay record(s)\n`]);
+    const all = await cliAsync(['dlq', 'purge', '--all', '--status', 'resolved', '--yes'], env());
+    assert.deepEqual([all.status, all.stdout], [0, `purged ${STREAM} ${ids['fixed']} with its resolution\npurged 1 of 1 matching dead letters\n`]);
+    const left = await entryIds();
+    assert.deepEqual(left.filter((id) => [ids['noise'], ids['fixed']].includes(id)), [], 'the dead letters are gone');
+    for (const kept of [ids['fixed-request'], ids['noise-request'], ids['stuck-request'], ids['stuck'], replayed]) assert.ok(left.includes(kept!), `${kept} stays`);
+    assert.deepEqual(await client.hgetall(`${STREAM}:replays`), {}, 'the replay records are gone');
+    assert.deepEqual(await client.hgetall(`${STREAM}:resolutions`), {}, 'the resolution is gone');
+  });
+
+  it('on a terminal, shows what matches and asks: no purges nothing (exit code 2), yes purges', { skip: spawnSync('script', ['--version']).status === 0 ? false : 'no script(1) to give the CLI a terminal' }, async () => {
+    const onTerminal = (answer: string): Promise<{ status: number | null; output: string }> =>
+      new Promise((resolve) => {
+        // script(1) runs the CLI on a pseudo-terminal; the answer is typed once the question is there.
+        const child = spawn('script', ['-qec', `'${process.execPath}' '${CLI}' dlq purge --all --workflow wf_ops`, '/dev/null'], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env() }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (c: Buffer) => {
+          output += c.toString();
+          if (output.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`);
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('exit', (status) => {
+          clearTimeout(timer);
+          resolve({ status, output: output.replace(/\r/g, '') });
+        });
+      });
+    const no = await onTerminal('n');
+    assert.equal(no.status, 2, no.output);
+    assert.match(no.output, /1 dead letter\(s\) match:\nSTREAM\s+ENTRY.*\n.*task-stuck-1\s+set\s+3\s+\d+s\s+open\s+0\s+/);
+    assert.match(no.output, /Purge 1 dead letter\(s\) for good, with their replay records and resolutions\? This cannot be undone\. \[y\/N\]/);
+    assert.match(no.output, /flunq-executor: dlq purge not confirmed: nothing was purged\n/);
+    assert.ok((await entryIds()).includes(ids['stuck']!));
+    const yes = await onTerminal('y');
+    assert.equal(yes.status, 0, yes.output);
+    assert.match(yes.output, new RegExp(`purged ${STREAM} ${ids['stuck']}\\npurged 1 of 1 matching dead letters\\n`));
+    assert.ok(!(await entryIds()).includes(ids['stuck']!));
+  });
+});
+
+describe('flunq-executor dlq: resolve and purge on NATS JetStream', () => {
+  const STREAM = 'FLUNQ_CLI_E2E';
+  const PREFIX = 'clie2e';
+  let nats: TestNats;
+  let deadLetterSeq = '';
+  let requestSeq = '';
+  const subject = workflowSubject(PREFIX, 'acme', 'wf_nats');
+  before(async () => {
+    ensureBuilt();
+    nats = await startNats();
+    const nc = await nats.client();
+    await ensureStream(await nc.jetstreamManager(), { stream: STREAM, subjectPrefix: PREFIX });
+    const original = requestFields({ tenant: 'acme', workflow: 'wf_nats', taskId: 'task-nats-1', taskName: 'natsTask' });
+    const publish = async (fields: Record<string, string>, msgId: string): Promise<string> => {
+      const message = messageFromFields(fields);
+      return String((await nc.jetstream().publish(subject, bodyBytes(message), { headers: natsHeadersOf(message, msgId) })).seq);
+    };
+    requestSeq = await publish(original, 'task-requested-task-nats-1');
+    deadLetterSeq = await publish(deadLetterEntry(original, 'UNKNOWN_TASK_TYPE: x', 1), 'task-dlq-task-nats-1@1');
+  });
+  after(() => nats.stop());
+  const env = (): Record<string, string> => ({ EVENT_STREAM_TYPE: 'nats', NATS_URL: nats.url, NATS_STREAM: STREAM, NATS_SUBJECT_PREFIX: PREFIX });
+
+  it('resolves a dead letter by subject and sequence, then purges it (the request stays)', async () => {
+    const resolve = await cliAsync(['dlq', 'resolve', subject, deadLetterSeq, '--note', 'handled by hand'], env());
+    assert.deepEqual([resolve.status, resolve.stdout, resolve.stderr], [0, `resolved ${subject} ${deadLetterSeq}\n`, '']);
+    const listed = await cliAsync(['dlq', 'list', '--status', 'resolved', '--json'], env());
+    assert.deepEqual((JSON.parse(listed.stdout) as { messageId: string; resolution: { note: string } }[]).map((d) => [d.messageId, d.resolution.note]), [[deadLetterSeq, 'handled by hand']]);
+    const refused = await cliAsync(['dlq', 'purge', subject, requestSeq, '--yes'], env());
+    assert.deepEqual([refused.status, refused.stderr], [1, `cannot purge ${subject} ${requestSeq}: ${subject} ${requestSeq} is not a dead letter\n`]);
+    const purge = await cliAsync(['dlq', 'purge', '--all', '--status', 'any', '--yes'], env());
+    assert.deepEqual([purge.status, purge.stdout], [0, `purged ${subject} ${deadLetterSeq} with its resolution\npurged 1 of 1 matching dead letters\n`]);
+    const show = await cliAsync(['dlq', 'show', subject, deadLetterSeq], env());
+    assert.equal(show.status, 1);
+    const jsm = await (await nats.client()).jetstreamManager();
+    assert.equal((await jsm.streams.getMessage(STREAM, { seq: Number(requestSeq) })).subject, subject, 'the request stays');
+  });
+});
+
 describe('flunq-executor: help, version and usage errors', () => {
   before(() => ensureBuilt());
 
@@ -233,11 +370,14 @@ describe('flunq-executor: help, version and usage errors', () => {
       [['run', '--help'], /^usage: flunq-executor run <task\.json>/],
       [['help', 'run'], /^usage: flunq-executor run <task\.json>/],
       [['serve', '--help'], /^usage: flunq-executor serve/],
-      [['dlq', '--help'], /^usage: flunq-executor dlq <list\|show\|replay>/],
+      [['dlq', '--help'], /^usage: flunq-executor dlq <list\|show\|replay\|resolve\|purge>/],
       [['dlq', 'list', '--help'], /^usage: flunq-executor dlq list/],
       [['dlq', 'list', '-h', '--json'], /^usage: flunq-executor dlq list/],
       [['help', 'dlq', 'replay'], /^usage: flunq-executor dlq replay/],
       [['dlq', 'show', '--help'], /^usage: flunq-executor dlq show/],
+      [['dlq', 'resolve', '--help'], /^usage: flunq-executor dlq resolve/],
+      [['help', 'dlq', 'purge'], /^usage: flunq-executor dlq purge/],
+      [['dlq', 'purge', 'some-stream', '1-0', '--help'], /^usage: flunq-executor dlq purge/],
     ] as const) {
       const r = cli([...args], { REDIS_URL: 'redis://127.0.0.1:1' });
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);

@@ -167,12 +167,83 @@ describe('the web console in a browser', { skip: problem }, () => {
         // And once more, from the detail panel of the dead letter shown.
         await page.click('#dl-detail-replay');
         await eventually('the second replay', async () => ((await replaysOf(stream)).length === 2 ? true : undefined), 10_000);
-        await screenshot(page, 'dead-letters');
       } finally {
         await page.close();
       }
       const replays = await replaysOf(stream);
       assert.deepEqual(replays.map((e) => [e.fields['taskid'], e.fields['replay']]), [[taskId, '1'], [taskId, '2']]);
+    });
+
+    it('resolves a dead letter with a note and purges another from the page, each after a confirmation', async () => {
+      const { base } = await launch({ REDIS_URL: redis.url, HOSTNAME: 'console-e2e-ops', CONSOLE_ENABLED: 'true', CONSOLE_TOKEN: TOKEN });
+      const stream = streamKey('acme', 'wf_console_ops');
+      const [fixed, noise, stuck] = ['task-syncStock-1756150540123456001', 'task-pingLegacy-1756150540123456002', 'task-chargeCard-1756150540123456003'];
+      for (const [taskId, taskName] of [[fixed, 'syncStock'], [noise, 'pingLegacy'], [stuck, 'chargeCard']] as const) {
+        await xadd(client, stream, requestFields({ tenant: 'acme', workflow: 'wf_console_ops', taskId, taskName, taskType: 'teleport' }));
+      }
+      const deadLetters = () => entriesOfType(client, stream, 'io.flunq.task.dlq');
+      await eventually('the dead letters', async () => ((await deadLetters()).length === 3 ? true : undefined), 10_000);
+      const row = (taskId: string) => `#dead-letters tbody tr[data-task-id="${taskId}"]`;
+
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        await page.goto(`${base}/console/login`);
+        await page.fill('input[name=token]', TOKEN);
+        await Promise.all([page.waitForURL(`${base}/console`), page.click('form.login button[type=submit]')]);
+        await page.goto(`${base}/console/dead-letters`);
+        await page.fill('#dl-filters input[name=workflow]', 'wf_console_ops');
+        await page.click('#dl-filters button[type=submit]');
+        await page.waitForSelector(`${row(fixed)}[data-status="open"]`);
+
+        // Resolve: the dialog takes a note; the resolved dead letter leaves the default listing.
+        await page.check(`${row(fixed)} input[type=checkbox]`);
+        await page.click('#dl-resolve');
+        await page.waitForSelector('#dl-confirm[open]');
+        assert.match((await page.textContent('#dl-confirm-title')) ?? '', /Resolve 1 dead letter/);
+        await page.fill('#dl-confirm textarea', 'stock resynced by hand');
+        await page.click('#dl-confirm-ok');
+        await page.waitForSelector('#dl-message:has-text("Resolved 1 dead letter")');
+        await page.waitForSelector(row(fixed), { state: 'detached' });
+        await page.selectOption('#dl-filters select[name=status]', 'resolved');
+        await page.click('#dl-filters button[type=submit]');
+        await page.waitForSelector(`${row(fixed)}[data-status="resolved"]`);
+        assert.equal(await page.locator('#dead-letters tbody tr[data-task-id]').count(), 1, 'only the resolved one');
+
+        // Purge: the dialog says it cannot be undone; cancelling changes nothing.
+        await page.selectOption('#dl-filters select[name=status]', 'unresolved');
+        await page.click('#dl-filters button[type=submit]');
+        await page.waitForSelector(row(noise));
+        await page.check(`${row(noise)} input[type=checkbox]`);
+        await page.click('#dl-purge');
+        await page.waitForSelector('#dl-confirm[open]');
+        assert.match((await page.textContent('#dl-confirm-text')) ?? '', /cannot be undone/);
+        assert.equal(await page.isVisible('#dl-confirm textarea'), false, 'a purge takes no note');
+        await page.click('#dl-confirm-cancel');
+        await page.waitForSelector('#dl-message:has-text("Purge cancelled")');
+        assert.equal((await deadLetters()).length, 3);
+        await page.check(`${row(noise)} input[type=checkbox]`);
+        await page.click('#dl-purge');
+        await page.click('#dl-confirm-ok');
+        await page.waitForSelector('#dl-message:has-text("Purged 1 dead letter")');
+        await page.waitForSelector(row(noise), { state: 'detached' });
+
+        // Every status, with the resolved one's detail: the picture of the dead-letter page.
+        await page.fill('#dl-filters input[name=workflow]', '');
+        await page.selectOption('#dl-filters select[name=status]', 'any');
+        await page.click('#dl-filters button[type=submit]');
+        await page.waitForSelector(`${row(fixed)}[data-status="resolved"]`);
+        await page.waitForSelector(`${row(stuck)}[data-status="open"]`);
+        await page.click(row(fixed));
+        const detail = await page.waitForSelector('#dl-detail-payload:has-text("stock resynced by hand")');
+        assert.match((await detail.textContent()) ?? '', /"by": "console \(login, /);
+        await screenshot(page, 'dead-letters');
+      } finally {
+        await page.close();
+      }
+      const left = await deadLetters();
+      assert.deepEqual(left.map((e) => e.fields['taskid']).sort(), [fixed, stuck].sort(), 'the purged dead letter is gone, the others stay');
+      assert.equal((await entriesOfType(client, stream, 'io.flunq.task.requested')).length, 3, 'every request stays');
+      assert.deepEqual(Object.keys(await client.hgetall(`${stream}:resolutions`)), [left.find((e) => e.fields['taskid'] === fixed)?.id]);
     });
   });
 });

@@ -117,8 +117,8 @@ describe('RedisDeadLetterStore against a private redis-server', () => {
       spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', cli, ...args], { env: { ...process.env, REDIS_URL: server.url, TS_NODE_TRANSPILE_ONLY: 'true' }, encoding: 'utf8' });
     const list = run('dlq', 'list');
     assert.equal(list.status, 0, list.stderr);
-    assert.match(list.stdout, /STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+REPLAYS\s+REASON/);
-    assert.match(list.stdout, /task-fetch-1\s+call\s+3\s+\S+\s+\d+\s+task_execution_failed:PUBLICATION_FAILED/);
+    assert.match(list.stdout, /STREAM\s+ENTRY\s+TASK\s+TYPE\s+ATTEMPTS\s+AGE\s+STATUS\s+REPLAYS\s+REASON/);
+    assert.match(list.stdout, /task-fetch-1\s+call\s+3\s+\S+\s+replayed\s+\d+\s+task_execution_failed:PUBLICATION_FAILED/);
     const show = run('dlq', 'show', STREAM_B, ids['b']!);
     assert.equal(show.status, 0, show.stderr);
     assert.equal((JSON.parse(show.stdout) as { data: string }).data, '{not json');

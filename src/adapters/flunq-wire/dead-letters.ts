@@ -1,4 +1,4 @@
-import { DeadLetterSummary } from '../../application/ports/dead-letter-store.port';
+import { DeadLetterResolution, DeadLetterSummary, statusOf } from '../../application/ports/dead-letter-store.port';
 import { REPLAY_EXTENSION, REPLAY_OF_EXTENSION, TASK_COMPLETED, TASK_DLQ, TASK_REQUESTED } from '../../domain/flunq-event';
 import { isPlainObject } from '../../domain/json';
 import { rfc3339Seconds } from '../../domain/time-format';
@@ -26,10 +26,16 @@ export function parsedData(fields: Readonly<Record<string, string>>): Record<str
   }
 }
 
-export function summarizeDeadLetter(stream: string, entryId: string, fields: Readonly<Record<string, string>>, nowMs: number): DeadLetterSummary {
+/** What a store keeps beside a dead letter: how often it was replayed, and its resolution. */
+export interface DeadLetterMarks {
+  replays: number;
+  resolution?: DeadLetterResolution | undefined;
+}
+
+export function summarizeDeadLetter(stream: string, entryId: string, fields: Readonly<Record<string, string>>, nowMs: number, marks: DeadLetterMarks = { replays: 0 }): DeadLetterSummary {
   const data = parsedData(fields);
   const attempts = Number(fields['attempt']);
-  return {
+  const summary: DeadLetterSummary = {
     location: stream,
     messageId: entryId,
     eventId: fields['id'] ?? '',
@@ -43,7 +49,32 @@ export function summarizeDeadLetter(stream: string, entryId: string, fields: Rea
     reason: fields['reason'] ?? '(none recorded)',
     attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 1,
     ageMs: Math.max(0, nowMs - entryIdTime(entryId)),
+    replays: marks.replays,
+    status: statusOf(marks.replays, marks.resolution),
   };
+  if (marks.resolution) summary.resolution = marks.resolution;
+  return summary;
+}
+
+/** A stored resolution (JSON), or undefined when it cannot be read as one. */
+export function parseResolution(text: string | undefined): DeadLetterResolution | undefined {
+  if (!text) return undefined;
+  try {
+    const raw = JSON.parse(text) as Record<string, unknown>;
+    if (typeof raw['resolvedAt'] !== 'string') return undefined;
+    const resolution: DeadLetterResolution = { resolvedAt: raw['resolvedAt'], by: typeof raw['by'] === 'string' ? raw['by'] : '' };
+    if (typeof raw['note'] === 'string' && raw['note'] !== '') resolution.note = raw['note'];
+    return resolution;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A resolution as stored next to a dead letter. */
+export function resolutionOf(request: { by: string; note?: string | undefined }, nowMs: number): DeadLetterResolution {
+  const resolution: DeadLetterResolution = { resolvedAt: rfc3339Seconds(nowMs), by: request.by };
+  if (request.note) resolution.note = request.note;
+  return resolution;
 }
 
 /**

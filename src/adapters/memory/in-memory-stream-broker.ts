@@ -98,6 +98,22 @@ export class InMemoryStreamBroker {
     return this.streams.get(stream)?.entries.find((e) => e.id === id);
   }
 
+  /**
+   * Deletes an entry (XDEL): true when it was there. Groups keep their place in the stream, and
+   * forget the entry if it was pending (the in-process stream has no deleted entries to report).
+   */
+  remove(stream: string, id: string): boolean {
+    const state = this.streams.get(stream);
+    const index = state?.entries.findIndex((e) => e.id === id) ?? -1;
+    if (!state || index < 0) return false;
+    state.entries.splice(index, 1);
+    for (const group of state.groups.values()) {
+      if (index < group.nextIndex) group.nextIndex--;
+      group.pending.delete(id);
+    }
+    return true;
+  }
+
   /** Acknowledges an entry (XACK): true when it was pending. */
   ack(stream: string, group: string, id: string): boolean {
     return this.group(stream, group).pending.delete(id);

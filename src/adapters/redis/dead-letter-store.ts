@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import { Clock } from '../../application/ports/clock.port';
-import { DeadLetterRecord, DeadLetterStore, DeadLetterStoreUnavailable, DeadLetterSummary, ReplayRecord } from '../../application/ports/dead-letter-store.port';
-import { isDeadLetter, replayEntry, summarizeDeadLetter } from '../flunq-wire/dead-letters';
+import { DeadLetterRecord, DeadLetterStore, DeadLetterStoreUnavailable, DeadLetterSummary, PurgeResult, ReplayRecord, ResolveRequest, ResolveResult } from '../../application/ports/dead-letter-store.port';
+import { isDeadLetter, parseResolution, replayEntry, resolutionOf, summarizeDeadLetter } from '../flunq-wire/dead-letters';
 import { DATA_KEPT_IN, DATA_OMITTED_BYTES, eventFromFields } from '../flunq-wire/stream-fields';
 import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { rfc3339Seconds } from '../../domain/time-format';
@@ -18,10 +18,18 @@ export function replaysKey(stream: string): string {
   return `${stream}:replays`;
 }
 
+/** `<stream>:resolutions`: a hash with `<dead letter id>` → resolution (JSON), written once (HSETNX). */
+export function resolutionsKey(stream: string): string {
+  return `${stream}:resolutions`;
+}
+
 /**
  * Dead letters on the workflow streams (`tenant:*:workflow:*:events`, entries of type
  * `io.flunq.task.dlq`), read with SCAN … TYPE stream and XRANGE in chunks. Replays are XADDed
- * to the same stream; the dead letter is never modified or deleted.
+ * to the same stream; the dead letter is never modified. Replay records and resolutions are kept
+ * in hashes beside the stream (`replaysKey`, `resolutionsKey`); a purge XDELs the dead-letter entry
+ * alone and deletes its fields of both hashes. These are separate keys (other hash slots on a
+ * cluster): no command touches two of them at once.
  */
 export class RedisDeadLetterStore implements DeadLetterStore {
   private connection: Promise<RedisClient> | undefined;
@@ -55,16 +63,22 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     const now = this.clock.now();
     const out: DeadLetterSummary[] = [];
     for (const stream of keys) {
+      const letters: [string, Record<string, string>][] = [];
       let start = '-';
       for (;;) {
         const chunk = await redis.xrange(stream, start, '+', 'COUNT', RANGE_CHUNK);
         for (const [id, flat] of chunk) {
           const fields = toFields(flat);
-          if (isDeadLetter(fields)) out.push(summarizeDeadLetter(stream, id, fields, now));
+          if (isDeadLetter(fields)) letters.push([id, fields]);
         }
         if (chunk.length < RANGE_CHUNK) break;
         start = `(${chunk[chunk.length - 1]![0]}`;
       }
+      if (letters.length === 0) continue;
+      // The stream's replay counts and resolutions, in two reads rather than two per dead letter.
+      const replays = await redis.hgetall(replaysKey(stream));
+      const resolutions = await redis.hgetall(resolutionsKey(stream));
+      for (const [id, fields] of letters) out.push(summarizeDeadLetter(stream, id, fields, now, { replays: Number(replays[id] ?? 0), resolution: parseResolution(resolutions[id]) }));
     }
     return out.sort((a, b) => b.ageMs - a.ageMs);
   }
@@ -80,7 +94,8 @@ export class RedisDeadLetterStore implements DeadLetterStore {
       const raw = all[`${entryId}#${n}`];
       if (raw) replays.push(replayRecord(JSON.parse(raw) as Record<string, unknown>));
     }
-    return { summary: summarizeDeadLetter(stream, entryId, fields, this.clock.now()), event: eventFromFields(fields), replays };
+    const resolution = parseResolution((await redis.hget(resolutionsKey(stream), entryId)) ?? undefined);
+    return { summary: summarizeDeadLetter(stream, entryId, fields, this.clock.now(), { replays: count, resolution }), event: eventFromFields(fields), replays };
   }
 
   async replay(stream: string, entryId: string): Promise<ReplayRecord> {
@@ -104,6 +119,28 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     const record: ReplayRecord = { location: stream, deadLetterId: entryId, replay: n, messageId: newId ?? '', eventId: entry['id'] ?? '', replayedAt: rfc3339Seconds(now) };
     await redis.hset(key, `${entryId}#${n}`, JSON.stringify(record));
     return record;
+  }
+
+  async resolve(stream: string, entryId: string, request: ResolveRequest): Promise<ResolveResult> {
+    const redis = await this.redis();
+    const fields = await this.entry(stream, entryId);
+    if (!fields || !isDeadLetter(fields)) throw new Error(`${stream} ${entryId} is not a dead letter`);
+    const resolution = resolutionOf(request, this.clock.now());
+    // HSETNX: the first resolution stays, also when two operators resolve at once.
+    if ((await redis.hsetnx(resolutionsKey(stream), entryId, JSON.stringify(resolution))) === 1) return { resolution, alreadyResolved: false };
+    return { resolution: parseResolution((await redis.hget(resolutionsKey(stream), entryId)) ?? undefined) ?? resolution, alreadyResolved: true };
+  }
+
+  async purge(stream: string, entryId: string): Promise<PurgeResult> {
+    const redis = await this.redis();
+    const fields = await this.entry(stream, entryId);
+    if (!fields || !isDeadLetter(fields)) throw new Error(`${stream} ${entryId} is not a dead letter`);
+    // The entry first: a purge cut short leaves records without their dead letter, never the reverse.
+    if ((await redis.xdel(stream, entryId)) === 0) throw new Error(`${stream} ${entryId} is not a dead letter (purged meanwhile)`);
+    const count = Number((await redis.hget(replaysKey(stream), entryId)) ?? 0);
+    await redis.hdel(replaysKey(stream), entryId, ...Array.from({ length: count }, (_, i) => `${entryId}#${i + 1}`));
+    const resolution = (await redis.hdel(resolutionsKey(stream), entryId)) > 0;
+    return { replayRecords: count, resolution };
   }
 
   async close(): Promise<void> {

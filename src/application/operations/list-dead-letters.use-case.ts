@@ -3,7 +3,10 @@ import { DeadLetterFilter, DeadLetterListing, listMatching } from './dead-letter
 
 export type ListDeadLettersInput = DeadLetterFilter;
 
-/** The dead letters an operator may inspect or replay, oldest first, with their replay counts. Read-only. */
+/**
+ * The dead letters an operator may inspect, replay, resolve or purge, oldest first, with their
+ * replay counts and status (every status unless the filter names some). Read-only.
+ */
 export class ListDeadLetters {
   constructor(private readonly store: DeadLetterStore) {}
 

@@ -5,7 +5,7 @@ import { OpossumCircuitBreaker } from '../../adapters/breaker/opossum-circuit-br
 import { consoleRouter } from '../../adapters/express/console/console-router';
 import { bindFactory } from '../binding';
 import { AppConfig, isLoopbackHost } from '../env';
-import { CIRCUIT_BREAKER, CLOCK, DEAD_LETTER_STORE, HEALTH_SERVER, LIST_DEAD_LETTERS, LOGGER, RECENT_TRACES, REPLAY_DEAD_LETTERS, SERVICE_STATUS, SHOW_DEAD_LETTER, TASK_ACTIVITY, TASK_INBOX } from '../tokens';
+import { CIRCUIT_BREAKER, CLOCK, DEAD_LETTER_STORE, HEALTH_SERVER, LIST_DEAD_LETTERS, LOGGER, PURGE_DEAD_LETTERS, RECENT_TRACES, REPLAY_DEAD_LETTERS, RESOLVE_DEAD_LETTERS, SERVICE_STATUS, SHOW_DEAD_LETTER, TASK_ACTIVITY, TASK_INBOX } from '../tokens';
 import { BACKLOG_VIEW, SHOW_TASK, TASK_HISTORY } from '../tokens';
 
 const NO_CIRCUITS: CircuitStates = { snapshot: () => [] };
@@ -25,7 +25,9 @@ export function consoleModule(config: Pick<AppConfig, 'health' | 'stream' | 'exe
       const breaker = context.get(CIRCUIT_BREAKER);
       // Dead letters where the profile's backend keeps them (the operations need its store).
       const store = context.get(DEAD_LETTER_STORE, { optional: true });
-      const deadLetters = store ? { list: context.get(LIST_DEAD_LETTERS), show: context.get(SHOW_DEAD_LETTER), replay: context.get(REPLAY_DEAD_LETTERS) } : undefined;
+      const deadLetters = store
+        ? { list: context.get(LIST_DEAD_LETTERS), show: context.get(SHOW_DEAD_LETTER), replay: context.get(REPLAY_DEAD_LETTERS), resolve: context.get(RESOLVE_DEAD_LETTERS), purge: context.get(PURGE_DEAD_LETTERS) }
+        : undefined;
       // A task's history where the profile's backend can search it.
       const tasks = context.get(TASK_HISTORY, { optional: true }) ? context.get(SHOW_TASK) : undefined;
       const logger = context.get(LOGGER).child({ component: 'console' });
@@ -37,7 +39,7 @@ export function consoleModule(config: Pick<AppConfig, 'health' | 'stream' | 'exe
         ),
       );
       if (!health.consoleToken && (health.host === undefined || !isLoopbackHost(health.host))) {
-        logger.warn('the console is reachable from other machines but CONSOLE_TOKEN is not set: they get 401, and replays are off');
+        logger.warn('the console is reachable from other machines but CONSOLE_TOKEN is not set: they get 401, and replays, resolves and purges are off');
       }
       return server;
     });

@@ -1,12 +1,14 @@
 import { ContainerModule } from 'inversify';
 import { ListDeadLetters } from '../../application/operations/list-dead-letters.use-case';
+import { PurgeDeadLetters } from '../../application/operations/purge-dead-letters.use-case';
 import { ReplayDeadLetters } from '../../application/operations/replay-dead-letters.use-case';
+import { ResolveDeadLetters } from '../../application/operations/resolve-dead-letters.use-case';
 import { ShowDeadLetter } from '../../application/operations/show-dead-letter.use-case';
 import { ShowTask } from '../../application/operations/show-task.use-case';
 import { SubmitTask } from '../../application/operations/submit-task.use-case';
 import { bindFactory } from '../binding';
 import { ExecutorSettings } from '../env';
-import { CLOCK, DEAD_LETTER_STORE, LIST_DEAD_LETTERS, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_HANDLER_REGISTRY, TASK_SUBMISSION } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, LIST_DEAD_LETTERS, PURGE_DEAD_LETTERS, REPLAY_DEAD_LETTERS, RESOLVE_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_HANDLER_REGISTRY, TASK_SUBMISSION } from '../tokens';
 import { SHOW_TASK, TASK_HISTORY } from '../tokens';
 
 /**
@@ -24,5 +26,7 @@ export function operationsModule(executor: Pick<ExecutorSettings, 'taskTimeoutMs
     bindFactory(bind, SHOW_DEAD_LETTER, [DEAD_LETTER_STORE], (store) => new ShowDeadLetter(store));
     bindFactory(bind, REPLAY_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new ReplayDeadLetters(store));
     bindFactory(bind, SHOW_TASK, [TASK_HISTORY], (history) => new ShowTask(history));
+    bindFactory(bind, RESOLVE_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new ResolveDeadLetters(store));
+    bindFactory(bind, PURGE_DEAD_LETTERS, [DEAD_LETTER_STORE], (store) => new PurgeDeadLetters(store));
   });
 }

@@ -5,11 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { TaskActivity } from '../../../src/application/activity/task-activity';
 import { ListDeadLetters } from '../../../src/application/operations/list-dead-letters.use-case';
+import { PurgeDeadLetters } from '../../../src/application/operations/purge-dead-letters.use-case';
 import { ReplayDeadLetters } from '../../../src/application/operations/replay-dead-letters.use-case';
+import { ResolveDeadLetters } from '../../../src/application/operations/resolve-dead-letters.use-case';
 import { ShowDeadLetter } from '../../../src/application/operations/show-dead-letter.use-case';
 import { DeadLetterRecord, DeadLetterSummary } from '../../../src/application/ports/dead-letter-store.port';
 import { ConsoleAuth, isLoopbackAddress, isLoopbackHostHeader, sameOrigin } from '../../../src/adapters/express/console/console-auth';
-import { deadLetterFilter, filterDeadLetters, outcomeFilter, replayItems } from '../../../src/adapters/express/console/console-filters';
+import { deadLetterFilter, filterDeadLetters, outcomeFilter, replayItems, resolveBody } from '../../../src/adapters/express/console/console-filters';
 import { consoleRouter } from '../../../src/adapters/express/console/console-router';
 import { FakeClock } from '../../support/fake-clock';
 import { InMemoryDeadLetterStore } from '../../support/in-memory-dead-letter-store';
@@ -73,16 +75,42 @@ describe('console filters', () => {
     assert.ok('problem' in outcomeFilter({ status: 'exploded' }));
   });
 
+  /** The filter of `query`, which must be valid. */
+  function validFilter(query: Record<string, unknown>): Exclude<ReturnType<typeof deadLetterFilter>, { problem: string }> {
+    const filter = deadLetterFilter(query);
+    assert.ok(!('problem' in filter), JSON.stringify(filter));
+    return filter;
+  }
+
   it('filters dead letters by workflow, task id, type and reason, newest first', () => {
-    const base: DeadLetterSummary = { location: 's', messageId: '1', eventId: 'e', taskId: 'task-a-1', taskName: 'a', taskType: 'set', workflowId: 'wf_1', executionId: 'x', tenantId: 't', reason: 'PUBLICATION_FAILED: down', attempts: 3, ageMs: 5000 };
+    const base: DeadLetterSummary = { location: 's', messageId: '1', eventId: 'e', taskId: 'task-a-1', taskName: 'a', taskType: 'set', workflowId: 'wf_1', executionId: 'x', tenantId: 't', reason: 'PUBLICATION_FAILED: down', attempts: 3, ageMs: 5000, replays: 0, status: 'open' };
     const letters = [base, { ...base, messageId: '2', taskId: 'task-b-2', taskType: 'call', workflowId: 'wf_2', reason: 'UNKNOWN_TASK_TYPE: x', ageMs: 10 }, { ...base, messageId: '3', taskId: 'task-a-3', ageMs: 100 }];
-    const ids = (query: Record<string, string>) => filterDeadLetters(letters, deadLetterFilter(query)).items.map((l) => l.messageId);
+    const ids = (query: Record<string, string>) => filterDeadLetters(letters, validFilter(query)).items.map((l) => l.messageId);
     assert.deepEqual(ids({}), ['2', '3', '1']);
     assert.deepEqual(ids({ workflow: 'wf_1' }), ['3', '1']);
     assert.deepEqual(ids({ task: 'a-3' }), ['3']);
     assert.deepEqual(ids({ type: 'call' }), ['2']);
     assert.deepEqual(ids({ reason: 'unknown_task' }), ['2']);
-    assert.deepEqual(filterDeadLetters(letters, deadLetterFilter({ limit: '1' })), { total: 3, items: [letters[1]] });
+    assert.deepEqual(filterDeadLetters(letters, validFilter({ limit: '1' })), { total: 3, items: [letters[1]] });
+  });
+
+  it('filters dead letters by status: unresolved unless the query names a status or any; refuses an unknown one', () => {
+    const base: DeadLetterSummary = { location: 's', messageId: '1', eventId: 'e', taskId: 't1', taskName: 'a', taskType: 'set', workflowId: 'wf_1', executionId: 'x', tenantId: 't', reason: 'r', attempts: 1, ageMs: 3, replays: 0, status: 'open' };
+    const letters: DeadLetterSummary[] = [base, { ...base, messageId: '2', ageMs: 2, replays: 1, status: 'replayed' }, { ...base, messageId: '3', ageMs: 1, status: 'resolved', resolution: { resolvedAt: '2025-08-25T19:40:00Z', by: 'ops' } }];
+    const ids = (query: Record<string, string>) => filterDeadLetters(letters, validFilter(query)).items.map((l) => l.messageId);
+    assert.deepEqual(ids({}), ['2', '1']);
+    assert.deepEqual(ids({ status: 'unresolved' }), ['2', '1']);
+    assert.deepEqual(ids({ status: 'resolved' }), ['3']);
+    assert.deepEqual(ids({ status: 'open' }), ['1']);
+    assert.deepEqual(ids({ status: 'any' }), ['3', '2', '1']);
+    assert.ok('problem' in deadLetterFilter({ status: 'gone' }));
+  });
+
+  it('checks a resolve body: the items and an optional note', () => {
+    assert.deepEqual(resolveBody({ items: [{ location: 's', messageId: '1-0' }], note: 'fixed upstream' }), { items: [{ location: 's', messageId: '1-0' }], note: 'fixed upstream' });
+    assert.deepEqual(resolveBody({ items: [{ location: 's', messageId: '1-0' }], note: '  ' }), { items: [{ location: 's', messageId: '1-0' }] });
+    assert.ok('problem' in resolveBody({ items: [{ location: 's', messageId: '1-0' }], note: 5 }));
+    assert.ok('problem' in resolveBody({ note: 'x' }));
   });
 
   it('checks a replay body', () => {
@@ -102,13 +130,17 @@ async function makeSut(token: string | null = TOKEN) {
       const record = await super.get(location, messageId);
       return record && { ...record, event: { ...record.event, data: JSON.stringify({ task_type: 'call', config: { parameters: { headers: { Authorization: 'Bearer s3cr3t-value' } } } }) } };
     }
-  })([{ location: 'tenant:acme:workflow:wf_1:events', messageId: '1-0', taskId: 'task-a-1' }]);
+  })([
+    { location: 'tenant:acme:workflow:wf_1:events', messageId: '1-0', taskId: 'task-a-1' },
+    { location: 'tenant:acme:workflow:wf_1:events', messageId: '2-0', taskId: 'task-a-2' },
+    { location: 'tenant:acme:workflow:wf_1:events', messageId: '3-0', taskId: 'task-a-3' },
+  ]);
   const logger = new InMemoryLogger();
   const app = express();
   app.use(
     '/console',
     consoleRouter(
-      { activity, circuits: { snapshot: () => [] }, status: { live: () => ({ ok: true }), ready: () => ({ ok: true }) }, logger, deadLetters: { list: new ListDeadLetters(store), show: new ShowDeadLetter(store), replay: new ReplayDeadLetters(store) } },
+      { activity, circuits: { snapshot: () => [] }, status: { live: () => ({ ok: true }), ready: () => ({ ok: true }) }, logger, deadLetters: { list: new ListDeadLetters(store), show: new ShowDeadLetter(store), replay: new ReplayDeadLetters(store), resolve: new ResolveDeadLetters(store), purge: new PurgeDeadLetters(store) } },
       { token: token ?? undefined, instance: 'executor-test', mode: 'production', concurrency: 4 },
     ),
   );
@@ -125,7 +157,7 @@ async function makeSut(token: string | null = TOKEN) {
       req.on('error', reject);
       req.end(body);
     });
-  return { store, port, request, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { store, logger, port, request, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 describe('console router', () => {
@@ -187,6 +219,44 @@ describe('console router', () => {
     assert.equal((await sut.request('POST', '/console/api/dead-letters/replay', json, replayBody)).status, 403, 'no origin at all');
     assert.equal((await sut.request('POST', '/console/api/dead-letters/replay', { ...json, 'content-type': 'text/plain', origin }, replayBody)).status, 403, 'not JSON');
     assert.equal((await sut.request('POST', '/console/api/dead-letters/replay', { ...json, origin }, replayBody)).status, 200);
+  });
+
+  it('resolves with the bearer token, recording how and from where, with the note; hides resolved ones unless asked', async () => {
+    const bearer = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+    const location = 'tenant:acme:workflow:wf_1:events';
+    const body = (note?: unknown) => JSON.stringify({ items: [{ location, messageId: '2-0' }, { location, messageId: '9-0' }], ...(note !== undefined ? { note } : {}) });
+    assert.equal((await sut.request('POST', '/console/api/dead-letters/resolve', { 'content-type': 'application/json' }, body())).status, 401, 'no token');
+    assert.equal((await sut.request('POST', '/console/api/dead-letters/resolve', bearer, body('x'.repeat(1001)))).status, 400, 'a note too long');
+    const r = await sut.request('POST', '/console/api/dead-letters/resolve', bearer, body('fixed the downstream'));
+    assert.equal(r.status, 200, r.body);
+    const results = (JSON.parse(r.body) as { results: Record<string, unknown>[] }).results;
+    assert.deepEqual(results[0], { location, messageId: '2-0', resolved: { resolvedAt: '2025-08-25T19:40:00Z', by: 'console (bearer token, 127.0.0.1)', note: 'fixed the downstream' }, alreadyResolved: false });
+    assert.deepEqual(results[1], { location, messageId: '9-0', problem: `${location} 9-0 is not a dead letter` });
+    const listed = async (query: string) => (JSON.parse((await sut.request('GET', `/console/api/dead-letters${query}`)).body) as { items: { messageId: string; status: string }[] }).items.map((d) => `${d.messageId}:${d.status}`);
+    assert.equal((await listed('')).includes('2-0:resolved'), false, 'resolved ones are hidden by default');
+    assert.deepEqual(await listed('?status=resolved'), ['2-0:resolved']);
+    assert.ok((await listed('?status=any')).includes('2-0:resolved'));
+    assert.equal((await sut.request('GET', '/console/api/dead-letters?status=gone')).status, 400);
+    const detail = JSON.parse((await sut.request('GET', `/console/api/dead-letters/detail?location=${encodeURIComponent(location)}&id=2-0`)).body) as { summary: { status: string; resolution?: { note?: string } } };
+    assert.deepEqual([detail.summary.status, detail.summary.resolution?.note], ['resolved', 'fixed the downstream']);
+    assert.ok(sut.logger.records.some((e) => e.message === 'dead letters resolved from the console'));
+  });
+
+  it('purges with the bearer token (a dead letter only), and logs which ones', async () => {
+    const bearer = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+    const location = 'tenant:acme:workflow:wf_1:events';
+    const body = JSON.stringify({ items: [{ location, messageId: '3-0' }, { location, messageId: '3-0' }] });
+    assert.equal((await sut.request('POST', '/console/api/dead-letters/purge', { 'content-type': 'application/json' }, body)).status, 401, 'no token');
+    const r = await sut.request('POST', '/console/api/dead-letters/purge', bearer, body);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual((JSON.parse(r.body) as { results: unknown[] }).results, [
+      { location, messageId: '3-0', purged: { replayRecords: 0, resolution: false } },
+      { location, messageId: '3-0', problem: `${location} 3-0 is not a dead letter` },
+    ]);
+    assert.equal((await sut.request('GET', `/console/api/dead-letters/detail?location=${encodeURIComponent(location)}&id=3-0`)).status, 404);
+    const logged = sut.logger.records.find((e) => e.message === 'dead letters purged from the console');
+    assert.deepEqual(logged?.fields['deadLetters'], [`${location} 3-0`]);
+    assert.equal((await sut.request('POST', '/console/api/dead-letters/purge', bearer, JSON.stringify({ items: [] }))).status, 400);
   });
 
   it('shows a dead letter with its original request redacted', async () => {

@@ -1,7 +1,9 @@
 import express, { Request, Response, Router } from 'express';
 import { TaskActivity } from '../../../application/activity/task-activity';
 import { ListDeadLetters } from '../../../application/operations/list-dead-letters.use-case';
+import { PurgeDeadLetters } from '../../../application/operations/purge-dead-letters.use-case';
 import { ReplayDeadLetters, ReplayOutcome } from '../../../application/operations/replay-dead-letters.use-case';
+import { noteProblem, ResolveDeadLetters } from '../../../application/operations/resolve-dead-letters.use-case';
 import { ShowDeadLetter } from '../../../application/operations/show-dead-letter.use-case';
 import { ShowTask } from '../../../application/operations/show-task.use-case';
 import { BacklogView } from '../../../application/ports/backlog.port';
@@ -12,13 +14,15 @@ import { ServiceStatus } from '../../../application/ports/service-status.port';
 import { TaskHistoryUnavailable } from '../../../application/ports/task-history.port';
 import { redactDeep, redactText } from '../../../domain/redaction';
 import { Access } from './console-auth';
-import { deadLetterFilter, filterDeadLetters, outcomeFilter, param, replayItems } from './console-filters';
+import { deadLetterFilter, filterDeadLetters, outcomeFilter, param, replayItems, resolveBody } from './console-filters';
 
 /** The dead-letter operations, where the backend has dead letters. */
 export interface ConsoleDeadLetters {
   list: ListDeadLetters;
   show: ShowDeadLetter;
   replay: ReplayDeadLetters;
+  resolve: ResolveDeadLetters;
+  purge: PurgeDeadLetters;
 }
 
 export interface ConsoleApiDeps {
@@ -65,6 +69,12 @@ function redactedPayload(data: string | undefined): unknown {
   }
 }
 
+/** Who resolves from the console, for the resolution's record: how they signed in, and from where. */
+function operatorOf(req: Request, res: Response): string {
+  const via = accessOf(res).via;
+  return `console (${via === 'cookie' ? 'login' : via === 'bearer' ? 'bearer token' : via}, ${req.socket.remoteAddress ?? 'unknown address'})`;
+}
+
 function unavailable(res: Response, error: unknown): boolean {
   if (!(error instanceof DeadLetterStoreUnavailable) && !(error instanceof TaskHistoryUnavailable)) return false;
   res.status(503).json({ error: error.message });
@@ -73,7 +83,8 @@ function unavailable(res: Response, error: unknown): boolean {
 
 /**
  * The console's JSON API (mounted at /console/api after the access guard): overview, recent
- * outcomes and their payloads, dead letters and their replay. Every answer is `no-store`.
+ * outcomes and their payloads, dead letters and their replay, resolve and purge. Every answer is
+ * `no-store`.
  */
 export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
   const api = express.Router();
@@ -125,9 +136,12 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
       return;
     }
     const filter = deadLetterFilter(req.query);
-    // Workflow and reason narrow the listing in the use case (fewer replay counts to read).
+    if ('problem' in filter) {
+      res.status(400).json({ error: filter.problem });
+      return;
+    }
     deadLetters.list
-      .execute({ ...(filter.workflowId ? { workflowId: filter.workflowId } : {}), ...(filter.reason ? { reason: filter.reason } : {}) })
+      .execute({ ...(filter.workflowId ? { workflowId: filter.workflowId } : {}), ...(filter.reason ? { reason: filter.reason } : {}), statuses: filter.statuses })
       .then((all) => res.json(filterDeadLetters(all, filter)))
       .catch((error: unknown) => {
         if (!unavailable(res, error)) next(error);
@@ -196,6 +210,58 @@ export function consoleApi(deps: ConsoleApiDeps, info: ConsoleInfo): Router {
       .execute({ taskId, ...(workflowId ? { workflowId } : {}), limit: CONSOLE_HISTORY_LIMIT, timeLimitMs: CONSOLE_HISTORY_TIME_MS })
       // Outputs and reasons were redacted when written; redacted again as every payload the console shows.
       .then((shown) => res.status(shown.entries.length > 0 ? 200 : 404).json({ ...shown, entries: redactDeep(shown.entries) }))
+      .catch((error: unknown) => {
+        if (!unavailable(res, error)) next(error);
+      });
+  });
+
+  api.post('/dead-letters/resolve', express.json({ limit: '64kb' }), (req: Request, res: Response, next) => {
+    if (!deadLetters) {
+      res.status(404).json({ error: 'no dead letters here' });
+      return;
+    }
+    const body = resolveBody(req.body);
+    if ('problem' in body) {
+      res.status(400).json({ error: body.problem });
+      return;
+    }
+    const noteIssue = noteProblem(body.note?.trim() ?? '');
+    if (noteIssue) {
+      res.status(400).json({ error: noteIssue });
+      return;
+    }
+    const by = operatorOf(req, res);
+    deadLetters.resolve
+      .execute({ items: body.items, by, ...(body.note ? { note: body.note } : {}) })
+      .then((results) => {
+        const resolved = results.filter((r) => 'resolved' in r).length;
+        deps.logger.info('dead letters resolved from the console', { resolved, refused: results.length - resolved, by });
+        res.json({ results });
+      })
+      .catch((error: unknown) => {
+        if (!unavailable(res, error)) next(error);
+      });
+  });
+
+  api.post('/dead-letters/purge', express.json({ limit: '64kb' }), (req: Request, res: Response, next) => {
+    if (!deadLetters) {
+      res.status(404).json({ error: 'no dead letters here' });
+      return;
+    }
+    const items = replayItems(req.body, 100, 'purge');
+    if ('problem' in items) {
+      res.status(400).json({ error: items.problem });
+      return;
+    }
+    const by = operatorOf(req, res);
+    deadLetters.purge
+      .execute({ items })
+      .then((results) => {
+        // Gone for good: the log keeps which ones, and who purged them.
+        const purged = results.filter((r) => 'purged' in r).map((r) => `${r.location} ${r.messageId}`);
+        deps.logger.warn('dead letters purged from the console', { purged: purged.length, refused: results.length - purged.length, by, deadLetters: purged });
+        res.json({ results });
+      })
       .catch((error: unknown) => {
         if (!unavailable(res, error)) next(error);
       });

@@ -1,5 +1,6 @@
 import { ACTIVITY_STATUSES, ActivityStatus, OutcomeFilter } from '../../../application/activity/task-activity';
-import { DeadLetterSummary } from '../../../application/ports/dead-letter-store.port';
+import { UNRESOLVED } from '../../../application/operations/dead-letter-filter';
+import { DEAD_LETTER_STATUSES, DeadLetterStatus, DeadLetterSummary } from '../../../application/ports/dead-letter-store.port';
 
 type Query = Record<string, unknown>;
 
@@ -42,12 +43,20 @@ export interface DeadLetterFilter {
   taskType?: string;
   /** Substring of the reason (an error code, say). */
   reason?: string;
+  /** The statuses shown; empty: any. */
+  statuses: DeadLetterStatus[];
   limit: number;
 }
 
-/** `?workflow=&task=&type=&reason=&limit=` for dead letters. */
-export function deadLetterFilter(query: Query, maxLimit = 500): DeadLetterFilter {
-  const filter: DeadLetterFilter = { ...taskParams(query), limit: limitOf(query, maxLimit) };
+/** The values of `?status=` for dead letters: a status, `unresolved` (open or replayed, the default) or `any`. */
+export const DEAD_LETTER_STATUS_PARAMS = ['unresolved', ...DEAD_LETTER_STATUSES, 'any'] as const;
+
+/** `?workflow=&task=&type=&reason=&status=&limit=` for dead letters; an unknown status is a problem. */
+export function deadLetterFilter(query: Query, maxLimit = 500): DeadLetterFilter | { problem: string } {
+  const status = param(query, 'status') || 'unresolved';
+  if (!(DEAD_LETTER_STATUS_PARAMS as readonly string[]).includes(status)) return { problem: `status must be one of ${DEAD_LETTER_STATUS_PARAMS.join(', ')}` };
+  const statuses = status === 'unresolved' ? [...UNRESOLVED] : status === 'any' ? [] : [status as DeadLetterStatus];
+  const filter: DeadLetterFilter = { ...taskParams(query), statuses, limit: limitOf(query, maxLimit) };
   const reason = param(query, 'reason');
   if (reason) filter.reason = reason;
   return filter;
@@ -60,17 +69,18 @@ export function filterDeadLetters<T extends DeadLetterSummary>(letters: readonly
       (!filter.workflowId || l.workflowId === filter.workflowId) &&
       (!filter.taskType || l.taskType === filter.taskType) &&
       (!filter.taskId || l.taskId.includes(filter.taskId)) &&
-      (!filter.reason || l.reason.toLowerCase().includes(filter.reason.toLowerCase())),
+      (!filter.reason || l.reason.toLowerCase().includes(filter.reason.toLowerCase())) &&
+      (filter.statuses.length === 0 || filter.statuses.includes(l.status)),
   );
   const newestFirst = [...matching].sort((a, b) => a.ageMs - b.ageMs);
   return { total: matching.length, items: newestFirst.slice(0, filter.limit) };
 }
 
-/** A replay request's body: `{items: [{location, messageId}]}`, at most `max` items. */
-export function replayItems(body: unknown, max = 100): { location: string; messageId: string }[] | { problem: string } {
+/** A write's body (replay, resolve, purge): `{items: [{location, messageId}]}`, at most `max` items. */
+export function replayItems(body: unknown, max = 100, action = 'replay'): { location: string; messageId: string }[] | { problem: string } {
   const items = (body as { items?: unknown } | null)?.items;
   if (!Array.isArray(items) || items.length === 0) return { problem: 'body must be {"items": [{"location": "…", "messageId": "…"}, …]}' };
-  if (items.length > max) return { problem: `at most ${max} dead letters per replay` };
+  if (items.length > max) return { problem: `at most ${max} dead letters per ${action}` };
   const out: { location: string; messageId: string }[] = [];
   for (const item of items as unknown[]) {
     const { location, messageId } = (item ?? {}) as { location?: unknown; messageId?: unknown };
@@ -80,4 +90,13 @@ export function replayItems(body: unknown, max = 100): { location: string; messa
     out.push({ location, messageId });
   }
   return out;
+}
+
+/** A resolve request's body: the items (as for a replay) and an optional `note` (a string). */
+export function resolveBody(body: unknown, max = 100): { items: { location: string; messageId: string }[]; note?: string } | { problem: string } {
+  const items = replayItems(body, max, 'resolve');
+  if ('problem' in items) return items;
+  const note = (body as { note?: unknown }).note;
+  if (note !== undefined && note !== null && typeof note !== 'string') return { problem: 'note must be a string' };
+  return typeof note === 'string' && note.trim() ? { items, note } : { items };
 }

@@ -90,7 +90,8 @@ function outcomesBody(): string {
 }
 
 function deadLettersBody(access: Access): string {
-  const writeNote = access.write ? '' : '<p class="note">Replaying needs CONSOLE_TOKEN: <a href="/console/login">log in</a>.</p>';
+  const writeNote = access.write ? '' : '<p class="note">Replaying, resolving and purging need CONSOLE_TOKEN: <a href="/console/login">log in</a>.</p>';
+  const disabled = access.write ? '' : ' disabled';
   return `<section>
 <h2>Dead letters <small>every workflow, newest first</small></h2>
 <form id="dl-filters" class="filters">
@@ -98,20 +99,27 @@ function deadLettersBody(access: Access): string {
 <label>task id <input name="task" autocomplete="off"></label>
 <label>type <input name="type" autocomplete="off"></label>
 <label>reason <input name="reason" autocomplete="off"></label>
+<label>status <select name="status"><option value="unresolved">unresolved</option><option>open</option><option>replayed</option><option>resolved</option><option value="any">any</option></select></label>
 <button type="submit">filter</button>
 <button type="button" id="dl-refresh">refresh</button>
 </form>
 ${writeNote}
-<p><button type="button" id="dl-replay"${access.write ? '' : ' disabled'}>replay selected</button> <span id="dl-message" role="status"></span></p>
-<table id="dead-letters"><thead><tr><th><input type="checkbox" id="dl-all" aria-label="select all"></th><th>age</th><th>task</th><th>type</th><th>workflow</th><th>attempts</th><th>replays</th><th>reason</th></tr></thead><tbody></tbody></table>
+<p class="actions"><button type="button" id="dl-replay"${disabled}>replay selected</button> <button type="button" id="dl-resolve"${disabled}>resolve selected</button> <button type="button" id="dl-purge" class="danger"${disabled}>purge selected</button> <span id="dl-message" role="status"></span></p>
+<table id="dead-letters"><thead><tr><th><input type="checkbox" id="dl-all" aria-label="select all"></th><th>age</th><th>task</th><th>type</th><th>workflow</th><th>attempts</th><th>status</th><th>replays</th><th>reason</th></tr></thead><tbody></tbody></table>
 <p id="dl-total" class="note"></p>
 </section>
 <section id="dl-detail" hidden>
 <h2>Dead letter <small id="dl-detail-title"></small></h2>
-<p class="note">The original request (secrets redacted) and its replays.</p>
-<p><button type="button" id="dl-detail-replay"${access.write ? '' : ' disabled'}>replay this dead letter</button></p>
+<p class="note">The original request (secrets redacted), its replays and its resolution.</p>
+<p class="actions"><button type="button" id="dl-detail-replay"${disabled}>replay this dead letter</button> <button type="button" id="dl-detail-resolve"${disabled}>resolve</button> <button type="button" id="dl-detail-purge" class="danger"${disabled}>purge</button></p>
 <pre id="dl-detail-payload"></pre>
-</section>`;
+</section>
+<dialog id="dl-confirm" aria-labelledby="dl-confirm-title">
+<h2 id="dl-confirm-title"></h2>
+<p id="dl-confirm-text"></p>
+<label id="dl-confirm-note" class="note-field">note (optional) <textarea name="note" rows="3" maxlength="1000"></textarea></label>
+<p class="actions"><button type="button" id="dl-confirm-cancel" class="secondary">cancel</button> <button type="button" id="dl-confirm-ok"></button></p>
+</dialog>`;
 }
 
 /** A console page: the shell the script fills from the JSON API. */
@@ -127,6 +135,6 @@ export function renderLogin(info: ConsoleInfo, problem?: string): string {
 <label>Console token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
 <button type="submit">log in</button>
 </form>${problem ? `<p class="error" role="alert">${escapeHtml(problem)}</p>` : ''}`
-    : '<p class="error">No CONSOLE_TOKEN is set: the console is readable only from this machine (loopback), and replays are off.</p>';
+    : '<p class="error">No CONSOLE_TOKEN is set: the console is readable only from this machine (loopback), and replays, resolves and purges are off.</p>';
   return layout('Log in', `<header><h1>flunq executor <small>${escapeHtml(info.instance)}</small></h1></header>\n<main><section><h2>Log in</h2>${body}</section></main>`, 'login');
 }

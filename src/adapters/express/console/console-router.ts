@@ -87,7 +87,7 @@ export function consoleRouter(deps: ConsoleApiDeps & { traces?: TraceSource | un
   router.use((req: Request, res: Response, next: NextFunction) => {
     const access = accessOf(res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      if (!access.write) return problem(res, 401, auth.hasToken ? 'this action needs Authorization: Bearer <CONSOLE_TOKEN> or a console login' : 'replays are off: no CONSOLE_TOKEN is set');
+      if (!access.write) return problem(res, 401, auth.hasToken ? 'this action needs Authorization: Bearer <CONSOLE_TOKEN> or a console login' : 'replays, resolves and purges are off: no CONSOLE_TOKEN is set');
       if (access.via === 'cookie' && !sameOrigin({ origin: req.headers.origin, host: req.headers.host, secFetchSite: req.get('sec-fetch-site') })) return problem(res, 403, 'cross-origin request refused');
       if (!req.is('application/json')) return problem(res, 403, 'write actions take application/json');
       return next();

@@ -198,8 +198,17 @@
     shownLetter = d;
     const r = await getJson(`/console/api/dead-letters/detail?location=${encodeURIComponent(d.location)}&id=${encodeURIComponent(d.messageId)}`);
     document.getElementById('dl-detail').hidden = false;
-    document.getElementById('dl-detail-title').textContent = `${d.taskId || d.eventId} · ${d.location} ${d.messageId}`;
-    document.getElementById('dl-detail-payload').textContent = JSON.stringify({ reason: r.summary.reason, attempts: r.summary.attempts, event: r.event, payload: r.payload, replays: r.replays }, null, 2);
+    document.getElementById('dl-detail-title').textContent = `${d.taskId || d.eventId} · ${d.location} ${d.messageId} · ${r.summary.status}`;
+    const shown = { reason: r.summary.reason, attempts: r.summary.attempts, status: r.summary.status };
+    if (r.summary.resolution) shown.resolution = r.summary.resolution;
+    document.getElementById('dl-detail-payload').textContent = JSON.stringify({ ...shown, event: r.event, payload: r.payload, replays: r.replays }, null, 2);
+  }
+
+  function hideDetailOf(items) {
+    if (shownLetter && items.some((i) => i.location === shownLetter.location && i.messageId === shownLetter.messageId)) {
+      shownLetter = undefined;
+      document.getElementById('dl-detail').hidden = true;
+    }
   }
 
   async function refreshDeadLetters() {
@@ -215,42 +224,108 @@
         box.checked = selectedLetters.has(dlKey(d));
         box.addEventListener('click', (e) => e.stopPropagation());
         box.addEventListener('change', () => (box.checked ? selectedLetters.add(dlKey(d)) : selectedLetters.delete(dlKey(d))));
-        const row = el('tr', { class: 'clickable', 'data-message-id': d.messageId, 'data-task-id': d.taskId }, [el('td', {}, [box]), ...cells([age(d.ageMs), d.taskId, d.taskType, d.workflowId, d.attempts, d.replays ?? ''])]);
+        const row = el('tr', { class: 'clickable', 'data-message-id': d.messageId, 'data-task-id': d.taskId, 'data-status': d.status }, [el('td', {}, [box]), ...cells([age(d.ageMs), d.taskId, d.taskType, d.workflowId, d.attempts, badge(d.status), d.replays ?? ''])]);
         row.append(el('td', { class: 'wrap', text: d.reason }));
         row.addEventListener('click', () => void showDeadLetter(d).catch(report));
         return row;
       }),
       'no dead letter',
-      8,
+      9,
     );
     document.getElementById('dl-total').textContent = `${r.total} dead letter(s) match${r.total > r.items.length ? `; the newest ${r.items.length} shown` : ''}.`;
   }
 
-  async function replaySelected() {
-    const items = [...selectedLetters].map((key) => {
+  function selectedItems() {
+    return [...selectedLetters].map((key) => {
       const [location, messageId] = JSON.parse(key);
       return { location, messageId };
     });
-    await replay(items);
   }
 
-  async function replay(items) {
+  // What each write does: its API path, its confirmation (none for a replay) and its report.
+  const ACTIONS = {
+    replay: { verb: 'Replay', past: 'Replayed', done: (r) => r.replayed },
+    resolve: {
+      verb: 'Resolve',
+      past: 'Resolved',
+      done: (r) => r.resolved,
+      confirm: (n) => ({ title: `Resolve ${n} dead letter(s)?`, text: 'They are marked handled, with your note, and leave the default listing (status "resolved" shows them). Nothing is deleted.', ok: 'resolve', note: true }),
+    },
+    purge: {
+      verb: 'Purge',
+      past: 'Purged',
+      done: (r) => r.purged,
+      confirm: (n) => ({ title: `Purge ${n} dead letter(s) for good?`, text: 'They are deleted from the stream with their replay records and resolution. This cannot be undone.', ok: 'purge for good', note: false, danger: true }),
+    },
+  };
+
+  // The confirmation dialog: resolves with { note } when confirmed, undefined when cancelled.
+  function confirmAction(spec) {
+    const dialog = document.getElementById('dl-confirm');
+    const note = dialog.querySelector('textarea');
+    document.getElementById('dl-confirm-title').textContent = spec.title;
+    const text = document.getElementById('dl-confirm-text');
+    text.textContent = spec.text;
+    text.className = spec.danger ? 'warning' : '';
+    document.getElementById('dl-confirm-note').hidden = !spec.note;
+    note.value = '';
+    const ok = document.getElementById('dl-confirm-ok');
+    ok.textContent = spec.ok;
+    ok.className = spec.danger ? 'danger' : '';
+    return new Promise((resolve) => {
+      const finish = (value) => {
+        ok.removeEventListener('click', onOk);
+        cancel.removeEventListener('click', onCancel);
+        dialog.removeEventListener('cancel', onCancel);
+        dialog.close();
+        resolve(value);
+      };
+      const onOk = () => finish({ note: note.value.trim() });
+      const onCancel = () => finish(undefined);
+      const cancel = document.getElementById('dl-confirm-cancel');
+      ok.addEventListener('click', onOk);
+      cancel.addEventListener('click', onCancel);
+      dialog.addEventListener('cancel', onCancel);
+      dialog.showModal();
+      (spec.note ? note : cancel).focus();
+    });
+  }
+
+  async function act(kind, items) {
+    const action = ACTIONS[kind];
     const message = document.getElementById('dl-message');
     if (items.length === 0) {
-      message.textContent = 'Select dead letters to replay first.';
+      message.textContent = `Select dead letters to ${kind} first.`;
       return;
     }
-    const res = await fetch('/console/api/dead-letters/replay', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ items }) });
-    const body = await res.json().catch(() => ({}));
+    const body = { items };
+    const spec = action.confirm && action.confirm(items.length);
+    if (spec) {
+      const answer = await confirmAction(spec);
+      if (!answer) {
+        message.textContent = `${action.verb} cancelled: nothing changed.`;
+        return;
+      }
+      if (spec.note && answer.note) body.note = answer.note;
+    }
+    const res = await fetch(`/console/api/dead-letters/${kind}`, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+    const reply = await res.json().catch(() => ({}));
     if (!res.ok) {
-      message.textContent = `Replay refused: ${body.detail || body.error || `HTTP ${res.status}`}`;
+      message.textContent = `${action.verb} refused: ${reply.detail || reply.error || `HTTP ${res.status}`}`;
       return;
     }
-    const done = body.results.filter((r) => r.replayed);
-    const failed = body.results.filter((r) => !r.replayed);
-    message.textContent = `Replayed ${done.length} dead letter(s)${failed.length ? `; ${failed.length} refused: ${failed.map((f) => f.problem).join('; ')}` : ''}.`;
+    const done = reply.results.filter(action.done);
+    const failed = reply.results.filter((r) => !action.done(r));
+    const already = kind === 'resolve' ? done.filter((r) => r.alreadyResolved).length : 0;
+    message.textContent = `${action.past} ${done.length} dead letter(s)${already ? ` (${already} already resolved)` : ''}${failed.length ? `; ${failed.length} refused: ${failed.map((f) => f.problem).join('; ')}` : ''}.`;
     selectedLetters.clear();
+    if (kind === 'purge') hideDetailOf(done);
+    else if (shownLetter && items.some((i) => i.location === shownLetter.location && i.messageId === shownLetter.messageId)) await showDeadLetter(shownLetter);
     await refreshDeadLetters();
+  }
+
+  function shownItems() {
+    return shownLetter ? [{ location: shownLetter.location, messageId: shownLetter.messageId }] : [];
   }
 
   function report(error) {
@@ -304,10 +379,12 @@
       tick();
     });
     document.getElementById('dl-refresh').addEventListener('click', tick);
-    document.getElementById('dl-replay').addEventListener('click', () => void replaySelected().catch(report));
-    document.getElementById('dl-detail-replay').addEventListener('click', () => {
-      if (shownLetter) void replay([{ location: shownLetter.location, messageId: shownLetter.messageId }]).catch(report);
-    });
+    for (const kind of Object.keys(ACTIONS)) {
+      document.getElementById(`dl-${kind}`).addEventListener('click', () => void act(kind, selectedItems()).catch(report));
+      document.getElementById(`dl-detail-${kind}`).addEventListener('click', () => {
+        if (shownLetter) void act(kind, shownItems()).catch(report);
+      });
+    }
     document.getElementById('dl-all').addEventListener('change', (e) => {
       for (const box of document.querySelectorAll('#dead-letters tbody input[type=checkbox]')) {
         box.checked = e.target.checked;
