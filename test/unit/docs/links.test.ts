@@ -101,7 +101,7 @@ describe('what the documentation shows exists', () => {
     const wrong: string[] = [];
     const global = HELP['']!;
     for (const doc of docs) {
-      for (const m of read(doc).matchAll(/flunq-executor((?: (?:dlq|list|show|replay|run|serve|help))+)([^\n`|]*)/g)) {
+      for (const m of read(doc).matchAll(/flunq-executor((?: (?:dlq|list|show|replay|resolve|purge|tasks|validate|run|serve|help))+)([^\n`|]*)/g)) {
         const words = m[1]!.trim().split(' ');
         if (words[0] === 'help') continue;
         const command = words.slice(0, 2).join(' ');
