@@ -69,7 +69,9 @@ export type ErrorCode =
   | 'INVALID_PATTERN'
   | 'INVALID_HEADER'
   | 'RAISED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A message does not match the schema its AsyncAPI document gives. */
+  | 'MESSAGE_INVALID';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;
