@@ -23,8 +23,10 @@ import { patternModule } from './modules/pattern.module';
 import { redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { tracingModule } from './modules/tracing.module';
+import { asyncApiModule } from './modules/asyncapi.module';
 import { ExecutorService } from './service';
 import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, REPLAY_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
+import { MESSAGE_BROKERS } from './tokens';
 
 /**
  * The composition root: the only code that picks adapter families and asks the container for
@@ -54,6 +56,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     patternModule,
     expressionsModule(config),
     consoleModule(config),
+    asyncApiModule(config.http),
   ];
 }
 
@@ -113,7 +116,7 @@ export function composeExecutor(container: Container, config: AppConfig, options
   const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
   const logger = container.get(LOGGER);
   const service = new ExecutorService(
-    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING)] },
+    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING), ...(container.isBound(MESSAGE_BROKERS) ? [container.get(MESSAGE_BROKERS)] : [])] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
   // Only profiles with the in-process stream can submit a task and wait for its outcome.

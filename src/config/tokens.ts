@@ -30,6 +30,8 @@ import { IntervalStallMonitor } from '../adapters/system/interval-stall-monitor'
 import { identifier } from './binding';
 import { Tracer } from '../application/ports/tracer.port';
 import { Closable } from './service';
+import { AsyncApiDocuments } from '../application/ports/asyncapi-documents.port';
+import { MessageBrokers, PayloadValidator } from '../application/ports/message-brokers.port';
 
 /** Service identifiers, one per thing the container builds; each carries the type it resolves to. */
 
@@ -77,3 +79,11 @@ export const EVENT_LOOP_MONITOR = identifier<IntervalStallMonitor>('EventLoopMon
 export const HEALTH_SERVER = identifier<HealthServer>('HealthServer');
 /** The in-process stream of the embedded profile. */
 export const STREAM_BROKER = identifier<InMemoryStreamBroker>('InMemoryStreamBroker');
+
+// AsyncAPI calls (call: asyncapi)
+/** AsyncAPI documents, fetched through HTTP_CLIENT and cached. */
+export const ASYNCAPI_DOCUMENTS = identifier<AsyncApiDocuments>('AsyncApiDocuments');
+/** Connections to message brokers (amqp, mqtt, nats), closed when the service stops. */
+export const MESSAGE_BROKERS = identifier<MessageBrokers>('MessageBrokers');
+/** JSON schema validation of the messages calls publish. */
+export const PAYLOAD_VALIDATOR = identifier<PayloadValidator>('PayloadValidator');

@@ -1,0 +1,41 @@
+import { ContainerModule } from 'inversify';
+import { AsyncApiCallProtocol } from '../../application/handlers/call/asyncapi/asyncapi-protocol';
+import { AjvPayloadValidator } from '../../adapters/asyncapi/ajv-payload-validator';
+import { DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS, ParserAsyncApiDocuments } from '../../adapters/asyncapi/asyncapi-document-source';
+import { isDeniedAddress } from '../../adapters/http/address-policy';
+import { amqpConnector } from '../../adapters/messaging/amqp-connection';
+import { BrokerClients, DEFAULT_BROKER_CLIENT_SETTINGS } from '../../adapters/messaging/broker-clients';
+import { mqttConnector } from '../../adapters/messaging/mqtt-connection';
+import { natsConnector } from '../../adapters/messaging/nats-connection';
+import { bindFactory } from '../binding';
+import { HttpSettings } from '../env';
+import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, PAYLOAD_VALIDATOR } from '../tokens';
+
+/**
+ * `call: asyncapi` (docs/call-asyncapi.md): documents fetched through the HTTP client and parsed with
+ * @asyncapi/parser, messages validated with ajv, published over amqplib, mqtt or nats. The brokers
+ * see the same outbound address policy as HTTP calls (CALL_DENY_PRIVATE_NETWORKS).
+ */
+export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(
+      bind,
+      ASYNCAPI_DOCUMENTS,
+      [HTTP_CLIENT, CLOCK],
+      (client, clock) => new ParserAsyncApiDocuments(client, clock, { ...DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS, maxDocumentBytes: http.maxResponseBytes }),
+    );
+    bindFactory(
+      bind,
+      MESSAGE_BROKERS,
+      [],
+      () => new BrokerClients([amqpConnector, mqttConnector, natsConnector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks }),
+    ).onDeactivation((brokers) => brokers.close());
+    bindFactory(bind, PAYLOAD_VALIDATOR, [], () => new AjvPayloadValidator());
+    bindFactory(
+      bind,
+      CALL_PROTOCOL,
+      [ASYNCAPI_DOCUMENTS, MESSAGE_BROKERS, PAYLOAD_VALIDATOR, CIRCUIT_BREAKER],
+      (documents, brokers, validator, breaker) => new AsyncApiCallProtocol(documents, brokers, validator, breaker),
+    );
+  });
+}
