@@ -262,6 +262,16 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
     assert.equal((done.error_details?.['data'] as { code: string }).code, 'NETWORK');
   });
 
+  it('amqp: a message no queue takes fails (returned by the broker) instead of vanishing', async () => {
+    const address = uniqueAddress('amqp');
+    for (const operation of ['notifyOrder', 'placeOrder']) {
+      const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation, server: { name: 'rabbit' }, message: { payload: { id: 'a', quantity: 1 } } } });
+      assert.equal(done.success, false);
+      assert.equal(done.error_details?.['detail'], `AMQP broker returned the message: no queue takes '${address}'`);
+      assert.equal((done.error_details?.['data'] as { code: string }).code, 'NETWORK');
+    }
+  });
+
   it('reports a reply that does not come within the task deadline as a timeout', () =>
     withResponder('mqtt', false, async (address, responder) => {
       const done = await run('x', {

@@ -80,7 +80,9 @@ class AmqpConnection implements BrokerConnection {
     const open = channel;
     try {
       const { queue } = await untilAborted(open.assertQueue('', { exclusive: true, autoDelete: true }), signal);
-      const reply = new Promise<ReceivedMessage>((resolve) => {
+      const reply = new Promise<ReceivedMessage>((resolve, reject) => {
+        // `mandatory`: a request no queue takes comes back at once instead of waiting out the deadline.
+        open.on('return', (returned: ConsumeMessage) => reject(brokerUnreachable(`AMQP broker returned the message: no queue takes '${returned.fields.routingKey}'`)));
         void open.consume(
           queue,
           (delivered) => {
@@ -89,7 +91,7 @@ class AmqpConnection implements BrokerConnection {
           { noAck: true },
         );
       });
-      open.sendToQueue(message.address, encodePayload(message.payload), { headers: { ...message.headers }, contentType: 'application/json', correlationId, replyTo: queue });
+      open.sendToQueue(message.address, encodePayload(message.payload), { headers: { ...message.headers }, contentType: 'application/json', correlationId, replyTo: queue, mandatory: true });
       return await untilAborted(reply, signal);
     } catch (error) {
       throw failure(error, 'request');
