@@ -112,7 +112,7 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
     }
     checkReferences(raw);
     const parser = await (this.parser ??= import('@asyncapi/parser').then(({ Parser: P }) => new P()));
-    const { document, diagnostics } = await parser.parse(text, { source: url });
+    const { document, diagnostics } = await withinTime(parser.parse(text, { source: url }), this.settings.requestTimeoutMs);
     if (!document) {
       const first = diagnostics.find((d) => Number(d.severity) === 0);
       const where = first && first.path.length > 0 ? ` at /${first.path.join('/')}` : '';
@@ -120,6 +120,18 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
     }
     return toAsyncApiModel(document);
   }
+}
+
+/**
+ * Stops waiting for a parse that takes longer than `ms` (a huge or pathological document). The
+ * parser's own work is not interrupted: it runs to its end on the event loop, once.
+ */
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(errors.timeout(`parsing the AsyncAPI document took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** The shared load goes on for other callers; this caller stops waiting when its task is cancelled. */
