@@ -56,7 +56,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     patternModule,
     expressionsModule(config),
     consoleModule(config),
-    asyncApiModule(config.http),
+    asyncApiModule(config.http, config.tracing.exporter !== 'none'),
   ];
 }
 

@@ -7,6 +7,8 @@ import { amqpConnector } from '../../adapters/messaging/amqp-connection';
 import { BrokerClients, DEFAULT_BROKER_CLIENT_SETTINGS } from '../../adapters/messaging/broker-clients';
 import { mqttConnector } from '../../adapters/messaging/mqtt-connection';
 import { natsConnector } from '../../adapters/messaging/nats-connection';
+import { TracingMessageBrokers } from '../../adapters/otel/tracing-message-brokers';
+import { MessageBrokers } from '../../application/ports/message-brokers.port';
 import { bindFactory } from '../binding';
 import { HttpSettings } from '../env';
 import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, PAYLOAD_VALIDATOR } from '../tokens';
@@ -14,9 +16,10 @@ import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT,
 /**
  * `call: asyncapi` (docs/call-asyncapi.md): documents fetched through the HTTP client and parsed with
  * @asyncapi/parser, messages validated with ajv, published over amqplib, mqtt or nats. The brokers
- * see the same outbound address policy as HTTP calls (CALL_DENY_PRIVATE_NETWORKS).
+ * see the same outbound address policy as HTTP calls (CALL_DENY_PRIVATE_NETWORKS); with tracing on,
+ * every publish and request is a span carrying `traceparent` in the message headers.
  */
-export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>): ContainerModule {
+export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, traced = false): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bindFactory(
       bind,
@@ -28,7 +31,10 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
       bind,
       MESSAGE_BROKERS,
       [],
-      () => new BrokerClients([amqpConnector, mqttConnector, natsConnector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks }),
+      (): MessageBrokers => {
+        const clients = new BrokerClients([amqpConnector, mqttConnector, natsConnector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks });
+        return traced ? new TracingMessageBrokers(clients) : clients;
+      },
     ).onDeactivation((brokers) => brokers.close());
     bindFactory(bind, PAYLOAD_VALIDATOR, [], () => new AjvPayloadValidator());
     bindFactory(
