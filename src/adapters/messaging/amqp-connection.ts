@@ -78,6 +78,8 @@ class AmqpConnection implements BrokerConnection {
       throw failure(error, 'request');
     }
     const open = channel;
+    // A channel the broker closes emits `error`; unheard, that would end the process.
+    open.on('error', () => undefined);
     try {
       const { queue } = await untilAborted(open.assertQueue('', { exclusive: true, autoDelete: true }), signal);
       const reply = new Promise<ReceivedMessage>((resolve, reject) => {
