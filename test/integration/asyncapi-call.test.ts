@@ -206,6 +206,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
         assert.deepEqual(done.output, { published: { operation: 'notifyOrder', server: SERVER[protocol], protocol, address } });
         await eventually(() => responder.seen.length === 1, 'the responder got the message');
         assert.deepEqual(responder.seen[0]?.payload, { id: 'n-1', quantity: 1 });
+        assert.ok(executor.metrics.count('broker_exchange', protocol, 'publish', 'success') >= 1, 'recorded by protocol');
       }));
 
     it(`${protocol}: publishes to a 2.6 channel, and waits for a reply when the task subscribes`, () =>
@@ -260,6 +261,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
     assert.equal(done.success, false);
     assert.equal(done.error_details?.['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/communication');
     assert.equal((done.error_details?.['data'] as { code: string }).code, 'NETWORK');
+    assert.ok(executor.metrics.count('broker_exchange', 'nats', 'publish', 'failure') >= 1, 'the failure recorded by protocol');
   });
 
   it('amqp: a message no queue takes fails (returned by the broker) instead of vanishing', async () => {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { Metrics } from '../../application/ports/metrics.port';
 import { BrokerCallOptions, BrokerTarget, MessageBrokers, OutgoingMessage, ReceivedMessage, ReplyOptions } from '../../application/ports/message-brokers.port';
 import { errors } from '../../domain/workflow-error';
 import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, untilAborted } from './broker-connection';
@@ -50,6 +51,7 @@ export class BrokerClients implements MessageBrokers {
   constructor(
     connectors: readonly BrokerConnector[],
     private readonly settings: BrokerClientSettings = DEFAULT_BROKER_CLIENT_SETTINGS,
+    private readonly metrics?: Metrics,
   ) {
     this.connectors = new Map(connectors.map((c) => [c.protocol, c]));
   }
@@ -58,23 +60,31 @@ export class BrokerClients implements MessageBrokers {
     return [...this.connectors.keys()].sort();
   }
 
-  async publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
-    const deadline = deadlineSignal(options.timeoutMs, options.signal, `publishing to ${message.address}`);
-    try {
-      const connection = await this.connection(target, deadline.signal, options.timeoutMs);
-      await connection.publish(message, deadline.signal);
-    } finally {
-      deadline.dispose();
-    }
+  publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
+    return this.exchange(target, 'publish', options, `publishing to ${message.address}`, (connection, signal) => connection.publish(message, signal));
   }
 
-  async request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
-    const deadline = deadlineSignal(options.timeoutMs, options.signal, `waiting for the reply to ${message.address}`);
+  request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
+    return this.exchange(target, 'request', options, `waiting for the reply to ${message.address}`, (connection, signal) =>
+      connection.request(message, randomUUID(), options.replyAddress ?? null, signal),
+    );
+  }
+
+  /** One exchange within the deadline, recorded by protocol once the protocol is known to be spoken. */
+  private async exchange<T>(target: BrokerTarget, operation: 'publish' | 'request', options: BrokerCallOptions, what: string, work: (connection: BrokerConnection, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const connector = this.connectors.get(target.protocol);
+    if (!connector) throw errors.configuration(`asyncapi call failed: protocol ${target.protocol} is not supported (supported: ${this.protocols().join(', ')})`);
+    const deadline = deadlineSignal(options.timeoutMs, options.signal, what);
+    const started = performance.now();
+    let outcome: 'success' | 'failure' = 'failure';
     try {
-      const connection = await this.connection(target, deadline.signal, options.timeoutMs);
-      return await connection.request(message, randomUUID(), options.replyAddress ?? null, deadline.signal);
+      const connection = await this.connection(connector, target, deadline.signal, options.timeoutMs);
+      const result = await work(connection, deadline.signal);
+      outcome = 'success';
+      return result;
     } finally {
       deadline.dispose();
+      this.metrics?.brokerExchange(target.protocol, operation, outcome, performance.now() - started);
     }
   }
 
@@ -85,9 +95,7 @@ export class BrokerClients implements MessageBrokers {
     await Promise.all(open.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
 
-  private async connection(target: BrokerTarget, signal: AbortSignal, timeoutMs: number): Promise<BrokerConnection> {
-    const connector = this.connectors.get(target.protocol);
-    if (!connector) throw errors.configuration(`asyncapi call failed: protocol ${target.protocol} is not supported (supported: ${this.protocols().join(', ')})`);
+  private async connection(connector: BrokerConnector, target: BrokerTarget, signal: AbortSignal, timeoutMs: number): Promise<BrokerConnection> {
     if (this.closing) throw brokerUnreachable('the executor is shutting down');
     const key = `${target.protocol}\n${target.host}\n${secretKey(target)}`;
     let pending = this.connections.get(key);

@@ -50,6 +50,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lag: Gauge<'group'>;
   private readonly reclaimedCounter: Counter;
   private readonly openApi: Counter<'result'>;
+  private readonly brokerExchanges: Histogram<'protocol' | 'operation' | 'outcome'>;
   private tenantSource: () => readonly TenantLoad[] = () => [];
   private readonly retryChildren: Record<RetryKind, Counter.Internal>;
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
@@ -70,6 +71,13 @@ export class PrometheusMetrics implements Metrics {
     this.lag = new Gauge({ name: 'executor_consumer_lag', help: 'Entries not yet delivered to the consumer group', labelNames: ['group'], registers });
     this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
     this.openApi = new Counter({ name: 'executor_openapi_cache_total', help: 'OpenAPI document cache lookups, by result (hit, miss)', labelNames: ['result'], registers });
+    this.brokerExchanges = new Histogram({
+      name: 'executor_broker_exchange_duration_seconds',
+      help: 'Message exchanges of call: asyncapi tasks (publish, or request and reply) by protocol and outcome (success, failure), connecting included',
+      labelNames: ['protocol', 'operation', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
 
     const readLoads = (): readonly TenantLoad[] => this.tenantSource();
     const tenantGauge = (name: string, help: string, pick: (load: TenantLoad) => number): void => {
@@ -167,6 +175,10 @@ export class PrometheusMetrics implements Metrics {
 
   openApiCache(result: 'hit' | 'miss'): void {
     this.openApiChildren[result].inc();
+  }
+
+  brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure', durationMs: number): void {
+    this.brokerExchanges.labels(protocol, operation, outcome).observe(durationMs / 1000);
   }
 
   tenantLoad(source: () => readonly TenantLoad[]): void {

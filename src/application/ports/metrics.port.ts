@@ -40,6 +40,11 @@ export interface Metrics {
   consumerLag(group: string, count: number): void;
   openApiCache(result: 'hit' | 'miss'): void;
   /**
+   * One message exchange with a broker (`call: asyncapi`): a publish or a request with its reply, by
+   * protocol (only the protocols the broker adapter speaks, a short fixed list) and outcome.
+   */
+  brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure', durationMs: number): void;
+  /**
    * Where per-tenant load is read from, given once at start-up: the adapter calls `source` when it
    * collects (a scrape), not on every task. Adapters bound the label values (the busiest tenants by
    * name, the rest together as `other`). Calling it again replaces the source.

@@ -11,7 +11,7 @@ import { TracingMessageBrokers } from '../../adapters/otel/tracing-message-broke
 import { MessageBrokers } from '../../application/ports/message-brokers.port';
 import { bindFactory } from '../binding';
 import { HttpSettings } from '../env';
-import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, PAYLOAD_VALIDATOR } from '../tokens';
+import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, METRICS, PAYLOAD_VALIDATOR } from '../tokens';
 
 /**
  * `call: asyncapi` (docs/call-asyncapi.md): documents fetched through the HTTP client and parsed with
@@ -30,9 +30,10 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
     bindFactory(
       bind,
       MESSAGE_BROKERS,
-      [],
-      (): MessageBrokers => {
-        const clients = new BrokerClients([amqpConnector, mqttConnector, natsConnector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks });
+      [METRICS],
+      (metrics): MessageBrokers => {
+        const settings = { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks };
+        const clients = new BrokerClients([amqpConnector, mqttConnector, natsConnector], settings, metrics);
         return traced ? new TracingMessageBrokers(clients) : clients;
       },
     ).onDeactivation((brokers) => brokers.close());
