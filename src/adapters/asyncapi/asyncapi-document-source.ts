@@ -1,10 +1,9 @@
 import { load as parseYaml } from 'js-yaml';
-import type { Parser } from '@asyncapi/parser';
 import { AsyncApiDocuments, AsyncApiModel } from '../../application/ports/asyncapi-documents.port';
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
-import { toAsyncApiModel } from './asyncapi-model';
+import { AsyncApiParseThread } from './asyncapi-parse-thread';
 
 export interface AsyncApiDocumentSettings {
   /** How long a loaded document is reused, in ms. */
@@ -50,19 +49,24 @@ interface Entry {
 
 /**
  * AsyncAPI documents fetched through the HttpClient port (address policy, size cap, timeout),
- * parsed with @asyncapi/parser (loaded on first use: it costs most of a second to require), and
- * cached per tenant and URL with a TTL and a bound. Parsing runs on the event loop (a few hundred
- * ms for a small document, once per TTL); concurrent loads of one document share one parse.
+ * parsed with @asyncapi/parser in a worker thread within the time limit (a document is untrusted:
+ * its parse never runs on the event loop, and one that runs too long ends with its thread), and
+ * cached per tenant and URL with a TTL and a bound. Concurrent loads of one document share one parse.
  */
 export class ParserAsyncApiDocuments implements AsyncApiDocuments {
   private readonly cache = new Map<string, Entry>();
-  private parser: Promise<Parser> | undefined;
 
   constructor(
     private readonly http: HttpClient,
     private readonly clock: Clock,
     private readonly settings: AsyncApiDocumentSettings = DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS,
+    private readonly parser = new AsyncApiParseThread(),
   ) {}
+
+  /** Stops the parser's thread (the service is stopping). */
+  close(): Promise<void> {
+    return this.parser.close();
+  }
 
   async load(tenant: string, url: string, signal?: AbortSignal): Promise<AsyncApiModel> {
     const key = `${tenant}\n${url}`;
@@ -111,27 +115,8 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
       throw errors.configuration(`not a usable AsyncAPI document: ${(error as Error).message.split('\n')[0] ?? 'unreadable'}`);
     }
     checkReferences(raw);
-    const parser = await (this.parser ??= import('@asyncapi/parser').then(({ Parser: P }) => new P()));
-    const { document, diagnostics } = await withinTime(parser.parse(text, { source: url }), this.settings.requestTimeoutMs);
-    if (!document) {
-      const first = diagnostics.find((d) => Number(d.severity) === 0);
-      const where = first && first.path.length > 0 ? ` at /${first.path.join('/')}` : '';
-      throw errors.configuration(`not a usable AsyncAPI document: ${first?.message ?? 'invalid document'}${where}`);
-    }
-    return toAsyncApiModel(document);
+    return this.parser.parse(text, url, this.settings.requestTimeoutMs);
   }
-}
-
-/**
- * Stops waiting for a parse that takes longer than `ms` (a huge or pathological document). The
- * parser's own work is not interrupted: it runs to its end on the event loop, once.
- */
-function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(errors.timeout(`parsing the AsyncAPI document took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** The shared load goes on for other callers; this caller stops waiting when its task is cancelled. */

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { AsyncApiCallProtocol } from '../../application/handlers/call/asyncapi/asyncapi-protocol';
 import { AjvPayloadValidator } from '../../adapters/asyncapi/ajv-payload-validator';
 import { DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS, ParserAsyncApiDocuments } from '../../adapters/asyncapi/asyncapi-document-source';
+import { AsyncApiParseThread } from '../../adapters/asyncapi/asyncapi-parse-thread';
 import { isDeniedAddress } from '../../adapters/http/address-policy';
 import { amqpConnector } from '../../adapters/messaging/amqp-connection';
 import { BrokerClients, DEFAULT_BROKER_CLIENT_SETTINGS } from '../../adapters/messaging/broker-clients';
@@ -20,13 +21,15 @@ import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT,
  * every publish and request is a span carrying `traceparent` in the message headers.
  */
 export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, traced = false): ContainerModule {
+  // Documents are parsed in a thread of their own, stopped with the container.
+  const parser = new AsyncApiParseThread();
   return new ContainerModule(({ bind }) => {
     bindFactory(
       bind,
       ASYNCAPI_DOCUMENTS,
       [HTTP_CLIENT, CLOCK],
-      (client, clock) => new ParserAsyncApiDocuments(client, clock, { ...DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS, maxDocumentBytes: http.maxResponseBytes }),
-    );
+      (client, clock) => new ParserAsyncApiDocuments(client, clock, { ...DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS, maxDocumentBytes: http.maxResponseBytes }, parser),
+    ).onDeactivation(() => parser.close());
     bindFactory(
       bind,
       MESSAGE_BROKERS,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../support/fake-clock';
 import { ParserAsyncApiDocuments } from '../../../src/adapters/asyncapi/asyncapi-document-source';
+import { AsyncApiParseThread } from '../../../src/adapters/asyncapi/asyncapi-parse-thread';
 import { AjvPayloadValidator } from '../../../src/adapters/asyncapi/ajv-payload-validator';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { WorkflowError } from '../../../src/domain/workflow-error';
@@ -69,6 +70,28 @@ describe('AsyncAPI documents (@asyncapi/parser)', { timeout: 30_000 }, () => {
     await assert.rejects(documents.load('acme', 'http://d/external'), (e: unknown) => e instanceof WorkflowError && e.kind === 'configuration' && /external reference file:\/\/\/etc\/passwd/.test(e.detail));
     await assert.rejects(documents.load('acme', 'http://d/invalid'), (e: unknown) => e instanceof WorkflowError && e.kind === 'configuration' && e.detail.startsWith('not a usable AsyncAPI document: '));
     await assert.rejects(documents.load('acme', 'http://d/missing'), (e: unknown) => e instanceof WorkflowError && e.code === 'DOCUMENT_FAILED' && e.detail === 'failed to fetch document: HTTP 404');
+  });
+});
+
+describe('the AsyncAPI parse thread', { timeout: 60_000 }, () => {
+  it('parses off the event loop, and a parse past its time limit fails alone: the next one gets a fresh thread', async () => {
+    const thread = new AsyncApiParseThread();
+    try {
+      const text = fixture('orders-3.0.yaml');
+      // Loading the parser alone takes far longer than 1 ms: this parse hits its limit.
+      await assert.rejects(thread.parse(text, 'http://d/3.0', 1), (e: unknown) => e instanceof WorkflowError && e.kind === 'timeout' && /longer than 1 ms/.test(e.detail));
+      // Meanwhile the event loop was free: a timer set now fires long before a parse could end.
+      const parsed = thread.parse(text, 'http://d/3.0', 30_000);
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      const model = await parsed;
+      clearInterval(ticker);
+      assert.equal(model.version, '3.0.0');
+      assert.ok(ticks > 3, `the event loop ran ${ticks} timer ticks during the parse`);
+      assert.equal(thread.started, 2, 'the thread of the parse that ran too long was replaced');
+    } finally {
+      await thread.close();
+    }
   });
 });
 
