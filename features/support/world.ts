@@ -7,6 +7,7 @@ import { InMemoryMetrics } from '../../test/support/in-memory-metrics';
 import { StoredEntry } from '../../src/adapters/memory/in-memory-stream-broker';
 import { FaultPlan } from '../../test/support/faulty-entry-stream';
 import { RecordingBroker } from '../../test/support/recording-broker';
+import { FakeMessageBrokers } from '../../test/support/fake-message-brokers';
 import { SeededRandom } from '../../test/support/seeded-random';
 import { PooledJqExpressionEvaluator } from '../../src/adapters/jq/pooled-jq-expression-evaluator';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
@@ -55,6 +56,8 @@ export class ExecutorWorld extends World {
   readonly logger = new InMemoryLogger();
   readonly metrics = new InMemoryMetrics();
   readonly broker = new RecordingBroker(this.clock);
+  /** The message brokers `call: asyncapi` publishes to. */
+  readonly messageBrokers = new FakeMessageBrokers();
   /** Outages of the stream the scenario simulates. */
   readonly faults = new FaultPlan();
   /** The gRPC peers of `call: grpc` tasks (scripted by features/steps/grpc.steps.ts). */
@@ -100,6 +103,7 @@ export class ExecutorWorld extends World {
       broker: this.broker,
       faults: this.faults,
       grpcClient: this.grpc,
+      messageBrokers: this.messageBrokers,
     });
     this.documents = this.executor.documents;
     this.loop = this.executor.loop;

@@ -38,6 +38,8 @@ import { identifier } from './binding';
 import { Tracer } from '../application/ports/tracer.port';
 import { Closable } from './service';
 import { GraphqlDocuments } from '../application/ports/graphql-documents.port';
+import { AsyncApiDocuments } from '../application/ports/asyncapi-documents.port';
+import { MessageBrokers, PayloadValidator } from '../application/ports/message-brokers.port';
 
 /** Service identifiers, one per thing the container builds; each carries the type it resolves to. */
 
@@ -99,3 +101,10 @@ export const STREAM_BROKER = identifier<InMemoryStreamBroker>('InMemoryStreamBro
 // A task's history for operators (`flunq-executor tasks show`): the port each backend binds, and the operation
 export const TASK_HISTORY = identifier<TaskHistory>('TaskHistory');
 export const SHOW_TASK = identifier<ShowTask>('ShowTask');
+// AsyncAPI calls (call: asyncapi)
+/** AsyncAPI documents, fetched through HTTP_CLIENT and cached. */
+export const ASYNCAPI_DOCUMENTS = identifier<AsyncApiDocuments>('AsyncApiDocuments');
+/** Connections to message brokers (amqp, mqtt, nats), closed when the service stops. */
+export const MESSAGE_BROKERS = identifier<MessageBrokers>('MessageBrokers');
+/** JSON schema validation of the messages calls publish. */
+export const PAYLOAD_VALIDATOR = identifier<PayloadValidator>('PayloadValidator');

@@ -74,9 +74,11 @@ export type ErrorCode =
   | 'GRAPHQL_INVALID'
   | 'GRAPHQL_BAD_RESPONSE'
   | 'GRPC_STATUS'
-
   | 'REQUEST_VALIDATION_FAILED'
-  | 'RESPONSE_VALIDATION_FAILED';
+  | 'RESPONSE_VALIDATION_FAILED'
+
+  /** A message does not match the schema its AsyncAPI document gives. */
+  | 'MESSAGE_INVALID';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;

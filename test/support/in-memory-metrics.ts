@@ -61,6 +61,9 @@ export class InMemoryMetrics implements Metrics {
   openApiCache(result: 'hit' | 'miss'): void {
     this.inc('openapi_cache', result);
   }
+  brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure'): void {
+    this.inc('broker_exchange', protocol, operation, outcome);
+  }
   private tenantSource: () => readonly TenantLoad[] = () => [];
   tenantLoad(source: () => readonly TenantLoad[]): void {
     this.tenantSource = source;

@@ -14,6 +14,8 @@ import { AppConfig } from '../../src/config/env';
 import { memoryStreamModule } from '../../src/config/modules/memory.module';
 import { GRPC_CLIENT } from '../../src/config/tokens';
 import { CLOCK, EXPRESSION_EVALUATOR, LOGGER, METRICS, METRICS_REGISTRY, OPENAPI_DOCUMENT_SOURCE, RANDOM, STREAM_BROKER } from '../../src/config/tokens';
+import { MessageBrokers } from '../../src/application/ports/message-brokers.port';
+import { MESSAGE_BROKERS } from '../../src/config/tokens';
 import { FakeClock } from './fake-clock';
 import { FaultPlan, FaultyEntryStream } from './faulty-entry-stream';
 import { InMemoryLogger } from './in-memory-logger';
@@ -34,6 +36,8 @@ export interface TestDoubles {
   faults?: FaultPlan;
   /** A fake gRPC peer (default: the real grpc-js client). */
   grpcClient?: GrpcClient;
+  /** Message brokers for `call: asyncapi` (default: the real clients). */
+  messageBrokers?: MessageBrokers;
 }
 
 /** Fake clock, seeded random, recording logger and metrics in place of the system adapters. */
@@ -69,6 +73,7 @@ export async function testExecutor(config: AppConfig, doubles: TestDoubles = {})
   if (doubles.broker) replacements.push(replace(STREAM_BROKER, doubles.broker));
   if (doubles.expressionEvaluator) replacements.push(replace(EXPRESSION_EVALUATOR, doubles.expressionEvaluator));
   if (doubles.grpcClient) replacements.push(replace(GRPC_CLIENT, doubles.grpcClient));
+  if (doubles.messageBrokers) replacements.push(replace(MESSAGE_BROKERS, doubles.messageBrokers));
   const container = await buildContainer(testModules(config, doubles), replacements);
   const documents = container.get(OPENAPI_DOCUMENT_SOURCE);
   if (!(documents instanceof OasDocumentSource)) throw new Error('the test profile expects the oas document source');

@@ -53,6 +53,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly reclaimedCounter: Counter;
   private readonly openApi: Counter<'result'>;
   private readonly calls: Histogram<'protocol' | 'outcome'>;
+  private readonly brokerExchanges: Histogram<'protocol' | 'operation' | 'outcome'>;
   private tenantSource: () => readonly TenantLoad[] = () => [];
   private readonly retryChildren: Record<RetryKind, Counter.Internal>;
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
@@ -74,6 +75,13 @@ export class PrometheusMetrics implements Metrics {
     this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
     this.calls = new Histogram({ name: 'executor_call_duration_seconds', help: 'Call tasks by protocol (http, openapi, graphql, grpc, asyncapi) and outcome (success, failure): time from the parsed parameters to the output', labelNames: ['protocol', 'outcome'], buckets: DURATION_BUCKETS, registers });
     this.openApi = new Counter({ name: 'executor_openapi_cache_total', help: 'OpenAPI document cache lookups, by result (hit, miss)', labelNames: ['result'], registers });
+    this.brokerExchanges = new Histogram({
+      name: 'executor_broker_exchange_duration_seconds',
+      help: 'Message exchanges of call: asyncapi tasks (publish, or request and reply) by protocol and outcome (success, failure), connecting included',
+      labelNames: ['protocol', 'operation', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
 
     const readLoads = (): readonly TenantLoad[] => this.tenantSource();
     const tenantGauge = (name: string, help: string, pick: (load: TenantLoad) => number): void => {
@@ -175,6 +183,10 @@ export class PrometheusMetrics implements Metrics {
 
   openApiCache(result: 'hit' | 'miss'): void {
     this.openApiChildren[result].inc();
+  }
+
+  brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure', durationMs: number): void {
+    this.brokerExchanges.labels(protocol, operation, outcome).observe(durationMs / 1000);
   }
 
   tenantLoad(source: () => readonly TenantLoad[]): void {

@@ -45,6 +45,10 @@ export interface Metrics {
    * values to the protocols the executor has.
    */
   callFinished(protocol: string, outcome: 'success' | 'failure', durationMs: number): void;
+   * One message exchange with a broker (`call: asyncapi`): a publish or a request with its reply, by
+   * protocol (only the protocols the broker adapter speaks, a short fixed list) and outcome.
+   */
+  brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure', durationMs: number): void;
   /**
    * Where per-tenant load is read from, given once at start-up: the adapter calls `source` when it
    * collects (a scrape), not on every task. Adapters bound the label values (the busiest tenants by

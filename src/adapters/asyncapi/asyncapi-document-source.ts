@@ -1,0 +1,139 @@
+import { load as parseYaml } from 'js-yaml';
+import { AsyncApiDocuments, AsyncApiModel } from '../../application/ports/asyncapi-documents.port';
+import { Clock } from '../../application/ports/clock.port';
+import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
+import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
+import { AsyncApiParseThread } from './asyncapi-parse-thread';
+
+export interface AsyncApiDocumentSettings {
+  /** How long a loaded document is reused, in ms. */
+  cacheTtlMs: number;
+  /** Documents held at once (least recently used dropped first). */
+  maxDocuments: number;
+  /** Fetching and parsing one document, in ms. */
+  requestTimeoutMs: number;
+  maxDocumentBytes: number;
+}
+
+export const DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS: AsyncApiDocumentSettings = { cacheTtlMs: 300_000, maxDocuments: 64, requestTimeoutMs: 10_000, maxDocumentBytes: 5 * 1024 * 1024 };
+
+const ACCEPT = 'application/yaml, application/x-yaml, application/json;q=0.9, text/yaml;q=0.8, */*;q=0.1';
+
+function documentFailed(detail: string, retryable: boolean, status = 502): WorkflowError {
+  return new WorkflowError({ kind: 'communication', code: 'DOCUMENT_FAILED', title: 'AsyncAPI Document Unavailable', detail, status, retryable });
+}
+
+/**
+ * External `$ref`s would make the parser read files or URLs by itself, past the address policy
+ * (ADR 0005: documents are untrusted), so a document may only refer within itself.
+ */
+function checkReferences(value: unknown, seen = new Set<object>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (const item of value) checkReferences(item, seen);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) {
+      throw errors.configuration(`not a usable AsyncAPI document: external reference ${item} (only references within the document are followed)`);
+    }
+    checkReferences(item, seen);
+  }
+}
+
+interface Entry {
+  model: Promise<AsyncApiModel>;
+  loadedAt: number;
+}
+
+/**
+ * AsyncAPI documents fetched through the HttpClient port (address policy, size cap, timeout),
+ * parsed with @asyncapi/parser in a worker thread within the time limit (a document is untrusted:
+ * its parse never runs on the event loop, and one that runs too long ends with its thread), and
+ * cached per tenant and URL with a TTL and a bound. Concurrent loads of one document share one parse.
+ */
+export class ParserAsyncApiDocuments implements AsyncApiDocuments {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly clock: Clock,
+    private readonly settings: AsyncApiDocumentSettings = DEFAULT_ASYNCAPI_DOCUMENT_SETTINGS,
+    private readonly parser = new AsyncApiParseThread(),
+  ) {}
+
+  /** Stops the parser's thread (the service is stopping). */
+  close(): Promise<void> {
+    return this.parser.close();
+  }
+
+  async load(tenant: string, url: string, signal?: AbortSignal): Promise<AsyncApiModel> {
+    const key = `${tenant}\n${url}`;
+    const now = this.clock.now();
+    let entry = this.cache.get(key);
+    if (entry && now - entry.loadedAt > this.settings.cacheTtlMs) entry = undefined;
+    if (entry) {
+      // Most recently used last: the first key is the one to drop.
+      this.cache.delete(key);
+      this.cache.set(key, entry);
+    } else {
+      const fresh: Entry = { model: this.fetchAndParse(url), loadedAt: now };
+      entry = fresh;
+      this.cache.set(key, fresh);
+      fresh.model.catch(() => {
+        if (this.cache.get(key) === fresh) this.cache.delete(key);
+      });
+      while (this.cache.size > this.settings.maxDocuments) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return signal ? abortable(entry.model, signal) : entry.model;
+  }
+
+  private async fetchAndParse(url: string): Promise<AsyncApiModel> {
+    let response: HttpResponse;
+    try {
+      response = await this.http.send({
+        method: 'GET',
+        url,
+        headers: { Accept: ACCEPT },
+        timeoutMs: this.settings.requestTimeoutMs,
+        followRedirects: true,
+        maxResponseBytes: this.settings.maxDocumentBytes,
+      });
+    } catch (error) {
+      if (isWorkflowError(error)) throw error;
+      throw documentFailed(`failed to fetch document: ${(error as Error).message}`, true);
+    }
+    if (response.status < 200 || response.status > 299) {
+      throw documentFailed(`failed to fetch document: HTTP ${response.status}`, response.status >= 500 || response.status === 429, response.status >= 500 ? 502 : response.status);
+    }
+    const text = new TextDecoder().decode(response.body);
+    let raw: unknown;
+    try {
+      raw = parseYaml(text);
+    } catch (error) {
+      throw errors.configuration(`not a usable AsyncAPI document: ${(error as Error).message.split('\n')[0] ?? 'unreadable'}`);
+    }
+    checkReferences(raw);
+    return this.parser.parse(text, url, this.settings.requestTimeoutMs);
+  }
+}
+
+/** The shared load goes on for other callers; this caller stops waiting when its task is cancelled. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(errors.cancelled('task cancelled while loading the AsyncAPI document'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(errors.cancelled('task cancelled while loading the AsyncAPI document'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

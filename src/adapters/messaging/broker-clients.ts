@@ -1,0 +1,160 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Metrics } from '../../application/ports/metrics.port';
+import { BrokerCallOptions, BrokerTarget, MessageBrokers, OutgoingMessage, ReceivedMessage, ReplyOptions } from '../../application/ports/message-brokers.port';
+import { errors } from '../../domain/workflow-error';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, untilAborted } from './broker-connection';
+
+export interface BrokerClientSettings {
+  /** Connections held at once (least recently used closed first). */
+  maxConnections: number;
+  /**
+   * The outbound address policy (CALL_DENY_PRIVATE_NETWORKS): true for an address that must not be
+   * reached. Every address a broker's name resolves to is checked, and the one checked is dialled.
+   */
+  isDenied: (address: string) => boolean;
+  /** Whether the policy is on (`localhost` is refused by name then). */
+  denyPrivateNetworks: boolean;
+}
+
+export const DEFAULT_BROKER_CLIENT_SETTINGS: BrokerClientSettings = { maxConnections: 32, isDenied: () => false, denyPrivateNetworks: false };
+
+/** `host`, `host:port`, `[v6]:port` → name and port. */
+function splitHost(host: string, defaultPort: number): { hostname: string; port: number } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (v6) return { hostname: v6[1]!, port: v6[2] ? Number(v6[2]) : defaultPort };
+  const at = host.lastIndexOf(':');
+  if (at > 0 && host.indexOf(':') === at) {
+    const port = Number(host.slice(at + 1));
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw errors.configuration(`asyncapi call failed: invalid port in server host ${host}`);
+    return { hostname: host.slice(0, at), port };
+  }
+  if (host === '' || /[/\s]/.test(host)) throw errors.configuration(`asyncapi call failed: invalid server host '${host}'`);
+  return { hostname: host, port: defaultPort };
+}
+
+function secretKey(target: BrokerTarget): string {
+  return createHash('sha256').update(`${target.username ?? ''}\n${target.password ?? ''}\n${target.token ?? ''}`).digest('base64url');
+}
+
+/**
+ * The MessageBrokers port over amqplib, mqtt and nats: one connection per protocol, broker and
+ * credentials, opened on first use and shared by calls, at most `maxConnections` (the least
+ * recently used is closed), a broken one opened again by the next call, all closed by `close`.
+ */
+export class BrokerClients implements MessageBrokers {
+  private readonly connectors: ReadonlyMap<string, BrokerConnector>;
+  private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  private closing = false;
+
+  constructor(
+    connectors: readonly BrokerConnector[],
+    private readonly settings: BrokerClientSettings = DEFAULT_BROKER_CLIENT_SETTINGS,
+    private readonly metrics?: Metrics,
+  ) {
+    this.connectors = new Map(connectors.map((c) => [c.protocol, c]));
+  }
+
+  protocols(): readonly string[] {
+    return [...this.connectors.keys()].sort();
+  }
+
+  publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
+    return this.exchange(target, 'publish', options, `publishing to ${message.address}`, (connection, signal) => connection.publish(message, signal));
+  }
+
+  request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
+    return this.exchange(target, 'request', options, `waiting for the reply to ${message.address}`, (connection, signal) =>
+      connection.request(message, randomUUID(), options.replyAddress ?? null, signal),
+    );
+  }
+
+  /** One exchange within the deadline, recorded by protocol once the protocol is known to be spoken. */
+  private async exchange<T>(target: BrokerTarget, operation: 'publish' | 'request', options: BrokerCallOptions, what: string, work: (connection: BrokerConnection, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const connector = this.connectors.get(target.protocol);
+    if (!connector) throw errors.configuration(`asyncapi call failed: protocol ${target.protocol} is not supported (supported: ${this.protocols().join(', ')})`);
+    const deadline = deadlineSignal(options.timeoutMs, options.signal, what);
+    const started = performance.now();
+    let outcome: 'success' | 'failure' = 'failure';
+    try {
+      const connection = await this.connection(connector, target, deadline.signal, options.timeoutMs);
+      const result = await work(connection, deadline.signal);
+      outcome = 'success';
+      return result;
+    } finally {
+      deadline.dispose();
+      this.metrics?.brokerExchange(target.protocol, operation, outcome, performance.now() - started);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const open = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(open.map((p) => p.then((c) => c.close()).catch(() => undefined)));
+  }
+
+  private async connection(connector: BrokerConnector, target: BrokerTarget, signal: AbortSignal, timeoutMs: number): Promise<BrokerConnection> {
+    if (this.closing) throw brokerUnreachable('the executor is shutting down');
+    const key = `${target.protocol}\n${target.host}\n${secretKey(target)}`;
+    let pending = this.connections.get(key);
+    if (pending) {
+      const open = await pending.catch(() => undefined);
+      if (open && !open.closed) {
+        this.connections.delete(key);
+        this.connections.set(key, pending);
+        return open;
+      }
+      if (this.connections.get(key) === pending) this.connections.delete(key);
+    }
+    pending = this.open(connector, target, timeoutMs);
+    this.connections.set(key, pending);
+    const opened = pending;
+    opened.catch(() => {
+      if (this.connections.get(key) === opened) this.connections.delete(key);
+    });
+    while (this.connections.size > this.settings.maxConnections) {
+      const oldest = this.connections.keys().next().value as string;
+      const evicted = this.connections.get(oldest);
+      this.connections.delete(oldest);
+      evicted?.then((c) => c.close()).catch(() => undefined);
+    }
+    return untilAborted(opened, signal);
+  }
+
+  private async open(connector: BrokerConnector, target: BrokerTarget, timeoutMs: number): Promise<BrokerConnection> {
+    const { hostname, port } = splitHost(target.host, connector.defaultPort);
+    const ip = await this.resolve(hostname);
+    const endpoint: BrokerEndpoint = {
+      hostname,
+      ip,
+      port,
+      ...(target.username === undefined ? {} : { username: target.username }),
+      ...(target.password === undefined ? {} : { password: target.password }),
+      ...(target.token === undefined ? {} : { token: target.token }),
+    };
+    return connector.connect(endpoint, timeoutMs);
+  }
+
+  /** The address to dial, after the address policy checked every address the name has. */
+  private async resolve(hostname: string): Promise<string> {
+    const { denyPrivateNetworks, isDenied } = this.settings;
+    if (isIP(hostname) !== 0) {
+      if (denyPrivateNetworks && isDenied(hostname)) throw brokerAddressDenied(hostname, hostname);
+      return hostname;
+    }
+    if (denyPrivateNetworks && (hostname.toLowerCase() === 'localhost' || hostname.toLowerCase().endsWith('.localhost'))) throw brokerAddressDenied(hostname, '127.0.0.1');
+    let addresses;
+    try {
+      addresses = await lookup(hostname, { all: true });
+    } catch (error) {
+      throw brokerUnreachable(`cannot resolve ${hostname}: ${(error as Error).message}`, error);
+    }
+    const denied = denyPrivateNetworks ? addresses.find((a) => isDenied(a.address)) : undefined;
+    if (denied) throw brokerAddressDenied(hostname, denied.address);
+    const first = addresses[0];
+    if (!first) throw brokerUnreachable(`no address for ${hostname}`);
+    return first.address;
+  }
+}

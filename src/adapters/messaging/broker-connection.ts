@@ -1,0 +1,102 @@
+import { OutgoingMessage, ReceivedMessage } from '../../application/ports/message-brokers.port';
+import { errors, WorkflowError } from '../../domain/workflow-error';
+
+/** A broker's resolved address (checked against the address policy) and the credentials to use. */
+export interface BrokerEndpoint {
+  /** The name as the document gives it (for TLS names and messages). */
+  readonly hostname: string;
+  /** The address connected to: the one the policy checked, so DNS cannot change it in between. */
+  readonly ip: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly token?: string;
+}
+
+/** One open connection to one broker, shared by calls; `closed` once the broker or the cache closed it. */
+export interface BrokerConnection {
+  readonly closed: boolean;
+  publish(message: OutgoingMessage, signal: AbortSignal): Promise<void>;
+  /** Publishes with `correlationId` and resolves with the reply carrying it. */
+  request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<ReceivedMessage>;
+  close(): Promise<void>;
+}
+
+/** Opens a connection for one protocol; rejects with a WorkflowError. */
+export interface BrokerConnector {
+  readonly protocol: string;
+  readonly defaultPort: number;
+  connect(endpoint: BrokerEndpoint, timeoutMs: number): Promise<BrokerConnection>;
+}
+
+/** NETWORK, retryable: the broker could not be reached or dropped the exchange. */
+export function brokerUnreachable(detail: string, cause?: unknown): WorkflowError {
+  return new WorkflowError({ kind: 'communication', code: 'NETWORK', title: 'Communication Failed', detail, status: 503, retryable: true, cause });
+}
+
+/** The broker refused the credentials: trying again with the same ones will not help. */
+export function brokerRefusedCredentials(detail: string): WorkflowError {
+  return new WorkflowError({ kind: 'authentication', code: 'AUTHENTICATION_FAILED', title: 'Authentication Failed', detail });
+}
+
+/** The policy's refusal, never retried: the same name resolves to the same refused address. */
+export function brokerAddressDenied(host: string, address: string): WorkflowError {
+  return new WorkflowError({
+    kind: 'communication',
+    code: 'ADDRESS_DENIED',
+    title: 'Communication Failed',
+    detail: `address ${address} of ${host} is not allowed (CALL_DENY_PRIVATE_NETWORKS)`,
+    status: 502,
+    retryable: false,
+  });
+}
+
+/** Every payload travels as JSON. */
+export function encodePayload(payload: unknown): Buffer {
+  return Buffer.from(JSON.stringify(payload ?? null), 'utf8');
+}
+
+/** JSON when it parses, else the text. */
+export function decodePayload(bytes: Uint8Array): unknown {
+  const text = Buffer.from(bytes).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Aborts with TIMEOUT after `timeoutMs`, or with the caller's reason (CANCELLED). */
+export function deadlineSignal(timeoutMs: number, outer: AbortSignal | undefined, what: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(errors.timeout(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  const onAbort = (): void => controller.abort(outer?.reason instanceof WorkflowError ? outer.reason : errors.cancelled(`task cancelled during ${what}`));
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** `work` unless `signal` aborts first (then its reason). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

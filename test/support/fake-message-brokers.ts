@@ -1,0 +1,48 @@
+import { BrokerCallOptions, BrokerTarget, MessageBrokers, OutgoingMessage, ReceivedMessage, ReplyOptions } from '../../src/application/ports/message-brokers.port';
+import { WorkflowError } from '../../src/domain/workflow-error';
+
+/** What a fake broker was handed. */
+export interface BrokerDelivery {
+  target: BrokerTarget;
+  message: OutgoingMessage;
+  /** Set for a request: the reply address the call asked for (null: a private one). */
+  replyAddress?: string | null;
+}
+
+/**
+ * Message brokers in memory, for scenarios: records every message; answers requests on an address
+ * with the reply set for it (or with a timeout, as a silent responder would); `fail` makes every
+ * exchange throw, as an unreachable broker does.
+ */
+export class FakeMessageBrokers implements MessageBrokers {
+  readonly deliveries: BrokerDelivery[] = [];
+  private readonly replies = new Map<string, (message: OutgoingMessage) => ReceivedMessage>();
+  failure: WorkflowError | undefined;
+  closed = false;
+
+  protocols(): readonly string[] {
+    return ['amqp', 'mqtt', 'nats'];
+  }
+
+  answer(address: string, reply: (message: OutgoingMessage) => ReceivedMessage): void {
+    this.replies.set(address, reply);
+  }
+
+  publish(target: BrokerTarget, message: OutgoingMessage, _options: BrokerCallOptions): Promise<void> {
+    this.deliveries.push({ target, message });
+    return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+  }
+
+  request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
+    this.deliveries.push({ target, message, replyAddress: options.replyAddress ?? null });
+    if (this.failure) return Promise.reject(this.failure);
+    const reply = this.replies.get(message.address);
+    if (!reply) return Promise.reject(new WorkflowError({ kind: 'timeout', code: 'TIMEOUT', title: 'Task Timed Out', detail: `waiting for the reply to ${message.address} timed out after ${options.timeoutMs} ms`, status: 408 }));
+    return Promise.resolve(reply(message));
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../../support/fake-clock';
+import { ParserAsyncApiDocuments } from '../../../src/adapters/asyncapi/asyncapi-document-source';
+import { AsyncApiParseThread } from '../../../src/adapters/asyncapi/asyncapi-parse-thread';
+import { AjvPayloadValidator } from '../../../src/adapters/asyncapi/ajv-payload-validator';
+import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
+import { WorkflowError } from '../../../src/domain/workflow-error';
+
+const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'asyncapi');
+
+/** Serves the given texts by URL and counts the fetches. */
+class TextServer implements HttpClient {
+  fetched: string[] = [];
+  constructor(private readonly texts: Record<string, string>) {}
+  send(request: HttpRequest): Promise<HttpResponse> {
+    this.fetched.push(request.url);
+    const text = this.texts[request.url];
+    return Promise.resolve({ status: text === undefined ? 404 : 200, headers: {}, body: new TextEncoder().encode(text ?? ''), url: request.url });
+  }
+  async close(): Promise<void> {}
+}
+
+function fixture(file: string): string {
+  return fs.readFileSync(path.join(FIXTURES, file), 'utf8').replaceAll('{{ADDRESS}}', 'orders.placed').replace(/\{\{\w+_HOST\}\}/g, 'broker:1').replaceAll('{{NATS_IP}}', '10.0.0.1');
+}
+
+describe('AsyncAPI documents (@asyncapi/parser)', { timeout: 30_000 }, () => {
+  const http = new TextServer({
+    'http://d/3.0': fixture('orders-3.0.yaml'),
+    'http://d/2.6': fixture('orders-2.6.yaml'),
+    'http://d/external': 'asyncapi: 3.0.0\ninfo: {title: x, version: "1"}\ncomponents:\n  schemas:\n    a: {$ref: "file:///etc/passwd"}\n',
+    'http://d/invalid': 'asyncapi: 3.0.0\ninfo: {title: x}\n',
+  });
+  const documents = new ParserAsyncApiDocuments(http, new FakeClock());
+
+  it('maps a 3.0 document: servers, operations with their channel, messages, schemas and reply', async () => {
+    const model = await documents.load('acme', 'http://d/3.0');
+    assert.equal(model.version, '3.0.0');
+    assert.deepEqual(model.servers.map((s) => [s.name, s.protocol, s.host]), [['rabbit', 'amqp', 'broker:1'], ['mosquitto', 'mqtt', 'broker:1'], ['nats', 'nats', 'broker:1'], ['regional', 'nats', '10.0.0.1:{port}']]);
+    assert.deepEqual(model.servers[3]?.variables, { port: { default: '1' } });
+    const place = model.operations.find((o) => o.id === 'placeOrder');
+    assert.equal(place?.channel.address, 'orders.placed');
+    assert.deepEqual(place?.reply, { address: null });
+    assert.deepEqual(place?.messages.map((m) => m.name), ['order']);
+    assert.deepEqual(place?.messages[0]?.payload?.['required'], ['id', 'quantity']);
+    assert.ok(!JSON.stringify(place?.messages[0]?.payload).includes('x-parser'), 'parser annotations removed');
+    assert.equal(model.operations.find((o) => o.id === 'notifyOrder')?.reply, undefined);
+  });
+
+  it('maps a 2.6 document: channels by name, the publish operation by operationId', async () => {
+    const model = await documents.load('acme', 'http://d/2.6');
+    assert.equal(model.version, '2.6.0');
+    assert.deepEqual(model.channels.map((c) => [c.name, c.address]), [['orders.placed', 'orders.placed']]);
+    assert.deepEqual(model.operations.map((o) => [o.id, o.action]), [['submitOrder', 'publish']]);
+    assert.deepEqual(model.servers.map((s) => s.host), ['broker:1', 'broker:1', 'broker:1']);
+  });
+
+  it('caches per tenant and URL', async () => {
+    const before = http.fetched.length;
+    await documents.load('acme', 'http://d/3.0');
+    assert.equal(http.fetched.length, before);
+    await documents.load('other', 'http://d/3.0');
+    assert.equal(http.fetched.length, before + 1);
+  });
+
+  it('refuses external references, invalid documents and failed fetches', async () => {
+    await assert.rejects(documents.load('acme', 'http://d/external'), (e: unknown) => e instanceof WorkflowError && e.kind === 'configuration' && /external reference file:\/\/\/etc\/passwd/.test(e.detail));
+    await assert.rejects(documents.load('acme', 'http://d/invalid'), (e: unknown) => e instanceof WorkflowError && e.kind === 'configuration' && e.detail.startsWith('not a usable AsyncAPI document: '));
+    await assert.rejects(documents.load('acme', 'http://d/missing'), (e: unknown) => e instanceof WorkflowError && e.code === 'DOCUMENT_FAILED' && e.detail === 'failed to fetch document: HTTP 404');
+  });
+});
+
+describe('the AsyncAPI parse thread', { timeout: 60_000 }, () => {
+  it('parses off the event loop, and a parse past its time limit fails alone: the next one gets a fresh thread', async () => {
+    const thread = new AsyncApiParseThread();
+    try {
+      const text = fixture('orders-3.0.yaml');
+      // Loading the parser alone takes far longer than 1 ms: this parse hits its limit.
+      await assert.rejects(thread.parse(text, 'http://d/3.0', 1), (e: unknown) => e instanceof WorkflowError && e.kind === 'timeout' && /longer than 1 ms/.test(e.detail));
+      // Meanwhile the event loop was free: a timer set now fires long before a parse could end.
+      const parsed = thread.parse(text, 'http://d/3.0', 30_000);
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      const model = await parsed;
+      clearInterval(ticker);
+      assert.equal(model.version, '3.0.0');
+      assert.ok(ticks > 3, `the event loop ran ${ticks} timer ticks during the parse`);
+      assert.equal(thread.started, 2, 'the thread of the parse that ran too long was replaced');
+    } finally {
+      await thread.close();
+    }
+  });
+});
+
+describe('ajv payload validation', () => {
+  it('names the pointer and the rule, never the value', () => {
+    const violations = new AjvPayloadValidator().validate({ type: 'object', properties: { n: { type: 'integer', minimum: 1 }, mail: { type: 'string', format: 'email' } } }, { n: -424242, mail: 'not-an-address-777' });
+    assert.deepEqual(violations, [
+      { pointer: '/n', rule: 'minimum', message: 'must be >= 1' },
+      { pointer: '/mail', rule: 'format', message: 'must match format "email"' },
+    ]);
+  });
+});
