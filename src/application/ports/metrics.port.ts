@@ -45,6 +45,7 @@ export interface Metrics {
    * values to the protocols the executor has.
    */
   callFinished(protocol: string, outcome: 'success' | 'failure', durationMs: number): void;
+  /**
    * One message exchange with a broker (`call: asyncapi`): a publish or a request with its reply, by
    * protocol (only the protocols the broker adapter speaks, a short fixed list) and outcome.
    */
