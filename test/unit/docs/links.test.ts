@@ -155,8 +155,9 @@ describe('what the documentation shows exists', () => {
     const yours = new Set(['task.json', 'request.json', '.env', 'dist/']);
     const missing: string[] = [];
     for (const doc of docs.filter((d) => !d.startsWith(path.join('docs', 'adr')))) {
-      // A page's own example files (`<!-- example: pets.yaml -->` above the block): the reader writes them.
-      const examples = new Set([...read(doc).matchAll(/<!-- example: ([\w.-]+) -->/g)].map((e) => e[1]!));
+      // A page's own example files (`<!-- example: pets.yaml -->` above the block, or a line that starts
+      // with the name and a colon or comma, introducing it): the reader writes them.
+      const examples = new Set([...read(doc).matchAll(/<!-- example: ([\w.-]+) -->|^`([\w.-]+)`[,:]/gm)].map((e) => (e[1] ?? e[2])!));
       for (const m of read(doc).matchAll(/`((?:[\w.-]+\/)*[\w.-]+(?:\.(?:ts|lua|cjs|mjs|js|json|md|yaml|yml|png)|\/))`/g)) {
         const named = m[1]!;
         if (yours.has(named) || examples.has(named) || /^[\w-]+-task\.json$/.test(named) || /^(https?:|\.\.?\/)/.test(named) || !/[/.]/.test(named)) continue;
