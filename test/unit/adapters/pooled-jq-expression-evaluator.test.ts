@@ -87,15 +87,19 @@ describe('PooledJqExpressionEvaluator', () => {
   });
 
   it('never lets one share (a tenant) hold every worker: another tenant\'s expression runs at once', async () => {
-    const sut = makeSut({ maxWorkers: 3, timeoutMs: 1_500 });
-    const runaways = Array.from({ length: 5 }, () => rejection(sut.evaluate(['def f: f; f'], input, { timeoutMs: 60_000, share: 'evil' })));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const started = Date.now();
+    const sut = makeSut({ maxWorkers: 3, timeoutMs: 5_000 });
+    // Three runaways hold the three workers and a fourth waits: the other tenant must overtake it.
+    const runaways = Array.from({ length: 4 }, () => rejection(sut.evaluate(['def f: f; f'], input, { timeoutMs: 60_000, share: 'evil' })));
+    let firstRunawayEnded = false;
+    void Promise.race(runaways).then(() => (firstRunawayEnded = true));
+    for (let i = 0; i < 250 && sut.busyWorkers < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(sut.busyWorkers, 3, 'the runaways hold every worker');
     const [outcome] = await sut.evaluate(['.input.id * 2'], input, { timeoutMs: 5_000, share: 'acme' });
-    const waited = Date.now() - started;
     assert.deepEqual(outcome, { ok: true, value: 14 });
-    // Far below the runaways' 1.5 s, which would be the wait if they held every worker.
-    assert.ok(waited < 1_000, `the other tenant waited ${waited} ms`);
+    // Had the runaways held every worker, the other tenant would have waited for the first of
+    // them to reach its 5 s limit. The order, not a wall-clock figure, decides, so a loaded
+    // machine (slow thread starts) cannot.
+    assert.equal(firstRunawayEnded, false, 'the other tenant waited for a runaway to end');
     for (const error of await Promise.all(runaways)) assert.equal(error.code, 'EXPRESSION_TIMEOUT');
   });
 
