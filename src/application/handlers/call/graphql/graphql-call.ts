@@ -8,6 +8,7 @@ import { HttpClient, HttpRequest, HttpResponse } from '../../../ports/http-clien
 import { Secrets } from '../authentication';
 import { idempotencyKeyHeader } from '../call.handler';
 import { CallFailure, CallProtocol, ProtocolCall } from '../call-protocol';
+import { callHostOf, httpAnswer } from '../outbound-calls';
 import { prepareCallUrl } from '../call-url';
 import { checkRequestHeaders } from '../header-validation';
 import { base64, getHeader, setHeader, USER_AGENT } from '../http-message';
@@ -165,7 +166,8 @@ export class GraphqlCallProtocol implements CallProtocol {
       idempotent: reads,
     };
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
-    return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    const outbound = { protocol: 'graphql', method: 'POST', url: request.url, host: callHostOf(request.url), operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, answer: httpAnswer };
+    return call.send(outbound, () => this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500));
   }
 }
 
