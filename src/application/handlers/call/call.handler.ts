@@ -294,7 +294,7 @@ export class CallTaskHandler implements TaskHandler {
     if (!this.outbound) return send();
     const host = callHostOf(request.url);
     const operation = call.operation ?? `${request.method} ${pathOf(request.url)}`;
-    const outbound = { protocol: call.protocol, method: request.method, url: request.url, host, operation, requestBody: request.body, answer: httpAnswer };
+    const outbound = { protocol: call.protocol, method: request.method, url: request.url, host, operation, requestBody: request.body, headers: request.headers, answer: httpAnswer };
     return this.outbound.send(context, outbound, call.secrets, send);
   }
 

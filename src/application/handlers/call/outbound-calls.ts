@@ -1,5 +1,6 @@
 import { JsonObject } from '../../../domain/json';
 import { CallHost } from '../../../domain/rate-limit';
+import { isSensitiveName } from '../../../domain/redaction';
 import { isWorkflowError } from '../../../domain/workflow-error';
 import { Clock } from '../../ports/clock.port';
 import { HttpResponse } from '../../ports/http-client.port';
@@ -36,6 +37,11 @@ export interface OutboundCall<T> {
   /** What `per: operation` shares within the host: an operationId, a method and path, a gRPC method. */
   operation: string;
   requestBody?: string | Uint8Array;
+  /**
+   * The request's headers, for the audit line's redaction only (headers are never written): the
+   * values under sensitive names (Authorization, X-Api-Key, Cookie…) are blanked out of the bodies.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** Reads the answer; absent: the call has no status of its own (a published message). */
   answer?(result: T): CallAnswer;
 }
@@ -58,6 +64,18 @@ export function callHostOfAddress(address: string, defaultPort: number): CallHos
   const colon = address.lastIndexOf(':');
   if (colon > 0 && address.indexOf(':') === colon && /^\d+$/.test(address.slice(colon + 1))) return { name: address.slice(0, colon).toLowerCase(), port: Number(address.slice(colon + 1)) };
   return { name: address.toLowerCase(), port: defaultPort };
+}
+
+/** The values of the headers with sensitive names, and the credentials after an auth scheme (`Bearer x` → `x`). */
+function sensitiveHeaderValues(headers: Readonly<Record<string, string>> | undefined, names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!isSensitiveName(name, names)) continue;
+    out.push(value);
+    const space = value.indexOf(' ');
+    if (space > 0) out.push(value.slice(space + 1).trim());
+  }
+  return out;
 }
 
 /** An HTTP response as a CallAnswer. */
@@ -136,9 +154,10 @@ export class OutboundCalls {
     const traceId = this.traceId();
     if (traceId !== undefined) line.traceId = traceId;
     if (bodies) {
-      const requestBody = auditBody(call.requestBody, secrets, maxBodyBytes);
+      const hidden = { names: secrets.names, values: [...secrets.values, ...sensitiveHeaderValues(call.headers, secrets.names)] };
+      const requestBody = auditBody(call.requestBody, hidden, maxBodyBytes);
       if (requestBody !== undefined) line.requestBody = requestBody;
-      const answerBody = auditBody(responseBody, secrets, maxBodyBytes);
+      const answerBody = auditBody(responseBody, hidden, maxBodyBytes);
       if (answerBody !== undefined) line.responseBody = answerBody;
     }
     context.logger.info('outbound call', line);

@@ -166,7 +166,7 @@ export class GraphqlCallProtocol implements CallProtocol {
       idempotent: reads,
     };
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
-    const outbound = { protocol: 'graphql', method: 'POST', url: request.url, host: callHostOf(request.url), operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, answer: httpAnswer };
+    const outbound = { protocol: 'graphql', method: 'POST', url: request.url, host: callHostOf(request.url), operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, headers: request.headers, answer: httpAnswer };
     return call.send(outbound, () => this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500));
   }
 }
