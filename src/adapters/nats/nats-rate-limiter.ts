@@ -14,7 +14,7 @@ export interface NatsRateLimiterOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Compare-and-set attempts on one bucket before giving up (each one a round trip). */
-const CAS_ATTEMPTS = 16;
+const CAS_ATTEMPTS = 32;
 /**
  * Entries expire this long after their last change. A bucket's state matters only until its
  * theoretical arrival time, at most a slot interval (a day at the slowest rate) plus the longest
