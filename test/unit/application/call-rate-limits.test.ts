@@ -173,6 +173,22 @@ describe('operator rate limits (CALL_RATE_LIMITS)', () => {
   });
 });
 
+describe('a rate-limit backend that cannot be reached', () => {
+  it('stops the task with an exception (processing retries), sending nothing', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s' });
+    sut.limiter.reserve = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    await assert.rejects(sut.start(GET('https://api.example.com/')), /ECONNREFUSED/);
+    assert.equal(sut.http.arrivals.length, 0);
+  });
+
+  it('is not asked at all when nothing is limited or audited', async () => {
+    const sut = makeSut();
+    sut.limiter.reserve = () => Promise.reject(new Error('must not be called'));
+    const [outcome] = await runAll(sut, [sut.start(GET('https://api.example.com/'))]);
+    assert.equal(outcome?.success, true);
+  });
+});
+
 describe('downstream push-back', () => {
   it('a 429 with Retry-After (seconds) holds back every later call to the host until then', async () => {
     const sut = makeSut({ limits: 'api.example.com=100/s', answer: (n) => (n === 1 ? { status: 429, headers: { 'Retry-After': '5' } } : { status: 200 }) });
@@ -302,7 +318,7 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
   const SECRETS = ['s3cret-bearer-token', 'query-key-9876', 'basic-pass-4321', 'body-secret-5555'];
 
   function auditLines(sut: Sut): JsonObject[] {
-    return sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => r.fields as JsonObject);
+    return sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => r.fields);
   }
 
   it('is off by default', async () => {

@@ -147,7 +147,7 @@ export class CallTaskHandler implements TaskHandler {
       addSecret: (value) => {
         secrets.values.push(value);
       },
-      send: (call, send) => (this.outbound ? this.outbound.send(context, call, secrets, send) : send()),
+      send: (call, send) => (this.outbound?.engaged(context) ? this.outbound.send(context, call, secrets, send) : send()),
     });
     const outputAs = isPlainObject(deferred['output']) ? deferred['output']['as'] : undefined;
     const transformed = await this.transformWith(context, outputAs, deferred, output);
@@ -291,7 +291,7 @@ export class CallTaskHandler implements TaskHandler {
     // One circuit per tenant and host: one tenant's failing calls do not stop another's.
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
     const send = (): Promise<HttpResponse> => this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
-    if (!this.outbound) return send();
+    if (!this.outbound?.engaged(context)) return send();
     const host = callHostOf(request.url);
     const operation = call.operation ?? `${request.method} ${pathOf(request.url)}`;
     const outbound = { protocol: call.protocol, method: request.method, url: request.url, host, operation, requestBody: request.body, headers: request.headers, answer: httpAnswer };

@@ -92,6 +92,8 @@ export class OutboundCalls {
   private readonly limits: CallRateLimits;
   /** Each run's `rate_limit` (set by `prepare`), by its context: inner tasks of a `try` have their own. */
   private readonly taskLimits = new WeakMap<TaskContext, TaskRateLimit>();
+  /** Operator limits or the audit log are on: every call passes the gate. */
+  private readonly active: boolean;
 
   constructor(
     limiter: RateLimiter,
@@ -102,6 +104,15 @@ export class OutboundCalls {
     private readonly traceId: () => string | undefined = () => undefined,
   ) {
     this.limits = new CallRateLimits(limiter, clock, settings.limits, metrics);
+    this.active = settings.limits.rules.length > 0 || settings.audit.enabled;
+  }
+
+  /**
+   * Whether calls of this run need the gate at all: a rate limit is configured or asked for, or the
+   * audit log is on. Otherwise callers send directly, at no cost per call.
+   */
+  engaged(context: TaskContext): boolean {
+    return this.active || this.taskLimits.has(context);
   }
 
   /** Reads the call's `rate_limit`, for the calls this run makes. Throws a `configuration` WorkflowError for a bad one. */
