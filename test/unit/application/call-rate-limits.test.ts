@@ -144,6 +144,15 @@ describe('operator rate limits (CALL_RATE_LIMITS)', () => {
     assert.equal(sut.http.arrivals.length, 1);
   });
 
+  it('gives the request only what is left of the deadline after its wait', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s' });
+    await runAll(sut, [sut.start(GET('https://api.example.com/'), { deadlineMs: 5000 }), sut.start(GET('https://api.example.com/'), { deadlineMs: 5000 })]);
+    assert.deepEqual(
+      sut.http.arrivals.map((a) => a.request.timeoutMs),
+      [5000, 4000],
+    );
+  });
+
   it('bounds the wait by CALL_RATE_LIMIT_MAX_WAIT as well', async () => {
     const sut = makeSut({ limits: 'api.example.com=1/s', maxWaitMs: 500 });
     const outcomes = await runAll(sut, [sut.start(GET('https://api.example.com/')), sut.start(GET('https://api.example.com/'))]);

@@ -290,7 +290,11 @@ export class CallTaskHandler implements TaskHandler {
     }
     // One circuit per tenant and host: one tenant's failing calls do not stop another's.
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
-    const send = (): Promise<HttpResponse> => this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    const send = (): Promise<HttpResponse> => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = this.timeoutMs(context);
+      return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    };
     if (!this.outbound?.engaged(context)) return send();
     const host = callHostOf(request.url);
     const operation = call.operation ?? `${request.method} ${pathOf(request.url)}`;

@@ -69,7 +69,11 @@ export class GrpcCallProtocol implements CallProtocol {
       // RESOURCE_EXHAUSTED is gRPC's 429 (the server's quota or rate limit).
       answer: (r) => ({ status: grpcStatusMeaning(r.code).name, throttled: r.code === RESOURCE_EXHAUSTED, unavailable: false, retryAfter: undefined }),
     };
-    const reply = await call.send(outbound, () => this.breaker.run({ tenant, host: address }, () => this.client.call(method, request), (r) => grpcStatusMeaning(r.code).breaksCircuit));
+    const reply = await call.send(outbound, () => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = Math.max(1, context.deadline - this.clock.now());
+      return this.breaker.run({ tenant, host: address }, () => this.client.call(method, request), (r) => grpcStatusMeaning(r.code).breaksCircuit);
+    });
     const data = { task_type: 'call', call_type: 'grpc', service: config.service, method: config.method, target: address };
     if (reply.code !== 0) {
       const error = grpcStatusError(reply.code, reply.details, data);

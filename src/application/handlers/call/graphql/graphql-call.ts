@@ -167,7 +167,11 @@ export class GraphqlCallProtocol implements CallProtocol {
     };
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
     const outbound = { protocol: 'graphql', method: 'POST', url: request.url, host: callHostOf(request.url), operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, headers: request.headers, answer: httpAnswer };
-    return call.send(outbound, () => this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500));
+    return call.send(outbound, () => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = Math.max(1, context.deadline - this.clock.now());
+      return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    });
   }
 }
 
