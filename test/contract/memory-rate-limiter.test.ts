@@ -3,5 +3,5 @@ import { describeRateLimiterContract } from './rate-limiter.contract';
 
 describeRateLimiterContract('memory', (clock) => {
   const limiter = new InMemoryRateLimiter(clock);
-  return Promise.resolve({ limiter, close: () => limiter.close() });
+  return Promise.resolve({ limiter, replica: () => limiter, close: () => limiter.close() });
 });

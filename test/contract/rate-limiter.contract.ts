@@ -7,6 +7,8 @@ import { bucketShape, parseRate } from '../../src/domain/rate-limit';
 /** A fresh limiter over the backend, on the given clock; `close` cleans up what the test wrote. */
 export interface RateLimiterHarness {
   limiter: RateLimiter;
+  /** A limiter of another replica on the same backend and clock (the in-process one: the same limiter). */
+  replica(): RateLimiter;
   close(): Promise<void>;
 }
 
@@ -21,11 +23,11 @@ function bucket(rate: string, burst = 1, name = `bucket-${++n}`): RateBucket {
  */
 export function describeRateLimiterContract(name: string, factory: (clock: FakeClock) => Promise<RateLimiterHarness>): void {
   describe(`RateLimiter contract: ${name}`, () => {
-    async function withLimiter(test: (limiter: RateLimiter, clock: FakeClock) => Promise<void>): Promise<void> {
+    async function withLimiter(test: (limiter: RateLimiter, clock: FakeClock, harness: RateLimiterHarness) => Promise<void>): Promise<void> {
       const clock = new FakeClock();
       const harness = await factory(clock);
       try {
-        await test(harness.limiter, clock);
+        await test(harness.limiter, clock, harness);
       } finally {
         await harness.close();
       }
@@ -95,6 +97,15 @@ export function describeRateLimiterContract(name: string, factory: (clock: FakeC
         const results = await Promise.all(Array.from({ length: 12 }, () => limiter.reserve(b, 60_000)));
         const waits = results.map((r) => (r.granted ? r.waitMs : -1)).sort((x, y) => x - y);
         assert.deepEqual(waits, Array.from({ length: 12 }, (_, i) => i * 100));
+      }));
+
+    it('shares a bucket between replicas calling at the same instant', () =>
+      withLimiter(async (limiter, _clock, harness) => {
+        const b = bucket('100/s');
+        const other = harness.replica();
+        const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? limiter : other).reserve(b, 60_000)));
+        const waits = results.map((r) => (r.granted ? r.waitMs : -1)).sort((x, y) => x - y);
+        assert.deepEqual(waits, Array.from({ length: 30 }, (_, i) => i * 10));
       }));
   });
 }

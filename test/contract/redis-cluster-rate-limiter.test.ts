@@ -15,6 +15,18 @@ after(async () => {
 
 // One key per bucket: buckets spread over the primaries, each changed by one script on its own.
 describeRateLimiterContract('Redis Cluster', (clock) => {
-  const limiter = new RedisRateLimiter({ connection: { url: '', clusterNodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) } }, clock, new InMemoryLogger());
-  return Promise.resolve({ limiter, close: () => limiter.close() });
+  const make = () => new RedisRateLimiter({ connection: { url: '', clusterNodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) } }, clock, new InMemoryLogger());
+  const limiters = [make()];
+  const limiter = limiters[0] ?? make();
+  return Promise.resolve({
+    limiter,
+    replica: () => {
+      const another = make();
+      limiters.push(another);
+      return another;
+    },
+    close: async () => {
+      for (const l of limiters) await l.close();
+    },
+  });
 });

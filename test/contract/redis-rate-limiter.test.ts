@@ -17,6 +17,18 @@ after(async () => {
 });
 
 describeRateLimiterContract('Redis', (clock) => {
-  const limiter = new RedisRateLimiter({ connection: { url }, keyPrefix: prefix }, clock, new InMemoryLogger());
-  return Promise.resolve({ limiter, close: () => limiter.close() });
+  const make = () => new RedisRateLimiter({ connection: { url }, keyPrefix: prefix }, clock, new InMemoryLogger());
+  const limiters = [make()];
+  const limiter = limiters[0] ?? make();
+  return Promise.resolve({
+    limiter,
+    replica: () => {
+      const another = make();
+      limiters.push(another);
+      return another;
+    },
+    close: async () => {
+      for (const l of limiters) await l.close();
+    },
+  });
 });

@@ -30,11 +30,14 @@ function isConflict(error: unknown): boolean {
  * Rate-limit buckets in a JetStream key-value bucket, shared by every replica on the same NATS:
  * one key per rate-limit bucket holding its GCRA state (the theoretical arrival time), changed by
  * compare-and-set on the key's revision (a get and an update per reservation; a conflict, another
- * replica's change in between, is computed again). NATS has no server-side scripts, hence the
+ * replica's change in between, is computed again). Within one process the changes of a bucket are
+ * queued, so conflicts come only from other replicas. NATS has no server-side scripts, hence the
  * optimistic loop rather than one atomic step. The connection is opened on first use.
  */
 export class NatsRateLimiter implements RateLimiter {
   private kv: Promise<{ nc: NatsConnection; kv: KV }> | undefined;
+  /** The last change queued per bucket key (see `change`). */
+  private readonly queues = new Map<string, Promise<void>>();
   private readonly bucket: string;
 
   constructor(
@@ -72,7 +75,23 @@ export class NatsRateLimiter implements RateLimiter {
    * Reads the bucket's state, asks `next` for the new one (undefined: leave it), and writes it only
    * if nobody wrote in between; otherwise reads again.
    */
-  private async change(bucket: RateBucket, next: (tat: number | undefined, now: number) => number | undefined): Promise<void> {
+  private change(bucket: RateBucket, next: (tat: number | undefined, now: number) => number | undefined): Promise<void> {
+    // One change of a bucket at a time in this process: concurrent calls of one replica queue here
+    // instead of racing on the revision, so only other replicas' writes can make an attempt fail.
+    const previous = this.queues.get(bucket.key) ?? Promise.resolve();
+    const run = previous.then(() => this.compareAndSet(bucket, next));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(bucket.key, settled);
+    void settled.then(() => {
+      if (this.queues.get(bucket.key) === settled) this.queues.delete(bucket.key);
+    });
+    return run;
+  }
+
+  private async compareAndSet(bucket: RateBucket, next: (tat: number | undefined, now: number) => number | undefined): Promise<void> {
     const { kv } = await this.open();
     const key = bucketKey(bucket.key);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
