@@ -9,7 +9,7 @@ import { CallTaskHandler } from '../../../src/application/handlers/call/call.han
 import { CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
 import { DEFAULT_CALL_AUDIT } from '../../../src/application/handlers/call/call-audit';
 import { DEFAULT_CALL_RATE_LIMITS, parseTaskRateLimit } from '../../../src/application/handlers/call/call-rate-limits';
-import { callHostOfAddress, OutboundCalls } from '../../../src/application/handlers/call/outbound-calls';
+import { callHostOf, callHostOfAddress, OutboundCalls } from '../../../src/application/handlers/call/outbound-calls';
 import { CircuitBreaker } from '../../../src/application/ports/circuit-breaker.port';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { OpenApiDocumentSource } from '../../../src/application/ports/openapi-document-source.port';
@@ -311,6 +311,19 @@ class OneShotProtocol implements CallProtocol {
     });
   }
 }
+
+describe('the host a call is limited by', () => {
+  it('is the name in lower case and the port, the scheme default for HTTP', () => {
+    assert.deepEqual(callHostOf('https://API.Example.com/x?y=1'), { name: 'api.example.com', port: 443 });
+    assert.deepEqual(callHostOf('http://api.example.com:8080/'), { name: 'api.example.com', port: 8080 });
+    assert.deepEqual(callHostOf('http://[::1]/'), { name: '[::1]', port: 80 });
+    assert.deepEqual(callHostOf('amqp://broker.example.com/orders'), { name: 'broker.example.com', port: 0 });
+    assert.deepEqual(callHostOf('not a url'), { name: 'invalid', port: 0 });
+    assert.deepEqual(callHostOfAddress('[2001:DB8::1]:50051', 443), { name: '[2001:db8::1]', port: 50051 });
+    assert.deepEqual(callHostOfAddress('Grpc.Example.com:50051', 443), { name: 'grpc.example.com', port: 50051 });
+    assert.deepEqual(callHostOfAddress('broker.example.com', 0), { name: 'broker.example.com', port: 0 });
+  });
+});
 
 describe('other protocols', () => {
   it('go through the same limits by host and port', async () => {

@@ -15,7 +15,7 @@ import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenAp
 import { addQuerySecrets, prepareCallUrl } from './call-url';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
-import { callHostOf, httpAnswer, OutboundCalls } from './outbound-calls';
+import { httpAnswer, OutboundCalls } from './outbound-calls';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
@@ -296,9 +296,8 @@ export class CallTaskHandler implements TaskHandler {
       return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
     };
     if (!this.outbound?.engaged(context)) return send();
-    const host = callHostOf(request.url);
     const operation = call.operation ?? `${request.method} ${pathOf(request.url)}`;
-    const outbound = { protocol: call.protocol, method: request.method, url: request.url, host, operation, requestBody: request.body, headers: request.headers, answer: httpAnswer };
+    const outbound = { protocol: call.protocol, method: request.method, url: request.url, operation, requestBody: request.body, headers: request.headers, answer: httpAnswer };
     return this.outbound.send(context, outbound, call.secrets, send);
   }
 

@@ -32,11 +32,12 @@ export interface OutboundCall<T> {
   method: string;
   /** The target as a URL (credentials may be in it: the audit line redacts it). */
   url: string;
-  /** The host the rate limits match. */
-  host: CallHost;
+  /** The host the rate limits match; absent: the host and port of `url` (read only when the gate is engaged). */
+  host?: CallHost;
   /** What `per: operation` shares within the host: an operationId, a method and path, a gRPC method. */
   operation: string;
-  requestBody?: string | Uint8Array;
+  /** The request body, or what makes it (called only when the audit log shows bodies). */
+  requestBody?: string | Uint8Array | (() => string | Uint8Array | undefined);
   /**
    * The request's headers, for the audit line's redaction only (headers are never written): the
    * values under sensitive names (Authorization, X-Api-Key, Cookie…) are blanked out of the bodies.
@@ -46,11 +47,13 @@ export interface OutboundCall<T> {
   answer?(result: T): CallAnswer;
 }
 
-/** A URL's host as rate limits see it: the name in lower case and the port (the scheme's default when none). */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443 };
+
+/** A URL's host as rate limits see it: the name in lower case and the port (the scheme's default when none, for HTTP; else 0). */
 export function callHostOf(url: string): CallHost {
   try {
     const parsed = new URL(url);
-    const port = parsed.port !== '' ? Number(parsed.port) : parsed.protocol === 'https:' || parsed.protocol === 'wss:' ? 443 : 80;
+    const port = parsed.port !== '' ? Number(parsed.port) : (DEFAULT_PORTS[parsed.protocol] ?? 0);
     return { name: parsed.hostname.toLowerCase(), port };
   } catch {
     return { name: 'invalid', port: 0 };
@@ -128,12 +131,13 @@ export class OutboundCalls {
    * throws, or RATE_LIMITED when no slot comes in time.
    */
   async send<T>(context: TaskContext, call: OutboundCall<T>, secrets: Secrets, send: () => Promise<T>): Promise<T> {
-    const used = bucketsFor(this.settings.limits.rules, { tenant: context.request.tenantId, host: call.host, operation: call.operation }, this.taskLimits.get(context));
+    const host = call.host ?? callHostOf(call.url);
+    const used = bucketsFor(this.settings.limits.rules, { tenant: context.request.tenantId, host, operation: call.operation }, this.taskLimits.get(context));
     let waited = 0;
     let started = this.clock.now();
     try {
       if (used.length > 0) {
-        waited = await this.limits.acquire(used, call.host, context.deadline, context.signal);
+        waited = await this.limits.acquire(used, host, context.deadline, context.signal);
         started = this.clock.now();
       }
       const result = await send();
@@ -166,7 +170,7 @@ export class OutboundCalls {
     if (traceId !== undefined) line.traceId = traceId;
     if (bodies) {
       const hidden = { names: secrets.names, values: [...secrets.values, ...sensitiveHeaderValues(call.headers, secrets.names)] };
-      const requestBody = auditBody(call.requestBody, hidden, maxBodyBytes);
+      const requestBody = auditBody(typeof call.requestBody === 'function' ? call.requestBody() : call.requestBody, hidden, maxBodyBytes);
       if (requestBody !== undefined) line.requestBody = requestBody;
       const answerBody = auditBody(responseBody, hidden, maxBodyBytes);
       if (answerBody !== undefined) line.responseBody = answerBody;

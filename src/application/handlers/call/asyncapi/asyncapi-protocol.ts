@@ -72,7 +72,7 @@ export class AsyncApiCallProtocol implements CallProtocol {
     const scope = { tenant: context.request.tenantId, host: target.host };
     // A server without a port uses its protocol's default, which only the broker adapter knows: port 0 here, so rate limits match it by name.
     const host = callHostOfAddress(target.host, 0);
-    const outbound = { protocol: 'asyncapi', url: `${target.server.protocol}://${target.host}/${target.address}`, host, operation: target.address, requestBody: JSON.stringify(config.message.payload) ?? '' };
+    const outbound = { protocol: 'asyncapi', url: `${target.server.protocol}://${target.host}/${target.address}`, host, operation: target.address, requestBody: () => JSON.stringify(config.message.payload) };
     if (target.reply) {
       const reply = target.reply;
       const received = await call.send({ ...outbound, method: 'request' }, () => this.breaker.run(scope, () => this.brokers.request(broker, message, { ...options, replyAddress: reply.address }), () => false));

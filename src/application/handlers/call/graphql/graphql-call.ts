@@ -8,7 +8,7 @@ import { HttpClient, HttpRequest, HttpResponse } from '../../../ports/http-clien
 import { Secrets } from '../authentication';
 import { idempotencyKeyHeader } from '../call.handler';
 import { CallFailure, CallProtocol, ProtocolCall } from '../call-protocol';
-import { callHostOf, httpAnswer } from '../outbound-calls';
+import { httpAnswer } from '../outbound-calls';
 import { prepareCallUrl } from '../call-url';
 import { checkRequestHeaders } from '../header-validation';
 import { base64, getHeader, setHeader, USER_AGENT } from '../http-message';
@@ -166,7 +166,7 @@ export class GraphqlCallProtocol implements CallProtocol {
       idempotent: reads,
     };
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
-    const outbound = { protocol: 'graphql', method: 'POST', url: request.url, host: callHostOf(request.url), operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, headers: request.headers, answer: httpAnswer };
+    const outbound = { protocol: 'graphql', method: 'POST', url: request.url, operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, headers: request.headers, answer: httpAnswer };
     return call.send(outbound, () => {
       // After a rate-limit wait, only what is left of the deadline.
       request.timeoutMs = Math.max(1, context.deadline - this.clock.now());
