@@ -84,3 +84,31 @@ Feature: rate limits of outbound calls
       When 1 such call tasks are published at once and the clock runs for 0s
       Then the audit log should show 1 outbound call to "https://api.example.test/items?api_key=***" with status 200
       And no log line should contain "k-SECRET-4242"
+
+  Rule: a try may retry a call its rate limit refused
+
+    Scenario: refused twice by a slow limit, then sent when the slot comes
+      Given the setting CALL_RATE_LIMITS is "api.example.test=1/m"
+      And the setting CALL_RATE_LIMIT_MAX_WAIT is "10s"
+      And the call task "first" with:
+        """
+        {"call_type": "http", "method": "get", "url": "https://api.example.test/items"}
+        """
+      When 1 such call tasks are published at once and the clock runs for 0s
+      Given a try task "guarded" carrying the configuration:
+        """
+        {
+          "try": {"call": "http", "with": {"method": "GET", "url": "https://api.example.test/items"}},
+          "catch": {
+            "errors": {"with": {"status": 429}},
+            "retry": {"delay": {"seconds": 30}, "backoff": {"constant": {}}, "limit": {"attempt": {"count": 3}}}
+          }
+        }
+        """
+      When the try task is submitted and runs until it waits or completes
+      And the clock advances by 30 s and the try task runs until it waits or completes
+      And the clock advances by 30 s and the try task runs until it waits or completes
+      Then the API should have received the requests at "0, 60000" ms
+      And the task should succeed
+      And the completion should record 3 attempts with delays "30000, 30000"
+      And the metrics should count 0 rate-limit waits and 2 refusals for "api.example.test"
