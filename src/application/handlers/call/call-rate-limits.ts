@@ -145,12 +145,19 @@ export class CallRateLimits {
     let waited = 0;
     for (const step of used) {
       const left = deadline - this.clock.now();
-      const candidates: [number, string][] = [[left, "the time left before the task's deadline"]];
-      if (this.settings.maxWaitMs !== undefined) candidates.push([this.settings.maxWaitMs - waited, 'CALL_RATE_LIMIT_MAX_WAIT']);
-      if (step.maxWaitMs !== undefined) candidates.push([step.maxWaitMs - waited, "the task's max_wait_ms"]);
-      const [allowed, why] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
       // The slot must come before the deadline, not at it: a call sent then would have no time at all.
-      const budget = allowed === left ? left - 1 : allowed;
+      let budget = left - 1;
+      let allowed = left;
+      let why = "the time left before the task's deadline";
+      for (const [limit, name] of [
+        [this.settings.maxWaitMs, 'CALL_RATE_LIMIT_MAX_WAIT'],
+        [step.maxWaitMs, "the task's max_wait_ms"],
+      ] as const) {
+        if (limit !== undefined && limit - waited < budget) {
+          budget = allowed = limit - waited;
+          why = name;
+        }
+      }
       const reservation = await this.limiter.reserve(step.bucket, Math.max(0, budget));
       if (!reservation.granted) {
         this.metrics?.rateLimitRefused(step.label);
