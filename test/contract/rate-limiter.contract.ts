@@ -86,7 +86,8 @@ export function describeRateLimiterContract(name: string, factory: (clock: FakeC
 
     it('keeps buckets apart by key, whatever characters the key holds', () =>
       withLimiter(async (limiter) => {
-        const keys = [`t:["acme","key","crm api/v1 ü.*",">"]-${++n}`, `t:["beta","key","crm api/v1 ü.*",">"]-${n}`, `o:["*.example.com"]-${n}`];
+        const long = `t:["acme","operation","GET /${'segment/'.repeat(600)}"]`;
+        const keys = [`t:["acme","key","crm api/v1 ü.*",">"]-${++n}`, `t:["beta","key","crm api/v1 ü.*",">"]-${n}`, `o:["*.example.com"]-${n}`, `${long}-a${n}`, `${long}-b${n}`];
         for (const key of keys) assert.deepEqual(await limiter.reserve(bucket('1/m', 1, key), 0), { granted: true, waitMs: 0 }, key);
         for (const key of keys) assert.equal((await limiter.reserve(bucket('1/m', 1, key), 0)).granted, false, key);
       }));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { connect, KV, NatsConnection, StorageType } from 'nats';
 import { Clock } from '../../application/ports/clock.port';
 import { RateBucket, RateLimiter, Reservation } from '../../application/ports/rate-limiter.port';
@@ -21,6 +22,15 @@ const CAS_ATTEMPTS = 32;
  * wait or push-back beyond now; an expired bucket is a new one, which is what it would be then.
  */
 const ENTRY_TTL_MS = 2 * 86_400_000;
+
+/** Longest key written as is; longer ones (long paths of `per: operation`) are hashed, as a NATS subject must fit in a protocol line. */
+const MAX_PLAIN_KEY = 240;
+
+/** The key-value key of a bucket: its key escaped (see `bucketKey`), or its SHA-256 when that is long. */
+export function rateLimitKey(key: string): string {
+  const escaped = bucketKey(key);
+  return escaped.length <= MAX_PLAIN_KEY ? escaped : `h.${createHash('sha256').update(key).digest('hex')}`;
+}
 
 function isConflict(error: unknown): boolean {
   return error instanceof Error && /wrong last sequence|key exists/i.test(error.message);
@@ -93,7 +103,7 @@ export class NatsRateLimiter implements RateLimiter {
 
   private async compareAndSet(bucket: RateBucket, next: (tat: number | undefined, now: number) => number | undefined): Promise<void> {
     const { kv } = await this.open();
-    const key = bucketKey(bucket.key);
+    const key = rateLimitKey(bucket.key);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const entry = await kv.get(key);
       const stored = entry && entry.operation === 'PUT' ? Number(decoder.decode(entry.value)) : NaN;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Clock } from '../../application/ports/clock.port';
@@ -37,12 +38,12 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async reserve(bucket: RateBucket, maxWaitMs: number): Promise<Reservation> {
-    const [granted, ms] = await this.redis().flunqRateLimit(this.prefix + bucket.key, 'reserve', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.max(0, Math.floor(maxWaitMs)));
+    const [granted, ms] = await this.redis().flunqRateLimit(redisKey(this.prefix, bucket.key), 'reserve', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.max(0, Math.floor(maxWaitMs)));
     return granted === 1 ? { granted: true, waitMs: ms } : { granted: false, retryAfterMs: ms };
   }
 
   async pushBack(bucket: RateBucket, untilMs: number): Promise<void> {
-    await this.redis().flunqRateLimit(this.prefix + bucket.key, 'push', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.ceil(untilMs));
+    await this.redis().flunqRateLimit(redisKey(this.prefix, bucket.key), 'push', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.ceil(untilMs));
   }
 
   async close(): Promise<void> {
@@ -59,6 +60,13 @@ export class RedisRateLimiter implements RateLimiter {
     this.client = client as ScriptedClient;
     return this.client;
   }
+}
+
+/** Longest bucket key written as is; longer ones (long paths of `per: operation`) are hashed. */
+const MAX_PLAIN_KEY = 512;
+
+function redisKey(prefix: string, key: string): string {
+  return prefix + (key.length <= MAX_PLAIN_KEY ? key : `h:${createHash('sha256').update(key).digest('hex')}`);
 }
 
 let script: string | undefined;
