@@ -13,6 +13,8 @@ export interface CallAuditSettings {
 export const DEFAULT_CALL_AUDIT: CallAuditSettings = { enabled: false, bodies: false, maxBodyBytes: 2048 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+/** At most this much beyond the cut is redacted with it (an encoded secret is at most 9 times as long as itself). */
+const MAX_MARGIN = 65_536;
 /** `"name": "value"` in JSON text, for blanking values under sensitive names (bounded input, linear). */
 const JSON_STRING_MEMBER = /"((?:[^"\\]|\\.){1,100})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 
@@ -30,7 +32,7 @@ export function auditUrl(url: string, secrets: Secrets): string {
 export function auditBody(body: string | Uint8Array | undefined, secrets: Secrets, maxBytes: number): string | undefined {
   if (body === undefined) return undefined;
   const values = secrets.values.filter((v) => v !== '');
-  const margin = values.reduce((longest, v) => Math.max(longest, v.length * 9), 0) + 256;
+  const margin = Math.min(MAX_MARGIN, values.reduce((longest, v) => Math.max(longest, v.length * 9), 0) + 256);
   const window = typeof body === 'string' ? body.slice(0, maxBytes + margin) : decoder.decode(body.subarray(0, maxBytes + margin));
   const total = typeof body === 'string' ? body.length : body.byteLength;
   let text = redactText(window, values);
