@@ -135,20 +135,21 @@ export class OutboundCalls {
     const used = bucketsFor(this.settings.limits.rules, { tenant: context.request.tenantId, host, operation: call.operation }, this.taskLimits.get(context));
     let waited = 0;
     let started = this.clock.now();
+    let result: T;
     try {
       if (used.length > 0) {
         waited = await this.limits.acquire(used, host, context.deadline, context.signal);
         started = this.clock.now();
       }
-      const result = await send();
-      const answer = call.answer?.(result);
-      if (answer && used.length > 0) await this.limits.pushBack(used, answer, context.logger);
-      this.audit(context, call, secrets, started, waited, answer ? { status: answer.status } : { status: 'ok' }, answer?.body);
-      return result;
+      result = await send();
     } catch (error) {
       this.audit(context, call, secrets, started, waited, { error: isWorkflowError(error) ? error.code : 'INTERNAL' }, undefined);
       throw error;
     }
+    const answer = call.answer?.(result);
+    this.audit(context, call, secrets, started, waited, answer ? { status: answer.status } : { status: 'ok' }, answer?.body);
+    if (answer && used.length > 0) await this.limits.pushBack(used, answer, context.logger);
+    return result;
   }
 
   private audit(context: TaskContext, call: OutboundCall<unknown>, secrets: Secrets, started: number, waited: number, result: { status?: number | string; error?: string }, responseBody: string | Uint8Array | undefined): void {
