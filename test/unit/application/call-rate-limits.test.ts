@@ -6,6 +6,8 @@ import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { request } from '../try/fake-context';
 import { InMemoryRateLimiter } from '../../../src/adapters/memory/in-memory-rate-limiter';
 import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
+import { GrpcCallProtocol } from '../../../src/application/handlers/call/grpc-call';
+import { FakeGrpcClient } from '../../support/fake-grpc-client';
 import { CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
 import { DEFAULT_CALL_AUDIT } from '../../../src/application/handlers/call/call-audit';
 import { DEFAULT_CALL_RATE_LIMITS, parseTaskRateLimit } from '../../../src/application/handlers/call/call-rate-limits';
@@ -333,6 +335,26 @@ describe('other protocols', () => {
     const call = { call_type: 'oneshot', target: 'grpc.example.com:50051' };
     await runAll(sut, [sut.start(call), sut.start(call)]);
     assert.deepEqual(protocol?.sent.map((t) => t - t0), [0, 1000]);
+  });
+});
+
+describe('gRPC calls', () => {
+  it('are limited by host and port, and RESOURCE_EXHAUSTED slows the host by the back-off', async () => {
+    const grpc = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ code: 8, details: 'quota' }, { code: 0, messages: [{ message: 'hi' }] }]);
+    const sut = makeSut({ limits: 'greeter.example.test:50051=100/s', backoffMs: 3000, audit: true, protocols: (clock) => [new GrpcCallProtocol(grpc, passThrough, clock)] });
+    const call = { call: 'grpc', with: { proto: { endpoint: 'https://protos.example.test/greeter.proto' }, service: { name: 'flunq.test.Greeter', host: 'greeter.example.test', port: 50051 }, method: 'SayHello', arguments: {} } };
+    const [first] = await runAll(sut, [sut.start(call)], 0);
+    assert.equal(!first?.success && first?.error.code, 'GRPC_STATUS');
+    const [second] = await runAll(sut, [sut.start(call)], 5000);
+    assert.equal(second?.success, true, JSON.stringify(second));
+    assert.equal(grpc.calls.length, 2);
+    assert.equal(sut.metrics.count('rate_limit_pushbacks', 'greeter.example.test:50051', 'backoff'), 1);
+    assert.deepEqual(sut.metrics.rateLimitWaits, [{ limit: 'greeter.example.test:50051', waitMs: 3000 }]);
+    const lines = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => [r.fields['protocol'], r.fields['url'], r.fields['status']]);
+    assert.deepEqual(lines, [
+      ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'RESOURCE_EXHAUSTED'],
+      ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'OK'],
+    ]);
   });
 });
 
