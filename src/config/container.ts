@@ -29,8 +29,9 @@ import { tracingModule } from './modules/tracing.module';
 import { graphqlModule } from './modules/graphql.module';
 import { grpcModule } from './modules/grpc.module';
 import { asyncApiModule } from './modules/asyncapi.module';
+import { rateLimitModule } from './modules/rate-limit.module';
 import { ExecutorService } from './service';
-import { GRPC_CLIENT } from './tokens';
+import { GRPC_CLIENT, RATE_LIMITER } from './tokens';
 import { CIRCUIT_BREAKER, EXECUTOR_LOOP, HEALTH_SERVER, HTTP_CLIENT, LIST_DEAD_LETTERS, LOGGER, PURGE_DEAD_LETTERS, REPLAY_DEAD_LETTERS, RESOLVE_DEAD_LETTERS, SHOW_DEAD_LETTER, SUBMIT_TASK, TASK_INBOX, TASK_SUBMISSION, TRACING } from './tokens';
 import { SHOW_TASK } from './tokens';
 import { MESSAGE_BROKERS } from './tokens';
@@ -66,6 +67,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     graphqlModule(config),
     grpcModule(config, config.tracing.exporter !== 'none' || config.tracing.record),
     asyncApiModule(config.http, config.tracing.exporter !== 'none' || config.tracing.record),
+    rateLimitModule(config),
   ];
 }
 
@@ -125,7 +127,7 @@ export function composeExecutor(container: Container, config: AppConfig, options
   const healthServer = (options.http ?? true) ? container.get(HEALTH_SERVER) : undefined;
   const logger = container.get(LOGGER);
   const service = new ExecutorService(
-    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING), container.get(GRPC_CLIENT), ...(container.isBound(MESSAGE_BROKERS) ? [container.get(MESSAGE_BROKERS)] : [])] },
+    { loop, logger, ...(healthServer ? { healthServer } : {}), adapters: [container.get(HTTP_CLIENT), container.get(CIRCUIT_BREAKER), inbox, container.get(TRACING), container.get(GRPC_CLIENT), container.get(RATE_LIMITER), ...(container.isBound(MESSAGE_BROKERS) ? [container.get(MESSAGE_BROKERS)] : [])] },
     { shutdownTimeoutMs: config.executor.shutdownTimeoutMs, concurrency: config.executor.concurrency, group: config.stream.group, consumer: config.stream.consumer },
   );
   // Only profiles with the in-process stream can submit a task and wait for its outcome.

@@ -1,10 +1,11 @@
 import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
 import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, natsUrl, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
 import { parseTenantShares } from '../domain/fair-share';
+import { parseHostRateRules } from '../domain/rate-limit';
 import { AppConfig } from './settings';
 
 export type { VariableSpec };
-export type { StreamSettings, RedisSettings, NatsSettings, ExecutorSettings, FairDispatchConfig, RetrySettings, LimitSettings, HealthSettings, HttpSettings, CallSettings, OpenApiSettings, BreakerSettings, ExpressionSettings, LogSettings, TracingSettings, AppConfig, GrpcSettings } from './settings';
+export type { StreamSettings, RedisSettings, NatsSettings, ExecutorSettings, FairDispatchConfig, RetrySettings, LimitSettings, HealthSettings, HttpSettings, CallSettings, OpenApiSettings, BreakerSettings, ExpressionSettings, LogSettings, TracingSettings, AppConfig, GrpcSettings, RateLimitSettings, CallAuditConfig } from './settings';
 
 /** Every environment variable the service reads (the README table and `.env.example` are generated from it). */
 export const VARIABLES = {
@@ -82,6 +83,14 @@ export const VARIABLES = {
   GRPC_PROTO_DIR: { name: 'GRPC_PROTO_DIR', default: '', expected: 'a directory path', description: 'Directory `call: grpc` tasks may read `.proto` documents from by path (and their imports); unset: only http(s) URLs', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
+  CALL_RATE_LIMITS: { name: 'CALL_RATE_LIMITS', default: '', expected: 'pattern=calls/period[:burst=N][:per-host][:per-tenant] entries separated by ; (pattern: a host, *.domain or *, optionally :port; period: s, m, h, ms, or e.g. 10s)', description: 'Rate limits of outbound calls by target host, shared by every replica, e.g. `api.example.com=10/s; *.stripe.com=100/m:burst=20; *=50/s:per-host`; a call waits for a slot within its deadline, else fails with RATE_LIMITED (docs/call-rate-limits.md)', parse: parseHostRateRules },
+  CALL_RATE_LIMIT_BACKEND: { name: 'CALL_RATE_LIMIT_BACKEND', default: 'auto', expected: 'auto, memory, redis or nats', description: 'Where rate-limit buckets are kept: `auto` = the stream backend (Redis, NATS key-value, or in process with EVENT_STREAM_TYPE=memory); `memory` limits each replica on its own', parse: oneOf('auto', 'memory', 'redis', 'nats') },
+  CALL_RATE_LIMIT_MAX_WAIT: { name: 'CALL_RATE_LIMIT_MAX_WAIT', default: '', expected: DURATION_FORM, description: 'Longest wait of one call for its rate-limit slots (unset: until the task\'s deadline); a slot further away fails the call at once with RATE_LIMITED', parse: durationMs },
+  CALL_RATE_LIMIT_MAX_PENALTY: { name: 'CALL_RATE_LIMIT_MAX_PENALTY', default: '60s', expected: DURATION_FORM, description: 'Longest pause a downstream\'s `Retry-After` (on a 429 or 503) imposes on the calls of a rate-limited host', parse: durationMs },
+  CALL_RATE_LIMIT_BACKOFF: { name: 'CALL_RATE_LIMIT_BACKOFF', default: '1s', expected: DURATION_FORM + ' (0: none)', description: 'Pause of a rate-limited host\'s calls after a 429 without `Retry-After`', parse: durationMs },
+  CALL_AUDIT_LOG: { name: 'CALL_AUDIT_LOG', default: 'false', expected: '1/true/yes or 0/false/no', description: 'One `outbound call` log line per call a task sends: protocol, method, URL without secrets, status or error code, duration, task, workflow and trace ids; never headers', parse: bool },
+  CALL_AUDIT_BODIES: { name: 'CALL_AUDIT_BODIES', default: 'false', expected: '1/true/yes or 0/false/no', description: 'With CALL_AUDIT_LOG: add the request and response bodies, with the call\'s secrets and sensitive JSON values blanked out, cut to CALL_AUDIT_BODY_BYTES (for debugging only)', parse: bool },
+  CALL_AUDIT_BODY_BYTES: { name: 'CALL_AUDIT_BODY_BYTES', default: '2048', expected: 'an integer from 64 to 65536', description: 'Longest body text in an audit line (longer ones are cut and their size given)', parse: integer(64, 65_536) },
 } satisfies Record<string, VariableSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -219,6 +228,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       protoDir: isSet('GRPC_PROTO_DIR') ? read('GRPC_PROTO_DIR') : undefined,
       maxMessages: read('GRPC_MAX_MESSAGES'),
     },
+    rateLimits: {
+      backend: read('CALL_RATE_LIMIT_BACKEND'),
+      rules: read('CALL_RATE_LIMITS'),
+      maxWaitMs: isSet('CALL_RATE_LIMIT_MAX_WAIT') ? read('CALL_RATE_LIMIT_MAX_WAIT') : undefined,
+      maxPenaltyMs: read('CALL_RATE_LIMIT_MAX_PENALTY'),
+      backoffMs: read('CALL_RATE_LIMIT_BACKOFF'),
+    },
+    callAudit: { enabled: read('CALL_AUDIT_LOG'), bodies: read('CALL_AUDIT_BODIES'), maxBodyBytes: read('CALL_AUDIT_BODY_BYTES') },
   };
   const { health } = config;
   const consoleTraces = read('CONSOLE_TRACES');

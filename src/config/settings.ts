@@ -1,5 +1,6 @@
 /** The settings `loadConfig` reads, grouped by the part of the executor that uses them. */
 import { TenantShareTable } from '../domain/fair-share';
+import { HostRateRule } from '../domain/rate-limit';
 
 /** Where task requests are read and outcomes written (EVENT_STREAM_TYPE, EXECUTOR_STREAM*, reclaiming, idempotency markers). */
 export interface StreamSettings {
@@ -184,6 +185,28 @@ export interface AppConfig {
   log: LogSettings;
   tracing: TracingSettings;
   grpc: GrpcSettings;
+  rateLimits: RateLimitSettings;
+  callAudit: CallAuditConfig;
+}
+
+/** Rate limits of outbound calls (CALL_RATE_LIMITS, CALL_RATE_LIMIT_*; docs/call-rate-limits.md). */
+export interface RateLimitSettings {
+  /** Where the buckets are shared: `auto` is the stream backend's (memory in embedded mode). */
+  backend: 'auto' | 'memory' | 'redis' | 'nats';
+  rules: HostRateRule[];
+  /** Longest wait for a slot, ms; undefined: the task's deadline alone. */
+  maxWaitMs: number | undefined;
+  /** Longest push-back a `Retry-After` may cause, ms. */
+  maxPenaltyMs: number;
+  /** Push-back after a 429 without `Retry-After`, ms. */
+  backoffMs: number;
+}
+
+/** The outbound-call audit log (CALL_AUDIT_LOG, CALL_AUDIT_BODIES, CALL_AUDIT_BODY_BYTES). */
+export interface CallAuditConfig {
+  enabled: boolean;
+  bodies: boolean;
+  maxBodyBytes: number;
 }
 
 /** `call: grpc` tasks (GRPC_PROTO_DIR, GRPC_MAX_MESSAGES). */

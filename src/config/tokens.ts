@@ -40,6 +40,9 @@ import { Closable } from './service';
 import { GraphqlDocuments } from '../application/ports/graphql-documents.port';
 import { AsyncApiDocuments } from '../application/ports/asyncapi-documents.port';
 import { MessageBrokers, PayloadValidator } from '../application/ports/message-brokers.port';
+import { RateLimiter } from '../application/ports/rate-limiter.port';
+import { ActiveTrace } from '../application/ports/tracer.port';
+import { OutboundCalls } from '../application/handlers/call/outbound-calls';
 
 /** Service identifiers, one per thing the container builds; each carries the type it resolves to. */
 
@@ -108,3 +111,10 @@ export const ASYNCAPI_DOCUMENTS = identifier<AsyncApiDocuments>('AsyncApiDocumen
 export const MESSAGE_BROKERS = identifier<MessageBrokers>('MessageBrokers');
 /** JSON schema validation of the messages calls publish. */
 export const PAYLOAD_VALIDATOR = identifier<PayloadValidator>('PayloadValidator');
+// Outbound calls: rate limits and the audit log (docs/call-rate-limits.md)
+/** Rate-limit buckets shared by the replicas (CALL_RATE_LIMIT_BACKEND). */
+export const RATE_LIMITER = identifier<RateLimiter>('RateLimiter');
+/** The trace id of the running task's span (none with tracing off). */
+export const ACTIVE_TRACE = identifier<ActiveTrace>('ActiveTrace');
+/** The gate every outbound call of a call task passes: rate limits, push-back, audit line. */
+export const OUTBOUND_CALLS = identifier<OutboundCalls>('OutboundCalls');

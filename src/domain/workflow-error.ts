@@ -78,7 +78,9 @@ export type ErrorCode =
   | 'RESPONSE_VALIDATION_FAILED'
 
   /** A message does not match the schema its AsyncAPI document gives. */
-  | 'MESSAGE_INVALID';
+  | 'MESSAGE_INVALID'
+  /** A call's rate limit had no slot before its deadline (or its longest wait); nothing was sent. */
+  | 'RATE_LIMITED';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;

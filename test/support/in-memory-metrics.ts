@@ -64,6 +64,18 @@ export class InMemoryMetrics implements Metrics {
   brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure'): void {
     this.inc('broker_exchange', protocol, operation, outcome);
   }
+  /** Each rate-limit wait, in ms, by limit. */
+  readonly rateLimitWaits: { limit: string; waitMs: number }[] = [];
+  rateLimitWaited(limit: string, waitMs: number): void {
+    this.inc('rate_limit_waits', limit);
+    this.rateLimitWaits.push({ limit, waitMs });
+  }
+  rateLimitRefused(limit: string): void {
+    this.inc('rate_limit_refusals', limit);
+  }
+  rateLimitPushedBack(limit: string, reason: 'retry_after' | 'backoff'): void {
+    this.inc('rate_limit_pushbacks', limit, reason);
+  }
   private tenantSource: () => readonly TenantLoad[] = () => [];
   tenantLoad(source: () => readonly TenantLoad[]): void {
     this.tenantSource = source;

@@ -11,6 +11,10 @@ export const TENANT_LABELS = 20;
 /** Seconds; task durations range from sub-millisecond `set` tasks to minutes-long `wait` tasks. */
 /** The protocols a call task may use; anything else is counted as `other` (labels stay bounded). */
 const CALL_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'openapi', 'graphql', 'grpc', 'asyncapi']);
+/** Distinct `limit` label values kept (the configured patterns and `task`); any beyond are counted as `other`. */
+export const RATE_LIMIT_LABELS = 100;
+/** Seconds a call waited for a rate-limit slot: from a few milliseconds to the longest task deadlines. */
+const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 interface TaskTypeChildren {
@@ -54,6 +58,10 @@ export class PrometheusMetrics implements Metrics {
   private readonly openApi: Counter<'result'>;
   private readonly calls: Histogram<'protocol' | 'outcome'>;
   private readonly brokerExchanges: Histogram<'protocol' | 'operation' | 'outcome'>;
+  private readonly rateLimitWaits: Histogram<'limit'>;
+  private readonly rateLimitRefusals: Counter<'limit'>;
+  private readonly rateLimitPushbacks: Counter<'limit' | 'reason'>;
+  private readonly rateLimitLabels = new Set<string>();
   private tenantSource: () => readonly TenantLoad[] = () => [];
   private readonly retryChildren: Record<RetryKind, Counter.Internal>;
   private readonly openApiChildren: Record<'hit' | 'miss', Counter.Internal>;
@@ -82,6 +90,16 @@ export class PrometheusMetrics implements Metrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+
+    this.rateLimitWaits = new Histogram({
+      name: 'executor_call_rate_limit_wait_seconds',
+      help: 'Outbound calls that waited for a rate-limit slot and how long, by limit (the CALL_RATE_LIMITS pattern, or task for a task\'s own rate_limit)',
+      labelNames: ['limit'],
+      buckets: WAIT_BUCKETS,
+      registers,
+    });
+    this.rateLimitRefusals = new Counter({ name: 'executor_call_rate_limit_refusals_total', help: 'Outbound calls not sent because no rate-limit slot came before the deadline or the longest wait (RATE_LIMITED), by limit', labelNames: ['limit'], registers });
+    this.rateLimitPushbacks = new Counter({ name: 'executor_call_rate_limit_pushbacks_total', help: 'Rate-limit buckets pushed back by a downstream\'s 429 or 503, by limit and reason (retry_after, backoff)', labelNames: ['limit', 'reason'], registers });
 
     const readLoads = (): readonly TenantLoad[] => this.tenantSource();
     const tenantGauge = (name: string, help: string, pick: (load: TenantLoad) => number): void => {
@@ -191,6 +209,26 @@ export class PrometheusMetrics implements Metrics {
 
   tenantLoad(source: () => readonly TenantLoad[]): void {
     this.tenantSource = source;
+  }
+
+  rateLimitWaited(limit: string, waitMs: number): void {
+    this.rateLimitWaits.labels(this.limitLabel(limit)).observe(waitMs / 1000);
+  }
+
+  rateLimitRefused(limit: string): void {
+    this.rateLimitRefusals.labels(this.limitLabel(limit)).inc();
+  }
+
+  rateLimitPushedBack(limit: string, reason: 'retry_after' | 'backoff'): void {
+    this.rateLimitPushbacks.labels(this.limitLabel(limit), reason).inc();
+  }
+
+  /** The label of a limit: its own while fewer than RATE_LIMIT_LABELS were seen, else `other`. */
+  private limitLabel(limit: string): string {
+    if (this.rateLimitLabels.has(limit)) return limit;
+    if (this.rateLimitLabels.size >= RATE_LIMIT_LABELS) return OTHER;
+    this.rateLimitLabels.add(limit);
+    return limit;
   }
 
   private childrenFor(taskType: string): TaskTypeChildren {

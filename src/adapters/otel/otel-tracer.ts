@@ -1,5 +1,5 @@
-import { context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, Tracer as OtelApiTracer } from '@opentelemetry/api';
-import { TaskSpan, TaskSpanAttributes, TraceContext, Tracer } from '../../application/ports/tracer.port';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, Tracer as OtelApiTracer } from '@opentelemetry/api';
+import { ActiveTrace, TaskSpan, TaskSpanAttributes, TraceContext, Tracer } from '../../application/ports/tracer.port';
 
 /** The instrumentation scope of every span the executor makes. */
 export const INSTRUMENTATION_SCOPE = 'flunq-executor';
@@ -59,5 +59,15 @@ export class OtelTracer implements Tracer {
       parentContext,
     );
     return new OtelTaskSpan(span, trace.setSpan(parentContext, span));
+  }
+}
+
+/** The trace id of the span current in OpenTelemetry's context (the task span while a task runs). */
+export class OtelActiveTrace implements ActiveTrace {
+  traceId(): string | undefined {
+    const span = trace.getActiveSpan();
+    if (!span) return undefined;
+    const spanContext = span.spanContext();
+    return isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
   }
 }

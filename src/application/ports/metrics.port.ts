@@ -56,4 +56,13 @@ export interface Metrics {
    * name, the rest together as `other`). Calling it again replaces the source.
    */
   tenantLoad(source: () => readonly TenantLoad[]): void;
+  /**
+   * An outbound call waited `waitMs` for a rate-limit slot. `limit` is the operator's host pattern
+   * (CALL_RATE_LIMITS, so the label values are the configured patterns) or `task` for a task's own.
+   */
+  rateLimitWaited(limit: string, waitMs: number): void;
+  /** An outbound call was not sent: no slot of `limit` came before its deadline or longest wait (RATE_LIMITED). */
+  rateLimitRefused(limit: string): void;
+  /** A downstream asked to slow down (429, 503 with Retry-After), so `limit`'s bucket was pushed back. */
+  rateLimitPushedBack(limit: string, reason: 'retry_after' | 'backoff'): void;
 }

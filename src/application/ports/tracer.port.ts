@@ -34,3 +34,9 @@ export interface Tracer {
   /** Starts a task's span, a child of the request's trace context when it carries one. */
   startTask(parent: TraceContext | undefined, attributes: TaskSpanAttributes): TaskSpan;
 }
+
+/** The trace the running task belongs to, for log lines that name it (the outbound-call audit). */
+export interface ActiveTrace {
+  /** The current span's trace id (32 hex digits); undefined when tracing is off or no span is current. */
+  traceId(): string | undefined;
+}

@@ -25,6 +25,7 @@ import {
   LOGGER,
   METRICS,
   OPENAPI_DOCUMENT_SOURCE,
+  OUTBOUND_CALLS,
   PATTERN_MATCHER,
   PROCESS_DELIVERY,
   RANDOM,
@@ -45,9 +46,9 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
     bindFactory(
       bind,
       TASK_HANDLER,
-      [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK, anyOf(CALL_PROTOCOL), METRICS],
-      (http, breaker, documents, clock, protocols, metrics) =>
-        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate }, protocols, metrics),
+      [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK, anyOf(CALL_PROTOCOL), METRICS, OUTBOUND_CALLS],
+      (http, breaker, documents, clock, protocols, metrics, outbound) =>
+        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate }, protocols, metrics, outbound),
     );
     bindFactory(bind, TASK_HANDLER, [CLOCK, RANDOM, METRICS, PATTERN_MATCHER], (clock, random, metrics, patterns) => new TryTaskHandler(clock, random, metrics, patterns));
 

@@ -1,11 +1,11 @@
 import { ContainerModule } from 'inversify';
 import { NoopTracer } from '../../adapters/otel/noop-tracer';
-import { OtelTracer } from '../../adapters/otel/otel-tracer';
+import { OtelActiveTrace, OtelTracer } from '../../adapters/otel/otel-tracer';
 import { RecentTraces } from '../../adapters/otel/recent-traces';
 import { startTracing } from '../../adapters/otel/tracing-provider';
 import { bindFactory } from '../binding';
 import { TracingSettings } from '../env';
-import { LOGGER, RECENT_TRACES, TRACER, TRACING } from '../tokens';
+import { ACTIVE_TRACE, LOGGER, RECENT_TRACES, TRACER, TRACING } from '../tokens';
 
 /**
  * Distributed tracing: with OTEL_TRACES_EXPORTER=none (the default) and no console traces, a tracer
@@ -18,6 +18,7 @@ export function tracingModule(settings: TracingSettings): ContainerModule {
     if (exporter === 'none' && !record) {
       bindFactory(bind, TRACING, [], () => ({ close: () => Promise.resolve() }));
       bindFactory(bind, TRACER, [], () => new NoopTracer());
+      bindFactory(bind, ACTIVE_TRACE, [], () => ({ traceId: () => undefined }));
       return;
     }
     if (record) {
@@ -28,5 +29,6 @@ export function tracingModule(settings: TracingSettings): ContainerModule {
     }
     // The provider is registered before the first span is started.
     bindFactory(bind, TRACER, [TRACING], () => new OtelTracer());
+    bindFactory(bind, ACTIVE_TRACE, [TRACING], () => new OtelActiveTrace());
   });
 }

@@ -2,6 +2,7 @@ import { JsonObject } from '../../../domain/json';
 import { WorkflowError } from '../../../domain/workflow-error';
 import { TaskContext } from '../../ports/task-handler.port';
 import { AuthTarget, Authentication } from './authentication';
+import { OutboundCall } from './outbound-calls';
 
 /**
  * A failure that carries the output it should be reported with (a non-2xx answer's status and
@@ -35,6 +36,12 @@ export interface ProtocolCall {
   authenticate(target: AuthTarget): Promise<void>;
   /** Records a value that must never leave the process (a credential the protocol read itself). */
   addSecret(value: string): void;
+  /**
+   * Sends one outbound call through the rate limits and the audit log (docs/call-rate-limits.md):
+   * waits for its slots within the deadline, runs `send` (the circuit breaker and the client), and
+   * slows the host down when the answer asks. Throws what `send` throws, or RATE_LIMITED.
+   */
+  send<T>(call: OutboundCall<T>, send: () => Promise<T>): Promise<T>;
 }
 
 /**

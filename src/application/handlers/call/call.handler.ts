@@ -15,6 +15,7 @@ import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenAp
 import { addQuerySecrets, prepareCallUrl } from './call-url';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
+import { httpAnswer, OutboundCalls } from './outbound-calls';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
@@ -69,6 +70,8 @@ export class CallTaskHandler implements TaskHandler {
     private readonly settings: CallTaskSettings = { idempotencyKeys: false },
     protocols: readonly CallProtocol[] = [],
     private readonly metrics?: Metrics,
+    /** Rate limits and the audit log of outbound calls; absent: calls go out as they come, unaudited. */
+    private readonly outbound?: OutboundCalls,
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
     this.protocols = new Map(protocols.map((p) => [p.callType, p]));
@@ -92,6 +95,7 @@ export class CallTaskHandler implements TaskHandler {
       const eager: JsonObject = { ...raw };
       for (const key of Object.keys(deferred)) delete eager[key];
       const resolved = (await context.resolve(eager)) as JsonObject;
+      this.outbound?.prepare(context, resolved);
       const protocol = this.protocolOf(resolved);
       if (protocol) {
         named(protocol.callType);
@@ -143,6 +147,7 @@ export class CallTaskHandler implements TaskHandler {
       addSecret: (value) => {
         secrets.values.push(value);
       },
+      send: (call, send) => (this.outbound?.engaged(context) ? this.outbound.send(context, call, secrets, send) : send()),
     });
     const outputAs = isPlainObject(deferred['output']) ? deferred['output']['as'] : undefined;
     const transformed = await this.transformWith(context, outputAs, deferred, output);
@@ -193,7 +198,7 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
-    const response = await this.send(request, context).catch(stage);
+    const response = await this.send(request, context, { protocol: 'http', secrets }).catch(stage);
     const output = this.httpOutput(config.output, response);
     this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(config.url, secrets.names), method: config.method });
     return { output };
@@ -237,7 +242,7 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
-    const response = await this.send(request, context).catch(stage('request failed'));
+    const response = await this.send(request, context, { protocol: 'openapi', secrets, operation: config.operationId }).catch(stage('request failed'));
 
     const echo: JsonObject = { method: request.method, url: redactUrl(prepared.url, secrets.names), headers: {}, operation_id: config.operationId };
     const echoHeaders: Record<string, string> = {};
@@ -271,8 +276,12 @@ export class CallTaskHandler implements TaskHandler {
 
   // ---- shared -------------------------------------------------------------------------
 
-  /** Headers added by the authentication are checked here too, before the circuit breaker sees the call. */
-  private async send(request: HttpRequest, context: TaskContext): Promise<HttpResponse> {
+  /**
+   * Headers added by the authentication are checked here too, before the circuit breaker sees the
+   * call; then the call goes through the rate limits and the audit log (`outbound`), and the breaker.
+   * The operation `per: operation` limits share: the OpenAPI operationId, else the method and path.
+   */
+  private async send(request: HttpRequest, context: TaskContext, call: { protocol: 'http' | 'openapi'; secrets: Secrets; operation?: string }): Promise<HttpResponse> {
     checkRequestHeaders(request.headers);
     if (this.settings.idempotencyKeys && !IDEMPOTENT_METHODS.has(request.method) && getHeader(request.headers, 'Idempotency-Key') === undefined) {
       // One key per operation, the same on every run of it, so a downstream that honours the header
@@ -281,7 +290,15 @@ export class CallTaskHandler implements TaskHandler {
     }
     // One circuit per tenant and host: one tenant's failing calls do not stop another's.
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
-    return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    const send = (): Promise<HttpResponse> => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = this.timeoutMs(context);
+      return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    };
+    if (!this.outbound?.engaged(context)) return send();
+    const operation = call.operation ?? `${request.method} ${pathOf(request.url)}`;
+    const outbound = { protocol: call.protocol, method: request.method, url: request.url, operation, requestBody: request.body, headers: request.headers, answer: httpAnswer };
+    return this.outbound.send(context, outbound, call.secrets, send);
   }
 
   /** 2xx succeeds; with `redirect: true` so does 3xx. Anything else fails with the output kept. */
@@ -360,6 +377,15 @@ export function idempotencyKeyHeader(operationKey: string): string {
   const encoder = new TextEncoder();
   const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return `"${escaped}"`;
+}
+
+/** The path of a URL, without the query (what `per: operation` shares for plain HTTP calls). */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '/';
+  }
 }
 
 function stripAuthentication(input: JsonObject): JsonObject {

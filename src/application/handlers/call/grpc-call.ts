@@ -3,15 +3,18 @@ import { jsonValueTooDeep } from '../../../domain/json-limits';
 import { errors, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
-import { GrpcClient } from '../../ports/grpc-client.port';
+import { GrpcClient, GrpcReply } from '../../ports/grpc-client.port';
 import { CallFailure, CallProtocol, ProtocolCall } from './call-protocol';
 import { parseGrpcCall } from './grpc-call-config';
+import { callHostOfAddress, OutboundCall } from './outbound-calls';
 import { grpcStatusError, grpcStatusMeaning } from './grpc-status';
 
 export interface GrpcCallSettings {
   /** Deepest nesting accepted in an answer (EXECUTOR_MAX_JSON_DEPTH). */
   maxJsonDepth?: number;
 }
+
+const RESOURCE_EXHAUSTED = 8;
 
 /** `host:port`, IPv6 literals in brackets: the circuit's scope and the target the outcome names. */
 function hostPort(host: string, port: number): string {
@@ -57,7 +60,20 @@ export class GrpcCallProtocol implements CallProtocol {
 
     const request = { target: config.target, message: config.arguments, metadata, timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal };
     // One circuit per tenant and host:port, as for HTTP; a refused request (INVALID_ARGUMENT…) is not the service failing.
-    const reply = await this.breaker.run({ tenant, host: address }, () => this.client.call(method, request), (r) => grpcStatusMeaning(r.code).breaksCircuit);
+    const outbound: OutboundCall<GrpcReply> = {
+      protocol: 'grpc',
+      method: 'call',
+      url: `grpc://${address}/${config.service}/${config.method}`,
+      host: callHostOfAddress(address, config.target.port),
+      operation: `${config.service}/${config.method}`,
+      // RESOURCE_EXHAUSTED is gRPC's 429 (the server's quota or rate limit).
+      answer: (r) => ({ status: grpcStatusMeaning(r.code).name, throttled: r.code === RESOURCE_EXHAUSTED, unavailable: false, retryAfter: undefined }),
+    };
+    const reply = await call.send(outbound, () => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = Math.max(1, context.deadline - this.clock.now());
+      return this.breaker.run({ tenant, host: address }, () => this.client.call(method, request), (r) => grpcStatusMeaning(r.code).breaksCircuit);
+    });
     const data = { task_type: 'call', call_type: 'grpc', service: config.service, method: config.method, target: address };
     if (reply.code !== 0) {
       const error = grpcStatusError(reply.code, reply.details, data);

@@ -8,6 +8,7 @@ import { Authentication } from '../authentication';
 import { CallProtocol, ProtocolCall } from '../call-protocol';
 import { AsyncApiCallConfig, parseAsyncApiCall } from './asyncapi-call-config';
 import { AsyncApiTarget, resolveTarget } from './asyncapi-target';
+import { callHostOfAddress } from '../outbound-calls';
 
 function withStage(stage: string) {
   return (error: unknown): never => {
@@ -69,12 +70,15 @@ export class AsyncApiCallProtocol implements CallProtocol {
     const options = { timeoutMs: call.timeoutMs, signal: context.signal };
     // One circuit per tenant and broker, as for HTTP hosts; refused configurations never count.
     const scope = { tenant: context.request.tenantId, host: target.host };
+    // A server without a port uses its protocol's default, which only the broker adapter knows: port 0 here, so rate limits match it by name.
+    const host = callHostOfAddress(target.host, 0);
+    const outbound = { protocol: 'asyncapi', url: `${target.server.protocol}://${target.host}/${target.address}`, host, operation: target.address, requestBody: () => JSON.stringify(config.message.payload) };
     if (target.reply) {
       const reply = target.reply;
-      const received = await this.breaker.run(scope, () => this.brokers.request(broker, message, { ...options, replyAddress: reply.address }), () => false);
+      const received = await call.send({ ...outbound, method: 'request' }, () => this.breaker.run(scope, () => this.brokers.request(broker, message, { ...options, replyAddress: reply.address }), () => false));
       return { message: { payload: received.payload, headers: received.headers } };
     }
-    await this.breaker.run(scope, () => this.brokers.publish(broker, message, options), () => false);
+    await call.send({ ...outbound, method: 'publish' }, () => this.breaker.run(scope, () => this.brokers.publish(broker, message, options), () => false));
     return { published: this.published(config, target) };
   }
 

@@ -8,6 +8,7 @@ import { HttpClient, HttpRequest, HttpResponse } from '../../../ports/http-clien
 import { Secrets } from '../authentication';
 import { idempotencyKeyHeader } from '../call.handler';
 import { CallFailure, CallProtocol, ProtocolCall } from '../call-protocol';
+import { httpAnswer } from '../outbound-calls';
 import { prepareCallUrl } from '../call-url';
 import { checkRequestHeaders } from '../header-validation';
 import { base64, getHeader, setHeader, USER_AGENT } from '../http-message';
@@ -165,7 +166,12 @@ export class GraphqlCallProtocol implements CallProtocol {
       idempotent: reads,
     };
     const scope = { tenant: context.request.tenantId, host: hostKey(request.url) };
-    return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    const outbound = { protocol: 'graphql', method: 'POST', url: request.url, operation: prepared.data.operation_name ?? 'anonymous', requestBody: request.body, headers: request.headers, answer: httpAnswer };
+    return call.send(outbound, () => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = Math.max(1, context.deadline - this.clock.now());
+      return this.breaker.run(scope, () => this.http.send(request), (response) => response.status >= 500);
+    });
   }
 }
 

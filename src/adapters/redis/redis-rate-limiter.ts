@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Clock } from '../../application/ports/clock.port';
+import { Logger } from '../../application/ports/logger.port';
+import { RateBucket, RateLimiter, Reservation } from '../../application/ports/rate-limiter.port';
+import { SCRIPTS_DIR } from './lua-scripts';
+import { createClusterClient, createConnection, isClusterSettings, RedisClient, RedisConnectionSettings } from './redis-connection';
+
+export interface RedisRateLimiterOptions {
+  connection: RedisConnectionSettings;
+  /** Prefix of every bucket's key (tests use a unique one). Default `flunq:ratelimit:`. */
+  keyPrefix?: string;
+}
+
+interface RateLimitCommand {
+  flunqRateLimit(key: string, mode: 'reserve' | 'push', now: number, intervalMs: number, burst: number, limit: number): Promise<[number, number]>;
+}
+
+type ScriptedClient = RedisClient & RateLimitCommand;
+
+/**
+ * Rate-limit buckets in Redis, shared by every replica on the same Redis (or Redis Cluster): one
+ * key per bucket holding its GCRA state, changed by one Lua script (`scripts/rate-limit.lua`) in one
+ * round trip, and expiring once the bucket is idle. The connection is opened on first use, so an
+ * executor without rate limits never opens it.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  private client: ScriptedClient | undefined;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly options: RedisRateLimiterOptions,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.prefix = options.keyPrefix ?? 'flunq:ratelimit:';
+  }
+
+  async reserve(bucket: RateBucket, maxWaitMs: number): Promise<Reservation> {
+    const [granted, ms] = await this.redis().flunqRateLimit(redisKey(this.prefix, bucket.key), 'reserve', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.max(0, Math.floor(maxWaitMs)));
+    return granted === 1 ? { granted: true, waitMs: ms } : { granted: false, retryAfterMs: ms };
+  }
+
+  async pushBack(bucket: RateBucket, untilMs: number): Promise<void> {
+    await this.redis().flunqRateLimit(redisKey(this.prefix, bucket.key), 'push', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.ceil(untilMs));
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.quit().catch(() => client.disconnect());
+  }
+
+  private redis(): ScriptedClient {
+    if (this.client) return this.client;
+    const { connection } = this.options;
+    const client = isClusterSettings(connection) ? createClusterClient(connection, this.logger) : createConnection(connection, 'commands', this.logger);
+    client.defineCommand('flunqRateLimit', { numberOfKeys: 1, lua: rateLimitScript() });
+    this.client = client as ScriptedClient;
+    return this.client;
+  }
+}
+
+/** Longest bucket key written as is; longer ones (long paths of `per: operation`) are hashed. */
+const MAX_PLAIN_KEY = 512;
+
+function redisKey(prefix: string, key: string): string {
+  return prefix + (key.length <= MAX_PLAIN_KEY ? key : `h:${createHash('sha256').update(key).digest('hex')}`);
+}
+
+let script: string | undefined;
+
+/** The script's source, read once per process from `scripts/` beside the other scripts. */
+function rateLimitScript(): string {
+  const file = path.join(SCRIPTS_DIR, 'rate-limit.lua');
+  try {
+    script ??= readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the Redis script ${file} (a build must copy src/adapters/redis/scripts; \`npm run build\` does): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return script;
+}

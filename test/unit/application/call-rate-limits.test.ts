@@ -1,0 +1,438 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../../support/fake-clock';
+import { InMemoryLogger } from '../../support/in-memory-logger';
+import { InMemoryMetrics } from '../../support/in-memory-metrics';
+import { request } from '../try/fake-context';
+import { InMemoryRateLimiter } from '../../../src/adapters/memory/in-memory-rate-limiter';
+import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
+import { GrpcCallProtocol } from '../../../src/application/handlers/call/grpc-call';
+import { FakeGrpcClient } from '../../support/fake-grpc-client';
+import { CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
+import { DEFAULT_CALL_AUDIT } from '../../../src/application/handlers/call/call-audit';
+import { DEFAULT_CALL_RATE_LIMITS, parseTaskRateLimit } from '../../../src/application/handlers/call/call-rate-limits';
+import { callHostOf, callHostOfAddress, OutboundCalls } from '../../../src/application/handlers/call/outbound-calls';
+import { CircuitBreaker } from '../../../src/application/ports/circuit-breaker.port';
+import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
+import { OpenApiDocumentSource } from '../../../src/application/ports/openapi-document-source.port';
+import { TaskContext } from '../../../src/application/ports/task-handler.port';
+import { JsonObject } from '../../../src/domain/json';
+import { parseHostRateRules } from '../../../src/domain/rate-limit';
+import { TaskOutcome } from '../../../src/domain/task-result';
+
+type Answer = { status: number; headers?: Record<string, string>; body?: string };
+
+/** An HTTP peer on the fake clock: records when each request arrived and answers from a script. */
+class ScriptedHttp implements HttpClient {
+  readonly arrivals: { at: number; request: HttpRequest }[] = [];
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly answer: (n: number, request: HttpRequest) => Answer = () => ({ status: 200 }),
+  ) {}
+  send(request: HttpRequest): Promise<HttpResponse> {
+    this.arrivals.push({ at: this.clock.now(), request });
+    const a = this.answer(this.arrivals.length, request);
+    const headers: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(a.headers ?? {})) headers[k.toLowerCase()] = [v];
+    return Promise.resolve({ status: a.status, headers, body: new TextEncoder().encode(a.body ?? '{}'), url: request.url });
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const passThrough: CircuitBreaker = { run: (_scope, action) => action(), close: () => Promise.resolve() };
+const noDocuments = {} as OpenApiDocumentSource;
+
+interface Sut {
+  clock: FakeClock;
+  http: ScriptedHttp;
+  handler: CallTaskHandler;
+  metrics: InMemoryMetrics;
+  logger: InMemoryLogger;
+  limiter: InMemoryRateLimiter;
+  /** Starts one call task now; resolves with its outcome (advance the clock to let it finish). */
+  start(parameters: JsonObject, options?: { tenant?: string; deadlineMs?: number }): Promise<TaskOutcome>;
+}
+
+function makeSut(options: { limits?: string; maxWaitMs?: number; maxPenaltyMs?: number; backoffMs?: number; audit?: boolean; bodies?: boolean; answer?: (n: number, request: HttpRequest) => Answer; protocols?: (clock: FakeClock) => CallProtocol[] } = {}): Sut {
+  const clock = new FakeClock();
+  const http = new ScriptedHttp(clock, options.answer);
+  const metrics = new InMemoryMetrics();
+  const logger = new InMemoryLogger();
+  const limiter = new InMemoryRateLimiter(clock);
+  const outbound = new OutboundCalls(
+    limiter,
+    clock,
+    {
+      limits: { ...DEFAULT_CALL_RATE_LIMITS, rules: parseHostRateRules(options.limits ?? ''), maxWaitMs: options.maxWaitMs, maxPenaltyMs: options.maxPenaltyMs ?? 60_000, backoffMs: options.backoffMs ?? 1000 },
+      audit: { ...DEFAULT_CALL_AUDIT, enabled: options.audit ?? false, bodies: options.bodies ?? false, maxBodyBytes: 256 },
+    },
+    metrics,
+    () => '4bf92f3577b34da6a3ce929d0e0e4736',
+  );
+  const handler = new CallTaskHandler(http, passThrough, noDocuments, clock, { idempotencyKeys: false }, options.protocols?.(clock) ?? [], metrics, outbound);
+  let n = 0;
+  const start = (parameters: JsonObject, o: { tenant?: string; deadlineMs?: number } = {}): Promise<TaskOutcome> => {
+    n++;
+    const base = request({ task_type: 'call', task_id: `task-${n}`, config: { parameters } });
+    const req = { ...base, tenantId: o.tenant ?? base.tenantId };
+    const controller = new AbortController();
+    const context: TaskContext = {
+      request: req,
+      signal: controller.signal,
+      deadline: clock.now() + (o.deadlineMs ?? 300_000),
+      logger: logger.child({ taskId: req.taskId, workflowId: req.workflowId }),
+      scope: {},
+      workflowRetries: false,
+      operationKey: req.taskId,
+      taskTypes: ['call'],
+      resolve: (value) => Promise.resolve(value),
+      runInner: () => Promise.reject(new Error('no inner tasks here')),
+    };
+    return handler.execute(context);
+  };
+  return { clock, http, handler, metrics, logger, limiter, start };
+}
+
+async function runAll(sut: Sut, outcomes: Promise<TaskOutcome>[], ms = 120_000): Promise<TaskOutcome[]> {
+  await sut.clock.advance(ms);
+  return Promise.all(outcomes);
+}
+
+function offsets(sut: Sut, from: number): number[] {
+  return sut.http.arrivals.map((a) => a.at - from);
+}
+
+const GET = (url: string, extra: JsonObject = {}): JsonObject => ({ call_type: 'http', method: 'GET', url, ...extra });
+
+describe('operator rate limits (CALL_RATE_LIMITS)', () => {
+  it('spaces the calls to a limited host by the rate, waiting on the clock', async () => {
+    const sut = makeSut({ limits: 'api.example.com=2/s' });
+    const t0 = sut.clock.now();
+    const outcomes = await runAll(sut, [1, 2, 3].map(() => sut.start(GET('https://api.example.com/x'))));
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    assert.deepEqual(offsets(sut, t0), [0, 500, 1000]);
+    assert.deepEqual(sut.metrics.rateLimitWaits, [
+      { limit: 'api.example.com', waitMs: 500 },
+      { limit: 'api.example.com', waitMs: 1000 },
+    ]);
+  });
+
+  it('leaves other hosts alone', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/m' });
+    const t0 = sut.clock.now();
+    await runAll(sut, [sut.start(GET('https://other.example.com/')), sut.start(GET('https://other.example.com/'))]);
+    assert.deepEqual(offsets(sut, t0), [0, 0]);
+  });
+
+  it('fails at once with RATE_LIMITED when the next slot is beyond the deadline, sending nothing', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/10s' });
+    const first = sut.start(GET('https://api.example.com/'));
+    const second = sut.start(GET('https://api.example.com/'), { deadlineMs: 5000 });
+    await sut.clock.settle();
+    const refused = await second;
+    assert.equal(refused.success, false);
+    const error = !refused.success ? refused.error : undefined;
+    assert.equal(error?.code, 'RATE_LIMITED');
+    assert.equal(error?.kind, 'communication');
+    assert.equal(error?.status, 429);
+    assert.equal(error?.retryable, true, 'a try may retry it later');
+    assert.match(error?.detail ?? '', /the limit api\.example\.com=1\/10s has no free slot for 10000 ms, longer than the time left before the task's deadline/);
+    assert.deepEqual(error?.data, { limit: 'api.example.com', host: 'api.example.com:443', retry_after_ms: 10000 });
+    assert.equal(sut.metrics.count('rate_limit_refusals', 'api.example.com'), 1);
+    assert.deepEqual(sut.clock.pendingTimers(), [], 'nobody sleeps for a slot it cannot use');
+    await runAll(sut, [first]);
+    assert.equal(sut.http.arrivals.length, 1);
+  });
+
+  it('gives the request only what is left of the deadline after its wait', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s' });
+    await runAll(sut, [sut.start(GET('https://api.example.com/'), { deadlineMs: 5000 }), sut.start(GET('https://api.example.com/'), { deadlineMs: 5000 })]);
+    assert.deepEqual(
+      sut.http.arrivals.map((a) => a.request.timeoutMs),
+      [5000, 4000],
+    );
+  });
+
+  it('bounds the wait by CALL_RATE_LIMIT_MAX_WAIT as well', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s', maxWaitMs: 500 });
+    const outcomes = await runAll(sut, [sut.start(GET('https://api.example.com/')), sut.start(GET('https://api.example.com/'))]);
+    assert.equal(outcomes[1]?.success, false);
+    assert.match(!outcomes[1]?.success ? (outcomes[1]?.error.detail ?? '') : '', /longer than CALL_RATE_LIMIT_MAX_WAIT \(500 ms\)/);
+  });
+
+  it('shares a wildcard rule among its hosts, or keeps one bucket per host with per-host', async () => {
+    const shared = makeSut({ limits: '*.example.com=1/s' });
+    const t0 = shared.clock.now();
+    await runAll(shared, [shared.start(GET('https://a.example.com/')), shared.start(GET('https://b.example.com/'))]);
+    assert.deepEqual(offsets(shared, t0), [0, 1000]);
+    const perHost = makeSut({ limits: '*.example.com=1/s:per-host' });
+    const t1 = perHost.clock.now();
+    await runAll(perHost, [perHost.start(GET('https://a.example.com/')), perHost.start(GET('https://b.example.com/')), perHost.start(GET('https://a.example.com/'))]);
+    assert.deepEqual(offsets(perHost, t1), [0, 0, 1000]);
+  });
+
+  it('stops waiting when the task is cancelled', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s' });
+    const first = sut.start(GET('https://api.example.com/'));
+    const second = sut.start(GET('https://api.example.com/'), { deadlineMs: 300 });
+    // The deadline of the task (ExecuteTask aborts its signal) is not the handler's to enforce; a refused slot is.
+    const outcomes = await runAll(sut, [first, second]);
+    assert.equal(outcomes[1]?.success, false);
+    assert.equal(sut.http.arrivals.length, 1);
+  });
+});
+
+describe('a rate-limit backend that cannot be reached', () => {
+  it('stops the task with an exception (processing retries), sending nothing', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s' });
+    sut.limiter.reserve = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    await assert.rejects(sut.start(GET('https://api.example.com/')), /ECONNREFUSED/);
+    assert.equal(sut.http.arrivals.length, 0);
+  });
+
+  it('is not asked at all when nothing is limited or audited', async () => {
+    const sut = makeSut();
+    sut.limiter.reserve = () => Promise.reject(new Error('must not be called'));
+    const [outcome] = await runAll(sut, [sut.start(GET('https://api.example.com/'))]);
+    assert.equal(outcome?.success, true);
+  });
+});
+
+describe('downstream push-back', () => {
+  it('a 429 with Retry-After (seconds) holds back every later call to the host until then', async () => {
+    const sut = makeSut({ limits: 'api.example.com=100/s', answer: (n) => (n === 1 ? { status: 429, headers: { 'Retry-After': '5' } } : { status: 200 }) });
+    const t0 = sut.clock.now();
+    const first = await runAll(sut, [sut.start(GET('https://api.example.com/'))], 0);
+    assert.equal(first[0]?.success, false);
+    const later = await runAll(sut, [sut.start(GET('https://api.example.com/')), sut.start(GET('https://api.example.com/'))]);
+    assert.ok(later.every((o) => o.success));
+    assert.deepEqual(offsets(sut, t0), [0, 5000, 5010]);
+    assert.equal(sut.metrics.count('rate_limit_pushbacks', 'api.example.com', 'retry_after'), 1);
+  });
+
+  it('reads an HTTP date, and caps the pause at CALL_RATE_LIMIT_MAX_PENALTY', async () => {
+    const clock = new FakeClock();
+    const date = new Date(clock.now() + 3_600_000).toUTCString();
+    const sut = makeSut({ limits: 'api.example.com=100/s', maxPenaltyMs: 30_000, answer: (n) => (n === 1 ? { status: 503, headers: { 'Retry-After': date } } : { status: 200 }) });
+    const t0 = sut.clock.now();
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))], 0);
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))]);
+    assert.deepEqual(offsets(sut, t0), [0, 30_000]);
+  });
+
+  it('a 429 without Retry-After slows the host by CALL_RATE_LIMIT_BACKOFF; a 503 without it does not', async () => {
+    const sut = makeSut({ limits: 'api.example.com=100/s', backoffMs: 2000, answer: (n) => (n === 1 ? { status: 429 } : n === 2 ? { status: 503 } : { status: 200 }) });
+    const t0 = sut.clock.now();
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))], 0);
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))], 2000);
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))], 1000);
+    assert.deepEqual(offsets(sut, t0), [0, 2000, 2010]);
+    assert.equal(sut.metrics.count('rate_limit_pushbacks', 'api.example.com', 'backoff'), 1);
+  });
+
+  it('a host without any limit is not slowed (nothing to push back)', async () => {
+    const sut = makeSut({ answer: (n) => (n === 1 ? { status: 429, headers: { 'Retry-After': '5' } } : { status: 200 }) });
+    const t0 = sut.clock.now();
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))], 0);
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))], 0);
+    assert.deepEqual(offsets(sut, t0), [0, 0]);
+  });
+});
+
+describe("a task's own rate_limit", () => {
+  it('makes the calls slower than the operator limit', async () => {
+    const sut = makeSut({ limits: 'api.example.com=10/s' });
+    const t0 = sut.clock.now();
+    const limited = GET('https://api.example.com/', { rate_limit: { rate: '1/s' } });
+    await runAll(sut, [sut.start(limited), sut.start(limited)]);
+    assert.deepEqual(offsets(sut, t0), [0, 1000]);
+    assert.equal(sut.metrics.count('rate_limit_waits', 'task'), 1);
+  });
+
+  it('cannot make them faster than the operator limit', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/s' });
+    const t0 = sut.clock.now();
+    const eager = GET('https://api.example.com/', { rate_limit: { rate: '1000/s', burst: 100 } });
+    await runAll(sut, [sut.start(eager), sut.start(eager)]);
+    assert.deepEqual(offsets(sut, t0), [0, 1000]);
+  });
+
+  it("lives in its tenant's key space: the same key in another tenant is another bucket", async () => {
+    const sut = makeSut();
+    const t0 = sut.clock.now();
+    const named = GET('https://api.example.com/', { rate_limit: { rate: '1/m', key: 'crm' } });
+    await runAll(sut, [sut.start(named, { tenant: 'acme' }), sut.start(named, { tenant: 'beta' }), sut.start(named, { tenant: 'acme' })]);
+    assert.deepEqual(offsets(sut, t0), [0, 0, 60_000]);
+  });
+
+  it('with per: operation, each method and path (or OpenAPI operation) has its own bucket', async () => {
+    const sut = makeSut();
+    const t0 = sut.clock.now();
+    const op = (path: string): JsonObject => GET(`https://api.example.com${path}?q=1`, { rate_limit: { rate: '1/s', per: 'operation' } });
+    await runAll(sut, [sut.start(op('/a')), sut.start(op('/b')), sut.start(op('/a'))]);
+    assert.deepEqual(offsets(sut, t0), [0, 0, 1000]);
+  });
+
+  it("respects the task's max_wait_ms", async () => {
+    const sut = makeSut();
+    const limited = GET('https://api.example.com/', { rate_limit: { rate: '1/s', max_wait_ms: 200 } });
+    const outcomes = await runAll(sut, [sut.start(limited), sut.start(limited)]);
+    assert.equal(outcomes[1]?.success, false);
+    assert.match(!outcomes[1]?.success ? (outcomes[1]?.error.detail ?? '') : '', /the task's rate_limit 1\/s has no free slot for 1000 ms, longer than the task's max_wait_ms \(200 ms\)/);
+  });
+
+  it('refuses a bad rate_limit as a configuration error before anything is sent', async () => {
+    const sut = makeSut();
+    const outcome = await sut.start(GET('https://api.example.com/', { rate_limit: { rate: 'fast' } }));
+    assert.equal(!outcome.success && outcome.error.kind, 'configuration');
+    assert.match(!outcome.success ? outcome.error.detail : '', /invalid rate_limit: "fast" is not a rate/);
+    assert.equal(sut.http.arrivals.length, 0);
+    assert.throws(() => parseTaskRateLimit({ rate: '1/s', speed: 2 }), /unknown field "speed"/);
+    assert.throws(() => parseTaskRateLimit({ rate: '1/s', per: 'tenant' }), /per must be "host" or "operation"/);
+    assert.throws(() => parseTaskRateLimit({ rate: '1/s', key: 'k', per: 'host' }), /either key or per/);
+    assert.throws(() => parseTaskRateLimit({ rate: '1/s', max_wait_ms: -1 }), /max_wait_ms must be an integer/);
+    assert.throws(() => parseTaskRateLimit('5/s'), /expected an object/);
+  });
+});
+
+/** A protocol that sends one message through `call.send` (as gRPC, GraphQL and AsyncAPI do). */
+class OneShotProtocol implements CallProtocol {
+  readonly callType = 'oneshot';
+  readonly sent: number[] = [];
+  constructor(private readonly clock: FakeClock) {}
+  describe(): JsonObject {
+    return { call_type: 'oneshot' };
+  }
+  async call(call: ProtocolCall): Promise<unknown> {
+    const target = String(call.parameters['target']);
+    return call.send({ protocol: 'grpc', method: 'call', url: `grpc://${target}/svc/m`, host: callHostOfAddress(target, 443), operation: 'svc/m' }, () => {
+      this.sent.push(this.clock.now());
+      return Promise.resolve({ ok: true });
+    });
+  }
+}
+
+describe('the host a call is limited by', () => {
+  it('is the name in lower case and the port, the scheme default for HTTP', () => {
+    assert.deepEqual(callHostOf('https://API.Example.com/x?y=1'), { name: 'api.example.com', port: 443 });
+    assert.deepEqual(callHostOf('http://api.example.com:8080/'), { name: 'api.example.com', port: 8080 });
+    assert.deepEqual(callHostOf('http://[::1]/'), { name: '[::1]', port: 80 });
+    assert.deepEqual(callHostOf('amqp://broker.example.com/orders'), { name: 'broker.example.com', port: 0 });
+    assert.deepEqual(callHostOf('not a url'), { name: 'invalid', port: 0 });
+    assert.deepEqual(callHostOfAddress('[2001:DB8::1]:50051', 443), { name: '[2001:db8::1]', port: 50051 });
+    assert.deepEqual(callHostOfAddress('Grpc.Example.com:50051', 443), { name: 'grpc.example.com', port: 50051 });
+    assert.deepEqual(callHostOfAddress('broker.example.com', 0), { name: 'broker.example.com', port: 0 });
+  });
+});
+
+describe('other protocols', () => {
+  it('go through the same limits by host and port', async () => {
+    let protocol: OneShotProtocol | undefined;
+    const sut = makeSut({ limits: 'grpc.example.com:50051=1/s', protocols: (clock) => [(protocol = new OneShotProtocol(clock))] });
+    const t0 = sut.clock.now();
+    const call = { call_type: 'oneshot', target: 'grpc.example.com:50051' };
+    await runAll(sut, [sut.start(call), sut.start(call)]);
+    assert.deepEqual(protocol?.sent.map((t) => t - t0), [0, 1000]);
+  });
+});
+
+describe('gRPC calls', () => {
+  it('are limited by host and port, and RESOURCE_EXHAUSTED slows the host by the back-off', async () => {
+    const grpc = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ code: 8, details: 'quota' }, { code: 0, messages: [{ message: 'hi' }] }]);
+    const sut = makeSut({ limits: 'greeter.example.test:50051=100/s', backoffMs: 3000, audit: true, protocols: (clock) => [new GrpcCallProtocol(grpc, passThrough, clock)] });
+    const call = { call: 'grpc', with: { proto: { endpoint: 'https://protos.example.test/greeter.proto' }, service: { name: 'flunq.test.Greeter', host: 'greeter.example.test', port: 50051 }, method: 'SayHello', arguments: {} } };
+    const [first] = await runAll(sut, [sut.start(call)], 0);
+    assert.equal(!first?.success && first?.error.code, 'GRPC_STATUS');
+    const [second] = await runAll(sut, [sut.start(call)], 5000);
+    assert.equal(second?.success, true, JSON.stringify(second));
+    assert.equal(grpc.calls.length, 2);
+    assert.equal(sut.metrics.count('rate_limit_pushbacks', 'greeter.example.test:50051', 'backoff'), 1);
+    assert.deepEqual(sut.metrics.rateLimitWaits, [{ limit: 'greeter.example.test:50051', waitMs: 3000 }]);
+    const lines = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => [r.fields['protocol'], r.fields['url'], r.fields['status']]);
+    assert.deepEqual(lines, [
+      ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'RESOURCE_EXHAUSTED'],
+      ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'OK'],
+    ]);
+  });
+});
+
+describe('the audit log (CALL_AUDIT_LOG)', () => {
+  const SECRETS = ['s3cret-bearer-token', 'query-key-9876', 'basic-pass-4321', 'body-secret-5555'];
+
+  function auditLines(sut: Sut): JsonObject[] {
+    return sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => r.fields);
+  }
+
+  it('is off by default', async () => {
+    const sut = makeSut();
+    await runAll(sut, [sut.start(GET('https://api.example.com/'))]);
+    assert.deepEqual(auditLines(sut), []);
+  });
+
+  it('writes one line per call with method, URL, status, duration and the task, workflow and trace ids', async () => {
+    const sut = makeSut({ audit: true, limits: 'api.example.com=1/s' });
+    await runAll(sut, [sut.start(GET('https://api.example.com/orders?page=2')), sut.start(GET('https://api.example.com/orders?page=3'))]);
+    const lines = auditLines(sut);
+    assert.equal(lines.length, 2);
+    assert.deepEqual(lines[1], {
+      taskId: 'task-2',
+      workflowId: 'wf_1',
+      audit: 'outbound_call',
+      protocol: 'http',
+      method: 'GET',
+      url: 'https://api.example.com/orders?page=3',
+      status: 200,
+      durationMs: 0,
+      rateLimitWaitMs: 1000,
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    });
+  });
+
+  it('records the error code of a call that got no answer, RATE_LIMITED included', async () => {
+    const sut = makeSut({ audit: true, limits: 'api.example.com=1/m' });
+    await runAll(sut, [sut.start(GET('https://api.example.com/')), sut.start(GET('https://api.example.com/'), { deadlineMs: 1000 })]);
+    assert.deepEqual(
+      auditLines(sut).map((l) => [l['taskId'], l['status'], l['error']]),
+      [
+        ['task-2', undefined, 'RATE_LIMITED'],
+        ['task-1', 200, undefined],
+      ],
+    );
+  });
+
+  it('never shows a secret: header values, query API keys, basic credentials, bodies (even with CALL_AUDIT_BODIES)', async () => {
+    const sut = makeSut({ audit: true, bodies: true, answer: (_n, req) => ({ status: 200, body: JSON.stringify({ echoed: req.headers['Authorization'] ?? null, password: 'plain-pw-777', note: 'hello' }) }) });
+    const calls = [
+      { call_type: 'http', method: 'POST', url: 'https://api.example.com/a', authentication: { type: 'bearer', config: { token: SECRETS[0] } }, body: { token: SECRETS[0], text: 'hello' } },
+      { call_type: 'http', method: 'GET', url: 'https://api.example.com/b', authentication: { type: 'apikey', config: { key: 'api_key', value: SECRETS[1], in: 'query' } } },
+      { call_type: 'http', method: 'GET', url: `https://user:${SECRETS[2]}@api.example.com/c` },
+      { call_type: 'http', method: 'POST', url: 'https://api.example.com/d', headers: { 'X-Api-Key': SECRETS[3] }, body: `raw ${SECRETS[3]} text` },
+    ];
+    const outcomes = await runAll(sut, calls.map((c) => sut.start(c)));
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    const lines = auditLines(sut);
+    assert.equal(lines.length, 4);
+    const text = JSON.stringify(sut.logger.records);
+    for (const secret of [...SECRETS, 'plain-pw-777', Buffer.from(`user:${SECRETS[2]}`).toString('base64')]) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    assert.match(String(lines.find((l) => String(l['url']).includes('/b'))?.['url']), /api_key=\*\*\*/);
+    assert.match(String(lines[0]?.['responseBody']), /"note":"hello"/, 'the rest of the body is kept');
+    assert.equal(JSON.stringify(lines).includes('Authorization'), false, 'no headers at all');
+  });
+
+  it('cuts long bodies and gives their size', async () => {
+    const sut = makeSut({ audit: true, bodies: true, answer: () => ({ status: 200, body: 'x'.repeat(1000) }) });
+    await runAll(sut, [sut.start({ call_type: 'http', method: 'GET', url: 'https://api.example.com/', output: 'response' })]);
+    assert.equal(auditLines(sut)[0]?.['responseBody'], `${'x'.repeat(256)}… (1000 bytes)`);
+  });
+
+  it('does not cut a secret in half at the limit', async () => {
+    const secret = 'long-secret-value-abcdefghijklmnopqrstuvwxyz';
+    const body = `${'y'.repeat(240)}${secret}`;
+    const sut = makeSut({ audit: true, bodies: true, answer: () => ({ status: 200, body }) });
+    await runAll(sut, [sut.start({ call_type: 'http', method: 'GET', url: 'https://api.example.com/', headers: { 'X-Token': secret }, output: 'response' })]);
+    const shown = String(auditLines(sut)[0]?.['responseBody']);
+    assert.ok(!shown.includes(secret.slice(0, 16)), shown);
+  });
+});
