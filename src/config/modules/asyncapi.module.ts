@@ -8,11 +8,22 @@ import { amqpConnector } from '../../adapters/messaging/amqp-connection';
 import { BrokerClients, DEFAULT_BROKER_CLIENT_SETTINGS } from '../../adapters/messaging/broker-clients';
 import { mqttConnector } from '../../adapters/messaging/mqtt-connection';
 import { natsConnector } from '../../adapters/messaging/nats-connection';
+import { re2RegExpEngine } from '../../adapters/re2/re2-regexp-engine';
+import { DEFAULT_PATTERN_MATCHER_OPTIONS } from '../../adapters/re2/re2js-pattern-matcher';
 import { TracingMessageBrokers } from '../../adapters/otel/tracing-message-brokers';
 import { MessageBrokers } from '../../application/ports/message-brokers.port';
 import { bindFactory } from '../binding';
 import { HttpSettings } from '../env';
 import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, METRICS, PAYLOAD_VALIDATOR } from '../tokens';
+
+/**
+ * Message schemas from untrusted documents are checked on the event loop: their patterns run on
+ * RE2, within the same bounds as the patterns of catch filters.
+ */
+export function asyncApiPayloadValidator(): AjvPayloadValidator {
+  const { maxPatternLength, maxProgramSize, maxSearchCost } = DEFAULT_PATTERN_MATCHER_OPTIONS;
+  return new AjvPayloadValidator(re2RegExpEngine({ maxPatternLength, maxProgramSize, maxSearchCost }));
+}
 
 /**
  * `call: asyncapi` (docs/call-asyncapi.md): documents fetched through the HTTP client and parsed with
@@ -40,7 +51,7 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
         return traced ? new TracingMessageBrokers(clients) : clients;
       },
     ).onDeactivation((brokers) => brokers.close());
-    bindFactory(bind, PAYLOAD_VALIDATOR, [], () => new AjvPayloadValidator());
+    bindFactory(bind, PAYLOAD_VALIDATOR, [], asyncApiPayloadValidator);
     bindFactory(
       bind,
       CALL_PROTOCOL,
