@@ -10,6 +10,27 @@ function isCostlyPatternSearch(error: unknown): error is Error {
 }
 
 /**
+ * Most subschemas (objects, shared ones counted each time they are used) in one message schema.
+ * Compiling runs on the event loop and costs in proportion (docs/call-asyncapi.md gives the figure),
+ * and a document may share one schema many times over, or refer to itself: beyond this the schema
+ * is refused.
+ */
+export const MAX_SCHEMA_NODES = 1000;
+
+/** The subschemas `schema` expands to, counting up to just past `limit` (a cycle expands for ever). */
+function expandedNodes(schema: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [schema];
+  while (stack.length > 0 && count <= limit) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (!Array.isArray(value)) count++;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) if (item !== null && typeof item === 'object') stack.push(item);
+  }
+  return count;
+}
+
+/**
  * JSON schema validation with ajv (draft 7, what AsyncAPI schemas are). Not strict: documents carry
  * keywords of their own (`discriminator`, `x-…`). Compiled validators are kept per schema object,
  * which lives as long as its cached document.
@@ -30,6 +51,9 @@ export class AjvPayloadValidator implements PayloadValidator {
   validate(schema: Readonly<Record<string, unknown>>, value: unknown): SchemaViolation[] {
     let validate = this.compiled.get(schema);
     if (!validate) {
+      if (expandedNodes(schema, MAX_SCHEMA_NODES) > MAX_SCHEMA_NODES) {
+        throw errors.configuration(`asyncapi call failed: the document's message schema is too large to check: more than ${MAX_SCHEMA_NODES} subschemas (shared ones counted each time they are used)`);
+      }
       try {
         validate = this.ajv.compile(schema);
       } catch (error) {

@@ -147,6 +147,24 @@ describe('ajv payload validation', () => {
     );
   });
 
+  it('refuses a schema that expands past the bound (one schema shared at every level, or a cycle) before compiling it', () => {
+    let shared: Record<string, unknown> = { type: 'string' };
+    for (let level = 0; level < 30; level++) shared = { type: 'object', properties: { left: shared, right: shared } };
+    const cyclic: Record<string, unknown> = { type: 'object' };
+    cyclic['properties'] = { next: cyclic };
+    const validator = asyncApiPayloadValidator();
+    for (const schema of [shared, cyclic]) {
+      const started = performance.now();
+      assert.throws(
+        () => validator.validate(schema, {}),
+        (e: unknown) => e instanceof WorkflowError && e.kind === 'configuration' && e.detail === "asyncapi call failed: the document's message schema is too large to check: more than 1000 subschemas (shared ones counted each time they are used)",
+      );
+      assert.ok(performance.now() - started < 200);
+    }
+    const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`f${i}`, { type: 'integer' }])) };
+    assert.deepEqual(validator.validate(wide, { f1: 'x' }), [{ pointer: '/f1', rule: 'type', message: 'must be integer' }]);
+  });
+
   it('names the pointer and the rule, never the value', () => {
     const violations = asyncApiPayloadValidator().validate({ type: 'object', properties: { n: { type: 'integer', minimum: 1 }, mail: { type: 'string', format: 'email' } } }, { n: -424242, mail: 'not-an-address-777' });
     assert.deepEqual(violations, [
