@@ -25,6 +25,7 @@ export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' |
       const documents = new ProtoDocuments(http, clock, {
         protoDir: config.grpc.protoDir,
         maxDocumentBytes: config.http.maxResponseBytes,
+        maxProtoBytes: config.grpc.maxProtoBytes,
         requestTimeoutMs: config.openApi.requestTimeoutMs,
         cacheTtlMs: config.openApi.cacheTtlMs,
         maxDocuments: MAX_PROTO_DOCUMENTS,
