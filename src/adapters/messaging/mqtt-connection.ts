@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connectAsync, IPublishPacket, MqttClient } from 'mqtt';
-import { OutgoingMessage, ReceivedMessage } from '../../application/ports/message-brokers.port';
+import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { errors, isWorkflowError } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, decodePayload, encodePayload, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
 
 function failure(error: unknown, what: string): Error {
   if (isWorkflowError(error)) return error;
@@ -58,14 +58,14 @@ class MqttConnection implements BrokerConnection {
     }
   }
 
-  async request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<ReceivedMessage> {
+  async request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
     const topic = replyAddress ?? `flunq/replies/${randomUUID()}`;
     const correlation = Buffer.from(correlationId, 'utf8');
     let listener: ((topic: string, payload: Buffer, packet: IPublishPacket) => void) | undefined;
-    const reply = new Promise<ReceivedMessage>((resolve) => {
+    const reply = new Promise<RawReply>((resolve) => {
       listener = (arrived, payload, packet) => {
         const data = packet.properties?.correlationData;
-        if (arrived === topic && data !== undefined && Buffer.from(data).equals(correlation)) resolve({ payload: decodePayload(payload), headers: headersOf(packet) });
+        if (arrived === topic && data !== undefined && Buffer.from(data).equals(correlation)) resolve({ body: payload, headers: headersOf(packet) });
       };
       this.client.on('message', listener);
     });

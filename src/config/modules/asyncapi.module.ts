@@ -31,7 +31,7 @@ export function asyncApiPayloadValidator(): AjvPayloadValidator {
  * see the same outbound address policy as HTTP calls (CALL_DENY_PRIVATE_NETWORKS); with tracing on,
  * every publish and request is a span carrying `traceparent` in the message headers.
  */
-export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, traced = false): ContainerModule {
+export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, maxJsonDepth: number, traced = false): ContainerModule {
   // Documents are parsed in a thread of their own, stopped with the container.
   const parser = new AsyncApiParseThread();
   return new ContainerModule(({ bind }) => {
@@ -46,7 +46,12 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
       MESSAGE_BROKERS,
       [METRICS],
       (metrics): MessageBrokers => {
-        const settings = { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks };
+        const settings = {
+          ...DEFAULT_BROKER_CLIENT_SETTINGS,
+          isDenied: isDeniedAddress,
+          denyPrivateNetworks: http.denyPrivateNetworks,
+          reply: { maxBytes: http.maxResponseBytes, maxJsonDepth },
+        };
         const clients = new BrokerClients([amqpConnector, mqttConnector, natsConnector], settings, metrics);
         return traced ? new TracingMessageBrokers(clients) : clients;
       },
