@@ -2,8 +2,16 @@ import { buildClientSchema, DocumentNode, getIntrospectionQuery, GraphQLError, G
 import { GraphqlDocuments, GraphqlLocation, GraphqlOperation, GraphqlOperationKind, GraphqlProblem, GraphqlSchema } from '../../application/ports/graphql-documents.port';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 
-/** Largest document accepted, in lexical tokens: a bound on the parser's work for one task. */
+/** Largest document accepted, in lexical tokens: a bound on the parser's and the validation's work for one task. */
 export const MAX_DOCUMENT_TOKENS = 20_000;
+/** Longest query text accepted, in characters: bounds the lexer's work (one string token may be long) before tokens are counted. */
+export const MAX_QUERY_CHARS = 100_000;
+/**
+ * Deepest nesting of selection sets, argument lists, list values and object values accepted.
+ * graphql-js parses and validates by recursion, a few stack frames per level: a query nested a few
+ * thousand levels deep (well within the token bound) would overflow the stack.
+ */
+export const MAX_QUERY_DEPTH = 64;
 /** Parsed documents kept by query text (workflows send the same few queries again and again). */
 const MAX_CACHED_DOCUMENTS = 500;
 /** Problems reported for one document at most (GraphQL's own validation stops at 100). */
@@ -34,6 +42,38 @@ function locationsOf(error: GraphQLError): GraphqlLocation[] {
 function where(locations: readonly GraphqlLocation[]): string {
   const first = locations[0];
   return first ? ` (line ${first.line}, column ${first.column})` : '';
+}
+
+/**
+ * How deep `{`, `[` and `(` nest in a GraphQL text, counting up to `limit + 1`, without parsing:
+ * brackets in strings, block strings and comments do not count. Linear in the text.
+ */
+export function queryNestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '#') {
+      while (i + 1 < text.length && text[i + 1] !== '\n' && text[i + 1] !== '\r') i++;
+    } else if (c === '"' && text.startsWith('"""', i)) {
+      // A block string ends at the next unescaped `"""` (`\"""` is an escaped one).
+      i += 3;
+      while (i < text.length && !text.startsWith('"""', i)) i += text.startsWith('\\"""', i) ? 4 : 1;
+      i += 2;
+    } else if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"' && text[i] !== '\n') i += text[i] === '\\' ? 2 : 1;
+    } else if (c === '{' || c === '[' || c === '(') {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === '}' || c === ']' || c === ')') {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 function invalid(detail: string, data?: Record<string, unknown>): WorkflowError {
@@ -92,6 +132,8 @@ export class GraphqlJsDocuments implements GraphqlDocuments {
   private parse(query: string): DocumentNode {
     const cached = this.parsed.get(query);
     if (cached) return cached;
+    if (query.length > MAX_QUERY_CHARS) throw invalid(`the query is ${query.length} characters long, more than ${MAX_QUERY_CHARS}`);
+    if (queryNestingDepth(query, MAX_QUERY_DEPTH) > MAX_QUERY_DEPTH) throw invalid(`the query nests deeper than ${MAX_QUERY_DEPTH} levels of selections, arguments, lists and objects`);
     let document: DocumentNode;
     try {
       document = parse(query, { maxTokens: MAX_DOCUMENT_TOKENS });

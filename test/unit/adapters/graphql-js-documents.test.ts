@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSchema, getIntrospectionQuery, graphqlSync } from 'graphql';
-import { GraphqlJsDocuments, MAX_DOCUMENT_TOKENS } from '../../../src/adapters/graphql/graphql-js-documents';
+import { GraphqlJsDocuments, MAX_DOCUMENT_TOKENS, MAX_QUERY_CHARS, MAX_QUERY_DEPTH, queryNestingDepth } from '../../../src/adapters/graphql/graphql-js-documents';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
 const documents = new GraphqlJsDocuments();
@@ -32,6 +32,31 @@ describe('graphql-js documents', () => {
     assert.equal(refusal(() => documents.operation('fragment F on Q { a }', undefined)).detail, 'invalid GraphQL call: the query defines no operation');
     const huge = `{ ${'a '.repeat(MAX_DOCUMENT_TOKENS + 1)}}`;
     assert.match(refusal(() => documents.operation(huge, undefined)).detail, /Document contains more that 20000 tokens/);
+  });
+
+  it('refuses a query nested past the depth bound before parsing it (a few thousand levels would overflow the stack)', () => {
+    const deep = `{ g ${'{ o '.repeat(3000)}{ a }${' }'.repeat(3000)} }`;
+    const started = performance.now();
+    const e = refusal(() => documents.operation(deep, undefined));
+    assert.equal(e.kind, 'configuration');
+    assert.equal(e.detail, `invalid GraphQL call: the query nests deeper than ${MAX_QUERY_DEPTH} levels of selections, arguments, lists and objects`);
+    assert.ok(performance.now() - started < 100);
+    const atTheBound = `{ g ${'{ o '.repeat(MAX_QUERY_DEPTH - 3)}{ a }${' }'.repeat(MAX_QUERY_DEPTH - 3)} }`;
+    assert.equal(queryNestingDepth(atTheBound, MAX_QUERY_DEPTH), MAX_QUERY_DEPTH - 1);
+    assert.equal(documents.operation(atTheBound, undefined).kind, 'query');
+    const values = `{ f(x: ${'['.repeat(MAX_QUERY_DEPTH)}1${']'.repeat(MAX_QUERY_DEPTH)}) }`;
+    assert.match(refusal(() => documents.operation(values, undefined)).detail, /nests deeper than 64 levels/);
+  });
+
+  it('counts no brackets inside strings, block strings and comments', () => {
+    const text = String.raw`query Q { a(s: "{{{[[[(((\"", b: """ {{{ \""" ((( """) # {{{[[[` + '\n b }';
+    assert.equal(queryNestingDepth(text, 10), 2);
+    assert.equal(documents.operation(text, undefined).name, 'Q');
+  });
+
+  it('refuses a query text longer than the character bound', () => {
+    const long = `{ a(s: "${'x'.repeat(MAX_QUERY_CHARS)}") }`;
+    assert.equal(refusal(() => documents.operation(long, undefined)).detail, `invalid GraphQL call: the query is ${long.length} characters long, more than ${MAX_QUERY_CHARS}`);
   });
 
   it('builds a schema from an introspection answer and validates against it', () => {
