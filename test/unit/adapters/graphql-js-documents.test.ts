@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { buildSchema, getIntrospectionQuery, graphqlSync } from 'graphql';
 import { GraphqlJsDocuments, MAX_DOCUMENT_TOKENS, MAX_QUERY_CHARS, MAX_QUERY_DEPTH, queryNestingDepth } from '../../../src/adapters/graphql/graphql-js-documents';
+import { GraphqlValidationThread } from '../../../src/adapters/graphql/graphql-validation-thread';
 import { WorkflowError } from '../../../src/domain/workflow-error';
 
 const documents = new GraphqlJsDocuments();
+after(() => documents.close());
+
+const HEAVY_SCHEMA = 'type Query { f(x: Int): Obj, g: Obj } type Obj { a: String, o: Obj }';
+
+function introspection(sdl: string): unknown {
+  return graphqlSync({ schema: buildSchema(sdl), source: getIntrospectionQuery() }).data;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof WorkflowError);
+    return e;
+  }
+  assert.fail('no error');
+}
 
 function refusal(fn: () => unknown): WorkflowError {
   try {
@@ -59,17 +77,59 @@ describe('graphql-js documents', () => {
     assert.equal(refusal(() => documents.operation(long, undefined)).detail, `invalid GraphQL call: the query is ${long.length} characters long, more than ${MAX_QUERY_CHARS}`);
   });
 
-  it('builds a schema from an introspection answer and validates against it', () => {
-    const schema = documents.schema(graphqlSync({ schema: buildSchema('type Query { alpha: Int }'), source: getIntrospectionQuery() }).data);
+  it('builds a schema from an introspection answer and validates against it', async () => {
+    const schema = await documents.schema(introspection('type Query { alpha: Int }'));
     assert.ok(schema.typeCount > 1);
-    assert.deepEqual(documents.validate(schema, documents.operation('{ alpha }', undefined)), []);
-    assert.deepEqual(documents.validate(schema, documents.operation('{ zzz }', undefined)), [{ message: 'Cannot query field "zzz" on type "Query".', locations: [{ line: 1, column: 3 }] }]);
+    assert.deepEqual(await documents.validate(schema, documents.operation('{ alpha }', undefined)), []);
+    assert.deepEqual(await documents.validate(schema, documents.operation('{ zzz }', undefined)), [{ message: 'Cannot query field "zzz" on type "Query".', locations: [{ line: 1, column: 3 }] }]);
   });
 
-  it('refuses an answer that is no introspection result as GRAPHQL_BAD_RESPONSE', () => {
-    const e = refusal(() => documents.schema({ hello: 1 }));
+  it('refuses an answer that is no introspection result as GRAPHQL_BAD_RESPONSE', async () => {
+    const e = await rejection(documents.schema({ hello: 1 }));
     assert.equal(e.code, 'GRAPHQL_BAD_RESPONSE');
     assert.equal(e.detail, 'GraphQL schema introspection failed: the introspection answer has no data.__schema');
-    assert.equal(refusal(() => documents.schema({ __schema: { types: 'x' } })).code, 'GRAPHQL_BAD_RESPONSE');
+    assert.equal((await rejection(documents.schema({ __schema: { types: 'x' } }))).code, 'GRAPHQL_BAD_RESPONSE');
+  });
+
+  it('validates off the event loop: the loop keeps running while a large query is checked', async () => {
+    const schema = await documents.schema(introspection(HEAVY_SCHEMA));
+    // 1,700 fields of one name with different arguments: the merge rule compares them in pairs.
+    const heavy = `{ ${Array.from({ length: 1700 }, (_, i) => `a: f(x: ${i}) { a }`).join(' ')} }`;
+    const operation = documents.operation(heavy, undefined);
+    let ticks = 0;
+    let done = false;
+    const ticking = (async () => {
+      while (!done) {
+        await new Promise((resolve) => setImmediate(resolve));
+        ticks++;
+      }
+    })();
+    const problems = await documents.validate(schema, operation);
+    done = true;
+    await ticking;
+    // graphql-js spends a complexity budget on this rule and gives up past it.
+    assert.deepEqual(problems, [{ message: 'Validation aborted: the query is too complex to validate', locations: [] }]);
+    assert.ok(ticks > 5, `the event loop turned ${ticks} times during the validation`);
+    assert.equal(await documents.validate(schema, operation), problems, 'the answer is kept per schema and query');
+  });
+
+  it('a validation past its time limit fails with a timeout; the next one runs on a fresh thread, the schema sent again', async () => {
+    const thread = new GraphqlValidationThread({ timeoutMs: 1, maxMemoryMb: 64 });
+    const quick = new GraphqlJsDocuments(thread);
+    try {
+      thread['settings'].timeoutMs = 10_000;
+      const schema = await quick.schema(introspection(HEAVY_SCHEMA));
+      const first = thread.generation;
+      thread['settings'].timeoutMs = 1;
+      const heavy = `{ ${Array.from({ length: 1700 }, (_, i) => `a: f(x: ${i}) { a }`).join(' ')} }`;
+      const e = await rejection(quick.validate(schema, quick.operation(heavy, undefined)));
+      assert.equal(e.code, 'TIMEOUT');
+      assert.equal(e.detail, 'GraphQL validation took longer than 1 ms');
+      thread['settings'].timeoutMs = 10_000;
+      assert.deepEqual(await quick.validate(schema, quick.operation('{ g { a } }', undefined)), []);
+      assert.equal(thread.generation, first + 1, 'a fresh thread, loaded with the schema again');
+    } finally {
+      await quick.close();
+    }
   });
 });
