@@ -11,7 +11,6 @@ import path from 'node:path';
 import { connect as amqpConnect } from 'amqplib';
 import { connectAsync as mqttConnect } from 'mqtt';
 import { connect as natsConnect } from 'nats';
-import { AjvPayloadValidator } from '../src/adapters/asyncapi/ajv-payload-validator';
 import { ParserAsyncApiDocuments } from '../src/adapters/asyncapi/asyncapi-document-source';
 import { OpossumCircuitBreaker } from '../src/adapters/breaker/opossum-circuit-breaker';
 import { amqpConnector } from '../src/adapters/messaging/amqp-connection';
@@ -20,6 +19,7 @@ import { mqttConnector } from '../src/adapters/messaging/mqtt-connection';
 import { natsConnector } from '../src/adapters/messaging/nats-connection';
 import { AsyncApiCallProtocol } from '../src/application/handlers/call/asyncapi/asyncapi-protocol';
 import { CallTaskHandler } from '../src/application/handlers/call/call.handler';
+import { asyncApiPayloadValidator } from '../src/config/modules/asyncapi.module';
 import { HttpClient, HttpRequest, HttpResponse } from '../src/application/ports/http-client.port';
 import { OpenApiDocumentSource } from '../src/application/ports/openapi-document-source.port';
 import { FakeClock } from '../test/support/fake-clock';
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   };
   const brokers = new BrokerClients([amqpConnector, mqttConnector, natsConnector]);
   const breaker = new OpossumCircuitBreaker(new InMemoryMetrics(), new InMemoryLogger());
-  const protocol = new AsyncApiCallProtocol(new ParserAsyncApiDocuments(http, new FakeClock()), brokers, new AjvPayloadValidator(), breaker);
+  const protocol = new AsyncApiCallProtocol(new ParserAsyncApiDocuments(http, new FakeClock()), brokers, asyncApiPayloadValidator(), breaker);
   const handler = new CallTaskHandler(http, breaker, {} as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol]);
   const call = async (document: string, server: string, operation: string): Promise<() => Promise<void>> => {
     const parameters = { call: 'asyncapi', with: { document: { endpoint: document }, operation, server: { name: server }, message: { payload } } };

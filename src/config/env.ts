@@ -82,6 +82,8 @@ export const VARIABLES = {
   NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
   GRPC_PROTO_DIR: { name: 'GRPC_PROTO_DIR', default: '', expected: 'a directory path', description: 'Directory `call: grpc` tasks may read `.proto` documents from by path (and their imports); unset: only http(s) URLs', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
+  GRPC_CA_FILE: { name: 'GRPC_CA_FILE', default: '', expected: 'a file path (PEM certificates)', description: 'Certificate authorities `call: grpc` TLS connections trust besides the system\'s roots (a PEM file of one or more certificates, read at start)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  GRPC_MAX_PROTO_BYTES: { name: 'GRPC_MAX_PROTO_BYTES', default: '262144', expected: 'an integer from 1024 to 16777216', description: 'Most bytes of a `.proto` document and all its imports together that a `call: grpc` task loads (they are compiled on the event loop); more fail with a configuration error naming this limit', parse: integer(1024, 16_777_216) },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
   CALL_RATE_LIMITS: { name: 'CALL_RATE_LIMITS', default: '', expected: 'pattern=calls/period[:burst=N][:per-host][:per-tenant] entries separated by ; (pattern: a host, *.domain or *, optionally :port; period: s, m, h, ms, or e.g. 10s)', description: 'Rate limits of outbound calls by target host, shared by every replica, e.g. `api.example.com=10/s; *.stripe.com=100/m:burst=20; *=50/s:per-host`; a call waits for a slot within its deadline, else fails with RATE_LIMITED (docs/call-rate-limits.md)', parse: parseHostRateRules },
   CALL_RATE_LIMIT_BACKEND: { name: 'CALL_RATE_LIMIT_BACKEND', default: 'auto', expected: 'auto, memory, redis or nats', description: 'Where rate-limit buckets are kept: `auto` = the stream backend (Redis, NATS key-value, or in process with EVENT_STREAM_TYPE=memory); `memory` limits each replica on its own', parse: oneOf('auto', 'memory', 'redis', 'nats') },
@@ -227,6 +229,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     grpc: {
       protoDir: isSet('GRPC_PROTO_DIR') ? read('GRPC_PROTO_DIR') : undefined,
       maxMessages: read('GRPC_MAX_MESSAGES'),
+      maxProtoBytes: read('GRPC_MAX_PROTO_BYTES'),
+      caFile: isSet('GRPC_CA_FILE') ? read('GRPC_CA_FILE') : undefined,
     },
     rateLimits: {
       backend: read('CALL_RATE_LIMIT_BACKEND'),

@@ -209,10 +209,14 @@ export interface CallAuditConfig {
   maxBodyBytes: number;
 }
 
-/** `call: grpc` tasks (GRPC_PROTO_DIR, GRPC_MAX_MESSAGES). */
+/** `call: grpc` tasks (GRPC_PROTO_DIR, GRPC_MAX_MESSAGES, GRPC_MAX_PROTO_BYTES, GRPC_CA_FILE). */
 export interface GrpcSettings {
   /** Where `.proto` documents may be read by path; undefined: by http(s) URL only. */
   protoDir: string | undefined;
   /** Most messages collected from one server-streaming call. */
   maxMessages: number;
+  /** Most bytes of a `.proto` document and all its imports together (they are compiled on the event loop). */
+  maxProtoBytes: number;
+  /** PEM file of certificate authorities trusted for TLS besides the system's roots; undefined: none. */
+  caFile: string | undefined;
 }

@@ -15,7 +15,7 @@ import { connectAsync as mqttConnect, MqttClient } from 'mqtt';
 import { connect as natsConnect, headers as natsHeaders, NatsConnection } from 'nats';
 import { isDeniedAddress } from '../../src/adapters/http/address-policy';
 import { amqpConnector } from '../../src/adapters/messaging/amqp-connection';
-import { BrokerClients } from '../../src/adapters/messaging/broker-clients';
+import { BrokerClients, DEFAULT_BROKER_CLIENT_SETTINGS } from '../../src/adapters/messaging/broker-clients';
 import { isWorkflowError } from '../../src/domain/workflow-error';
 import { Executor, LocalServer } from './support/call-harness';
 
@@ -308,7 +308,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
   });
 
   it('applies the outbound address policy to the broker before connecting', async () => {
-    const brokers = new BrokerClients([amqpConnector], { maxConnections: 2, isDenied: isDeniedAddress, denyPrivateNetworks: true });
+    const brokers = new BrokerClients([amqpConnector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, maxConnections: 2, isDenied: isDeniedAddress, denyPrivateNetworks: true });
     try {
       await assert.rejects(brokers.publish({ protocol: 'amqp', host: '127.0.0.1:5672' }, { address: 'never', payload: {}, headers: {} }, { timeoutMs: 2000 }), (error: unknown) => {
         assert.ok(isWorkflowError(error));

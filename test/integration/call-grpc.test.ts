@@ -169,15 +169,19 @@ describe('call: grpc with a proto document by URL, and the address policy', () =
   });
   const open = new Executor();
   const guarded = new Executor({ CALL_DENY_PRIVATE_NETWORKS: 'true', GRPC_PROTO_DIR: PROTO_DIR });
+  // greeter.proto (910 bytes) fits alone; with common.proto (185 bytes), its import, it does not.
+  const small = new Executor({ GRPC_MAX_PROTO_BYTES: '1024', GRPC_PROTO_DIR: PROTO_DIR });
   before(async () => {
     await greeter.start();
     await documents.start();
     await open.start();
     await guarded.start();
+    await small.start();
   });
   after(async () => {
     await open.stop();
     await guarded.stop();
+    await small.stop();
     await documents.stop();
     await greeter.stop();
   });
@@ -192,6 +196,19 @@ describe('call: grpc with a proto document by URL, and the address policy', () =
     assert.equal(documents.seen.length, 2, 'the cached document was reused');
     await open.run('other-tenant', task, { tenant: 'globex' });
     assert.equal(documents.seen.length, 4, 'another tenant loads its own copy');
+  });
+
+  it('refuses a document whose imports take it past GRPC_MAX_PROTO_BYTES, by URL and by path, naming the limit', async () => {
+    const sizes = ['greeter.proto', 'common.proto'].map((name) => readFileSync(path.join(PROTO_DIR, name)).length);
+    assert.ok(sizes[0]! <= 1024 && sizes[0]! + sizes[1]! > 1024, `the fixtures' sizes ${sizes.join(' + ')} straddle the limit`);
+    const url = `${documents.origin}/protos/greeter.proto`;
+    for (const endpoint of [url, 'greeter.proto']) {
+      const c = await small.run('too-large', { call: 'grpc', with: { proto: { endpoint }, service: { name: 'flunq.test.Greeter', host: '127.0.0.1', port: greeter.port }, method: 'SayHello', arguments: { person: { name: 'Gu' } } } });
+      assert.equal(c.success, false);
+      assert.equal(c.error, `grpc call: proto document ${endpoint} with its imports is larger than 1024 bytes (GRPC_MAX_PROTO_BYTES)`);
+      assert.equal(data(c)['code'], 'INVALID_CONFIGURATION');
+      assert.equal(problem(c)['status'], 400);
+    }
   });
 
   it('refuses a file path when GRPC_PROTO_DIR is not set', async () => {
@@ -215,7 +232,7 @@ describe('the grpc-js adapter', () => {
   after(() => greeter.stop());
 
   it('cancels a call when the task’s signal aborts', async () => {
-    const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
+    const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, maxProtoBytes: 1 << 18, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
     const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 2 });
     try {
       const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);

@@ -1,4 +1,3 @@
-import { load as parseYaml } from 'js-yaml';
 import { AsyncApiDocuments, AsyncApiModel } from '../../application/ports/asyncapi-documents.port';
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
@@ -23,25 +22,6 @@ function documentFailed(detail: string, retryable: boolean, status = 502): Workf
   return new WorkflowError({ kind: 'communication', code: 'DOCUMENT_FAILED', title: 'AsyncAPI Document Unavailable', detail, status, retryable });
 }
 
-/**
- * External `$ref`s would make the parser read files or URLs by itself, past the address policy
- * (ADR 0005: documents are untrusted), so a document may only refer within itself.
- */
-function checkReferences(value: unknown, seen = new Set<object>()): void {
-  if (value === null || typeof value !== 'object' || seen.has(value)) return;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (const item of value) checkReferences(item, seen);
-    return;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) {
-      throw errors.configuration(`not a usable AsyncAPI document: external reference ${item} (only references within the document are followed)`);
-    }
-    checkReferences(item, seen);
-  }
-}
-
 interface Entry {
   model: Promise<AsyncApiModel>;
   loadedAt: number;
@@ -49,7 +29,7 @@ interface Entry {
 
 /**
  * AsyncAPI documents fetched through the HttpClient port (address policy, size cap, timeout),
- * parsed with @asyncapi/parser in a worker thread within the time limit (a document is untrusted:
+ * read as YAML, checked for external references and parsed with @asyncapi/parser in a worker thread within the time limit (a document is untrusted:
  * its parse never runs on the event loop, and one that runs too long ends with its thread), and
  * cached per tenant and URL with a TTL and a bound. Concurrent loads of one document share one parse.
  */
@@ -107,15 +87,8 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
     if (response.status < 200 || response.status > 299) {
       throw documentFailed(`failed to fetch document: HTTP ${response.status}`, response.status >= 500 || response.status === 429, response.status >= 500 ? 502 : response.status);
     }
-    const text = new TextDecoder().decode(response.body);
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (error) {
-      throw errors.configuration(`not a usable AsyncAPI document: ${(error as Error).message.split('\n')[0] ?? 'unreadable'}`);
-    }
-    checkReferences(raw);
-    return this.parser.parse(text, url, this.settings.requestTimeoutMs);
+    // Read as YAML, checked for external references and parsed in the parser's thread, not here.
+    return this.parser.parse(new TextDecoder().decode(response.body), url, this.settings.requestTimeoutMs);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Parser } from '@asyncapi/parser';
+import { load as parseYaml } from 'js-yaml';
 import { toAsyncApiModel } from './asyncapi-model';
 import { ASYNCAPI_PARSE_ROLE, ParseReply, ParseRequest } from './asyncapi-parse-protocol';
 
@@ -14,11 +15,44 @@ function firstProblem(diagnostics: readonly { severity: unknown; message: string
   return `${first?.message ?? 'invalid document'}${where}`;
 }
 
+/**
+ * External `$ref`s would make the parser read files or URLs by itself, past the address policy
+ * (ADR 0005: documents are untrusted), so a document may only refer within itself: the first
+ * external reference, or undefined.
+ */
+function externalReference(value: unknown, seen = new Set<object>()): string | undefined {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
+  seen.add(value);
+  for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) return item;
+    const found = externalReference(item, seen);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Why the text cannot be handed to the parser (not YAML, or referring outside itself), or undefined. */
+function refusal(text: string): string | undefined {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    return (error as Error).message.split('\n')[0] ?? 'unreadable';
+  }
+  const external = externalReference(raw);
+  return external === undefined ? undefined : `external reference ${external} (only references within the document are followed)`;
+}
+
 const port = parentPort;
 if (port && (workerData as { role?: string } | undefined)?.role === ASYNCAPI_PARSE_ROLE) {
   const parser = new Parser();
   port.on('message', (request: ParseRequest) => {
     const reply = (message: ParseReply): void => port.postMessage(message);
+    const refused = refusal(request.text);
+    if (refused !== undefined) {
+      reply({ id: request.id, ok: false, problem: refused });
+      return;
+    }
     parser.parse(request.text, { source: request.url }).then(
       ({ document, diagnostics }) => reply(document ? { id: request.id, ok: true, model: toAsyncApiModel(document) } : { id: request.id, ok: false, problem: firstProblem(diagnostics) }),
       (error: unknown) => reply({ id: request.id, ok: false, problem: error instanceof Error ? error.message : String(error) }),

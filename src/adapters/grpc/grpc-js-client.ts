@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { ChannelOptions, Client, credentials, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { GrpcCallRequest, GrpcClient, GrpcMethod, GrpcReply, GrpcTarget } from '../../application/ports/grpc-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
@@ -16,6 +18,38 @@ export interface GrpcClientSettings {
   permittedAddress?: (host: string) => Promise<string>;
   /** Most channels kept open (the least recently used is closed first). */
   maxChannels: number;
+  /**
+   * The certificate authorities TLS channels trust, PEM (GRPC_CA_FILE added to the system's roots);
+   * undefined: the system's roots alone.
+   */
+  rootCertificates?: Buffer;
+}
+
+/** NODE_EXTRA_CA_CERTS, which Node adds to its default roots (and, like Node, skips when it cannot be read). */
+function nodeExtraCertificates(): string[] {
+  const file = process.env['NODE_EXTRA_CA_CERTS'];
+  if (file === undefined || file === '') return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The roots TLS channels trust with GRPC_CA_FILE: the system's (Node's bundled roots and
+ * NODE_EXTRA_CA_CERTS, which grpc-js would use alone) and the file's certificates. Read once at
+ * start; a file that cannot be read or holds no certificate stops the start with its reason.
+ */
+export function trustedRoots(caFile: string): Buffer {
+  let pem: string;
+  try {
+    pem = readFileSync(caFile, 'utf8');
+  } catch (error) {
+    throw errors.configuration(`GRPC_CA_FILE ${caFile} cannot be read: ${(error as Error).message}`);
+  }
+  if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw errors.configuration(`GRPC_CA_FILE ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return Buffer.from([...rootCertificates, ...nodeExtraCertificates(), pem].join('\n'), 'utf8');
 }
 
 class LoadedMethod implements GrpcMethod {
@@ -185,7 +219,7 @@ export class GrpcJsClient implements GrpcClient {
     }
     const options: ChannelOptions = { 'grpc.max_receive_message_length': this.settings.maxResponseBytes, 'grpc.default_authority': authority };
     if (target.tls && permitted) options['grpc.ssl_target_name_override'] = target.host;
-    const client = new Client(address, target.tls ? credentials.createSsl() : credentials.createInsecure(), options);
+    const client = new Client(address, target.tls ? credentials.createSsl(this.settings.rootCertificates ?? null) : credentials.createInsecure(), options);
     this.channels.set(key, client);
     while (this.channels.size > this.settings.maxChannels) {
       const [oldest, channel] = this.channels.entries().next().value as [string, Client];

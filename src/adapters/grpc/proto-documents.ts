@@ -1,4 +1,4 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fromJSON, MethodDefinition, Options, PackageDefinition } from '@grpc/proto-loader';
 import { Root } from 'protobufjs';
@@ -18,6 +18,11 @@ export interface ProtoDocumentSettings {
   protoDir: string | undefined;
   /** Largest document (and each import) fetched, in bytes. */
   maxDocumentBytes: number;
+  /**
+   * Most bytes of one document and all its imports together (GRPC_MAX_PROTO_BYTES): protobufjs
+   * compiles them on the event loop, in time that grows with their size.
+   */
+  maxProtoBytes: number;
   /** Longest fetch of a document with its imports (ms). */
   requestTimeoutMs: number;
   /** How long a loaded document is reused (ms). */
@@ -39,6 +44,38 @@ interface Cached {
 function documentFailed(location: string, cause: unknown): WorkflowError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return new WorkflowError({ kind: 'communication', code: 'DOCUMENT_FAILED', title: 'Document Fetch Failed', detail: `grpc call: failed to load proto document ${location}: ${why}`, status: 502, retryable: true, cause });
+}
+
+/** The document with its imports passed GRPC_MAX_PROTO_BYTES: a configuration the task (or the operator) must change. */
+function tooLarge(location: string, maxProtoBytes: number): WorkflowError {
+  return errors.configuration(`grpc call: proto document ${location} with its imports is larger than ${maxProtoBytes} bytes (GRPC_MAX_PROTO_BYTES)`, { maxProtoBytes });
+}
+
+/**
+ * `shared` for one caller: it stops waiting, with its own error, when its task is cancelled (the
+ * signal's WorkflowError reason, such as the task's deadline, else CANCELLED) or after `timeoutMs`;
+ * the load itself goes on for the others.
+ */
+function waitFor<T>(shared: Promise<T>, location: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  const stopped = (): WorkflowError => {
+    const reason: unknown = signal?.reason;
+    return isWorkflowError(reason) ? reason : errors.cancelled(`grpc call: task cancelled while loading proto document ${location}`);
+  };
+  if (signal?.aborted) return Promise.reject(stopped());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => settle(() => reject(stopped()));
+    const timer = setTimeout(() => settle(() => reject(errors.timeout(`grpc call: loading proto document ${location} took longer than ${timeoutMs} ms`))), timeoutMs);
+    const settle = (done: () => void): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      done();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    shared.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+    );
+  });
 }
 
 function isUrl(location: string): boolean {
@@ -75,26 +112,32 @@ export class ProtoDocuments {
     return definitionOfMethod;
   }
 
+  /**
+   * The document, loaded once for all its concurrent callers: the load runs within the document
+   * timeout alone, and each caller stops waiting at its own deadline (`timeoutMs`) or when its
+   * task is cancelled (`signal`), without ending the load the others wait for.
+   */
   private load(tenant: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<PackageDefinition> {
     const key = `${tenant}\n${location}`;
     const now = this.clock.now();
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAtMs > now) return cached.definition;
+    if (cached && cached.expiresAtMs > now) return waitFor(cached.definition, location, timeoutMs, signal);
     this.cache.delete(key);
-    const definition = this.parse(location, Math.min(timeoutMs, this.settings.requestTimeoutMs), signal);
+    const definition = this.parse(location, this.settings.requestTimeoutMs);
     this.cache.set(key, { expiresAtMs: now + this.settings.cacheTtlMs, definition });
     // A failed load is not kept: the next call tries again.
     definition.catch(() => {
       if (this.cache.get(key)?.definition === definition) this.cache.delete(key);
     });
     while (this.cache.size > this.settings.maxDocuments) this.cache.delete(this.cache.keys().next().value as string);
-    return definition;
+    return waitFor(definition, location, timeoutMs, signal);
   }
 
-  private async parse(location: string, timeoutMs: number, signal?: AbortSignal): Promise<PackageDefinition> {
+  private async parse(location: string, timeoutMs: number): Promise<PackageDefinition> {
     const first = isUrl(location) ? location : await this.allowedPath(location, undefined);
     const root = new Root();
     let files = 0;
+    const budget = { remaining: this.settings.maxProtoBytes };
     root.resolvePath = (origin, target) => {
       if (origin === '' || isUrl(target) || path.isAbsolute(target)) return target;
       return isUrl(origin) ? new URL(target, origin).toString() : path.join(path.dirname(origin), target);
@@ -104,7 +147,7 @@ export class ProtoDocuments {
         callback(documentFailed(location, new Error(`more than ${this.settings.maxFiles} files imported`)));
         return;
       }
-      this.text(name, location, timeoutMs, signal).then(
+      this.text(name, location, timeoutMs, budget).then(
         // protobufjs' callback type omits the null of a success.
         (text) => callback(null as unknown as Error, text),
         (error: unknown) => callback(error as Error),
@@ -123,27 +166,41 @@ export class ProtoDocuments {
     }
   }
 
-  private async text(name: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+  /** One file of the document, its bytes taken from what is left of the document's budget. */
+  private async text(name: string, location: string, timeoutMs: number, budget: { remaining: number }): Promise<string> {
+    const { maxDocumentBytes, maxProtoBytes } = this.settings;
+    const spend = (bytes: Uint8Array): string => {
+      budget.remaining -= bytes.length;
+      if (budget.remaining < 0) throw tooLarge(location, maxProtoBytes);
+      return new TextDecoder().decode(bytes);
+    };
     if (isUrl(name)) {
+      // No more than the budget left is read: a larger answer is refused as it arrives.
+      const limit = Math.min(maxDocumentBytes, budget.remaining);
       let response;
       try {
-        response = await this.http.send({ method: 'GET', url: name, headers: { Accept: 'text/plain, */*' }, timeoutMs, followRedirects: true, maxResponseBytes: this.settings.maxDocumentBytes, signal });
+        response = await this.http.send({ method: 'GET', url: name, headers: { Accept: 'text/plain, */*' }, timeoutMs, followRedirects: true, maxResponseBytes: limit });
       } catch (error) {
         const cause = isWorkflowError(error) ? error : documentFailed(location, error);
-        if (cause.code === 'ADDRESS_DENIED' || cause.code === 'CANCELLED') throw cause;
+        if (cause.code === 'RESPONSE_TOO_LARGE' && limit < maxDocumentBytes) throw tooLarge(location, maxProtoBytes);
+        if (cause.code === 'ADDRESS_DENIED') throw cause;
         throw documentFailed(location, cause);
       }
       if (response.status < 200 || response.status > 299) throw documentFailed(location, new Error(`${name} answered with status ${response.status}`));
-      return new TextDecoder().decode(response.body);
+      return spend(response.body);
     }
     const file = await this.allowedPath(name, location);
+    let bytes: Buffer;
     try {
-      const bytes = await readFile(file);
-      if (bytes.length > this.settings.maxDocumentBytes) throw new Error(`${name} is larger than ${this.settings.maxDocumentBytes} bytes`);
-      return bytes.toString('utf8');
+      const size = (await stat(file)).size;
+      if (size > maxDocumentBytes) throw new Error(`${name} is larger than ${maxDocumentBytes} bytes`);
+      if (size > budget.remaining) throw tooLarge(location, maxProtoBytes);
+      bytes = await readFile(file);
     } catch (error) {
+      if (isWorkflowError(error)) throw error;
       throw documentFailed(location, error);
     }
+    return spend(bytes);
   }
 
   /** A path inside the proto directory (links followed before the check), or a `configuration` refusal. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect, ChannelModel, ConfirmChannel, ConsumeMessage, MessageProperties } from 'amqplib';
-import { OutgoingMessage, ReceivedMessage } from '../../application/ports/message-brokers.port';
+import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { errors, isWorkflowError } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, decodePayload, encodePayload, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
 
 function failure(error: unknown, what: string): Error {
   if (isWorkflowError(error)) return error;
@@ -70,7 +70,7 @@ class AmqpConnection implements BrokerConnection {
     }
   }
 
-  async request(message: OutgoingMessage, correlationId: string, _replyAddress: string | null, signal: AbortSignal): Promise<ReceivedMessage> {
+  async request(message: OutgoingMessage, correlationId: string, _replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
     let channel;
     try {
       channel = await untilAborted(this.model.createChannel(), signal);
@@ -82,13 +82,13 @@ class AmqpConnection implements BrokerConnection {
     open.on('error', () => undefined);
     try {
       const { queue } = await untilAborted(open.assertQueue('', { exclusive: true, autoDelete: true }), signal);
-      const reply = new Promise<ReceivedMessage>((resolve, reject) => {
+      const reply = new Promise<RawReply>((resolve, reject) => {
         // `mandatory`: a request no queue takes comes back at once instead of waiting out the deadline.
         open.on('return', (returned: ConsumeMessage) => reject(brokerUnreachable(`AMQP broker returned the message: no queue takes '${returned.fields.routingKey}'`)));
         void open.consume(
           queue,
           (delivered) => {
-            if (delivered && delivered.properties.correlationId === correlationId) resolve({ payload: decodePayload(delivered.content), headers: headersOf(delivered.properties) });
+            if (delivered && delivered.properties.correlationId === correlationId) resolve({ body: delivered.content, headers: headersOf(delivered.properties) });
           },
           { noAck: true },
         );

@@ -3,8 +3,9 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Metrics } from '../../application/ports/metrics.port';
 import { BrokerCallOptions, BrokerTarget, MessageBrokers, OutgoingMessage, ReceivedMessage, ReplyOptions } from '../../application/ports/message-brokers.port';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../domain/json-limits';
 import { errors } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, decodeReply, ReplyLimits, untilAborted } from './broker-connection';
 
 export interface BrokerClientSettings {
   /** Connections held at once (least recently used closed first). */
@@ -16,9 +17,16 @@ export interface BrokerClientSettings {
   isDenied: (address: string) => boolean;
   /** Whether the policy is on (`localhost` is refused by name then). */
   denyPrivateNetworks: boolean;
+  /** What a reply may be: its size and JSON nesting, checked before it is parsed. */
+  reply: ReplyLimits;
 }
 
-export const DEFAULT_BROKER_CLIENT_SETTINGS: BrokerClientSettings = { maxConnections: 32, isDenied: () => false, denyPrivateNetworks: false };
+export const DEFAULT_BROKER_CLIENT_SETTINGS: BrokerClientSettings = {
+  maxConnections: 32,
+  isDenied: () => false,
+  denyPrivateNetworks: false,
+  reply: { maxBytes: 10 * 1024 * 1024, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH },
+};
 
 /** `host`, `host:port`, `[v6]:port` → name and port. */
 function splitHost(host: string, defaultPort: number): { hostname: string; port: number } {
@@ -65,8 +73,8 @@ export class BrokerClients implements MessageBrokers {
   }
 
   request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
-    return this.exchange(target, 'request', options, `waiting for the reply to ${message.address}`, (connection, signal) =>
-      connection.request(message, randomUUID(), options.replyAddress ?? null, signal),
+    return this.exchange(target, 'request', options, `waiting for the reply to ${message.address}`, async (connection, signal) =>
+      decodeReply(await connection.request(message, randomUUID(), options.replyAddress ?? null, signal), this.settings.reply, message.address),
     );
   }
 

@@ -1,4 +1,5 @@
 import { OutgoingMessage, ReceivedMessage } from '../../application/ports/message-brokers.port';
+import { jsonTextTooDeep } from '../../domain/json-limits';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 
 /** A broker's resolved address (checked against the address policy) and the credentials to use. */
@@ -13,12 +14,18 @@ export interface BrokerEndpoint {
   readonly token?: string;
 }
 
+/** A reply as it came off the wire: decoded (within the limits) by the caller. */
+export interface RawReply {
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+}
+
 /** One open connection to one broker, shared by calls; `closed` once the broker or the cache closed it. */
 export interface BrokerConnection {
   readonly closed: boolean;
   publish(message: OutgoingMessage, signal: AbortSignal): Promise<void>;
   /** Publishes with `correlationId` and resolves with the reply carrying it. */
-  request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<ReceivedMessage>;
+  request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<RawReply>;
   close(): Promise<void>;
 }
 
@@ -56,14 +63,35 @@ export function encodePayload(payload: unknown): Buffer {
   return Buffer.from(JSON.stringify(payload ?? null), 'utf8');
 }
 
-/** JSON when it parses, else the text. */
-export function decodePayload(bytes: Uint8Array): unknown {
-  const text = Buffer.from(bytes).toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
+/** How much of a reply is accepted before it is decoded. */
+export interface ReplyLimits {
+  /** Largest reply body, in bytes (HTTP_MAX_RESPONSE_BYTES). */
+  readonly maxBytes: number;
+  /** Deepest nesting of arrays and objects in a JSON reply (EXECUTOR_MAX_JSON_DEPTH). */
+  readonly maxJsonDepth: number;
+}
+
+/**
+ * The reply's payload: JSON when it parses, else the text. A body over the size limit, or JSON
+ * nesting deeper than the depth limit, is refused before it is parsed (RESPONSE_TOO_LARGE,
+ * RESPONSE_TOO_DEEP; not retryable: the responder would answer the same).
+ */
+export function decodeReply(reply: RawReply, limits: ReplyLimits, address: string): ReceivedMessage {
+  const { maxBytes, maxJsonDepth } = limits;
+  if (reply.body.length > maxBytes) {
+    throw new WorkflowError({ kind: 'communication', code: 'RESPONSE_TOO_LARGE', title: 'Response Too Large', detail: `the reply to ${address} is ${reply.body.length} bytes, more than the limit of ${maxBytes} bytes (HTTP_MAX_RESPONSE_BYTES)`, status: 502, retryable: false, data: { limit: maxBytes } });
   }
+  const text = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength).toString('utf8');
+  if (jsonTextTooDeep(text, maxJsonDepth)) {
+    throw new WorkflowError({ kind: 'communication', code: 'RESPONSE_TOO_DEEP', title: 'Response Too Deeply Nested', detail: `the reply to ${address} nests deeper than ${maxJsonDepth} levels of arrays and objects (EXECUTOR_MAX_JSON_DEPTH)`, status: 502, retryable: false, data: { limit: maxJsonDepth } });
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text) as unknown;
+  } catch {
+    payload = text;
+  }
+  return { payload, headers: reply.headers };
 }
 
 /** Aborts with TIMEOUT after `timeoutMs`, or with the caller's reason (CANCELLED). */

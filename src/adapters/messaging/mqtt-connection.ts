@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connectAsync, IPublishPacket, MqttClient } from 'mqtt';
-import { OutgoingMessage, ReceivedMessage } from '../../application/ports/message-brokers.port';
+import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { errors, isWorkflowError } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, decodePayload, encodePayload, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
 
 function failure(error: unknown, what: string): Error {
   if (isWorkflowError(error)) return error;
@@ -23,14 +23,24 @@ function headersOf(packet: IPublishPacket): Record<string, string> {
   return out;
 }
 
+/** One topic's subscription, shared by the requests waiting on it. */
+interface Subscription {
+  /** The broker's SUBACK. */
+  readonly ready: Promise<unknown>;
+  waiters: number;
+}
+
 /**
  * MQTT 5: a channel address is a topic, published at QoS 1 (the broker's PUBACK is the
  * acceptance). A request carries a response topic and correlation data (the request's own topic
  * under `flunq/replies/` unless the document fixes one); the reply is the first message on it with
- * the same correlation data.
+ * the same correlation data. Requests waiting on the same (fixed) response topic share one
+ * subscription, unsubscribed when the last of them is done: MQTT has one subscription per topic
+ * and client, so the first request to finish must not take it from the others.
  */
 class MqttConnection implements BrokerConnection {
   closed = false;
+  private readonly subscriptions = new Map<string, Subscription>();
 
   constructor(private readonly client: MqttClient) {
     client.on('close', () => (this.closed = true));
@@ -48,19 +58,20 @@ class MqttConnection implements BrokerConnection {
     }
   }
 
-  async request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<ReceivedMessage> {
+  async request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
     const topic = replyAddress ?? `flunq/replies/${randomUUID()}`;
     const correlation = Buffer.from(correlationId, 'utf8');
     let listener: ((topic: string, payload: Buffer, packet: IPublishPacket) => void) | undefined;
-    const reply = new Promise<ReceivedMessage>((resolve) => {
+    const reply = new Promise<RawReply>((resolve) => {
       listener = (arrived, payload, packet) => {
         const data = packet.properties?.correlationData;
-        if (arrived === topic && data !== undefined && Buffer.from(data).equals(correlation)) resolve({ payload: decodePayload(payload), headers: headersOf(packet) });
+        if (arrived === topic && data !== undefined && Buffer.from(data).equals(correlation)) resolve({ body: payload, headers: headersOf(packet) });
       };
       this.client.on('message', listener);
     });
+    const subscription = this.subscribe(topic);
     try {
-      await untilAborted(this.client.subscribeAsync(topic, { qos: 1 }), signal);
+      await untilAborted(subscription.ready, signal);
       await untilAborted(
         this.client.publishAsync(message.address, encodePayload(message.payload), {
           qos: 1,
@@ -73,8 +84,32 @@ class MqttConnection implements BrokerConnection {
       throw failure(error, 'request');
     } finally {
       if (listener) this.client.removeListener('message', listener);
-      if (!this.closed) this.client.unsubscribeAsync(topic).catch(() => undefined);
+      this.unsubscribe(topic, subscription);
     }
+  }
+
+  /** Joins the topic's subscription, subscribing when no request holds it. */
+  private subscribe(topic: string): Subscription {
+    const held = this.subscriptions.get(topic);
+    if (held) {
+      held.waiters++;
+      return held;
+    }
+    const subscription: Subscription = { ready: this.client.subscribeAsync(topic, { qos: 1 }), waiters: 1 };
+    this.subscriptions.set(topic, subscription);
+    // A refused subscription is not kept: the next request subscribes again.
+    subscription.ready.catch(() => {
+      if (this.subscriptions.get(topic) === subscription) this.subscriptions.delete(topic);
+    });
+    return subscription;
+  }
+
+  /** Leaves the topic's subscription; the last request to leave unsubscribes. */
+  private unsubscribe(topic: string, subscription: Subscription): void {
+    subscription.waiters--;
+    if (subscription.waiters > 0 || this.subscriptions.get(topic) !== subscription) return;
+    this.subscriptions.delete(topic);
+    if (!this.closed) this.client.unsubscribeAsync(topic).catch(() => undefined);
   }
 
   async close(): Promise<void> {

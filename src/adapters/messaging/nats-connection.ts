@@ -1,7 +1,7 @@
 import { connect, headers as natsHeaders, MsgHdrs, NatsConnection } from 'nats';
-import { OutgoingMessage, ReceivedMessage } from '../../application/ports/message-brokers.port';
+import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { isWorkflowError } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, decodePayload, encodePayload, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
 
 /** The header a request's correlation id travels in (the inbox correlates already; responders may echo it). */
 export const CORRELATION_HEADER = 'correlation_id';
@@ -53,12 +53,12 @@ class NatsBrokerConnection implements BrokerConnection {
     }
   }
 
-  async request(message: OutgoingMessage, correlationId: string, _replyAddress: string | null, signal: AbortSignal): Promise<ReceivedMessage> {
+  async request(message: OutgoingMessage, correlationId: string, _replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
     try {
       // The request's own timeout is only a backstop: `signal` carries the task's deadline.
       const hdrs = outgoingHeaders(message.headers, correlationId);
       const reply = await untilAborted(this.nc.request(message.address, encodePayload(message.payload), { timeout: 2_147_483_647, ...(hdrs ? { headers: hdrs } : {}) }), signal);
-      return { payload: decodePayload(reply.data), headers: headersOf(reply.headers) };
+      return { body: reply.data, headers: headersOf(reply.headers) };
     } catch (error) {
       throw failure(error, 'request');
     }

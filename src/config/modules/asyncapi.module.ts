@@ -8,6 +8,8 @@ import { amqpConnector } from '../../adapters/messaging/amqp-connection';
 import { BrokerClients, DEFAULT_BROKER_CLIENT_SETTINGS } from '../../adapters/messaging/broker-clients';
 import { mqttConnector } from '../../adapters/messaging/mqtt-connection';
 import { natsConnector } from '../../adapters/messaging/nats-connection';
+import { re2RegExpEngine } from '../../adapters/re2/re2-regexp-engine';
+import { DEFAULT_PATTERN_MATCHER_OPTIONS } from '../../adapters/re2/re2js-pattern-matcher';
 import { TracingMessageBrokers } from '../../adapters/otel/tracing-message-brokers';
 import { MessageBrokers } from '../../application/ports/message-brokers.port';
 import { bindFactory } from '../binding';
@@ -15,12 +17,21 @@ import { HttpSettings } from '../env';
 import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, METRICS, PAYLOAD_VALIDATOR } from '../tokens';
 
 /**
+ * Message schemas from untrusted documents are checked on the event loop: their patterns run on
+ * RE2, within the same bounds as the patterns of catch filters.
+ */
+export function asyncApiPayloadValidator(): AjvPayloadValidator {
+  const { maxPatternLength, maxProgramSize, maxSearchCost } = DEFAULT_PATTERN_MATCHER_OPTIONS;
+  return new AjvPayloadValidator(re2RegExpEngine({ maxPatternLength, maxProgramSize, maxSearchCost }));
+}
+
+/**
  * `call: asyncapi` (docs/call-asyncapi.md): documents fetched through the HTTP client and parsed with
  * @asyncapi/parser, messages validated with ajv, published over amqplib, mqtt or nats. The brokers
  * see the same outbound address policy as HTTP calls (CALL_DENY_PRIVATE_NETWORKS); with tracing on,
  * every publish and request is a span carrying `traceparent` in the message headers.
  */
-export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, traced = false): ContainerModule {
+export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, maxJsonDepth: number, traced = false): ContainerModule {
   // Documents are parsed in a thread of their own, stopped with the container.
   const parser = new AsyncApiParseThread();
   return new ContainerModule(({ bind }) => {
@@ -35,12 +46,17 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
       MESSAGE_BROKERS,
       [METRICS],
       (metrics): MessageBrokers => {
-        const settings = { ...DEFAULT_BROKER_CLIENT_SETTINGS, isDenied: isDeniedAddress, denyPrivateNetworks: http.denyPrivateNetworks };
+        const settings = {
+          ...DEFAULT_BROKER_CLIENT_SETTINGS,
+          isDenied: isDeniedAddress,
+          denyPrivateNetworks: http.denyPrivateNetworks,
+          reply: { maxBytes: http.maxResponseBytes, maxJsonDepth },
+        };
         const clients = new BrokerClients([amqpConnector, mqttConnector, natsConnector], settings, metrics);
         return traced ? new TracingMessageBrokers(clients) : clients;
       },
     ).onDeactivation((brokers) => brokers.close());
-    bindFactory(bind, PAYLOAD_VALIDATOR, [], () => new AjvPayloadValidator());
+    bindFactory(bind, PAYLOAD_VALIDATOR, [], asyncApiPayloadValidator);
     bindFactory(
       bind,
       CALL_PROTOCOL,

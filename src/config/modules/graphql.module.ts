@@ -7,11 +7,13 @@ import { CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, GRAPHQL_DOCUMENTS, HTTP_CLIENT }
 
 /**
  * `call: graphql`: the protocol (application) sends through the HttpClient port and the circuit
- * breaker like HTTP calls; graphql-js (adapter) parses and validates the documents.
+ * breaker like HTTP calls; graphql-js (adapter) parses the documents and validates them in a worker thread.
  */
 export function graphqlModule(settings: Pick<AppConfig, 'call' | 'limits'>): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bindFactory(bind, GRAPHQL_DOCUMENTS, [], () => new GraphqlJsDocuments());
+    // Schemas are built and queries validated in a thread of their own, stopped with the container.
+    const documents = new GraphqlJsDocuments();
+    bindFactory(bind, GRAPHQL_DOCUMENTS, [], () => documents).onDeactivation(() => documents.close());
     bindFactory(
       bind,
       CALL_PROTOCOL,

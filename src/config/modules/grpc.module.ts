@@ -1,7 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { GrpcCallProtocol } from '../../application/handlers/call/grpc-call';
 import { GrpcClient } from '../../application/ports/grpc-client.port';
-import { GrpcJsClient } from '../../adapters/grpc/grpc-js-client';
+import { GrpcJsClient, trustedRoots } from '../../adapters/grpc/grpc-js-client';
 import { ProtoDocuments } from '../../adapters/grpc/proto-documents';
 import { permittedAddress } from '../../adapters/http/address-policy';
 import { TracingGrpcClient } from '../../adapters/otel/tracing-grpc-client';
@@ -25,12 +25,14 @@ export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' |
       const documents = new ProtoDocuments(http, clock, {
         protoDir: config.grpc.protoDir,
         maxDocumentBytes: config.http.maxResponseBytes,
+        maxProtoBytes: config.grpc.maxProtoBytes,
         requestTimeoutMs: config.openApi.requestTimeoutMs,
         cacheTtlMs: config.openApi.cacheTtlMs,
         maxDocuments: MAX_PROTO_DOCUMENTS,
         maxFiles: MAX_PROTO_FILES,
       });
       const client = new GrpcJsClient(documents, {
+        ...(config.grpc.caFile === undefined ? {} : { rootCertificates: trustedRoots(config.grpc.caFile) }),
         maxResponseBytes: config.http.maxResponseBytes,
         maxMessages: config.grpc.maxMessages,
         ...(config.http.denyPrivateNetworks ? { permittedAddress } : {}),

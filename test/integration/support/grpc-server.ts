@@ -25,7 +25,8 @@ export class GreeterServer {
   private readonly held: Array<() => void> = [];
   port = 0;
 
-  async start(): Promise<void> {
+  /** Listens on a free port of 127.0.0.1: plain text, or TLS with `tls`'s key and certificate chain. */
+  async start(tls?: { key: Buffer; certChain: Buffer }): Promise<void> {
     const definition = loadSync(path.join(PROTO_DIR, 'greeter.proto'), { keepCase: true, longs: String, enums: String, defaults: true, includeDirs: [PROTO_DIR] });
     const service = definition['flunq.test.Greeter'] as ServiceDefinition;
     const implementation: UntypedServiceImplementation = {
@@ -34,7 +35,7 @@ export class GreeterServer {
       Collect: (_call: unknown, callback: sendUnaryData<unknown>) => callback(null, {}),
     };
     this.server.addService(service, implementation);
-    this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
+    this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync('127.0.0.1:0', tls ? ServerCredentials.createSsl(null, [{ private_key: tls.key, cert_chain: tls.certChain }], false) : ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
   }
 
   private record(method: string, metadata: Metadata): Record<string, string> {

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../../support/fake-clock';
 import { ParserAsyncApiDocuments } from '../../../src/adapters/asyncapi/asyncapi-document-source';
 import { AsyncApiParseThread } from '../../../src/adapters/asyncapi/asyncapi-parse-thread';
-import { AjvPayloadValidator } from '../../../src/adapters/asyncapi/ajv-payload-validator';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { WorkflowError } from '../../../src/domain/workflow-error';
+import { asyncApiPayloadValidator } from '../../../src/config/modules/asyncapi.module';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'asyncapi');
 
@@ -96,8 +96,77 @@ describe('the AsyncAPI parse thread', { timeout: 60_000 }, () => {
 });
 
 describe('ajv payload validation', () => {
+  it("checks a document's backtracking patterns (^(a+)+$) in linear time: many a's and a '!' are refused at once", async () => {
+    const documents = new ParserAsyncApiDocuments(new TextServer({ 'http://d/backtracking': [
+      'asyncapi: 3.0.0',
+      'info: {title: Codes, version: "1"}',
+      'channels:',
+      '  codes:',
+      '    address: codes',
+      '    messages:',
+      '      code:',
+      '        payload:',
+      '          type: object',
+      '          properties:',
+      "            code: {type: string, pattern: '^(a+)+$'}",
+      "          patternProperties: {'^(b+)+$': {type: integer}}",
+      'operations:',
+      '  sendCode: {action: send, channel: {$ref: "#/channels/codes"}}',
+    ].join('\n') }), new FakeClock());
+    try {
+      const schema = (await documents.load('acme', 'http://d/backtracking')).operations[0]?.messages[0]?.payload;
+      assert.ok(schema);
+      const validator = asyncApiPayloadValidator();
+      // JavaScript's own engine takes seconds (about 2^27 steps) on each of these two checks.
+      const hostile = `${'a'.repeat(27)}!`;
+      const started = performance.now();
+      const violations = validator.validate(schema, { code: hostile, [`${'b'.repeat(27)}!`]: 'not checked: the name does not match' });
+      const elapsedMs = performance.now() - started;
+      assert.deepEqual(violations, [{ pointer: '/code', rule: 'pattern', message: 'must match pattern "^(a+)+$"' }]);
+      assert.ok(elapsedMs < 300, `validation took ${elapsedMs.toFixed(0)} ms`);
+      assert.deepEqual(validator.validate(schema, { code: 'aaaa', bbb: 'x' }), [{ pointer: '/bbb', rule: 'type', message: 'must be integer' }]);
+    } finally {
+      await documents.close();
+    }
+  });
+
+  it('enforces each pattern of a schema with its own expression', () => {
+    const schema = { type: 'object', properties: { kind: { type: 'string', pattern: '^k[0-9]$' }, zone: { type: 'string', pattern: '^z-[a-z]+$' } } };
+    const validator = asyncApiPayloadValidator();
+    assert.deepEqual(validator.validate(schema, { kind: 'k1', zone: 'z-eu' }), []);
+    assert.deepEqual(validator.validate(schema, { kind: 'z-eu', zone: 'k1' }).map((v) => v.pointer), ['/kind', '/zone']);
+  });
+
+  it('leaves a pattern RE2 cannot run (lookahead) unenforced, and refuses a search too costly for its text', () => {
+    const validator = asyncApiPayloadValidator();
+    assert.deepEqual(validator.validate({ type: 'string', pattern: '^(?=x)' }, 'y'), []);
+    const costly = { type: 'string', pattern: '(a|b|c|d){500}' };
+    assert.throws(
+      () => validator.validate(costly, 'a'.repeat(200_000)),
+      (e: unknown) => e instanceof WorkflowError && e.code === 'MESSAGE_INVALID' && /the message cannot be checked against its schema: pattern "\(a\|b\|c\|d\)\{500\}" is too costly to search a text of 200000 characters/.test(e.detail ?? ''),
+    );
+  });
+
+  it('refuses a schema that expands past the bound (one schema shared at every level, or a cycle) before compiling it', () => {
+    let shared: Record<string, unknown> = { type: 'string' };
+    for (let level = 0; level < 30; level++) shared = { type: 'object', properties: { left: shared, right: shared } };
+    const cyclic: Record<string, unknown> = { type: 'object' };
+    cyclic['properties'] = { next: cyclic };
+    const validator = asyncApiPayloadValidator();
+    for (const schema of [shared, cyclic]) {
+      const started = performance.now();
+      assert.throws(
+        () => validator.validate(schema, {}),
+        (e: unknown) => e instanceof WorkflowError && e.kind === 'configuration' && e.detail === "asyncapi call failed: the document's message schema is too large to check: more than 1000 subschemas (shared ones counted each time they are used)",
+      );
+      assert.ok(performance.now() - started < 200);
+    }
+    const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`f${i}`, { type: 'integer' }])) };
+    assert.deepEqual(validator.validate(wide, { f1: 'x' }), [{ pointer: '/f1', rule: 'type', message: 'must be integer' }]);
+  });
+
   it('names the pointer and the rule, never the value', () => {
-    const violations = new AjvPayloadValidator().validate({ type: 'object', properties: { n: { type: 'integer', minimum: 1 }, mail: { type: 'string', format: 'email' } } }, { n: -424242, mail: 'not-an-address-777' });
+    const violations = asyncApiPayloadValidator().validate({ type: 'object', properties: { n: { type: 'integer', minimum: 1 }, mail: { type: 'string', format: 'email' } } }, { n: -424242, mail: 'not-an-address-777' });
     assert.deepEqual(violations, [
       { pointer: '/n', rule: 'minimum', message: 'must be >= 1' },
       { pointer: '/mail', rule: 'format', message: 'must match format "email"' },
