@@ -17,12 +17,15 @@ export const MAX_ISSUES = 20;
  * on crafted data. A pattern RE2 cannot compile (lookaround, backreferences) is not enforced.
  */
 const re2Engine: RegExpEngine = Object.assign(
-  (pattern: string): { test: (s: string) => boolean } => {
+  (pattern: string, flags: string): { test: (s: string) => boolean; toString: () => string } => {
+    // Ajv shares compiled patterns by `toString()`: without a key of its own, every pattern of a
+    // validator would be checked as the first one compiled.
+    const key = `/${pattern}/${flags}`;
     try {
       const compiled = RE2JS.compile(pattern);
-      return { test: (s: string) => compiled.test(s) };
+      return { test: (s: string) => compiled.test(s), toString: () => key };
     } catch {
-      return { test: () => true };
+      return { test: () => true, toString: () => key };
     }
   },
   // Only read by Ajv's standalone code generation, which is never used here.

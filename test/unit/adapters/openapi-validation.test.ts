@@ -171,6 +171,15 @@ describe('catastrophic patterns', () => {
     const issues = document.validateRequest('a', { body: `${'a'.repeat(5000)}!` });
     assert.deepEqual(issues.map((i) => i.rule), ['pattern']);
   });
+  it('keeps each pattern its own: two properties with different patterns are checked each against its own', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string', pattern: '^a$' }, b: { type: 'string', pattern: '^b$' } } };
+    const document = new DereferencedOpenApiDocument(
+      { openapi: '3.0.3', paths: { '/a': { post: { operationId: 'a', requestBody: { content: { 'application/json': { schema } } } } } } },
+      'https://x.test/',
+    );
+    assert.deepEqual(document.validateRequest('a', { body: { a: 'a', b: 'b' } }), []);
+    assert.deepEqual(document.validateRequest('a', { body: { a: 'b', b: 'a' } }).map((i) => i.pointer), ['/body/a', '/body/b']);
+  });
   it('does not enforce a pattern RE2 cannot compile (lookaround) rather than fail every call', () => {
     const document = new DereferencedOpenApiDocument(
       { openapi: '3.0.3', paths: { '/a': { post: { operationId: 'a', requestBody: { content: { 'application/json': { schema: { type: 'string', pattern: '^(?!x)' } } } } } } } },
