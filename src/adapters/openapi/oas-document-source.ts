@@ -119,12 +119,14 @@ interface CacheEntry {
 }
 
 /** Why the origin gave no usable answer, and whether a stale copy may stand in for it. */
-class OriginFailure {
+class OriginFailure extends Error {
   constructor(
     readonly error: WorkflowError,
     /** The origin is down or overloaded (network error, timeout, 5xx, 429), rather than refusing the document. */
     readonly unavailable: boolean,
-  ) {}
+  ) {
+    super(error.detail);
+  }
 }
 
 function header(response: HttpResponse, name: string): string | undefined {
