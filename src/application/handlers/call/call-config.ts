@@ -30,6 +30,8 @@ export interface OpenApiCallConfig extends CommonCallConfig {
   parameters: JsonObject;
   /** `validate` (an SDL extension): which sides are checked against the document; `undefined`: CALL_VALIDATE decides. */
   validate: ValidateSides | undefined;
+  /** `document.version` (an SDL extension): the `info.version` (or SHA-256) the document must be at; `undefined`: any. */
+  documentVersion?: string;
 }
 
 export type CallConfig = HttpCallConfig | OpenApiCallConfig;
@@ -130,7 +132,14 @@ export function parseCallConfig(raw: JsonObject): CallConfig {
     if (validate !== undefined && validate !== null && (typeof validate !== 'string' || !(VALIDATE_SIDES as readonly string[]).includes(validate))) {
       throw invalid(`unsupported validate value: ${JSON.stringify(validate)} (supported: request, response, both, none)`);
     }
-    return { callType: 'openapi', documentUrl, operationId, parameters, output, redirect, authentication: raw['authentication'], outputAs, validate: (validate ?? undefined) as ValidateSides | undefined };
+    const config: OpenApiCallConfig = { callType: 'openapi', documentUrl, operationId, parameters, output, redirect, authentication: raw['authentication'], outputAs, validate: (validate ?? undefined) as ValidateSides | undefined };
+    const pin = isPlainObject(document) ? document['version'] : undefined;
+    if (pin !== undefined && pin !== null) {
+      // YAML reads `version: 1.2` as a number.
+      if ((typeof pin !== 'string' || pin.trim() === '') && (typeof pin !== 'number' || !Number.isFinite(pin))) throw invalid(`document.version must be a non-empty string (the document's info.version, or sha256:<hex>), got ${JSON.stringify(pin)}`);
+      config.documentVersion = typeof pin === 'string' ? pin.trim() : String(pin);
+    }
+    return config;
   }
   throw invalid(`unsupported call type: ${callType}`);
 }
