@@ -81,6 +81,7 @@ Feature: OpenAPI calls report and may pin the document version
         {"call_type": "openapi", "document": {"endpoint": "http://things.test/openapi.json"}, "operation_id": "getThing", "parameters": {"id": 7}}
         """
       And the call task runs
+      And the clock advances by 1s
       And the API "http://things.test" now serves its document at version "2.2.0"
       And the API "http://things.test" answers GET "/things/7" with status 200 and body '{"id": 7}'
       And the call task "getThing" with:

@@ -40,6 +40,13 @@ export interface OasDocumentSourceOptions {
  */
 const STALE_RETRY_MS = 30_000;
 
+/**
+ * A copy the origin confirmed less than this ago is not asked about again when a load asks to
+ * revalidate: tasks pinning a version the document is not at cost at most one request per second
+ * and document, however many there are.
+ */
+const REVALIDATE_INTERVAL_MS = 1_000;
+
 /** The shared cache's key of a tenant's document: a hash, as URLs and tenant names may carry secrets (`v1`: the stored form's format). */
 export function sharedDocumentKey(tenant: string, url: string): string {
   return `v1.${createHash('sha256').update(`openapi\u0000${tenant}\u0000${url}`).digest('hex')}`;
@@ -208,7 +215,9 @@ export class OasDocumentSource implements OpenApiDocumentSource {
   obtain(tenant: string, url: string, revalidate = false): Promise<SourceDocument> {
     const key = `${tenant}\u0000${url}`;
     const cached = this.cache.get(key);
-    if (cached && !revalidate && cached.freshUntilMs > this.clock.now() && cached.document.held.loaded) {
+    const now = this.clock.now();
+    if (revalidate && cached?.copy && now - cached.copy.validatedAtMs < REVALIDATE_INTERVAL_MS) revalidate = false;
+    if (cached && !revalidate && cached.freshUntilMs > now && cached.document.held.loaded) {
       this.metrics.openApiCache('hit');
       this.cache.delete(key);
       this.cache.set(key, cached);

@@ -204,10 +204,13 @@ describe('OpenAPI document freshness', () => {
     assert.equal(metrics.count('document_cache', 'stale', 'memory'), 0);
   });
 
-  it('asks the origin about a fresh copy when asked to revalidate', async () => {
-    const { origin, replica } = makeSut();
+  it('asks the origin about a fresh copy when asked to revalidate, unless it confirmed it less than a second ago', async () => {
+    const { origin, clock, replica } = makeSut();
     const { source } = replica();
     const first = await source.load('acme', URL_);
+    assert.equal(await source.load('acme', URL_, undefined, { revalidate: true }), first);
+    assert.deepEqual(origin.conditional(), ['none']);
+    await clock.advance(1_000);
     assert.equal(await source.load('acme', URL_, undefined, { revalidate: true }), first);
     assert.deepEqual(origin.conditional(), ['none', '"v1.0.0"']);
   });
