@@ -49,13 +49,15 @@ class OpenDoor implements CircuitBreaker {
   }
 }
 
-/** One replica (or one start of it): its own HTTP client, document workers and in-process cache; the shared Redis. */
-function replica(): { source: OasDocumentSource; http: UndiciHttpClient } {
+/** The worker threads take a while to start under ts-node: the replicas of this process share them (each document is held apart all the same). */
+const workers = new OpenApiDocumentWorkers({ maxWorkers: 1, maxMemoryMb: 256 });
+
+/** One replica (or one start of it): its own HTTP client and in-process cache; the shared Redis. */
+function replica(withSharedCache = true): { source: OasDocumentSource; http: UndiciHttpClient } {
   const client = new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS);
-  const workers = new OpenApiDocumentWorkers({ maxWorkers: 1, maxMemoryMb: 256 });
   const shared = new RedisDocumentCache({ url: redisUrl }, logger, { keyPrefix: prefix, maxBodyBytes: 10 * 1024 * 1024, commandTimeoutMs: 2_000 });
-  closers.push(() => client.close(), () => workers.close(), () => shared.close());
-  const source = new OasDocumentSource(client, clock, metrics, { cacheTtlMs: TTL, requestTimeoutMs: 10_000, maxDocumentBytes: 10 * 1024 * 1024, bounds: documentCacheBounds(1), maxStaleMs: 3_600_000 }, workers, shared, logger);
+  closers.push(() => client.close(), () => shared.close());
+  const source = new OasDocumentSource(client, clock, metrics, { cacheTtlMs: TTL, requestTimeoutMs: 10_000, maxDocumentBytes: 10 * 1024 * 1024, bounds: documentCacheBounds(1), maxStaleMs: 3_600_000 }, workers, withSharedCache ? shared : undefined, logger);
   return { source, http: client };
 }
 
@@ -80,6 +82,7 @@ before(async () => {
 
 after(async () => {
   for (const close of closers) await close().catch(() => undefined);
+  await workers.close();
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
@@ -148,5 +151,38 @@ describe('OpenAPI documents shared through Redis by replicas and restarts', () =
     assert.deepEqual(answers.slice(before), [304], 'the origin was asked about the document once, and no operation was called');
     const payload = buildCompletedPayload(identityOfRequest(req), { outcome, taskType: 'call', startedAtMs: clock.now(), completedAtMs: clock.now(), attempt: 1 }, req.input);
     assert.deepEqual(payload.data.metadata.document, { url, version: '1.0.0', sha256: SHA256 });
+  });
+});
+
+describe('how often the origin is asked, across a restart (docs/document-cache.md)', () => {
+  /** Two replicas run `perReplica` loads each (one per OpenAPI task), are restarted and run as many again, and again once the TTL has passed. */
+  async function scenario(shared: boolean, tenant: string): Promise<{ full: number; revalidations: number; loads: number }> {
+    const start = answers.length;
+    const replicas = (): OasDocumentSource[] => [replica(shared).source, replica(shared).source];
+    const perReplica = 20;
+    let loads = 0;
+    const run = async (sources: OasDocumentSource[]): Promise<void> => {
+      for (let i = 0; i < perReplica; i++) {
+        for (const source of sources) {
+          await source.load(tenant, `${origin}/openapi.json`);
+          loads++;
+        }
+      }
+    };
+    await run(replicas());
+    await clock.advance(10_000);
+    const restarted = replicas(); // a rolling deployment, within the TTL
+    await run(restarted);
+    await clock.advance(TTL);
+    await run(restarted); // the TTL passed
+    const seen = answers.slice(start);
+    return { full: seen.filter((s) => s === 200).length, revalidations: seen.filter((s) => s === 304).length, loads };
+  }
+
+  it('with the shared cache: one download for 120 loads on two replicas restarted once, and one 304 after the TTL', async () => {
+    const withShared = await scenario(true, 'rate-shared');
+    const without = await scenario(false, 'rate-local');
+    assert.deepEqual(withShared, { full: 1, revalidations: 1, loads: 120 });
+    assert.deepEqual(without, { full: 4, revalidations: 2, loads: 120 });
   });
 });
