@@ -88,12 +88,14 @@ export function describeDocumentCacheContract(name: string, makeHarness: () => P
       const stored = document('one');
       await h.cache.put(key, stored, 1_000);
       await h.elapse(key, 600);
-      assert.equal(await h.cache.refresh(key, stored.sha256, { validatedAtMs: 9_000, etag: '"v1b"' }, 1_000), true);
+      assert.equal(await h.cache.refresh(key, stored.sha256, { validatedAtMs: 9_000, etag: '"v1b"' }, 1_000), 'refreshed');
       await h.elapse(key, 600);
       const expected: CachedDocument = { ...stored, validatedAtMs: 9_000, etag: '"v1b"' };
       delete expected.lastModified;
       assert.deepEqual(await h.cache.get(key), expected);
       await h.elapse(key, 500);
+      assert.equal(await h.cache.get(key), undefined);
+      assert.equal(await h.cache.refresh(key, stored.sha256, { validatedAtMs: 9_500 }, 1_000), 'missing', 'an expired entry is not brought back');
       assert.equal(await h.cache.get(key), undefined);
     });
 
@@ -101,9 +103,9 @@ export function describeDocumentCacheContract(name: string, makeHarness: () => P
       const key = h.newKey();
       const newer = document('newer', { version: '2.0.0' });
       await h.cache.put(key, newer, 60_000);
-      assert.equal(await h.cache.refresh(key, sha('older'), { validatedAtMs: 9_000 }, 60_000), false);
+      assert.equal(await h.cache.refresh(key, sha('older'), { validatedAtMs: 9_000 }, 60_000), 'other');
       assert.deepEqual(await h.cache.get(key), newer);
-      assert.equal(await h.cache.refresh(h.newKey(), sha('older'), { validatedAtMs: 9_000 }, 60_000), false);
+      assert.equal(await h.cache.refresh(h.newKey(), sha('older'), { validatedAtMs: 9_000 }, 60_000), 'missing');
     });
 
     it('does not store a body above its limit', async () => {
@@ -118,7 +120,7 @@ export function describeDocumentCacheContract(name: string, makeHarness: () => P
       await h.cache.put(key, document('one'), 60_000);
       await h.corrupt?.(key);
       assert.equal(await h.cache.get(key), undefined);
-      assert.equal(await h.cache.refresh(key, sha('one'), { validatedAtMs: 9_000 }, 60_000), false);
+      assert.equal(await h.cache.refresh(key, sha('one'), { validatedAtMs: 9_000 }, 60_000), 'other');
     });
   });
 }

@@ -1,4 +1,4 @@
-import { CachedDocument, DocumentCache } from '../../application/ports/document-cache.port';
+import { CachedDocument, DocumentCache, RefreshResult } from '../../application/ports/document-cache.port';
 import { Clock } from '../../application/ports/clock.port';
 
 interface Stored {
@@ -44,9 +44,10 @@ export class InMemoryDocumentCache implements DocumentCache {
     return Promise.resolve(true);
   }
 
-  refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<boolean> {
+  refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<RefreshResult> {
     const stored = this.live(key);
-    if (!stored || stored.document.sha256 !== sha256) return Promise.resolve(false);
+    if (!stored) return Promise.resolve('missing');
+    if (stored.document.sha256 !== sha256) return Promise.resolve('other');
     const document: CachedDocument = { ...stored.document, validatedAtMs: update.validatedAtMs };
     delete document.etag;
     delete document.lastModified;
@@ -54,7 +55,7 @@ export class InMemoryDocumentCache implements DocumentCache {
     if (update.lastModified !== undefined) document.lastModified = update.lastModified;
     this.entries.delete(key);
     this.entries.set(key, { document, expiresAtMs: this.clock.now() + ttlMs });
-    return Promise.resolve(true);
+    return Promise.resolve('refreshed');
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { connect, KV, NatsConnection } from 'nats';
 import { Clock } from '../../application/ports/clock.port';
-import { CachedDocument, DocumentCache } from '../../application/ports/document-cache.port';
+import { CachedDocument, DocumentCache, RefreshResult } from '../../application/ports/document-cache.port';
 import { connectionOptions, connectionProblem, NatsConnectionSettings, serversOf } from './connection';
 import { openTaskBucket } from './setup';
 
@@ -117,12 +117,14 @@ export class NatsDocumentCache implements DocumentCache {
     return true;
   }
 
-  async refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<boolean> {
+  async refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<RefreshResult> {
     const { kv } = await this.connected();
     const entry = await kv.get(key);
-    if (!entry || entry.operation !== 'PUT') return false;
+    if (!entry || entry.operation !== 'PUT') return 'missing';
     const decoded = decodeValue(entry.value);
-    if (!decoded || decoded.header.sha256 !== sha256) return false;
+    if (!decoded) return 'other';
+    if (decoded.header.expiresAtMs <= this.clock.now()) return 'missing';
+    if (decoded.header.sha256 !== sha256) return 'other';
     const header: Header = { ...decoded.header, validatedAtMs: update.validatedAtMs, expiresAtMs: this.clock.now() + ttlMs };
     delete header.etag;
     delete header.lastModified;
@@ -131,9 +133,9 @@ export class NatsDocumentCache implements DocumentCache {
     try {
       // Only over the revision read: a value another replica stored meanwhile stays as it is.
       await kv.update(key, encodeValue(header, decoded.body), entry.revision);
-      return true;
+      return 'refreshed';
     } catch (error) {
-      if (error instanceof Error && /wrong last sequence/i.test(error.message)) return false;
+      if (error instanceof Error && /wrong last sequence/i.test(error.message)) return 'other';
       throw error;
     }
   }

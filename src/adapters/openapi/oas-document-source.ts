@@ -123,6 +123,8 @@ interface CacheEntry {
   staleUntilMs: number;
   /** Undefined when the workers gave no hash (then it is never revalidated nor shared). */
   copy: CopyMeta | undefined;
+  /** The document's stored form (a few per cent of its text), to put it back into a shared cache that lost it. */
+  stored: Uint8Array | undefined;
 }
 
 /** Why the origin gave no usable answer, and whether a stale copy may stand in for it. */
@@ -291,7 +293,7 @@ export class OasDocumentSource implements OpenApiDocumentSource {
       const reuse = useLocal(newest);
       const document = await this.adopt(tenant, url, key, local, reuse || !stored ? confirmed : { ...stored, ...confirmed }, reuse).catch((error: unknown) => this.unusableStored(error, url));
       if (document) {
-        if (shared) await shared.refresh(sharedKey, newest.sha256, update, ttl + this.maxStaleMs()).catch((e: unknown) => this.sharedFailed('refresh', e, url));
+        if (shared) await this.confirmShared(shared, sharedKey, key, newest.sha256, update, url);
         this.documentCacheResult('revalidated');
         return document;
       }
@@ -345,7 +347,7 @@ export class OasDocumentSource implements OpenApiDocumentSource {
       if (info.version !== undefined) copy.version = info.version;
       if (finalUrl !== url) copy.finalUrl = finalUrl;
     }
-    const document = this.keep(tenant, url, key, held, info.bytes ?? bytes, copy, false);
+    const document = this.keep(tenant, url, key, held, info.bytes ?? bytes, copy, false, undefined, info.stored);
     if (sharedKey !== undefined && this.shared && copy && info.stored) {
       const entry: CachedDocument = { ...copy, body: info.stored };
       const stored = await this.shared.put(sharedKey, entry, this.options.cacheTtlMs + this.maxStaleMs()).catch((e: unknown) => this.sharedFailed('put', e, url));
@@ -361,18 +363,19 @@ export class OasDocumentSource implements OpenApiDocumentSource {
   private async adopt(tenant: string, url: string, key: string, local: CacheEntry | undefined, copy: CopyMeta | CachedDocument | undefined, reuse: boolean, stale = false): Promise<SourceDocument> {
     if (!copy) throw documentFailed('failed to fetch document: no copy to use', true);
     const meta: CopyMeta = 'body' in copy ? metaOf(copy) : copy;
-    if (reuse && local) return this.keep(tenant, url, key, local.document.held, local.bytes, meta, stale, local.document);
+    if (reuse && local) return this.keep(tenant, url, key, local.document.held, local.bytes, meta, stale, local.document, local.stored);
     if (!('body' in copy)) throw documentFailed('failed to fetch document: no stored copy to use', true);
-    const held = await this.workers.load(tenant, copy.body, 'application/json', copy.finalUrl ?? url, this.options.requestTimeoutMs, { stored: { maxBytes: this.options.maxDocumentBytes } });
+    // A copy goes to the worker (handed over there); the body is kept as the entry's stored form.
+    const held = await this.workers.load(tenant, copy.body.slice(), 'application/json', copy.finalUrl ?? url, this.options.requestTimeoutMs, { stored: { maxBytes: this.options.maxDocumentBytes } });
     // What the stored copy says of itself is not trusted for the version: the worker reads it from the document.
     const trusted: CopyMeta = { ...meta };
     delete trusted.version;
     if (held.info?.version !== undefined) trusted.version = held.info.version;
-    return this.keep(tenant, url, key, held, held.info?.bytes ?? copy.body.byteLength, trusted, stale);
+    return this.keep(tenant, url, key, held, held.info?.bytes ?? copy.body.byteLength, trusted, stale, undefined, copy.body);
   }
 
   /** Caches `held` in process as the copy `copy` (replacing any earlier entry of the key) and returns its document. */
-  private keep(tenant: string, url: string, key: string, held: HeldDocument, bytes: number, copy: CopyMeta | undefined, stale: boolean, existing?: SourceDocument): SourceDocument {
+  private keep(tenant: string, url: string, key: string, held: HeldDocument, bytes: number, copy: CopyMeta | undefined, stale: boolean, existing?: SourceDocument, stored?: Uint8Array): SourceDocument {
     const now = this.clock.now();
     const ttl = this.options.cacheTtlMs;
     const validatedAtMs = copy?.validatedAtMs ?? now;
@@ -388,6 +391,7 @@ export class OasDocumentSource implements OpenApiDocumentSource {
       freshUntilMs: stale ? now + Math.min(ttl, STALE_RETRY_MS) : validatedAtMs + ttl,
       staleUntilMs: ttl > 0 ? validatedAtMs + ttl + this.maxStaleMs() : now,
       copy,
+      stored,
     };
     if (stale) entry.staleUntilMs = Math.max(entry.staleUntilMs, entry.freshUntilMs);
     const previous = this.cache.get(key);
@@ -395,6 +399,22 @@ export class OasDocumentSource implements OpenApiDocumentSource {
     if (previous && previous.document.held === held) this.cache.delete(key);
     this.insert(key, entry);
     return document;
+  }
+
+  /**
+   * Records the origin's `304` in the shared cache; when the entry is gone there (expired, or the
+   * backend lost it) while this process has the document's stored form, the document is put back.
+   */
+  private async confirmShared(shared: DocumentCache, sharedKey: string, key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, url: string): Promise<void> {
+    const entryTtl = this.options.cacheTtlMs + this.maxStaleMs();
+    try {
+      if ((await shared.refresh(sharedKey, sha256, update, entryTtl)) !== 'missing') return;
+      const entry = this.cache.get(key);
+      if (!entry?.copy || !entry.stored || entry.copy.sha256 !== sha256) return;
+      await shared.put(sharedKey, { ...entry.copy, body: entry.stored }, entryTtl);
+    } catch (error) {
+      this.sharedFailed('refresh', error, url);
+    }
   }
 
   private servable(copy: CopyMeta): boolean {

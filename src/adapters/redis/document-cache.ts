@@ -1,4 +1,4 @@
-import { CachedDocument, DocumentCache } from '../../application/ports/document-cache.port';
+import { CachedDocument, DocumentCache, RefreshResult } from '../../application/ports/document-cache.port';
 import { Logger } from '../../application/ports/logger.port';
 import { defineScripts, ScriptedRedis } from './lua-scripts';
 import { createClusterClient, createConnection, isClusterSettings, RedisConnectionSettings } from './redis-connection';
@@ -83,17 +83,19 @@ export class RedisDocumentCache implements DocumentCache {
     return true;
   }
 
-  async refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<boolean> {
+  async refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<RefreshResult> {
     const redis = this.redis();
     const fields = await this.bounded(redis.hmget(this.key(key), 'meta'));
-    const current = fields[0] ? parseMeta(fields[0]) : undefined;
-    if (!current) return false;
+    if (!fields[0]) return 'missing';
+    const current = parseMeta(fields[0]);
+    if (!current) return 'other';
     const meta: Meta = { ...current, validatedAtMs: update.validatedAtMs };
     delete meta.etag;
     delete meta.lastModified;
     if (update.etag !== undefined) meta.etag = update.etag;
     if (update.lastModified !== undefined) meta.lastModified = update.lastModified;
-    return (await this.bounded(redis.flunqRefreshDocument(this.key(key), sha256, metaOf(meta), Math.ceil(ttlMs)))) === 1;
+    const result = await this.bounded(redis.flunqRefreshDocument(this.key(key), sha256, metaOf(meta), Math.ceil(ttlMs)));
+    return result === 1 ? 'refreshed' : result === -1 ? 'missing' : 'other';
   }
 
   async close(): Promise<void> {

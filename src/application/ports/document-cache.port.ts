@@ -28,6 +28,8 @@ export interface CachedDocument {
   finalUrl?: string;
 }
 
+export type RefreshResult = 'refreshed' | 'missing' | 'other';
+
 /**
  * A shared store of cached documents. Keys are opaque strings chosen by the caller (never a URL
  * or a tenant in clear: they may carry credentials). Every method is bounded in time by the
@@ -48,9 +50,10 @@ export interface DocumentCache {
    * Records a revalidation (`304 Not Modified`) of the entry under `key`: its `validatedAtMs` and
    * validators become the ones given and its time to live starts again at `ttlMs`, but only when
    * it still holds the content `sha256` (an entry replaced meanwhile by another replica is left
-   * alone). Resolves with whether the entry was updated.
+   * alone). Resolves with `refreshed` when the entry was updated, `missing` when there is no entry
+   * under `key` (expired, or the backend lost it), `other` when it holds other content.
    */
-  refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<boolean>;
+  refresh(key: string, sha256: string, update: Pick<CachedDocument, 'validatedAtMs' | 'etag' | 'lastModified'>, ttlMs: number): Promise<RefreshResult>;
   /** Closes the backend connection, if the adapter opened one. Idempotent. */
   close(): Promise<void>;
 }

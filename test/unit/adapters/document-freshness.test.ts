@@ -291,6 +291,22 @@ describe('OpenAPI documents shared across replicas and restarts', () => {
     assert.equal(document.identity?.version, '1.0.0');
   });
 
+  it('puts the document back into a shared cache that lost it when the origin confirms this process\'s copy', async () => {
+    const { origin, clock, replica, shared } = makeSut({ shared: true, maxStaleMs: 0 });
+    const { source } = replica();
+    await source.load('acme', URL_);
+    await clock.advance(TTL); // the shared entry expires with the TTL (no max-stale)
+    assert.equal(await shared?.get(sharedDocumentKey('acme', URL_)), undefined);
+    await source.load('acme', URL_);
+    assert.deepEqual(origin.conditional(), ['none', '"v1.0.0"']);
+    const entry = await shared?.get(sharedDocumentKey('acme', URL_));
+    assert.equal(entry?.validatedAtMs, clock.now());
+    const other = replica();
+    await other.source.load('acme', URL_);
+    assert.equal(origin.requests.length, 2, 'another replica finds it again');
+    assert.deepEqual(other.workers.loads.map((l) => l.form), ['stored']);
+  });
+
   it('goes on without a shared cache that fails', async () => {
     const { origin, replica, logger } = makeSut();
     const broken: DocumentCache = {

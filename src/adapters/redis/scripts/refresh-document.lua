@@ -3,7 +3,12 @@
 -- stored a newer document meanwhile, which must not get the older one's metadata).
 -- KEYS[1] the entry (a hash: sha256, meta, body)
 -- ARGV[1] the expected sha256, ARGV[2] the new metadata (JSON), ARGV[3] the time to live in ms
-if redis.call('HGET', KEYS[1], 'sha256') ~= ARGV[1] then
+-- Returns 1 when updated, 0 when the entry holds other content, -1 when there is none.
+local current = redis.call('HGET', KEYS[1], 'sha256')
+if not current then
+  return -1
+end
+if current ~= ARGV[1] then
   return 0
 end
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
