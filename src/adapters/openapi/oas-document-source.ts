@@ -276,7 +276,11 @@ export class OasDocumentSource implements OpenApiDocumentSource {
       if (!(error instanceof OriginFailure)) throw error;
       const copy = newest && error.unavailable && this.servable(newest) ? newest : undefined;
       if (!copy) throw error.error;
-      const document = await this.adopt(tenant, url, key, local, useLocal(copy) ? copy : stored, useLocal(copy), true);
+      // A stored copy that does not parse cannot stand in: the call fails as the origin made it.
+      const document = await this.adopt(tenant, url, key, local, useLocal(copy) ? copy : stored, useLocal(copy), true).catch((unusable: unknown) => {
+        this.unusableStored(unusable, url);
+        throw error.error;
+      });
       this.documentCacheResult('stale');
       this.logger?.warn('serving a stale OpenAPI document: its origin could not be reached', { url: redactUrl(url), ageMs: this.clock.now() - copy.validatedAtMs, code: error.error.code, detail: error.error.detail });
       return document;

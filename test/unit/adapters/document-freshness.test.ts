@@ -307,6 +307,18 @@ describe('OpenAPI documents shared across replicas and restarts', () => {
     assert.deepEqual(other.workers.loads.map((l) => l.form), ['stored']);
   });
 
+  it('does not serve a stale stored copy that does not parse: the origin\'s failure stands', async () => {
+    const { origin, clock, replica, shared } = makeSut({ shared: true });
+    await replica().source.load('acme', URL_);
+    const key = sharedDocumentKey('acme', URL_);
+    const entry = (await shared?.get(key)) as CachedDocument;
+    await shared?.put(key, { ...entry, body: new TextEncoder().encode('{poisoned') }, TTL * 10);
+    origin.state = 'refusing';
+    await clock.advance(TTL);
+    const error = await failure(replica().source.load('acme', URL_));
+    assert.equal(error.code, 'NETWORK');
+  });
+
   it('goes on without a shared cache that fails', async () => {
     const { origin, replica, logger } = makeSut();
     const broken: DocumentCache = {
