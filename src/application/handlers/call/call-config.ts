@@ -38,6 +38,9 @@ export type CallConfig = HttpCallConfig | OpenApiCallConfig;
 
 const OUTPUTS: readonly string[] = ['content', 'response', 'raw'];
 
+/** Longest `document.version` accepted: versions are short, and the pin is quoted in errors. */
+const MAX_PIN_LENGTH = 256;
+
 function invalid(detail: string): WorkflowError {
   return errors.configuration(`call configuration validation failed: ${detail}`);
 }
@@ -136,7 +139,8 @@ export function parseCallConfig(raw: JsonObject): CallConfig {
     const pin = isPlainObject(document) ? document['version'] : undefined;
     if (pin !== undefined && pin !== null) {
       // YAML reads `version: 1.2` as a number.
-      if ((typeof pin !== 'string' || pin.trim() === '') && (typeof pin !== 'number' || !Number.isFinite(pin))) throw invalid(`document.version must be a non-empty string (the document's info.version, or sha256:<hex>), got ${JSON.stringify(pin)}`);
+      const valid = (typeof pin === 'string' && pin.trim() !== '' && pin.length <= MAX_PIN_LENGTH) || (typeof pin === 'number' && Number.isFinite(pin));
+      if (!valid) throw invalid(`document.version must be a non-empty string of at most ${MAX_PIN_LENGTH} characters (the document's info.version, or sha256:<hex>), got ${JSON.stringify(pin).slice(0, 80)}`);
       config.documentVersion = typeof pin === 'string' ? pin.trim() : String(pin);
     }
     return config;
