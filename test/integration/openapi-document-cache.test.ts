@@ -1,6 +1,7 @@
 /**
  * The shared OpenAPI document cache against real parts: a local HTTP origin serving a document
- * with an ETag, Redis (the local server, under a key prefix of this run's own, removed after), the
+ * with an ETag, Redis (the local server, under a key prefix of this run's own, removed after) and
+ * the NATS key-value store (the local server, in a bucket of this run's own, deleted after), the
  * real document workers and HTTP client. Replicas and restarts are separate document sources
  * sharing the Redis; time for freshness moves on a fake clock (Redis keeps its own, far longer).
  */
@@ -11,10 +12,12 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
+import { connect } from 'nats';
 import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-client-settings';
 import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 import { OpenApiDocumentWorkers } from '../../src/adapters/openapi/document-worker-client';
 import { documentCacheBounds, OasDocumentSource, sharedDocumentKey } from '../../src/adapters/openapi/oas-document-source';
+import { NatsDocumentCache } from '../../src/adapters/nats/document-cache';
 import { RedisDocumentCache } from '../../src/adapters/redis/document-cache';
 import { CallTaskHandler } from '../../src/application/handlers/call/call.handler';
 import { CircuitBreaker } from '../../src/application/ports/circuit-breaker.port';
@@ -184,5 +187,31 @@ describe('how often the origin is asked, across a restart (docs/document-cache.m
     const without = await scenario(false, 'rate-local');
     assert.deepEqual(withShared, { full: 1, revalidations: 1, loads: 120 });
     assert.deepEqual(without, { full: 4, revalidations: 2, loads: 120 });
+  });
+});
+
+describe('OpenAPI documents shared through the NATS key-value store', () => {
+  const natsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  const bucket = `TEST_OPENAPI_DOCUMENTS_${process.pid}_${Date.now()}`;
+  after(async () => {
+    const nc = await connect({ servers: natsUrl.replace(/^nats:\/\//, '') });
+    await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`).catch(() => false);
+    await nc.close();
+  });
+
+  it('a second replica finds the document in the bucket and asks the origin nothing', async () => {
+    const natsReplica = (): OasDocumentSource => {
+      const client = new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS);
+      const shared = new NatsDocumentCache({ connection: { url: natsUrl, credsFile: undefined }, bucket, bucketTtlMs: 3_600_000, maxBodyBytes: 10 * 1024 * 1024, requestTimeoutMs: 2_000 }, clock);
+      closers.push(() => client.close(), () => shared.close());
+      return new OasDocumentSource(client, clock, metrics, { cacheTtlMs: TTL, requestTimeoutMs: 10_000, maxDocumentBytes: 10 * 1024 * 1024, bounds: documentCacheBounds(1), maxStaleMs: 3_600_000 }, workers, shared, logger);
+    };
+    const start = answers.length;
+    const first = await natsReplica().load('nats-tenant', `${origin}/openapi.json`);
+    const second = await natsReplica().load('nats-tenant', `${origin}/openapi.json`);
+    assert.deepEqual(answers.slice(start), [200]);
+    assert.deepEqual(second.identity, first.identity);
+    assert.ok(await second.prepare('getPetById', { petId: 7 }));
+    assert.equal(metrics.count('document_cache', 'hit', 'nats'), 1);
   });
 });
