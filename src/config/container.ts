@@ -18,12 +18,12 @@ import { coreModule } from './modules/core.module';
 import { expressionsModule } from './modules/expressions.module';
 import { healthModule } from './modules/health.module';
 import { httpModule } from './modules/http.module';
-import { memoryStreamModule } from './modules/memory.module';
-import { natsStreamModule } from './modules/nats.module';
-import { openApiModule } from './modules/openapi.module';
+import { memoryDocumentCacheModule, memoryStreamModule } from './modules/memory.module';
+import { natsDocumentCacheModule, natsStreamModule } from './modules/nats.module';
+import { documentCacheSettings, openApiModule } from './modules/openapi.module';
 import { operationsModule } from './modules/operations.module';
 import { patternModule } from './modules/pattern.module';
-import { redisStreamModule } from './modules/redis.module';
+import { redisDocumentCacheModule, redisStreamModule } from './modules/redis.module';
 import { SystemOptions, systemModule } from './modules/system.module';
 import { tracingModule } from './modules/tracing.module';
 import { graphqlModule } from './modules/graphql.module';
@@ -81,12 +81,19 @@ const STREAM_BACKENDS: Record<AppConfig['stream']['type'], (config: AppConfig) =
   memory: (config) => memoryStreamModule(config.stream),
 };
 
+/** The shared document cache of each backend (OPENAPI_CACHE_SHARED), in the backend the stream is on. */
+export const DOCUMENT_CACHE_BACKENDS: Record<AppConfig['stream']['type'], (config: AppConfig) => ContainerModule> = {
+  redis: (config) => redisDocumentCacheModule(config.redis, documentCacheSettings(config.openApi, config.http)),
+  nats: (config) => natsDocumentCacheModule(config.nats, documentCacheSettings(config.openApi, config.http)),
+  memory: (config) => memoryDocumentCacheModule(documentCacheSettings(config.openApi, config.http)),
+};
+
 /** The modules of a profile: the application, the system adapters and the profile's stream. */
 export function profileModules(config: AppConfig, profile: Profile = profileFor(config), options: SystemOptions = {}): ContainerModule[] {
   // `production` runs on the configured backend, and on Redis when that is the in-process stream
   // (the dead-letter commands always address a real backend).
   const backend = profile === 'embedded' ? 'memory' : config.stream.type === 'memory' ? 'redis' : config.stream.type;
-  return [...applicationModules(config), systemModule(config.log, options), STREAM_BACKENDS[backend](config)];
+  return [...applicationModules(config), systemModule(config.log, options), STREAM_BACKENDS[backend](config), DOCUMENT_CACHE_BACKENDS[backend](config)];
 }
 
 /** A container with `modules` loaded, then `replacements` bound in place of what the modules bound. */

@@ -75,6 +75,8 @@ export const VARIABLES = {
   EXECUTOR_WORKFLOW_CAP: { name: 'EXECUTOR_WORKFLOW_CAP', default: '', expected: 'an integer from 1 to 10000', description: 'Most tasks of one workflow running at once (unset: no cap beyond its tenant\'s)', parse: integer(1, 10_000) },
   EXECUTOR_READ_AHEAD: { name: 'EXECUTOR_READ_AHEAD', default: '', expected: 'an integer from 1 to 10000', description: 'Most tasks read and waiting for a slot under fair dispatch (unset: EXECUTOR_CONCURRENCY); they are kept alive while they wait', parse: integer(1, 10_000) },
   EXECUTOR_FAIR_RESERVE: { name: 'EXECUTOR_FAIR_RESERVE', default: '', expected: 'an integer from 0 to 9999, below EXECUTOR_CONCURRENCY', description: 'Slots a tenant above its fair share leaves free while other tenants were active in the last minute (unset: a tenth of EXECUTOR_CONCURRENCY, rounded down); also how many tasks of tenants with nothing running may start beyond the slots (at least 1)', parse: integer(0, 9999) },
+  OPENAPI_CACHE_SHARED: { name: 'OPENAPI_CACHE_SHARED', default: 'true', expected: '1/true/yes or 0/false/no', description: 'Keep fetched OpenAPI documents in the backend too (Redis, the NATS key-value store, or memory in embedded mode), per tenant and URL, so that other replicas and the next start find them (docs/document-cache.md)', parse: bool },
+  OPENAPI_CACHE_MAX_STALE: { name: 'OPENAPI_CACHE_MAX_STALE', default: '24h', expected: DURATION_FORM + ' (0: never)', description: 'How long past OPENAPI_CACHE_TTL_SECONDS a cached OpenAPI document is still used while its origin cannot be reached (network error, timeout, 5xx, 429); a warning and a `stale` count each time', parse: durationMs },
   OPENAPI_WORKERS: { name: 'OPENAPI_WORKERS', default: '4', expected: 'an integer from 1 to 64', description: 'Most worker threads parsing and holding OpenAPI documents; each holds one tenant\'s documents (tenants share only while every worker is busy)', parse: integer(1, 64) },
   NATS_URL: { name: 'NATS_URL', default: 'nats://127.0.0.1:4222', expected: 'nats://[user:password@|token@]host:port or tls://… (several: comma-separated)', description: 'NATS server with JetStream (EVENT_STREAM_TYPE=nats)', parse: natsUrl },
   NATS_CREDS: { name: 'NATS_CREDS', default: '', expected: 'a file path', description: 'NATS credentials file (user JWT and NKey seed)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
@@ -206,6 +208,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,
       requestTimeoutMs: read('OPENAPI_REQUEST_TIMEOUT_SECONDS') * 1000,
       workers: read('OPENAPI_WORKERS'),
+      sharedCache: read('OPENAPI_CACHE_SHARED'),
+      maxStaleMs: read('OPENAPI_CACHE_MAX_STALE'),
     },
     breaker: {
       enabled: read('CIRCUIT_BREAKER_ENABLED'),

@@ -128,6 +128,10 @@ export interface OpenApiSettings {
   requestTimeoutMs: number;
   /** Most worker threads holding documents, one tenant's each (OPENAPI_WORKERS). */
   workers: number;
+  /** Documents kept in the backend as well, shared by replicas and restarts (OPENAPI_CACHE_SHARED). */
+  sharedCache: boolean;
+  /** How long past the TTL a document may be served while its origin is down, ms (OPENAPI_CACHE_MAX_STALE). */
+  maxStaleMs: number;
 }
 
 /** Circuit breakers per tenant and host. */

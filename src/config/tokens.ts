@@ -14,6 +14,7 @@ import { BacklogView } from '../application/ports/backlog.port';
 import { CircuitBreaker } from '../application/ports/circuit-breaker.port';
 import { Clock } from '../application/ports/clock.port';
 import { DeadLetterStore } from '../application/ports/dead-letter-store.port';
+import { DocumentCache } from '../application/ports/document-cache.port';
 import { ExpressionEvaluator } from '../application/ports/expression-evaluator.port';
 import { HttpClient } from '../application/ports/http-client.port';
 import { GrpcClient } from '../application/ports/grpc-client.port';
@@ -61,6 +62,8 @@ export const TRACING = identifier<Closable>('Tracing');
 export const RECENT_TRACES = identifier<RecentTraces>('RecentTraces');
 export const CIRCUIT_BREAKER = identifier<CircuitBreaker>('CircuitBreaker');
 export const OPENAPI_DOCUMENT_SOURCE = identifier<OpenApiDocumentSource>('OpenApiDocumentSource');
+/** Cached API documents shared by replicas and restarts, in the stream backend (bound by each backend's module). */
+export const DOCUMENT_CACHE = identifier<DocumentCache>('DocumentCache');
 export const TASK_INBOX = identifier<TaskInbox>('TaskInbox');
 export const TASK_SUBMISSION = identifier<TaskSubmission>('TaskSubmission');
 export const DEAD_LETTER_STORE = identifier<DeadLetterStore>('DeadLetterStore');

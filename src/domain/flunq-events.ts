@@ -2,7 +2,7 @@ import { JsonObject } from './json';
 import { redactDeep, redactText } from './redaction';
 import { EXECUTOR_SOURCE, FlunqEvent, TASK_COMPLETED } from './flunq-event';
 import { TaskIdentity, TaskRequest } from './task-request';
-import { durationMs, TaskResult } from './task-result';
+import { durationMs, OutcomeMetadata, TaskResult } from './task-result';
 import { rfc3339Seconds } from './time-format';
 
 /** The nested payload of `io.flunq.task.completed` (docs/protocol.md, section 4). */
@@ -19,7 +19,8 @@ export interface CompletedPayload {
   data: {
     input: JsonObject;
     output: unknown;
-    metadata: {
+    /** The standard keys, and the optional ones a task adds (OutcomeMetadata: `document` for OpenAPI calls). */
+    metadata: OutcomeMetadata & {
       started_at: string;
       completed_at: string;
       duration_ms: number;
@@ -57,6 +58,8 @@ export function buildCompletedPayload(identity: TaskIdentity, result: TaskResult
       input: redactDeep(outcome.resolvedInput ?? input, names, secrets) as JsonObject,
       output,
       metadata: {
+        // The task's own keys first: the standard ones always win.
+        ...(outcome.metadata === undefined ? {} : (redactDeep(outcome.metadata, names, secrets) as OutcomeMetadata)),
         started_at: rfc3339Seconds(result.startedAtMs),
         completed_at: rfc3339Seconds(result.completedAtMs),
         duration_ms: ms,

@@ -59,6 +59,8 @@ export type ErrorCode =
   | 'RESPONSE_TOO_DEEP'
   | 'ADDRESS_DENIED'
   | 'DOCUMENT_FAILED'
+  /** An OpenAPI call pins a document version (`document.version`) that the document is not at. */
+  | 'DOCUMENT_VERSION_MISMATCH'
   | 'OPERATION_NOT_FOUND'
   | 'PARAMETER_MISSING'
   | 'AUTHENTICATION_FAILED'

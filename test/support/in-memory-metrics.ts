@@ -1,4 +1,4 @@
-import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel, TenantLoad } from '../../src/application/ports/metrics.port';
+import { BreakerState, DocumentCacheResult, Metrics, RetryKind, TaskOutcomeLabel, TenantLoad } from '../../src/application/ports/metrics.port';
 
 /** Metrics kept as plain counters, for tests and the embedded mode without Prometheus. */
 export class InMemoryMetrics implements Metrics {
@@ -60,6 +60,9 @@ export class InMemoryMetrics implements Metrics {
   }
   openApiCache(result: 'hit' | 'miss'): void {
     this.inc('openapi_cache', result);
+  }
+  documentCache(result: DocumentCacheResult, backend: string): void {
+    this.inc('document_cache', result, backend);
   }
   brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure'): void {
     this.inc('broker_exchange', protocol, operation, outcome);

@@ -9,7 +9,7 @@ import { Random } from '../../src/application/ports/random.port';
 import { InMemoryStreamBroker } from '../../src/adapters/memory/in-memory-stream-broker';
 import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
 import { bindFactory, replace, Replacement } from '../../src/config/binding';
-import { applicationModules, buildContainer, composeExecutor, Executor } from '../../src/config/container';
+import { applicationModules, buildContainer, composeExecutor, DOCUMENT_CACHE_BACKENDS, Executor } from '../../src/config/container';
 import { AppConfig } from '../../src/config/env';
 import { memoryStreamModule } from '../../src/config/modules/memory.module';
 import { GRPC_CLIENT } from '../../src/config/tokens';
@@ -59,7 +59,7 @@ export function testDoublesModule(doubles: TestDoubles = {}): ContainerModule {
 export function testModules(config: AppConfig, doubles: TestDoubles = {}): ContainerModule[] {
   const { faults } = doubles;
   const stream = faults ? memoryStreamModule(config.stream, (source) => new FaultyEntryStream(source, faults)) : memoryStreamModule(config.stream);
-  return [...applicationModules(config), testDoublesModule(doubles), stream];
+  return [...applicationModules(config), testDoublesModule(doubles), stream, DOCUMENT_CACHE_BACKENDS.memory(config)];
 }
 
 export interface TestExecutor extends Executor {

@@ -61,12 +61,12 @@ export function bucketName(stream: string, group: string): string {
 }
 
 /**
- * The task-outcome bucket (see TaskClaims): one value per key, entries expiring after `ttlMs` (0:
- * never). An existing bucket is kept, its TTL brought to `ttlMs` (EXECUTOR_SETTLED_TTL may change
+ * A key-value bucket keeping one value per key, entries expiring after `ttlMs` (0: never): the
+ * task-outcome bucket (see TaskClaims), and the bucket of cached documents. An existing bucket is kept, its TTL brought to `ttlMs` (EXECUTOR_SETTLED_TTL may change
  * between deployments).
  */
-export async function openTaskBucket(nc: NatsConnection, name: string, ttlMs: number): Promise<KV> {
-  const kv = await nc.jetstream().views.kv(name, { history: 1, storage: StorageType.File, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+export async function openTaskBucket(nc: NatsConnection, name: string, ttlMs: number, timeoutMs?: number): Promise<KV> {
+  const kv = await nc.jetstream(timeoutMs === undefined ? {} : { timeout: timeoutMs }).views.kv(name, { history: 1, storage: StorageType.File, ...(ttlMs > 0 ? { ttl: ttlMs } : {}), ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
   const status = await kv.status();
   if (status.ttl !== ttlMs) {
     const jsm = await nc.jetstreamManager();

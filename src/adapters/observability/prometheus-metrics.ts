@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { BreakerState, Metrics, RetryKind, TaskOutcomeLabel, TenantLoad } from '../../application/ports/metrics.port';
+import { BreakerState, DocumentCacheResult, Metrics, RetryKind, TaskOutcomeLabel, TenantLoad } from '../../application/ports/metrics.port';
 
 /** The label value of every task type that was not declared (bad input, or no type at all). */
 const OTHER = 'other';
@@ -15,6 +15,9 @@ const CALL_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'openapi', 'graphql
 export const RATE_LIMIT_LABELS = 100;
 /** Seconds a call waited for a rate-limit slot: from a few milliseconds to the longest task deadlines. */
 const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/** The shared document cache backends; anything else is counted as `other`. */
+const DOCUMENT_CACHE_BACKENDS: ReadonlySet<string> = new Set(['redis', 'nats', 'memory', 'process']);
+const DOCUMENT_CACHE_RESULTS: readonly DocumentCacheResult[] = ['hit', 'miss', 'revalidated', 'stale'];
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 interface TaskTypeChildren {
@@ -56,6 +59,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lag: Gauge<'group'>;
   private readonly reclaimedCounter: Counter;
   private readonly openApi: Counter<'result'>;
+  private readonly documentCacheCounter: Counter<'result' | 'backend'>;
   private readonly calls: Histogram<'protocol' | 'outcome'>;
   private readonly brokerExchanges: Histogram<'protocol' | 'operation' | 'outcome'>;
   private readonly rateLimitWaits: Histogram<'limit'>;
@@ -83,6 +87,12 @@ export class PrometheusMetrics implements Metrics {
     this.reclaimedCounter = new Counter({ name: 'executor_reclaimed_entries_total', help: 'Pending entries claimed from idle consumers (XAUTOCLAIM)', registers });
     this.calls = new Histogram({ name: 'executor_call_duration_seconds', help: 'Call tasks by protocol (http, openapi, graphql, grpc, asyncapi) and outcome (success, failure): time from the parsed parameters to the output', labelNames: ['protocol', 'outcome'], buckets: DURATION_BUCKETS, registers });
     this.openApi = new Counter({ name: 'executor_openapi_cache_total', help: 'OpenAPI document cache lookups, by result (hit, miss)', labelNames: ['result'], registers });
+    this.documentCacheCounter = new Counter({
+      name: 'executor_openapi_document_cache_total',
+      help: 'OpenAPI documents renewed once their in-process copy was missing or stale, by result (hit: fresh in the shared cache; miss: fetched in full; revalidated: 304 from the origin; stale: origin unreachable, stale copy served) and shared cache backend (redis, nats, memory; process: none)',
+      labelNames: ['result', 'backend'],
+      registers,
+    });
     this.brokerExchanges = new Histogram({
       name: 'executor_broker_exchange_duration_seconds',
       help: 'Message exchanges of call: asyncapi tasks (publish, or request and reply) by protocol and outcome (success, failure), connecting included',
@@ -201,6 +211,10 @@ export class PrometheusMetrics implements Metrics {
 
   openApiCache(result: 'hit' | 'miss'): void {
     this.openApiChildren[result].inc();
+  }
+
+  documentCache(result: DocumentCacheResult, backend: string): void {
+    this.documentCacheCounter.labels(DOCUMENT_CACHE_RESULTS.includes(result) ? result : 'other', DOCUMENT_CACHE_BACKENDS.has(backend) ? backend : 'other').inc();
   }
 
   brokerExchange(protocol: string, operation: 'publish' | 'request', outcome: 'success' | 'failure', durationMs: number): void {

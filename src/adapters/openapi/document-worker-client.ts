@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
-import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady } from './document-worker';
+import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady, LoadedInfo, LoadForm } from './document-worker';
 
 export interface DocumentWorkerOptions {
   /** Most worker threads at once (OPENAPI_WORKERS); each holds the documents of one tenant. */
@@ -128,16 +128,17 @@ export class OpenApiDocumentWorkers {
   }
 
   /**
-   * Parses and keeps a document (the fetched bytes, handed over to the worker: `body` is unusable
-   * afterwards) in the tenant's worker; resolves with its handle. Rejects with the
-   * document's WorkflowError, or a `timeout` one when processing takes longer than `timeoutMs` once started.
+   * Parses and keeps a document (the fetched bytes, or with `form.stored` its stored form from the
+   * shared cache; handed over to the worker: `body` is unusable afterwards) in the tenant's worker;
+   * resolves with its handle. Rejects with the document's WorkflowError, or a `timeout` one when
+   * processing takes longer than `timeoutMs` once started: a stored form is held to the same limits.
    */
-  async load(tenant: string, body: Uint8Array, contentType: string, url: string, timeoutMs: number): Promise<WorkerDocument> {
+  async load(tenant: string, body: Uint8Array, contentType: string, url: string, timeoutMs: number, form: LoadForm = {}): Promise<WorkerDocument> {
     if (this.closed) throw closedError();
     const slot = this.slotFor(tenant);
     const key = this.nextKey++;
-    const { reply, thread } = await this.enqueue(slot, { op: 'load', key, body, contentType, url }, tenant, timeoutMs, undefined);
-    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? [], reply.securitySchemes ?? []);
+    const { reply, thread } = await this.enqueue(slot, { op: 'load', key, body, contentType, url, ...form }, tenant, timeoutMs, undefined);
+    return new WorkerDocument(this, slot, thread, tenant, key, reply.operationIds ?? [], reply.securitySchemes ?? [], reply.loaded ?? {});
   }
 
   /** @internal Use WorkerDocument.prepare. */
@@ -361,6 +362,8 @@ export class WorkerDocument {
     readonly key: number,
     private readonly ids: string[],
     private readonly schemes: string[] = [],
+    /** The document's version, the hash of the fetched bytes and its stored form, as the load gave them. */
+    readonly info: LoadedInfo = {},
   ) {}
 
   /** False once the worker that held it was stopped. */

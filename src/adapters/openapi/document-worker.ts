@@ -2,7 +2,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { CheckedResponse, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowErrorInit } from '../../domain/workflow-error';
-import { normalizeDocument, parseDocumentText } from './document-parsing';
+import { contentHash, documentVersion, normalizeDocument, parseDocumentText, parseStoredForm, storedForm } from './document-parsing';
 import { DereferencedOpenApiDocument } from './openapi-document';
 
 /**
@@ -15,19 +15,38 @@ import { DereferencedOpenApiDocument } from './openapi-document';
 export const DOCUMENT_WORKER_ROLE = 'openapi-documents';
 
 export type DocumentRequest =
-  | { id: number; op: 'load'; key: number; body: Uint8Array; contentType: string; url: string }
+  | { id: number; op: 'load'; key: number; body: Uint8Array; contentType: string; url: string } & LoadForm
   | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject; validate?: true }
   | { id: number; op: 'validate-request'; key: number; operationId: string; parameters: JsonObject }
   | { id: number; op: 'validate-response'; key: number; operationId: string; response: CheckedResponse }
   | { id: number; op: 'drop'; key: number };
+
+/**
+ * `stored`: `body` is a document's stored form (see storedForm) read from the shared cache, at most
+ * `maxBytes` once decompressed; otherwise it is the bytes fetched. `keep`: also answer with the
+ * stored form of the fetched document, when its JSON is at most `keep` bytes.
+ */
+export interface LoadForm {
+  stored?: { maxBytes: number };
+  keep?: number;
+}
 
 /** A WorkflowError as it crosses threads. */
 export type ErrorData = Pick<WorkflowErrorInit, 'kind' | 'code' | 'title' | 'detail' | 'status' | 'retryable' | 'data'>;
 
 /** `held`: how many documents the worker holds after the request. `unloaded`: the document asked for is not held. */
 export type DocumentReply =
-  | { id: number; ok: true; held: number; operationIds?: string[]; securitySchemes?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[] }
+  | { id: number; ok: true; held: number; operationIds?: string[]; securitySchemes?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[]; loaded?: LoadedInfo }
   | { id: number; ok: false; held: number; unloaded?: true; error: ErrorData | { message: string } };
+
+/** What a load tells about the document: its `info.version`, the hash of fetched bytes, and its stored form when asked for. */
+export interface LoadedInfo {
+  /** Bytes of the text parsed (the fetched text, or the stored form's JSON): what the document weighs in the cache's bounds. */
+  bytes?: number;
+  version?: string;
+  sha256?: string;
+  stored?: Uint8Array;
+}
 
 /** The worker's first message: it has loaded and takes requests. */
 export interface DocumentWorkerReady {
@@ -43,9 +62,25 @@ function errorData(error: unknown): ErrorData | { message: string } {
 export async function handleDocumentRequest(documents: Map<number, DereferencedOpenApiDocument>, request: DocumentRequest): Promise<DocumentReply> {
   try {
     if (request.op === 'load') {
-      const document = new DereferencedOpenApiDocument(await normalizeDocument(parseDocumentText(new TextDecoder('utf-8').decode(request.body), request.contentType)), request.url);
+      const loaded: LoadedInfo = {};
+      let raw: JsonObject;
+      if (request.stored) {
+        const parsed = parseStoredForm(request.body, request.stored.maxBytes);
+        raw = parsed.document;
+        loaded.bytes = parsed.bytes;
+      } else {
+        loaded.bytes = request.body.byteLength;
+        loaded.sha256 = contentHash(request.body);
+        raw = parseDocumentText(new TextDecoder('utf-8').decode(request.body), request.contentType);
+      }
+      const version = documentVersion(raw);
+      if (version !== undefined) loaded.version = version;
+      // Before dereferencing, which changes the document in place and may make it cyclic.
+      const stored = request.keep === undefined ? undefined : storedForm(raw, request.keep);
+      const document = new DereferencedOpenApiDocument(await normalizeDocument(raw), request.url);
       documents.set(request.key, document);
-      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds(), securitySchemes: document.securitySchemeNames() };
+      if (stored) loaded.stored = stored;
+      return { id: request.id, ok: true, held: documents.size, operationIds: document.operationIds(), securitySchemes: document.securitySchemeNames(), loaded };
     }
     if (request.op === 'prepare') {
       const document = documents.get(request.key);
@@ -70,7 +105,11 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === DOCUMENT
   const port = parentPort;
   const documents = new Map<number, DereferencedOpenApiDocument>();
   port.on('message', (request: DocumentRequest) => {
-    void handleDocumentRequest(documents, request).then((reply) => port.postMessage(reply));
+    void handleDocumentRequest(documents, request).then((reply) => {
+      // The stored form is handed over, not copied.
+      const stored = reply.ok ? reply.loaded?.stored : undefined;
+      port.postMessage(reply, stored ? [stored.buffer as ArrayBuffer] : []);
+    });
   });
   // Loading this module and its parsers takes a while; a request's time limit starts only after.
   port.postMessage({ ready: true } satisfies DocumentWorkerReady);

@@ -18,6 +18,7 @@ const SCRIPTS = {
   flunqClaim: { file: 'claim.lua' },
   flunqReleaseAck: { file: 'release-ack.lua' },
   flunqGroupInfo: { file: 'group-info.lua', numberOfKeys: 1 },
+  flunqRefreshDocument: { file: 'refresh-document.lua', numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -53,6 +54,7 @@ export interface FlunqCommands {
   flunqClaim(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   flunqReleaseAck(numKeys: number, ...args: string[]): Promise<number>;
   flunqGroupInfo(stream: string): Promise<unknown>;
+  flunqRefreshDocument(key: string, sha256: string, meta: string, ttlMs: number): Promise<number>;
 }
 
 /** The scripts on an explicit pipeline (`pipeline()` of a connection with the scripts defined). */

@@ -1,6 +1,7 @@
 export type TaskOutcomeLabel = 'success' | 'failure' | 'dead_letter' | 'duplicate';
 export type RetryKind = 'processing' | 'transport' | 'workflow';
 export type BreakerState = 'closed' | 'open' | 'half_open';
+export type DocumentCacheResult = 'hit' | 'miss' | 'revalidated' | 'stale';
 
 /** One tenant's load, for fair dispatch across tenants. */
 export interface TenantLoad {
@@ -39,6 +40,14 @@ export interface Metrics {
   pendingEntries(group: string, count: number): void;
   consumerLag(group: string, count: number): void;
   openApiCache(result: 'hit' | 'miss'): void;
+  /**
+   * What renewing an OpenAPI document whose in-process copy was missing or no longer fresh came to:
+   * `hit` (a fresh copy in the shared cache, no request to the origin), `miss` (the document
+   * fetched in full), `revalidated` (the origin answered `304 Not Modified`), `stale` (the origin
+   * could not be reached and a stale copy was served). `backend`: the shared cache's (`redis`,
+   * `nats`, `memory`), or `process` without one.
+   */
+  documentCache(result: DocumentCacheResult, backend: string): void;
   /**
    * A call task's call ended, by protocol (`http`, `openapi`, `graphql`, `grpc`, `asyncapi`):
    * `success` when the task's outcome is a success, `failure` otherwise. Adapters bound the label

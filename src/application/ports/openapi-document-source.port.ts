@@ -37,8 +37,27 @@ export interface CheckedResponse {
   body: unknown;
 }
 
+/** Which copy of a document a call ran against (reported in the completion, checked against a task's pin). */
+export interface DocumentIdentity {
+  /** The document's `info.version`, when it has one. */
+  version?: string;
+  /** SHA-256 of the document's bytes as fetched from its origin, lower-case hex. */
+  sha256?: string;
+}
+
+/** How to load a document. */
+export interface DocumentLoadOptions {
+  /**
+   * Ask the document's origin even when the cached copy is fresh (a conditional request: a copy the
+   * origin confirms is kept). For a task whose pinned version differs from the cached copy's.
+   */
+  revalidate?: boolean;
+}
+
 /** A loaded, dereferenced OpenAPI 3.x document (Swagger 2.0 converted); adapters may hold it off the event loop. */
 export interface OpenApiDocument {
+  /** Which copy this is; absent when the source cannot tell. */
+  readonly identity?: DocumentIdentity;
   /** Every operationId in the document, for error messages. */
   operationIds(): string[];
   /** The names of the document's `components.securitySchemes` (pre-flight checks of `authentication.use`). */
@@ -66,7 +85,8 @@ export interface OpenApiDocument {
 }
 
 /**
- * Fetches and caches documents per tenant and URL (TTL, concurrent loads collapsed).
+ * Fetches and caches documents per tenant and URL (TTL, concurrent loads collapsed, revalidated
+ * with the origin once stale, served stale for a while when the origin cannot be reached).
  */
 export interface OpenApiDocumentSource {
   /**
@@ -77,5 +97,5 @@ export interface OpenApiDocumentSource {
    * when it is not a valid OpenAPI document, and a `timeout` one when it takes longer than the
    * configured limit to fetch or to process.
    */
-  load(tenant: string, url: string, signal?: AbortSignal): Promise<OpenApiDocument>;
+  load(tenant: string, url: string, signal?: AbortSignal, options?: DocumentLoadOptions): Promise<OpenApiDocument>;
 }

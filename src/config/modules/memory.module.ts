@@ -3,6 +3,7 @@ import { EntryStream } from '../../adapters/flunq-wire/entry-stream';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { Clock } from '../../application/ports/clock.port';
 import { InMemoryBacklog } from '../../adapters/memory/in-memory-backlog';
+import { InMemoryDocumentCache } from '../../adapters/memory/in-memory-document-cache';
 import { InMemoryStreamDeadLetterStore } from '../../adapters/memory/in-memory-dead-letter-store';
 import { InMemoryStreamBroker } from '../../adapters/memory/in-memory-stream-broker';
 import { InMemoryTaskHistory } from '../../adapters/memory/in-memory-task-history';
@@ -10,7 +11,8 @@ import { InMemoryTaskSource } from '../../adapters/memory/in-memory-task-source'
 import { InMemoryTaskSubmission } from '../../adapters/memory/in-memory-task-submission';
 import { bindFactory } from '../binding';
 import { StreamSettings } from '../env';
-import { CLOCK, DEAD_LETTER_STORE, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, DOCUMENT_CACHE, STREAM_BROKER, TASK_INBOX, TASK_SUBMISSION } from '../tokens';
+import { DocumentCacheSettings } from './openapi.module';
 import { BACKLOG_VIEW, TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
@@ -39,5 +41,12 @@ export function memoryStreamModule(stream: StreamSettings, wrap: (source: EntryS
     bindFactory(bind, DEAD_LETTER_STORE, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryStreamDeadLetterStore(broker, clock));
     bindFactory(bind, TASK_HISTORY, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryTaskHistory(broker, clock));
     bindFactory(bind, BACKLOG_VIEW, [STREAM_BROKER, CLOCK], (broker, clock) => new InMemoryBacklog(broker, stream.group, clock));
+  });
+}
+
+/** The document cache of embedded mode and tests: process memory, bounded by `documents.memoryBytes`. */
+export function memoryDocumentCacheModule(documents: DocumentCacheSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, DOCUMENT_CACHE, [CLOCK], (clock) => new InMemoryDocumentCache(clock, documents.memoryBytes));
   });
 }

@@ -1,10 +1,12 @@
 import { ContainerModule } from 'inversify';
 import { NatsDeadLetterStore } from '../../adapters/nats/dead-letter-store';
+import { documentBucketName, NatsDocumentCache } from '../../adapters/nats/document-cache';
 import { NatsTaskInbox, NatsTaskInboxOptions } from '../../adapters/nats/nats-task-inbox';
 import { NatsTaskHistory } from '../../adapters/nats/task-history';
 import { bindFactory } from '../binding';
 import { ExecutorSettings, NatsSettings, StreamSettings } from '../env';
-import { CLOCK, DEAD_LETTER_STORE, LOGGER, TASK_INBOX } from '../tokens';
+import { CLOCK, DEAD_LETTER_STORE, DOCUMENT_CACHE, LOGGER, TASK_INBOX } from '../tokens';
+import { DocumentCacheSettings } from './openapi.module';
 import { TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
@@ -50,5 +52,21 @@ export function natsStreamModule(nats: NatsSettings, stream: StreamSettings, exe
     // For operator commands: its own connection, opened on first use, failing fast.
     bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => new NatsDeadLetterStore({ connection: { url: nats.url, credsFile: nats.credsFile }, stream: nats.stream, subjectPrefix: nats.subjectPrefix }, clock)).onDeactivation((store) => store.close());
     bindFactory(bind, TASK_HISTORY, [CLOCK], (clock) => new NatsTaskHistory({ connection: { url: nats.url, credsFile: nats.credsFile }, stream: nats.stream, subjectPrefix: nats.subjectPrefix }, clock)).onDeactivation((history) => history.close());
+  });
+}
+
+/** The shared document cache in a JetStream key-value bucket beside NATS_STREAM: its own connection, opened when the first document is looked up. */
+export function natsDocumentCacheModule(nats: NatsSettings, documents: DocumentCacheSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(
+      bind,
+      DOCUMENT_CACHE,
+      [CLOCK],
+      (clock) =>
+        new NatsDocumentCache(
+          { connection: { url: nats.url, credsFile: nats.credsFile }, bucket: documentBucketName(nats.stream), bucketTtlMs: documents.entryTtlMs, maxBodyBytes: documents.maxBodyBytes, requestTimeoutMs: documents.requestTimeoutMs },
+          clock,
+        ),
+    ).onDeactivation((cache) => cache.close());
   });
 }

@@ -2,11 +2,13 @@ import { ContainerModule } from 'inversify';
 import { BacklogBoard } from '../../application/activity/backlog-board';
 import { EntryStreamInbox } from '../../adapters/flunq-wire/entry-stream-inbox';
 import { RedisDeadLetterStore } from '../../adapters/redis/dead-letter-store';
+import { DEFAULT_DOCUMENT_KEY_PREFIX, RedisDocumentCache } from '../../adapters/redis/document-cache';
 import { RedisStreamTaskSource, RedisStreamTaskSourceOptions } from '../../adapters/redis/redis-stream-task-source';
 import { RedisTaskHistory } from '../../adapters/redis/task-history';
 import { bindFactory } from '../binding';
 import { RedisSettings, StreamSettings } from '../env';
-import { BACKLOG_VIEW, CLOCK, DEAD_LETTER_STORE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
+import { BACKLOG_VIEW, CLOCK, DEAD_LETTER_STORE, DOCUMENT_CACHE, LOGGER, METRICS, TASK_INBOX } from '../tokens';
+import { DocumentCacheSettings } from './openapi.module';
 import { TASK_HISTORY } from '../tokens';
 import { taskLeaseMs } from './core.module';
 
@@ -48,5 +50,12 @@ export function redisStreamModule(redis: RedisSettings, stream: StreamSettings):
     // For operator commands: its own connection, opened on first use, failing fast.
     bindFactory(bind, DEAD_LETTER_STORE, [CLOCK], (clock) => RedisDeadLetterStore.open(redis, clock, stream.pattern)).onDeactivation((store) => store.close());
     bindFactory(bind, TASK_HISTORY, [CLOCK], (clock) => RedisTaskHistory.open(redis, clock, stream.pattern)).onDeactivation((history) => history.close());
+  });
+}
+
+/** The shared document cache in Redis: its own connection, opened when the first document is looked up. */
+export function redisDocumentCacheModule(redis: RedisSettings, documents: DocumentCacheSettings): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bindFactory(bind, DOCUMENT_CACHE, [LOGGER], (logger) => new RedisDocumentCache(redis, logger, { keyPrefix: DEFAULT_DOCUMENT_KEY_PREFIX, maxBodyBytes: documents.maxBodyBytes, commandTimeoutMs: documents.requestTimeoutMs })).onDeactivation((cache) => cache.close());
   });
 }

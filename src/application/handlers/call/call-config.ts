@@ -30,11 +30,16 @@ export interface OpenApiCallConfig extends CommonCallConfig {
   parameters: JsonObject;
   /** `validate` (an SDL extension): which sides are checked against the document; `undefined`: CALL_VALIDATE decides. */
   validate: ValidateSides | undefined;
+  /** `document.version` (an SDL extension): the `info.version` (or SHA-256) the document must be at; `undefined`: any. */
+  documentVersion?: string;
 }
 
 export type CallConfig = HttpCallConfig | OpenApiCallConfig;
 
 const OUTPUTS: readonly string[] = ['content', 'response', 'raw'];
+
+/** Longest `document.version` accepted: versions are short, and the pin is quoted in errors. */
+const MAX_PIN_LENGTH = 256;
 
 function invalid(detail: string): WorkflowError {
   return errors.configuration(`call configuration validation failed: ${detail}`);
@@ -130,7 +135,15 @@ export function parseCallConfig(raw: JsonObject): CallConfig {
     if (validate !== undefined && validate !== null && (typeof validate !== 'string' || !(VALIDATE_SIDES as readonly string[]).includes(validate))) {
       throw invalid(`unsupported validate value: ${JSON.stringify(validate)} (supported: request, response, both, none)`);
     }
-    return { callType: 'openapi', documentUrl, operationId, parameters, output, redirect, authentication: raw['authentication'], outputAs, validate: (validate ?? undefined) as ValidateSides | undefined };
+    const config: OpenApiCallConfig = { callType: 'openapi', documentUrl, operationId, parameters, output, redirect, authentication: raw['authentication'], outputAs, validate: (validate ?? undefined) as ValidateSides | undefined };
+    const pin = isPlainObject(document) ? document['version'] : undefined;
+    if (pin !== undefined && pin !== null) {
+      // YAML reads `version: 1.2` as a number.
+      const valid = (typeof pin === 'string' && pin.trim() !== '' && pin.length <= MAX_PIN_LENGTH) || (typeof pin === 'number' && Number.isFinite(pin));
+      if (!valid) throw invalid(`document.version must be a non-empty string of at most ${MAX_PIN_LENGTH} characters (the document's info.version, or sha256:<hex>), got ${JSON.stringify(pin).slice(0, 80)}`);
+      config.documentVersion = typeof pin === 'string' ? pin.trim() : String(pin);
+    }
+    return config;
   }
   throw invalid(`unsupported call type: ${callType}`);
 }

@@ -1,6 +1,6 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactDeep, redactText, redactUrl } from '../../../domain/redaction';
-import { failed, succeeded, TaskOutcome } from '../../../domain/task-result';
+import { failed, OutcomeMetadata, succeeded, TaskOutcome, withMetadata } from '../../../domain/task-result';
 import { httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
@@ -16,6 +16,7 @@ import { addQuerySecrets, prepareCallUrl } from './call-url';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
 import { httpAnswer, OutboundCalls } from './outbound-calls';
+import { documentMoved, pinMatches } from './document-pin';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
@@ -91,6 +92,9 @@ export class CallTaskHandler implements TaskHandler {
     const deferred = deferredKeys(raw);
     let secrets: Secrets = { names: [], values: [] };
     let resolvedInput: JsonObject = { ...context.request.input };
+    // What the completion reports beside the standard metadata (the OpenAPI document used).
+    let metadata: OutcomeMetadata | undefined;
+    const described = (outcome: TaskOutcome): TaskOutcome => (metadata ? withMetadata(outcome, metadata) : outcome);
     try {
       const eager: JsonObject = { ...raw };
       for (const key of Object.keys(deferred)) delete eager[key];
@@ -107,12 +111,12 @@ export class CallTaskHandler implements TaskHandler {
       resolvedInput = this.resolvedInput(context, config);
       const auth = this.authenticationOf(config);
       secrets = secretsOf(auth);
-      const { output } = config.callType === 'http' ? await this.callHttp(context, config, auth, secrets) : await this.callOpenApi(context, config, auth, secrets);
+      const { output } = config.callType === 'http' ? await this.callHttp(context, config, auth, secrets) : await this.callOpenApi(context, config, auth, secrets, (m) => (metadata = m));
       const transformed = await this.transform(context, config, deferred, output);
-      return this.protect(succeeded(transformed, resolvedInput), secrets);
+      return described(this.protect(succeeded(transformed, resolvedInput), secrets));
     } catch (error) {
       const failure = error instanceof CallFailure ? error : new CallFailure(asWorkflowError(error));
-      return this.protect(failed(failure.error, failure.output, resolvedInput), secrets);
+      return described(this.protect(failed(failure.error, failure.output, resolvedInput), secrets));
     }
   }
 
@@ -213,12 +217,20 @@ export class CallTaskHandler implements TaskHandler {
 
   // ---- OpenAPI ------------------------------------------------------------------------
 
-  private async callOpenApi(context: TaskContext, config: OpenApiCallConfig, taskAuth: Authentication | undefined, secrets: Secrets): Promise<{ output: unknown }> {
+  /** `report` is told which document the call runs against as soon as it is loaded. */
+  private async callOpenApi(context: TaskContext, config: OpenApiCallConfig, taskAuth: Authentication | undefined, secrets: Secrets, report: (metadata: OutcomeMetadata) => void): Promise<{ output: unknown }> {
     const stage = (name: string) => (e: unknown): never => {
       const cause = asWorkflowError(e);
       throw withDetail(cause, `OpenAPI operation failed: ${name}: ${cause.detail}`);
     };
-    const document = await this.documents.load(context.request.tenantId, config.documentUrl, context.signal).catch(stage('failed to load document'));
+    const load = (revalidate: boolean) => this.documents.load(context.request.tenantId, config.documentUrl, context.signal, { revalidate }).catch(stage('failed to load document'));
+    let document = await load(false);
+    const pin = config.documentVersion;
+    // A cached copy may be older than the origin's: the origin is asked once before a mismatch is final.
+    if (pin !== undefined && !pinMatches(pin, document.identity)) document = await load(true);
+    const documentUrl = redactUrl(config.documentUrl, secrets.names);
+    report({ document: { url: documentUrl, ...document.identity } });
+    if (pin !== undefined && !pinMatches(pin, document.identity)) throw documentMoved(pin, document.identity, documentUrl);
     const parameters = withoutNulls(config.parameters);
     const sides = config.validate ?? this.settings.validate ?? 'none';
     const resolveStage = (e: unknown): never => {
@@ -323,7 +335,7 @@ export class CallTaskHandler implements TaskHandler {
       if (config.body !== undefined) input['body'] = config.body;
     } else {
       input['call_type'] = 'openapi';
-      input['document'] = { endpoint: redactUrl(config.documentUrl) };
+      input['document'] = { endpoint: redactUrl(config.documentUrl), ...(config.documentVersion === undefined ? {} : { version: config.documentVersion }) };
       input['operation_id'] = config.operationId;
       input['parameters'] = withoutNulls(config.parameters);
     }
