@@ -19,6 +19,7 @@ const SCRIPTS = {
   flunqReleaseAck: { file: 'release-ack.lua' },
   flunqGroupInfo: { file: 'group-info.lua', numberOfKeys: 1 },
   flunqRefreshDocument: { file: 'refresh-document.lua', numberOfKeys: 1 },
+  flunqRateLimit: { file: 'rate-limit.lua', numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Clock } from '../../application/ports/clock.port';
 import { Logger } from '../../application/ports/logger.port';
 import { RateBucket, RateLimiter, Reservation } from '../../application/ports/rate-limiter.port';
-import { SCRIPTS_DIR } from './lua-scripts';
+import { loadScripts } from './lua-scripts';
 import { createClusterClient, createConnection, isClusterSettings, RedisClient, RedisConnectionSettings } from './redis-connection';
 
 export interface RedisRateLimiterOptions {
@@ -56,7 +54,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.client) return this.client;
     const { connection } = this.options;
     const client = isClusterSettings(connection) ? createClusterClient(connection, this.logger) : createConnection(connection, 'commands', this.logger);
-    client.defineCommand('flunqRateLimit', { numberOfKeys: 1, lua: rateLimitScript() });
+    client.defineCommand('flunqRateLimit', { numberOfKeys: 1, lua: loadScripts().flunqRateLimit });
     this.client = client as ScriptedClient;
     return this.client;
   }
@@ -69,15 +67,3 @@ function redisKey(prefix: string, key: string): string {
   return prefix + (key.length <= MAX_PLAIN_KEY ? key : `h:${createHash('sha256').update(key).digest('hex')}`);
 }
 
-let script: string | undefined;
-
-/** The script's source, read once per process from `scripts/` beside the other scripts. */
-function rateLimitScript(): string {
-  const file = path.join(SCRIPTS_DIR, 'rate-limit.lua');
-  try {
-    script ??= readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read the Redis script ${file} (a build must copy src/adapters/redis/scripts; \`npm run build\` does): ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return script;
-}
