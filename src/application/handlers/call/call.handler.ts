@@ -15,7 +15,8 @@ import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenAp
 import { addQuerySecrets, prepareCallUrl } from './call-url';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
-import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
+import { base64, canonicalHeaderName, canonicalHeaders, getHeader, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
+import { contentTypeOf, decodeContent, decodeText } from './response-content';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
   return error.with({ detail, cause: error });
@@ -201,9 +202,9 @@ export class CallTaskHandler implements TaskHandler {
 
   private httpOutput(format: OutputFormat | undefined, response: HttpResponse): JsonObject {
     const base: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers) };
-    if (format === 'response') return { ...base, body: bodyText(response) };
+    if (format === 'response') return { ...base, body: decodeText(response.body, contentTypeOf(response)) };
     if (format === 'raw') return { ...base, body: base64(response.body) };
-    return { ...base, data: parseBody(bodyText(response), this.settings.maxJsonDepth) };
+    return { ...base, data: decodeContent(response, this.settings.maxJsonDepth) };
   }
 
   // ---- OpenAPI ------------------------------------------------------------------------
@@ -247,8 +248,8 @@ export class CallTaskHandler implements TaskHandler {
 
     const output: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers), request: echo };
     const format = config.output ?? 'content';
-    if (format === 'content') output['content'] = parseBody(bodyText(response), this.settings.maxJsonDepth);
-    else if (format === 'response') output['body'] = bodyText(response);
+    if (format === 'content') output['content'] = decodeContent(response, this.settings.maxJsonDepth);
+    else if (format === 'response') output['body'] = decodeText(response.body, contentTypeOf(response));
     else output['body'] = base64(response.body);
     const description = responseDescriptionFor(prepared.responseDescriptions, response.status);
     this.check(response, config.redirect, output, {
@@ -259,7 +260,7 @@ export class CallTaskHandler implements TaskHandler {
       ...(description === undefined ? {} : { response_description: description }),
     });
     if (checksResponse(sides)) {
-      const body = format === 'content' ? output['content'] : parseBody(bodyText(response), this.settings.maxJsonDepth);
+      const body = format === 'content' ? output['content'] : decodeContent(response, this.settings.maxJsonDepth);
       const checked = { status: response.status, contentType: response.headers['content-type']?.[0] ?? '', body };
       const issues = await document.validateResponse(config.operationId, checked).catch((e: unknown) => {
         throw new CallFailure(withDetail(asWorkflowError(e), `OpenAPI operation failed: failed to validate response: ${asWorkflowError(e).detail}`), output);
