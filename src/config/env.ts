@@ -81,6 +81,7 @@ export const VARIABLES = {
   NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
   GRPC_PROTO_DIR: { name: 'GRPC_PROTO_DIR', default: '', expected: 'a directory path', description: 'Directory `call: grpc` tasks may read `.proto` documents from by path (and their imports); unset: only http(s) URLs', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
+  CALL_MAX_REQUEST_BYTES: { name: 'CALL_MAX_REQUEST_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest request body a call builds from files and bytes (multipart with its files, binary bodies), files fetched by URL included; a larger one fails with REQUEST_TOO_LARGE (docs/call-content.md)', parse: integer(1024, 1_073_741_824) },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
 } satisfies Record<string, VariableSpec<unknown>>;
 
@@ -190,6 +191,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     call: {
       idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
       validate: read('CALL_VALIDATE'),
+      maxRequestBytes: read('CALL_MAX_REQUEST_BYTES'),
     },
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,

@@ -6,7 +6,7 @@ import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
 import { HttpClient, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../ports/http-client.port';
 import { Metrics } from '../../ports/metrics.port';
-import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
+import { OpenApiDocumentSource, PreparedContent } from '../../ports/openapi-document-source.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { OutputAsForm, transformOutput } from '../output-transform';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
@@ -17,6 +17,7 @@ import { checksRequest, checksResponse, responseDescriptionFor, validationFailed
 import { checkRequestHeaders } from './header-validation';
 import { base64, canonicalHeaderName, canonicalHeaders, getHeader, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 import { contentTypeOf, decodeContent, decodeText } from './response-content';
+import { encodeContent, EncodedContent, httpCallContent } from './request-content';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
   return error.with({ detail, cause: error });
@@ -55,7 +56,12 @@ export interface CallTaskSettings {
   maxJsonDepth?: number;
   /** Which sides of OpenAPI calls are checked against the document when a task says nothing (CALL_VALIDATE). */
   validate?: ValidateSides;
+  /** Largest request body built from files and bytes (multipart, binary), in bytes (CALL_MAX_REQUEST_BYTES). */
+  maxRequestBytes?: number;
 }
+
+/** Default of CALL_MAX_REQUEST_BYTES. */
+export const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 export class CallTaskHandler implements TaskHandler {
   readonly taskType = 'call';
@@ -175,9 +181,13 @@ export class CallTaskHandler implements TaskHandler {
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
     for (const [name, value] of Object.entries(stringHeaders(config.headers))) setHeader(headers, name, value);
     let body: string | undefined;
+    let content: PreparedContent | undefined;
     if (config.body !== undefined) {
       const contentType = getHeader(headers, 'Content-Type');
-      if (typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
+      content = httpCallContent(config.body, contentType);
+      if (content) {
+        // Encoded (and its files fetched) just before sending.
+      } else if (typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
       else {
         body = JSON.stringify(config.body);
         if (contentType === undefined) setHeader(headers, 'Content-Type', 'application/json');
@@ -194,7 +204,10 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
-    const response = await this.send(request, context).catch(stage);
+    const encoded = content ? await this.encodeContent(content, request, context, secrets).catch(stage) : undefined;
+    const response = await this.send(request, context)
+      .catch(stage)
+      .finally(() => encoded?.release());
     const output = this.httpOutput(config.output, response);
     this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(config.url, secrets.names), method: config.method });
     return { output };
@@ -238,13 +251,17 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
-    const response = await this.send(request, context).catch(stage('request failed'));
+    const encoded = prepared.content ? await this.encodeContent(prepared.content, request, context, secrets).catch(stage('failed to build request')) : undefined;
+    const response = await this.send(request, context)
+      .catch(stage('request failed'))
+      .finally(() => encoded?.release());
 
     const echo: JsonObject = { method: request.method, url: redactUrl(prepared.url, secrets.names), headers: {}, operation_id: config.operationId };
     const echoHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(target.headers)) echoHeaders[canonicalHeaderName(name)] = value;
     echo['headers'] = echoHeaders;
     if (parameters['body'] !== undefined && prepared.body !== undefined) echo['body'] = parameters['body'];
+    else if (encoded) echo['body'] = encoded.summary;
 
     const output: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers), request: echo };
     const format = config.output ?? 'content';
@@ -271,6 +288,25 @@ export class CallTaskHandler implements TaskHandler {
   }
 
   // ---- shared -------------------------------------------------------------------------
+
+  /**
+   * A multipart or binary body encoded into `request` (its Content-Type, and Content-Length when
+   * known); files with a URL are opened here and read while the request is sent.
+   */
+  private async encodeContent(content: PreparedContent, request: HttpRequest, context: TaskContext, secrets: Secrets): Promise<EncodedContent> {
+    const encoded = await encodeContent(content, {
+      http: this.http,
+      maxBytes: this.settings.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      timeoutMs: () => this.timeoutMs(context),
+      signal: context.signal,
+      transportRetries: !context.workflowRetries,
+      fetching: (url) => addQuerySecrets(url, secrets),
+    });
+    request.body = encoded.body;
+    setHeader(request.headers, 'Content-Type', encoded.contentType);
+    if (encoded.length !== undefined) setHeader(request.headers, 'Content-Length', String(encoded.length));
+    return encoded;
+  }
 
   /** Headers added by the authentication are checked here too, before the circuit breaker sees the call. */
   private async send(request: HttpRequest, context: TaskContext): Promise<HttpResponse> {

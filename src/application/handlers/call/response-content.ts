@@ -92,7 +92,8 @@ export function contentTypeOf(response: HttpResponse): string | undefined {
 /**
  * A response body as output (`data` of HTTP calls, `content` of OpenAPI calls), decided by its
  * Content-Type: `null` when empty; JSON parsed (the text when it does not parse); text returned as
- * a string in its charset; any other type `{base64, content_type}`. Without a Content-Type: JSON
+ * a string in its charset (`text/plain` that is JSON parsed, as before); any other type
+ * `{base64, content_type}`. Without a Content-Type: JSON
  * when it parses, else the text when it is UTF-8, else binary. A JSON body nested deeper than
  * `maxDepth` fails (RESPONSE_TOO_DEEP).
  */
@@ -102,6 +103,8 @@ export function decodeContent(response: HttpResponse, maxDepth?: number): unknow
   const { body } = response;
   if (body.length === 0) return null;
   if (kind === 'json') return parseBody(decodeText(body, contentType), maxDepth);
+  // text/plain is what many servers label anything with, JSON included: JSON there is parsed, as it always was.
+  if (kind === 'text' && mediaTypeOf(contentType).essence === 'text/plain') return parseBody(decodeText(body, contentType), maxDepth);
   if (kind === 'text') return decodeText(body, contentType);
   if (kind === 'unknown' && isUtf8(body)) return parseBody(decodeText(body, contentType), maxDepth);
   return { base64: base64(body), content_type: contentType ?? 'application/octet-stream' } satisfies BinaryContent;

@@ -31,10 +31,13 @@ describe('response content', () => {
     assert.equal(decodeContent(response('', 'image/png')), null);
   });
 
-  it('returns text and XML as text, even when it looks like JSON', () => {
+  it('returns text and XML as text, even when it looks like JSON; text/plain that is JSON is parsed, as before', () => {
     assert.equal(decodeContent(response('<pet><name>Rex</name></pet>', 'application/xml')), '<pet><name>Rex</name></pet>');
-    assert.equal(decodeContent(response('42', 'text/plain')), '42');
-    assert.equal(decodeContent(response('{"a":1}', 'text/plain; charset=utf-8')), '{"a":1}');
+    assert.equal(decodeContent(response('42', 'text/csv')), '42');
+    assert.equal(decodeContent(response('{"a":1}', 'text/html; charset=utf-8')), '{"a":1}');
+    assert.equal(decodeContent(response('42', 'text/plain')), 42);
+    assert.deepEqual(decodeContent(response('{"a":1}', 'text/plain; charset=utf-8')), { a: 1 });
+    assert.equal(decodeContent(response('just words', 'text/plain')), 'just words');
   });
 
   it('decodes text in its charset: UTF-8 by default, latin1, UTF-16; an unknown charset as UTF-8', () => {
