@@ -50,6 +50,9 @@ export function responseStream(source: Readable, options: StreamedResponseOption
   };
   if (options.signal.aborted) onAbort();
   else options.signal.addEventListener('abort', onAbort, { once: true });
+  // A body destroyed before its end emits an error (undici: "Request aborted"); a reader sees
+  // errors through the iteration, and one that cancelled wants none.
+  source.on('error', () => undefined);
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let size = 0;
