@@ -144,7 +144,7 @@ export interface ContentEnvironment {
   signal?: AbortSignal;
   /** False when the workflow retries the call itself (no transport retries for file fetches either). */
   transportRetries: boolean;
-  /** Told each file URL before it is fetched (token-like query values join the task's secrets). */
+  /** Told every file URL before anything is fetched (token-like query values join the task's secrets). */
   fetching?: (url: string) => void;
   /** The multipart boundary (tests); default 32 random hex digits. */
   boundary?: () => string;
@@ -273,6 +273,10 @@ function unavailable(source: Source, status: number): WorkflowError {
  * read only while the request is sent, counted against the limit as they pass.
  */
 export async function encodeContent(content: PreparedContent, env: ContentEnvironment): Promise<EncodedContent> {
+  // Every file URL first: their token-like query values are redacted even when a later part is refused.
+  for (const value of content.kind === 'binary' ? [content.value] : content.parts.map((p) => p.value)) {
+    if (isPlainObject(value) && typeof value['url'] === 'string') env.fetching?.(value['url']);
+  }
   const pieces: Piece[] = [];
   const parts: JsonObject[] = [];
   let contentType: string;
@@ -358,7 +362,6 @@ function describe(source: Source, name: string | undefined, contentType: string,
 /** Opens a file's fetch: headers read, body left to stream. */
 async function open(source: Source, env: ContentEnvironment, maxBytes: number): Promise<void> {
   const url = source.url ?? '';
-  env.fetching?.(url);
   let response;
   try {
     response = await env.http.send({
