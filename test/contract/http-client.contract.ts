@@ -246,33 +246,33 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
     });
 
     it('streams a response body when asked: headers first, then the bytes (encoding undone), with its declared length', async () => {
-      const response = await client.send(request('/sized', { streamResponse: true, maxResponseBytes: 4 * 1024 * 1024 }));
+      const response = await client.send(request('/sized', { bodyInChunks: true, maxResponseBytes: 4 * 1024 * 1024 }));
       assert.equal(response.status, 200);
       assert.equal(response.body.length, 0);
-      assert.ok(response.stream);
-      assert.equal(response.stream.length, 2 * 1024 * 1024);
-      const bytes = await readAll(response.stream);
+      assert.ok(response.chunks);
+      assert.equal(response.chunks.length, 2 * 1024 * 1024);
+      const bytes = await readAll(response.chunks);
       assert.ok(bytes.equals(Buffer.alloc(2 * 1024 * 1024, 1)));
-      const zipped = await client.send(request('/gzip-bytes', { streamResponse: true, headers: { 'Accept-Encoding': 'gzip' } }));
-      assert.equal(zipped.stream?.length, undefined);
-      assert.ok((await readAll(zipped.stream)).equals(Buffer.alloc(5000, 9)));
+      const zipped = await client.send(request('/gzip-bytes', { bodyInChunks: true, headers: { 'Accept-Encoding': 'gzip' } }));
+      assert.equal(zipped.chunks?.length, undefined);
+      assert.ok((await readAll(zipped.chunks)).equals(Buffer.alloc(5000, 9)));
     });
 
     it('applies the size limit to a streamed response: a declared length at once, an undeclared one while it is read', async () => {
-      assert.equal((await rejection(client.send(request('/sized', { streamResponse: true })))).code, 'RESPONSE_TOO_LARGE');
-      const response = await client.send(request('/big-chunked', { streamResponse: true }));
-      const error = await rejection(readAll(response.stream));
+      assert.equal((await rejection(client.send(request('/sized', { bodyInChunks: true })))).code, 'RESPONSE_TOO_LARGE');
+      const response = await client.send(request('/big-chunked', { bodyInChunks: true }));
+      const error = await rejection(readAll(response.chunks));
       assert.equal(error.code, 'RESPONSE_TOO_LARGE');
     });
 
     it('applies the deadline to a streamed response while it is read; a cancelled stream frees its connection', async () => {
-      const response = await client.send(request('/drip', { streamResponse: true, timeoutMs: 300 }));
+      const response = await client.send(request('/drip', { bodyInChunks: true, timeoutMs: 300 }));
       assert.equal(response.status, 200);
-      const error = await rejection(readAll(response.stream));
+      const error = await rejection(readAll(response.chunks));
       assert.equal(error.code, 'TIMEOUT');
-      const cancelled = await client.send(request('/drip', { streamResponse: true, timeoutMs: 5000 }));
-      cancelled.stream?.cancel();
-      cancelled.stream?.cancel();
+      const cancelled = await client.send(request('/drip', { bodyInChunks: true, timeoutMs: 5000 }));
+      cancelled.chunks?.cancel();
+      cancelled.chunks?.cancel();
       assert.equal((await client.send(request('/target'))).status, 200);
     });
 

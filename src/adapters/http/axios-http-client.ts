@@ -63,7 +63,7 @@ export class AxiosHttpClient implements HttpClient {
     const maxBytes = responseLimitOf(request, this.settings);
     const headers: Record<string, string> = { ...request.headers };
     const streamed = isStreamedBody(request.body);
-    if (request.streamResponse && !Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding')) headers['Accept-Encoding'] = 'identity';
+    if (request.bodyInChunks && !Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding')) headers['Accept-Encoding'] = 'identity';
     let response: AxiosResponse<ArrayBuffer | Readable>;
     try {
       response = await this.axios.request<ArrayBuffer | Readable>({
@@ -73,7 +73,7 @@ export class AxiosHttpClient implements HttpClient {
         data: request.body === undefined || !isStreamedBody(request.body) ? request.body : readableBody(request.body),
         timeout: timeoutMs,
         signal,
-        responseType: request.streamResponse ? 'stream' : 'arraybuffer',
+        responseType: request.bodyInChunks ? 'stream' : 'arraybuffer',
         transformResponse: [(data: unknown) => data],
         validateStatus: () => true,
         maxRedirects: request.followRedirects ? this.settings.maxRedirects : 0,
@@ -99,8 +99,8 @@ export class AxiosHttpClient implements HttpClient {
     }
     const encoded = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     const length = (encoded === '' || encoded === 'identity') && Number.isFinite(declared) ? declared : undefined;
-    const stream = responseStream(data, { maxBytes, signal, length, failure: (error) => this.translate(error, request, deadline, timeoutMs, maxBytes), done: () => undefined });
-    return { ...base, body: new Uint8Array(0), stream };
+    const chunks = responseStream(data, { maxBytes, signal, length, failure: (error) => this.translate(error, request, deadline, timeoutMs, maxBytes), done: () => undefined });
+    return { ...base, body: new Uint8Array(0), chunks };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { HttpRequest, HttpResponseStream } from '../../application/ports/http-client.port';
+import { HttpRequest, HttpBodyChunks } from '../../application/ports/http-client.port';
 import { WorkflowError } from '../../domain/workflow-error';
 import { communicationError, responseTooLarge } from './http-errors';
 
@@ -32,11 +32,11 @@ export interface StreamedResponseOptions {
 }
 
 /**
- * A response body as the port hands it out with `streamResponse`: chunks counted against the
+ * A response body as the port hands it out with `bodyInChunks`: chunks counted against the
  * limit, the request's signal destroying the source (deadline, cancellation), every failure
  * translated by the adapter, and `done` called exactly once.
  */
-export function responseStream(source: Readable, options: StreamedResponseOptions): HttpResponseStream {
+export function responseStream(source: Readable, options: StreamedResponseOptions): HttpBodyChunks {
   let finished = false;
   const finish = (): void => {
     if (finished) return;

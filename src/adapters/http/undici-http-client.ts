@@ -93,7 +93,7 @@ export class UndiciHttpClient implements HttpClient {
       for (let attempt = 0; ; attempt++) {
         try {
           const response = await this.exchange(url, method, request, signal, maxBytes, streaming);
-          handedOver = response.stream !== undefined;
+          handedOver = response.chunks !== undefined;
           return response;
         } catch (error) {
           const failure = this.translate(error, request, deadline.expired, timeoutMs, maxBytes);
@@ -123,7 +123,7 @@ export class UndiciHttpClient implements HttpClient {
     let body = request.body;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
-    headers['accept-encoding'] ??= request.streamResponse ? 'identity' : ACCEPT_ENCODING;
+    headers['accept-encoding'] ??= request.bodyInChunks ? 'identity' : ACCEPT_ENCODING;
     for (let hop = 0; ; hop++) {
       if (this.options.denyPrivateNetworks) checkLiteralHost(url.hostname);
       const response = await this.dispatcher.request({
@@ -155,7 +155,7 @@ export class UndiciHttpClient implements HttpClient {
         url = next;
         continue;
       }
-      if (request.streamResponse) return this.streamed(response, url, maxBytes, streaming);
+      if (request.bodyInChunks) return this.streamed(response, url, maxBytes, streaming);
       const raw = await this.readBody(response, maxBytes);
       // undici frees the connection a moment after the body ends; without this turn the next
       // request of the same task would often open a second socket instead of reusing this one.
@@ -164,7 +164,7 @@ export class UndiciHttpClient implements HttpClient {
     }
   }
 
-  /** The response with its body left to read (`streamResponse`). */
+  /** The response with its body left to read (`bodyInChunks`). */
   private streamed(response: Dispatcher.ResponseData, url: URL, maxBytes: number, streaming: StreamingContext): HttpResponse {
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -176,8 +176,8 @@ export class UndiciHttpClient implements HttpClient {
     let source: Readable = response.body;
     if (decoder) source = pipeline(response.body, decoder, () => undefined);
     const length = encoding === undefined && Number.isFinite(declared) ? declared : undefined;
-    const stream = responseStream(source, { maxBytes, signal: streaming.signal, length, failure: streaming.failure, done: streaming.release });
-    return { status: response.statusCode, headers: headerLists(response.headers), body: new Uint8Array(0), stream, url: url.toString() };
+    const chunks = responseStream(source, { maxBytes, signal: streaming.signal, length, failure: streaming.failure, done: streaming.release });
+    return { status: response.statusCode, headers: headerLists(response.headers), body: new Uint8Array(0), chunks, url: url.toString() };
   }
 
   private async readBody(response: Dispatcher.ResponseData, maxBytes: number): Promise<Uint8Array> {

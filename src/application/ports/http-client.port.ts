@@ -30,21 +30,21 @@ export interface HttpRequest {
   idempotent?: boolean;
   /**
    * True: `send` resolves as soon as the status and headers arrived, and the body is read from
-   * `HttpResponse.stream` (`body` is then empty). The deadline and `maxResponseBytes` still apply
+   * `HttpResponse.chunks` (`body` is then empty). The deadline and `maxResponseBytes` still apply
    * while it is read (a declared `Content-Length` above the limit fails before `send` resolves).
    * Unless the request says otherwise it asks for an unencoded body (`Accept-Encoding: identity`).
    */
-  streamResponse?: boolean;
+  bodyInChunks?: boolean;
 }
 
 /**
- * A response body read as it arrives (`streamResponse`): iterated once, in chunks after any
+ * A response body read as it arrives (`bodyInChunks`): iterated once, in chunks after any
  * `Content-Encoding` is undone. Iteration throws RESPONSE_TOO_LARGE past the request's limit,
  * TIMEOUT when its deadline passes, CANCELLED (or the signal's WorkflowError) when its signal
  * aborts, and NETWORK when the connection breaks. The connection is freed when the iteration ends,
  * when `cancel` is called, or at the latest when the request's deadline passes.
  */
-export interface HttpResponseStream extends AsyncIterable<Uint8Array> {
+export interface HttpBodyChunks extends AsyncIterable<Uint8Array> {
   /** Stops reading and frees the connection; idempotent, and harmless after the end. */
   cancel(): void;
   /** The body's length in bytes when the server declared it and no encoding changes it. */
@@ -56,8 +56,8 @@ export interface HttpResponse {
   /** Header names in lower case, values as sent (several for repeated headers). */
   headers: Record<string, string[]>;
   body: Uint8Array;
-  /** With `streamResponse`: the body, to read (or cancel); an adapter may leave it out and give `body`. */
-  stream?: HttpResponseStream;
+  /** With `bodyInChunks`: the body, to read (or cancel); an adapter may leave it out and give `body`. */
+  chunks?: HttpBodyChunks;
   /** The URL that answered, after redirects. */
   url: string;
 }

@@ -1,7 +1,7 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactUrl } from '../../../domain/redaction';
 import { errors, toWorkflowError, WorkflowError } from '../../../domain/workflow-error';
-import { HttpClient, HttpResponseStream } from '../../ports/http-client.port';
+import { HttpClient, HttpBodyChunks } from '../../ports/http-client.port';
 import { PreparedContent, PreparedPart } from '../../ports/openapi-document-source.port';
 import { USER_AGENT } from './http-message';
 import { contentClass, mediaTypeOf } from './response-content';
@@ -167,7 +167,7 @@ interface Source {
   label: string;
   bytes?: Uint8Array;
   url?: string;
-  stream?: HttpResponseStream;
+  chunks?: HttpBodyChunks;
   /** Bytes the fetched file declared, if it did. */
   declared?: number;
   /** The Content-Type the file's server gave. */
@@ -318,7 +318,7 @@ export async function encodeContent(content: PreparedContent, env: ContentEnviro
 
   const opened: Source[] = [];
   const release = (): void => {
-    for (const source of opened) source.stream?.cancel();
+    for (const source of opened) source.chunks?.cancel();
   };
   try {
     for (const { source } of pieces) {
@@ -372,23 +372,23 @@ async function open(source: Source, env: ContentEnvironment, maxBytes: number): 
       followRedirects: true,
       maxResponseBytes: Math.max(0, maxBytes),
       transportRetries: env.transportRetries,
-      streamResponse: true,
+      bodyInChunks: true,
       ...(env.signal ? { signal: env.signal } : {}),
     });
   } catch (error) {
     throw fileFailure(source, error, env.maxBytes);
   }
   if (response.status < 200 || response.status > 299) {
-    response.stream?.cancel();
+    response.chunks?.cancel();
     throw unavailable(source, response.status);
   }
   // An adapter (or a fake) may hand the body over whole instead of as a stream.
-  source.stream = response.stream ?? wholeBody(response.body);
-  source.declared = response.stream ? response.stream.length : response.body.byteLength;
+  source.chunks = response.chunks ?? wholeBody(response.body);
+  source.declared = response.chunks ? response.chunks.length : response.body.byteLength;
   source.servedType = response.headers['content-type']?.[0];
 }
 
-function wholeBody(body: Uint8Array): HttpResponseStream {
+function wholeBody(body: Uint8Array): HttpBodyChunks {
   let given = false;
   return {
     length: body.byteLength,
@@ -419,10 +419,10 @@ async function* streamed(pieces: readonly Piece[], closing: Uint8Array | undefin
     if (source.bytes) {
       count(source.bytes.byteLength, source);
       yield source.bytes;
-    } else if (source.stream) {
+    } else if (source.chunks) {
       let size = 0;
       try {
-        for await (const chunk of source.stream) {
+        for await (const chunk of source.chunks) {
           size += chunk.byteLength;
           count(chunk.byteLength, source);
           yield chunk;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeBase64, encodeContent, EncodedContent, explicitParts, httpCallContent } from '../../../../src/application/handlers/call/request-content';
-import { HttpClient, HttpRequest, HttpResponse, HttpResponseStream } from '../../../../src/application/ports/http-client.port';
+import { HttpClient, HttpRequest, HttpResponse, HttpBodyChunks } from '../../../../src/application/ports/http-client.port';
 import { PreparedContent } from '../../../../src/application/ports/openapi-document-source.port';
 import { WorkflowError } from '../../../../src/domain/workflow-error';
 
@@ -17,16 +17,16 @@ class FileServer implements HttpClient {
     this.requests.push(request);
     const file = this.files[request.url];
     if (!file) return Promise.reject(new WorkflowError({ kind: 'communication', code: 'NETWORK', detail: 'connect ECONNREFUSED' }));
-    const chunks = file.chunks ?? [];
-    const total = chunks.reduce((n, c) => n + c.length, 0);
+    const pieces = file.chunks ?? [];
+    const total = pieces.reduce((n, c) => n + c.length, 0);
     if (total > (request.maxResponseBytes ?? Infinity) && file.declared !== null) return Promise.reject(new WorkflowError({ kind: 'communication', code: 'RESPONSE_TOO_LARGE', detail: 'too large' }));
     const cancelled = this.cancelled;
-    const stream: HttpResponseStream = {
+    const body: HttpBodyChunks = {
       length: file.declared === null ? undefined : (file.declared ?? total),
       cancel: () => cancelled.push(request.url),
       async *[Symbol.asyncIterator]() {
         let size = 0;
-        for (const chunk of chunks) {
+        for (const chunk of pieces) {
           await Promise.resolve();
           size += chunk.length;
           if (size > (request.maxResponseBytes ?? Infinity)) throw new WorkflowError({ kind: 'communication', code: 'RESPONSE_TOO_LARGE', detail: 'too large' });
@@ -35,7 +35,7 @@ class FileServer implements HttpClient {
       },
     };
     const headers: Record<string, string[]> = file.type ? { 'content-type': [file.type] } : {};
-    return Promise.resolve({ status: file.status ?? 200, headers, body: new Uint8Array(0), stream, url: request.url });
+    return Promise.resolve({ status: file.status ?? 200, headers, body: new Uint8Array(0), chunks: body, url: request.url });
   }
 
   close(): Promise<void> {
@@ -147,7 +147,7 @@ describe('request content', () => {
     assert.equal(bytes.toString(), '--BOUNDARY\r\nContent-Disposition: form-data; name="doc"; filename="report.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\r\n--BOUNDARY--\r\n');
     assert.equal(encoded.length, bytes.length);
     const fetch = http.requests[0];
-    assert.equal(fetch?.streamResponse, true);
+    assert.equal(fetch?.bodyInChunks, true);
     assert.equal(fetch?.followRedirects, true);
     assert.equal(fetch?.method, 'GET');
   });
