@@ -90,7 +90,8 @@ export function explicitParts(body: unknown): PreparedPart[] {
  * not JSON. Anything else is sent as today (JSON, or a string as is).
  */
 export function httpCallContent(body: unknown, contentType: string | undefined): PreparedContent | undefined {
-  if (mediaTypeOf(contentType).essence === 'multipart/form-data') return { kind: 'multipart', parts: explicitParts(body) };
+  // A string is a form the task encoded itself (its own boundary): sent as is, as before.
+  if (mediaTypeOf(contentType).essence === 'multipart/form-data' && typeof body !== 'string') return { kind: 'multipart', parts: explicitParts(body) };
   if (!isFileValue(body)) return undefined;
   const declared = typeof body['content_type'] === 'string' ? body['content_type'] : contentType;
   if (declared === undefined || contentClass(declared) === 'json') return undefined;

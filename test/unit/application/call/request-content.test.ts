@@ -99,6 +99,8 @@ describe('request content', () => {
     assert.equal(httpCallContent({ base64: 'aGk=', content_type: 'application/json' }, undefined), undefined);
     assert.equal(httpCallContent({ url: 'https://x.test' }, 'application/json'), undefined);
     assert.equal(httpCallContent({ base64: 'aGk=', other: 1 }, 'image/png'), undefined);
+    assert.equal(httpCallContent('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n', 'multipart/form-data; boundary=b'), undefined, 'a form encoded by the task is sent as is');
+    assert.throws(() => httpCallContent(['a'], 'multipart/form-data'), /a multipart\/form-data body is an object/);
   });
 
   it('encodes inline parts into exact multipart bytes with a Content-Length', async () => {
