@@ -184,11 +184,10 @@ export class CallTaskHandler implements TaskHandler {
     let content: PreparedContent | undefined;
     if (config.body !== undefined) {
       const contentType = getHeader(headers, 'Content-Type');
+      // Files and bytes are encoded (and files fetched) just before sending.
       content = httpCallContent(config.body, contentType);
-      if (content) {
-        // Encoded (and its files fetched) just before sending.
-      } else if (typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
-      else {
+      if (content === undefined && typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
+      else if (content === undefined) {
         body = JSON.stringify(config.body);
         if (contentType === undefined) setHeader(headers, 'Content-Type', 'application/json');
       }
@@ -303,6 +302,8 @@ export class CallTaskHandler implements TaskHandler {
       fetching: (url) => addQuerySecrets(url, secrets),
     });
     request.body = encoded.body;
+    // Opening the files took part of the call's time.
+    request.timeoutMs = this.timeoutMs(context);
     setHeader(request.headers, 'Content-Type', encoded.contentType);
     if (encoded.length !== undefined) setHeader(request.headers, 'Content-Length', String(encoded.length));
     return encoded;
