@@ -15,6 +15,8 @@ import { contentClass, mediaTypeOf } from './response-content';
 const FILE_KEYS: ReadonlySet<string> = new Set(['base64', 'url', 'filename', 'content_type']);
 const PART_KEYS: ReadonlySet<string> = new Set(['name', ...FILE_KEYS]);
 const CRLF = '\r\n';
+/** Files fetched by URL per request: each holds a connection open until its bytes are sent. */
+export const MAX_FETCHED_FILES = 32;
 
 function invalid(detail: string): WorkflowError {
   return errors.configuration(`invalid request body: ${detail}`);
@@ -275,9 +277,14 @@ function unavailable(source: Source, status: number): WorkflowError {
  */
 export async function encodeContent(content: PreparedContent, env: ContentEnvironment): Promise<EncodedContent> {
   // Every file URL first: their token-like query values are redacted even when a later part is refused.
+  let urls = 0;
   for (const value of content.kind === 'binary' ? [content.value] : content.parts.map((p) => p.value)) {
-    if (isPlainObject(value) && typeof value['url'] === 'string') env.fetching?.(value['url']);
+    if (isPlainObject(value) && typeof value['url'] === 'string') {
+      env.fetching?.(value['url']);
+      urls++;
+    }
   }
+  if (urls > MAX_FETCHED_FILES) throw invalid(`${urls} files to fetch by URL; at most ${MAX_FETCHED_FILES} per request`);
   const pieces: Piece[] = [];
   const parts: JsonObject[] = [];
   let contentType: string;

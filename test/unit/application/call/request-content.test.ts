@@ -207,6 +207,15 @@ describe('request content', () => {
     }
   });
 
+  it('fetches at most 32 files by URL per request, refusing more before fetching any', async () => {
+    const { encode, http } = makeSut();
+    const parts = Array.from({ length: 33 }, (_, i) => ({ name: `f${i}`, value: { url: `https://files.test/${i}` }, file: true }));
+    const error = await failure(encode({ kind: 'multipart', parts }));
+    assert.equal(error.kind, 'configuration');
+    assert.match(error.detail, /33 files to fetch by URL; at most 32 per request/);
+    assert.equal(http.requests.length, 0);
+  });
+
   it('hides token-like query values of file URLs in what it reports', async () => {
     const { encode } = makeSut({ 'https://files.test/a?token=s3cr3t-value': { status: 403 } });
     const error = await failure(encode({ kind: 'binary', contentType: 'application/octet-stream', value: { url: 'https://files.test/a?token=s3cr3t-value' } }));
