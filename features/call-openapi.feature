@@ -27,7 +27,7 @@ Feature: call tasks, OpenAPI operations
       """
       {"status_code": 200, "headers": {"Content-Type": ["application/json"]}, "content": {"id": 42, "name": "Rex"},
        "request": {"method": "GET", "url": "http://petstore.swagger.io/v2/pet/42", "operation_id": "getPetById",
-                   "headers": {"User-Agent": "flunq-executor/1.0", "Authorization": "Bearer ***"}}}
+                   "headers": {"User-Agent": "flunq-executor/1.0", "Accept": "application/json, application/xml", "Authorization": "Bearer ***"}}}
       """
     And the resolved input should contain:
       """

@@ -86,6 +86,7 @@ export const VARIABLES = {
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
   GRPC_CA_FILE: { name: 'GRPC_CA_FILE', default: '', expected: 'a file path (PEM certificates)', description: 'Certificate authorities `call: grpc` TLS connections trust besides the system\'s roots (a PEM file of one or more certificates, read at start)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_PROTO_BYTES: { name: 'GRPC_MAX_PROTO_BYTES', default: '262144', expected: 'an integer from 1024 to 16777216', description: 'Most bytes of a `.proto` document and all its imports together that a `call: grpc` task loads (they are compiled on the event loop); more fail with a configuration error naming this limit', parse: integer(1024, 16_777_216) },
+  CALL_MAX_REQUEST_BYTES: { name: 'CALL_MAX_REQUEST_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest request body a call builds from files and bytes (multipart with its files, binary bodies), files fetched by URL included; a larger one fails with REQUEST_TOO_LARGE (docs/call-content.md)', parse: integer(1024, 1_073_741_824) },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
   CALL_RATE_LIMITS: { name: 'CALL_RATE_LIMITS', default: '', expected: 'pattern=calls/period[:burst=N][:per-host][:per-tenant] entries separated by ; (pattern: a host, *.domain or *, optionally :port; period: s, m, h, ms, or e.g. 10s)', description: 'Rate limits of outbound calls by target host, shared by every replica, e.g. `api.example.com=10/s; *.stripe.com=100/m:burst=20; *=50/s:per-host`; a call waits for a slot within its deadline, else fails with RATE_LIMITED (docs/call-rate-limits.md)', parse: parseHostRateRules },
   CALL_RATE_LIMIT_BACKEND: { name: 'CALL_RATE_LIMIT_BACKEND', default: 'auto', expected: 'auto, memory, redis or nats', description: 'Where rate-limit buckets are kept: `auto` = the stream backend (Redis, NATS key-value, or in process with EVENT_STREAM_TYPE=memory); `memory` limits each replica on its own', parse: oneOf('auto', 'memory', 'redis', 'nats') },
@@ -203,6 +204,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     call: {
       idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
       validate: read('CALL_VALIDATE'),
+      maxRequestBytes: read('CALL_MAX_REQUEST_BYTES'),
     },
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,

@@ -121,6 +121,8 @@ export interface CallSettings {
   idempotencyKeys: boolean;
   /** Which side of OpenAPI calls is checked against the document by default (CALL_VALIDATE). */
   validate: 'none' | 'request' | 'response' | 'both';
+  /** Largest request body built from files and bytes, in bytes (CALL_MAX_REQUEST_BYTES). */
+  maxRequestBytes: number;
 }
 
 export interface OpenApiSettings {

@@ -57,6 +57,10 @@ export type ErrorCode =
   | 'CIRCUIT_OPEN'
   | 'RESPONSE_TOO_LARGE'
   | 'RESPONSE_TOO_DEEP'
+  /** A call's request body (multipart with its files, binary) would pass CALL_MAX_REQUEST_BYTES. */
+  | 'REQUEST_TOO_LARGE'
+  /** A file a call's body fetches by URL answered with a status other than 2xx (or ended short). */
+  | 'FILE_FETCH_FAILED'
   | 'ADDRESS_DENIED'
   | 'DOCUMENT_FAILED'
   /** An OpenAPI call pins a document version (`document.version`) that the document is not at. */

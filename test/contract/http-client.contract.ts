@@ -55,6 +55,32 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
         return;
       case '/target':
         return json(res, 200, { arrived: true, method: req.method });
+      case '/bytes':
+        return json(res, 200, { base64: req.raw.toString('base64'), contentLength: req.headers['content-length'] ?? null, chunked: req.headers['transfer-encoding'] === 'chunked' });
+      case '/temporary':
+        res.writeHead(307, { Location: '/bytes' });
+        res.end();
+        return;
+      case '/drip': {
+        // Headers and a first chunk at once, the rest never: a body read past the deadline.
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        res.write(Buffer.alloc(1000, 7));
+        return;
+      }
+      case '/sized':
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(2 * 1024 * 1024) });
+        res.end(Buffer.alloc(2 * 1024 * 1024, 1));
+        return;
+      case '/big-chunked': {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        for (let i = 0; i < 32; i++) res.write(Buffer.alloc(64 * 1024, 2));
+        res.end();
+        return;
+      }
+      case '/gzip-bytes':
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'gzip' });
+        res.end(zlib.gzipSync(Buffer.alloc(5000, 9)));
+        return;
       case '/reset':
         res.socket?.destroy();
         return;
@@ -65,6 +91,20 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
     }
   });
   const request = (path: string, extra: Partial<HttpRequest> = {}): HttpRequest => ({ method: 'GET', url: `${server.origin}${path}`, headers: {}, timeoutMs: 2000, followRedirects: false, ...extra });
+
+  async function* chunksOf(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
+    for (const part of parts) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield part;
+    }
+  }
+  const readAll = async (stream: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> => {
+    assert.ok(stream, 'expected a streamed body');
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  };
+  const bytesSeen = (body: Uint8Array): { base64: string; contentLength: string | null; chunked: boolean } => JSON.parse(Buffer.from(body).toString('utf8')) as { base64: string; contentLength: string | null; chunked: boolean };
 
   describe(`HttpClient contract: ${name}`, () => {
     const metrics = new InMemoryMetrics();
@@ -168,6 +208,72 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
       const failure = await rejection(client.send(request('/reset', { method: 'POST', body: '{"query": "{ a }"}', idempotent: true })));
       assert.equal(failure.code, 'NETWORK');
       assert.equal(count() - first, 3, 'a reading POST is sent once plus two transport retries');
+    });
+
+    it('sends a streamed body chunked, byte for byte, and with its Content-Length when the headers give one', async () => {
+      const payload = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256));
+      const chunked = await client.send(request('/bytes', { method: 'POST', body: chunksOf(payload.subarray(0, 1000), payload.subarray(1000)) }));
+      const seen = bytesSeen(chunked.body);
+      assert.equal(seen.chunked, true);
+      assert.ok(Buffer.from(seen.base64, 'base64').equals(payload));
+      const sized = await client.send(request('/bytes', { method: 'PUT', headers: { 'Content-Length': String(payload.length) }, body: chunksOf(payload) }));
+      assert.equal(bytesSeen(sized.body).contentLength, String(payload.length));
+      assert.ok(Buffer.from(bytesSeen(sized.body).base64, 'base64').equals(payload));
+    });
+
+    it('ends the exchange with the error a streamed body throws, and never resends a streamed body', async () => {
+      const refused = new WorkflowError({ kind: 'validation', code: 'INVALID_TASK', detail: 'the body gave up' });
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield new Uint8Array([1, 2, 3]);
+        await new Promise((resolve) => setImmediate(resolve));
+        throw refused;
+      }
+      const error = await rejection(client.send(request('/bytes', { method: 'PUT', body: failing() })));
+      assert.equal(error, refused);
+      const count = (): number => server.seen.filter((s) => s.url === '/reset').length;
+      const first = count();
+      assert.equal((await rejection(client.send(request('/reset', { method: 'PUT', body: chunksOf(new Uint8Array([1])) })))).code, 'NETWORK');
+      assert.equal(count() - first, 1, 'a streamed body was sent twice');
+    });
+
+    it('refuses to follow a 307 redirect with a streamed body, which would have to be sent again', async () => {
+      const error = await rejection(client.send(request('/temporary', { method: 'POST', body: chunksOf(new Uint8Array([1, 2])), followRedirects: true })));
+      assert.equal(error.code, 'NETWORK');
+      assert.equal(error.retryable, false);
+      assert.match(error.detail, /307 redirect/);
+      const buffered = await client.send(request('/temporary', { method: 'POST', body: new Uint8Array([1, 2]), followRedirects: true }));
+      assert.equal(Buffer.from(bytesSeen(buffered.body).base64, 'base64').length, 2);
+    });
+
+    it('streams a response body when asked: headers first, then the bytes (encoding undone), with its declared length', async () => {
+      const response = await client.send(request('/sized', { bodyInChunks: true, maxResponseBytes: 4 * 1024 * 1024 }));
+      assert.equal(response.status, 200);
+      assert.equal(response.body.length, 0);
+      assert.ok(response.chunks);
+      assert.equal(response.chunks.length, 2 * 1024 * 1024);
+      const bytes = await readAll(response.chunks);
+      assert.ok(bytes.equals(Buffer.alloc(2 * 1024 * 1024, 1)));
+      const zipped = await client.send(request('/gzip-bytes', { bodyInChunks: true, headers: { 'Accept-Encoding': 'gzip' } }));
+      assert.equal(zipped.chunks?.length, undefined);
+      assert.ok((await readAll(zipped.chunks)).equals(Buffer.alloc(5000, 9)));
+    });
+
+    it('applies the size limit to a streamed response: a declared length at once, an undeclared one while it is read', async () => {
+      assert.equal((await rejection(client.send(request('/sized', { bodyInChunks: true })))).code, 'RESPONSE_TOO_LARGE');
+      const response = await client.send(request('/big-chunked', { bodyInChunks: true }));
+      const error = await rejection(readAll(response.chunks));
+      assert.equal(error.code, 'RESPONSE_TOO_LARGE');
+    });
+
+    it('applies the deadline to a streamed response while it is read; a cancelled stream frees its connection', async () => {
+      const response = await client.send(request('/drip', { bodyInChunks: true, timeoutMs: 300 }));
+      assert.equal(response.status, 200);
+      const error = await rejection(readAll(response.chunks));
+      assert.equal(error.code, 'TIMEOUT');
+      const cancelled = await client.send(request('/drip', { bodyInChunks: true, timeoutMs: 5000 }));
+      cancelled.chunks?.cancel();
+      cancelled.chunks?.cancel();
+      assert.equal((await client.send(request('/target'))).status, 200);
     });
 
     it('rejects an invalid URL or scheme as a configuration error', async () => {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import https from 'node:https';
 import axios, { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetry, { isNetworkError } from 'axios-retry';
@@ -9,6 +10,7 @@ import { checkLiteralHost, guardedLookup } from './address-policy';
 import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClientSettings, MAX_TRANSPORT_RETRIES, responseLimitOf, timeoutOf, transportRetriesFor, transportRetryDelayMs } from './http-client-settings';
 import { addressDenied, deniedIn, exchangeFailure, responseTooLarge, tooManyRedirects } from './http-errors';
 import { headerLists, parseHttpUrl } from './http-exchange';
+import { isStreamedBody, readableBody, responseStream, streamedBodyRedirect } from './streamed-body';
 
 /**
  * HttpClient on axios: keep-alive agents (pooled sockets), a deadline for the whole exchange
@@ -60,21 +62,23 @@ export class AxiosHttpClient implements HttpClient {
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const maxBytes = responseLimitOf(request, this.settings);
     const headers: Record<string, string> = { ...request.headers };
-    let response: AxiosResponse<ArrayBuffer>;
+    const streamed = isStreamedBody(request.body);
+    if (request.bodyInChunks && !Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding')) headers['Accept-Encoding'] = 'identity';
+    let response: AxiosResponse<ArrayBuffer | Readable>;
     try {
-      response = await this.axios.request<ArrayBuffer>({
+      response = await this.axios.request<ArrayBuffer | Readable>({
         method: request.method,
         url: request.url,
         headers,
-        data: request.body,
+        data: request.body === undefined || !isStreamedBody(request.body) ? request.body : readableBody(request.body),
         timeout: timeoutMs,
         signal,
-        responseType: 'arraybuffer',
+        responseType: request.bodyInChunks ? 'stream' : 'arraybuffer',
         transformResponse: [(data: unknown) => data],
         validateStatus: () => true,
         maxRedirects: request.followRedirects ? this.settings.maxRedirects : 0,
         'axios-retry': { retries: transportRetriesFor(request, this.settings) },
-        beforeRedirect: deny ? (options: Record<string, unknown>) => checkLiteralHost(typeof options['hostname'] === 'string' ? options['hostname'] : '') : undefined,
+        beforeRedirect: deny || streamed ? (options: Record<string, unknown>, details: { statusCode?: number }) => this.beforeRedirect(options, details, deny, streamed, request.method) : undefined,
         maxContentLength: maxBytes,
         maxBodyLength: Infinity,
         httpAgent: this.httpAgent,
@@ -85,12 +89,29 @@ export class AxiosHttpClient implements HttpClient {
     } catch (error) {
       throw this.translate(error, request, deadline, timeoutMs, maxBytes);
     }
-    return {
-      status: response.status,
-      headers: headerLists(response.headers),
-      body: new Uint8Array(response.data ?? new ArrayBuffer(0)),
-      url: this.finalUrl(response, request.url),
-    };
+    const base = { status: response.status, headers: headerLists(response.headers), url: this.finalUrl(response, request.url) };
+    const data = response.data;
+    if (!(data instanceof Readable)) return { ...base, body: new Uint8Array(data ?? new ArrayBuffer(0)) };
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      data.destroy();
+      throw responseTooLarge(maxBytes);
+    }
+    const encoded = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const length = (encoded === '' || encoded === 'identity') && Number.isFinite(declared) ? declared : undefined;
+    const chunks = responseStream(data, { maxBytes, signal, length, failure: (error) => this.translate(error, request, deadline, timeoutMs, maxBytes), done: () => undefined });
+    return { ...base, body: new Uint8Array(0), chunks };
+  }
+
+  /**
+   * Every redirect hop: a literal host the policy refuses, and a 307/308 (or a 301/302 that keeps
+   * the method other than POST) that would send a streamed body again, fail before it is followed.
+   */
+  private beforeRedirect(options: Record<string, unknown>, details: { statusCode?: number }, deny: boolean, streamed: boolean, method: string): void {
+    if (deny) checkLiteralHost(typeof options['hostname'] === 'string' ? options['hostname'] : '');
+    const status = details.statusCode ?? 0;
+    const keepsBody = status === 307 || status === 308 || ((status === 301 || status === 302) && method.toUpperCase() !== 'POST');
+    if (streamed && keepsBody) throw streamedBodyRedirect(status);
   }
 
   close(): Promise<void> {

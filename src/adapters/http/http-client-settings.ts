@@ -1,4 +1,5 @@
 import { IDEMPOTENT_METHODS, HttpRequest } from '../../application/ports/http-client.port';
+import { isStreamedBody } from './streamed-body';
 
 /** Settings both HttpClient adapters honour (from HTTP_* and CALL_DENY_PRIVATE_NETWORKS). */
 export interface HttpClientSettings {
@@ -30,10 +31,12 @@ export const MAX_TRANSPORT_RETRIES = 2;
 /**
  * How many times the transport may resend `request` after a network error without a response:
  * none for a non-idempotent method (a POST is never sent twice, unless the request says it only
- * reads: `idempotent: true`) or when the workflow retries the
- * call itself (`transportRetries: false`), else the setting, capped at MAX_TRANSPORT_RETRIES.
+ * reads: `idempotent: true`), when the workflow retries the
+ * call itself (`transportRetries: false`) or for a streamed body (read once), else the setting,
+ * capped at MAX_TRANSPORT_RETRIES.
  */
-export function transportRetriesFor(request: Pick<HttpRequest, 'method' | 'transportRetries' | 'idempotent'>, settings: HttpClientSettings): number {
+export function transportRetriesFor(request: Pick<HttpRequest, 'method' | 'transportRetries' | 'idempotent' | 'body'>, settings: HttpClientSettings): number {
+  if (isStreamedBody(request.body)) return 0;
   if (request.transportRetries === false || !(request.idempotent ?? IDEMPOTENT_METHODS.has(request.method.toUpperCase()))) return 0;
   return Math.max(0, Math.min(MAX_TRANSPORT_RETRIES, settings.transportRetries));
 }

@@ -31,6 +31,19 @@ export function deniedIn(error: unknown): Error | undefined {
   return undefined;
 }
 
+/**
+ * A WorkflowError somewhere in the cause chain: what a streamed request body threw (a file too
+ * large or unreachable), as the HTTP library passes it on, wrapped or not.
+ */
+function workflowErrorIn(error: unknown): WorkflowError | undefined {
+  let current: unknown = error;
+  for (let i = 0; i < 5 && current instanceof Error; i++) {
+    if (isWorkflowError(current)) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** ADDRESS_DENIED, never retried: the same name would resolve to the same refused address. */
 export function addressDenied(refusal: Error): WorkflowError {
   return communicationError(refusal.message, 'ADDRESS_DENIED', false, refusal);
@@ -45,13 +58,14 @@ export interface ExchangeEnd {
 
 /**
  * Why an exchange ended without a response, in one order for both adapters: a WorkflowError
- * as it is; the address policy's refusal (ADDRESS_DENIED); what `classify` recognises of the
+ * as it is (also when the library wrapped it); the address policy's refusal (ADDRESS_DENIED); what `classify` recognises of the
  * library's own errors (size limit, redirect limit); the caller's cancellation (the signal's
  * WorkflowError reason, else CANCELLED); the deadline (TIMEOUT); anything else is a retryable
  * NETWORK failure named by the library's error code.
  */
 export function exchangeFailure(error: unknown, end: ExchangeEnd, classify: (error: unknown) => WorkflowError | undefined = () => undefined): WorkflowError {
-  if (isWorkflowError(error)) return error;
+  const own = workflowErrorIn(error);
+  if (own) return own;
   const denied = deniedIn(error);
   if (denied) return addressDenied(denied);
   const known = classify(error);

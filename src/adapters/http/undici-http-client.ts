@@ -1,3 +1,4 @@
+import { pipeline, Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent, Dispatcher } from 'undici';
 import { HttpClient, HttpRequest, HttpResponse } from '../../application/ports/http-client.port';
@@ -7,6 +8,7 @@ import { checkLiteralHost, guardedLookup } from './address-policy';
 import { DEFAULT_HTTP_CLIENT_SETTINGS, HttpClientSettings, responseLimitOf, timeoutOf, transportRetriesFor, transportRetryDelayMs } from './http-client-settings';
 import { communicationError, exchangeFailure, responseTooLarge, tooManyRedirects } from './http-errors';
 import { headerLists, isHttpProtocol, parseHttpUrl } from './http-exchange';
+import { isStreamedBody, readableBody, responseStream, streamedBodyRedirect } from './streamed-body';
 
 export interface UndiciHttpClientOptions extends HttpClientSettings {
   /** Replaces the connection pool (tests: undici MockAgent). */
@@ -80,10 +82,19 @@ export class UndiciHttpClient implements HttpClient {
     const maxBytes = responseLimitOf(request, this.options);
     const method = request.method.toUpperCase();
     const retries = transportRetriesFor(request, this.options);
+    const release = (): void => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerAbort);
+    };
+    // A streamed response keeps the deadline running until its body is done with.
+    let handedOver = false;
+    const streaming = { signal, release, failure: (error: unknown) => this.translate(error, request, deadline.expired, timeoutMs, maxBytes) };
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await this.exchange(url, method, request, signal, maxBytes);
+          const response = await this.exchange(url, method, request, signal, maxBytes, streaming);
+          handedOver = response.chunks !== undefined;
+          return response;
         } catch (error) {
           const failure = this.translate(error, request, deadline.expired, timeoutMs, maxBytes);
           const transient = failure.code === 'NETWORK' && failure.retryable;
@@ -97,8 +108,7 @@ export class UndiciHttpClient implements HttpClient {
         }
       }
     } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onCallerAbort);
+      if (!handedOver) release();
     }
   }
 
@@ -107,13 +117,13 @@ export class UndiciHttpClient implements HttpClient {
   }
 
   /** One request with its redirect hops. */
-  private async exchange(start: URL, startMethod: string, request: HttpRequest, signal: AbortSignal, maxBytes: number): Promise<HttpResponse> {
+  private async exchange(start: URL, startMethod: string, request: HttpRequest, signal: AbortSignal, maxBytes: number, streaming: StreamingContext): Promise<HttpResponse> {
     let url = start;
     let method = startMethod;
     let body = request.body;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
-    headers['accept-encoding'] ??= ACCEPT_ENCODING;
+    headers['accept-encoding'] ??= request.bodyInChunks ? 'identity' : ACCEPT_ENCODING;
     for (let hop = 0; ; hop++) {
       if (this.options.denyPrivateNetworks) checkLiteralHost(url.hostname);
       const response = await this.dispatcher.request({
@@ -121,7 +131,7 @@ export class UndiciHttpClient implements HttpClient {
         path: `${url.pathname}${url.search}`,
         method: method,
         headers,
-        body: body === undefined ? null : typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        body: body === undefined ? null : typeof body === 'string' ? body : isStreamedBody(body) ? readableBody(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
         signal,
       });
       const location = response.headers['location'];
@@ -137,6 +147,7 @@ export class UndiciHttpClient implements HttpClient {
           delete headers['content-type'];
           delete headers['content-length'];
         }
+        if (isStreamedBody(body)) throw streamedBodyRedirect(response.statusCode);
         if (next.origin !== url.origin) {
           delete headers['authorization'];
           delete headers['cookie'];
@@ -144,12 +155,29 @@ export class UndiciHttpClient implements HttpClient {
         url = next;
         continue;
       }
+      if (request.bodyInChunks) return this.streamed(response, url, maxBytes, streaming);
       const raw = await this.readBody(response, maxBytes);
       // undici frees the connection a moment after the body ends; without this turn the next
       // request of the same task would often open a second socket instead of reusing this one.
       await new Promise<void>((resolve) => setImmediate(resolve));
       return { status: response.statusCode, headers: headerLists(response.headers), body: decode(raw, response.headers['content-encoding'], maxBytes), url: url.toString() };
     }
+  }
+
+  /** The response with its body left to read (`bodyInChunks`). */
+  private streamed(response: Dispatcher.ResponseData, url: URL, maxBytes: number, streaming: StreamingContext): HttpResponse {
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      response.body.destroy();
+      throw new TooLarge();
+    }
+    const encoding = contentEncoding(response.headers['content-encoding']);
+    const decoder = encoding === undefined ? undefined : decompressor(encoding);
+    let source: Readable = response.body;
+    if (decoder) source = pipeline(response.body, decoder, () => undefined);
+    const length = encoding === undefined && Number.isFinite(declared) ? declared : undefined;
+    const chunks = responseStream(source, { maxBytes, signal: streaming.signal, length, failure: streaming.failure, done: streaming.release });
+    return { status: response.statusCode, headers: headerLists(response.headers), body: new Uint8Array(0), chunks, url: url.toString() };
   }
 
   private async readBody(response: Dispatcher.ResponseData, maxBytes: number): Promise<Uint8Array> {
@@ -179,6 +207,27 @@ export class UndiciHttpClient implements HttpClient {
       return undefined;
     });
   }
+}
+
+interface StreamingContext {
+  signal: AbortSignal;
+  /** Clears the deadline and the caller's listener. */
+  release: () => void;
+  failure: (error: unknown) => WorkflowError;
+}
+
+/** The Content-Encoding to undo; undefined for none or identity. */
+function contentEncoding(value: string | string[] | undefined): string | undefined {
+  const name = (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase();
+  return !name || name === 'identity' ? undefined : name;
+}
+
+/** A streaming decoder for the encoding; an unknown one is passed through as is (as `decode` does). */
+function decompressor(encoding: string): Transform | undefined {
+  if (encoding === 'gzip' || encoding === 'x-gzip') return zlib.createGunzip();
+  if (encoding === 'deflate') return zlib.createInflate();
+  if (encoding === 'br') return zlib.createBrotliDecompress();
+  return undefined;
 }
 
 /** Content-Encoding gzip/deflate/br undone (as axios does), with the size cap applied to the result. */

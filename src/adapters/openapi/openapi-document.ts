@@ -1,4 +1,5 @@
-import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { explicitParts, isFileValue, propertyParts } from '../../application/handlers/call/request-content';
+import { CheckedResponse, PreparedContent, PreparedOperation, PreparedPart, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { SchemaValidator } from './schema-validator';
@@ -104,10 +105,13 @@ export class DereferencedOpenApiDocument {
     if (query.length > 0) url += (url.includes('?') ? '&' : '?') + query.join('&');
     const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation) };
     const body = this.body(op, parameters);
-    if (body) {
+    if (body && 'content' in body) prepared.content = body.content;
+    else if (body) {
       prepared.body = body.text;
       headers['Content-Type'] = body.contentType;
     }
+    const accept = acceptedTypes(op.operation);
+    if (accept !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'accept')) headers['Accept'] = accept;
     return prepared;
   }
 
@@ -196,17 +200,19 @@ export class DereferencedOpenApiDocument {
     return absolute.replace(/\/+$/, '');
   }
 
-  private body(op: Operation, parameters: JsonObject): { text: string; contentType: string } | undefined {
+  private body(op: Operation, parameters: JsonObject): { text: string; contentType: string } | { content: PreparedContent } | undefined {
     const requestBody = op.operation['requestBody'];
     if (!isPlainObject(requestBody)) return undefined;
     const content = obj(requestBody['content']);
     const types = Object.keys(content);
     const json = types.find((t) => /^application\/(.+\+)?json\b/i.test(t) || t === '*/*');
     const form = types.find((t) => /^application\/x-www-form-urlencoded\b/i.test(t));
+    const multipart = types.find((t) => /^multipart\/form-data\b/i.test(t));
     let value = parameters['body'];
-    if (value === undefined && form !== undefined && json === undefined) {
+    const fieldsOf = form ?? multipart;
+    if (value === undefined && fieldsOf !== undefined && json === undefined) {
       // Swagger 2.0 formData fields (and form bodies) may be given as top-level parameters.
-      const properties = Object.keys(obj(obj(obj(content[form])['schema'])['properties']));
+      const properties = Object.keys(obj(obj(obj(content[fieldsOf])['schema'])['properties']));
       const fields: JsonObject = {};
       for (const name of properties) if (parameters[name] !== undefined && parameters[name] !== null) fields[name] = parameters[name];
       if (Object.keys(fields).length > 0) value = fields;
@@ -216,9 +222,69 @@ export class DereferencedOpenApiDocument {
       return undefined;
     }
     if (json !== undefined) return { text: JSON.stringify(value), contentType: json === '*/*' ? 'application/json' : json };
-    if (form !== undefined) return { text: formBody(value), contentType: form };
+    if (form !== undefined && (multipart === undefined || !hasFiles(obj(content[multipart]), value))) return { text: formBody(value), contentType: form };
+    if (multipart !== undefined && isPlainObject(value)) return { content: { kind: 'multipart', parts: multipartParts(obj(content[multipart]), value) } };
     const textual = types.find((t) => /^text\/|xml/i.test(t));
     if (textual !== undefined && typeof value === 'string') return { text: value, contentType: textual };
-    throw unsupported(`operation '${op.id}' takes a request body as ${types.join(', ') || 'an undeclared media type'}; supported: JSON, application/x-www-form-urlencoded, and text/XML given as a string`);
+    // Any other media type (application/octet-stream, image/png, application/pdf, …) takes a file.
+    const binary = types.find((t) => !/^multipart\//i.test(t));
+    if (binary !== undefined && (isFileValue(value) || typeof value === 'string')) return { content: { kind: 'binary', contentType: binary.includes('*') ? 'application/octet-stream' : binary, value } };
+    throw unsupported(
+      `operation '${op.id}' takes a request body as ${types.join(', ') || 'an undeclared media type'}; supported: JSON, application/x-www-form-urlencoded, multipart/form-data (an object), text/XML given as a string, and other media types given a file {base64 | url, content_type?}`,
+    );
   }
+}
+
+function isBinarySchema(schema: JsonObject): boolean {
+  return schema['format'] === 'binary' || (schema['type'] === 'string' && typeof schema['contentMediaType'] === 'string' && schema['contentEncoding'] === undefined);
+}
+
+/** Whether a form property is a file: a `format: binary` string (3.0), a string with a `contentMediaType` (3.1), or an array of them. */
+function isFileProperty(schema: JsonObject): boolean {
+  return isBinarySchema(schema) || (schema['type'] === 'array' && isBinarySchema(obj(schema['items'])));
+}
+
+/** Whether a form body carries a file: then it goes as multipart even where a urlencoded form is also declared. */
+function hasFiles(media: JsonObject, value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  const properties = obj(obj(media['schema'])['properties']);
+  return Object.entries(value).some(([name, v]) => isFileValue(v) || (Array.isArray(v) && v.some(isFileValue)) || (v !== null && v !== undefined && isFileProperty(obj(properties[name]))));
+}
+
+/**
+ * The parts of a multipart body: `{fields, files}` as given, or, per the schema, each property a
+ * part: properties with `format: binary` (or a `contentMediaType`) and file values are file parts,
+ * the others fields; `encoding.<name>.contentType` sets a part's Content-Type.
+ */
+function multipartParts(media: JsonObject, value: unknown): PreparedPart[] {
+  if (!isPlainObject(value)) throw errors.configuration('invalid request body: a multipart/form-data body is an object (its properties, or {fields, files})');
+  const properties = obj(obj(media['schema'])['properties']);
+  const keys = Object.keys(value);
+  if (keys.length > 0 && keys.every((k) => (k === 'fields' || k === 'files') && properties[k] === undefined)) return explicitParts(value);
+  const encoding = obj(media['encoding']);
+  const parts: PreparedPart[] = [];
+  for (const [name, v] of Object.entries(value)) {
+    const declared = obj(encoding[name])['contentType'];
+    const contentType = typeof declared === 'string' && declared !== '' && !declared.includes('*') ? (declared.split(',')[0] ?? '').trim() : undefined;
+    const file = isFileProperty(obj(properties[name])) || isFileValue(v) || (Array.isArray(v) && v.length > 0 && v.every(isFileValue));
+    propertyParts(name, v, file, contentType, parts);
+  }
+  return parts;
+}
+
+/**
+ * The `Accept` an operation's success responses call for: their media types (2xx, else
+ * `default`), JSON ones first, in document order; undefined when they declare none.
+ */
+export function acceptedTypes(operation: JsonObject): string | undefined {
+  const responses = obj(operation['responses']);
+  const success = Object.keys(responses).filter((status) => /^2(\d\d|XX)$/i.test(status));
+  const statuses = success.length > 0 ? success : Object.keys(responses).filter((status) => status === 'default');
+  const types: string[] = [];
+  for (const status of statuses) {
+    for (const type of Object.keys(obj(obj(responses[status])['content']))) if (!types.includes(type) && !/[\r\n,]/.test(type)) types.push(type);
+  }
+  if (types.length === 0) return undefined;
+  const json = (t: string): boolean => /^application\/(.+\+)?json\b/i.test(t);
+  return [...types.filter(json), ...types.filter((t) => !json(t))].join(', ');
 }

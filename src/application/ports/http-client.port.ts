@@ -4,8 +4,13 @@ export interface HttpRequest {
   /** Absolute http(s) URL, query included. */
   url: string;
   headers: Record<string, string>;
-  /** Request body bytes or text; absent means no body is sent. */
-  body?: string | Uint8Array;
+  /**
+   * Request body bytes or text; absent means no body is sent. An async iterable is a streamed
+   * body, produced while it is sent and read once: it is never resent (no transport retries;
+   * a 307/308 redirect, which would need it again, fails with NETWORK), and sent chunked unless
+   * the headers give its `Content-Length`. An error it throws ends the exchange with that error.
+   */
+  body?: string | Uint8Array | AsyncIterable<Uint8Array>;
   /** Deadline for the whole exchange, in ms. */
   timeoutMs: number;
   /** Follow 3xx redirects (each hop checked against the address policy). */
@@ -23,6 +28,27 @@ export interface HttpRequest {
    * (a GraphQL query sent by POST reads only). Default: the method decides (IDEMPOTENT_METHODS).
    */
   idempotent?: boolean;
+  /**
+   * True: `send` resolves as soon as the status and headers arrived, and the body is read from
+   * `HttpResponse.chunks` (`body` is then empty). The deadline and `maxResponseBytes` still apply
+   * while it is read (a declared `Content-Length` above the limit fails before `send` resolves).
+   * Unless the request says otherwise it asks for an unencoded body (`Accept-Encoding: identity`).
+   */
+  bodyInChunks?: boolean;
+}
+
+/**
+ * A response body read as it arrives (`bodyInChunks`): iterated once, in chunks after any
+ * `Content-Encoding` is undone. Iteration throws RESPONSE_TOO_LARGE past the request's limit,
+ * TIMEOUT when its deadline passes, CANCELLED (or the signal's WorkflowError) when its signal
+ * aborts, and NETWORK when the connection breaks. The connection is freed when the iteration ends,
+ * when `cancel` is called, or at the latest when the request's deadline passes.
+ */
+export interface HttpBodyChunks extends AsyncIterable<Uint8Array> {
+  /** Stops reading and frees the connection; idempotent, and harmless after the end. */
+  cancel(): void;
+  /** The body's length in bytes when the server declared it and no encoding changes it. */
+  readonly length: number | undefined;
 }
 
 export interface HttpResponse {
@@ -30,6 +56,8 @@ export interface HttpResponse {
   /** Header names in lower case, values as sent (several for repeated headers). */
   headers: Record<string, string[]>;
   body: Uint8Array;
+  /** With `bodyInChunks`: the body, to read (or cancel); an adapter may leave it out and give `body`. */
+  chunks?: HttpBodyChunks;
   /** The URL that answered, after redirects. */
   url: string;
 }

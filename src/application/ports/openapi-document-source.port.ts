@@ -7,13 +7,37 @@ export interface PreparedOperation {
   /** Absolute URL with path and query parameters applied. */
   url: string;
   headers: Record<string, string>;
+  /** The body as text (JSON, forms, text/XML), with its `Content-Type` in `headers`. */
   body?: string;
+  /**
+   * A body the caller encodes, with files it may have to fetch (multipart, binary): described
+   * here, its values as the task gave them. Present only when `body` is not.
+   */
+  content?: PreparedContent;
   /**
    * The `description` of each response the operation declares, by status key as written in the
    * document (`200`, `4XX`, `default`): what a failed call reports for the status it got.
    */
   responseDescriptions?: Record<string, string>;
 }
+
+/**
+ * One part of a `multipart/form-data` body: a field (its value as text, or JSON for an object or
+ * array) or a file (`value` a file: `{base64 | url, filename?, content_type?}`, or text).
+ */
+export interface PreparedPart {
+  name: string;
+  value: unknown;
+  file: boolean;
+  /** The part's Content-Type when the document's `encoding` (or the file itself) says. */
+  contentType?: string;
+}
+
+/** A request body built from parts or bytes rather than text. */
+export type PreparedContent =
+  | { kind: 'multipart'; parts: PreparedPart[] }
+  /** `contentType`: the media type the operation declares, unless the file names its own. */
+  | { kind: 'binary'; contentType: string; value: unknown };
 
 /** One way a request or a response breaks the document's schemas; never carries the value checked. */
 export interface ValidationIssue {

@@ -19,6 +19,8 @@ export interface Seen {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body's bytes exactly as received. */
+  raw: Buffer;
   socket: number;
 }
 
@@ -47,7 +49,8 @@ export class LocalServer {
           socket = this.sockets.size + 1;
           this.sockets.set(req.socket, socket);
         }
-        const seen: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), socket };
+        const raw = Buffer.concat(chunks);
+        const seen: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw.toString('utf8'), raw, socket };
         this.seen.push(seen);
         this.route(seen, res);
       });

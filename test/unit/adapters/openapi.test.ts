@@ -42,8 +42,8 @@ describe('servers and operations', () => {
   it('lists the existing operations when one is missing', () => {
     assert.throws(() => doc(undefined).prepare('nope', {}), (e: WorkflowError) => e.code === 'OPERATION_NOT_FOUND' && e.detail === "operation with id 'nope' not found (available: op)");
   });
-  it('refuses multipart bodies with a clear configuration error', () => {
+  it('refuses a multipart body that is not an object with a clear configuration error', () => {
     const d = new DereferencedOpenApiDocument({ openapi: '3.0.3', paths: { '/u': { post: { operationId: 'up', requestBody: { content: { 'multipart/form-data': {} } } } } } }, 'https://d.test/o.json');
-    assert.throws(() => d.prepare('up', { body: { file: 'x' } }), (e: WorkflowError) => e.kind === 'configuration' && /multipart\/form-data/.test(e.detail));
+    assert.throws(() => d.prepare('up', { body: 'x' }), (e: WorkflowError) => e.kind === 'configuration' && /multipart\/form-data \(an object\)/.test(e.detail));
   });
 });

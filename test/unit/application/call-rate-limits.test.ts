@@ -11,7 +11,7 @@ import { FakeGrpcClient } from '../../support/fake-grpc-client';
 import { CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
 import { DEFAULT_CALL_AUDIT } from '../../../src/application/handlers/call/call-audit';
 import { DEFAULT_CALL_RATE_LIMITS, parseTaskRateLimit } from '../../../src/application/handlers/call/call-rate-limits';
-import { callHostOf, callHostOfAddress, OutboundCalls } from '../../../src/application/handlers/call/outbound-calls';
+import { callHostOf, callHostOfAddress, OutboundCalls, STREAMED_BODY } from '../../../src/application/handlers/call/outbound-calls';
 import { CircuitBreaker } from '../../../src/application/ports/circuit-breaker.port';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { OpenApiDocumentSource } from '../../../src/application/ports/openapi-document-source.port';
@@ -419,6 +419,15 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
     assert.match(String(lines.find((l) => String(l['url']).includes('/b'))?.['url']), /api_key=\*\*\*/);
     assert.match(String(lines[0]?.['responseBody']), /"note":"hello"/, 'the rest of the body is kept');
     assert.equal(JSON.stringify(lines).includes('Authorization'), false, 'no headers at all');
+  });
+
+  it('never reads a streamed upload a second time: the line says the body streamed', async () => {
+    const sut = makeSut({ audit: true, bodies: true, answer: (_n, req) => (req.url.endsWith('/file.bin') ? { status: 200, body: 'file-bytes-1234' } : { status: 201, body: '{}' }) });
+    const upload = { call_type: 'http', method: 'POST', url: 'https://api.example.com/upload', headers: { 'Content-Type': 'multipart/form-data' }, body: { fields: { note: 'n' }, files: [{ name: 'f', url: 'https://files.example.com/file.bin' }] } };
+    const [outcome] = await runAll(sut, [sut.start(upload)]);
+    assert.ok(outcome?.success, JSON.stringify(outcome));
+    const line = auditLines(sut).find((l) => String(l['url']).endsWith('/upload'));
+    assert.equal(line?.['requestBody'], STREAMED_BODY);
   });
 
   it('cuts long bodies and gives their size', async () => {

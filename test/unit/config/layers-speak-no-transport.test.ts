@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const FORBIDDEN = /\b(stream|streams|streamKey|entryId|entryIds|StreamFields|fields\[|XADD|XACK|XREADGROUP|XAUTOCLAIM|consumerGroup|redis|ioredis|nats|jetstream|subject|kafka|rabbitmq|amqp)\b/i;
+// `application/octet-stream` is a media type, not a transport.
+const FORBIDDEN = /\b(?<!octet-)(stream|streams|streamKey|entryId|entryIds|StreamFields|fields\[|XADD|XACK|XREADGROUP|XAUTOCLAIM|consumerGroup|redis|ioredis|nats|jetstream|subject|kafka|rabbitmq|amqp)\b/i;
 /** Wire spellings, case-sensitive: the flat attribute names of the stream binding, in quotes. */
 const WIRE = /['"`](workflowid|executionid|taskid|tenantid)['"`]|\b(workflowid|executionid|taskid|tenantid)\s*:/;
 
@@ -50,5 +51,6 @@ describe('layers above the adapters', () => {
     assert.match(code("const id = body['taskid'];"), WIRE);
     assert.doesNotMatch(code('for (const [k, v] of Object.entries(o)) use(taskId, k, v);'), WIRE);
     assert.doesNotMatch(code('const x = 1; // the stream of a workflow'), FORBIDDEN);
+    assert.doesNotMatch(code("const type = 'application/octet-stream';"), FORBIDDEN);
   });
 });

@@ -6,7 +6,7 @@ import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
 import { HttpClient, HttpRequest, HttpResponse, IDEMPOTENT_METHODS } from '../../ports/http-client.port';
 import { Metrics } from '../../ports/metrics.port';
-import { OpenApiDocumentSource } from '../../ports/openapi-document-source.port';
+import { OpenApiDocumentSource, PreparedContent } from '../../ports/openapi-document-source.port';
 import { TaskContext, TaskHandler } from '../../ports/task-handler.port';
 import { OutputAsForm, transformOutput } from '../output-transform';
 import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthentication, Secrets, secretsOf } from './authentication';
@@ -18,6 +18,8 @@ import { checkRequestHeaders } from './header-validation';
 import { httpAnswer, OutboundCalls } from './outbound-calls';
 import { documentMoved, pinMatches } from './document-pin';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
+import { contentTypeOf, decodeContent, decodeText } from './response-content';
+import { encodeContent, EncodedContent, httpCallContent } from './request-content';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
   return error.with({ detail, cause: error });
@@ -56,7 +58,12 @@ export interface CallTaskSettings {
   maxJsonDepth?: number;
   /** Which sides of OpenAPI calls are checked against the document when a task says nothing (CALL_VALIDATE). */
   validate?: ValidateSides;
+  /** Largest request body built from files and bytes (multipart, binary), in bytes (CALL_MAX_REQUEST_BYTES). */
+  maxRequestBytes?: number;
 }
+
+/** Default of CALL_MAX_REQUEST_BYTES. */
+export const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 export class CallTaskHandler implements TaskHandler {
   readonly taskType = 'call';
@@ -183,10 +190,13 @@ export class CallTaskHandler implements TaskHandler {
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
     for (const [name, value] of Object.entries(stringHeaders(config.headers))) setHeader(headers, name, value);
     let body: string | undefined;
+    let content: PreparedContent | undefined;
     if (config.body !== undefined) {
       const contentType = getHeader(headers, 'Content-Type');
-      if (typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
-      else {
+      // Files and bytes are encoded (and files fetched) just before sending.
+      content = httpCallContent(config.body, contentType);
+      if (content === undefined && typeof config.body === 'string' && contentType !== undefined && !/json/i.test(contentType)) body = config.body;
+      else if (content === undefined) {
         body = JSON.stringify(config.body);
         if (contentType === undefined) setHeader(headers, 'Content-Type', 'application/json');
       }
@@ -202,7 +212,10 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (body !== undefined) request.body = body;
-    const response = await this.send(request, context, { protocol: 'http', secrets }).catch(stage);
+    const encoded = content ? await this.encodeContent(content, request, context, secrets).catch(stage) : undefined;
+    const response = await this.send(request, context, { protocol: 'http', secrets })
+      .catch(stage)
+      .finally(() => encoded?.release());
     const output = this.httpOutput(config.output, response);
     this.check(response, config.redirect, output, { task_type: 'call', endpoint: redactUrl(config.url, secrets.names), method: config.method });
     return { output };
@@ -210,9 +223,9 @@ export class CallTaskHandler implements TaskHandler {
 
   private httpOutput(format: OutputFormat | undefined, response: HttpResponse): JsonObject {
     const base: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers) };
-    if (format === 'response') return { ...base, body: bodyText(response) };
+    if (format === 'response') return { ...base, body: decodeText(response.body, contentTypeOf(response)) };
     if (format === 'raw') return { ...base, body: base64(response.body) };
-    return { ...base, data: parseBody(bodyText(response), this.settings.maxJsonDepth) };
+    return { ...base, data: decodeContent(response, this.settings.maxJsonDepth) };
   }
 
   // ---- OpenAPI ------------------------------------------------------------------------
@@ -254,18 +267,22 @@ export class CallTaskHandler implements TaskHandler {
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
-    const response = await this.send(request, context, { protocol: 'openapi', secrets, operation: config.operationId }).catch(stage('request failed'));
+    const encoded = prepared.content ? await this.encodeContent(prepared.content, request, context, secrets).catch(stage('failed to build request')) : undefined;
+    const response = await this.send(request, context, { protocol: 'openapi', secrets, operation: config.operationId })
+      .catch(stage('request failed'))
+      .finally(() => encoded?.release());
 
     const echo: JsonObject = { method: request.method, url: redactUrl(prepared.url, secrets.names), headers: {}, operation_id: config.operationId };
     const echoHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(target.headers)) echoHeaders[canonicalHeaderName(name)] = value;
     echo['headers'] = echoHeaders;
     if (parameters['body'] !== undefined && prepared.body !== undefined) echo['body'] = parameters['body'];
+    else if (encoded) echo['body'] = encoded.summary;
 
     const output: JsonObject = { status_code: response.status, headers: canonicalHeaders(response.headers), request: echo };
     const format = config.output ?? 'content';
-    if (format === 'content') output['content'] = parseBody(bodyText(response), this.settings.maxJsonDepth);
-    else if (format === 'response') output['body'] = bodyText(response);
+    if (format === 'content') output['content'] = decodeContent(response, this.settings.maxJsonDepth);
+    else if (format === 'response') output['body'] = decodeText(response.body, contentTypeOf(response));
     else output['body'] = base64(response.body);
     const description = responseDescriptionFor(prepared.responseDescriptions, response.status);
     this.check(response, config.redirect, output, {
@@ -276,7 +293,7 @@ export class CallTaskHandler implements TaskHandler {
       ...(description === undefined ? {} : { response_description: description }),
     });
     if (checksResponse(sides)) {
-      const body = format === 'content' ? output['content'] : parseBody(bodyText(response), this.settings.maxJsonDepth);
+      const body = format === 'content' ? output['content'] : decodeContent(response, this.settings.maxJsonDepth);
       const checked = { status: response.status, contentType: response.headers['content-type']?.[0] ?? '', body };
       const issues = await document.validateResponse(config.operationId, checked).catch((e: unknown) => {
         throw new CallFailure(withDetail(asWorkflowError(e), `OpenAPI operation failed: failed to validate response: ${asWorkflowError(e).detail}`), output);
@@ -287,6 +304,27 @@ export class CallTaskHandler implements TaskHandler {
   }
 
   // ---- shared -------------------------------------------------------------------------
+
+  /**
+   * A multipart or binary body encoded into `request` (its Content-Type, and Content-Length when
+   * known); files with a URL are opened here and read while the request is sent.
+   */
+  private async encodeContent(content: PreparedContent, request: HttpRequest, context: TaskContext, secrets: Secrets): Promise<EncodedContent> {
+    const encoded = await encodeContent(content, {
+      http: this.http,
+      maxBytes: this.settings.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      timeoutMs: () => this.timeoutMs(context),
+      signal: context.signal,
+      transportRetries: !context.workflowRetries,
+      fetching: (url) => addQuerySecrets(url, secrets),
+    });
+    request.body = encoded.body;
+    // Opening the files took part of the call's time.
+    request.timeoutMs = this.timeoutMs(context);
+    setHeader(request.headers, 'Content-Type', encoded.contentType);
+    if (encoded.length !== undefined) setHeader(request.headers, 'Content-Length', String(encoded.length));
+    return encoded;
+  }
 
   /**
    * Headers added by the authentication are checked here too, before the circuit breaker sees the

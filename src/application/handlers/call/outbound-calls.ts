@@ -36,8 +36,11 @@ export interface OutboundCall<T> {
   host?: CallHost;
   /** What `per: operation` shares within the host: an operationId, a method and path, a gRPC method. */
   operation: string;
-  /** The request body, or what makes it (called only when the audit log shows bodies). */
-  requestBody?: string | Uint8Array | (() => string | Uint8Array | undefined);
+  /**
+   * The request body, or what makes it (called only when the audit log shows bodies). A streamed
+   * body (files read while they are sent) is never read for the audit: the line says it streamed.
+   */
+  requestBody?: string | Uint8Array | AsyncIterable<Uint8Array> | (() => string | Uint8Array | undefined);
   /**
    * The request's headers, for the audit line's redaction only (headers are never written): the
    * values under sensitive names (Authorization, X-Api-Key, Cookie…) are blanked out of the bodies.
@@ -171,11 +174,19 @@ export class OutboundCalls {
     if (traceId !== undefined) line.traceId = traceId;
     if (bodies) {
       const hidden = { names: secrets.names, values: [...secrets.values, ...sensitiveHeaderValues(call.headers, secrets.names)] };
-      const requestBody = auditBody(typeof call.requestBody === 'function' ? call.requestBody() : call.requestBody, hidden, maxBodyBytes);
+      const body = typeof call.requestBody === 'function' ? call.requestBody() : call.requestBody;
+      const requestBody = isStreamed(body) ? STREAMED_BODY : auditBody(body, hidden, maxBodyBytes);
       if (requestBody !== undefined) line.requestBody = requestBody;
       const answerBody = auditBody(responseBody, hidden, maxBodyBytes);
       if (answerBody !== undefined) line.responseBody = answerBody;
     }
     context.logger.info('outbound call', line);
   }
+}
+
+/** What an audit line shows for a body streamed from files: it is never read a second time. */
+export const STREAMED_BODY = '(streamed body: multipart or binary content, not logged)';
+
+function isStreamed(body: unknown): body is AsyncIterable<Uint8Array> {
+  return typeof body === 'object' && body !== null && Symbol.asyncIterator in body;
 }
