@@ -17,7 +17,7 @@ import { checksRequest, checksResponse, responseDescriptionFor, validationFailed
 import { checkRequestHeaders } from './header-validation';
 import { httpAnswer, OutboundCalls } from './outbound-calls';
 import { documentMoved, pinMatches } from './document-pin';
-import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
+import { base64, canonicalHeaderName, canonicalHeaders, getHeader, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 import { contentTypeOf, decodeContent, decodeText } from './response-content';
 import { encodeContent, EncodedContent, httpCallContent } from './request-content';
 
