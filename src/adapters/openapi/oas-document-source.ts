@@ -1,7 +1,7 @@
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { CheckedResponse, OpenApiDocument, OpenApiDocumentSource, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OpenApiDocument, OpenApiDocumentSource, OperationSecurity, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { DEFAULT_DOCUMENT_WORKER_OPTIONS, DocumentUnloadedError } from './document-worker-client';
@@ -60,6 +60,7 @@ export interface HeldDocument {
   validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]>;
   prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation>;
   validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]>;
+  security(operationId: string, timeoutMs: number): Promise<OperationSecurity>;
   drop(timeoutMs: number): void;
 }
 
@@ -292,6 +293,10 @@ class SourceDocument implements OpenApiDocument {
 
   validateResponse(operationId: string, response: CheckedResponse): Promise<ValidationIssue[]> {
     return this.withHeld((held) => held.validateResponse(operationId, response, this.timeoutMs));
+  }
+
+  security(operationId: string): Promise<OperationSecurity> {
+    return this.withHeld((held) => held.security(operationId, this.timeoutMs));
   }
 
   /** Runs `use` on the held document, loading the document again once when it is gone from its worker. */

@@ -1,4 +1,4 @@
-import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OperationSecurity, PreparedOperation, SecurityScheme, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { SchemaValidator } from './schema-validator';
@@ -7,6 +7,10 @@ import { defaultStyle, formBody, Location, ParameterSpec, serializeCookie, seria
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 const LOCATIONS: readonly string[] = ['path', 'query', 'header', 'cookie'];
+/** Security schemes read from one document: far more than any API declares, few enough to copy with every prepared request. */
+const MAX_SECURITY_SCHEMES = 256;
+/** Alternatives of one security requirement read (a call applies the first it can satisfy). */
+const MAX_REQUIREMENT_ALTERNATIVES = 64;
 
 interface Operation {
   id: string;
@@ -67,6 +71,10 @@ export class DereferencedOpenApiDocument {
     return Object.keys(obj(obj(this.document['components'])['securitySchemes']));
   }
 
+  security(operationId: string): OperationSecurity {
+    return this.securityOf(this.operation(operationId));
+  }
+
   prepare(operationId: string, parameters: JsonObject): PreparedOperation {
     const op = this.operation(operationId);
     // A `#…` suffix (seen in published documents to tell operations apart) is never sent.
@@ -102,7 +110,7 @@ export class DereferencedOpenApiDocument {
     const base = this.serverUrl(op);
     let url = base + path;
     if (query.length > 0) url += (url.includes('?') ? '&' : '?') + query.join('&');
-    const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation) };
+    const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation), security: this.securityOf(op) };
     const body = this.body(op, parameters);
     if (body) {
       prepared.body = body.text;
@@ -176,6 +184,34 @@ export class DereferencedOpenApiDocument {
     return [...merged.values()];
   }
 
+  /**
+   * The operation's `security` (an empty list included: it asks for nothing), else the document's;
+   * and the document's schemes. Relative OAuth2 token URLs resolve against the operation's server.
+   */
+  private securityOf(op: Operation): OperationSecurity {
+    const declared = Object.entries(obj(obj(this.document['components'])['securitySchemes']));
+    if (declared.length > MAX_SECURITY_SCHEMES) throw unsupported(`the document declares ${declared.length} security schemes; at most ${MAX_SECURITY_SCHEMES} are supported`);
+    let base: string | undefined;
+    const tokenBase = (): string => {
+      if (base === undefined) {
+        try {
+          base = `${this.serverUrl(op)}/`;
+        } catch {
+          base = this.documentUrl;
+        }
+      }
+      return base;
+    };
+    const schemes: Record<string, SecurityScheme> = {};
+    for (const [name, raw] of declared) schemes[name] = securityScheme(obj(raw), tokenBase);
+    const own = op.operation['security'];
+    const listed = Array.isArray(own) ? own : Array.isArray(this.document['security']) ? this.document['security'] : [];
+    const requirements = (listed as unknown[]).slice(0, MAX_REQUIREMENT_ALTERNATIVES).filter(isPlainObject).map((requirement) =>
+      Object.entries(requirement).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? (scopes as unknown[]).filter((s): s is string => typeof s === 'string') : [] })),
+    );
+    return { requirements, schemes };
+  }
+
   /** First server of the operation, path item or document; variables take their defaults; relative URLs resolve against the document URL. */
   private serverUrl(op: Operation): string {
     const candidates = [op.operation['servers'], op.pathItem['servers'], this.document['servers']];
@@ -221,4 +257,28 @@ export class DereferencedOpenApiDocument {
     if (textual !== undefined && typeof value === 'string') return { text: value, contentType: textual };
     throw unsupported(`operation '${op.id}' takes a request body as ${types.join(', ') || 'an undeclared media type'}; supported: JSON, application/x-www-form-urlencoded, and text/XML given as a string`);
   }
+}
+
+/** A scheme as the executor applies it; `tokenBase` is asked only for a relative client-credentials token URL. */
+function securityScheme(raw: JsonObject, tokenBase: () => string): SecurityScheme {
+  const type = typeof raw['type'] === 'string' ? raw['type'] : '';
+  const scheme: SecurityScheme = { type };
+  if (type === 'http' && typeof raw['scheme'] === 'string') scheme.scheme = raw['scheme'].toLowerCase();
+  if (type === 'apiKey') {
+    if (typeof raw['name'] === 'string') scheme.name = raw['name'];
+    if (typeof raw['in'] === 'string') scheme.in = raw['in'];
+  }
+  if (type === 'oauth2') {
+    const flows = obj(raw['flows']);
+    scheme.flows = Object.keys(flows).slice(0, 8);
+    const tokenUrl = obj(flows['clientCredentials'])['tokenUrl'];
+    if (typeof tokenUrl === 'string' && tokenUrl.trim() !== '') {
+      try {
+        scheme.tokenUrl = new URL(tokenUrl.trim(), /^[a-z][a-z0-9+.-]*:/i.test(tokenUrl.trim()) ? undefined : tokenBase()).toString();
+      } catch {
+        // Left out: the call reports a client-credentials flow without a usable token URL.
+      }
+    }
+  }
+  return scheme;
 }
