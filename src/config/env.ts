@@ -2,6 +2,7 @@ import { WORKFLOW_STREAM_GLOB } from '../adapters/flunq-wire/stream-keys';
 import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, InvalidValue, list, natsUrl, oneOf, redisUrl, text, VariableSpec } from './variable-parsers';
 import { parseTenantShares } from '../domain/fair-share';
 import { AppConfig } from './settings';
+import { loadCredentialsFile } from './credentials-file';
 
 export type { VariableSpec };
 export type { StreamSettings, RedisSettings, NatsSettings, ExecutorSettings, FairDispatchConfig, RetrySettings, LimitSettings, HealthSettings, HttpSettings, CallSettings, OpenApiSettings, BreakerSettings, ExpressionSettings, LogSettings, TracingSettings, AppConfig, GrpcSettings } from './settings';
@@ -81,6 +82,7 @@ export const VARIABLES = {
   NATS_STREAM: { name: 'NATS_STREAM', default: 'FLUNQ_EVENTS', expected: 'a stream name (A-Z a-z 0-9 _ -)', description: 'JetStream stream holding the workflow events (created if missing; an existing one must cover the workflow subjects)', parse: (raw: string) => { if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) throw new InvalidValue(); return raw.trim(); } },
   GRPC_PROTO_DIR: { name: 'GRPC_PROTO_DIR', default: '', expected: 'a directory path', description: 'Directory `call: grpc` tasks may read `.proto` documents from by path (and their imports); unset: only http(s) URLs', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
+  CALL_CREDENTIALS_FILE: { name: 'CALL_CREDENTIALS_FILE', default: '', expected: 'a file path', description: 'JSON or YAML file of credentials for the security schemes of OpenAPI documents, each bound to the documents, hosts and tenants it may be sent for; read and checked at start. When set, an OpenAPI call without `authentication` gets its operation\'s security requirement applied from it (docs/call-security.md)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
 } satisfies Record<string, VariableSpec<unknown>>;
 
@@ -190,6 +192,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     call: {
       idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
       validate: read('CALL_VALIDATE'),
+      credentials: isSet('CALL_CREDENTIALS_FILE') ? loadCredentialsFile(read('CALL_CREDENTIALS_FILE'), env, problems) : [],
     },
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,

@@ -1,4 +1,5 @@
 /** The settings `loadConfig` reads, grouped by the part of the executor that uses them. */
+import { OperatorCredential } from '../application/handlers/call/operator-credentials';
 import { TenantShareTable } from '../domain/fair-share';
 
 /** Where task requests are read and outcomes written (EVENT_STREAM_TYPE, EXECUTOR_STREAM*, reclaiming, idempotency markers). */
@@ -120,6 +121,11 @@ export interface CallSettings {
   idempotencyKeys: boolean;
   /** Which side of OpenAPI calls is checked against the document by default (CALL_VALIDATE). */
   validate: 'none' | 'request' | 'response' | 'both';
+  /**
+   * The operator's credentials for OpenAPI security schemes, secrets resolved (CALL_CREDENTIALS_FILE);
+   * empty when unset. Logged as `***` (its name is a sensitive one).
+   */
+  credentials: readonly OperatorCredential[];
 }
 
 export interface OpenApiSettings {

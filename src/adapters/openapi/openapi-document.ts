@@ -191,17 +191,13 @@ export class DereferencedOpenApiDocument {
   private securityOf(op: Operation): OperationSecurity {
     const declared = Object.entries(obj(obj(this.document['components'])['securitySchemes']));
     if (declared.length > MAX_SECURITY_SCHEMES) throw unsupported(`the document declares ${declared.length} security schemes; at most ${MAX_SECURITY_SCHEMES} are supported`);
-    let base: string | undefined;
-    const tokenBase = (): string => {
-      if (base === undefined) {
-        try {
-          base = `${this.serverUrl(op)}/`;
-        } catch {
-          base = this.documentUrl;
-        }
-      }
-      return base;
-    };
+    let server: string | undefined;
+    try {
+      server = this.serverUrl(op);
+    } catch {
+      // An invalid server URL fails the call when its request is prepared.
+    }
+    const tokenBase = (): string => (server === undefined ? this.documentUrl : `${server}/`);
     const schemes: Record<string, SecurityScheme> = {};
     for (const [name, raw] of declared) schemes[name] = securityScheme(obj(raw), tokenBase);
     const own = op.operation['security'];
@@ -209,7 +205,7 @@ export class DereferencedOpenApiDocument {
     const requirements = (listed as unknown[]).slice(0, MAX_REQUIREMENT_ALTERNATIVES).filter(isPlainObject).map((requirement) =>
       Object.entries(requirement).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? (scopes as unknown[]).filter((s): s is string => typeof s === 'string') : [] })),
     );
-    return { requirements, schemes };
+    return server === undefined ? { requirements, schemes } : { requirements, schemes, server };
   }
 
   /** First server of the operation, path item or document; variables take their defaults; relative URLs resolve against the document URL. */

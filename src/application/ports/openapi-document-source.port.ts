@@ -51,6 +51,8 @@ export interface OperationSecurity {
   requirements: SecurityRequirement[][];
   /** Every scheme of the document, by name. */
   schemes: Record<string, SecurityScheme>;
+  /** The operation's server URL (where its requests go), when the document gives a valid one. */
+  server?: string;
 }
 
 /** One way a request or a response breaks the document's schemas; never carries the value checked. */

@@ -13,6 +13,8 @@ import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthenticat
 import { CallFailure, CallProtocol } from './call-protocol';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
+import { DocumentSecurity, schemeUseOf } from './document-security';
+import { OperatorCredential } from './operator-credentials';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
 import { base64, bodyText, canonicalHeaderName, canonicalHeaders, getHeader, parseBody, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
@@ -54,12 +56,15 @@ export interface CallTaskSettings {
   maxJsonDepth?: number;
   /** Which sides of OpenAPI calls are checked against the document when a task says nothing (CALL_VALIDATE). */
   validate?: ValidateSides;
+  /** The operator's credentials for OpenAPI security schemes (CALL_CREDENTIALS_FILE). */
+  credentials?: readonly OperatorCredential[];
 }
 
 export class CallTaskHandler implements TaskHandler {
   readonly taskType = 'call';
   private readonly tokens: OAuth2TokenCache;
   private readonly protocols: ReadonlyMap<string, CallProtocol>;
+  private readonly security: DocumentSecurity;
 
   constructor(
     private readonly http: HttpClient,
@@ -72,6 +77,7 @@ export class CallTaskHandler implements TaskHandler {
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
     this.protocols = new Map(protocols.map((p) => [p.callType, p]));
+    this.security = new DocumentSecurity(settings.credentials ?? []);
   }
 
   async execute(context: TaskContext): Promise<TaskOutcome> {
@@ -150,6 +156,8 @@ export class CallTaskHandler implements TaskHandler {
   }
 
   private authenticationOf(config: CallConfig): Authentication | undefined {
+    // A security scheme of the document is resolved once the operation is known.
+    if (config.callType === 'openapi' && schemeUseOf(config.authentication)) return undefined;
     try {
       return parseAuthentication(config.authentication);
     } catch (e) {
@@ -232,8 +240,23 @@ export class CallTaskHandler implements TaskHandler {
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
     checkRequestHeaders(headers);
     const target = { url: url.toString(), headers };
-    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
-    secrets.values.push(...used.values);
+    const use = schemeUseOf(config.authentication);
+    const securityTarget = { tenant: context.request.tenantId, documentUrl: config.documentUrl, operationId: config.operationId, url: target.url, security: prepared.security ?? { requirements: [], schemes: {} } };
+    let auths: Authentication[];
+    try {
+      auths = auth ? [auth] : use ? this.security.forUse(use, securityTarget) : this.security.forOperation(securityTarget);
+    } catch (e) {
+      return stage('failed to apply authentication')(e);
+    }
+    for (const one of auths) {
+      const known = secretsOf(one);
+      secrets.names.push(...known.names);
+      secrets.values.push(...known.values);
+    }
+    for (const one of auths) {
+      const used = await applyAuthentication(one, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+      secrets.values.push(...used.values);
+    }
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
