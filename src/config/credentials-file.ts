@@ -115,7 +115,8 @@ function credentialOf(entry: unknown, label: string, directory: string, env: Env
     if (!binding) failHere(`host ${JSON.stringify(host)} is not a host name, IP address or host:port (no scheme, path or wildcard)`);
     else hosts.push(binding);
   }
-  if (documents.length === 0 && hosts.length === 0 && (hostList ?? []).length === 0) {
+  const documentsGiven = single !== undefined || (documentList ?? []).length > 0;
+  if (!documentsGiven && (hostList ?? []).length === 0) {
     failHere('bind it to the documents (`document`) and/or the hosts (`hosts`) it may be used for; a credential bound to nothing is never sent');
   }
   // Bound to documents only: it may go to the documents' own hosts, nowhere else.
