@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Authentication, OAuth2TokenCache } from '../../../src/application/handlers/call/authentication';
+import { Authentication, OAuth2TokenCache, parseAuthentication } from '../../../src/application/handlers/call/authentication';
 import { DocumentSecurity, schemeUseOf, SecurityTarget } from '../../../src/application/handlers/call/document-security';
 import { OperatorCredential, parseHostBinding } from '../../../src/application/handlers/call/operator-credentials';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
@@ -71,6 +71,10 @@ describe('a task naming a security scheme (authentication.use)', () => {
     const security = { requirements: [[{ scheme: 'client', scopes: ['things:read', 'things:write'] }]] };
     const [auth] = makeSut().forUse(schemeUseOf({ use: 'client', oauth2: { client: { id: 'app', secret: 'cl1ent' } } })!, target(security));
     assert.deepEqual(auth, { kind: 'oauth2', tokenUrl: 'https://api.example.com/oauth/token', clientId: 'app', clientSecret: 'cl1ent', scopes: ['things:read', 'things:write'], audience: undefined, clientAuth: 'client_secret_post' });
+  });
+
+  it('outside OpenAPI calls (HTTP, gRPC, GraphQL, AsyncAPI) says that only OpenAPI calls can use a scheme', () => {
+    assert.throws(() => parseAuthentication({ use: 'api_key' }), (e: WorkflowError) => e.code === 'AUTHENTICATION_FAILED' && /names a security scheme of an OpenAPI document \('api_key'\): only OpenAPI calls can use one/.test(e.detail));
   });
 
   it('refuses a scheme the document does not define, naming it and the defined ones', () => {
