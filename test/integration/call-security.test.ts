@@ -45,6 +45,7 @@ function securedDocument(origin: string, tokenOrigin: string): object {
       '/both': echo('keyInQueryAndCookie', [{ keyQuery: [], keyCookie: [] }]),
       '/public': echo('publicThing', []),
       '/oidc': echo('oidcOnly', [{ oidc: [] }]),
+      '/moved': echo('moved', [{ keyHeader: [] }]),
     },
   };
 }
@@ -86,6 +87,10 @@ describe('call: openapi with the security of the document', () => {
     if (url.pathname === '/docs/petstore.json') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return void res.end(fs.readFileSync(path.join(EXAMPLES, '3.0/json/petstore.json'), 'utf8').split('http://petstore.swagger.io').join(api.origin));
+    }
+    if (url.pathname === '/v1/moved') {
+      res.writeHead(302, { Location: `${attacker.origin}/collect` });
+      return void res.end();
     }
     if (url.pathname === '/v2/pet/7') {
       if (req.headers['api_key'] !== PETSTORE_KEY) return json(res, 401, { message: 'no api key' });
@@ -192,25 +197,33 @@ describe('call: openapi with the security of the document', () => {
     assert.equal(outcome.success, true, JSON.stringify(outcome.error_details));
     const other = await call('getPetById', { parameters: { petId: 7 } }, `${api.origin}/docs/petstore.json`, 'globex');
     assert.equal(other.success, false);
-    assert.equal(other.error_details?.data?.['code'], 'CREDENTIAL_MISSING');
+    assert.equal((other.error_details?.['data'] as { code?: string } | undefined)?.code, 'CREDENTIAL_MISSING');
     assert.equal(other.error, "OpenAPI operation failed: failed to apply authentication: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE");
     // Its write operations ask for petstore_auth, an implicit flow: that needs a user, which a task has not.
     const add = await call('addPet', { parameters: { body: { name: 'rex', photoUrls: [] } } }, `${api.origin}/docs/petstore.json`);
-    assert.equal(add.error_details?.data?.['code'], 'SECURITY_SCHEME_UNSUPPORTED');
+    assert.equal((add.error_details?.['data'] as { code?: string } | undefined)?.code, 'SECURITY_SCHEME_UNSUPPORTED');
     assert.match(add.error ?? '', /security scheme 'petstore_auth' is oauth2 \(implicit\): only the clientCredentials flow is supported/);
   });
 
   it('clear configuration errors: unknown scheme, unsupported type, nothing configured', async () => {
     const unknown = await call('publicThing', { authentication: { use: 'bearerAuht' } });
-    assert.equal(unknown.error_details?.data?.['code'], 'SECURITY_SCHEME_NOT_FOUND');
+    assert.equal((unknown.error_details?.['data'] as { code?: string } | undefined)?.code, 'SECURITY_SCHEME_NOT_FOUND');
     assert.match(unknown.error ?? '', /security scheme 'bearerAuht' is not defined by the document \(defined: bearerAuth, basicAuth/);
     const oidc = await call('oidcOnly');
-    assert.equal(oidc.error_details?.data?.['code'], 'SECURITY_SCHEME_UNSUPPORTED');
+    assert.equal((oidc.error_details?.['data'] as { code?: string } | undefined)?.code, 'SECURITY_SCHEME_UNSUPPORTED');
     assert.match(oidc.error ?? '', /security scheme 'oidc' is openIdConnect: OpenID Connect discovery is not supported/);
     const missing = await call('publicThing', { authentication: { use: 'basicAuth' } });
-    assert.equal(missing.error_details?.data?.['code'], 'CREDENTIAL_MISSING');
-    assert.equal(missing.error_details?.type, 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
+    assert.equal((missing.error_details?.['data'] as { code?: string } | undefined)?.code, 'CREDENTIAL_MISSING');
+    assert.equal(missing.error_details?.['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
     assert.ok(!api.seen.some((s) => s.url === '/v1/oidc'), 'a refused call is not sent');
+  });
+
+  it('a call carrying an operator credential does not follow a redirect to another host', async () => {
+    const outcome = await call('moved', { redirect: true });
+    assert.equal(outcome.success, true, outcome.error);
+    assert.equal((outcome.output as { status_code: number }).status_code, 302);
+    assert.equal(api.seen.find((s) => s.url === '/v1/moved')?.headers['x-api-key'], API_KEY);
+    assert.ok(!attacker.seen.some((s) => s.url === '/collect'), 'the redirect was followed to the attacker');
   });
 
   it('an attacker\'s document naming the same schemes never receives an operator secret', async () => {
@@ -221,7 +234,7 @@ describe('call: openapi with the security of the document', () => {
     const oauth = await call('steal', { authentication: { use: 'clientCreds' } }, evil);
     for (const outcome of [global, named, key, oauth]) {
       assert.equal(outcome.success, false);
-      assert.equal(outcome.error_details?.data?.['code'], 'CREDENTIAL_MISSING', outcome.error);
+      assert.equal((outcome.error_details?.['data'] as { code?: string } | undefined)?.code, 'CREDENTIAL_MISSING', outcome.error);
     }
     const received = JSON.stringify(attacker.seen);
     for (const secret of [API_KEY, BEARER, CLIENT_SECRET, 'access-token-']) assert.ok(!received.includes(secret), `${secret} reached the attacker`);

@@ -218,7 +218,7 @@ describe('OAuth2 tokens fetched with an operator\'s client', () => {
     const http: HttpClient = {
       send(request: HttpRequest): Promise<HttpResponse> {
         sent.push(request);
-        const ok = (request.body ?? '').includes(`client_secret=${SECRET}`);
+        const ok = typeof request.body === 'string' && request.body.includes(`client_secret=${SECRET}`);
         const body = new TextEncoder().encode(JSON.stringify(ok ? { access_token: 'operator-token', expires_in: 600 } : { error: 'invalid_client' }));
         return Promise.resolve({ status: ok ? 200 : 401, headers: {}, body, url: request.url });
       },

@@ -258,7 +258,9 @@ export class CallTaskHandler implements TaskHandler {
       secrets.values.push(...used.values);
     }
     addQuerySecrets(target.url, secrets);
-    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
+    // An operator's credential is bound to hosts: a redirect must not carry it to another one.
+    const followRedirects = config.redirect && !this.security.carriesOperatorCredential(auths);
+    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
     const response = await this.send(request, context).catch(stage('request failed'));
 

@@ -174,7 +174,19 @@ const VALUE_WORDS: Record<CredentialValue['kind'], string> = {
 };
 
 export class DocumentSecurity {
+  /** The authentications this resolver made from operator credentials (see `carriesOperatorCredential`). */
+  private readonly fromOperator = new WeakSet<Authentication>();
+
   constructor(private readonly credentials: readonly OperatorCredential[]) {}
+
+  /**
+   * Whether any of these authentications holds an operator's credential: such a call must not
+   * follow redirects, which could take the credential (an API key header survives a redirect to
+   * another origin) to a host the operator did not bind it to.
+   */
+  carriesOperatorCredential(authentications: readonly Authentication[]): boolean {
+    return authentications.some((a) => this.fromOperator.has(a));
+  }
 
   /**
    * The authentications for a task that names a scheme: the task's secret sent as the document
@@ -258,7 +270,11 @@ export class DocumentSecurity {
     let why = '';
     for (const credential of fitting) {
       const refused = refusal(credential, target.url) ?? (mapping.kind === 'client' ? tokenRefusal(credential, mapping.tokenUrl) : undefined);
-      if (refused === undefined) return authenticationOf(mapping, credential.value, scopes) as Authentication;
+      if (refused === undefined) {
+        const authentication = authenticationOf(mapping, credential.value, scopes) as Authentication;
+        this.fromOperator.add(authentication);
+        return authentication;
+      }
       why ||= refused;
     }
     throw securityError('CREDENTIAL_NOT_BOUND', 'Credential Not Bound', `the credential configured for security scheme '${name}' may not be sent to this call: ${why}`, name, target.operationId);
