@@ -153,7 +153,8 @@ async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSo
   // A name the workflow's `use.authentications` defines is resolved by the workflow engine; any
   // other names one of the document's security schemes.
   const use = schemeUseOf(auth);
-  const schemeUse = use !== undefined && !known.includes(use.scheme) ? use : undefined;
+  // A name written as an expression is known only when the task runs.
+  const schemeUse = use !== undefined && !known.includes(use.scheme) && expressionBodies(use.scheme).length === 0 ? use : undefined;
   const unknownAuthentication = (name: string, schemes: readonly string[]): string => {
     const hint = closest(name, [...known, ...schemes]);
     const defined = [...known, ...schemes.map((s) => `${s} (security scheme)`)];
@@ -186,7 +187,7 @@ async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSo
     const hint = closest(config.operationId, ids);
     return [...problems, problem(`unknown operation id "${config.operationId}"${hint ? ` (did you mean "${hint}"?)` : ''}`)];
   }
-  if (!unknownScheme && (schemeUse !== undefined || auth === undefined)) {
+  if (!unknownScheme && (schemeUse !== undefined || (use === undefined && auth === undefined))) {
     // What the call would send: the scheme's secret from the task or the operator, bound to the operation's server.
     try {
       const operation = await document.security(config.operationId);

@@ -121,6 +121,7 @@ do:
       "task getPetById: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE",
     ]);
     assert.deepEqual(await check('own.json', task('getPetById', { use: 'api_key', secret: '${ .secrets.key }' })), []);
+    assert.deepEqual(await check('expression.json', task('getPetById', { use: '${ .scheme }' })), []);
     assert.deepEqual(await check('operator.json', task('getPetById'), withCredentials), []);
     assert.deepEqual(await check('tenant.json', task('getPetById', undefined, 'globex'), withCredentials), [
       "task getPetById: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE",
