@@ -1,4 +1,4 @@
-import { CheckedResponse, OperationSecurity, PreparedOperation, SecurityScheme, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OperationSecurity, PreparedOperation, SecurityRequirement, SecurityScheme, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { SchemaValidator } from './schema-validator';
@@ -110,7 +110,9 @@ export class DereferencedOpenApiDocument {
     const base = this.serverUrl(op);
     let url = base + path;
     if (query.length > 0) url += (url.includes('?') ? '&' : '?') + query.join('&');
-    const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation), security: this.securityOf(op) };
+    const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation) };
+    const security = this.requiredSecurity(op, base);
+    if (security) prepared.security = security;
     const body = this.body(op, parameters);
     if (body) {
       prepared.body = body.text;
@@ -186,25 +188,53 @@ export class DereferencedOpenApiDocument {
 
   /**
    * The operation's `security` (an empty list included: it asks for nothing), else the document's;
-   * and the document's schemes. Relative OAuth2 token URLs resolve against the operation's server.
+   * and every scheme of the document. Relative OAuth2 token URLs resolve against the operation's server.
    */
   private securityOf(op: Operation): OperationSecurity {
     const declared = Object.entries(obj(obj(this.document['components'])['securitySchemes']));
     if (declared.length > MAX_SECURITY_SCHEMES) throw unsupported(`the document declares ${declared.length} security schemes; at most ${MAX_SECURITY_SCHEMES} are supported`);
-    let server: string | undefined;
-    try {
-      server = this.serverUrl(op);
-    } catch {
-      // An invalid server URL fails the call when its request is prepared.
+    return this.securityWith(op, declared);
+  }
+
+  /**
+   * What a prepared request carries: the operation's requirement with only the schemes it names,
+   * and nothing when it asks for nothing. Every prepared request crosses from the worker thread, so
+   * it stays small; a call that names another scheme asks for `security` itself.
+   */
+  private requiredSecurity(op: Operation, server: string): OperationSecurity | undefined {
+    if (!Array.isArray(op.operation['security']) && !Array.isArray(this.document['security'])) return undefined;
+    const requirements = this.requirementsOf(op);
+    if (requirements.length === 0) return undefined;
+    const declared = obj(obj(this.document['components'])['securitySchemes']);
+    const named = new Set(requirements.flat().map((r) => r.scheme));
+    return this.securityWith(
+      op,
+      [...named].filter((name) => Object.prototype.hasOwnProperty.call(declared, name)).map((name) => [name, declared[name]] as [string, unknown]),
+      requirements,
+      server,
+    );
+  }
+
+  private requirementsOf(op: Operation): SecurityRequirement[][] {
+    const own = op.operation['security'];
+    const listed = Array.isArray(own) ? own : Array.isArray(this.document['security']) ? this.document['security'] : [];
+    return (listed as unknown[]).slice(0, MAX_REQUIREMENT_ALTERNATIVES).filter(isPlainObject).map((requirement) =>
+      Object.entries(requirement).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? (scopes as unknown[]).filter((s): s is string => typeof s === 'string') : [] })),
+    );
+  }
+
+  private securityWith(op: Operation, declared: [string, unknown][], requirements = this.requirementsOf(op), known?: string): OperationSecurity {
+    let server = known;
+    if (server === undefined) {
+      try {
+        server = this.serverUrl(op);
+      } catch {
+        // An invalid server URL fails the call when its request is prepared.
+      }
     }
     const tokenBase = (): string => (server === undefined ? this.documentUrl : `${server}/`);
     const schemes: Record<string, SecurityScheme> = {};
     for (const [name, raw] of declared) schemes[name] = securityScheme(obj(raw), tokenBase);
-    const own = op.operation['security'];
-    const listed = Array.isArray(own) ? own : Array.isArray(this.document['security']) ? this.document['security'] : [];
-    const requirements = (listed as unknown[]).slice(0, MAX_REQUIREMENT_ALTERNATIVES).filter(isPlainObject).map((requirement) =>
-      Object.entries(requirement).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? (scopes as unknown[]).filter((s): s is string => typeof s === 'string') : [] })),
-    );
     return server === undefined ? { requirements, schemes } : { requirements, schemes, server };
   }
 

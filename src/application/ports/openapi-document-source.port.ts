@@ -13,7 +13,10 @@ export interface PreparedOperation {
    * document (`200`, `4XX`, `default`): what a failed call reports for the status it got.
    */
   responseDescriptions?: Record<string, string>;
-  /** The operation's security (its own requirements, else the document's), for the call to apply without another trip to the document. */
+  /**
+   * The operation's security requirement (its own, else the document's) with the schemes it names,
+   * so that a call applies it without another trip to the document; absent when it asks for nothing.
+   */
   security?: OperationSecurity;
 }
 
@@ -49,7 +52,7 @@ export interface OperationSecurity {
    * Empty: the operation asks for nothing. An empty alternative: calling without credentials is allowed.
    */
   requirements: SecurityRequirement[][];
-  /** Every scheme of the document, by name. */
+  /** The schemes by name: every scheme of the document (`security`), or those the requirement names (a prepared request). */
   schemes: Record<string, SecurityScheme>;
   /** The operation's server URL (where its requests go), when the document gives a valid one. */
   server?: string;

@@ -51,8 +51,12 @@ describe('the security of an operation', () => {
     });
     assert.deepEqual(doc.security('own').requirements, [[{ scheme: 'client', scopes: ['read', 'write'] }], [{ scheme: 'bearer', scopes: [] }, { scheme: 'key', scopes: [] }], []]);
     assert.deepEqual(doc.security('none').requirements, []);
-    // A prepared request carries it, so that a call needs no second trip to the document.
-    assert.deepEqual(doc.prepare('own', {}).security, doc.security('own'));
+    // A prepared request carries the requirement and the schemes it names (no second trip to the
+    // document), and nothing when the operation asks for nothing: it crosses threads on every call.
+    const all = doc.security('own').schemes;
+    assert.deepEqual(doc.prepare('own', {}).security, { requirements: doc.security('own').requirements, schemes: { client: all['client'], bearer: all['bearer'], key: all['key'] }, server: 'https://api.example.com/v1' });
+    assert.deepEqual(doc.prepare('global', {}).security?.schemes, { key: all['key'] });
+    assert.equal(doc.prepare('none', {}).security, undefined);
     assert.throws(() => doc.security('nope'), (e: WorkflowError) => e.code === 'OPERATION_NOT_FOUND');
   });
 
@@ -74,10 +78,12 @@ describe('the security of an operation', () => {
     });
   });
 
-  it('a document with more schemes than any API declares is refused, with the count', async () => {
+  it('a document with more schemes than any API declares is refused when they are asked for, with the count', async () => {
     const securitySchemes: JsonObject = {};
     for (let i = 0; i < 257; i++) securitySchemes[`s${i}`] = { type: 'http', scheme: 'bearer' };
     const doc = await documentOf({ openapi: '3.0.3', info: { title: 't', version: '1' }, components: { securitySchemes }, paths: { '/a': { get: { operationId: 'a', ...ok } } } });
     assert.throws(() => doc.security('a'), (e: WorkflowError) => e.kind === 'configuration' && e.detail === 'the document declares 257 security schemes; at most 256 are supported');
+    // Its operations are still called; only naming a scheme or checking it needs them all.
+    assert.equal(doc.prepare('a', {}).url, 'https://docs.example.com/a');
   });
 });

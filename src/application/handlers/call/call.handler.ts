@@ -240,8 +240,11 @@ export class CallTaskHandler implements TaskHandler {
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
     checkRequestHeaders(headers);
     const target = { url: url.toString(), headers };
-    const use = schemeUseOf(config.authentication);
-    const securityTarget = { tenant: context.request.tenantId, documentUrl: config.documentUrl, operationId: config.operationId, url: target.url, security: prepared.security ?? { requirements: [], schemes: {} } };
+    const use = auth ? undefined : schemeUseOf(config.authentication);
+    // A prepared request carries only the schemes its operation asks for; another one named by the task is looked up.
+    let security = prepared.security ?? { requirements: [], schemes: {} };
+    if (use && security.schemes[use.scheme] === undefined) security = await document.security(config.operationId).catch(stage('failed to apply authentication'));
+    const securityTarget = { tenant: context.request.tenantId, documentUrl: config.documentUrl, operationId: config.operationId, url: target.url, security };
     let auths: Authentication[];
     try {
       auths = auth ? [auth] : use ? this.security.forUse(use, securityTarget) : this.security.forOperation(securityTarget);
