@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { CredentialValue, documentKey, HostBinding, hostBindingOf, OperatorCredential, parseHostBinding } from '../application/handlers/call/operator-credentials';
+import { CredentialPin, CredentialValue, documentKey, HostBinding, hostBindingOf, OperatorCredential, parseHostBinding } from '../application/handlers/call/operator-credentials';
 
 /**
  * CALL_CREDENTIALS_FILE: the operator's credentials for the security schemes of OpenAPI documents,
@@ -16,7 +16,7 @@ const MAX_FILE_BYTES = 1024 * 1024;
 const SECRET_FIELDS = ['token', 'username', 'password', 'api_key', 'client_id', 'client_secret'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
 
-const OTHER_FIELDS = ['scheme', 'document', 'documents', 'hosts', 'tenants', 'allow_http', 'client_authentication', 'audience', 'description'];
+const OTHER_FIELDS = ['scheme', 'document', 'documents', 'hosts', 'tenants', 'allow_http', 'client_authentication', 'audience', 'in', 'name', 'token_url', 'description'];
 const KNOWN_FIELDS = new Set([...OTHER_FIELDS, ...SECRET_FIELDS.flatMap((f) => [f, `${f}_env`, `${f}_file`])]);
 
 /** Environment variables as loadConfig reads them. */
@@ -132,8 +132,44 @@ function credentialOf(entry: unknown, label: string, directory: string, env: Env
     if (value !== undefined) values[field] = value;
   }
   const value = valueOf(entry, values, failHere);
+  const pin = pinOf(entry, value, documentsGiven, failHere);
   if (!ok || value === undefined) return undefined;
-  return { label, scheme: name, documents, hosts: dedupe(hosts), tenants: (tenants ?? []).map((t) => t.trim()), allowHttp: allowHttp === true, value };
+  return { label, scheme: name, documents, hosts: dedupe(hosts), tenants: (tenants ?? []).map((t) => t.trim()), allowHttp: allowHttp === true, pin, value };
+}
+
+/**
+ * How the document must send the secret. A credential bound to hosts only may be named by anyone's
+ * document, which could otherwise send an API key as a query parameter of an endpoint that stores
+ * it, or the client secret to any path of the host: for those, the place and name of an API key and
+ * the token URL of an OAuth2 client are required.
+ */
+function pinOf(entry: Record<string, unknown>, value: CredentialValue | undefined, documentsGiven: boolean, fail: (text: string) => undefined): CredentialPin {
+  const pin: CredentialPin = {};
+  const place = entry['in'];
+  const name = entry['name'];
+  const tokenUrl = entry['token_url'];
+  if (value !== undefined && value.kind !== 'apiKey' && (place !== undefined || name !== undefined)) fail('`in` and `name` belong to API keys');
+  if (value !== undefined && value.kind !== 'client' && tokenUrl !== undefined) fail('`token_url` belongs to OAuth2 clients');
+  if (place !== undefined) {
+    if (place !== 'header' && place !== 'query' && place !== 'cookie') fail('`in` must be header, query or cookie');
+    else pin.in = place;
+  }
+  if (name !== undefined) {
+    if (typeof name !== 'string' || name.trim() === '') fail('`name` must be the name of the header, query parameter or cookie');
+    else pin.name = name.trim();
+  }
+  if (tokenUrl !== undefined) {
+    const key = typeof tokenUrl === 'string' ? documentKey(tokenUrl.trim()) : undefined;
+    if (key === undefined || !/^https?:$/.test(new URL(key).protocol)) fail('`token_url` must be an absolute http(s) URL');
+    else pin.tokenUrl = key;
+  }
+  if (!documentsGiven && value?.kind === 'apiKey' && (place === undefined || name === undefined)) {
+    fail('an API key bound to hosts only needs `in` and `name` (where any document may send it), or bind it to its `document`');
+  }
+  if (!documentsGiven && value?.kind === 'client' && tokenUrl === undefined) {
+    fail('an OAuth2 client bound to hosts only needs its `token_url` (any document could name another path of the host), or bind it to its `document`');
+  }
+  return pin;
 }
 
 function dedupe(hosts: HostBinding[]): HostBinding[] {

@@ -60,6 +60,7 @@ describe('docs/call-security.md examples', () => {
 
   it('credentials.yaml is a valid credentials file, bound as the page says', () => {
     write('secrets/orders-client-secret', 'orders-secret\n');
+    write('secrets/partner-key', 'partner-key\n');
     const file = write('credentials.yaml', example('credentials.yaml'));
     const { credentials } = loadConfig({ ...BASE_ENV, CALL_CREDENTIALS_FILE: file, PETSTORE_API_KEY: 'pet-key', INTERNAL_API_TOKEN: 'internal-token' }).call;
     assert.deepEqual(
@@ -68,8 +69,10 @@ describe('docs/call-security.md examples', () => {
         { scheme: 'api_key', documents: ['https://petstore.example.com/openapi.json'], hosts: ['petstore.example.com'], tenants: [], kind: 'apiKey' },
         { scheme: 'client_auth', documents: ['https://docs.example.com/orders/openapi.yaml'], hosts: ['orders.example.com', 'login.example.com'], tenants: ['acme'], kind: 'client' },
         { scheme: 'bearerAuth', documents: [], hosts: ['internal-api.example.com:8443'], tenants: [], kind: 'token' },
+        { scheme: 'partner_key', documents: [], hosts: ['partner.example.com'], tenants: [], kind: 'apiKey' },
       ],
     );
+    assert.deepEqual(credentials[3]?.pin, { in: 'header', name: 'X-Partner-Key' });
     assert.deepEqual(credentials[1]?.value, { kind: 'client', clientId: 'orders-client', clientSecret: 'orders-secret', clientAuth: 'client_secret_basic', audience: undefined });
   });
 

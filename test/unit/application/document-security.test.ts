@@ -30,7 +30,7 @@ const SCHEMES: Record<string, SecurityScheme> = {
 };
 
 function credential(over: Partial<OperatorCredential> & Pick<OperatorCredential, 'scheme' | 'value'>): OperatorCredential {
-  return { label: 'credentials[0]', documents: [DOC], hosts: [{ hostname: 'api.example.com', port: undefined }], tenants: [], allowHttp: false, ...over };
+  return { label: 'credentials[0]', documents: [DOC], hosts: [{ hostname: 'api.example.com', port: undefined }], tenants: [], allowHttp: false, pin: {}, ...over };
 }
 
 function target(security: Partial<OperationSecurity> = {}, over: Partial<SecurityTarget> = {}): SecurityTarget {
@@ -151,6 +151,22 @@ describe('where an operator credential may go', () => {
     const otherPort = target({}, { url: 'https://api.example.com:8443/v1' });
     refusal(() => makeSut([bound]).forUse(schemeUseOf({ use: 'bearer' })!, otherPort), 'CREDENTIAL_NOT_BOUND', 'bearer');
     assert.equal(makeSut([{ ...bound, hosts: [parseHostBinding('API.example.com:8443')!] }]).forUse(schemeUseOf({ use: 'bearer' })!, otherPort).length, 1);
+  });
+
+  it('a credential bound to hosts only goes only the way it is pinned: a look-alike document cannot move an API key or a client secret', () => {
+    const key = credential({ scheme: 'key', documents: [], pin: { in: 'header', name: 'x-api-key' }, value: { kind: 'apiKey', apiKey: SECRET } });
+    const evilDoc = { documentUrl: 'https://evil.example/openapi.json' };
+    // Header names compare case-insensitively.
+    assert.equal(makeSut([key]).forUse(schemeUseOf({ use: 'key' })!, target({}, evilDoc)).length, 1);
+    const asQuery = { ...SCHEMES, key: { type: 'apiKey', name: 'comment', in: 'query' } };
+    const moved = refusal(() => makeSut([key]).forUse(schemeUseOf({ use: 'key' })!, target({ schemes: asQuery }, evilDoc)), 'CREDENTIAL_NOT_BOUND', 'key');
+    assert.match(moved.detail, /the document sends it in the query, the credential is pinned to the header/);
+    const renamed = { ...SCHEMES, key: { type: 'apiKey', name: 'X-Comment', in: 'header' } };
+    assert.match(refusal(() => makeSut([key]).forUse(schemeUseOf({ use: 'key' })!, target({ schemes: renamed }, evilDoc)), 'CREDENTIAL_NOT_BOUND', 'key').detail, /names it "X-Comment", the credential is pinned to "x-api-key"/);
+    const client = credential({ scheme: 'client', documents: [], pin: { tokenUrl: 'https://api.example.com/oauth/token' }, value: { kind: 'client', clientId: 'app', clientSecret: SECRET, clientAuth: 'client_secret_post', audience: undefined } });
+    assert.equal(makeSut([client]).forUse(schemeUseOf({ use: 'client' })!, target({}, evilDoc)).length, 1);
+    const otherPath = { ...SCHEMES, client: { type: 'oauth2', flows: ['clientCredentials'], tokenUrl: 'https://api.example.com/public/comments' } };
+    assert.match(refusal(() => makeSut([client]).forUse(schemeUseOf({ use: 'client' })!, target({ schemes: otherPath }, evilDoc)), 'CREDENTIAL_NOT_BOUND', 'client').detail, /token URL is not the one the credential is pinned to/);
   });
 
   it('a credential for some tenants is not there for the others', () => {

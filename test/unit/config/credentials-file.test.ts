@@ -61,11 +61,12 @@ describe('CALL_CREDENTIALS_FILE', () => {
         ],
         tenants: ['acme'],
         allowHttp: false,
+        pin: {},
         value: { kind: 'client', clientId: 'app', clientSecret: 'from-a-file', clientAuth: 'client_secret_basic', audience: 'pets' },
       },
       // Bound to a document only: it may go to that document's host, nowhere else.
-      { label: 'credentials[1]', scheme: 'api_key', documents: ['https://api.example.com/openapi.json'], hosts: [{ hostname: 'api.example.com', port: undefined }], tenants: [], allowHttp: false, value: { kind: 'apiKey', apiKey: 'from-the-env' } },
-      { label: 'credentials[2]', scheme: 'bearer', documents: [], hosts: [{ hostname: '127.0.0.1', port: 4010 }], tenants: [], allowHttp: true, value: { kind: 'token', token: 'literal-token' } },
+      { label: 'credentials[1]', scheme: 'api_key', documents: ['https://api.example.com/openapi.json'], hosts: [{ hostname: 'api.example.com', port: undefined }], tenants: [], allowHttp: false, pin: {}, value: { kind: 'apiKey', apiKey: 'from-the-env' } },
+      { label: 'credentials[2]', scheme: 'bearer', documents: [], hosts: [{ hostname: '127.0.0.1', port: 4010 }], tenants: [], allowHttp: true, pin: {}, value: { kind: 'token', token: 'literal-token' } },
     ]);
   });
 
@@ -121,6 +122,42 @@ describe('CALL_CREDENTIALS_FILE', () => {
       `CALL_CREDENTIALS_FILE=${file}: credentials[5]: no secret: give \`token\`, \`username\` and \`password\`, \`api_key\`, or \`client_id\` and \`client_secret\` (each also as \`_env\` or \`_file\`)`,
       `CALL_CREDENTIALS_FILE=${file}: credentials[6] (f): \`client_secret_file\`: ${path.join(dir, 'missing-secret.txt')} cannot be read (ENOENT)`,
       `CALL_CREDENTIALS_FILE=${file}: credentials[7] (g): give one of \`token\`, \`token_env\``,
+    ]);
+    assert.ok(!problems.join('\n').includes('never-shown'));
+  });
+
+  it('a credential bound to hosts only is pinned: an API key to its place and name, an OAuth2 client to its token URL', () => {
+    const file = write(
+      'pinned.yaml',
+      [
+        'credentials:',
+        '  - {scheme: key, hosts: [api.example.com], api_key: k, in: header, name: X-API-Key}',
+        '  - {scheme: client, hosts: [api.example.com], client_id: c, client_secret: s, token_url: "https://api.example.com/oauth/token"}',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      loadConfig({ CALL_CREDENTIALS_FILE: file }).call.credentials.map((c) => c.pin),
+      [{ in: 'header', name: 'X-API-Key' }, { tokenUrl: 'https://api.example.com/oauth/token' }],
+    );
+    const problems = problemsOf(
+      [
+        'credentials:',
+        '  - {scheme: key, hosts: [api.example.com], api_key: never-shown-1}',
+        '  - {scheme: client, hosts: [api.example.com], client_id: c, client_secret: never-shown-2}',
+        '  - {scheme: bearer, hosts: [api.example.com], token: never-shown-3, in: header, token_url: "https://x"}',
+        '  - {scheme: key2, hosts: [api.example.com], api_key: never-shown-4, in: body, name: ""}',
+      ].join('\n'),
+      {},
+      'pins.yaml',
+    );
+    const file2 = path.join(dir, 'pins.yaml');
+    assert.deepEqual(problems, [
+      `CALL_CREDENTIALS_FILE=${file2}: credentials[0] (key): an API key bound to hosts only needs \`in\` and \`name\` (where any document may send it), or bind it to its \`document\``,
+      `CALL_CREDENTIALS_FILE=${file2}: credentials[1] (client): an OAuth2 client bound to hosts only needs its \`token_url\` (any document could name another path of the host), or bind it to its \`document\``,
+      `CALL_CREDENTIALS_FILE=${file2}: credentials[2] (bearer): \`in\` and \`name\` belong to API keys`,
+      `CALL_CREDENTIALS_FILE=${file2}: credentials[2] (bearer): \`token_url\` belongs to OAuth2 clients`,
+      `CALL_CREDENTIALS_FILE=${file2}: credentials[3] (key2): \`in\` must be header, query or cookie`,
+      `CALL_CREDENTIALS_FILE=${file2}: credentials[3] (key2): \`name\` must be the name of the header, query parameter or cookie`,
     ]);
     assert.ok(!problems.join('\n').includes('never-shown'));
   });

@@ -2,7 +2,7 @@ import { isPlainObject, JsonObject } from '../../../domain/json';
 import { ErrorCode, WorkflowError } from '../../../domain/workflow-error';
 import { OperationSecurity, SecurityRequirement, SecurityScheme } from '../../ports/openapi-document-source.port';
 import { Authentication } from './authentication';
-import { candidatesFor, CredentialValue, OperatorCredential, refusal } from './operator-credentials';
+import { candidatesFor, CredentialValue, OperatorCredential, pinRefusal, refusal } from './operator-credentials';
 
 /**
  * Authentication taken from the OpenAPI document: a task naming one of its `securitySchemes`
@@ -269,7 +269,10 @@ export class DocumentSecurity {
     }
     let why = '';
     for (const credential of fitting) {
-      const refused = refusal(credential, target.url) ?? (mapping.kind === 'client' ? tokenRefusal(credential, mapping.tokenUrl) : undefined);
+      const refused =
+        refusal(credential, target.url) ??
+        (mapping.kind === 'client' ? tokenRefusal(credential, mapping.tokenUrl) : undefined) ??
+        pinRefusal(credential.pin, mapping.kind === 'apiKey' ? { in: mapping.location, name: mapping.name } : mapping.kind === 'client' ? { tokenUrl: mapping.tokenUrl } : {});
       if (refused === undefined) {
         const authentication = authenticationOf(mapping, credential.value, scopes) as Authentication;
         this.fromOperator.add(authentication);

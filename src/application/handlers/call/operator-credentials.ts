@@ -36,7 +36,32 @@ export interface OperatorCredential {
   tenants: readonly string[];
   /** Sent over plain http as well (local and test setups); by default https only. */
   allowHttp: boolean;
+  /**
+   * How the document must send it, when the operator pins it (required for credentials bound to
+   * hosts only, whose documents are anyone's): an API key's place and name, an OAuth2 token URL.
+   */
+  pin: CredentialPin;
   value: CredentialValue;
+}
+
+export interface CredentialPin {
+  /** apiKey: `header`, `query` or `cookie`. */
+  in?: string;
+  /** apiKey: the header, query parameter or cookie name (header names compare case-insensitively). */
+  name?: string;
+  /** oauth2: the token URL (as `new URL().href` writes it). */
+  tokenUrl?: string;
+}
+
+/** Why the document's way of sending the secret breaks the credential's pin; undefined when it does not. */
+export function pinRefusal(pin: CredentialPin, sent: { in?: string; name?: string; tokenUrl?: string }): string | undefined {
+  if (pin.in !== undefined && sent.in !== undefined && pin.in !== sent.in) return `the document sends it in the ${sent.in}, the credential is pinned to the ${pin.in}`;
+  if (pin.name !== undefined && sent.name !== undefined) {
+    const same = (pin.in ?? sent.in) === 'header' ? pin.name.toLowerCase() === sent.name.toLowerCase() : pin.name === sent.name;
+    if (!same) return `the document names it "${sent.name}", the credential is pinned to "${pin.name}"`;
+  }
+  if (pin.tokenUrl !== undefined && sent.tokenUrl !== undefined && documentKey(sent.tokenUrl) !== pin.tokenUrl) return 'the document\'s token URL is not the one the credential is pinned to';
+  return undefined;
 }
 
 /** `api.example.com`, `api.example.com:8443`, `127.0.0.1:4010`, `[::1]:8080`. */
