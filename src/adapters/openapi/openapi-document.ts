@@ -234,7 +234,8 @@ export class DereferencedOpenApiDocument {
     }
     const tokenBase = (): string => (server === undefined ? this.documentUrl : `${server}/`);
     const schemes: Record<string, SecurityScheme> = {};
-    for (const [name, raw] of declared) schemes[name] = securityScheme(obj(raw), tokenBase);
+    // Defined, not assigned: a scheme called `__proto__` is data, not the object's prototype.
+    for (const [name, raw] of declared) Object.defineProperty(schemes, name, { value: securityScheme(obj(raw), tokenBase), enumerable: true, writable: true, configurable: true });
     return server === undefined ? { requirements, schemes } : { requirements, schemes, server };
   }
 

@@ -78,6 +78,14 @@ describe('the security of an operation', () => {
     });
   });
 
+  it('a scheme called __proto__ is a scheme like any other', async () => {
+    const doc = await documentOf(JSON.parse('{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "security": [{"__proto__": []}], "components": {"securitySchemes": {"__proto__": {"type": "http", "scheme": "bearer"}}}, "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}}}}') as JsonObject);
+    const security = doc.security('a');
+    assert.deepEqual(Object.keys(security.schemes), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(security.schemes), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(security.schemes, '__proto__')?.value, { type: 'http', scheme: 'bearer' });
+  });
+
   it('a document with more schemes than any API declares is refused when they are asked for, with the count', async () => {
     const securitySchemes: JsonObject = {};
     for (let i = 0; i < 257; i++) securitySchemes[`s${i}`] = { type: 'http', scheme: 'bearer' };

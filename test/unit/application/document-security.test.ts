@@ -82,6 +82,12 @@ describe('a task naming a security scheme (authentication.use)', () => {
     assert.match(error.detail, /defined: bearer, basic, key/);
   });
 
+  it('names that are properties of every object are no schemes', () => {
+    for (const name of ['constructor', 'toString', '__proto__']) refusal(() => makeSut().forUse(schemeUseOf({ use: name, secret: 'x' })!, target()), 'SECURITY_SCHEME_NOT_FOUND', name);
+    const requirements = [[{ scheme: 'constructor', scopes: [] }]];
+    assert.match(refusal(() => makeSut([credential({ scheme: 'constructor', value: { kind: 'token', token: SECRET } })]).forOperation(target({ requirements })), 'SECURITY_SCHEME_NOT_FOUND', 'constructor').detail, /does not define/);
+  });
+
   it('refuses scheme types it cannot apply, saying why', () => {
     const sut = makeSut();
     assert.match(refusal(() => sut.forUse(schemeUseOf({ use: 'oidc', token: 'x' })!, target()), 'SECURITY_SCHEME_UNSUPPORTED', 'oidc').detail, /OpenID Connect discovery is not supported/);

@@ -243,7 +243,7 @@ export class CallTaskHandler implements TaskHandler {
     const use = auth ? undefined : schemeUseOf(config.authentication);
     // A prepared request carries only the schemes its operation asks for; another one named by the task is looked up.
     let security = prepared.security ?? { requirements: [], schemes: {} };
-    if (use && security.schemes[use.scheme] === undefined) security = await document.security(config.operationId).catch(stage('failed to apply authentication'));
+    if (use && !Object.prototype.hasOwnProperty.call(security.schemes, use.scheme)) security = await document.security(config.operationId).catch(stage('failed to apply authentication'));
     const securityTarget = { tenant: context.request.tenantId, documentUrl: config.documentUrl, operationId: config.operationId, url: target.url, security };
     let auths: Authentication[];
     try {

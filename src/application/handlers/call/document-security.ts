@@ -35,6 +35,11 @@ function securityError(code: ErrorCode, title: string, detail: string, scheme: s
   return new WorkflowError({ kind: 'configuration', code, title, detail, data: { task_type: 'call', security_scheme: scheme, operation_id: operationId } });
 }
 
+/** A scheme by name: own entries only (a document may name a scheme `constructor` or `__proto__`). */
+function schemeNamed(schemes: Record<string, SecurityScheme>, name: string): SecurityScheme | undefined {
+  return Object.prototype.hasOwnProperty.call(schemes, name) ? schemes[name] : undefined;
+}
+
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -51,12 +56,16 @@ function scopesOf(value: unknown): string[] {
 export function schemeUseOf(raw: unknown): SchemeUse | undefined {
   if (!isPlainObject(raw) || typeof raw['use'] !== 'string') return undefined;
   const { use, ...rest } = raw;
+  // Defined, not assigned: a task's `__proto__` key stays data.
   const given: JsonObject = {};
+  const put = (key: string, value: unknown): void => {
+    Object.defineProperty(given, key, { value, enumerable: true, writable: true, configurable: true });
+  };
   for (const [key, value] of Object.entries(rest)) {
     if (SDL_TYPES.includes(key) && isPlainObject(value)) {
-      given['type'] = key.toLowerCase();
-      Object.assign(given, value);
-    } else given[key] = value;
+      put('type', key.toLowerCase());
+      for (const [inner, v] of Object.entries(value)) put(inner, v);
+    } else put(key, value);
   }
   if (isPlainObject(given['client'])) {
     given['client_id'] ??= given['client']['id'];
@@ -194,7 +203,7 @@ export class DocumentSecurity {
    * `configuration` WorkflowError naming the scheme (never a secret) when it cannot be done.
    */
   forUse(use: SchemeUse, target: SecurityTarget): Authentication[] {
-    const scheme = target.security.schemes[use.scheme];
+    const scheme = schemeNamed(target.security.schemes, use.scheme);
     if (!scheme) {
       const known = Object.keys(target.security.schemes);
       const listed = known.length > 20 ? `${known.slice(0, 20).join(', ')}, …` : known.join(', ');
@@ -225,7 +234,7 @@ export class DocumentSecurity {
     for (const alternative of requirements) {
       if (alternative.length === 0) return [];
       try {
-        return alternative.map((requirement) => this.forRequirement(requirement, schemes[requirement.scheme], target));
+        return alternative.map((requirement) => this.forRequirement(requirement, schemeNamed(schemes, requirement.scheme), target));
       } catch (error) {
         if (!(error instanceof WorkflowError)) throw error;
         problems.push(error);
