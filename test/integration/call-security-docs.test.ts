@@ -76,6 +76,19 @@ describe('docs/call-security.md examples', () => {
     assert.deepEqual(credentials[1]?.value, { kind: 'client', clientId: 'orders-client', clientSecret: 'orders-secret', clientAuth: 'client_secret_basic', audience: undefined });
   });
 
+  it('startup.err is what a start with the broken file prints', () => {
+    const etc = path.join(dir, 'etc-flunq');
+    write('etc-flunq/secrets/partner-key', 'partner-key\n');
+    const file = write('etc-flunq/credentials.yaml', example('credentials.yaml').replace("'internal-api.example.com:8443'", "'*.example.com'"));
+    assert.throws(
+      () => loadConfig({ ...BASE_ENV, CALL_CREDENTIALS_FILE: file, PETSTORE_API_KEY: 'pet-key', INTERNAL_API_TOKEN: 'internal-token' }),
+      (e: Error) => {
+        assert.equal(e.message, example('startup.err').split('/etc/flunq').join(etc));
+        return true;
+      },
+    );
+  });
+
   it('validate get-pet.json prints the line shown without credentials, nothing with local-credentials.yaml, and run sends the key', async () => {
     const task = write('get-pet.json', example('get-pet.json'));
     const out: string[] = [];
