@@ -221,7 +221,7 @@ export async function validate(file: string, cfg: AppConfig, io: Output): Promis
     const source = container.get(OPENAPI_DOCUMENT_SOURCE);
     const documents = new Map<string, Promise<OpenApiDocument>>();
     const problems: string[] = [];
-    const security = new DocumentSecurity(cfg.call.credentials);
+    const security = new DocumentSecurity(cfg.call.credentials, cfg.call.securityRequirements);
     for (const task of checked.tasks) problems.push(...(await check(task, checked, source, documents, security)));
     for (const line of problems) io.out(line);
     const tasks = `${checked.tasks.length} call task${checked.tasks.length === 1 ? '' : 's'}`;

@@ -83,6 +83,7 @@ export const VARIABLES = {
   GRPC_PROTO_DIR: { name: 'GRPC_PROTO_DIR', default: '', expected: 'a directory path', description: 'Directory `call: grpc` tasks may read `.proto` documents from by path (and their imports); unset: only http(s) URLs', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
   CALL_CREDENTIALS_FILE: { name: 'CALL_CREDENTIALS_FILE', default: '', expected: 'a file path', description: 'JSON or YAML file of credentials for the security schemes of OpenAPI documents, each bound to the documents, hosts and tenants it may be sent for; read and checked at start. When set, an OpenAPI call without `authentication` gets its operation\'s security requirement applied from it (docs/call-security.md)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  CALL_SECURITY_REQUIREMENTS: { name: 'CALL_SECURITY_REQUIREMENTS', default: 'auto', expected: 'auto, enforce or off', description: 'Whether an OpenAPI call without `authentication` gets its operation\'s security requirement applied from the operator\'s credentials, failing when none fits: `auto` = only when CALL_CREDENTIALS_FILE is set, `enforce` = always, `off` = never (docs/call-security.md)', parse: oneOf('auto', 'enforce', 'off') },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
 } satisfies Record<string, VariableSpec<unknown>>;
 
@@ -193,6 +194,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
       validate: read('CALL_VALIDATE'),
       credentials: isSet('CALL_CREDENTIALS_FILE') ? loadCredentialsFile(read('CALL_CREDENTIALS_FILE'), env, problems) : [],
+      securityRequirements: read('CALL_SECURITY_REQUIREMENTS'),
     },
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,

@@ -1,4 +1,5 @@
 /** The settings `loadConfig` reads, grouped by the part of the executor that uses them. */
+import { SecurityRequirementsMode } from '../application/handlers/call/document-security';
 import { OperatorCredential } from '../application/handlers/call/operator-credentials';
 import { TenantShareTable } from '../domain/fair-share';
 
@@ -126,6 +127,8 @@ export interface CallSettings {
    * empty when unset. Logged as `***` (its name is a sensitive one).
    */
   credentials: readonly OperatorCredential[];
+  /** When operations' security requirements are applied to calls without authentication (CALL_SECURITY_REQUIREMENTS). */
+  securityRequirements: SecurityRequirementsMode;
 }
 
 export interface OpenApiSettings {

@@ -132,8 +132,14 @@ do:
     assert.deepEqual(await check('unbound.json', task('getPetById'), configWith({})), [
       "task getPetById: the credential configured for security scheme 'api_key' may not be sent to this call: the credential is not bound to host petstore.swagger.io",
     ]);
-    // Without a credentials file, requirements are not applied: nothing to report for a task without authentication.
+    // Without a credentials file, requirements are not applied (CALL_SECURITY_REQUIREMENTS=auto): nothing to
+    // report for a task without authentication; `enforce` applies them anyway, `off` never.
     assert.deepEqual(await check('none.json', task('getPetById')), []);
+    assert.deepEqual(await check('enforced.json', task('getPetById'), loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: 'error', HOSTNAME: 'test', CALL_SECURITY_REQUIREMENTS: 'enforce' })), [
+      "task getPetById: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE",
+    ]);
+    const off = loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: 'error', HOSTNAME: 'test', CALL_CREDENTIALS_FILE: credentials, PET_KEY: 'k', CALL_SECURITY_REQUIREMENTS: 'off' });
+    assert.deepEqual(await check('off.json', task('deletePet'), off), []);
     assert.deepEqual([...new Set(server.seen.slice(before).map((s) => s.url))], ['/petstore.json'], 'only the document was fetched');
   });
 

@@ -47,7 +47,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
       TASK_HANDLER,
       [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK, anyOf(CALL_PROTOCOL), METRICS],
       (http, breaker, documents, clock, protocols, metrics) =>
-        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate, credentials: settings.call.credentials }, protocols, metrics),
+        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate, credentials: settings.call.credentials, securityRequirements: settings.call.securityRequirements }, protocols, metrics),
     );
     bindFactory(bind, TASK_HANDLER, [CLOCK, RANDOM, METRICS, PATTERN_MATCHER], (clock, random, metrics, patterns) => new TryTaskHandler(clock, random, metrics, patterns));
 

@@ -201,6 +201,15 @@ describe('a task without authentication: the operation\'s security requirement',
     assert.deepEqual(makeSut().forOperation(target({ requirements: [[{ scheme: 'bearer', scopes: [] }]] })), []);
   });
 
+  it('CALL_SECURITY_REQUIREMENTS: `enforce` applies them without any credential (a clear error), `off` never', () => {
+    const requirements = [[{ scheme: 'bearer', scopes: [] }]];
+    refusal(() => new DocumentSecurity([], 'enforce').forOperation(target({ requirements })), 'CREDENTIAL_MISSING', 'bearer');
+    assert.deepEqual(new DocumentSecurity([token], 'off').forOperation(target({ requirements })), []);
+    assert.deepEqual(new DocumentSecurity([token], 'enforce').forOperation(target({ requirements })), [{ kind: 'bearer', token: SECRET }]);
+    // A task naming a scheme is served whatever the mode.
+    assert.deepEqual(new DocumentSecurity([token], 'off').forUse(schemeUseOf({ use: 'bearer' })!, target()), [{ kind: 'bearer', token: SECRET }]);
+  });
+
   it('takes the first alternative the credentials satisfy, and every scheme of it', () => {
     const requirements = [[{ scheme: 'basic', scopes: [] }], [{ scheme: 'bearer', scopes: [] }, { scheme: 'key', scopes: [] }], [{ scheme: 'bearer', scopes: [] }]];
     assert.deepEqual(makeSut([token, key]).forOperation(target({ requirements })), [

@@ -13,7 +13,7 @@ import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthenticat
 import { CallFailure, CallProtocol } from './call-protocol';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
-import { DocumentSecurity, schemeUseOf } from './document-security';
+import { DocumentSecurity, schemeUseOf, SecurityRequirementsMode } from './document-security';
 import { OperatorCredential } from './operator-credentials';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
@@ -58,6 +58,8 @@ export interface CallTaskSettings {
   validate?: ValidateSides;
   /** The operator's credentials for OpenAPI security schemes (CALL_CREDENTIALS_FILE). */
   credentials?: readonly OperatorCredential[];
+  /** When operations' security requirements apply to calls without authentication (CALL_SECURITY_REQUIREMENTS; default `auto`). */
+  securityRequirements?: SecurityRequirementsMode;
 }
 
 export class CallTaskHandler implements TaskHandler {
@@ -77,7 +79,7 @@ export class CallTaskHandler implements TaskHandler {
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
     this.protocols = new Map(protocols.map((p) => [p.callType, p]));
-    this.security = new DocumentSecurity(settings.credentials ?? []);
+    this.security = new DocumentSecurity(settings.credentials ?? [], settings.securityRequirements);
   }
 
   async execute(context: TaskContext): Promise<TaskOutcome> {

@@ -19,6 +19,13 @@ export interface SchemeUse {
   given: JsonObject;
 }
 
+/**
+ * When a call without authentication gets its operation's requirement applied: `auto` once the
+ * operator has configured credentials, `enforce` always (no credential: a configuration error),
+ * `off` never.
+ */
+export type SecurityRequirementsMode = 'auto' | 'enforce' | 'off';
+
 /** What the resolution needs to know of the call. */
 export interface SecurityTarget {
   tenant: string;
@@ -186,7 +193,10 @@ export class DocumentSecurity {
   /** The authentications this resolver made from operator credentials (see `carriesOperatorCredential`). */
   private readonly fromOperator = new WeakSet<Authentication>();
 
-  constructor(private readonly credentials: readonly OperatorCredential[]) {}
+  constructor(
+    private readonly credentials: readonly OperatorCredential[],
+    private readonly requirementsMode: SecurityRequirementsMode = 'auto',
+  ) {}
 
   /**
    * Whether any of these authentications holds an operator's credential: such a call must not
@@ -223,13 +233,13 @@ export class DocumentSecurity {
   /**
    * The authentications for a task that gives none: the first alternative of the operation's
    * security requirement that the operator's credentials satisfy (every scheme of it), or none
-   * when the operation asks for nothing or allows anonymous calls. Without any configured
-   * credential the requirements are not applied (calls go out as the task wrote them). Throws when
-   * no alternative can be met, with the reasons of each.
+   * when the operation asks for nothing or allows anonymous calls. Requirements are not applied
+   * (calls go out as the task wrote them) in mode `off`, nor in mode `auto` without any configured
+   * credential. Throws when no alternative can be met, with the reasons of each.
    */
   forOperation(target: SecurityTarget): Authentication[] {
     const { requirements, schemes } = target.security;
-    if (this.credentials.length === 0 || requirements.length === 0) return [];
+    if (this.requirementsMode === 'off' || (this.requirementsMode === 'auto' && this.credentials.length === 0) || requirements.length === 0) return [];
     const problems: WorkflowError[] = [];
     for (const alternative of requirements) {
       if (alternative.length === 0) return [];
