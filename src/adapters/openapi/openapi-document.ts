@@ -11,6 +11,7 @@ const LOCATIONS: readonly string[] = ['path', 'query', 'header', 'cookie'];
 const MAX_SECURITY_SCHEMES = 256;
 /** Alternatives of one security requirement read (a call applies the first it can satisfy). */
 const MAX_REQUIREMENT_ALTERNATIVES = 64;
+const OAUTH_FLOWS: readonly string[] = ['implicit', 'password', 'clientCredentials', 'authorizationCode'];
 
 interface Operation {
   id: string;
@@ -297,7 +298,8 @@ function securityScheme(raw: JsonObject, tokenBase: () => string): SecuritySchem
   }
   if (type === 'oauth2') {
     const flows = obj(raw['flows']);
-    scheme.flows = Object.keys(flows).slice(0, 8);
+    // The four flows OpenAPI defines; anything else a document writes there is no flow.
+    scheme.flows = Object.keys(flows).filter((flow) => OAUTH_FLOWS.includes(flow));
     const tokenUrl = obj(flows['clientCredentials'])['tokenUrl'];
     if (typeof tokenUrl === 'string' && tokenUrl.trim() !== '') {
       try {
