@@ -146,8 +146,9 @@ Loads the OpenAPI documents that the call tasks in the file refer to (a task req
 takes it, or a workflow whose \`do\` list holds call tasks, in YAML or JSON) and prints one line per
 problem, without calling any operation: an unknown operation id (with the closest known one), a
 missing required parameter or request body, a literal value that breaks the parameter's or the
-body's schema, an \`authentication: {use: …}\` the workflow does not define, a document that
-cannot be loaded. Values that are \`\${ … }\` expressions are known only at run time and not checked.
+body's schema, an \`authentication: {use: …}\` that neither the workflow nor the document defines,
+a security scheme that cannot be applied or whose credential CALL_CREDENTIALS_FILE does not hold
+(or binds to other hosts), a document that cannot be loaded. Values that are \`\${ … }\` expressions are known only at run time and not checked.
 A summary line goes to stderr.
 
 exit codes:

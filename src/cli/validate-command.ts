@@ -1,6 +1,7 @@
 import yaml from 'js-yaml';
 import { flattenCallParameters, parseCallConfig } from '../application/handlers/call/call-config';
 import { parseAuthentication } from '../application/handlers/call/authentication';
+import { DocumentSecurity, schemeUseOf } from '../application/handlers/call/document-security';
 import { issueLine } from '../application/handlers/call/openapi-checks';
 import { OpenApiDocument, OpenApiDocumentSource, ValidationIssue } from '../application/ports/openapi-document-source.port';
 import { buildContainer, profileModules } from '../config/container';
@@ -132,8 +133,12 @@ function describeIssue(issue: ValidationIssue): string {
   return issueLine(issue);
 }
 
-/** The problems of one call task, one line each; none for calls that are not OpenAPI or whose document is an expression. */
-async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSource, documents: Map<string, Promise<OpenApiDocument>>): Promise<string[]> {
+/**
+ * The problems of one call task, one line each; none for calls that are not OpenAPI or whose
+ * document is an expression. `security` holds the operator's credentials: a task that names a
+ * security scheme, or gets its operation's requirement applied, is checked against them.
+ */
+async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSource, documents: Map<string, Promise<OpenApiDocument>>, security: DocumentSecurity): Promise<string[]> {
   const problem = (text: string): string => `task ${task.name}: ${text}`;
   let config;
   try {
@@ -145,17 +150,19 @@ async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSo
   const problems: string[] = [];
   const auth = config.authentication;
   const known = checked.authentications ?? [];
-  const unknownUse = isPlainObject(auth) && typeof auth['use'] === 'string' && !known.includes(auth['use']) ? auth['use'] : undefined;
-  const unknownAuthentication = (schemes: readonly string[]): string => {
-    const name = unknownUse ?? '';
-    const hint = closest(name, known);
-    const why = hint ? ` (did you mean "${hint}"?)` : known.length > 0 ? ` (defined: ${known.join(', ')})` : checked.authentications ? ' (the workflow defines no use.authentications)' : ' (a task request carries its authentication itself)';
-    // A name the document's security schemes know is a likelier intent than a typo.
-    const scheme = schemes.includes(name) ? `; the document has a security scheme "${name}": define it under use.authentications` : '';
-    return problem(`unknown authentication "${name}"${why}${scheme}`);
+  // A name the workflow's `use.authentications` defines is resolved by the workflow engine; any
+  // other names one of the document's security schemes.
+  const use = schemeUseOf(auth);
+  // A name written as an expression is known only when the task runs.
+  const schemeUse = use !== undefined && !known.includes(use.scheme) && expressionBodies(use.scheme).length === 0 ? use : undefined;
+  const unknownAuthentication = (name: string, schemes: readonly string[]): string => {
+    const hint = closest(name, [...known, ...schemes]);
+    const defined = [...known, ...schemes.map((s) => `${s} (security scheme)`)];
+    const why = hint ? ` (did you mean "${hint}"?)` : defined.length > 0 ? ` (defined: ${defined.join(', ')})` : ' (neither the workflow\'s use.authentications nor the document\'s security schemes define any)';
+    return problem(`unknown authentication "${name}"${why}`);
   };
-  if (isPlainObject(auth) && typeof auth['use'] === 'string') {
-    // Checked once the document is loaded, when it can be: its security schemes help the message.
+  if (use !== undefined) {
+    // Checked once the document is loaded: it may be one of its security schemes.
   } else if (auth !== undefined && expressionBodies(auth).length === 0) {
     try {
       parseAuthentication(auth);
@@ -163,21 +170,33 @@ async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSo
       problems.push(problem(isWorkflowError(error) ? error.detail : String(error)));
     }
   }
-  if (expressionBodies(config.documentUrl).length > 0 || expressionBodies(config.operationId).length > 0) return unknownUse === undefined ? problems : [unknownAuthentication([]), ...problems];
+  if (expressionBodies(config.documentUrl).length > 0 || expressionBodies(config.operationId).length > 0) return problems;
   let document: OpenApiDocument;
   try {
     let pending = documents.get(config.documentUrl);
     if (!pending) documents.set(config.documentUrl, (pending = source.load(checked.tenant, config.documentUrl)));
     document = await pending;
   } catch (error) {
-    if (unknownUse !== undefined) problems.push(unknownAuthentication([]));
     return [...problems, problem(`cannot load the OpenAPI document ${config.documentUrl}: ${isWorkflowError(error) ? error.detail : String(error)}`)];
   }
-  if (unknownUse !== undefined) problems.push(unknownAuthentication(document.securitySchemeNames()));
+  const schemes = document.securitySchemeNames();
+  const unknownScheme = schemeUse !== undefined && !schemes.includes(schemeUse.scheme);
+  if (schemeUse !== undefined && unknownScheme) problems.push(unknownAuthentication(schemeUse.scheme, schemes));
   const ids = document.operationIds();
   if (!ids.includes(config.operationId)) {
     const hint = closest(config.operationId, ids);
     return [...problems, problem(`unknown operation id "${config.operationId}"${hint ? ` (did you mean "${hint}"?)` : ''}`)];
+  }
+  if (!unknownScheme && (schemeUse !== undefined || (use === undefined && auth === undefined))) {
+    // What the call would send: the scheme's secret from the task or the operator, bound to the operation's server.
+    try {
+      const operation = await document.security(config.operationId);
+      const target = { tenant: checked.tenant, documentUrl: config.documentUrl, operationId: config.operationId, url: operation.server ?? config.documentUrl, security: operation };
+      if (schemeUse !== undefined) security.forUse(schemeUse, target);
+      else security.forOperation(target);
+    } catch (error) {
+      problems.push(problem(isWorkflowError(error) ? error.detail : String(error)));
+    }
   }
   const { literal, expressions } = literalParameters(config.parameters);
   const issues = await document.validateRequest(config.operationId, literal);
@@ -202,7 +221,8 @@ export async function validate(file: string, cfg: AppConfig, io: Output): Promis
     const source = container.get(OPENAPI_DOCUMENT_SOURCE);
     const documents = new Map<string, Promise<OpenApiDocument>>();
     const problems: string[] = [];
-    for (const task of checked.tasks) problems.push(...(await check(task, checked, source, documents)));
+    const security = new DocumentSecurity(cfg.call.credentials, cfg.call.securityRequirements);
+    for (const task of checked.tasks) problems.push(...(await check(task, checked, source, documents, security)));
     for (const line of problems) io.out(line);
     const tasks = `${checked.tasks.length} call task${checked.tasks.length === 1 ? '' : 's'}`;
     io.err(problems.length === 0 ? `${file}: ${tasks} checked, no problems` : `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${tasks}`);

@@ -3,6 +3,7 @@ import { bool, clusterNodes, DURATION_FORM, durationMs, httpUrl, integer, Invali
 import { parseTenantShares } from '../domain/fair-share';
 import { parseHostRateRules } from '../domain/rate-limit';
 import { AppConfig } from './settings';
+import { loadCredentialsFile } from './credentials-file';
 
 export type { VariableSpec };
 export type { StreamSettings, RedisSettings, NatsSettings, ExecutorSettings, FairDispatchConfig, RetrySettings, LimitSettings, HealthSettings, HttpSettings, CallSettings, OpenApiSettings, BreakerSettings, ExpressionSettings, LogSettings, TracingSettings, AppConfig, GrpcSettings, RateLimitSettings, CallAuditConfig } from './settings';
@@ -87,6 +88,8 @@ export const VARIABLES = {
   GRPC_CA_FILE: { name: 'GRPC_CA_FILE', default: '', expected: 'a file path (PEM certificates)', description: 'Certificate authorities `call: grpc` TLS connections trust besides the system\'s roots (a PEM file of one or more certificates, read at start)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_PROTO_BYTES: { name: 'GRPC_MAX_PROTO_BYTES', default: '262144', expected: 'an integer from 1024 to 16777216', description: 'Most bytes of a `.proto` document and all its imports together that a `call: grpc` task loads (they are compiled on the event loop); more fail with a configuration error naming this limit', parse: integer(1024, 16_777_216) },
   CALL_MAX_REQUEST_BYTES: { name: 'CALL_MAX_REQUEST_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest request body a call builds from files and bytes (multipart with its files, binary bodies), files fetched by URL included; a larger one fails with REQUEST_TOO_LARGE (docs/call-content.md)', parse: integer(1024, 1_073_741_824) },
+  CALL_CREDENTIALS_FILE: { name: 'CALL_CREDENTIALS_FILE', default: '', expected: 'a file path', description: 'JSON or YAML file of credentials for the security schemes of OpenAPI documents, each bound to the documents, hosts and tenants it may be sent for; read and checked at start. When set, an OpenAPI call without `authentication` gets its operation\'s security requirement applied from it (docs/call-security.md)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
+  CALL_SECURITY_REQUIREMENTS: { name: 'CALL_SECURITY_REQUIREMENTS', default: 'auto', expected: 'auto, enforce or off', description: 'Whether an OpenAPI call without `authentication` gets its operation\'s security requirement applied from the operator\'s credentials, failing when none fits: `auto` = only when CALL_CREDENTIALS_FILE is set, `enforce` = always, `off` = never (docs/call-security.md)', parse: oneOf('auto', 'enforce', 'off') },
   CALL_VALIDATE: { name: 'CALL_VALIDATE', default: 'none', expected: 'none, request, response or both', description: 'Which side of every OpenAPI call is checked against the document\'s schemas when the task sets no `validate` of its own (docs/call-validation.md)', parse: oneOf('none', 'request', 'response', 'both') },
   CALL_RATE_LIMITS: { name: 'CALL_RATE_LIMITS', default: '', expected: 'pattern=calls/period[:burst=N][:per-host][:per-tenant] entries separated by ; (pattern: a host, *.domain or *, optionally :port; period: s, m, h, ms, or e.g. 10s)', description: 'Rate limits of outbound calls by target host, shared by every replica, e.g. `api.example.com=10/s; *.stripe.com=100/m:burst=20; *=50/s:per-host`; a call waits for a slot within its deadline, else fails with RATE_LIMITED (docs/call-rate-limits.md)', parse: parseHostRateRules },
   CALL_RATE_LIMIT_BACKEND: { name: 'CALL_RATE_LIMIT_BACKEND', default: 'auto', expected: 'auto, memory, redis or nats', description: 'Where rate-limit buckets are kept: `auto` = the stream backend (Redis, NATS key-value, or in process with EVENT_STREAM_TYPE=memory); `memory` limits each replica on its own', parse: oneOf('auto', 'memory', 'redis', 'nats') },
@@ -205,6 +208,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       idempotencyKeys: read('CALL_IDEMPOTENCY_KEYS'),
       validate: read('CALL_VALIDATE'),
       maxRequestBytes: read('CALL_MAX_REQUEST_BYTES'),
+      credentials: isSet('CALL_CREDENTIALS_FILE') ? loadCredentialsFile(read('CALL_CREDENTIALS_FILE'), env, problems) : [],
+      securityRequirements: read('CALL_SECURITY_REQUIREMENTS'),
     },
     openApi: {
       cacheTtlMs: read('OPENAPI_CACHE_TTL_SECONDS') * 1000,

@@ -1,4 +1,6 @@
 /** The settings `loadConfig` reads, grouped by the part of the executor that uses them. */
+import { SecurityRequirementsMode } from '../application/handlers/call/document-security';
+import { OperatorCredential } from '../application/handlers/call/operator-credentials';
 import { TenantShareTable } from '../domain/fair-share';
 import { HostRateRule } from '../domain/rate-limit';
 
@@ -123,6 +125,13 @@ export interface CallSettings {
   validate: 'none' | 'request' | 'response' | 'both';
   /** Largest request body built from files and bytes, in bytes (CALL_MAX_REQUEST_BYTES). */
   maxRequestBytes: number;
+  /**
+   * The operator's credentials for OpenAPI security schemes, secrets resolved (CALL_CREDENTIALS_FILE);
+   * empty when unset. Logged as `***` (its name is a sensitive one).
+   */
+  credentials: readonly OperatorCredential[];
+  /** When operations' security requirements are applied to calls without authentication (CALL_SECURITY_REQUIREMENTS). */
+  securityRequirements: SecurityRequirementsMode;
 }
 
 export interface OpenApiSettings {

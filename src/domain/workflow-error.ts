@@ -68,6 +68,14 @@ export type ErrorCode =
   | 'OPERATION_NOT_FOUND'
   | 'PARAMETER_MISSING'
   | 'AUTHENTICATION_FAILED'
+  /** A task names a security scheme the OpenAPI document does not define. */
+  | 'SECURITY_SCHEME_NOT_FOUND'
+  /** An OpenAPI security scheme the executor cannot apply (OpenID Connect, OAuth2 flows with a user, …). */
+  | 'SECURITY_SCHEME_UNSUPPORTED'
+  /** No credential for a security scheme: neither in the task nor configured by the operator. */
+  | 'CREDENTIAL_MISSING'
+  /** The operator's credential for a scheme is bound to other hosts (or https only) than the call's. */
+  | 'CREDENTIAL_NOT_BOUND'
   | 'PUBLICATION_FAILED'
   | 'RETRIES_EXHAUSTED'
   | 'ENTRY_TOO_LARGE'

@@ -97,6 +97,52 @@ do:
     assert.deepEqual(server.seen.map((s) => s.url), ['/petstore.json'], 'only the document was fetched, once');
   });
 
+  it('checks security schemes a task names and the credentials the operator configured, without calling anything', async () => {
+    const doc = `${server.origin}/petstore.json`;
+    const task = (operationId: string, authentication?: unknown, tenant = 'acme') =>
+      JSON.stringify({ task_name: operationId, task_type: 'call', tenant_id: tenant, config: { parameters: { call_type: 'openapi', document: { endpoint: doc }, operation_id: operationId, parameters: { petId: 7 }, ...(authentication === undefined ? {} : { authentication }) } } });
+    const credentials = path.join(dir, 'credentials.json');
+    const configWith = (credential: Record<string, unknown>): ReturnType<typeof loadConfig> => {
+      fs.writeFileSync(credentials, JSON.stringify({ credentials: [{ scheme: 'api_key', document: doc, tenants: ['acme'], allow_http: true, api_key_env: 'PET_KEY', ...credential }] }));
+      return loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: 'error', HOSTNAME: 'test', CALL_CREDENTIALS_FILE: credentials, PET_KEY: 'pet-key-value' });
+    };
+    // The document is served here, but its server is the published one.
+    const withCredentials = configWith({ hosts: ['petstore.swagger.io'] });
+    const check = async (name: string, text: string, config = cfg): Promise<string[]> => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      const out: string[] = [];
+      await validate(file, config, { out: (t) => out.push(t), err: () => undefined });
+      return out;
+    };
+    const before = server.seen.length;
+    assert.deepEqual(await check('typo.json', task('getPetById', { use: 'api_kye' })), ['task getPetById: unknown authentication "api_kye" (did you mean "api_key"?)']);
+    assert.deepEqual(await check('unset.json', task('getPetById', { use: 'api_key' })), [
+      "task getPetById: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE",
+    ]);
+    assert.deepEqual(await check('own.json', task('getPetById', { use: 'api_key', secret: '${ .secrets.key }' })), []);
+    assert.deepEqual(await check('expression.json', task('getPetById', { use: '${ .scheme }' })), []);
+    assert.deepEqual(await check('operator.json', task('getPetById'), withCredentials), []);
+    assert.deepEqual(await check('tenant.json', task('getPetById', undefined, 'globex'), withCredentials), [
+      "task getPetById: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE",
+    ]);
+    assert.deepEqual(await check('implicit.json', task('deletePet'), withCredentials), [
+      "task deletePet: security scheme 'petstore_auth' is oauth2 (implicit): only the clientCredentials flow is supported (the others need a user)",
+    ]);
+    assert.deepEqual(await check('unbound.json', task('getPetById'), configWith({})), [
+      "task getPetById: the credential configured for security scheme 'api_key' may not be sent to this call: the credential is not bound to host petstore.swagger.io",
+    ]);
+    // Without a credentials file, requirements are not applied (CALL_SECURITY_REQUIREMENTS=auto): nothing to
+    // report for a task without authentication; `enforce` applies them anyway, `off` never.
+    assert.deepEqual(await check('none.json', task('getPetById')), []);
+    assert.deepEqual(await check('enforced.json', task('getPetById'), loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: 'error', HOSTNAME: 'test', CALL_SECURITY_REQUIREMENTS: 'enforce' })), [
+      "task getPetById: no credential is configured for security scheme 'api_key' (for this tenant and document): give it in the task's authentication or in CALL_CREDENTIALS_FILE",
+    ]);
+    const off = loadConfig({ EVENT_STREAM_TYPE: 'memory', EXECUTOR_SUBMIT_API: 'false', LOG_LEVEL: 'error', HOSTNAME: 'test', CALL_CREDENTIALS_FILE: credentials, PET_KEY: 'k', CALL_SECURITY_REQUIREMENTS: 'off' });
+    assert.deepEqual(await check('off.json', task('deletePet'), off), []);
+    assert.deepEqual([...new Set(server.seen.slice(before).map((s) => s.url))], ['/petstore.json'], 'only the document was fetched');
+  });
+
   it('exits 0 for a clean task request', async () => {
     const request = { task_name: 'fetchPet', task_type: 'call', tenant_id: 'acme', config: { parameters: { call_type: 'openapi', document: { endpoint: `${server.origin}/petstore.json` }, operation_id: 'getPetById', parameters: { petId: 7 } } } };
     const { code, out, err } = await run('task.json', JSON.stringify(request));

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { CheckedResponse, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OperationSecurity, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady, LoadedInfo, LoadForm } from './document-worker';
@@ -164,6 +164,14 @@ export class OpenApiDocumentWorkers {
     const request: Request = 'parameters' in check ? { op: 'validate-request', key: document.key, ...check } : { op: 'validate-response', key: document.key, ...check };
     const { reply } = await this.enqueue(document.slot, request, document.tenant, timeoutMs, document.thread);
     return reply.issues ?? [];
+  }
+
+  /** @internal Use WorkerDocument.security. */
+  async security(document: WorkerDocument, operationId: string, timeoutMs: number): Promise<OperationSecurity> {
+    if (!document.loaded) throw new DocumentUnloadedError();
+    const { reply } = await this.enqueue(document.slot, { op: 'security', key: document.key, operationId }, document.tenant, timeoutMs, document.thread);
+    if (!reply.security) throw errors.runtime('OpenAPI document worker gave no security');
+    return reply.security;
   }
 
   /** @internal Use WorkerDocument.drop. */
@@ -403,6 +411,11 @@ export class WorkerDocument {
   /** Checks a response against the operation (see OpenApiDocument.validateResponse), as validateRequest. */
   validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]> {
     return this.workers.validate(this, { operationId, response }, timeoutMs);
+  }
+
+  /** The operation's security requirements and the document's schemes (see OpenApiDocument.security), as validateRequest. */
+  security(operationId: string, timeoutMs: number): Promise<OperationSecurity> {
+    return this.workers.security(this, operationId, timeoutMs);
   }
 
   /** Forgets the document in its worker (evicted from the cache); idempotent. */

@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { CheckedResponse, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OperationSecurity, PreparedOperation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { isWorkflowError, WorkflowErrorInit } from '../../domain/workflow-error';
 import { contentHash, documentVersion, normalizeDocument, parseDocumentText, parseStoredForm, storedForm } from './document-parsing';
@@ -19,6 +19,7 @@ export type DocumentRequest =
   | { id: number; op: 'prepare'; key: number; operationId: string; parameters: JsonObject; validate?: true }
   | { id: number; op: 'validate-request'; key: number; operationId: string; parameters: JsonObject }
   | { id: number; op: 'validate-response'; key: number; operationId: string; response: CheckedResponse }
+  | { id: number; op: 'security'; key: number; operationId: string }
   | { id: number; op: 'drop'; key: number };
 
 /**
@@ -36,7 +37,7 @@ export type ErrorData = Pick<WorkflowErrorInit, 'kind' | 'code' | 'title' | 'det
 
 /** `held`: how many documents the worker holds after the request. `unloaded`: the document asked for is not held. */
 export type DocumentReply =
-  | { id: number; ok: true; held: number; operationIds?: string[]; securitySchemes?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[]; loaded?: LoadedInfo }
+  | { id: number; ok: true; held: number; operationIds?: string[]; securitySchemes?: string[]; prepared?: PreparedOperation; issues?: ValidationIssue[]; loaded?: LoadedInfo; security?: OperationSecurity }
   | { id: number; ok: false; held: number; unloaded?: true; error: ErrorData | { message: string } };
 
 /** What a load tells about the document: its `info.version`, the hash of fetched bytes, and its stored form when asked for. */
@@ -87,6 +88,11 @@ export async function handleDocumentRequest(documents: Map<number, DereferencedO
       if (!document) return { id: request.id, ok: false, held: documents.size, unloaded: true, error: { message: 'document not loaded' } };
       if (request.validate) return { id: request.id, ok: true, held: documents.size, ...document.prepareValidated(request.operationId, request.parameters) };
       return { id: request.id, ok: true, held: documents.size, prepared: document.prepare(request.operationId, request.parameters) };
+    }
+    if (request.op === 'security') {
+      const document = documents.get(request.key);
+      if (!document) return { id: request.id, ok: false, held: documents.size, unloaded: true, error: { message: 'document not loaded' } };
+      return { id: request.id, ok: true, held: documents.size, security: document.security(request.operationId) };
     }
     if (request.op === 'validate-request' || request.op === 'validate-response') {
       const document = documents.get(request.key);

@@ -4,7 +4,7 @@ import { CachedDocument, DocumentCache } from '../../application/ports/document-
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { CheckedResponse, DocumentIdentity, DocumentLoadOptions, OpenApiDocument, OpenApiDocumentSource, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, DocumentIdentity, DocumentLoadOptions, OpenApiDocument, OpenApiDocumentSource, OperationSecurity, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { redactUrl } from '../../domain/redaction';
 import { isWorkflowError, WorkflowError } from '../../domain/workflow-error';
@@ -88,6 +88,7 @@ export interface HeldDocument {
   validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]>;
   prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation>;
   validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]>;
+  security(operationId: string, timeoutMs: number): Promise<OperationSecurity>;
   drop(timeoutMs: number): void;
   /** The document's version, the hash of the fetched bytes and its stored form, as the load gave them. */
   readonly info?: LoadedInfo;
@@ -560,6 +561,10 @@ class SourceDocument implements OpenApiDocument {
 
   validateResponse(operationId: string, response: CheckedResponse): Promise<ValidationIssue[]> {
     return this.withHeld((held) => held.validateResponse(operationId, response, this.timeoutMs));
+  }
+
+  security(operationId: string): Promise<OperationSecurity> {
+    return this.withHeld((held) => held.security(operationId, this.timeoutMs));
   }
 
   /** Runs `use` on the held document, loading the document again once when it is gone from its worker. */

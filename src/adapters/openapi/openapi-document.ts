@@ -1,5 +1,5 @@
 import { explicitParts, isFileValue, propertyParts } from '../../application/handlers/call/request-content';
-import { CheckedResponse, PreparedContent, PreparedOperation, PreparedPart, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
+import { CheckedResponse, OperationSecurity, PreparedContent, PreparedOperation, PreparedPart, SecurityRequirement, SecurityScheme, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { isPlainObject, JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
 import { SchemaValidator } from './schema-validator';
@@ -8,6 +8,11 @@ import { defaultStyle, formBody, Location, ParameterSpec, serializeCookie, seria
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 const LOCATIONS: readonly string[] = ['path', 'query', 'header', 'cookie'];
+/** Security schemes read from one document: far more than any API declares, few enough to copy with every prepared request. */
+const MAX_SECURITY_SCHEMES = 256;
+/** Alternatives of one security requirement read (a call applies the first it can satisfy). */
+const MAX_REQUIREMENT_ALTERNATIVES = 64;
+const OAUTH_FLOWS: readonly string[] = ['implicit', 'password', 'clientCredentials', 'authorizationCode'];
 
 interface Operation {
   id: string;
@@ -68,6 +73,10 @@ export class DereferencedOpenApiDocument {
     return Object.keys(obj(obj(this.document['components'])['securitySchemes']));
   }
 
+  security(operationId: string): OperationSecurity {
+    return this.securityOf(this.operation(operationId));
+  }
+
   prepare(operationId: string, parameters: JsonObject): PreparedOperation {
     const op = this.operation(operationId);
     // A `#…` suffix (seen in published documents to tell operations apart) is never sent.
@@ -104,6 +113,8 @@ export class DereferencedOpenApiDocument {
     let url = base + path;
     if (query.length > 0) url += (url.includes('?') ? '&' : '?') + query.join('&');
     const prepared: PreparedOperation = { operationId, method: op.method, url, headers, responseDescriptions: responseDescriptions(op.operation) };
+    const security = this.requiredSecurity(op, base);
+    if (security) prepared.security = security;
     const body = this.body(op, parameters);
     if (body && 'content' in body) prepared.content = body.content;
     else if (body) {
@@ -178,6 +189,59 @@ export class DereferencedOpenApiDocument {
       merged.set(`${loc}:${name}`, param);
     }
     return [...merged.values()];
+  }
+
+  /**
+   * The operation's `security` (an empty list included: it asks for nothing), else the document's;
+   * and every scheme of the document. Relative OAuth2 token URLs resolve against the operation's server.
+   */
+  private securityOf(op: Operation): OperationSecurity {
+    const declared = Object.entries(obj(obj(this.document['components'])['securitySchemes']));
+    if (declared.length > MAX_SECURITY_SCHEMES) throw unsupported(`the document declares ${declared.length} security schemes; at most ${MAX_SECURITY_SCHEMES} are supported`);
+    return this.securityWith(op, declared);
+  }
+
+  /**
+   * What a prepared request carries: the operation's requirement with only the schemes it names,
+   * and nothing when it asks for nothing. Every prepared request crosses from the worker thread, so
+   * it stays small; a call that names another scheme asks for `security` itself.
+   */
+  private requiredSecurity(op: Operation, server: string): OperationSecurity | undefined {
+    if (!Array.isArray(op.operation['security']) && !Array.isArray(this.document['security'])) return undefined;
+    const requirements = this.requirementsOf(op);
+    if (requirements.length === 0) return undefined;
+    const declared = obj(obj(this.document['components'])['securitySchemes']);
+    const named = new Set(requirements.flat().map((r) => r.scheme));
+    return this.securityWith(
+      op,
+      [...named].filter((name) => Object.prototype.hasOwnProperty.call(declared, name)).map((name) => [name, declared[name]] as [string, unknown]),
+      requirements,
+      server,
+    );
+  }
+
+  private requirementsOf(op: Operation): SecurityRequirement[][] {
+    const own = op.operation['security'];
+    const listed = Array.isArray(own) ? own : Array.isArray(this.document['security']) ? this.document['security'] : [];
+    return (listed as unknown[]).slice(0, MAX_REQUIREMENT_ALTERNATIVES).filter(isPlainObject).map((requirement) =>
+      Object.entries(requirement).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? (scopes as unknown[]).filter((s): s is string => typeof s === 'string') : [] })),
+    );
+  }
+
+  private securityWith(op: Operation, declared: [string, unknown][], requirements = this.requirementsOf(op), known?: string): OperationSecurity {
+    let server = known;
+    if (server === undefined) {
+      try {
+        server = this.serverUrl(op);
+      } catch {
+        // An invalid server URL fails the call when its request is prepared.
+      }
+    }
+    const tokenBase = (): string => (server === undefined ? this.documentUrl : `${server}/`);
+    const schemes: Record<string, SecurityScheme> = {};
+    // Defined, not assigned: a scheme called `__proto__` is data, not the object's prototype.
+    for (const [name, raw] of declared) Object.defineProperty(schemes, name, { value: securityScheme(obj(raw), tokenBase), enumerable: true, writable: true, configurable: true });
+    return server === undefined ? { requirements, schemes } : { requirements, schemes, server };
   }
 
   /** First server of the operation, path item or document; variables take their defaults; relative URLs resolve against the document URL. */
@@ -287,4 +351,29 @@ export function acceptedTypes(operation: JsonObject): string | undefined {
   if (types.length === 0) return undefined;
   const json = (t: string): boolean => /^application\/(.+\+)?json\b/i.test(t);
   return [...types.filter(json), ...types.filter((t) => !json(t))].join(', ');
+}
+
+/** A scheme as the executor applies it; `tokenBase` is asked only for a relative client-credentials token URL. */
+function securityScheme(raw: JsonObject, tokenBase: () => string): SecurityScheme {
+  const type = typeof raw['type'] === 'string' ? raw['type'] : '';
+  const scheme: SecurityScheme = { type };
+  if (type === 'http' && typeof raw['scheme'] === 'string') scheme.scheme = raw['scheme'].toLowerCase();
+  if (type === 'apiKey') {
+    if (typeof raw['name'] === 'string') scheme.name = raw['name'];
+    if (typeof raw['in'] === 'string') scheme.in = raw['in'];
+  }
+  if (type === 'oauth2') {
+    const flows = obj(raw['flows']);
+    // The four flows OpenAPI defines; anything else a document writes there is no flow.
+    scheme.flows = Object.keys(flows).filter((flow) => OAUTH_FLOWS.includes(flow));
+    const tokenUrl = obj(flows['clientCredentials'])['tokenUrl'];
+    if (typeof tokenUrl === 'string' && tokenUrl.trim() !== '') {
+      try {
+        scheme.tokenUrl = new URL(tokenUrl.trim(), /^[a-z][a-z0-9+.-]*:/i.test(tokenUrl.trim()) ? undefined : tokenBase()).toString();
+      } catch {
+        // Left out: the call reports a client-credentials flow without a usable token URL.
+      }
+    }
+  }
+  return scheme;
 }

@@ -19,6 +19,49 @@ export interface PreparedOperation {
    * document (`200`, `4XX`, `default`): what a failed call reports for the status it got.
    */
   responseDescriptions?: Record<string, string>;
+  /**
+   * The operation's security requirement (its own, else the document's) with the schemes it names,
+   * so that a call applies it without another trip to the document; absent when it asks for nothing.
+   */
+  security?: OperationSecurity;
+}
+
+/**
+ * One entry of the document's `components.securitySchemes`, as far as the executor applies it.
+ * Documents are untrusted: nothing here is a secret, and every URL is only a claim of the document.
+ */
+export interface SecurityScheme {
+  /** `http`, `apiKey`, `oauth2`, `openIdConnect`, `mutualTLS`, or whatever else the document writes. */
+  type: string;
+  /** `http`: the scheme, lower-cased (`bearer`, `basic`, `digest`, …). */
+  scheme?: string;
+  /** `apiKey`: the name of the header, query parameter or cookie. */
+  name?: string;
+  /** `apiKey`: `header`, `query` or `cookie`. */
+  in?: string;
+  /** `oauth2`: the flows the document declares (`clientCredentials`, `authorizationCode`, …). */
+  flows?: string[];
+  /** `oauth2`: the token URL of the `clientCredentials` flow, made absolute against the operation's server. */
+  tokenUrl?: string;
+}
+
+/** One scheme of a security requirement, with the scopes the requirement lists for it (OAuth2). */
+export interface SecurityRequirement {
+  scheme: string;
+  scopes: string[];
+}
+
+/** What an operation asks for, and the schemes the document defines. */
+export interface OperationSecurity {
+  /**
+   * Alternatives in document order (any one is enough); each lists the schemes that all apply.
+   * Empty: the operation asks for nothing. An empty alternative: calling without credentials is allowed.
+   */
+  requirements: SecurityRequirement[][];
+  /** The schemes by name: every scheme of the document (`security`), or those the requirement names (a prepared request). */
+  schemes: Record<string, SecurityScheme>;
+  /** The operation's server URL (where its requests go), when the document gives a valid one. */
+  server?: string;
 }
 
 /**
@@ -86,6 +129,13 @@ export interface OpenApiDocument {
   operationIds(): string[];
   /** The names of the document's `components.securitySchemes` (pre-flight checks of `authentication.use`). */
   securitySchemeNames(): string[];
+  /**
+   * The security of `operationId`: the operation's own `security`, else the document's, and the
+   * document's schemes (pre-flight checks; a call gets it with its prepared request). Throws as
+   * `prepare` for an unknown operation, and a `configuration` WorkflowError for a document with
+   * more security schemes than the executor reads.
+   */
+  security(operationId: string): Promise<OperationSecurity>;
   /**
    * Builds the request for `operationId` from caller parameters (keyed by parameter name;
    * `body` is the request body). Throws a `configuration` WorkflowError (OPERATION_NOT_FOUND)

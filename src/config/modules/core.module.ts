@@ -48,7 +48,7 @@ export function coreModule(settings: Pick<AppConfig, 'executor' | 'retry' | 'lim
       TASK_HANDLER,
       [HTTP_CLIENT, CIRCUIT_BREAKER, OPENAPI_DOCUMENT_SOURCE, CLOCK, anyOf(CALL_PROTOCOL), METRICS, OUTBOUND_CALLS],
       (http, breaker, documents, clock, protocols, metrics, outbound) =>
-        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate, maxRequestBytes: settings.call.maxRequestBytes }, protocols, metrics, outbound),
+        new CallTaskHandler(http, breaker, documents, clock, { idempotencyKeys: settings.call.idempotencyKeys, maxJsonDepth: limits.maxJsonDepth, validate: settings.call.validate, maxRequestBytes: settings.call.maxRequestBytes, credentials: settings.call.credentials, securityRequirements: settings.call.securityRequirements }, protocols, metrics, outbound),
     );
     bindFactory(bind, TASK_HANDLER, [CLOCK, RANDOM, METRICS, PATTERN_MATCHER], (clock, random, metrics, patterns) => new TryTaskHandler(clock, random, metrics, patterns));
 

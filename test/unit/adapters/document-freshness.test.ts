@@ -6,7 +6,7 @@ import { LoadForm } from '../../../src/adapters/openapi/document-worker';
 import { DocumentWorkers, HeldDocument, OasDocumentSource, sharedDocumentKey } from '../../../src/adapters/openapi/oas-document-source';
 import { CachedDocument, DocumentCache } from '../../../src/application/ports/document-cache.port';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
-import { PreparedOperation } from '../../../src/application/ports/openapi-document-source.port';
+import { OperationSecurity, PreparedOperation } from '../../../src/application/ports/openapi-document-source.port';
 import { errors, isWorkflowError, WorkflowError } from '../../../src/domain/workflow-error';
 import { FakeClock } from '../../support/fake-clock';
 import { InMemoryLogger } from '../../support/in-memory-logger';
@@ -63,6 +63,9 @@ class FakeHeld implements HeldDocument {
   }
   validateResponse(): Promise<never[]> {
     return Promise.resolve([]);
+  }
+  security(): Promise<OperationSecurity> {
+    return Promise.resolve({ requirements: [], schemes: {} });
   }
   drop(): void {
     this.dropped = true;

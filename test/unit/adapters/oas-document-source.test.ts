@@ -5,7 +5,7 @@ import { DocumentCacheBounds, documentCacheBounds, DocumentWorkers, HeldDocument
 import { FakeClock } from '../../support/fake-clock';
 import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
-import { PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../../src/application/ports/openapi-document-source.port';
+import { OperationSecurity, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../../src/application/ports/openapi-document-source.port';
 import { JsonObject } from '../../../src/domain/json';
 
 /** Serves `size` bytes for any URL (the size in the path, `/…/<bytes>.json`, else 100). */
@@ -45,6 +45,10 @@ class FakeDocument implements HeldDocument {
   }
   validateResponse(): Promise<ValidationIssue[]> {
     return Promise.resolve([]);
+  }
+  security(): Promise<OperationSecurity> {
+    if (!this.loaded || this.dropped) return Promise.reject(new DocumentUnloadedError());
+    return Promise.resolve({ requirements: [], schemes: {} });
   }
   drop(): void {
     this.dropped = true;

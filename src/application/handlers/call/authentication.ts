@@ -74,6 +74,9 @@ function oauth2(config: JsonObject): Authentication {
 export function parseAuthentication(raw: unknown): Authentication | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isPlainObject(raw)) throw authError('invalid call configuration: authentication must be an object');
+  if (typeof raw['use'] === 'string') {
+    throw authError(`authentication.use names a security scheme of an OpenAPI document ('${raw['use']}'): only OpenAPI calls can use one; give the authentication itself (bearer, basic, apikey, oauth2)`);
+  }
   let type: string;
   let config: JsonObject;
   if (typeof raw['type'] === 'string') {
@@ -160,7 +163,9 @@ export class OAuth2TokenCache {
   ) {}
 
   async token(auth: Extract<Authentication, { kind: 'oauth2' }>, timeoutMs: number, signal?: AbortSignal): Promise<string> {
-    const key = [auth.tokenUrl, auth.clientId, auth.scopes.join(' '), auth.audience ?? ''].join('\n');
+    // The secret is part of the key: a task that knows a client id (and token URL) but not its
+    // secret must never be handed the token fetched with the secret (an operator's credential).
+    const key = [auth.tokenUrl, auth.clientId, auth.clientSecret, auth.clientAuth, auth.scopes.join(' '), auth.audience ?? ''].join('\n');
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAtMs > this.clock.now()) return cached.token;
     let pending = this.loading.get(key);

@@ -13,6 +13,8 @@ import { applyAuthentication, Authentication, OAuth2TokenCache, parseAuthenticat
 import { CallFailure, CallProtocol } from './call-protocol';
 import { CallConfig, deferredKeys, flattenCallParameters, HttpCallConfig, OpenApiCallConfig, OutputFormat, parseCallConfig } from './call-config';
 import { addQuerySecrets, prepareCallUrl } from './call-url';
+import { DocumentSecurity, schemeUseOf, SecurityRequirementsMode } from './document-security';
+import { OperatorCredential } from './operator-credentials';
 import { checksRequest, checksResponse, responseDescriptionFor, validationFailed, ValidateSides } from './openapi-checks';
 import { checkRequestHeaders } from './header-validation';
 import { httpAnswer, OutboundCalls } from './outbound-calls';
@@ -60,6 +62,10 @@ export interface CallTaskSettings {
   validate?: ValidateSides;
   /** Largest request body built from files and bytes (multipart, binary), in bytes (CALL_MAX_REQUEST_BYTES). */
   maxRequestBytes?: number;
+  /** The operator's credentials for OpenAPI security schemes (CALL_CREDENTIALS_FILE). */
+  credentials?: readonly OperatorCredential[];
+  /** When operations' security requirements apply to calls without authentication (CALL_SECURITY_REQUIREMENTS; default `auto`). */
+  securityRequirements?: SecurityRequirementsMode;
 }
 
 /** Default of CALL_MAX_REQUEST_BYTES. */
@@ -69,6 +75,7 @@ export class CallTaskHandler implements TaskHandler {
   readonly taskType = 'call';
   private readonly tokens: OAuth2TokenCache;
   private readonly protocols: ReadonlyMap<string, CallProtocol>;
+  private readonly security: DocumentSecurity;
 
   constructor(
     private readonly http: HttpClient,
@@ -83,6 +90,7 @@ export class CallTaskHandler implements TaskHandler {
   ) {
     this.tokens = new OAuth2TokenCache(http, clock);
     this.protocols = new Map(protocols.map((p) => [p.callType, p]));
+    this.security = new DocumentSecurity(settings.credentials ?? [], settings.securityRequirements);
   }
 
   async execute(context: TaskContext): Promise<TaskOutcome> {
@@ -166,6 +174,8 @@ export class CallTaskHandler implements TaskHandler {
   }
 
   private authenticationOf(config: CallConfig): Authentication | undefined {
+    // A security scheme of the document is resolved once the operation is known.
+    if (config.callType === 'openapi' && schemeUseOf(config.authentication)) return undefined;
     try {
       return parseAuthentication(config.authentication);
     } catch (e) {
@@ -262,10 +272,30 @@ export class CallTaskHandler implements TaskHandler {
     for (const [name, value] of Object.entries(prepared.headers)) setHeader(headers, name, value);
     checkRequestHeaders(headers);
     const target = { url: url.toString(), headers };
-    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
-    secrets.values.push(...used.values);
+    const use = auth ? undefined : schemeUseOf(config.authentication);
+    // A prepared request carries only the schemes its operation asks for; another one named by the task is looked up.
+    let security = prepared.security ?? { requirements: [], schemes: {} };
+    if (use && !Object.prototype.hasOwnProperty.call(security.schemes, use.scheme)) security = await document.security(config.operationId).catch(stage('failed to apply authentication'));
+    const securityTarget = { tenant: context.request.tenantId, documentUrl: config.documentUrl, operationId: config.operationId, url: target.url, security };
+    let auths: Authentication[];
+    try {
+      auths = auth ? [auth] : use ? this.security.forUse(use, securityTarget) : this.security.forOperation(securityTarget);
+    } catch (e) {
+      return stage('failed to apply authentication')(e);
+    }
+    for (const one of auths) {
+      const known = secretsOf(one);
+      secrets.names.push(...known.names);
+      secrets.values.push(...known.values);
+    }
+    for (const one of auths) {
+      const used = await applyAuthentication(one, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+      secrets.values.push(...used.values);
+    }
     addQuerySecrets(target.url, secrets);
-    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
+    // An operator's credential is bound to hosts: a redirect must not carry it to another one.
+    const followRedirects = config.redirect && !this.security.carriesOperatorCredential(auths);
+    const request: HttpRequest = { method: prepared.method.toUpperCase(), url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects, signal: context.signal, transportRetries: !context.workflowRetries };
     if (prepared.body !== undefined) request.body = prepared.body;
     const encoded = prepared.content ? await this.encodeContent(prepared.content, request, context, secrets).catch(stage('failed to build request')) : undefined;
     const response = await this.send(request, context, { protocol: 'openapi', secrets, operation: config.operationId })
