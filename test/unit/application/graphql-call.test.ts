@@ -18,6 +18,13 @@ import { FakeClock } from '../../support/fake-clock';
 import { CallFailure } from '../../../src/application/handlers/call/call-protocol';
 import { buildSchema, graphqlSync, getIntrospectionQuery } from 'graphql';
 
+/** A GraphQL request's body as the fake server reads it (always text: queries are JSON). */
+function sentText(body: HttpRequest['body']): string {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  throw new Error('a GraphQL request body is never streamed');
+}
+
 function response(status: number, body: unknown): HttpResponse {
   return { status, headers: { 'content-type': ['application/json'] }, body: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)), url: 'https://api.example.test/graphql' };
 }
@@ -52,7 +59,7 @@ const introspection = graphqlSync({ schema, source: getIntrospectionQuery() });
 
 /** A server that answers the introspection query and `{hello}`. */
 function server(request: HttpRequest): HttpResponse {
-  const body = JSON.parse(String(request.body)) as { query: string; variables?: Record<string, string> };
+  const body = JSON.parse(sentText(request.body)) as { query: string; variables?: Record<string, string> };
   if (body.query.includes('__schema')) return response(200, introspection);
   return response(200, { data: { hello: `hi ${body.variables?.['name'] ?? 'you'}` } });
 }
@@ -153,7 +160,7 @@ describe('call: graphql, the request', () => {
     assert.equal(sent.method, 'POST');
     assert.equal(sent.headers['Content-Type'], 'application/json');
     assert.equal(sent.headers['Accept'], 'application/json');
-    assert.deepEqual(JSON.parse(String(sent.body)), { query: 'query Hi($name: String) { hello(name: $name) }', variables: { name: 'Ada' }, operationName: 'Hi' });
+    assert.deepEqual(JSON.parse(sentText(sent.body)), { query: 'query Hi($name: String) { hello(name: $name) }', variables: { name: 'Ada' }, operationName: 'Hi' });
     assert.deepEqual(breaker.scopes, [{ tenant: 'acme', host: 'api.example.test' }]);
   });
 
@@ -171,7 +178,7 @@ describe('call: graphql, the request', () => {
   });
 
   it('sends an Idempotency-Key with mutations when CALL_IDEMPOTENCY_KEYS is on, never with queries', async () => {
-    const http = new FakeHttp((r) => (String(r.body).includes('mutation') ? response(200, { data: { touch: 1 } }) : server(r)));
+    const http = new FakeHttp((r) => (sentText(r.body).includes('mutation') ? response(200, { data: { touch: 1 } }) : server(r)));
     await run({ call_type: 'graphql', endpoint, query: 'mutation { touch }' }, http, { idempotencyKeys: true });
     await run({ call_type: 'graphql', endpoint, query: '{ hello }' }, http, { idempotencyKeys: true });
     assert.equal(http.sent[0]!.headers['Idempotency-Key'], '"task-guarded-1"');
