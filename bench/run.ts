@@ -13,8 +13,9 @@ import Redis from 'ioredis';
 import { ChildMode, ChildOptions, ChildResult } from './child';
 import { startChild } from './lib/child-process';
 import { summarizeCpuProfile } from './lib/cpu-profile';
+import { BULLMQ_QUEUE, preloadBullmq } from './lib/bullmq-peer';
 import { GROUP, preload, setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
-import { PrivateRedis, redisCpuSeconds } from './lib/redis-server';
+import { commandsPerTask, PrivateRedis, redisCpuSeconds } from './lib/redis-server';
 import { median, summarize, table, LatencySummary } from './lib/stats';
 import { runExpressionGoal } from './expressions-goal';
 import { runFairnessGoal } from './fairness-goal';
@@ -34,6 +35,18 @@ const profileDir = process.argv.includes('--profile') ? fs.mkdtempSync(path.join
 const SIZES = quick
   ? { drainTasks: 20_000, drainRounds: 2, latencySeconds: 3, latencyRounds: 2, manyStreams: 2_000, manySeconds: 3, memoryBacklog: 100_000, httpSeconds: 2 }
   : { drainTasks: 50_000, drainRounds: 4, latencySeconds: 10, latencyRounds: 2, manyStreams: 10_000, manySeconds: 10, memoryBacklog: 1_000_000, httpSeconds: 5 };
+
+/**
+ * BENCH_BEFORE: a compiled bench of other code (e.g. the commit before a change, built with
+ * `tsc -p tsconfig.bench.json` in its own checkout); goals 1, 2 and 4 then run its executor too, in
+ * the same alternating rounds, as mode `before`.
+ */
+const BEFORE = process.env['BENCH_BEFORE'] || undefined;
+
+/** A round's label as child options: `before` is the executor of the BENCH_BEFORE build. */
+function modeOf(label: string): { mode: ChildMode; build?: string } {
+  return label === 'before' ? { mode: 'executor', build: BEFORE } : { mode: label as ChildMode };
+}
 
 /** Executor settings used throughout (documented in docs/performance.md). */
 export const EXECUTOR_ENV = { EXECUTOR_CONCURRENCY: process.env['BENCH_CONCURRENCY'] ?? '100', EXECUTOR_STREAM_BATCH: '100', LOG_LEVEL: 'info', HEALTH_PORT: '0', METRICS_PORT: '0' };
@@ -84,8 +97,8 @@ async function fresh(redis: Redis): Promise<void> {
 async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
   const n = SIZES.drainTasks;
   const stream = streamKey('wf_drain');
-  const modes: ChildMode[] = ['ideal-multi', 'executor', 'ideal-pipe'];
-  const results: Record<string, ChildResult[]> = { 'ideal-multi': [], executor: [], 'ideal-pipe': [] };
+  const modes: string[] = ['ideal-multi', 'executor', 'ideal-pipe', 'bullmq', ...(BEFORE ? ['before'] : [])];
+  const results: Record<string, ChildResult[]> = { 'ideal-multi': [], executor: [], 'ideal-pipe': [], bullmq: [], before: [] };
   const redisCpu: Record<string, number[]> = {};
   for (let round = 0; round < SIZES.drainRounds; round++) {
     // Alternate the order so that neither side always runs first (JIT, page cache, neighbours).
@@ -93,16 +106,19 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
     for (const mode of order) {
       await fresh(redis);
       const nextId = taskIdFactory();
-      await preload(redis, stream, n, () => setRequestFields('wf_drain', 'ex_drain', nextId()));
-      await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+      if (mode === 'bullmq') await preloadBullmq(server.url, n, () => setRequestFields('wf_drain', 'ex_drain', nextId()));
+      else {
+        await preload(redis, stream, n, () => setRequestFields('wf_drain', 'ex_drain', nextId()));
+        await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+      }
       await redis.config('RESETSTAT');
       const redisCpu0 = await redisCpuSeconds(redis);
       const profileFile = profileDir && mode === 'executor' ? path.join(profileDir, `executor-${round + 1}.cpuprofile`) : undefined;
-      const result = await runChild({ mode, redisUrl: server.url, streams: [stream], target: n, env: EXECUTOR_ENV, profileFile }, 120_000);
+      const result = await runChild({ ...modeOf(mode), redisUrl: server.url, streams: [stream], target: n, env: EXECUTOR_ENV, profileFile }, 120_000);
       if (profileFile) log(`${summarizeCpuProfile(profileFile, n)}  (profile: ${profileFile})`);
       const redisUs = (((await redisCpuSeconds(redis)) - redisCpu0) * 1e6) / n;
       const commands = await commandsPerTask(redis, n);
-      const check = await drainCheck(redis, stream, n);
+      const check = mode === 'bullmq' ? await bullmqCheck(redis, n) : await drainCheck(redis, stream, n);
       (results[mode] as ChildResult[]).push(result);
       (redisCpu[mode] ??= []).push(redisUs);
       log(`  goal 1 round ${round + 1} ${mode.padEnd(11)} ${fmt((n / result.elapsedMs) * 1000)} tasks/s  node ${fmt((result.cpuMs * 1000) / n, 1)} µs/task  redis ${fmt(redisUs, 1)} µs/task  [${commands}]  ${check}`);
@@ -120,6 +136,14 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
   rows.push({ goal: '1 drain', metric: 'Redis CPU µs/task', executor: fmt(rcpu('executor'), 1), baseline: `${fmt(rcpu('ideal-multi'), 1)} multi, ${fmt(rcpu('ideal-pipe'), 1)} pipe`, ratio: fmt(rcpu('ideal-multi') / rcpu('executor'), 2), target: '', met: '' });
   const perRound = (results['executor'] ?? []).map((r, i) => ((results['ideal-multi'] ?? [])[i]?.elapsedMs ?? NaN) / r.elapsedMs);
   notes.push(`goal 1 per-round ratios executor/ideal-multi: ${perRound.map((x) => fmt(x, 2)).join(', ')}, median ${fmt(median(perRound), 2)} (N=${n}, ${SIZES.drainRounds} rounds)`);
+  rows.push({ goal: '1 drain', metric: 'tasks/s vs BullMQ (same concurrency)', executor: fmt(exec), baseline: fmt(rate('bullmq')), ratio: fmt(exec / rate('bullmq'), 2), target: '', met: '' });
+  rows.push({ goal: '1 drain', metric: 'Node / Redis CPU µs/task vs BullMQ', executor: `${fmt(cpu('executor'), 1)} / ${fmt(rcpu('executor'), 1)}`, baseline: `${fmt(cpu('bullmq'), 1)} / ${fmt(rcpu('bullmq'), 1)}`, ratio: '', target: '', met: '' });
+  if (BEFORE) {
+    const beforeRounds = (results['before'] ?? []).map((r, i) => ((results['ideal-multi'] ?? [])[i]?.elapsedMs ?? NaN) / r.elapsedMs);
+    notes.push(`goal 1 per-round ratios before/ideal-multi (BENCH_BEFORE): ${beforeRounds.map((x) => fmt(x, 2)).join(', ')}, median ${fmt(median(beforeRounds), 2)}`);
+    rows.push({ goal: '1 drain', metric: 'tasks/s, this code vs BENCH_BEFORE', executor: fmt(exec), baseline: fmt(rate('before')), ratio: fmt(exec / rate('before'), 2), target: '', met: '' });
+    rows.push({ goal: '1 drain', metric: 'Node / Redis CPU µs/task vs BENCH_BEFORE', executor: `${fmt(cpu('executor'), 1)} / ${fmt(rcpu('executor'), 1)}`, baseline: `${fmt(cpu('before'), 1)} / ${fmt(rcpu('before'), 1)}`, ratio: '', target: '', met: '' });
+  }
 }
 
 /**
@@ -174,17 +198,10 @@ async function goalCluster(): Promise<void> {
   rows.push({ goal: 'cluster drain', metric: 'tasks/s, 3 primaries vs single Redis', executor: '', baseline: '', ratio, target: '', met: '' });
 }
 
-/** Redis commands per task during the last round (INFO commandstats since RESETSTAT). */
-async function commandsPerTask(redis: Redis, n: number): Promise<string> {
-  const info = await redis.info('commandstats');
-  const out: string[] = [];
-  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
-    const [, name = '', calls = '0'] = m;
-    if (['info', 'config', 'xgroup', 'client', 'select', 'ping', 'script'].some((c) => name.startsWith(c))) continue;
-    const per = Number(calls) / n;
-    if (per >= 0.001) out.push(`${name} ${per.toFixed(per < 0.1 ? 3 : 2)}`);
-  }
-  return out.join(', ');
+/** After a BullMQ drain: every job completed. */
+async function bullmqCheck(redis: Redis, n: number): Promise<string> {
+  const completed = await redis.zcard(`bull:${BULLMQ_QUEUE}:completed`);
+  return completed === n ? 'ok' : `CHECK FAILED: ${completed} jobs completed (expected ${n})`;
 }
 
 /** After a drain: every request has one completion and nothing is pending. */
@@ -207,7 +224,7 @@ interface LoadResult {
   sendRate: number;
 }
 
-async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, streams: string[], seconds: number, rate: number, fixedStreams: boolean, label: string): Promise<LoadResult> {
+async function steadyLoad(server: PrivateRedis, redis: Redis, mode: string, streams: string[], seconds: number, rate: number, fixedStreams: boolean, label: string): Promise<LoadResult> {
   const total = Math.round(seconds * rate);
   const profileFile = profileDir && mode === 'executor' ? path.join(profileDir, `${label}.cpuprofile`) : undefined;
   const nextId = taskIdFactory();
@@ -217,7 +234,7 @@ async function steadyLoad(server: PrivateRedis, redis: Redis, mode: ChildMode, s
   let loadMs = 0;
   let sendRate = 0;
   const result = await runChild(
-    { mode, redisUrl: server.url, streams: fixedStreams ? streams : [], target: total, env: { ...EXECUTOR_ENV, ...(fixedStreams ? {} : { EXECUTOR_STREAMS: '' }) }, profileFile },
+    { ...modeOf(mode), redisUrl: server.url, streams: fixedStreams ? streams : [], target: total, env: { ...EXECUTOR_ENV, ...(fixedStreams ? {} : { EXECUTOR_STREAMS: '' }) }, profileFile },
     60_000 + seconds * 3000,
     undefined,
     async () => {
@@ -296,9 +313,10 @@ async function latenciesOf(redis: Redis, streams: string[]): Promise<{ latencies
 
 async function goalLatency(server: PrivateRedis, redis: Redis): Promise<void> {
   const stream = streamKey('wf_latency');
-  const all: Record<string, LoadResult[]> = { executor: [], 'ideal-multi': [] };
+  const all: Record<string, LoadResult[]> = { executor: [], 'ideal-multi': [], before: [] };
+  const modes = ['executor', 'ideal-multi', ...(BEFORE ? ['before'] : [])];
   for (let round = 0; round < SIZES.latencyRounds; round++) {
-    const order: ChildMode[] = round % 2 === 0 ? ['executor', 'ideal-multi'] : ['ideal-multi', 'executor'];
+    const order = round % 2 === 0 ? modes : [...modes].reverse();
     for (const mode of order) {
       await fresh(redis);
       await redis.xgroup('CREATE', stream, GROUP, '$', 'MKSTREAM');
@@ -311,6 +329,7 @@ async function goalLatency(server: PrivateRedis, redis: Redis): Promise<void> {
   const lost = (all['executor'] ?? []).reduce((s, r) => s + r.lost, 0);
   const p99 = worst('executor', 'p99');
   rows.push({ goal: '2 latency 1 stream', metric: 'p50 / p99 / max ms', executor: `${worst('executor', 'p50')} / ${p99} / ${worst('executor', 'max')}`, baseline: `${worst('ideal-multi', 'p50')} / ${worst('ideal-multi', 'p99')} / ${worst('ideal-multi', 'max')}`, ratio: '', target: 'p99 ≤ 5', met: p99 <= 5 ? 'yes' : 'no' });
+  if (BEFORE) rows.push({ goal: '2 latency 1 stream', metric: 'p50 / p99 / max ms, BENCH_BEFORE', executor: `${worst('before', 'p50')} / ${worst('before', 'p99')} / ${worst('before', 'max')}`, baseline: '', ratio: '', target: '', met: '' });
   rows.push({ goal: '2 latency 1 stream', metric: 'lost tasks', executor: String(lost), baseline: '', ratio: '', target: '0', met: lost === 0 ? 'yes' : 'no' });
   notes.push('goal 2/3 latencies are differences of Redis entry-id timestamps (ms resolution, ±1 ms); worst round shown.');
 }
