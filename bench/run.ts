@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=1,2]` (goals: 1-5, tracing, tenants, expr, isolation, cluster, nats, validation): the performance suite (docs/performance.md).
+ * `npm run bench [-- --quick] [-- --only=1,2]` (goals: 1-5, tracing, tenants, expr, isolation, cluster, nats, validation, rediscost, scale): the performance suite (docs/performance.md).
  * Starts a private redis-server, runs each workload with the executor and with the ideal
  * baselines in alternating rounds (child processes, one at a time), prints a table and ratios.
  */
@@ -24,6 +24,7 @@ import { runGrpcGoal } from './grpc-goal';
 import { runIsolationGoal } from './isolation-goal';
 import { runNatsGoal } from './nats-goal';
 import { runValidationGoal } from './validation-goal';
+import { runRedisCost } from './redis-cost';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
@@ -409,6 +410,7 @@ async function main(): Promise<void> {
     ['cluster', 'cluster: backlog drain over many streams on a Redis Cluster of three primaries against a single Redis', () => goalCluster()],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],
     ['grpc', 'grpc: call: grpc tasks against a local gRPC server, concurrency 50, against a raw grpc-js client', () => runGrpcGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log })],
+    ['rediscost', 'redis cost: Redis CPU per task of the settlement designs alone (no executor)', () => runRedisCost({ quick, log, notes })],
     ['validation', 'validation: OpenAPI calls to a local server with validate none and both, one at a time', () => runValidationGoal({ quick, rows, notes, log })],
   ];
   try {
