@@ -148,6 +148,59 @@ async function goalDrain(server: PrivateRedis, redis: Redis): Promise<void> {
 }
 
 /**
+ * Scaling with processes: the drain of goal 1 by 1, 2 and 4 executor processes (consumers of the
+ * same group, each with the full settings) on the same Redis; the round ends when every request
+ * has its completion (polled), then every process is stopped. Rounds alternate the order.
+ */
+async function goalScale(server: PrivateRedis, redis: Redis): Promise<void> {
+  const n = SIZES.drainTasks;
+  const stream = streamKey('wf_scale');
+  const counts = [1, 2, 4];
+  const rates: Record<number, number[]> = {};
+  const cpus: Record<number, number[]> = {};
+  const redisCpus: Record<number, number[]> = {};
+  for (let round = 0; round < SIZES.drainRounds; round++) {
+    for (const k of round % 2 === 0 ? counts : [...counts].reverse()) {
+      await fresh(redis);
+      const nextId = taskIdFactory();
+      await preload(redis, stream, n, () => setRequestFields('wf_scale', 'ex_scale', nextId()));
+      await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+      const children = Array.from({ length: k }, (_, i) => startChild({ mode: 'executor', redisUrl: server.url, streams: [stream], target: Number.MAX_SAFE_INTEGER, env: { ...EXECUTOR_ENV, HOSTNAME: `bench-${i}` } }, 180_000));
+      try {
+        await Promise.all(children.map((c) => c.ready));
+        const redisCpu0 = await redisCpuSeconds(redis);
+        const t0 = performance.now();
+        for (const c of children) c.go();
+        // Done when the stream holds a completion per request (each settle appends one).
+        while ((await redis.xlen(stream)) < 2 * n) {
+          if (performance.now() - t0 > 170_000) throw new Error(`scale round with ${k} processes did not finish`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const elapsedMs = performance.now() - t0;
+        const redisUs = (((await redisCpuSeconds(redis)) - redisCpu0) * 1e6) / n;
+        for (const c of children) c.stop();
+        const results = await Promise.all(children.map((c) => c.done));
+        await Promise.all(children.map((c) => c.exited));
+        const processed = results.reduce((sum, r) => sum + r.processed, 0);
+        const nodeUs = (results.reduce((sum, r) => sum + r.cpuMs, 0) * 1000) / n;
+        (rates[k] ??= []).push((n / elapsedMs) * 1000);
+        (cpus[k] ??= []).push(nodeUs);
+        (redisCpus[k] ??= []).push(redisUs);
+        log(`  scale round ${round + 1} ${k} process(es) ${fmt((n / elapsedMs) * 1000)} tasks/s  node ${fmt(nodeUs, 1)} µs/task (all processes)  redis ${fmt(redisUs, 1)} µs/task  processed ${processed} (${results.map((r) => r.processed).join(' + ')})  ${await drainCheck(redis, stream, n)}`);
+      } finally {
+        for (const c of children) c.kill();
+      }
+    }
+  }
+  const one = median(rates[1] ?? []);
+  for (const k of counts) {
+    const rate = median(rates[k] ?? []);
+    rows.push({ goal: 'scale', metric: `${k} executor process(es): tasks/s, Node / Redis µs/task`, executor: `${fmt(rate)}, ${fmt(median(cpus[k] ?? []), 1)} / ${fmt(median(redisCpus[k] ?? []), 1)}`, baseline: k === 1 ? '' : fmt(one), ratio: k === 1 ? '' : fmt(rate / one, 2), target: '', met: '' });
+  }
+  notes.push(`scale: ${os.cpus().length} cores shared by Redis, every executor process and the rest of the machine (load ${os.loadavg()[0]?.toFixed(1)}); more processes than free cores add contention, not capacity.`);
+}
+
+/**
  * Tracing's cost: the same drain with OTEL_TRACES_EXPORTER=none and with every task's span exported
  * (OTLP/HTTP protobuf, batched) to a local receiver that only counts what it gets.
  */
@@ -410,6 +463,7 @@ async function main(): Promise<void> {
     ['cluster', 'cluster: backlog drain over many streams on a Redis Cluster of three primaries against a single Redis', () => goalCluster()],
     ['nats', 'nats: backlog drain on NATS JetStream, the executor against an ideal JetStream loop', () => runNatsGoal({ quick, rows, notes, env: EXECUTOR_ENV, log })],
     ['grpc', 'grpc: call: grpc tasks against a local gRPC server, concurrency 50, against a raw grpc-js client', () => runGrpcGoal(server, redis, { seconds: SIZES.httpSeconds, quick, rows, notes, log })],
+    ['scale', 'scale: the drain of goal 1 by 1, 2 and 4 executor processes on the same Redis', () => goalScale(server, redis)],
     ['rediscost', 'redis cost: Redis CPU per task of the settlement designs alone (no executor)', () => runRedisCost({ quick, log, notes })],
     ['validation', 'validation: OpenAPI calls to a local server with validate none and both, one at a time', () => runValidationGoal({ quick, rows, notes, log })],
   ];
