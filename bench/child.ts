@@ -116,12 +116,15 @@ async function main(): Promise<void> {
     const { loadConfig } = await import('../src/config/env');
     const { createExecutor } = await import('../src/config/container');
     const { replace } = await import('../src/config/binding');
-    const { METRICS } = await import('../src/config/tokens');
+    const { HTTP_CLIENT, METRICS } = await import('../src/config/tokens');
+    const { fakeHttpClient } = await import('./lib/fake-http-client');
     const config = loadConfig({ HOSTNAME: 'bench', REDIS_URL: options.redisUrl, EXECUTOR_STREAMS: options.streams.join(','), ...options.env });
     const metrics = new CountingMetrics();
     metrics.onFinished = onTask;
+    // BENCH_FAKE_HTTP=1: call tasks answered in process (no socket), to separate the exchange from the rest.
+    const fake = process.env['BENCH_FAKE_HTTP'] === '1' ? [replace(HTTP_CLIENT, fakeHttpClient())] : [];
     // No health/metrics server: the benchmark measures the task path.
-    const { service, loop } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics)] });
+    const { service, loop } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics), ...fake] });
     begin = () => service.start();
     stopConsumer = () => service.stop();
     maxInFlight = () => loop.maxInFlightObserved;

@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { HttpClient } from '../src/application/ports/http-client.port';
 import { CountingMetrics } from './lib/counting-metrics';
+import { fakeHttpClient } from './lib/fake-http-client';
 import { callRequestFields, setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
 import { benchScript, SCRIPT_EXEC_ARGV } from './lib/child-process';
 import { startCpuProfile, summarizeCpuProfile } from './lib/cpu-profile';
@@ -62,16 +62,6 @@ async function drain(): Promise<void> {
   if (profiling && profiler) await profiler.stop(path.join(profiling, 'drain.cpuprofile'));
   await service.stop();
   process.send?.({ tasks: TASKS, elapsedMs: elapsed, cpuUsPerTask: (cpu.user + cpu.system) / TASKS, outcomes: metrics.byOutcome });
-}
-
-/** An HttpClient that answers every request at once with the bench server's response. */
-function fakeHttpClient(): HttpClient {
-  const body = new TextEncoder().encode(JSON.stringify({ id: 42, name: 'Rex', status: 'available' }));
-  return {
-    send: (request) =>
-      Promise.resolve({ status: 200, headers: { 'content-type': ['application/json'], 'content-length': [String(body.length)], 'x-trace-id': ['bench'] }, body, url: request.url }),
-    close: () => Promise.resolve(),
-  };
 }
 
 /** The bench's HTTP server (bench/http-server) in a process of its own. */
