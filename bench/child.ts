@@ -25,6 +25,8 @@ export interface ChildOptions {
   profileFile?: string;
   /** Sample RSS this often (ms); 0 = only at the end. */
   rssSampleMs?: number;
+  /** The executor's call tasks answered in process (as BENCH_FAKE_HTTP=1). */
+  fakeHttp?: boolean;
   /** Run the child of this compiled bench build instead of this one (same options; see BENCH_BEFORE). */
   build?: string;
   /** The NATS modes: server, stream and subject prefix. */
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     const metrics = new CountingMetrics();
     metrics.onFinished = onTask;
     // BENCH_FAKE_HTTP=1: call tasks answered in process (no socket), to separate the exchange from the rest.
-    const fake = process.env['BENCH_FAKE_HTTP'] === '1' ? [replace(HTTP_CLIENT, fakeHttpClient())] : [];
+    const fake = process.env['BENCH_FAKE_HTTP'] === '1' || options.fakeHttp ? [replace(HTTP_CLIENT, fakeHttpClient())] : [];
     // No health/metrics server: the benchmark measures the task path.
     const { service, loop } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics), ...fake] });
     begin = () => service.start();

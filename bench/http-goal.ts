@@ -87,7 +87,8 @@ export async function runHttpGoal(server: PrivateRedis, redis: Redis, ctx: HttpG
       }
       // The executor per HTTP adapter, then the ideal call loop (raw undici + the least Redis work),
       // BullMQ doing the same call per job, and BENCH_BEFORE's executor; alternating order per round.
-      const consumers = [...clients, 'ideal-call', 'bullmq-call', ...(before ? ['before'] : [])];
+      // `no-exchange` (with BENCH_CALL_FAKE=1): the executor with call tasks answered in process.
+      const consumers = [...clients, 'ideal-call', 'bullmq-call', ...(before ? ['before'] : []), ...(process.env['BENCH_CALL_FAKE'] === '1' ? ['no-exchange'] : [])];
       for (const client of round % 2 === 0 ? consumers : [...consumers].reverse()) {
         const tasks = (ctx.quick ? 3000 : 10_000) / (client === 'axios' ? 2 : 1);
         const stream = streamKey('wf_call');
@@ -101,11 +102,11 @@ export async function runHttpGoal(server: PrivateRedis, redis: Redis, ctx: HttpG
         }
         const env: Record<string, string> = { EXECUTOR_CONCURRENCY: '50', EXECUTOR_STREAM_BATCH: '50', LOG_LEVEL: 'info', HEALTH_PORT: '0', METRICS_PORT: '0' };
         if (clients.includes(client) && client !== 'default') env['HTTP_CLIENT'] = client;
-        const executor = clients.includes(client) || client === 'before';
+        const executor = clients.includes(client) || client === 'before' || client === 'no-exchange';
         const mode = executor ? 'executor' : (client as 'ideal-call' | 'bullmq-call');
         const profileFile = ctx.profileDir && executor ? path.join(ctx.profileDir, `call-${client}-${round + 1}.cpuprofile`) : undefined;
         await redis.config('RESETSTAT');
-        const child = startChild({ mode, build: client === 'before' ? before : undefined, redisUrl: server.url, streams: [stream], target: tasks, env, profileFile }, 120_000);
+        const child = startChild({ mode, build: client === 'before' ? before : undefined, fakeHttp: client === 'no-exchange', redisUrl: server.url, streams: [stream], target: tasks, env, profileFile }, 120_000);
         await child.ready;
         child.go();
         const result = await child.done;
@@ -114,7 +115,7 @@ export async function runHttpGoal(server: PrivateRedis, redis: Redis, ctx: HttpG
         if (profileFile) ctx.log(`${summarizeCpuProfile(profileFile, tasks)}  (profile: ${profileFile})`);
         (exec[client] ??= []).push(rate);
         (cpuPerTask[client] ??= []).push((result.cpuMs * 1000) / tasks);
-        ctx.log(`  goal 4 round ${round + 1} ${executor ? `executor (${client === 'before' ? 'BENCH_BEFORE' : `HTTP_CLIENT=${client}`})` : client} ${rate.toFixed(0)} tasks/s  ${((result.cpuMs * 1000) / tasks).toFixed(0)} µs CPU/task  outcomes ${JSON.stringify(result.outcomes ?? {})}  [${await commandsPerTask(redis, tasks)}]`);
+        ctx.log(`  goal 4 round ${round + 1} ${executor ? `executor (${client === 'before' ? 'BENCH_BEFORE' : client === 'no-exchange' ? 'no exchange' : `HTTP_CLIENT=${client}`})` : client} ${rate.toFixed(0)} tasks/s  ${((result.cpuMs * 1000) / tasks).toFixed(0)} µs CPU/task  outcomes ${JSON.stringify(result.outcomes ?? {})}  [${await commandsPerTask(redis, tasks)}]`);
       }
     }
     const ideal = median(exec['ideal-call'] ?? []);
@@ -128,6 +129,7 @@ export async function runHttpGoal(server: PrivateRedis, redis: Redis, ctx: HttpG
     exec['ideal-call'] = [];
     exec['bullmq-call'] = [];
     exec['before'] = [];
+    exec['no-exchange'] = [];
     const undici = median(raw['undici'] ?? []);
     const axios = median(raw['axios'] ?? []);
     for (const [client, rates] of Object.entries(exec).filter(([, r]) => r.length > 0)) {

@@ -50,7 +50,15 @@ function modeOf(label: string): { mode: ChildMode; build?: string } {
 }
 
 /** Executor settings used throughout (documented in docs/performance.md). */
-export const EXECUTOR_ENV = { EXECUTOR_CONCURRENCY: process.env['BENCH_CONCURRENCY'] ?? '100', EXECUTOR_STREAM_BATCH: '100', LOG_LEVEL: 'info', HEALTH_PORT: '0', METRICS_PORT: '0' };
+export const EXECUTOR_ENV: Record<string, string> = {
+  EXECUTOR_CONCURRENCY: process.env['BENCH_CONCURRENCY'] ?? '100',
+  EXECUTOR_STREAM_BATCH: '100',
+  LOG_LEVEL: 'info',
+  HEALTH_PORT: '0',
+  METRICS_PORT: '0',
+  // BENCH_EXECUTOR_ENV='{"NAME":"value"}': further executor settings for every goal.
+  ...(JSON.parse(process.env['BENCH_EXECUTOR_ENV'] ?? '{}') as Record<string, string>),
+};
 
 export interface Row {
   goal: string;
@@ -392,7 +400,7 @@ async function goalManyStreams(server: PrivateRedis, redis: Redis): Promise<void
   const count = SIZES.manyStreams;
   const streams = Array.from({ length: count }, (_, i) => streamKey(`wf_${String(i).padStart(5, '0')}`));
   const results: Record<string, LoadResult> = {};
-  for (const mode of ['executor', 'naive'] as ChildMode[]) {
+  for (const mode of ['executor', 'naive', ...(BEFORE ? ['before'] : [])]) {
     await fresh(redis);
     // Each workflow stream already exists (its execution.started entry) with the executor's group.
     for (let i = 0; i < count; i += 1000) {
@@ -411,6 +419,8 @@ async function goalManyStreams(server: PrivateRedis, redis: Redis): Promise<void
   const b = results['naive'] as LoadResult;
   rows.push({ goal: `3 ${count} streams`, metric: 'p50 / p99 / max ms', executor: `${e.latency.p50} / ${e.latency.p99} / ${e.latency.max}`, baseline: `${b.latency.p50} / ${b.latency.p99} / ${b.latency.max} (naive)`, ratio: '', target: 'p99 ≤ 10', met: e.latency.p99 <= 10 ? 'yes' : 'no' });
   rows.push({ goal: `3 ${count} streams`, metric: 'Redis CPU %', executor: fmt(e.redisCpuPct), baseline: `${fmt(b.redisCpuPct)} (naive)`, ratio: fmt(e.redisCpuPct / b.redisCpuPct, 2), target: '≪ naive', met: e.redisCpuPct < b.redisCpuPct / 2 ? 'yes' : 'no' });
+  const was = results['before'];
+  if (was) rows.push({ goal: `3 ${count} streams`, metric: 'p50 / p99 / max ms, BENCH_BEFORE', executor: `${was.latency.p50} / ${was.latency.p99} / ${was.latency.max}`, baseline: '', ratio: '', target: '', met: '' });
   rows.push({ goal: `3 ${count} streams`, metric: 'lost tasks', executor: String(e.lost), baseline: String(b.lost), ratio: '', target: '0', met: e.lost === 0 ? 'yes' : 'no' });
 }
 
