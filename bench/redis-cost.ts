@@ -3,6 +3,8 @@
  * executor): the same reads of a backlog of `set` requests and of the completions written, and
  * per task either the executor's scripts (claim per batch, settle per task) in their variants or
  * the ideal loop's MULTI/XADD/XACK/EXEC. Rounds alternate; Redis CPU is `INFO CPU` over the round.
+ * BENCH_SETTLE_VARIANTS adds variants: comma-separated `label:claimFile:settleFile:each|batch[:merged]`
+ * (empty files: the scripts as read; `merged`: one key per task for the lease and the marker).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -102,7 +104,11 @@ export async function runRedisCost(options: { quick: boolean; log: (m: string) =
     const claim = read('claim.lua');
     const settle = read('settle.lua');
     for (const lua of [claim, settle]) shas.set(lua, (await redis.script('LOAD', lua)) as string);
-    variants.push(ideal('ideal-multi, one XACK per completion', false), scripted('settle.lua + claim.lua (as read)', claim, settle, false));
+    variants.push(
+      ideal('ideal-multi, one XACK per completion', false),
+      scripted('settle.lua + claim.lua, one XACK per completion', claim, settle, false),
+      scripted('settle.lua + claim.lua, batched XACK (the executor)', claim, settle, true),
+    );
     for (const extra of (process.env['BENCH_SETTLE_VARIANTS'] ?? '').split(',').filter(Boolean)) {
       const [label, claimFile, settleFile, acks, merged] = extra.split(':');
       const c = claimFile ? fs.readFileSync(claimFile, 'utf8') : claim;
