@@ -6,11 +6,12 @@
  */
 import 'reflect-metadata';
 import Redis from 'ioredis';
+import { Agent } from 'undici';
 import { runIdealLoop } from './lib/ideal-loop';
 import { CountingMetrics } from './lib/counting-metrics';
 import { startCpuProfile } from './lib/cpu-profile';
 
-export type ChildMode = 'ideal-multi' | 'ideal-pipe' | 'naive' | 'executor' | 'nats-ideal' | 'nats-executor';
+export type ChildMode = 'ideal-multi' | 'ideal-pipe' | 'ideal-call' | 'naive' | 'executor' | 'nats-ideal' | 'nats-executor' | 'bullmq' | 'bullmq-call';
 
 export interface ChildOptions {
   mode: ChildMode;
@@ -24,6 +25,10 @@ export interface ChildOptions {
   profileFile?: string;
   /** Sample RSS this often (ms); 0 = only at the end. */
   rssSampleMs?: number;
+  /** The executor's call tasks answered in process (as BENCH_FAKE_HTTP=1). */
+  fakeHttp?: boolean;
+  /** Run the child of this compiled bench build instead of this one (same options; see BENCH_BEFORE). */
+  build?: string;
   /** The NATS modes: server, stream and subject prefix. */
   nats?: { url: string; stream: string; prefix: string };
 }
@@ -101,16 +106,27 @@ async function main(): Promise<void> {
       await loop.catch(() => undefined);
       await nc.close();
     };
+  } else if (options.mode === 'bullmq' || options.mode === 'bullmq-call') {
+    const { bullmqWorker } = await import('./lib/bullmq-peer');
+    const worker = bullmqWorker(options.redisUrl, Number(options.env?.['EXECUTOR_CONCURRENCY'] ?? '100'), options.mode === 'bullmq-call', onTask);
+    begin = () => {
+      worker.run();
+      return Promise.resolve();
+    };
+    stopConsumer = () => worker.close();
   } else if (options.mode === 'executor') {
     const { loadConfig } = await import('../src/config/env');
     const { createExecutor } = await import('../src/config/container');
     const { replace } = await import('../src/config/binding');
-    const { METRICS } = await import('../src/config/tokens');
+    const { HTTP_CLIENT, METRICS } = await import('../src/config/tokens');
+    const { fakeHttpClient } = await import('./lib/fake-http-client');
     const config = loadConfig({ HOSTNAME: 'bench', REDIS_URL: options.redisUrl, EXECUTOR_STREAMS: options.streams.join(','), ...options.env });
     const metrics = new CountingMetrics();
     metrics.onFinished = onTask;
+    // BENCH_FAKE_HTTP=1: call tasks answered in process (no socket), to separate the exchange from the rest.
+    const fake = process.env['BENCH_FAKE_HTTP'] === '1' || options.fakeHttp ? [replace(HTTP_CLIENT, fakeHttpClient())] : [];
     // No health/metrics server: the benchmark measures the task path.
-    const { service, loop } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics)] });
+    const { service, loop } = await createExecutor(config, { profile: 'production', http: false, replacements: [replace(METRICS, metrics), ...fake] });
     begin = () => service.start();
     stopConsumer = () => service.stop();
     maxInFlight = () => loop.maxInFlightObserved;
@@ -130,6 +146,7 @@ async function main(): Promise<void> {
       streams = [...found];
     }
     const abort = new AbortController();
+    const call = options.mode === 'ideal-call' ? new Agent({ connections: 50, keepAliveTimeout: 60_000 }) : undefined;
     let loop: Promise<void> = Promise.resolve();
     begin = () => {
       loop = runIdealLoop({
@@ -137,11 +154,12 @@ async function main(): Promise<void> {
         group: 'executor-service',
         consumer: 'bench',
         streams: () => streams,
-        count: options.mode === 'naive' ? 10 : 100,
+        count: options.mode === 'naive' ? 10 : options.mode === 'ideal-call' ? 50 : 100,
         blockMs: 200,
         variant: options.mode === 'ideal-pipe' ? 'pipe' : 'multi',
         onTask,
         signal: abort.signal,
+        call,
       });
       return Promise.resolve();
     };
@@ -149,6 +167,7 @@ async function main(): Promise<void> {
       abort.abort();
       await loop;
       redis.disconnect();
+      await call?.close();
     };
   }
 

@@ -23,7 +23,9 @@ export function benchScript(name: string): string {
 
 /** Forks bench/child (the consumer of one round); every wait is bounded by `timeoutMs`. */
 export function startChild(options: ChildOptions, timeoutMs: number, execArgv: string[] = []): RunningChild {
-  const child = fork(benchScript('child'), [], {
+  // `build`: the executor of another build (BENCH_BEFORE, a compiled bench of other code) in the same round.
+  const script = options.build ? path.join(options.build, 'bench', 'child.js') : benchScript('child');
+  const child = fork(script, [], {
     execArgv: [...SCRIPT_EXEC_ARGV, ...(process.env['BENCH_CHILD_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...execArgv],
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', BENCH_CHILD: JSON.stringify(options) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -80,3 +80,17 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
   return field('used_cpu_sys') + field('used_cpu_user');
 }
+
+/** Redis commands per task during the last round (INFO commandstats since RESETSTAT). */
+export async function commandsPerTask(redis: Redis, n: number): Promise<string> {
+  const info = await redis.info('commandstats');
+  const out: string[] = [];
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+    const [, name = '', calls = '0'] = m;
+    if (['info', 'config', 'xgroup', 'client', 'select', 'ping', 'script'].some((c) => name.startsWith(c))) continue;
+    const per = Number(calls) / n;
+    if (per >= 0.001) out.push(`${name} ${per.toFixed(per < 0.1 ? 3 : 2)}`);
+  }
+  return out.join(', ');
+}
+

@@ -64,6 +64,18 @@ describe('settle.lua', () => {
     assert.equal(await client.flunqSettle(1, [stream], settleArgs(id)), -1);
     assert.equal(await client.xlen(stream), 1);
   });
+
+  it('refuses malformed entries before writing anything: the request stays pending, nothing is appended', async () => {
+    const { stream, id } = await pendingRequest();
+    const marker = `${stream}:marker`;
+    // An odd number of field strings, then a count running past the arguments.
+    for (const args of [[GROUP, id, 60_000, 1, 3, 'type', 'io.flunq.task.completed', 'orphan'], [GROUP, id, 60_000, 1, 4, 'type', 'io.flunq.task.completed']]) {
+      await assert.rejects(client.flunqSettle(2, [stream, marker], args), /malformed settle arguments/);
+      assert.deepEqual(await pendingIds(stream), [id], 'still pending');
+      assert.equal(await client.xlen(stream), 1, 'nothing appended');
+      assert.equal(await client.exists(marker), 0, 'no marker');
+    }
+  });
 });
 
 describe('claim.lua', () => {

@@ -20,6 +20,13 @@ export type SettlerOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consu
 
 /** Settle scripts written together (an explicit pipeline). */
 const SETTLE_CHUNK = 16;
+/** Most entry ids in one XACK of plain acknowledgements. */
+const ACK_CHUNK = 100;
+
+interface AckChunk {
+  ids: string[];
+  waiters: { resolve: () => void; reject: (error: unknown) => void }[];
+}
 
 interface SettleChunk {
   pipeline: FlunqPipeline;
@@ -29,6 +36,8 @@ interface SettleChunk {
 export class Settler {
   /** Settle scripts not written yet (see queue). */
   private chunk: SettleChunk | undefined;
+  /** Plain acknowledgements not written yet, by stream (see acknowledge). */
+  private readonly acks = new Map<string, AckChunk>();
 
   constructor(
     private readonly options: SettlerOptions,
@@ -52,11 +61,15 @@ export class Settler {
     if (result === 0) this.logger.info('task already had an outcome; acknowledged without publishing', { stream: delivery.stream, entryId: delivery.entryId });
   }
 
-  /** See EntryStream.acknowledge: XACK, or with leases the release-ack script. */
+  /**
+   * See EntryStream.acknowledge: XACK, or with leases the release-ack script. The plain XACKs of a
+   * macrotask (mostly the executor's own completions, read back like any entry) go out as one XACK
+   * per stream naming every id: Redis parses and runs one command instead of one per entry.
+   */
   async acknowledge(delivery: Delivery): Promise<void> {
     const leases = this.claims.leaseKeysOf(delivery);
     const redis = this.connections.commands;
-    if (leases.length === 0) await redis.xack(delivery.stream, this.options.group, delivery.entryId);
+    if (leases.length === 0) await this.queueAck(delivery.stream, delivery.entryId);
     else await redis.flunqReleaseAck(1 + leases.length, delivery.stream, ...leases, this.options.group, delivery.entryId, this.claims.holderOf(delivery));
     this.inFlight.release(delivery);
     this.claims.forget(delivery);
@@ -92,6 +105,35 @@ export class Settler {
       chunk.waiters.push({ resolve, reject });
       if (chunk.waiters.length >= SETTLE_CHUNK) this.flush(chunk);
     });
+  }
+
+  private queueAck(stream: string, entryId: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let chunk = this.acks.get(stream);
+      if (!chunk) {
+        this.acks.set(stream, (chunk = { ids: [], waiters: [] }));
+        if (this.acks.size === 1) setImmediate(() => this.flushAcks());
+      }
+      chunk.ids.push(entryId);
+      chunk.waiters.push({ resolve, reject });
+      if (chunk.ids.length >= ACK_CHUNK) this.flushAck(stream, chunk);
+    });
+  }
+
+  private flushAcks(): void {
+    for (const [stream, chunk] of this.acks) this.flushAck(stream, chunk);
+  }
+
+  private flushAck(stream: string, chunk: AckChunk): void {
+    this.acks.delete(stream);
+    this.connections.commands.xack(stream, this.options.group, ...chunk.ids).then(
+      () => {
+        for (const w of chunk.waiters) w.resolve();
+      },
+      (error: unknown) => {
+        for (const w of chunk.waiters) w.reject(error);
+      },
+    );
   }
 
   private flush(chunk: SettleChunk | undefined): void {
