@@ -94,7 +94,9 @@ export type ErrorCode =
   /** A message does not match the schema its AsyncAPI document gives. */
   | 'MESSAGE_INVALID'
   /** A call's rate limit had no slot before its deadline (or its longest wait); nothing was sent. */
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  /** A shared worker thread's queue is full: the work was not started (retryable). */
+  | 'BUSY';
 
 export interface WorkflowErrorInit {
   kind: ErrorKind;
@@ -266,6 +268,10 @@ export const errors = {
   },
   runtime(detail: string, cause?: unknown): WorkflowError {
     return new WorkflowError({ kind: 'runtime', code: 'INTERNAL', title: 'Task Execution Error', detail, cause });
+  },
+  /** Work refused before it started because a shared queue is full; a later attempt may pass. */
+  busy(detail: string): WorkflowError {
+    return new WorkflowError({ kind: 'communication', code: 'BUSY', title: 'Service Busy', detail, status: 503, retryable: true });
   },
 };
 

@@ -58,7 +58,7 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
       this.cache.delete(key);
       this.cache.set(key, entry);
     } else {
-      const fresh: Entry = { model: this.fetchAndParse(url), loadedAt: now };
+      const fresh: Entry = { model: this.fetchAndParse(tenant, url), loadedAt: now };
       entry = fresh;
       this.cache.set(key, fresh);
       fresh.model.catch(() => {
@@ -69,7 +69,7 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
     return signal ? abortable(entry.model, signal) : entry.model;
   }
 
-  private async fetchAndParse(url: string): Promise<AsyncApiModel> {
+  private async fetchAndParse(tenant: string, url: string): Promise<AsyncApiModel> {
     let response: HttpResponse;
     try {
       response = await this.http.send({
@@ -88,7 +88,7 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
       throw documentFailed(`failed to fetch document: HTTP ${response.status}`, response.status >= 500 || response.status === 429, response.status >= 500 ? 502 : response.status);
     }
     // Read as YAML, checked for external references and parsed in the parser's thread, not here.
-    return this.parser.parse(new TextDecoder().decode(response.body), url, this.settings.requestTimeoutMs);
+    return this.parser.parse(new TextDecoder().decode(response.body), url, this.settings.requestTimeoutMs, tenant);
   }
 }
 

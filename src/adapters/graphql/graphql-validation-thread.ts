@@ -11,6 +11,8 @@ require(workerData.entry);
 
 interface Job {
   request: Omit<ValidationRequest, 'id'>;
+  /** Epoch ms by which the job must have ended: the time spent waiting in the queue counts. */
+  deadline: number;
   resolve: (reply: ValidationReply) => void;
   reject: (error: Error) => void;
 }
@@ -20,11 +22,15 @@ export interface ValidationThreadSettings {
   timeoutMs: number;
   /** Heap of the worker thread, MB: a schema that needs more fails, the service does not. */
   maxMemoryMb: number;
+  /** Most jobs waiting for the thread; more fail at once with BUSY (default 64). */
+  maxQueued?: number;
 }
+
+const DEFAULT_MAX_QUEUED = 64;
 
 /**
  * Runs GraphQL schema builds and validations one at a time in a worker thread, each within the
- * time limit: a job that runs longer (or a worker that dies) fails with a timeout and the thread is
+ * time limit counted from its request (waiting in the bounded queue included): a job that runs longer (or a worker that dies) fails with a timeout and the thread is
  * replaced, forgetting its schemas (`generation` counts the threads, so callers know to send a
  * schema's introspection again).
  */
@@ -41,8 +47,10 @@ export class GraphqlValidationThread {
 
   run(request: Omit<ValidationRequest, 'id'>): Promise<ValidationReply> {
     if (this.closed) return Promise.reject(errors.runtime('the GraphQL validation thread is closed'));
+    const max = this.settings.maxQueued ?? DEFAULT_MAX_QUEUED;
+    if (this.queue.length >= max) return Promise.reject(errors.busy(`too many GraphQL validations wait for the validation thread (at most ${max}); try again later`));
     return new Promise<ValidationReply>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request, deadline: Date.now() + this.settings.timeoutMs, resolve, reject });
       this.pump();
     });
   }
@@ -55,15 +63,21 @@ export class GraphqlValidationThread {
   }
 
   private pump(): void {
-    if (this.current || this.queue.length === 0) return;
-    const job = this.queue.shift() as Job;
+    if (this.current) return;
+    let job = this.queue.shift();
+    // A job whose time ran out while it waited is not run: its caller has its answer already.
+    while (job && job.deadline <= Date.now()) {
+      job.reject(errors.timeout(`GraphQL validation took longer than ${this.settings.timeoutMs} ms (it waited for the validation thread, busy with other queries)`));
+      job = this.queue.shift();
+    }
+    if (!job) return;
     const id = ++this.next;
     const timer = setTimeout(() => {
       this.finish(errors.timeout(`GraphQL validation took longer than ${this.settings.timeoutMs} ms`));
       // The job may never end: the thread goes with it.
       void this.retire();
       this.pump();
-    }, this.settings.timeoutMs);
+    }, job.deadline - Date.now());
     this.current = { id, job, timer };
     this.thread().postMessage({ ...job.request, id } satisfies ValidationRequest);
   }

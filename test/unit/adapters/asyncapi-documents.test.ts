@@ -93,6 +93,38 @@ describe('the AsyncAPI parse thread', { timeout: 60_000 }, () => {
       await thread.close();
     }
   });
+
+  it('serves tenants in turns: one tenant\'s backlog of documents does not hold up another tenant\'s', async () => {
+    const thread = new AsyncApiParseThread({ maxMemoryMb: 256 });
+    try {
+      const text = fixture('orders-3.0.yaml');
+      const done: string[] = [];
+      const parse = (tenant: string, name: string) => thread.parse(text, `http://d/${name}`, 30_000, tenant).then(() => done.push(name));
+      await Promise.all([parse('noisy', 'n1'), parse('noisy', 'n2'), parse('noisy', 'n3'), parse('noisy', 'n4'), parse('calm', 'c1')]);
+      // n1 was already being parsed when the others came; c1 then waits for one noisy document, not three.
+      assert.deepEqual(done, ['n1', 'n2', 'c1', 'n3', 'n4']);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('refuses at once, as BUSY, a document beyond a tenant\'s share of the queue, and never parses one whose caller gave up', async () => {
+    const thread = new AsyncApiParseThread({ maxMemoryMb: 256, maxQueuedPerTenant: 2, maxQueued: 3 });
+    try {
+      const text = fixture('orders-3.0.yaml');
+      const running = thread.parse(text, 'http://d/r', 30_000, 'noisy');
+      const waiting = [thread.parse(text, 'http://d/w1', 30_000, 'noisy'), thread.parse(text, 'http://d/w2', 30_000, 'noisy')];
+      await assert.rejects(thread.parse(text, 'http://d/w3', 30_000, 'noisy'), (e: unknown) => e instanceof WorkflowError && e.code === 'BUSY' && e.retryable && /of this tenant/.test(e.detail));
+      // Its time runs out while it waits behind the others: it fails without a parse.
+      const late = thread.parse(text, 'http://d/late', 1, 'calm');
+      await assert.rejects(thread.parse(text, 'http://d/x', 30_000, 'other'), (e: unknown) => e instanceof WorkflowError && e.code === 'BUSY' && /at most 3/.test(e.detail));
+      await assert.rejects(late, (e: unknown) => e instanceof WorkflowError && e.kind === 'timeout' && /waited for the parser/.test(e.detail));
+      await Promise.all([running, ...waiting]);
+      assert.equal(thread.started, 1, 'no parse ran past its limit: the thread was never replaced');
+    } finally {
+      await thread.close();
+    }
+  });
 });
 
 describe('ajv payload validation', () => {

@@ -132,4 +132,29 @@ describe('graphql-js documents', () => {
       await quick.close();
     }
   });
+
+  it('refuses at once, as BUSY, a validation beyond the bounded queue, and never runs one whose time ran out waiting', async () => {
+    const thread = new GraphqlValidationThread({ timeoutMs: 10_000, maxMemoryMb: 64, maxQueued: 2 });
+    try {
+      const answer = introspection(HEAVY_SCHEMA);
+      const running = thread.run({ schemaId: 1, introspection: answer });
+      const waiting = [thread.run({ schemaId: 2, introspection: answer }), thread.run({ schemaId: 3, introspection: answer })];
+      const e = await rejection(thread.run({ schemaId: 4, introspection: answer }));
+      assert.equal(e.code, 'BUSY');
+      assert.equal(e.retryable, true);
+      assert.match(e.detail, /at most 2/);
+      await Promise.all([running, ...waiting]);
+      // Queued behind a job, with no time left by its turn: refused without running.
+      thread['settings'].timeoutMs = 1;
+      const heavy = `{ ${Array.from({ length: 1700 }, (_, i) => `a: f(x: ${i}) { a }`).join(' ')} }`;
+      const busy = thread.run({ schemaId: 1, query: heavy });
+      const late = thread.run({ schemaId: 6, introspection: answer });
+      const [ranTooLong, timedOut] = await Promise.all([rejection(busy), rejection(late)]);
+      assert.equal(ranTooLong.detail, 'GraphQL validation took longer than 1 ms');
+      assert.equal(timedOut.code, 'TIMEOUT');
+      assert.match(timedOut.detail, /waited for the validation thread/);
+    } finally {
+      await thread.close();
+    }
+  });
 });
