@@ -430,6 +430,25 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
     assert.equal(line?.['requestBody'], STREAMED_BODY);
   });
 
+  it('sends the files fetched for an upload through the rate limits and writes their audit lines', async () => {
+    const sut = makeSut({ audit: true, limits: 'api.example.com=1/m', answer: (_n, req) => (req.method === 'GET' ? { status: 200, body: 'file-bytes' } : { status: 201, body: '{}' }) });
+    const files = [1, 2, 3].map((i) => ({ name: `f${i}`, url: `https://api.example.com/files/${i}.bin?sig=abc` }));
+    const upload = { call_type: 'http', method: 'POST', url: 'https://api.example.com/upload', headers: { 'Content-Type': 'multipart/form-data' }, body: { fields: { note: 'n' }, files } };
+    const t0 = sut.clock.now();
+    const [outcome] = await runAll(sut, [sut.start(upload)], 240_000);
+    assert.ok(outcome?.success, JSON.stringify(outcome));
+    assert.deepEqual(offsets(sut, t0), [0, 60_000, 120_000, 180_000], 'one slot a minute, files included');
+    assert.deepEqual(
+      auditLines(sut).map((l) => [l['method'], l['url'], l['status']]),
+      [
+        ['GET', 'https://api.example.com/files/1.bin?sig=***', 200],
+        ['GET', 'https://api.example.com/files/2.bin?sig=***', 200],
+        ['GET', 'https://api.example.com/files/3.bin?sig=***', 200],
+        ['POST', 'https://api.example.com/upload', 201],
+      ],
+    );
+  });
+
   it('cuts long bodies and gives their size', async () => {
     const sut = makeSut({ audit: true, bodies: true, answer: () => ({ status: 200, body: 'x'.repeat(1000) }) });
     await runAll(sut, [sut.start({ call_type: 'http', method: 'GET', url: 'https://api.example.com/', output: 'response' })]);

@@ -347,6 +347,7 @@ export class CallTaskHandler implements TaskHandler {
       signal: context.signal,
       transportRetries: !context.workflowRetries,
       fetching: (url) => addQuerySecrets(url, secrets),
+      fetch: (file) => this.fetchFile(file, context, secrets),
     });
     request.body = encoded.body;
     // Opening the files took part of the call's time.
@@ -354,6 +355,22 @@ export class CallTaskHandler implements TaskHandler {
     setHeader(request.headers, 'Content-Type', encoded.contentType);
     if (encoded.length !== undefined) setHeader(request.headers, 'Content-Length', String(encoded.length));
     return encoded;
+  }
+
+  /**
+   * A file's GET for a multipart or binary body: one more outbound call of the task, through the
+   * same rate limits and audit log as the request it feeds (operation `GET <path>`). The answer's
+   * body streams into the request, so the audit line never shows it.
+   */
+  private fetchFile(request: HttpRequest, context: TaskContext, secrets: Secrets): Promise<HttpResponse> {
+    const send = (): Promise<HttpResponse> => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = this.timeoutMs(context);
+      return this.http.send(request);
+    };
+    if (!this.outbound?.engaged(context)) return send();
+    const call = { protocol: 'http', method: 'GET', url: request.url, operation: `GET ${pathOf(request.url)}`, headers: request.headers, answer: (r: HttpResponse) => ({ ...httpAnswer(r), body: undefined }) };
+    return this.outbound.send(context, call, secrets, send);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactUrl } from '../../../domain/redaction';
 import { errors, toWorkflowError, WorkflowError } from '../../../domain/workflow-error';
-import { HttpClient, HttpBodyChunks } from '../../ports/http-client.port';
+import { HttpClient, HttpBodyChunks, HttpRequest, HttpResponse } from '../../ports/http-client.port';
 import { PreparedContent, PreparedPart } from '../../ports/openapi-document-source.port';
 import { USER_AGENT } from './http-message';
 import { contentClass, mediaTypeOf } from './response-content';
@@ -149,6 +149,11 @@ export interface ContentEnvironment {
   transportRetries: boolean;
   /** Told every file URL before anything is fetched (token-like query values join the task's secrets). */
   fetching?: (url: string) => void;
+  /**
+   * Sends a file's GET: the call handler passes it through the rate limits and the audit log like
+   * any other outbound call of the task. Default: straight to `http`.
+   */
+  fetch?: (request: HttpRequest) => Promise<HttpResponse>;
   /** The multipart boundary (tests); default 32 random hex digits. */
   boundary?: () => string;
 }
@@ -372,7 +377,7 @@ async function open(source: Source, env: ContentEnvironment, maxBytes: number): 
   const url = source.url ?? '';
   let response;
   try {
-    response = await env.http.send({
+    response = await (env.fetch ?? ((r: HttpRequest) => env.http.send(r)))({
       method: 'GET',
       url,
       headers: { 'User-Agent': USER_AGENT },
