@@ -1,5 +1,5 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
-import { redactDeep, redactText, redactUrl } from '../../../domain/redaction';
+import { isSensitiveName, redactDeep, redactText, redactUrl } from '../../../domain/redaction';
 import { failed, OutcomeMetadata, succeeded, TaskOutcome, withMetadata } from '../../../domain/task-result';
 import { httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
@@ -380,6 +380,7 @@ export class CallTaskHandler implements TaskHandler {
    */
   private async send(request: HttpRequest, context: TaskContext, call: { protocol: 'http' | 'openapi'; secrets: Secrets; operation?: string }): Promise<HttpResponse> {
     checkRequestHeaders(request.headers);
+    request.sensitiveHeaders = sensitiveHeaderNames(request.headers, call.secrets);
     if (this.settings.idempotencyKeys && !IDEMPOTENT_METHODS.has(request.method) && getHeader(request.headers, 'Idempotency-Key') === undefined) {
       // One key per operation, the same on every run of it, so a downstream that honours the header
       // sees one logical request even when the executor crashed mid-call and the task runs again.
@@ -474,6 +475,18 @@ export function idempotencyKeyHeader(operationKey: string): string {
   const encoder = new TextEncoder();
   const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return `"${escaped}"`;
+}
+
+/**
+ * The headers a redirect to another origin must not carry: those the authentication set or the
+ * task named as secret (an API key's header), those with a sensitive name, and any whose value
+ * holds one of the call's secrets.
+ */
+function sensitiveHeaderNames(headers: Readonly<Record<string, string>>, secrets: Secrets): string[] {
+  const values = secrets.values.filter((v) => v !== '');
+  return Object.entries(headers)
+    .filter(([name, value]) => isSensitiveName(name, secrets.names) || values.some((secret) => value.includes(secret)))
+    .map(([name]) => name);
 }
 
 /** The path of a URL, without the query (what `per: operation` shares for plain HTTP calls). */
