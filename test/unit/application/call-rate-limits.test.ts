@@ -275,6 +275,14 @@ describe("a task's own rate_limit", () => {
     assert.deepEqual(offsets(sut, t0), [0, 0, 1000]);
   });
 
+  it('with per: operation, the same method and path at two hosts are two operations', async () => {
+    const sut = makeSut();
+    const t0 = sut.clock.now();
+    const health = (host: string): JsonObject => GET(`https://${host}/health`, { rate_limit: { rate: '1/s', per: 'operation' } });
+    await runAll(sut, [sut.start(health('orders.example.com')), sut.start(health('billing.example.com')), sut.start(health('orders.example.com:8443'))]);
+    assert.deepEqual(offsets(sut, t0), [0, 0, 0]);
+  });
+
   it("respects the task's max_wait_ms", async () => {
     const sut = makeSut();
     const limited = GET('https://api.example.com/', { rate_limit: { rate: '1/s', max_wait_ms: 200 } });

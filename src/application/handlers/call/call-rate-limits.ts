@@ -95,7 +95,8 @@ export interface UsedBucket {
 export function bucketsFor(rules: readonly HostRateRule[], call: LimitedCall, task: TaskRateLimit | undefined): UsedBucket[] {
   const used: UsedBucket[] = [];
   if (task) {
-    const scope = task.scope.kind === 'host' ? hostLabel(call.host) : task.scope.kind === 'operation' ? call.operation : task.scope.key;
+    // An operation is what a call does at one host: `GET /health` of two services are two operations.
+    const scope = task.scope.kind === 'host' ? hostLabel(call.host) : task.scope.kind === 'operation' ? `${hostLabel(call.host)} ${call.operation}` : task.scope.key;
     used.push({
       bucket: { key: `t:${JSON.stringify([call.tenant, task.scope.kind, scope, task.rate.text, task.burst])}`, shape: bucketShape(task.rate, task.burst) },
       label: 'task',
