@@ -283,6 +283,28 @@ describe("a task's own rate_limit", () => {
     assert.deepEqual(offsets(sut, t0), [0, 0, 0]);
   });
 
+  it('gives the task\'s slot back when the operator\'s limit refuses the call, and refuses without waiting first', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/m', maxWaitMs: 5000 });
+    const t0 = sut.clock.now();
+    const shared = { rate_limit: { rate: '1/s', key: 'crm' } };
+    const first = sut.start(GET('https://api.example.com/a', shared));
+    await sut.clock.advance(0);
+    // The task's bucket has its next slot in 1 s, the operator's in 60 s (more than CALL_RATE_LIMIT_MAX_WAIT).
+    const refused = sut.start(GET('https://api.example.com/b', shared));
+    let refusedAt: number | undefined;
+    void refused.then(() => (refusedAt = sut.clock.now()));
+    await sut.clock.advance(0);
+    const elsewhere = sut.start(GET('https://other.example.com/c', shared));
+    const outcomes = await runAll(sut, [first, refused, elsewhere], 10_000);
+    assert.equal(outcomes[1]?.success, false);
+    assert.equal(!outcomes[1]?.success && outcomes[1]?.error.code, 'RATE_LIMITED');
+    assert.equal(refusedAt, t0, 'refused at once, not after waiting for the task\'s slot');
+    assert.deepEqual(sut.http.arrivals.map((a) => [new URL(a.request.url).host, a.at - t0]), [
+      ['api.example.com', 0],
+      ['other.example.com', 1000],
+    ], 'the refused call\'s slot went back: the next call of the key waits one interval, not two');
+  });
+
   it("respects the task's max_wait_ms", async () => {
     const sut = makeSut();
     const limited = GET('https://api.example.com/', { rate_limit: { rate: '1/s', max_wait_ms: 200 } });
@@ -402,10 +424,12 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
     const sut = makeSut({ audit: true, limits: 'api.example.com=1/m' });
     await runAll(sut, [sut.start(GET('https://api.example.com/')), sut.start(GET('https://api.example.com/'), { deadlineMs: 1000 })]);
     assert.deepEqual(
-      auditLines(sut).map((l) => [l['taskId'], l['status'], l['error']]),
+      auditLines(sut)
+        .map((l) => [l['taskId'], l['status'], l['error']])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       [
-        ['task-2', undefined, 'RATE_LIMITED'],
         ['task-1', 200, undefined],
+        ['task-2', undefined, 'RATE_LIMITED'],
       ],
     );
   });
