@@ -109,7 +109,8 @@ export class CallTaskHandler implements TaskHandler {
     let resolvedInput: JsonObject = { ...context.request.input };
     // What the completion reports beside the standard metadata (the OpenAPI document used).
     let metadata: OutcomeMetadata | undefined;
-    const described = (outcome: TaskOutcome): TaskOutcome => (metadata ? withMetadata(outcome, metadata) : outcome);
+    // Added after the redaction pass, so redacted here too: a secret may be part of the document's URL.
+    const described = (outcome: TaskOutcome): TaskOutcome => (metadata ? withMetadata(outcome, protectMetadata(metadata, secrets)) : outcome);
     try {
       const eager: JsonObject = { ...raw };
       for (const key of Object.keys(deferred)) delete eager[key];
@@ -475,6 +476,13 @@ export function idempotencyKeyHeader(operationKey: string): string {
   const encoder = new TextEncoder();
   const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return `"${escaped}"`;
+}
+
+/** The completion's metadata without the call's secrets (the document URL was redacted by parameter name only). */
+function protectMetadata(metadata: OutcomeMetadata, secrets: Secrets): OutcomeMetadata {
+  const { document } = metadata;
+  if (!document) return metadata;
+  return { ...metadata, document: { ...document, url: redactText(document.url, secrets.values.filter((v) => v !== '')) } };
 }
 
 /**
