@@ -481,6 +481,22 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
     );
   });
 
+  it('writes a line for an OAuth2 token request, its secrets blanked out, and does not rate-limit it', async () => {
+    const sut = makeSut({ audit: true, bodies: true, limits: 'auth.example.com=1/m', answer: (_n, req) => (req.url.endsWith('/token') ? { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"access_token":"tok-abcdef-123456","expires_in":3600}' } : { status: 200, body: '{}' }) });
+    const oauth = (secret: string): JsonObject => GET('https://api.example.com/things', { authentication: { oauth2: { token_url: 'https://auth.example.com/oauth/token', client: { id: 'app', secret } } } });
+    const t0 = sut.clock.now();
+    const outcomes = await runAll(sut, [sut.start(oauth('client-secret-one-1')), sut.start(oauth('client-secret-two-2'))], 1000);
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    assert.deepEqual(sut.http.arrivals.filter((a) => a.request.url.endsWith('/token')).map((a) => a.at - t0), [0, 0], 'token requests are not limited');
+    const lines = auditLines(sut).map((l) => [l['method'], l['url'], l['status']]);
+    assert.deepEqual(lines.filter((l) => String(l[1]).endsWith('/token')), [
+      ['POST', 'https://auth.example.com/oauth/token', 200],
+      ['POST', 'https://auth.example.com/oauth/token', 200],
+    ]);
+    const text = JSON.stringify(auditLines(sut));
+    for (const secret of ['client-secret-one-1', 'client-secret-two-2', 'tok-abcdef-123456']) assert.ok(!text.includes(secret), `${secret} is in the audit log`);
+  });
+
   it('cuts long bodies and gives their size', async () => {
     const sut = makeSut({ audit: true, bodies: true, answer: () => ({ status: 200, body: 'x'.repeat(1000) }) });
     await runAll(sut, [sut.start({ call_type: 'http', method: 'GET', url: 'https://api.example.com/', output: 'response' })]);

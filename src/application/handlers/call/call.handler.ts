@@ -160,7 +160,7 @@ export class CallTaskHandler implements TaskHandler {
       authentication,
       timeoutMs,
       authenticate: async (target) => {
-        const used = await applyAuthentication(authentication, target, this.tokens, timeoutMs, context.signal);
+        const used = await applyAuthentication(authentication, target, this.tokens, timeoutMs, context.signal, this.tokenSender(context, secrets));
         secrets.values.push(...used.values);
         addQuerySecrets(target.url, secrets);
       },
@@ -218,7 +218,7 @@ export class CallTaskHandler implements TaskHandler {
       const cause = asWorkflowError(e);
       throw withDetail(cause, `HTTP request failed: ${cause.detail}`);
     };
-    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
+    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal, this.tokenSender(context, secrets)).catch(stage);
     secrets.values.push(...used.values);
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
@@ -290,7 +290,7 @@ export class CallTaskHandler implements TaskHandler {
       secrets.values.push(...known.values);
     }
     for (const one of auths) {
-      const used = await applyAuthentication(one, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+      const used = await applyAuthentication(one, target, this.tokens, this.timeoutMs(context), context.signal, this.tokenSender(context, secrets)).catch(stage('failed to apply authentication'));
       secrets.values.push(...used.values);
     }
     addQuerySecrets(target.url, secrets);
@@ -356,6 +356,19 @@ export class CallTaskHandler implements TaskHandler {
     setHeader(request.headers, 'Content-Type', encoded.contentType);
     if (encoded.length !== undefined) setHeader(request.headers, 'Content-Length', String(encoded.length));
     return encoded;
+  }
+
+  /**
+   * How an OAuth2 token request of this call is sent: written to the audit log like the call's
+   * own requests (not rate-limited: a cached token serves many calls).
+   */
+  private tokenSender(context: TaskContext, secrets: Secrets): (request: HttpRequest) => Promise<HttpResponse> {
+    return (request) => {
+      const send = (): Promise<HttpResponse> => this.http.send(request);
+      if (!this.outbound?.engaged(context)) return send();
+      const call = { protocol: 'http', method: request.method, url: request.url, operation: `${request.method} ${pathOf(request.url)}`, requestBody: request.body, headers: request.headers, answer: httpAnswer };
+      return this.outbound.audited(context, call, secrets, send);
+    };
   }
 
   /**
