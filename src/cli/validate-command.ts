@@ -1,12 +1,15 @@
 import yaml from 'js-yaml';
 import { flattenCallParameters, parseCallConfig } from '../application/handlers/call/call-config';
+import { parseTaskRateLimit } from '../application/handlers/call/call-rate-limits';
+import { checkContent, httpCallContent } from '../application/handlers/call/request-content';
+import { getHeader, stringHeaders } from '../application/handlers/call/http-message';
 import { parseAuthentication } from '../application/handlers/call/authentication';
 import { DocumentSecurity, schemeUseOf } from '../application/handlers/call/document-security';
 import { issueLine } from '../application/handlers/call/openapi-checks';
 import { OpenApiDocument, OpenApiDocumentSource, ValidationIssue } from '../application/ports/openapi-document-source.port';
 import { buildContainer, profileModules } from '../config/container';
 import { AppConfig } from '../config/env';
-import { OPENAPI_DOCUMENT_SOURCE } from '../config/tokens';
+import { CALL_PROTOCOL, OPENAPI_DOCUMENT_SOURCE } from '../config/tokens';
 import { expressionBodies, isExpression } from '../domain/expressions';
 import { isPlainObject, JsonObject } from '../domain/json';
 import { isWorkflowError } from '../domain/workflow-error';
@@ -138,16 +141,41 @@ function describeIssue(issue: ValidationIssue): string {
  * document is an expression. `security` holds the operator's credentials: a task that names a
  * security scheme, or gets its operation's requirement applied, is checked against them.
  */
-async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSource, documents: Map<string, Promise<OpenApiDocument>>, security: DocumentSecurity): Promise<string[]> {
+async function check(task: CallTask, checked: Checked, env: CheckEnvironment): Promise<string[]> {
+  const { source, documents, security } = env;
   const problem = (text: string): string => `task ${task.name}: ${text}`;
+  const problems: string[] = [];
+  const failure = (error: unknown): string => problem(isWorkflowError(error) ? error.detail : String(error));
+  // Every call task's own rate limit, whatever its protocol (a run reads it before anything else).
+  const rateLimit = task.parameters['rate_limit'];
+  if (!hasExpression(rateLimit)) {
+    try {
+      parseTaskRateLimit(rateLimit);
+    } catch (error) {
+      problems.push(failure(error));
+    }
+  }
+  // gRPC, AsyncAPI and GraphQL calls check their parameters when they run (their documents and
+  // schemas are fetched then): here only what every call shares is checked.
+  const named = task.parameters['call_type'] ?? task.parameters['call'];
+  if (typeof named === 'string' && env.protocols.has(named.toLowerCase())) return problems;
   let config;
   try {
     config = parseCallConfig(task.parameters);
   } catch (error) {
-    return [problem(isWorkflowError(error) ? error.detail : String(error))];
+    return [...problems, failure(error)];
   }
-  if (config.callType !== 'openapi') return [];
-  const problems: string[] = [];
+  if (config.callType === 'http') {
+    // The files of a multipart or binary body: their shape, as a run checks it before fetching.
+    const contentType = hasExpression(config.headers) ? undefined : getHeader(stringHeaders(config.headers), 'Content-Type');
+    try {
+      const content = config.body === undefined || hasExpression(contentType) ? undefined : httpCallContent(config.body, contentType);
+      if (content) checkContent(content, hasExpression);
+    } catch (error) {
+      problems.push(failure(error));
+    }
+    return problems;
+  }
   const auth = config.authentication;
   const known = checked.authentications ?? [];
   // A name the workflow's `use.authentications` defines is resolved by the workflow engine; any
@@ -205,7 +233,34 @@ async function check(task: CallTask, checked: Checked, source: OpenApiDocumentSo
     if (expressions.some((e) => at === e || at.startsWith(`${e}/`))) continue;
     problems.push(problem(describeIssue(issue)));
   }
+  // The files of a multipart or binary body, as the operation's request body lays them out. A
+  // request that cannot be built (a required value is an expression or missing) is left to the
+  // checks above.
+  const prepared = await document.prepare(config.operationId, literal).catch(() => undefined);
+  if (prepared?.content) {
+    try {
+      checkContent(prepared.content, hasExpression);
+    } catch (error) {
+      problems.push(failure(error));
+    }
+  }
   return problems;
+}
+
+interface CheckEnvironment {
+  source: OpenApiDocumentSource;
+  documents: Map<string, Promise<OpenApiDocument>>;
+  security: DocumentSecurity;
+  /** The call types served by a registered protocol (`grpc`, `asyncapi`, `graphql`), lower case. */
+  protocols: ReadonlySet<string>;
+}
+
+/** A value holding a `${ … }` expression anywhere: known only when the task runs. */
+function hasExpression(value: unknown): boolean {
+  if (typeof value === 'string') return isExpression(value) || expressionBodies(value).length > 0;
+  if (Array.isArray(value)) return value.some(hasExpression);
+  if (isPlainObject(value)) return Object.values(value).some(hasExpression);
+  return false;
 }
 
 /**
@@ -222,7 +277,8 @@ export async function validate(file: string, cfg: AppConfig, io: Output): Promis
     const documents = new Map<string, Promise<OpenApiDocument>>();
     const problems: string[] = [];
     const security = new DocumentSecurity(cfg.call.credentials, cfg.call.securityRequirements);
-    for (const task of checked.tasks) problems.push(...(await check(task, checked, source, documents, security)));
+    const protocols = new Set((container.isBound(CALL_PROTOCOL) ? container.getAll(CALL_PROTOCOL) : []).map((p) => p.callType));
+    for (const task of checked.tasks) problems.push(...(await check(task, checked, { source, documents, security, protocols })));
     for (const line of problems) io.out(line);
     const tasks = `${checked.tasks.length} call task${checked.tasks.length === 1 ? '' : 's'}`;
     io.err(problems.length === 0 ? `${file}: ${tasks} checked, no problems` : `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${tasks}`);

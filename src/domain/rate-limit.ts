@@ -171,6 +171,16 @@ export function gcraReserve(tat: number | undefined, nowMs: number, shape: Bucke
   return { reservation: { granted: true, waitMs: Math.ceil(waitMs) }, tat: base + shape.intervalMs };
 }
 
+/**
+ * The `tat` once one granted slot is given back (its call was not sent): one interval earlier,
+ * never before `nowMs`; undefined when the bucket is then as good as new.
+ */
+export function gcraRelease(tat: number | undefined, nowMs: number, shape: BucketShape): number | undefined {
+  if (tat === undefined) return undefined;
+  const released = tat - shape.intervalMs;
+  return released > nowMs ? released : undefined;
+}
+
 /** The `tat` that lets no call go before `untilMs` (never earlier than the bucket's own). */
 export function gcraPushBack(tat: number | undefined, untilMs: number, shape: BucketShape): number {
   return Math.max(tat ?? untilMs, untilMs + (shape.burst - 1) * shape.intervalMs);

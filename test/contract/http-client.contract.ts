@@ -53,6 +53,12 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
         res.writeHead(302, { Location: '/loop' });
         res.end();
         return;
+      case '/away':
+        res.writeHead(302, { Location: url.searchParams.get('to') ?? '/' });
+        res.end();
+        return;
+      case '/echo-key':
+        return json(res, 200, { apiKey: req.headers['x-api-key'] ?? null });
       case '/target':
         return json(res, 200, { arrived: true, method: req.method });
       case '/bytes':
@@ -173,6 +179,21 @@ export function describeHttpClientContract(name: string, create: HttpClientFacto
       assert.equal(followed.url, `${server.origin}/target`);
       const seeOther = await client.send(request('/see-other', { method: 'POST', body: '{}', followRedirects: true }));
       assert.equal((JSON.parse(Buffer.from(seeOther.body).toString('utf8')) as { method: string }).method, 'GET');
+    });
+
+    it('drops the sensitive headers (and Authorization) on a redirect to another origin, keeps them on the same origin', async () => {
+      const other = new LocalServer((req, res) => json(res, 200, { apiKey: req.headers['x-api-key'] ?? null, authorization: req.headers['authorization'] ?? null, test: req.headers['x-test'] ?? null }));
+      await other.start();
+      try {
+        const headers = { 'X-Api-Key': 'key-123', Authorization: 'Bearer t', 'X-Test': 'kept' };
+        const away = await client.send(request(`/away?to=${encodeURIComponent(`${other.origin}/landing`)}`, { headers: { ...headers }, followRedirects: true, sensitiveHeaders: ['x-api-key'] }));
+        assert.equal(away.url, `${other.origin}/landing`);
+        assert.deepEqual(JSON.parse(Buffer.from(away.body).toString('utf8')), { apiKey: null, authorization: null, test: 'kept' });
+        const home = await client.send(request(`/away?to=${encodeURIComponent('/echo-key')}`, { headers: { ...headers }, followRedirects: true, sensitiveHeaders: ['X-API-KEY'] }));
+        assert.deepEqual(JSON.parse(Buffer.from(home.body).toString('utf8')), { apiKey: 'key-123' });
+      } finally {
+        await other.stop();
+      }
     });
 
     it('stops an endless redirect chain with a non-retryable error', async () => {

@@ -84,6 +84,22 @@ export function describeRateLimiterContract(name: string, factory: (clock: FakeC
         assert.deepEqual(await limiter.reserve(b, 1000), { granted: false, retryAfterMs: 5020 });
       }));
 
+    it('gives a granted slot back: the next one comes an interval earlier, never before now', () =>
+      withLimiter(async (limiter, clock) => {
+        const b = bucket('1/s');
+        assert.deepEqual(await limiter.reserve(b, 10_000), { granted: true, waitMs: 0 });
+        assert.deepEqual(await limiter.reserve(b, 10_000), { granted: true, waitMs: 1000 });
+        await limiter.release(b);
+        assert.deepEqual(await limiter.reserve(b, 10_000), { granted: true, waitMs: 1000 }, 'the released slot is taken again');
+        await limiter.release(b);
+        await limiter.release(b);
+        assert.deepEqual(await limiter.reserve(b, 0), { granted: true, waitMs: 0 }, 'a bucket given back entirely is as new');
+        await clock.advance(5000);
+        await limiter.release(b);
+        assert.deepEqual(await limiter.reserve(b, 0), { granted: true, waitMs: 0 }, 'giving back an idle bucket gives no extra slots');
+        assert.equal((await limiter.reserve(b, 0)).granted, false);
+      }));
+
     it('keeps buckets apart by key, whatever characters the key holds', () =>
       withLimiter(async (limiter) => {
         const long = `t:["acme","operation","GET /${'segment/'.repeat(600)}"]`;

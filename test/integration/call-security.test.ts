@@ -83,7 +83,7 @@ describe('call: openapi with the security of the document', () => {
   });
   const api = new LocalServer((req: Seen, res) => {
     const url = new URL(req.url, api.origin);
-    if (url.pathname === '/docs/things.json') return json(res, 200, securedDocument(api.origin, tokenServer.origin));
+    if (url.pathname === '/docs/things.json' || /^\/docs\/[^/]+\/things\.json$/.test(url.pathname)) return json(res, 200, securedDocument(api.origin, tokenServer.origin));
     if (url.pathname === '/docs/petstore.json') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return void res.end(fs.readFileSync(path.join(EXAMPLES, '3.0/json/petstore.json'), 'utf8').split('http://petstore.swagger.io').join(api.origin));
@@ -239,5 +239,27 @@ describe('call: openapi with the security of the document', () => {
     const received = JSON.stringify(attacker.seen);
     for (const secret of [API_KEY, BEARER, CLIENT_SECRET, 'access-token-']) assert.ok(!received.includes(secret), `${secret} reached the attacker`);
     assert.deepEqual([...new Set(attacker.seen.map((s) => s.url))], ['/evil.json'], 'only the document was fetched from the attacker');
+  });
+
+  it('a task\'s own API key header (and a secret header it sets) is not carried by a redirect to another origin', async () => {
+    const own = 'task-own-key-0005';
+    const openapi = await call('moved', { redirect: true, authentication: { use: 'keyHeader', apikey: { value: own } } });
+    assert.equal(openapi.success, true, openapi.error);
+    const http = await executor.run('plain-moved', { call_type: 'http', method: 'GET', url: `${api.origin}/v1/moved`, redirect: true, headers: { 'X-Signature': own }, authentication: { apikey: { key: 'X-Custom-Key', value: own, in: 'header' } } });
+    assert.equal(http.success, true, http.error);
+    const sent = api.seen.filter((s) => s.url === '/v1/moved').slice(-2);
+    assert.deepEqual(sent.map((s) => [s.headers['x-api-key'] ?? s.headers['x-custom-key'], s.headers['x-signature'] ?? null]), [[own, null], [own, own]], 'the API itself got the keys');
+    const collected = attacker.seen.filter((s) => s.url === '/collect');
+    assert.equal(collected.length, 2, 'both redirects were followed');
+    assert.ok(!JSON.stringify(collected).includes(own), `the task's key reached the other origin: ${JSON.stringify(collected.map((s) => s.headers))}`);
+  });
+
+  it('the completion names the document without a secret that is part of its URL', async () => {
+    const own = 'task-doc-key-0006';
+    const outcome = await call('publicThing', { authentication: { use: 'keyHeader', apikey: { value: own } } }, `${api.origin}/docs/${own}/things.json`);
+    assert.equal(outcome.success, true, outcome.error);
+    assert.equal(api.seen.filter((s) => s.url === '/v1/public').at(-1)?.headers['x-api-key'], own);
+    assert.equal(outcome.data.metadata.document?.url, `${api.origin}/docs/***/things.json`);
+    assert.ok(!JSON.stringify(outcome).includes(own), 'the key is published');
   });
 });

@@ -161,6 +161,36 @@ do:
     assert.equal(missing.code, 1);
   });
 
+  it('checks every call task\'s rate_limit and file values; leaves gRPC, AsyncAPI and GraphQL parameters to the run', async () => {
+    const doc = `${server.origin}/petstore.json`;
+    const workflow = {
+      document: { dsl: '1.0.0', namespace: 'test', name: 'mixed', version: '1.0.0' },
+      do: [
+        { greet: { call: 'grpc', with: { proto: { endpoint: 'file:///tmp/greeter.proto' }, service: { name: 'Greeter', host: 'localhost', port: 50051 }, method: 'SayHello', arguments: { name: 'x' } } } },
+        { publish: { call: 'asyncapi', with: { document: { endpoint: `${server.origin}/asyncapi.yaml` }, operation: 'sendOrder', message: { payload: {} } } } },
+        { query: { call: 'graphql', with: { endpoint: `${server.origin}/graphql`, query: '{ a }' } } },
+        { fastGrpc: { call: 'grpc', with: { proto: { endpoint: 'file:///tmp/greeter.proto' }, service: { name: 'Greeter', host: 'localhost', port: 50051 }, method: 'SayHello', rate_limit: { rate: 'fast' } } } },
+        { fastHttp: { call: 'http', with: { method: 'get', endpoint: `${server.origin}/x`, rate_limit: { rate: 'fast' } } } },
+        { lateRate: { call: 'http', with: { method: 'get', endpoint: `${server.origin}/x`, rate_limit: { rate: '${ .rate }' } } } },
+        { ftpFile: { call: 'http', with: { method: 'post', endpoint: `${server.origin}/upload`, headers: { 'Content-Type': 'multipart/form-data' }, body: { files: [{ name: 'doc', url: 'ftp://x/y' }] } } } },
+        { badBase64: { call: 'http', with: { method: 'post', endpoint: `${server.origin}/upload`, headers: { 'Content-Type': 'application/octet-stream' }, body: { base64: '!!!' } } } },
+        { lateFile: { call: 'http', with: { method: 'post', endpoint: `${server.origin}/upload`, headers: { 'Content-Type': 'multipart/form-data' }, body: { files: [{ name: 'doc', url: '${ .fileUrl }' }] } } } },
+        { petImage: { call: 'openapi', with: { document: { endpoint: doc }, operationId: 'uploadFile', parameters: { petId: 1, body: { additionalMetadata: 'x', file: { base64: '!!!' } } } } } },
+      ],
+    };
+    const seenBefore = server.seen.length;
+    const { code, out } = await run('mixed.json', JSON.stringify(workflow));
+    assert.deepEqual(out, [
+      'task fastGrpc: invalid rate_limit: "fast" is not a rate: expected calls/period such as 10/s, 100/m, 5/10s or 1000/h',
+      'task fastHttp: invalid rate_limit: "fast" is not a rate: expected calls/period such as 10/s, 100/m, 5/10s or 1000/h',
+      'task ftpFile: invalid request body: file part "doc": "url" must be http(s), not ftp:',
+      'task badBase64: invalid request body: the request body: "base64" is not valid base64',
+      'task petImage: invalid request body: file part "file": "base64" is not valid base64',
+    ]);
+    assert.equal(code, 1);
+    assert.deepEqual(server.seen.slice(seenBefore).map((s) => s.url), ['/petstore.json'], 'only the OpenAPI document was fetched');
+  });
+
   it('finds call tasks in requests, events and workflows; suggests only close names', () => {
     assert.equal(tasksOf('w.json', JSON.stringify({ do: [{ a: { call: 'openapi', with: { document: 'x' } } }] })).tasks.length, 1);
     const event = { type: 'io.flunq.task.requested', data: JSON.stringify({ task_name: 'n', config: { parameters: { url: 'http://x' } } }) };

@@ -77,6 +77,8 @@ export class AxiosHttpClient implements HttpClient {
         transformResponse: [(data: unknown) => data],
         validateStatus: () => true,
         maxRedirects: request.followRedirects ? this.settings.maxRedirects : 0,
+        // Dropped on a hop to another origin (axios already drops Authorization and Cookie there).
+        sensitiveHeaders: request.sensitiveHeaders ? [...request.sensitiveHeaders] : undefined,
         'axios-retry': { retries: transportRetriesFor(request, this.settings) },
         beforeRedirect: deny || streamed ? (options: Record<string, unknown>, details: { statusCode?: number }) => this.beforeRedirect(options, details, deny, streamed, request.method) : undefined,
         maxContentLength: maxBytes,

@@ -151,6 +151,7 @@ export class UndiciHttpClient implements HttpClient {
         if (next.origin !== url.origin) {
           delete headers['authorization'];
           delete headers['cookie'];
+          for (const name of request.sensitiveHeaders ?? []) delete headers[name.toLowerCase()];
         }
         url = next;
         continue;

@@ -1,6 +1,6 @@
 import { Clock } from '../../application/ports/clock.port';
 import { RateBucket, RateLimiter, Reservation } from '../../application/ports/rate-limiter.port';
-import { gcraPushBack, gcraReserve } from '../../domain/rate-limit';
+import { gcraPushBack, gcraRelease, gcraReserve } from '../../domain/rate-limit';
 
 /** Buckets kept before the idle ones (whose time has passed, so they are as good as new) are dropped. */
 const SWEEP_ABOVE = 10_000;
@@ -21,6 +21,14 @@ export class InMemoryRateLimiter implements RateLimiter {
     const { reservation, tat } = gcraReserve(this.tats.get(bucket.key), now, bucket.shape, maxWaitMs);
     if (tat !== undefined) this.set(bucket.key, tat, now);
     return Promise.resolve(reservation);
+  }
+
+  release(bucket: RateBucket): Promise<void> {
+    const now = this.clock.now();
+    const tat = gcraRelease(this.tats.get(bucket.key), now, bucket.shape);
+    if (tat === undefined) this.tats.delete(bucket.key);
+    else this.tats.set(bucket.key, tat);
+    return Promise.resolve();
   }
 
   pushBack(bucket: RateBucket, untilMs: number): Promise<void> {

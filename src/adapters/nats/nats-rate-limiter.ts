@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { connect, KV, NatsConnection, StorageType } from 'nats';
 import { Clock } from '../../application/ports/clock.port';
 import { RateBucket, RateLimiter, Reservation } from '../../application/ports/rate-limiter.port';
-import { gcraPushBack, gcraReserve } from '../../domain/rate-limit';
+import { gcraPushBack, gcraRelease, gcraReserve } from '../../domain/rate-limit';
 import { connectionOptions, NatsConnectionSettings } from './connection';
 import { bucketKey } from './task-claims';
 
@@ -66,6 +66,11 @@ export class NatsRateLimiter implements RateLimiter {
     });
     if (!reservation) throw new Error('rate limit: no reservation was computed');
     return reservation;
+  }
+
+  async release(bucket: RateBucket): Promise<void> {
+    // A bucket as good as new is left to expire rather than deleted: the entry's TTL clears it.
+    await this.change(bucket, (tat, now) => (tat === undefined ? undefined : (gcraRelease(tat, now, bucket.shape) ?? now)));
   }
 
   async pushBack(bucket: RateBucket, untilMs: number): Promise<void> {

@@ -350,7 +350,9 @@ export class OasDocumentSource implements OpenApiDocumentSource {
       if (etag !== undefined) copy.etag = etag;
       if (lastModified !== undefined) copy.lastModified = lastModified;
       if (info.version !== undefined) copy.version = info.version;
-      if (finalUrl !== url) copy.finalUrl = finalUrl;
+      // Only the base for relative server URLs: a presigned URL's query (its signature) stays out of the copies.
+      const base = withoutQuery(finalUrl);
+      if (base !== url) copy.finalUrl = base;
     }
     const document = this.keep(tenant, url, key, held, info.bytes ?? bytes, copy, false, undefined, info.stored);
     if (sharedKey !== undefined && this.shared && copy && info.stored) {
@@ -576,5 +578,17 @@ class SourceDocument implements OpenApiDocument {
     }
     const again = await this.source.obtain(this.tenant, this.url);
     return use(again.held);
+  }
+}
+
+/** `url` without its query and fragment. */
+function withoutQuery(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return url;
   }
 }

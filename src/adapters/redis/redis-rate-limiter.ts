@@ -12,7 +12,7 @@ export interface RedisRateLimiterOptions {
 }
 
 interface RateLimitCommand {
-  flunqRateLimit(key: string, mode: 'reserve' | 'push', now: number, intervalMs: number, burst: number, limit: number): Promise<[number, number]>;
+  flunqRateLimit(key: string, mode: 'reserve' | 'push' | 'release', now: number, intervalMs: number, burst: number, limit: number): Promise<[number, number]>;
 }
 
 type ScriptedClient = RedisClient & RateLimitCommand;
@@ -38,6 +38,10 @@ export class RedisRateLimiter implements RateLimiter {
   async reserve(bucket: RateBucket, maxWaitMs: number): Promise<Reservation> {
     const [granted, ms] = await this.redis().flunqRateLimit(redisKey(this.prefix, bucket.key), 'reserve', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, Math.max(0, Math.floor(maxWaitMs)));
     return granted === 1 ? { granted: true, waitMs: ms } : { granted: false, retryAfterMs: ms };
+  }
+
+  async release(bucket: RateBucket): Promise<void> {
+    await this.redis().flunqRateLimit(redisKey(this.prefix, bucket.key), 'release', this.clock.now(), bucket.shape.intervalMs, bucket.shape.burst, 0);
   }
 
   async pushBack(bucket: RateBucket, untilMs: number): Promise<void> {

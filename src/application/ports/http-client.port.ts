@@ -13,8 +13,16 @@ export interface HttpRequest {
   body?: string | Uint8Array | AsyncIterable<Uint8Array>;
   /** Deadline for the whole exchange, in ms. */
   timeoutMs: number;
-  /** Follow 3xx redirects (each hop checked against the address policy). */
+  /**
+   * Follow 3xx redirects (each hop checked against the address policy). A hop to another origin
+   * (scheme, host and port) drops `Authorization`, `Cookie` and the `sensitiveHeaders`.
+   */
   followRedirects: boolean;
+  /**
+   * Header names (any case) that carry the call's credentials, such as an API key's header: never
+   * sent to an origin other than the request's own when a redirect leads there.
+   */
+  sensitiveHeaders?: readonly string[];
   /** Largest response body accepted, in bytes. */
   maxResponseBytes?: number;
   signal?: AbortSignal;

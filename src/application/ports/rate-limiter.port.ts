@@ -26,6 +26,13 @@ export interface RateLimiter {
    */
   reserve(bucket: RateBucket, maxWaitMs: number): Promise<Reservation>;
   /**
+   * Gives back one slot `reserve` granted on this bucket whose call will not be sent (another
+   * bucket of the same call refused): the bucket's next slot comes one interval earlier, never
+   * before now. Call it at most once per granted reservation. Rejects when the backend cannot be
+   * reached (the slot then stays taken, as if the call had been sent).
+   */
+  release(bucket: RateBucket): Promise<void>;
+  /**
    * Lets no new reservation of the bucket go before `untilMs` (epoch ms), as a downstream's
    * `Retry-After` asks; a bucket already blocked longer stays so. Idempotent. Rejects when the
    * backend cannot be reached.

@@ -20,6 +20,8 @@ const MAX_STALE = 3_600_000;
 class FakeOrigin implements HttpClient {
   readonly requests: HttpRequest[] = [];
   version = '1.0.0';
+  /** The URL the document came from after redirects. */
+  servedFrom = URL_;
   state: 'up' | 'refusing' | 'failing' | 'gone' = 'up';
 
   send(request: HttpRequest): Promise<HttpResponse> {
@@ -38,7 +40,7 @@ class FakeOrigin implements HttpClient {
     return this.requests.map((r) => r.headers['If-None-Match'] ?? 'none');
   }
   private response(status: number, body: string, headers: Record<string, string[]> = {}): HttpResponse {
-    return { status, headers, body: new TextEncoder().encode(body), url: URL_ };
+    return { status, headers, body: new TextEncoder().encode(body), url: this.servedFrom };
   }
 }
 
@@ -128,6 +130,14 @@ async function failure(promise: Promise<unknown>): Promise<WorkflowError> {
 }
 
 describe('OpenAPI document freshness', () => {
+  it('stores where a redirect led without its query and fragment (a presigned URL\'s signature stays out of the shared cache)', async () => {
+    const { origin, shared, replica } = makeSut({ shared: true });
+    origin.servedFrom = 'https://bucket.s3.test/docs/petstore.json?X-Amz-Signature=0123abcd&X-Amz-Expires=300#top';
+    await replica().source.load('acme', URL_);
+    const entry = await shared?.get(sharedDocumentKey('acme', URL_));
+    assert.equal(entry?.finalUrl, 'https://bucket.s3.test/docs/petstore.json');
+  });
+
   it('uses a copy without asking the origin within the TTL, then revalidates it with If-None-Match and keeps it on 304', async () => {
     const { origin, clock, metrics, replica } = makeSut();
     const { source, workers } = replica();

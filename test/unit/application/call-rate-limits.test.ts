@@ -275,6 +275,36 @@ describe("a task's own rate_limit", () => {
     assert.deepEqual(offsets(sut, t0), [0, 0, 1000]);
   });
 
+  it('with per: operation, the same method and path at two hosts are two operations', async () => {
+    const sut = makeSut();
+    const t0 = sut.clock.now();
+    const health = (host: string): JsonObject => GET(`https://${host}/health`, { rate_limit: { rate: '1/s', per: 'operation' } });
+    await runAll(sut, [sut.start(health('orders.example.com')), sut.start(health('billing.example.com')), sut.start(health('orders.example.com:8443'))]);
+    assert.deepEqual(offsets(sut, t0), [0, 0, 0]);
+  });
+
+  it('gives the task\'s slot back when the operator\'s limit refuses the call, and refuses without waiting first', async () => {
+    const sut = makeSut({ limits: 'api.example.com=1/m', maxWaitMs: 5000 });
+    const t0 = sut.clock.now();
+    const shared = { rate_limit: { rate: '1/s', key: 'crm' } };
+    const first = sut.start(GET('https://api.example.com/a', shared));
+    await sut.clock.advance(0);
+    // The task's bucket has its next slot in 1 s, the operator's in 60 s (more than CALL_RATE_LIMIT_MAX_WAIT).
+    const refused = sut.start(GET('https://api.example.com/b', shared));
+    let refusedAt: number | undefined;
+    void refused.then(() => (refusedAt = sut.clock.now()));
+    await sut.clock.advance(0);
+    const elsewhere = sut.start(GET('https://other.example.com/c', shared));
+    const outcomes = await runAll(sut, [first, refused, elsewhere], 10_000);
+    assert.equal(outcomes[1]?.success, false);
+    assert.equal(!outcomes[1]?.success && outcomes[1]?.error.code, 'RATE_LIMITED');
+    assert.equal(refusedAt, t0, 'refused at once, not after waiting for the task\'s slot');
+    assert.deepEqual(sut.http.arrivals.map((a) => [new URL(a.request.url).host, a.at - t0]), [
+      ['api.example.com', 0],
+      ['other.example.com', 1000],
+    ], 'the refused call\'s slot went back: the next call of the key waits one interval, not two');
+  });
+
   it("respects the task's max_wait_ms", async () => {
     const sut = makeSut();
     const limited = GET('https://api.example.com/', { rate_limit: { rate: '1/s', max_wait_ms: 200 } });
@@ -394,10 +424,12 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
     const sut = makeSut({ audit: true, limits: 'api.example.com=1/m' });
     await runAll(sut, [sut.start(GET('https://api.example.com/')), sut.start(GET('https://api.example.com/'), { deadlineMs: 1000 })]);
     assert.deepEqual(
-      auditLines(sut).map((l) => [l['taskId'], l['status'], l['error']]),
+      auditLines(sut)
+        .map((l) => [l['taskId'], l['status'], l['error']])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       [
-        ['task-2', undefined, 'RATE_LIMITED'],
         ['task-1', 200, undefined],
+        ['task-2', undefined, 'RATE_LIMITED'],
       ],
     );
   });
@@ -428,6 +460,41 @@ describe('the audit log (CALL_AUDIT_LOG)', () => {
     assert.ok(outcome?.success, JSON.stringify(outcome));
     const line = auditLines(sut).find((l) => String(l['url']).endsWith('/upload'));
     assert.equal(line?.['requestBody'], STREAMED_BODY);
+  });
+
+  it('sends the files fetched for an upload through the rate limits and writes their audit lines', async () => {
+    const sut = makeSut({ audit: true, limits: 'api.example.com=1/m', answer: (_n, req) => (req.method === 'GET' ? { status: 200, body: 'file-bytes' } : { status: 201, body: '{}' }) });
+    const files = [1, 2, 3].map((i) => ({ name: `f${i}`, url: `https://api.example.com/files/${i}.bin?sig=abc` }));
+    const upload = { call_type: 'http', method: 'POST', url: 'https://api.example.com/upload', headers: { 'Content-Type': 'multipart/form-data' }, body: { fields: { note: 'n' }, files } };
+    const t0 = sut.clock.now();
+    const [outcome] = await runAll(sut, [sut.start(upload)], 240_000);
+    assert.ok(outcome?.success, JSON.stringify(outcome));
+    assert.deepEqual(offsets(sut, t0), [0, 60_000, 120_000, 180_000], 'one slot a minute, files included');
+    assert.deepEqual(
+      auditLines(sut).map((l) => [l['method'], l['url'], l['status']]),
+      [
+        ['GET', 'https://api.example.com/files/1.bin?sig=***', 200],
+        ['GET', 'https://api.example.com/files/2.bin?sig=***', 200],
+        ['GET', 'https://api.example.com/files/3.bin?sig=***', 200],
+        ['POST', 'https://api.example.com/upload', 201],
+      ],
+    );
+  });
+
+  it('writes a line for an OAuth2 token request, its secrets blanked out, and does not rate-limit it', async () => {
+    const sut = makeSut({ audit: true, bodies: true, limits: 'auth.example.com=1/m', answer: (_n, req) => (req.url.endsWith('/token') ? { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"access_token":"tok-abcdef-123456","expires_in":3600}' } : { status: 200, body: '{}' }) });
+    const oauth = (secret: string): JsonObject => GET('https://api.example.com/things', { authentication: { oauth2: { token_url: 'https://auth.example.com/oauth/token', client: { id: 'app', secret } } } });
+    const t0 = sut.clock.now();
+    const outcomes = await runAll(sut, [sut.start(oauth('client-secret-one-1')), sut.start(oauth('client-secret-two-2'))], 1000);
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    assert.deepEqual(sut.http.arrivals.filter((a) => a.request.url.endsWith('/token')).map((a) => a.at - t0), [0, 0], 'token requests are not limited');
+    const lines = auditLines(sut).map((l) => [l['method'], l['url'], l['status']]);
+    assert.deepEqual(lines.filter((l) => String(l[1]).endsWith('/token')), [
+      ['POST', 'https://auth.example.com/oauth/token', 200],
+      ['POST', 'https://auth.example.com/oauth/token', 200],
+    ]);
+    const text = JSON.stringify(auditLines(sut));
+    for (const secret of ['client-secret-one-1', 'client-secret-two-2', 'tok-abcdef-123456']) assert.ok(!text.includes(secret), `${secret} is in the audit log`);
   });
 
   it('cuts long bodies and gives their size', async () => {

@@ -73,6 +73,16 @@ describe('a task naming a security scheme (authentication.use)', () => {
     assert.deepEqual(auth, { kind: 'oauth2', tokenUrl: 'https://api.example.com/oauth/token', clientId: 'app', clientSecret: 'cl1ent', scopes: ['things:read', 'things:write'], audience: undefined, clientAuth: 'client_secret_post' });
   });
 
+  it('sends a task\'s client secret to the document\'s token URL only over https, or to a loopback address', () => {
+    const given = schemeUseOf({ use: 'client', oauth2: { client: { id: 'app', secret: SECRET } } })!;
+    const withTokenUrl = (tokenUrl: string): SecurityTarget => target({ schemes: { ...SCHEMES, client: { type: 'oauth2', flows: ['clientCredentials'], tokenUrl } } });
+    const error = refusal(() => makeSut().forUse(given, withTokenUrl('http://auth.example.com/token?k=1')), 'SECURITY_SCHEME_UNSUPPORTED', 'client');
+    assert.equal(error.detail, "security scheme 'client' has the tokenUrl http://auth.example.com/token?k=1, which is not https: the task's client secret is sent only over https (or to a loopback address)");
+    for (const ok of ['http://127.0.0.1:8080/token', 'http://localhost/token', 'http://[::1]:9000/token', 'https://auth.example.com/token']) {
+      assert.equal(makeSut().forUse(given, withTokenUrl(ok))[0]?.kind, 'oauth2', ok);
+    }
+  });
+
   it('outside OpenAPI calls (HTTP, gRPC, GraphQL, AsyncAPI) says that only OpenAPI calls can use a scheme', () => {
     assert.throws(() => parseAuthentication({ use: 'api_key' }), (e: WorkflowError) => e.code === 'AUTHENTICATION_FAILED' && /names a security scheme of an OpenAPI document \('api_key'\): only OpenAPI calls can use one/.test(e.detail));
   });

@@ -2,7 +2,7 @@ import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactUrl } from '../../../domain/redaction';
 import { WorkflowError } from '../../../domain/workflow-error';
 import { Clock } from '../../ports/clock.port';
-import { HttpClient } from '../../ports/http-client.port';
+import { HttpClient, HttpRequest, HttpResponse } from '../../ports/http-client.port';
 import { base64Text, bodyText, setHeader, USER_AGENT } from './http-message';
 
 export type ApiKeyLocation = 'header' | 'query' | 'cookie';
@@ -162,7 +162,8 @@ export class OAuth2TokenCache {
     private readonly clock: Clock,
   ) {}
 
-  async token(auth: Extract<Authentication, { kind: 'oauth2' }>, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+  /** `send` sends the token request (the call handler's, which writes its audit line); default: the HttpClient. */
+  async token(auth: Extract<Authentication, { kind: 'oauth2' }>, timeoutMs: number, signal?: AbortSignal, send?: TokenSender): Promise<string> {
     // The secret is part of the key: a task that knows a client id (and token URL) but not its
     // secret must never be handed the token fetched with the secret (an operator's credential).
     const key = [auth.tokenUrl, auth.clientId, auth.clientSecret, auth.clientAuth, auth.scopes.join(' '), auth.audience ?? ''].join('\n');
@@ -170,7 +171,7 @@ export class OAuth2TokenCache {
     if (cached && cached.expiresAtMs > this.clock.now()) return cached.token;
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.fetch(auth, timeoutMs, signal).finally(() => this.loading.delete(key));
+      pending = this.fetch(auth, timeoutMs, signal, send).finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
     }
     const fresh = await pending;
@@ -178,7 +179,7 @@ export class OAuth2TokenCache {
     return fresh.token;
   }
 
-  private async fetch(auth: Extract<Authentication, { kind: 'oauth2' }>, timeoutMs: number, signal?: AbortSignal): Promise<CachedToken> {
+  private async fetch(auth: Extract<Authentication, { kind: 'oauth2' }>, timeoutMs: number, signal?: AbortSignal, send: TokenSender = (request) => this.http.send(request)): Promise<CachedToken> {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (auth.scopes.length > 0) form.set('scope', auth.scopes.join(' '));
     if (auth.audience) form.set('audience', auth.audience);
@@ -193,7 +194,7 @@ export class OAuth2TokenCache {
       form.set('client_id', auth.clientId);
       form.set('client_secret', auth.clientSecret);
     }
-    const response = await this.http.send({ method: 'POST', url: auth.tokenUrl, headers, body: form.toString(), timeoutMs, followRedirects: false, signal });
+    const response = await send({ method: 'POST', url: auth.tokenUrl, headers, body: form.toString(), timeoutMs, followRedirects: false, signal });
     const failure = (detail: string): WorkflowError =>
       new WorkflowError({ kind: 'authentication', code: 'AUTHENTICATION_FAILED', title: 'Authentication Failed', detail, status: 401, data: { token_url: redactUrl(auth.tokenUrl) } });
     if (response.status < 200 || response.status > 299) throw failure(`OAuth2 token request failed with status ${response.status}`);
@@ -213,6 +214,9 @@ export class OAuth2TokenCache {
   }
 }
 
+/** Sends an OAuth2 token request. */
+export type TokenSender = (request: HttpRequest) => Promise<HttpResponse>;
+
 export interface AuthTarget {
   url: string;
   headers: Record<string, string>;
@@ -225,6 +229,7 @@ export async function applyAuthentication(
   tokens: OAuth2TokenCache,
   timeoutMs: number,
   signal?: AbortSignal,
+  send?: TokenSender,
 ): Promise<Secrets> {
   const secrets = secretsOf(auth);
   if (!auth) return secrets;
@@ -248,7 +253,7 @@ export async function applyAuthentication(
       }
       break;
     case 'oauth2': {
-      const token = await tokens.token(auth, timeoutMs, signal);
+      const token = await tokens.token(auth, timeoutMs, signal, send);
       secrets.values.push(token);
       setHeader(target.headers, 'Authorization', `Bearer ${token}`);
       break;

@@ -95,7 +95,8 @@ export interface UsedBucket {
 export function bucketsFor(rules: readonly HostRateRule[], call: LimitedCall, task: TaskRateLimit | undefined): UsedBucket[] {
   const used: UsedBucket[] = [];
   if (task) {
-    const scope = task.scope.kind === 'host' ? hostLabel(call.host) : task.scope.kind === 'operation' ? call.operation : task.scope.key;
+    // An operation is what a call does at one host: `GET /health` of two services are two operations.
+    const scope = task.scope.kind === 'host' ? hostLabel(call.host) : task.scope.kind === 'operation' ? `${hostLabel(call.host)} ${call.operation}` : task.scope.key;
     used.push({
       bucket: { key: `t:${JSON.stringify([call.tenant, task.scope.kind, scope, task.rate.text, task.burst])}`, shape: bucketShape(task.rate, task.burst) },
       label: 'task',
@@ -136,40 +137,48 @@ export class CallRateLimits {
   ) {}
 
   /**
-   * Takes a slot of each bucket in turn, waiting (on the Clock, stopped by `signal`) for each. The
-   * waits together stay within the deadline, CALL_RATE_LIMIT_MAX_WAIT and the task's `max_wait_ms`;
-   * a slot beyond them fails at once with RATE_LIMITED rather than after a useless wait.
-   * Returns the total wait in ms.
+   * Takes a slot of every bucket before waiting for any: each is asked for a slot within the
+   * deadline, CALL_RATE_LIMIT_MAX_WAIT and the task's `max_wait_ms`; when one refuses, the slots
+   * already granted are given back and the call fails at once with RATE_LIMITED. Otherwise it
+   * sleeps once (on the Clock, stopped by `signal`) until the latest slot. Returns that wait in ms.
    */
   async acquire(used: readonly UsedBucket[], host: CallHost, deadline: number, signal: AbortSignal): Promise<number> {
-    let waited = 0;
-    for (const step of used) {
-      const left = deadline - this.clock.now();
-      // The slot must come before the deadline, not at it: a call sent then would have no time at all.
-      let budget = left - 1;
-      let allowed = left;
-      let why = "the time left before the task's deadline";
-      for (const [limit, name] of [
-        [this.settings.maxWaitMs, 'CALL_RATE_LIMIT_MAX_WAIT'],
-        [step.maxWaitMs, "the task's max_wait_ms"],
-      ] as const) {
-        if (limit !== undefined && limit - waited < budget) {
-          budget = allowed = limit - waited;
-          why = name;
+    const granted: { step: UsedBucket; waitMs: number }[] = [];
+    try {
+      for (const step of used) {
+        const left = deadline - this.clock.now();
+        // The slot must come before the deadline, not at it: a call sent then would have no time at all.
+        let budget = left - 1;
+        let allowed = left;
+        let why = "the time left before the task's deadline";
+        for (const [limit, name] of [
+          [this.settings.maxWaitMs, 'CALL_RATE_LIMIT_MAX_WAIT'],
+          [step.maxWaitMs, "the task's max_wait_ms"],
+        ] as const) {
+          if (limit !== undefined && limit < budget) {
+            budget = allowed = limit;
+            why = name;
+          }
         }
+        const reservation = await this.limiter.reserve(step.bucket, Math.max(0, budget));
+        if (!reservation.granted) {
+          this.metrics?.rateLimitRefused(step.label);
+          throw rateLimited(step, reservation.retryAfterMs, allowed, why, host);
+        }
+        granted.push({ step, waitMs: reservation.waitMs });
       }
-      const reservation = await this.limiter.reserve(step.bucket, Math.max(0, budget));
-      if (!reservation.granted) {
-        this.metrics?.rateLimitRefused(step.label);
-        throw rateLimited(step, reservation.retryAfterMs, allowed, why, host);
-      }
-      if (reservation.waitMs > 0) {
-        this.metrics?.rateLimitWaited(step.label, reservation.waitMs);
-        await this.clock.sleep(reservation.waitMs, signal);
-        waited += reservation.waitMs;
-      }
+    } catch (error) {
+      // The call is not sent: its slots go back to the buckets, for the calls that will be.
+      await Promise.all(granted.map(({ step }) => this.limiter.release(step.bucket).catch(() => undefined)));
+      throw error;
     }
-    return waited;
+    let longest = 0;
+    for (const { step, waitMs } of granted) {
+      if (waitMs > 0) this.metrics?.rateLimitWaited(step.label, waitMs);
+      longest = Math.max(longest, waitMs);
+    }
+    if (longest > 0) await this.clock.sleep(longest, signal);
+    return longest;
   }
 
   /**

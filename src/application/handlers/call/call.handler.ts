@@ -1,5 +1,5 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
-import { redactDeep, redactText, redactUrl } from '../../../domain/redaction';
+import { isSensitiveName, redactDeep, redactText, redactUrl } from '../../../domain/redaction';
 import { failed, OutcomeMetadata, succeeded, TaskOutcome, withMetadata } from '../../../domain/task-result';
 import { httpStatusError, isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { CircuitBreaker } from '../../ports/circuit-breaker.port';
@@ -109,7 +109,8 @@ export class CallTaskHandler implements TaskHandler {
     let resolvedInput: JsonObject = { ...context.request.input };
     // What the completion reports beside the standard metadata (the OpenAPI document used).
     let metadata: OutcomeMetadata | undefined;
-    const described = (outcome: TaskOutcome): TaskOutcome => (metadata ? withMetadata(outcome, metadata) : outcome);
+    // Added after the redaction pass, so redacted here too: a secret may be part of the document's URL.
+    const described = (outcome: TaskOutcome): TaskOutcome => (metadata ? withMetadata(outcome, protectMetadata(metadata, secrets)) : outcome);
     try {
       const eager: JsonObject = { ...raw };
       for (const key of Object.keys(deferred)) delete eager[key];
@@ -159,7 +160,7 @@ export class CallTaskHandler implements TaskHandler {
       authentication,
       timeoutMs,
       authenticate: async (target) => {
-        const used = await applyAuthentication(authentication, target, this.tokens, timeoutMs, context.signal);
+        const used = await applyAuthentication(authentication, target, this.tokens, timeoutMs, context.signal, this.tokenSender(context, secrets));
         secrets.values.push(...used.values);
         addQuerySecrets(target.url, secrets);
       },
@@ -217,7 +218,7 @@ export class CallTaskHandler implements TaskHandler {
       const cause = asWorkflowError(e);
       throw withDetail(cause, `HTTP request failed: ${cause.detail}`);
     };
-    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage);
+    const used = await applyAuthentication(auth, target, this.tokens, this.timeoutMs(context), context.signal, this.tokenSender(context, secrets)).catch(stage);
     secrets.values.push(...used.values);
     addQuerySecrets(target.url, secrets);
     const request: HttpRequest = { method: config.method, url: target.url, headers: target.headers, timeoutMs: this.timeoutMs(context), followRedirects: config.redirect, signal: context.signal, transportRetries: !context.workflowRetries };
@@ -289,7 +290,7 @@ export class CallTaskHandler implements TaskHandler {
       secrets.values.push(...known.values);
     }
     for (const one of auths) {
-      const used = await applyAuthentication(one, target, this.tokens, this.timeoutMs(context), context.signal).catch(stage('failed to apply authentication'));
+      const used = await applyAuthentication(one, target, this.tokens, this.timeoutMs(context), context.signal, this.tokenSender(context, secrets)).catch(stage('failed to apply authentication'));
       secrets.values.push(...used.values);
     }
     addQuerySecrets(target.url, secrets);
@@ -347,6 +348,7 @@ export class CallTaskHandler implements TaskHandler {
       signal: context.signal,
       transportRetries: !context.workflowRetries,
       fetching: (url) => addQuerySecrets(url, secrets),
+      fetch: (file) => this.fetchFile(file, context, secrets),
     });
     request.body = encoded.body;
     // Opening the files took part of the call's time.
@@ -357,12 +359,42 @@ export class CallTaskHandler implements TaskHandler {
   }
 
   /**
+   * How an OAuth2 token request of this call is sent: written to the audit log like the call's
+   * own requests (not rate-limited: a cached token serves many calls).
+   */
+  private tokenSender(context: TaskContext, secrets: Secrets): (request: HttpRequest) => Promise<HttpResponse> {
+    return (request) => {
+      const send = (): Promise<HttpResponse> => this.http.send(request);
+      if (!this.outbound?.engaged(context)) return send();
+      const call = { protocol: 'http', method: request.method, url: request.url, operation: `${request.method} ${pathOf(request.url)}`, requestBody: request.body, headers: request.headers, answer: httpAnswer };
+      return this.outbound.audited(context, call, secrets, send);
+    };
+  }
+
+  /**
+   * A file's GET for a multipart or binary body: one more outbound call of the task, through the
+   * same rate limits and audit log as the request it feeds (operation `GET <path>`). The answer's
+   * body streams into the request, so the audit line never shows it.
+   */
+  private fetchFile(request: HttpRequest, context: TaskContext, secrets: Secrets): Promise<HttpResponse> {
+    const send = (): Promise<HttpResponse> => {
+      // After a rate-limit wait, only what is left of the deadline.
+      request.timeoutMs = this.timeoutMs(context);
+      return this.http.send(request);
+    };
+    if (!this.outbound?.engaged(context)) return send();
+    const call = { protocol: 'http', method: 'GET', url: request.url, operation: `GET ${pathOf(request.url)}`, headers: request.headers, answer: (r: HttpResponse) => ({ ...httpAnswer(r), body: undefined }) };
+    return this.outbound.send(context, call, secrets, send);
+  }
+
+  /**
    * Headers added by the authentication are checked here too, before the circuit breaker sees the
    * call; then the call goes through the rate limits and the audit log (`outbound`), and the breaker.
    * The operation `per: operation` limits share: the OpenAPI operationId, else the method and path.
    */
   private async send(request: HttpRequest, context: TaskContext, call: { protocol: 'http' | 'openapi'; secrets: Secrets; operation?: string }): Promise<HttpResponse> {
     checkRequestHeaders(request.headers);
+    request.sensitiveHeaders = sensitiveHeaderNames(request.headers, call.secrets);
     if (this.settings.idempotencyKeys && !IDEMPOTENT_METHODS.has(request.method) && getHeader(request.headers, 'Idempotency-Key') === undefined) {
       // One key per operation, the same on every run of it, so a downstream that honours the header
       // sees one logical request even when the executor crashed mid-call and the task runs again.
@@ -457,6 +489,25 @@ export function idempotencyKeyHeader(operationKey: string): string {
   const encoder = new TextEncoder();
   const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return `"${escaped}"`;
+}
+
+/** The completion's metadata without the call's secrets (the document URL was redacted by parameter name only). */
+function protectMetadata(metadata: OutcomeMetadata, secrets: Secrets): OutcomeMetadata {
+  const { document } = metadata;
+  if (!document) return metadata;
+  return { ...metadata, document: { ...document, url: redactText(document.url, secrets.values.filter((v) => v !== '')) } };
+}
+
+/**
+ * The headers a redirect to another origin must not carry: those the authentication set or the
+ * task named as secret (an API key's header), those with a sensitive name, and any whose value
+ * holds one of the call's secrets.
+ */
+function sensitiveHeaderNames(headers: Readonly<Record<string, string>>, secrets: Secrets): string[] {
+  const values = secrets.values.filter((v) => v !== '');
+  return Object.entries(headers)
+    .filter(([name, value]) => isSensitiveName(name, secrets.names) || values.some((secret) => value.includes(secret)))
+    .map(([name]) => name);
 }
 
 /** The path of a URL, without the query (what `per: operation` shares for plain HTTP calls). */

@@ -1,4 +1,5 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
+import { redactUrl } from '../../../domain/redaction';
 import { ErrorCode, WorkflowError } from '../../../domain/workflow-error';
 import { OperationSecurity, SecurityRequirement, SecurityScheme } from '../../ports/openapi-document-source.port';
 import { Authentication } from './authentication';
@@ -130,6 +131,33 @@ function mappingOf(name: string, scheme: SecurityScheme, operationId: string): M
   }
 }
 
+/**
+ * A client secret the task gives goes to the token URL the document names: only over https (or to
+ * this machine, for local setups), so a document cannot have it sent in clear across a network.
+ * The operator's credentials have their own rule (`allow_http`).
+ */
+function checkTokenUrl(tokenUrl: string, scheme: string, operationId: string): void {
+  let url: URL;
+  try {
+    url = new URL(tokenUrl);
+  } catch {
+    throw securityError('SECURITY_SCHEME_UNSUPPORTED', 'Unsupported Security Scheme', `security scheme '${scheme}' has a tokenUrl that is not an absolute URL`, scheme, operationId);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return;
+  throw securityError(
+    'SECURITY_SCHEME_UNSUPPORTED',
+    'Unsupported Security Scheme',
+    `security scheme '${scheme}' has the tokenUrl ${redactUrl(tokenUrl)}, which is not https: the task's client secret is sent only over https (or to a loopback address)`,
+    scheme,
+    operationId,
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** The authentication that sends `value` the way `mapping` says. */
 function authenticationOf(mapping: Mapping, value: CredentialValue, scopes: string[]): Authentication | undefined {
   if (mapping.kind === 'token' && value.kind === 'token') return { kind: 'bearer', token: value.token };
@@ -223,6 +251,7 @@ export class DocumentSecurity {
     const required = requiredScopes(target.security.requirements, use.scheme);
     const given = taskValue(mapping, use.given, use.scheme, target.operationId);
     if (given) {
+      if (mapping.kind === 'client') checkTokenUrl(mapping.tokenUrl, use.scheme, target.operationId);
       // The task's own secret goes where its document says, as a task's explicit authentication does.
       const scopes = [...new Set([...required, ...scopesOf(use.given['scopes'] ?? use.given['scope'])])];
       return [authenticationOf(mapping, given, scopes) as Authentication];

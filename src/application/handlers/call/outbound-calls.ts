@@ -155,6 +155,25 @@ export class OutboundCalls {
     return result;
   }
 
+  /**
+   * Runs `send` and writes its audit line (when the audit log is on), without the rate limits: for
+   * the requests a call makes on the side, such as OAuth2 token requests (a cached token serves many
+   * calls, so they are no call of their own to limit). Throws what `send` throws.
+   */
+  async audited<T>(context: TaskContext, call: OutboundCall<T>, secrets: Secrets, send: () => Promise<T>): Promise<T> {
+    const started = this.clock.now();
+    let result: T;
+    try {
+      result = await send();
+    } catch (error) {
+      this.audit(context, call, secrets, started, 0, { error: isWorkflowError(error) ? error.code : 'INTERNAL' }, undefined);
+      throw error;
+    }
+    const answer = call.answer?.(result);
+    this.audit(context, call, secrets, started, 0, answer ? { status: answer.status } : { status: 'ok' }, answer?.body);
+    return result;
+  }
+
   private audit(context: TaskContext, call: OutboundCall<unknown>, secrets: Secrets, started: number, waited: number, result: { status?: number | string; error?: string }, responseBody: string | Uint8Array | undefined): void {
     const { enabled, bodies, maxBodyBytes } = this.settings.audit;
     if (!enabled) return;

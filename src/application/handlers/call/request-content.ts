@@ -1,7 +1,7 @@
 import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactUrl } from '../../../domain/redaction';
 import { errors, toWorkflowError, WorkflowError } from '../../../domain/workflow-error';
-import { HttpClient, HttpBodyChunks } from '../../ports/http-client.port';
+import { HttpClient, HttpBodyChunks, HttpRequest, HttpResponse } from '../../ports/http-client.port';
 import { PreparedContent, PreparedPart } from '../../ports/openapi-document-source.port';
 import { USER_AGENT } from './http-message';
 import { contentClass, mediaTypeOf } from './response-content';
@@ -149,6 +149,11 @@ export interface ContentEnvironment {
   transportRetries: boolean;
   /** Told every file URL before anything is fetched (token-like query values join the task's secrets). */
   fetching?: (url: string) => void;
+  /**
+   * Sends a file's GET: the call handler passes it through the rate limits and the audit log like
+   * any other outbound call of the task. Default: straight to `http`.
+   */
+  fetch?: (request: HttpRequest) => Promise<HttpResponse>;
   /** The multipart boundary (tests); default 32 random hex digits. */
   boundary?: () => string;
 }
@@ -270,6 +275,23 @@ function unavailable(source: Source, status: number): WorkflowError {
 }
 
 /**
+ * The checks `encodeContent` makes before it fetches anything: the shape of every file value
+ * (one of base64 or url, an http(s) URL, valid base64, text for filename and content type), and the
+ * number of files to fetch. Nothing is fetched. `skip` leaves out values known only at run time.
+ * Throws the same `configuration` errors a run gives.
+ */
+export function checkContent(content: PreparedContent, skip: (value: unknown) => boolean = () => false): void {
+  const files = content.kind === 'binary' ? [{ value: content.value, label: 'the request body' }] : content.parts.filter((p) => p.file).map((p) => ({ value: p.value, label: `file part "${p.name}"` }));
+  const checked = files.filter((f) => !skip(f.value));
+  const urls = checked.filter((f) => isPlainObject(f.value) && typeof f.value['url'] === 'string').length;
+  if (urls > MAX_FETCHED_FILES) throw invalid(`${urls} files to fetch by URL; at most ${MAX_FETCHED_FILES} per request`);
+  for (const { value, label } of checked) {
+    const { contentType } = fileSource(value, label);
+    if (contentType !== undefined) headerSafe(contentType, `the content type of ${label}`);
+  }
+}
+
+/**
  * Encodes `content` for sending. Inline parts are checked against the limit before anything is
  * fetched; files with a URL are then opened one after another (the address policy, redirects and
  * the call's deadline apply; any status but 2xx fails with FILE_FETCH_FAILED), and their bytes are
@@ -372,7 +394,7 @@ async function open(source: Source, env: ContentEnvironment, maxBytes: number): 
   const url = source.url ?? '';
   let response;
   try {
-    response = await env.http.send({
+    response = await (env.fetch ?? ((r: HttpRequest) => env.http.send(r)))({
       method: 'GET',
       url,
       headers: { 'User-Agent': USER_AGENT },
