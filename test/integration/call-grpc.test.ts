@@ -143,8 +143,24 @@ describe('call: grpc against a local gRPC server', () => {
     const unknown = await executor.run('unknown', call('Nope', {}));
     assert.equal(unknown.error, 'grpc call: method Nope not found in service flunq.test.Greeter (methods: SayHello, CountTo, Collect)');
     const wrong = await executor.run('wrong', call('SayHello', { person: 'not an object' }));
-    assert.match(wrong.error, /^grpc call: with.arguments do not fit flunq.test.Greeter\/SayHello: /);
+    assert.equal(wrong.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.person must be an object (message flunq.test.common.Person), got "not an object"');
     assert.equal(problem(wrong)['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
+  });
+
+  it('refuses a misspelt field, a non-numeric id and an unknown enum name before anything is sent', async () => {
+    const before = greeter.seen.length;
+    const misspelt = await executor.run('misspelt', call('SayHello', { persn: { name: 'Ada' } }));
+    assert.equal(misspelt.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.persn is not a field of flunq.test.HelloRequest (fields: person)');
+    assert.equal(problem(misspelt)['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
+    const id = await executor.run('id', call('SayHello', { person: { name: 'Ada', id: 'notanumber' } }));
+    assert.equal(id.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.person.id must be a whole number (int64; 64-bit values may be decimal digits in a string), got "notanumber"');
+    const mood = await executor.run('mood', call('SayHello', { person: { name: 'Ada', mood: 'NOPE' } }));
+    assert.equal(mood.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.person.mood is not a value of enum flunq.test.common.Mood: "NOPE" (values: MOOD_UNSPECIFIED, HAPPY, GRUMPY)');
+    assert.equal(greeter.seen.length, before, 'the server saw none of them');
+    const valid = await executor.run('valid', call('SayHello', { person: { name: 'Ada', id: '9007199254740993', mood: 'GRUMPY' } }));
+    assert.equal(valid.success, true, valid.error);
+    assert.equal((valid.output as Record<string, unknown>)['id'], '9007199254740993');
+    assert.equal((valid.output as Record<string, unknown>)['mood'], 'GRUMPY');
   });
 
   it('refuses an API key whose name is not a metadata name', async () => {

@@ -4,7 +4,8 @@ import { rootCertificates } from 'node:tls';
 import { ChannelOptions, Client, credentials, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { GrpcCallRequest, GrpcClient, GrpcMethod, GrpcReply, GrpcTarget } from '../../application/ports/grpc-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
-import { AnyMethod, ProtoDocuments } from './proto-documents';
+import { checkArguments } from './proto-arguments';
+import { AnyMethod, LoadedMethodDefinition, ProtoDocuments } from './proto-documents';
 
 export interface GrpcClientSettings {
   /** Largest answer accepted, in bytes: one message, and all messages collected together (HTTP_MAX_RESPONSE_BYTES). */
@@ -56,7 +57,7 @@ class LoadedMethod implements GrpcMethod {
   constructor(
     readonly service: string,
     readonly method: string,
-    readonly definition: AnyMethod,
+    readonly definition: LoadedMethodDefinition,
   ) {}
   get responses(): 'one' | 'many' {
     return this.definition.responseStream ? 'many' : 'one';
@@ -129,6 +130,7 @@ export class GrpcJsClient implements GrpcClient {
     if (!(method instanceof LoadedMethod)) throw errors.runtime('grpc call: the method was not loaded by this client');
     if (request.signal?.aborted) throw this.cancelled(request.signal);
     const definition = method.definition;
+    checkArguments(definition.requestMessage, request.message, `grpc call: ${method.service}/${method.method}`);
     try {
       definition.requestSerialize(request.message);
     } catch (error) {
