@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   };
   const brokers = new BrokerClients([amqpConnector, mqttConnector, natsConnector]);
   const breaker = new OpossumCircuitBreaker(new InMemoryMetrics(), new InMemoryLogger());
-  const protocol = new AsyncApiCallProtocol(new ParserAsyncApiDocuments(http, new FakeClock()), brokers, asyncApiPayloadValidator(), breaker);
+  const protocol = new AsyncApiCallProtocol(new ParserAsyncApiDocuments(http, new FakeClock()), brokers, asyncApiPayloadValidator(), breaker, new FakeClock());
   const handler = new CallTaskHandler(http, breaker, {} as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol]);
   const call = async (document: string, server: string, operation: string): Promise<() => Promise<void>> => {
     const parameters = { call: 'asyncapi', with: { document: { endpoint: document }, operation, server: { name: server }, message: { payload } } };

@@ -71,7 +71,7 @@ const unused = new Proxy({}, { get: () => () => assert.fail('not used by asyncap
 function setup(failure?: WorkflowError) {
   const brokers = new FakeBrokers(failure);
   const breaker = new RecordingBreaker();
-  const protocol = new AsyncApiCallProtocol(documents, brokers, validator, breaker);
+  const protocol = new AsyncApiCallProtocol(documents, brokers, validator, breaker, new FakeClock());
   const handler = new CallTaskHandler(unused as HttpClient, unused as CircuitBreaker, unused as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol]);
   return { brokers, breaker, handler };
 }

@@ -8,6 +8,10 @@ import { InMemoryRateLimiter } from '../../../src/adapters/memory/in-memory-rate
 import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
 import { GrpcCallProtocol } from '../../../src/application/handlers/call/grpc-call';
 import { FakeGrpcClient } from '../../support/fake-grpc-client';
+import { FakeMessageBrokers } from '../../support/fake-message-brokers';
+import { AsyncApiCallProtocol } from '../../../src/application/handlers/call/asyncapi/asyncapi-protocol';
+import { AsyncApiDocuments, AsyncApiModel } from '../../../src/application/ports/asyncapi-documents.port';
+import { PayloadValidator } from '../../../src/application/ports/message-brokers.port';
 import { CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
 import { DEFAULT_CALL_AUDIT } from '../../../src/application/handlers/call/call-audit';
 import { DEFAULT_CALL_RATE_LIMITS, parseTaskRateLimit } from '../../../src/application/handlers/call/call-rate-limits';
@@ -355,6 +359,42 @@ describe('gRPC calls', () => {
       ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'RESOURCE_EXHAUSTED'],
       ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'OK'],
     ]);
+  });
+});
+
+/** One AMQP server (`host`, as the document gives it) with a send operation and a request-reply one. */
+function asyncApiModel(host: string): AsyncApiModel {
+  const orders = { name: 'orders', address: 'orders.created', messages: [], servers: [] };
+  return {
+    version: '3.0.0',
+    servers: [{ name: 'rabbit', protocol: 'amqp', host, variables: {} }],
+    channels: [orders],
+    operations: [
+      { id: 'notify', action: 'send', channel: orders, messages: [] },
+      { id: 'placeOrder', action: 'send', channel: orders, messages: [], reply: { address: null } },
+    ],
+  };
+}
+
+const anyPayload: PayloadValidator = { validate: () => [] };
+
+function asyncApiSut(host: string, options: Parameters<typeof makeSut>[0] = {}): Sut & { brokers: FakeMessageBrokers } {
+  const brokers = new FakeMessageBrokers();
+  brokers.answer('orders.created', () => ({ payload: { ok: true }, headers: {} }));
+  const documents: AsyncApiDocuments = { load: () => Promise.resolve(asyncApiModel(host)) };
+  const sut = makeSut({ ...options, protocols: (clock) => [new AsyncApiCallProtocol(documents, brokers, anyPayload, passThrough, clock)] });
+  return { ...sut, brokers };
+}
+
+const asyncApiCall = (operation: string, payload: JsonObject = { id: 'o-1' }): JsonObject => ({ call: 'asyncapi', with: { document: { endpoint: 'https://docs.example.test/orders.yaml' }, operation, message: { payload } } });
+
+describe('AsyncAPI calls', () => {
+  it('after a rate-limit wait, the exchange gets only what is left of the deadline', async () => {
+    const sut = asyncApiSut('rabbit.example.test:5672', { limits: 'rabbit.example.test:5672=1/s' });
+    const outcomes = await runAll(sut, [sut.start(asyncApiCall('notify'), { deadlineMs: 10_000 }), sut.start(asyncApiCall('placeOrder'), { deadlineMs: 10_000 })]);
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    assert.deepEqual(sut.metrics.rateLimitWaits, [{ limit: 'rabbit.example.test:5672', waitMs: 1000 }]);
+    assert.deepEqual(sut.brokers.deliveries.map((d) => d.timeoutMs), [10_000, 9000]);
   });
 });
 
