@@ -11,6 +11,9 @@ import { AsyncApiCallConfig, parseAsyncApiCall } from './asyncapi-call-config';
 import { AsyncApiTarget, resolveTarget } from './asyncapi-target';
 import { callHostOfAddress } from '../outbound-calls';
 
+/** The IANA ports of the broker protocols, for a server that names none. */
+const DEFAULT_BROKER_PORTS: Readonly<Record<string, number>> = { amqp: 5672, amqps: 5671, mqtt: 1883, mqtts: 8883, nats: 4222 };
+
 function withStage(stage: string) {
   return (error: unknown): never => {
     if (error instanceof WorkflowError) throw error.with({ detail: `asyncapi call failed: ${stage}: ${error.detail}`, cause: error });
@@ -73,8 +76,8 @@ export class AsyncApiCallProtocol implements CallProtocol {
     const options = (): { timeoutMs: number; signal: AbortSignal } => ({ timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal });
     // One circuit per tenant and broker, as for HTTP hosts; refused configurations never count.
     const scope = { tenant: context.request.tenantId, host: target.host };
-    // A server without a port uses its protocol's default, which only the broker adapter knows: port 0 here, so rate limits match it by name.
-    const host = callHostOfAddress(target.host, 0);
+    // A server without a port is its protocol's default port: `rabbit` and `rabbit:5672` are one host to rate limits and the audit.
+    const host = callHostOfAddress(target.host, DEFAULT_BROKER_PORTS[target.server.protocol] ?? 0);
     const outbound = { protocol: 'asyncapi', url: `${target.server.protocol}://${target.host}/${target.address}`, host, operation: target.address, requestBody: () => JSON.stringify(config.message.payload) };
     if (target.reply) {
       const reply = target.reply;
