@@ -23,6 +23,8 @@ const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'asyncapi');
 const HOSTS = { AMQP_HOST: '127.0.0.1:5672', MQTT_HOST: '127.0.0.1:1883', NATS_HOST: '127.0.0.1:4222', NATS_IP: '127.0.0.1' };
 type Protocol = 'amqp' | 'mqtt' | 'nats';
 const SERVER: Record<Protocol, string> = { amqp: 'rabbit', mqtt: 'mosquitto', nats: 'nats' };
+/** The task's broker login: the local RabbitMQ takes guest from loopback, and the executor sends no default login. */
+const LOGIN: Record<Protocol, Record<string, unknown>> = { amqp: { authentication: { basic: { username: 'guest', password: 'guest' } } }, mqtt: {}, nats: {} };
 
 /** Serves `/<address>/orders-<version>.yaml` with the address and the brokers filled in. */
 const documents = new LocalServer((req, res) => {
@@ -188,6 +190,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
             server: { name: SERVER[protocol] },
             message: { payload: { id: '${ .input.orderId }', quantity: 2 }, headers: { 'x-tenant-tier': 'gold' } },
           },
+          ...LOGIN[protocol],
           output: { as: '${ .message.payload }' },
         }, { input: { orderId: `o-${protocol}` } });
         assert.equal(done.success, true, JSON.stringify(done));
@@ -201,6 +204,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
         const done = await run('notifyOrder', {
           call: 'asyncapi',
           with: { document: { endpoint: documentUrl(address) }, operation: 'notifyOrder', server: { name: SERVER[protocol] }, message: { payload: { id: 'n-1', quantity: 1 } } },
+          ...LOGIN[protocol],
         });
         assert.equal(done.success, true, JSON.stringify(done));
         assert.deepEqual(done.output, { published: { operation: 'notifyOrder', server: SERVER[protocol], protocol, address } });
@@ -214,12 +218,14 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
         const published = await run('submitOrder', {
           call: 'asyncapi',
           with: { document: { endpoint: documentUrl(address, '2.6') }, channel: address, server: { name: SERVER[protocol] }, message: { payload: { id: 'v2-1' } } },
+          ...LOGIN[protocol],
         });
         assert.equal(published.success, true, JSON.stringify(published));
         assert.deepEqual(published.output, { published: { channel: address, server: SERVER[protocol], protocol, address } });
         const replied = await run('submitOrder', {
           call: 'asyncapi',
           with: { document: { endpoint: documentUrl(address, '2.6') }, channel: address, server: { name: SERVER[protocol] }, message: { payload: { id: 'v2-2' } }, subscription: { consume: { amount: 1 } } },
+          ...LOGIN[protocol],
         });
         assert.equal(replied.success, true, JSON.stringify(replied));
         const message = (replied.output as { message: { payload: unknown; headers: Record<string, string> } }).message;
@@ -267,7 +273,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
   it('amqp: a message no queue takes fails (returned by the broker) instead of vanishing', async () => {
     const address = uniqueAddress('amqp');
     for (const operation of ['notifyOrder', 'placeOrder']) {
-      const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation, server: { name: 'rabbit' }, message: { payload: { id: 'a', quantity: 1 } } } });
+      const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation, server: { name: 'rabbit' }, message: { payload: { id: 'a', quantity: 1 } } }, ...LOGIN.amqp });
       assert.equal(done.success, false);
       assert.equal(done.error_details?.['detail'], `AMQP broker returned the message: no queue takes '${address}'`);
       assert.equal((done.error_details?.['data'] as { code: string }).code, 'NETWORK');
@@ -305,6 +311,15 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
       assert.ok(!text.includes('wr0ng-s3cret-pw'), text);
       assert.equal((refused.data.input as Record<string, unknown>)['authentication'], undefined);
     });
+  });
+
+  it('amqp: sends no default login (never guest/guest) without the task\'s authentication; a broker without anonymous login refuses it clearly', async () => {
+    const address = uniqueAddress('amqp');
+    const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation: 'notifyOrder', server: { name: 'rabbit' }, message: { payload: { id: 'anon', quantity: 1 } } } });
+    assert.equal(done.success, false);
+    assert.equal(done.error_details?.['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/authentication');
+    assert.equal((done.error_details?.['data'] as { code: string }).code, 'AUTHENTICATION_FAILED');
+    assert.equal(done.error_details?.['detail'], 'AMQP broker requires credentials: it offers no anonymous login (SASL ANONYMOUS) and the task gives no authentication (give basic: username and password)');
   });
 
   it('applies the outbound address policy to the broker before connecting', async () => {
