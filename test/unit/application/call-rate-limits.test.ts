@@ -489,6 +489,29 @@ describe('GraphQL calls', () => {
   });
 });
 
+describe('gRPC audit lines', () => {
+  it('carry the arguments as the request body (CALL_AUDIT_BODIES), secrets of the metadata and the authentication redacted', async () => {
+    const grpc = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ code: 0, messages: [{ message: 'hi' }] }]);
+    const sut = makeSut({ audit: true, bodies: true, protocols: (clock) => [new GrpcCallProtocol(grpc, passThrough, clock)] });
+    const call = {
+      call: 'grpc',
+      with: {
+        proto: { endpoint: 'https://protos.example.test/greeter.proto' },
+        service: { name: 'flunq.test.Greeter', host: 'greeter.example.test', port: 50051 },
+        method: 'SayHello',
+        arguments: { person: { name: 'Ada', note: 'meta-key-31337 and grpc-bearer-777' } },
+        metadata: { 'x-api-key': 'meta-key-31337' },
+        authentication: { bearer: { token: 'grpc-bearer-777' } },
+      },
+    };
+    const [done] = await runAll(sut, [sut.start(call)]);
+    assert.equal(done?.success, true, JSON.stringify(done));
+    const [line] = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => r.fields);
+    assert.match(String(line?.['requestBody']), /^\{"person":\{"name":"Ada","note":"/);
+    assert.doesNotMatch(JSON.stringify(sut.logger.records), /meta-key-31337|grpc-bearer-777/);
+  });
+});
+
 describe('the audit log (CALL_AUDIT_LOG)', () => {
   const SECRETS = ['s3cret-bearer-token', 'query-key-9876', 'basic-pass-4321', 'body-secret-5555'];
 

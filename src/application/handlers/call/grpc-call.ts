@@ -75,6 +75,9 @@ export class GrpcCallProtocol implements CallProtocol {
       url: `grpc://${address}/${config.service}/${config.method}`,
       host: callHostOfAddress(address, config.target.port),
       operation: `${config.service}/${config.method}`,
+      // For CALL_AUDIT_BODIES: the arguments as JSON; the metadata only to redact its secrets from the line.
+      requestBody: () => JSON.stringify(config.arguments),
+      headers: metadata,
       // RESOURCE_EXHAUSTED is gRPC's 429 (the server's quota or rate limit).
       answer: (r) => ({ status: grpcStatusMeaning(r.code).name, throttled: r.code === RESOURCE_EXHAUSTED, unavailable: false, retryAfter: undefined }),
     };
