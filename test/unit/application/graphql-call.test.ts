@@ -52,7 +52,7 @@ const introspection = graphqlSync({ schema, source: getIntrospectionQuery() });
 
 /** A server that answers the introspection query and `{hello}`. */
 function server(request: HttpRequest): HttpResponse {
-  const body = JSON.parse(String(request.body)) as { query: string; variables?: Record<string, string> };
+  const body = JSON.parse(request.body as string) as { query: string; variables?: Record<string, string> };
   if (body.query.includes('__schema')) return response(200, introspection);
   return response(200, { data: { hello: `hi ${body.variables?.['name'] ?? 'you'}` } });
 }
@@ -153,7 +153,7 @@ describe('call: graphql, the request', () => {
     assert.equal(sent.method, 'POST');
     assert.equal(sent.headers['Content-Type'], 'application/json');
     assert.equal(sent.headers['Accept'], 'application/json');
-    assert.deepEqual(JSON.parse(String(sent.body)), { query: 'query Hi($name: String) { hello(name: $name) }', variables: { name: 'Ada' }, operationName: 'Hi' });
+    assert.deepEqual(JSON.parse(sent.body as string), { query: 'query Hi($name: String) { hello(name: $name) }', variables: { name: 'Ada' }, operationName: 'Hi' });
     assert.deepEqual(breaker.scopes, [{ tenant: 'acme', host: 'api.example.test' }]);
   });
 
@@ -171,7 +171,7 @@ describe('call: graphql, the request', () => {
   });
 
   it('sends an Idempotency-Key with mutations when CALL_IDEMPOTENCY_KEYS is on, never with queries', async () => {
-    const http = new FakeHttp((r) => (String(r.body).includes('mutation') ? response(200, { data: { touch: 1 } }) : server(r)));
+    const http = new FakeHttp((r) => ((r.body as string).includes('mutation') ? response(200, { data: { touch: 1 } }) : server(r)));
     await run({ call_type: 'graphql', endpoint, query: 'mutation { touch }' }, http, { idempotencyKeys: true });
     await run({ call_type: 'graphql', endpoint, query: '{ hello }' }, http, { idempotencyKeys: true });
     assert.equal(http.sent[0]!.headers['Idempotency-Key'], '"task-guarded-1"');
