@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net, { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect as amqpConnect } from 'amqplib';
+import { Channel, connect as amqpConnect } from 'amqplib';
 import { connectAsync as mqttConnect, MqttClient } from 'mqtt';
 import { connect as natsConnect, headers as natsHeaders, NatsConnection } from 'nats';
 import { isDeniedAddress } from '../../src/adapters/http/address-policy';
@@ -59,11 +59,8 @@ interface Responder {
   stop(): Promise<void>;
 }
 
-async function amqpResponder(address: string, reply: boolean): Promise<Responder> {
-  const connection = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
-  const channel = await connection.createChannel();
-  await channel.assertQueue(address, { durable: false, autoDelete: false });
-  const seen: Seen[] = [];
+/** Takes the messages of queue `address`, answering each request with its order id when `reply`. */
+async function respondOn(channel: Channel, address: string, reply: boolean, seen: Seen[]): Promise<void> {
   await channel.consume(address, (message) => {
     if (!message) return;
     const payload = JSON.parse(message.content.toString()) as { id: string };
@@ -75,10 +72,29 @@ async function amqpResponder(address: string, reply: boolean): Promise<Responder
       channel.sendToQueue(replyTo, Buffer.from(JSON.stringify({ confirmed: payload.id })), { correlationId: message.properties.correlationId as string, headers: { 'x-confirmed-by': 'amqp-responder' } });
     }
   });
+}
+
+async function amqpResponder(address: string, reply: boolean): Promise<Responder> {
+  const connection = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
+  const seen: Seen[] = [];
+  let channel: Channel | undefined;
+  let declared = false;
+  try {
+    channel = await connection.createChannel();
+    await channel.assertQueue(address, { durable: false, autoDelete: false });
+    declared = true;
+    await respondOn(channel, address, reply, seen);
+  } catch (error) {
+    // Neither the queue nor the connection outlives a responder that could not start.
+    if (declared) await channel?.deleteQueue(address).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  const ready = channel;
   return {
     seen,
     async stop() {
-      await channel.deleteQueue(address);
+      await ready.deleteQueue(address);
       await connection.close();
     },
   };
