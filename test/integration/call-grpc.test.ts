@@ -263,4 +263,27 @@ describe('the grpc-js adapter', () => {
       await client.close();
     }
   });
+
+  it('never closes a channel with a call running to make room: the call that needs another is refused (503, retryable) until one is idle', async () => {
+    const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, maxProtoBytes: 1 << 18, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
+    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 1 });
+    try {
+      const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);
+      const seen = greeter.seen.length;
+      const slow = client.call(method, { target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000 });
+      for (let i = 0; i < 500 && greeter.seen.length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const other = { target: { host: 'localhost', port: greeter.port, tls: false }, message: { person: { name: 'Bo' } }, metadata: {}, timeoutMs: 10_000 };
+      await assert.rejects(client.call(method, other), (e: unknown) => {
+        const error = e as { kind?: string; status?: number; retryable?: boolean; message?: string };
+        assert.equal(error.message, 'grpc call: all 1 channels (the most kept open) have calls running; try again later');
+        assert.deepEqual([error.kind, error.status, error.retryable], ['communication', 503, true]);
+        return true;
+      });
+      greeter.release();
+      assert.equal((await slow).code, 0, 'the running call was not cut off');
+      assert.equal((await client.call(method, other)).code, 0, 'the idle channel made room');
+    } finally {
+      await client.close();
+    }
+  });
 });
