@@ -26,6 +26,11 @@ export class FakeMessageBrokers implements MessageBrokers {
     return ['amqp', 'mqtt', 'nats'];
   }
 
+  /** The ports the real connectors use. */
+  defaultPort(protocol: string): number | undefined {
+    return ({ amqp: 5672, mqtt: 1883, nats: 4222 } as Record<string, number>)[protocol];
+  }
+
   answer(address: string, reply: (message: OutgoingMessage) => ReceivedMessage): void {
     this.replies.set(address, reply);
   }

@@ -72,6 +72,10 @@ export class BrokerClients implements MessageBrokers {
     return [...this.connectors.keys()].sort();
   }
 
+  defaultPort(protocol: string): number | undefined {
+    return this.connectors.get(protocol)?.defaultPort;
+  }
+
   publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
     return this.exchange(target, 'publish', options, `publishing to ${message.address}`, (connection, signal) => connection.publish(message, signal));
   }

@@ -44,6 +44,9 @@ class FakeBrokers implements MessageBrokers {
   protocols(): readonly string[] {
     return ['mq'];
   }
+  defaultPort(): number | undefined {
+    return 5672;
+  }
   publish(target: BrokerTarget, message: OutgoingMessage, options: { timeoutMs: number }): Promise<void> {
     this.sent.push({ target, message, kind: 'publish', timeoutMs: options.timeoutMs });
     return this.failure ? Promise.reject(this.failure) : Promise.resolve();

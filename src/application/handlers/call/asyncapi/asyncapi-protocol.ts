@@ -11,9 +11,6 @@ import { AsyncApiCallConfig, parseAsyncApiCall } from './asyncapi-call-config';
 import { AsyncApiTarget, resolveTarget } from './asyncapi-target';
 import { callHostOfAddress } from '../outbound-calls';
 
-/** The IANA ports of the broker protocols, for a server that names none. */
-const DEFAULT_BROKER_PORTS: Readonly<Record<string, number>> = { amqp: 5672, amqps: 5671, mqtt: 1883, mqtts: 8883, nats: 4222 };
-
 function withStage(stage: string) {
   return (error: unknown): never => {
     if (error instanceof WorkflowError) throw error.with({ detail: `asyncapi call failed: ${stage}: ${error.detail}`, cause: error });
@@ -76,8 +73,8 @@ export class AsyncApiCallProtocol implements CallProtocol {
     const options = (): { timeoutMs: number; signal: AbortSignal } => ({ timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal });
     // One circuit per tenant and broker, as for HTTP hosts; refused configurations never count.
     const scope = { tenant: context.request.tenantId, host: target.host };
-    // A server without a port is its protocol's default port: `rabbit` and `rabbit:5672` are one host to rate limits and the audit.
-    const host = callHostOfAddress(target.host, DEFAULT_BROKER_PORTS[target.server.protocol] ?? 0);
+    // A server without a port is at its protocol's default port (the brokers know it): `rabbit` and `rabbit:5672` are one host to rate limits and the audit.
+    const host = callHostOfAddress(target.host, this.brokers.defaultPort(target.server.protocol) ?? 0);
     const outbound = { protocol: 'asyncapi', url: `${target.server.protocol}://${target.host}/${target.address}`, host, operation: target.address, requestBody: () => JSON.stringify(config.message.payload) };
     if (target.reply) {
       const reply = target.reply;

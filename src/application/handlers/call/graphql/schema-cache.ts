@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../../../domain/sha256';
 import { Clock } from '../../../ports/clock.port';
 import { GraphqlSchema } from '../../../ports/graphql-documents.port';
 
@@ -49,5 +49,5 @@ export class GraphqlSchemaCache {
 
 /** The credentials' digest, never the credentials themselves, is kept in the key. */
 function keyOf(tenant: string, endpoint: string, credentials: string): string {
-  return JSON.stringify([tenant, endpoint, credentials === '' ? '' : createHash('sha256').update(credentials).digest('base64url')]);
+  return JSON.stringify([tenant, endpoint, credentials === '' ? '' : sha256Hex(credentials)]);
 }
