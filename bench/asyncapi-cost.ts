@@ -82,10 +82,12 @@ async function main(): Promise<void> {
   };
   const brokers = new BrokerClients([amqpConnector, mqttConnector, natsConnector]);
   const breaker = new OpossumCircuitBreaker(new InMemoryMetrics(), new InMemoryLogger());
-  const protocol = new AsyncApiCallProtocol(new ParserAsyncApiDocuments(http, new FakeClock()), brokers, asyncApiPayloadValidator(), breaker);
+  const protocol = new AsyncApiCallProtocol(new ParserAsyncApiDocuments(http, new FakeClock()), brokers, asyncApiPayloadValidator(), breaker, new FakeClock());
   const handler = new CallTaskHandler(http, breaker, {} as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol]);
   const call = async (document: string, server: string, operation: string): Promise<() => Promise<void>> => {
-    const parameters = { call: 'asyncapi', with: { document: { endpoint: document }, operation, server: { name: server }, message: { payload } } };
+    // RabbitMQ 3 offers no anonymous login, and the executor sends no default user: the local broker's guest.
+    const authentication = server === 'rabbit' ? { basic: { username: 'guest', password: 'guest' } } : undefined;
+    const parameters = { call: 'asyncapi', with: { document: { endpoint: document }, operation, server: { name: server }, message: { payload }, ...(authentication ? { authentication } : {}) } };
     const { context } = await fakeContext(request({ task_type: 'call', config: { parameters } }));
     return async () => {
       const outcome = await handler.execute(context);

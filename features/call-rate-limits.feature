@@ -23,6 +23,20 @@ Feature: rate limits of outbound calls
       And 3 of the tasks should have succeeded and 0 failed with code "RATE_LIMITED"
       And the metrics should count 2 rate-limit waits and 0 refusals for "api.example.test"
 
+    Scenario: GraphQL calls to a limited host are spaced the same way
+      Given the GraphQL API "https://api.example.test" answers every POST "/graphql" with:
+        """
+        {"data": {"version": "1.2"}}
+        """
+      And the call task "version" with:
+        """
+        {"call_type": "graphql", "endpoint": "https://api.example.test/graphql", "query": "{ version }"}
+        """
+      When 3 such call tasks are published at once and the clock runs for 2s
+      Then the API should have received the requests at "0, 500, 1000" ms
+      And 3 of the tasks should have succeeded and 0 failed with code "RATE_LIMITED"
+      And the metrics should count 2 rate-limit waits and 0 refusals for "api.example.test"
+
   Rule: a slot after the task's deadline fails the call at once
 
     Scenario: the second call of a slow limit cannot wait that long

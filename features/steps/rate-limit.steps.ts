@@ -40,6 +40,16 @@ Given('the API {string} answers the first GET {string} with status {int} and Ret
   answer(this, origin, path, (n) => (n === 1 ? [status, '{"error": "slow down"}', { 'Content-Type': 'application/json', 'Retry-After': retryAfter }] : [200, '{}', { 'Content-Type': 'application/json' }]));
 });
 
+Given('the GraphQL API {string} answers every POST {string} with:', function (this: ExecutorWorld, origin: string, path: string, body: string) {
+  nock(origin)
+    .post(path)
+    .times(50)
+    .reply(() => {
+      state(this).arrivals.push(this.clock.now());
+      return [200, body, { 'Content-Type': 'application/json' }];
+    });
+});
+
 /**
  * HTTP answers are real I/O: after each move of the clock, wait in real time until no new request
  * arrives and no new completion appears for a few polls, so that each request is recorded at the

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net, { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect as amqpConnect } from 'amqplib';
+import { Channel, connect as amqpConnect } from 'amqplib';
 import { connectAsync as mqttConnect, MqttClient } from 'mqtt';
 import { connect as natsConnect, headers as natsHeaders, NatsConnection } from 'nats';
 import { isDeniedAddress } from '../../src/adapters/http/address-policy';
@@ -23,6 +23,8 @@ const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'asyncapi');
 const HOSTS = { AMQP_HOST: '127.0.0.1:5672', MQTT_HOST: '127.0.0.1:1883', NATS_HOST: '127.0.0.1:4222', NATS_IP: '127.0.0.1' };
 type Protocol = 'amqp' | 'mqtt' | 'nats';
 const SERVER: Record<Protocol, string> = { amqp: 'rabbit', mqtt: 'mosquitto', nats: 'nats' };
+/** The task's broker login: the local RabbitMQ takes guest from loopback, and the executor sends no default login. */
+const LOGIN: Record<Protocol, Record<string, unknown>> = { amqp: { authentication: { basic: { username: 'guest', password: 'guest' } } }, mqtt: {}, nats: {} };
 
 /** Serves `/<address>/orders-<version>.yaml` with the address and the brokers filled in. */
 const documents = new LocalServer((req, res) => {
@@ -57,11 +59,8 @@ interface Responder {
   stop(): Promise<void>;
 }
 
-async function amqpResponder(address: string, reply: boolean): Promise<Responder> {
-  const connection = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
-  const channel = await connection.createChannel();
-  await channel.assertQueue(address, { durable: false, autoDelete: false });
-  const seen: Seen[] = [];
+/** Takes the messages of queue `address`, answering each request with its order id when `reply`. */
+async function respondOn(channel: Channel, address: string, reply: boolean, seen: Seen[]): Promise<void> {
   await channel.consume(address, (message) => {
     if (!message) return;
     const payload = JSON.parse(message.content.toString()) as { id: string };
@@ -73,10 +72,29 @@ async function amqpResponder(address: string, reply: boolean): Promise<Responder
       channel.sendToQueue(replyTo, Buffer.from(JSON.stringify({ confirmed: payload.id })), { correlationId: message.properties.correlationId as string, headers: { 'x-confirmed-by': 'amqp-responder' } });
     }
   });
+}
+
+async function amqpResponder(address: string, reply: boolean): Promise<Responder> {
+  const connection = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
+  const seen: Seen[] = [];
+  let channel: Channel | undefined;
+  let declared = false;
+  try {
+    channel = await connection.createChannel();
+    await channel.assertQueue(address, { durable: false, autoDelete: false });
+    declared = true;
+    await respondOn(channel, address, reply, seen);
+  } catch (error) {
+    // Neither the queue nor the connection outlives a responder that could not start.
+    if (declared) await channel?.deleteQueue(address).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  const ready = channel;
   return {
     seen,
     async stop() {
-      await channel.deleteQueue(address);
+      await ready.deleteQueue(address);
       await connection.close();
     },
   };
@@ -188,6 +206,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
             server: { name: SERVER[protocol] },
             message: { payload: { id: '${ .input.orderId }', quantity: 2 }, headers: { 'x-tenant-tier': 'gold' } },
           },
+          ...LOGIN[protocol],
           output: { as: '${ .message.payload }' },
         }, { input: { orderId: `o-${protocol}` } });
         assert.equal(done.success, true, JSON.stringify(done));
@@ -201,6 +220,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
         const done = await run('notifyOrder', {
           call: 'asyncapi',
           with: { document: { endpoint: documentUrl(address) }, operation: 'notifyOrder', server: { name: SERVER[protocol] }, message: { payload: { id: 'n-1', quantity: 1 } } },
+          ...LOGIN[protocol],
         });
         assert.equal(done.success, true, JSON.stringify(done));
         assert.deepEqual(done.output, { published: { operation: 'notifyOrder', server: SERVER[protocol], protocol, address } });
@@ -214,12 +234,14 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
         const published = await run('submitOrder', {
           call: 'asyncapi',
           with: { document: { endpoint: documentUrl(address, '2.6') }, channel: address, server: { name: SERVER[protocol] }, message: { payload: { id: 'v2-1' } } },
+          ...LOGIN[protocol],
         });
         assert.equal(published.success, true, JSON.stringify(published));
         assert.deepEqual(published.output, { published: { channel: address, server: SERVER[protocol], protocol, address } });
         const replied = await run('submitOrder', {
           call: 'asyncapi',
           with: { document: { endpoint: documentUrl(address, '2.6') }, channel: address, server: { name: SERVER[protocol] }, message: { payload: { id: 'v2-2' } }, subscription: { consume: { amount: 1 } } },
+          ...LOGIN[protocol],
         });
         assert.equal(replied.success, true, JSON.stringify(replied));
         const message = (replied.output as { message: { payload: unknown; headers: Record<string, string> } }).message;
@@ -267,7 +289,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
   it('amqp: a message no queue takes fails (returned by the broker) instead of vanishing', async () => {
     const address = uniqueAddress('amqp');
     for (const operation of ['notifyOrder', 'placeOrder']) {
-      const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation, server: { name: 'rabbit' }, message: { payload: { id: 'a', quantity: 1 } } } });
+      const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation, server: { name: 'rabbit' }, message: { payload: { id: 'a', quantity: 1 } } }, ...LOGIN.amqp });
       assert.equal(done.success, false);
       assert.equal(done.error_details?.['detail'], `AMQP broker returned the message: no queue takes '${address}'`);
       assert.equal((done.error_details?.['data'] as { code: string }).code, 'NETWORK');
@@ -305,6 +327,15 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
       assert.ok(!text.includes('wr0ng-s3cret-pw'), text);
       assert.equal((refused.data.input as Record<string, unknown>)['authentication'], undefined);
     });
+  });
+
+  it('amqp: sends no default login (never guest/guest) without the task\'s authentication; a broker without anonymous login refuses it clearly', async () => {
+    const address = uniqueAddress('amqp');
+    const done = await run('x', { call: 'asyncapi', with: { document: { endpoint: documentUrl(address) }, operation: 'notifyOrder', server: { name: 'rabbit' }, message: { payload: { id: 'anon', quantity: 1 } } } });
+    assert.equal(done.success, false);
+    assert.equal(done.error_details?.['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/authentication');
+    assert.equal((done.error_details?.['data'] as { code: string }).code, 'AUTHENTICATION_FAILED');
+    assert.equal(done.error_details?.['detail'], 'AMQP broker requires credentials: it offers no anonymous login (SASL ANONYMOUS) and the task gives no authentication (give basic: username and password)');
   });
 
   it('applies the outbound address policy to the broker before connecting', async () => {

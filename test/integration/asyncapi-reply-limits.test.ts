@@ -35,6 +35,8 @@ const documents = new LocalServer((req, res) => {
 
 type Protocol = 'amqp' | 'nats';
 const SERVER: Record<Protocol, string> = { amqp: 'rabbit', nats: 'nats' };
+/** The task's broker login: the local RabbitMQ takes guest from loopback, and the executor sends no default login. */
+const LOGIN: Record<Protocol, Record<string, unknown>> = { amqp: { authentication: { basic: { username: 'guest', password: 'guest' } } }, nats: {} };
 
 /** Answers every order on `address` with `answerTo(order.id)`; returns how to stop. */
 async function responder(protocol: Protocol, address: string): Promise<() => Promise<void>> {
@@ -83,6 +85,7 @@ describe('call: asyncapi reply limits (local NATS and RabbitMQ)', { timeout: 60_
               call: 'asyncapi',
               with: { document: { endpoint: `${documents.origin}/${encodeURIComponent(address)}/orders.yaml` }, operation: 'placeOrder', server: { name: SERVER[protocol] }, message: { payload: { id, quantity: 1 } } },
               output: { as: '${ .message.payload.confirmed }' },
+              ...LOGIN[protocol],
             }),
             20_000,
           );

@@ -50,7 +50,8 @@ const server = new LocalServer((req: Seen, res) => {
   if (plan.status !== 0) return json(res, plan.status, { message: 'unavailable' });
   if (req.url.includes('introspection=off') && req.body.includes('__schema')) return json(res, 200, { errors: [{ message: 'GraphQL introspection is not allowed', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
   const body = JSON.parse(req.body) as { query: string; variables?: Record<string, unknown>; operationName?: string };
-  void graphql({ schema, source: body.query, rootValue, variableValues: body.variables ?? null, operationName: body.operationName ?? null, contextValue: { authorization: req.headers.authorization } }).then((result) => json(res, 200, result));
+  // With `apollo=on`, a refused query (no data: parse or validation errors) is answered 400, as Apollo Server does.
+  void graphql({ schema, source: body.query, rootValue, variableValues: body.variables ?? null, operationName: body.operationName ?? null, contextValue: { authorization: req.headers.authorization } }).then((result) => json(res, req.url.includes('apollo=on') && !('data' in result) ? 400 : 200, result));
 });
 
 function code(c: CompletedPayload): unknown {
@@ -207,6 +208,19 @@ describe('call: graphql against a real server', () => {
     assert.equal(code(c), 'HTTP_5XX');
     assert.equal(c.error, 'HTTP request failed with status 500');
     assert.deepEqual(c.output, { status_code: 500, headers: (c.output as { headers: unknown }).headers, data: { message: 'unavailable' } });
+  });
+
+  it('fails a 400 whose body holds GraphQL errors (as Apollo answers a refused query) with the errors in error_details, the status and body kept', async () => {
+    const c = await executor.run('apollo', { call_type: 'graphql', endpoint: `${endpoint}?apollo=on`, query: '{ users { nope } }' });
+    assert.equal(c.success, false);
+    assert.equal(code(c), 'HTTP_4XX');
+    assert.equal(c.error_details?.['status'], 400);
+    assert.equal(c.error, 'HTTP request failed with status 400: GraphQL errors: Cannot query field "nope" on type "User". Did you mean "name"?');
+    const data = c.error_details?.['data'] as { errors: { message: string }[]; endpoint: string };
+    assert.deepEqual(data.errors.map((e) => e.message), ['Cannot query field "nope" on type "User". Did you mean "name"?']);
+    const output = c.output as { status_code: number; data: { errors: unknown[] } };
+    assert.equal(output.status_code, 400);
+    assert.equal(output.data.errors.length, 1);
   });
 
   it('refuses a subscription', async () => {

@@ -143,8 +143,24 @@ describe('call: grpc against a local gRPC server', () => {
     const unknown = await executor.run('unknown', call('Nope', {}));
     assert.equal(unknown.error, 'grpc call: method Nope not found in service flunq.test.Greeter (methods: SayHello, CountTo, Collect)');
     const wrong = await executor.run('wrong', call('SayHello', { person: 'not an object' }));
-    assert.match(wrong.error, /^grpc call: with.arguments do not fit flunq.test.Greeter\/SayHello: /);
+    assert.equal(wrong.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.person must be an object (message flunq.test.common.Person), got "not an object"');
     assert.equal(problem(wrong)['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
+  });
+
+  it('refuses a misspelt field, a non-numeric id and an unknown enum name before anything is sent', async () => {
+    const before = greeter.seen.length;
+    const misspelt = await executor.run('misspelt', call('SayHello', { persn: { name: 'Ada' } }));
+    assert.equal(misspelt.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.persn is not a field of flunq.test.HelloRequest (fields: person)');
+    assert.equal(problem(misspelt)['type'], 'https://serverlessworkflow.io/spec/1.0.0/errors/configuration');
+    const id = await executor.run('id', call('SayHello', { person: { name: 'Ada', id: 'notanumber' } }));
+    assert.equal(id.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.person.id must be a whole number (int64; 64-bit values may be decimal digits in a string), got "notanumber"');
+    const mood = await executor.run('mood', call('SayHello', { person: { name: 'Ada', mood: 'NOPE' } }));
+    assert.equal(mood.error, 'grpc call: flunq.test.Greeter/SayHello: with.arguments.person.mood is not a value of enum flunq.test.common.Mood: "NOPE" (values: MOOD_UNSPECIFIED, HAPPY, GRUMPY)');
+    assert.equal(greeter.seen.length, before, 'the server saw none of them');
+    const valid = await executor.run('valid', call('SayHello', { person: { name: 'Ada', id: '9007199254740993', mood: 'GRUMPY' } }));
+    assert.equal(valid.success, true, valid.error);
+    assert.equal((valid.output as Record<string, unknown>)['id'], '9007199254740993');
+    assert.equal((valid.output as Record<string, unknown>)['mood'], 'GRUMPY');
   });
 
   it('refuses an API key whose name is not a metadata name', async () => {
@@ -243,6 +259,29 @@ describe('the grpc-js adapter', () => {
       assert.equal(greeter.seen.length, seen + 1, 'the server received the call');
       controller.abort();
       await assert.rejects(pending, (e: Error & { code?: string }) => e.code === 'CANCELLED' && e.message === 'gRPC call cancelled');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('never closes a channel with a call running to make room: the call that needs another is refused (503, retryable) until one is idle', async () => {
+    const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, maxProtoBytes: 1 << 18, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
+    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 1 });
+    try {
+      const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);
+      const seen = greeter.seen.length;
+      const slow = client.call(method, { target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000 });
+      for (let i = 0; i < 500 && greeter.seen.length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const other = { target: { host: 'localhost', port: greeter.port, tls: false }, message: { person: { name: 'Bo' } }, metadata: {}, timeoutMs: 10_000 };
+      await assert.rejects(client.call(method, other), (e: unknown) => {
+        const error = e as { kind?: string; status?: number; retryable?: boolean; message?: string };
+        assert.equal(error.message, 'grpc call: all 1 channels (the most kept open) have calls running; try again later');
+        assert.deepEqual([error.kind, error.status, error.retryable], ['communication', 503, true]);
+        return true;
+      });
+      greeter.release();
+      assert.equal((await slow).code, 0, 'the running call was not cut off');
+      assert.equal((await client.call(method, other)).code, 0, 'the idle channel made room');
     } finally {
       await client.close();
     }

@@ -7,6 +7,8 @@ export interface BrokerDelivery {
   message: OutgoingMessage;
   /** Set for a request: the reply address the call asked for (null: a private one). */
   replyAddress?: string | null;
+  /** How long the exchange was given (ms). */
+  timeoutMs?: number;
 }
 
 /**
@@ -24,17 +26,22 @@ export class FakeMessageBrokers implements MessageBrokers {
     return ['amqp', 'mqtt', 'nats'];
   }
 
+  /** The ports the real connectors use. */
+  defaultPort(protocol: string): number | undefined {
+    return ({ amqp: 5672, mqtt: 1883, nats: 4222 } as Record<string, number>)[protocol];
+  }
+
   answer(address: string, reply: (message: OutgoingMessage) => ReceivedMessage): void {
     this.replies.set(address, reply);
   }
 
-  publish(target: BrokerTarget, message: OutgoingMessage, _options: BrokerCallOptions): Promise<void> {
-    this.deliveries.push({ target, message });
+  publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
+    this.deliveries.push({ target, message, timeoutMs: options.timeoutMs });
     return this.failure ? Promise.reject(this.failure) : Promise.resolve();
   }
 
   request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
-    this.deliveries.push({ target, message, replyAddress: options.replyAddress ?? null });
+    this.deliveries.push({ target, message, replyAddress: options.replyAddress ?? null, timeoutMs: options.timeoutMs });
     if (this.failure) return Promise.reject(this.failure);
     const reply = this.replies.get(message.address);
     if (!reply) return Promise.reject(new WorkflowError({ kind: 'timeout', code: 'TIMEOUT', title: 'Task Timed Out', detail: `waiting for the reply to ${message.address} timed out after ${options.timeoutMs} ms`, status: 408 }));

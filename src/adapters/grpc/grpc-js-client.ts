@@ -4,7 +4,8 @@ import { rootCertificates } from 'node:tls';
 import { ChannelOptions, Client, credentials, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { GrpcCallRequest, GrpcClient, GrpcMethod, GrpcReply, GrpcTarget } from '../../application/ports/grpc-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
-import { AnyMethod, ProtoDocuments } from './proto-documents';
+import { checkArguments } from './proto-arguments';
+import { AnyMethod, LoadedMethodDefinition, ProtoDocuments } from './proto-documents';
 
 export interface GrpcClientSettings {
   /** Largest answer accepted, in bytes: one message, and all messages collected together (HTTP_MAX_RESPONSE_BYTES). */
@@ -16,7 +17,10 @@ export interface GrpcClientSettings {
    * `code` is ADDRESS_DENIED (the outbound address policy); undefined: grpc-js resolves names itself.
    */
   permittedAddress?: (host: string) => Promise<string>;
-  /** Most channels kept open (the least recently used is closed first). */
+  /**
+   * Most channels kept open: the least recently used one without calls running is closed to make
+   * room; when every one has some, a call that needs another is refused (NETWORK, retryable).
+   */
   maxChannels: number;
   /**
    * The certificate authorities TLS channels trust, PEM (GRPC_CA_FILE added to the system's roots);
@@ -56,7 +60,7 @@ class LoadedMethod implements GrpcMethod {
   constructor(
     readonly service: string,
     readonly method: string,
-    readonly definition: AnyMethod,
+    readonly definition: LoadedMethodDefinition,
   ) {}
   get responses(): 'one' | 'many' {
     return this.definition.responseStream ? 'many' : 'one';
@@ -114,6 +118,8 @@ function tooLarge(object: StatusObject, maxBytes: number): WorkflowError | undef
  */
 export class GrpcJsClient implements GrpcClient {
   private readonly channels = new Map<string, Client>();
+  /** Calls running per channel key. */
+  private readonly inFlight = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -129,6 +135,7 @@ export class GrpcJsClient implements GrpcClient {
     if (!(method instanceof LoadedMethod)) throw errors.runtime('grpc call: the method was not loaded by this client');
     if (request.signal?.aborted) throw this.cancelled(request.signal);
     const definition = method.definition;
+    checkArguments(definition.requestMessage, request.message, `grpc call: ${method.service}/${method.method}`);
     try {
       definition.requestSerialize(request.message);
     } catch (error) {
@@ -142,9 +149,15 @@ export class GrpcJsClient implements GrpcClient {
         throw errors.configuration(`grpc call: metadata ${name} not allowed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const client = await this.channel(request.target);
-    const options = { deadline: Date.now() + request.timeoutMs };
-    return definition.responseStream ? this.collect(client, definition, request, metadata, options) : this.unary(client, definition, request, metadata, options);
+    const { client, key } = await this.channel(request.target);
+    try {
+      const options = { deadline: Date.now() + request.timeoutMs };
+      return await (definition.responseStream ? this.collect(client, definition, request, metadata, options) : this.unary(client, definition, request, metadata, options));
+    } finally {
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(key, left);
+      else this.inFlight.delete(key);
+    }
   }
 
   private unary(client: Client, definition: AnyMethod, request: GrpcCallRequest, metadata: Metadata, options: { deadline: number }): Promise<GrpcReply> {
@@ -203,8 +216,11 @@ export class GrpcJsClient implements GrpcClient {
     return isWorkflowError(reason) ? reason : errors.cancelled('gRPC call cancelled');
   }
 
-  /** The channel to `target`, opened on first use; the address policy is checked on every call. */
-  private async channel(target: GrpcTarget): Promise<Client> {
+  /**
+   * The channel to `target`, opened on first use, with one more call counted in flight on it (the
+   * caller ends it); the address policy is checked on every call.
+   */
+  private async channel(target: GrpcTarget): Promise<{ client: Client; key: string }> {
     if (this.closed) throw errors.runtime('grpc call: the client is closed');
     const authority = hostPort(target.host, target.port);
     const permitted = this.settings.permittedAddress;
@@ -215,18 +231,22 @@ export class GrpcJsClient implements GrpcClient {
       // Most recently used last: the channel closed when there are too many is the one least used.
       this.channels.delete(key);
       this.channels.set(key, open);
-      return open;
+      this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+      return { client: open, key };
+    }
+    // Room for one more: the least recently used channel without calls running is closed; when every one has some, the call is refused.
+    while (this.channels.size >= this.settings.maxChannels) {
+      const idle = [...this.channels.keys()].find((k) => !this.inFlight.has(k));
+      if (idle === undefined) throw communicationError(`grpc call: all ${this.settings.maxChannels} channels (the most kept open) have calls running; try again later`, 'NETWORK', true);
+      this.channels.get(idle)?.close();
+      this.channels.delete(idle);
     }
     const options: ChannelOptions = { 'grpc.max_receive_message_length': this.settings.maxResponseBytes, 'grpc.default_authority': authority };
     if (target.tls && permitted) options['grpc.ssl_target_name_override'] = target.host;
     const client = new Client(address, target.tls ? credentials.createSsl(this.settings.rootCertificates ?? null) : credentials.createInsecure(), options);
     this.channels.set(key, client);
-    while (this.channels.size > this.settings.maxChannels) {
-      const [oldest, channel] = this.channels.entries().next().value as [string, Client];
-      this.channels.delete(oldest);
-      channel.close();
-    }
-    return client;
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    return { client, key };
   }
 
   /** The address the policy permits for `host`: ADDRESS_DENIED, or NETWORK when the name does not resolve. */

@@ -1,7 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fromJSON, MethodDefinition, Options, PackageDefinition } from '@grpc/proto-loader';
-import { Root } from 'protobufjs';
+import { Root, Type } from 'protobufjs';
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient } from '../../application/ports/http-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
@@ -36,9 +36,17 @@ export interface ProtoDocumentSettings {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- method definitions are typed by the document at run time
 export type AnyMethod = MethodDefinition<any, any>;
 
+/** A method of a document with its request message, which arguments are checked against before sending. */
+export type LoadedMethodDefinition = AnyMethod & { requestMessage: Type };
+
+interface Loaded {
+  definition: PackageDefinition;
+  root: Root;
+}
+
 interface Cached {
   expiresAtMs: number;
-  definition: Promise<PackageDefinition>;
+  definition: Promise<Loaded>;
 }
 
 function documentFailed(location: string, cause: unknown): WorkflowError {
@@ -98,8 +106,8 @@ export class ProtoDocuments {
   ) {}
 
   /** The method `service`/`method` of the document, or a `configuration` WorkflowError naming what is missing. */
-  async method(tenant: string, location: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<AnyMethod> {
-    const definition = await this.load(tenant, location, timeoutMs, signal);
+  async method(tenant: string, location: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<LoadedMethodDefinition> {
+    const { definition, root } = await this.load(tenant, location, timeoutMs, signal);
     const found = definition[service];
     if (!found || 'format' in found || typeof found !== 'object') {
       const services = Object.entries(definition).filter(([, d]) => !('format' in d)).map(([name]) => name);
@@ -109,7 +117,11 @@ export class ProtoDocuments {
     const definitionOfMethod = Object.hasOwn(methods, method) ? methods[method] : undefined;
     if (!definitionOfMethod) throw errors.configuration(`grpc call: method ${method} not found in service ${service} (methods: ${Object.keys(methods).join(', ')})`);
     if (definitionOfMethod.requestStream) throw errors.configuration(`grpc call: method ${service}/${method} takes a stream of requests (client or bidirectional streaming), which is not supported`);
-    return definitionOfMethod;
+    const reflected = root.lookupService(service).methods[method];
+    reflected?.resolve();
+    const requestMessage = reflected?.resolvedRequestType;
+    if (!requestMessage) throw errors.configuration(`grpc call: the request message of ${service}/${method} is not found in ${location}`);
+    return { ...definitionOfMethod, requestMessage };
   }
 
   /**
@@ -117,7 +129,7 @@ export class ProtoDocuments {
    * timeout alone, and each caller stops waiting at its own deadline (`timeoutMs`) or when its
    * task is cancelled (`signal`), without ending the load the others wait for.
    */
-  private load(tenant: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<PackageDefinition> {
+  private load(tenant: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<Loaded> {
     const key = `${tenant}\n${location}`;
     const now = this.clock.now();
     const cached = this.cache.get(key);
@@ -133,7 +145,7 @@ export class ProtoDocuments {
     return waitFor(definition, location, timeoutMs, signal);
   }
 
-  private async parse(location: string, timeoutMs: number): Promise<PackageDefinition> {
+  private async parse(location: string, timeoutMs: number): Promise<Loaded> {
     const first = isUrl(location) ? location : await this.allowedPath(location, undefined);
     const root = new Root();
     let files = 0;
@@ -160,7 +172,7 @@ export class ProtoDocuments {
       throw errors.configuration(`grpc call: proto document ${location} does not parse: ${error instanceof Error ? error.message : String(error)}`);
     }
     try {
-      return fromJSON(root.toJSON(), PROTO_OPTIONS);
+      return { definition: fromJSON(root.toJSON(), PROTO_OPTIONS), root };
     } catch (error) {
       throw errors.configuration(`grpc call: proto document ${location} does not resolve: ${error instanceof Error ? error.message : String(error)}`);
     }

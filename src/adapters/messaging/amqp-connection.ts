@@ -8,6 +8,9 @@ function failure(error: unknown, what: string): Error {
   if (isWorkflowError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/ACCESS[-_]REFUSED|403/.test(message)) return brokerRefusedCredentials(`AMQP broker refused the credentials: ${message}`);
+  if (/SASL mechanism ANONYMOUS is not provided/.test(message)) {
+    return brokerRefusedCredentials('AMQP broker requires credentials: it offers no anonymous login (SASL ANONYMOUS) and the task gives no authentication (give basic: username and password)');
+  }
   return brokerUnreachable(`AMQP ${what} failed: ${message}`, error);
 }
 
@@ -110,15 +113,24 @@ class AmqpConnection implements BrokerConnection {
   }
 }
 
+/**
+ * SASL ANONYMOUS (RFC 4505): a login without credentials, which a broker accepts only when it
+ * offers the mechanism (RabbitMQ 4 does by default, as its `anonymous_login_user`); one that does
+ * not is refused with a clear authentication error rather than tried with guest/guest.
+ */
+const ANONYMOUS = { mechanism: 'ANONYMOUS', response: (): Buffer => Buffer.alloc(0), username: '', password: '' };
+
 export const amqpConnector: BrokerConnector = {
   protocol: 'amqp',
   defaultPort: 5672,
   async connect(endpoint: BrokerEndpoint, timeoutMs: number): Promise<BrokerConnection> {
     if (endpoint.token !== undefined) throw errors.configuration('asyncapi call failed: AMQP takes basic authentication (username and password), not a bearer token');
     try {
+      // Without the task's credentials none are sent (SASL ANONYMOUS), never a default user such as guest.
+      const login = endpoint.username === undefined && endpoint.password === undefined ? { credentials: ANONYMOUS } : {};
       const model = await connect(
-        { protocol: 'amqp', hostname: endpoint.ip, port: endpoint.port, username: endpoint.username ?? 'guest', password: endpoint.password ?? 'guest', heartbeat: 30 },
-        { timeout: timeoutMs, servername: endpoint.hostname },
+        { protocol: 'amqp', hostname: endpoint.ip, port: endpoint.port, username: endpoint.username ?? '', password: endpoint.password ?? '', heartbeat: 30 },
+        { timeout: timeoutMs, servername: endpoint.hostname, ...login },
       );
       return new AmqpConnection(model);
     } catch (error) {

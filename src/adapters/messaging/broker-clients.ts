@@ -49,11 +49,15 @@ function secretKey(target: BrokerTarget): string {
 /**
  * The MessageBrokers port over amqplib, mqtt and nats: one connection per protocol, broker and
  * credentials, opened on first use and shared by calls, at most `maxConnections` (the least
- * recently used is closed), a broken one opened again by the next call, all closed by `close`.
+ * recently used one without exchanges in flight is closed to make room; when every one has some, a
+ * call that needs a new one is refused, retryable), a broken one opened again by the next call, all
+ * closed by `close`.
  */
 export class BrokerClients implements MessageBrokers {
   private readonly connectors: ReadonlyMap<string, BrokerConnector>;
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  /** Exchanges running per connection key (opening it included). */
+  private readonly inFlight = new Map<string, number>();
   private closing = false;
 
   constructor(
@@ -66,6 +70,10 @@ export class BrokerClients implements MessageBrokers {
 
   protocols(): readonly string[] {
     return [...this.connectors.keys()].sort();
+  }
+
+  defaultPort(protocol: string): number | undefined {
+    return this.connectors.get(protocol)?.defaultPort;
   }
 
   publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
@@ -85,12 +93,18 @@ export class BrokerClients implements MessageBrokers {
     const deadline = deadlineSignal(options.timeoutMs, options.signal, what);
     const started = performance.now();
     let outcome: 'success' | 'failure' = 'failure';
+    const key = `${target.protocol}\n${target.host}\n${secretKey(target)}`;
+    // In flight from now until the exchange ends: a connection with calls in flight is never closed to make room.
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
     try {
-      const connection = await this.connection(connector, target, deadline.signal, options.timeoutMs);
+      const connection = await this.connection(connector, target, key, deadline.signal, options.timeoutMs);
       const result = await work(connection, deadline.signal);
       outcome = 'success';
       return result;
     } finally {
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(key, left);
+      else this.inFlight.delete(key);
       deadline.dispose();
       this.metrics?.brokerExchange(target.protocol, operation, outcome, performance.now() - started);
     }
@@ -103,9 +117,8 @@ export class BrokerClients implements MessageBrokers {
     await Promise.all(open.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
 
-  private async connection(connector: BrokerConnector, target: BrokerTarget, signal: AbortSignal, timeoutMs: number): Promise<BrokerConnection> {
+  private async connection(connector: BrokerConnector, target: BrokerTarget, key: string, signal: AbortSignal, timeoutMs: number): Promise<BrokerConnection> {
     if (this.closing) throw brokerUnreachable('the executor is shutting down');
-    const key = `${target.protocol}\n${target.host}\n${secretKey(target)}`;
     let pending = this.connections.get(key);
     if (pending) {
       const open = await pending.catch(() => undefined);
@@ -116,18 +129,22 @@ export class BrokerClients implements MessageBrokers {
       }
       if (this.connections.get(key) === pending) this.connections.delete(key);
     }
+    // Room for one more: the least recently used connection without calls in flight is closed; when every one has some, the call is refused.
+    while (this.connections.size >= this.settings.maxConnections) {
+      const idle = [...this.connections.keys()].find((k) => !this.inFlight.has(k));
+      if (idle === undefined) {
+        throw brokerUnreachable(`asyncapi call failed: all ${this.settings.maxConnections} broker connections (the most kept open) have calls in flight; try again later`);
+      }
+      const evicted = this.connections.get(idle);
+      this.connections.delete(idle);
+      evicted?.then((c) => c.close()).catch(() => undefined);
+    }
     pending = this.open(connector, target, timeoutMs);
     this.connections.set(key, pending);
     const opened = pending;
     opened.catch(() => {
       if (this.connections.get(key) === opened) this.connections.delete(key);
     });
-    while (this.connections.size > this.settings.maxConnections) {
-      const oldest = this.connections.keys().next().value as string;
-      const evicted = this.connections.get(oldest);
-      this.connections.delete(oldest);
-      evicted?.then((c) => c.close()).catch(() => undefined);
-    }
     return untilAborted(opened, signal);
   }
 

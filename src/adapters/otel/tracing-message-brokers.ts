@@ -18,6 +18,10 @@ export class TracingMessageBrokers implements MessageBrokers {
     return this.inner.protocols();
   }
 
+  defaultPort(protocol: string): number | undefined {
+    return this.inner.defaultPort(protocol);
+  }
+
   publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
     return this.traced('publish', SpanKind.PRODUCER, target, message, (traced) => this.inner.publish(target, traced, options));
   }

@@ -48,6 +48,8 @@ export interface ReplyOptions extends BrokerCallOptions {
 export interface MessageBrokers {
   /** The protocols it speaks, lower case, for error messages. */
   protocols(): readonly string[];
+  /** The port a broker of `protocol` listens on when its server names none; undefined for a protocol it does not speak. */
+  defaultPort(protocol: string): number | undefined;
   /** Resolves once the broker accepted the message. */
   publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void>;
   /**

@@ -60,8 +60,8 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
     bindFactory(
       bind,
       CALL_PROTOCOL,
-      [ASYNCAPI_DOCUMENTS, MESSAGE_BROKERS, PAYLOAD_VALIDATOR, CIRCUIT_BREAKER],
-      (documents, brokers, validator, breaker) => new AsyncApiCallProtocol(documents, brokers, validator, breaker),
+      [ASYNCAPI_DOCUMENTS, MESSAGE_BROKERS, PAYLOAD_VALIDATOR, CIRCUIT_BREAKER, CLOCK],
+      (documents, brokers, validator, breaker, clock) => new AsyncApiCallProtocol(documents, brokers, validator, breaker, clock),
     );
   });
 }

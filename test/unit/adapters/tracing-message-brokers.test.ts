@@ -16,6 +16,9 @@ class Recording implements MessageBrokers {
   protocols(): readonly string[] {
     return ['nats'];
   }
+  defaultPort(): number | undefined {
+    return 4222;
+  }
   publish(_target: BrokerTarget, message: OutgoingMessage): Promise<void> {
     this.sent.push(message);
     return Promise.resolve();

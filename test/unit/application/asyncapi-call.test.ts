@@ -44,6 +44,9 @@ class FakeBrokers implements MessageBrokers {
   protocols(): readonly string[] {
     return ['mq'];
   }
+  defaultPort(): number | undefined {
+    return 5672;
+  }
   publish(target: BrokerTarget, message: OutgoingMessage, options: { timeoutMs: number }): Promise<void> {
     this.sent.push({ target, message, kind: 'publish', timeoutMs: options.timeoutMs });
     return this.failure ? Promise.reject(this.failure) : Promise.resolve();
@@ -71,7 +74,7 @@ const unused = new Proxy({}, { get: () => () => assert.fail('not used by asyncap
 function setup(failure?: WorkflowError) {
   const brokers = new FakeBrokers(failure);
   const breaker = new RecordingBreaker();
-  const protocol = new AsyncApiCallProtocol(documents, brokers, validator, breaker);
+  const protocol = new AsyncApiCallProtocol(documents, brokers, validator, breaker, new FakeClock());
   const handler = new CallTaskHandler(unused as HttpClient, unused as CircuitBreaker, unused as OpenApiDocumentSource, new FakeClock(), { idempotencyKeys: false }, [protocol]);
   return { brokers, breaker, handler };
 }

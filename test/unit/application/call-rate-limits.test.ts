@@ -8,6 +8,14 @@ import { InMemoryRateLimiter } from '../../../src/adapters/memory/in-memory-rate
 import { CallTaskHandler } from '../../../src/application/handlers/call/call.handler';
 import { GrpcCallProtocol } from '../../../src/application/handlers/call/grpc-call';
 import { FakeGrpcClient } from '../../support/fake-grpc-client';
+import { FakeMessageBrokers } from '../../support/fake-message-brokers';
+import { buildSchema, getIntrospectionQuery, graphqlSync } from 'graphql';
+import { GraphqlJsDocuments } from '../../../src/adapters/graphql/graphql-js-documents';
+import { GraphqlCallProtocol } from '../../../src/application/handlers/call/graphql/graphql-call';
+import { GraphqlDocuments, GraphqlSchema } from '../../../src/application/ports/graphql-documents.port';
+import { AsyncApiCallProtocol } from '../../../src/application/handlers/call/asyncapi/asyncapi-protocol';
+import { AsyncApiDocuments, AsyncApiModel } from '../../../src/application/ports/asyncapi-documents.port';
+import { PayloadValidator } from '../../../src/application/ports/message-brokers.port';
 import { CallProtocol, ProtocolCall } from '../../../src/application/handlers/call/call-protocol';
 import { DEFAULT_CALL_AUDIT } from '../../../src/application/handlers/call/call-audit';
 import { DEFAULT_CALL_RATE_LIMITS, parseTaskRateLimit } from '../../../src/application/handlers/call/call-rate-limits';
@@ -55,7 +63,7 @@ interface Sut {
   start(parameters: JsonObject, options?: { tenant?: string; deadlineMs?: number }): Promise<TaskOutcome>;
 }
 
-function makeSut(options: { limits?: string; maxWaitMs?: number; maxPenaltyMs?: number; backoffMs?: number; audit?: boolean; bodies?: boolean; answer?: (n: number, request: HttpRequest) => Answer; protocols?: (clock: FakeClock) => CallProtocol[] } = {}): Sut {
+function makeSut(options: { limits?: string; maxWaitMs?: number; maxPenaltyMs?: number; backoffMs?: number; audit?: boolean; bodies?: boolean; answer?: (n: number, request: HttpRequest) => Answer; protocols?: (clock: FakeClock, http: HttpClient) => CallProtocol[] } = {}): Sut {
   const clock = new FakeClock();
   const http = new ScriptedHttp(clock, options.answer);
   const metrics = new InMemoryMetrics();
@@ -71,7 +79,7 @@ function makeSut(options: { limits?: string; maxWaitMs?: number; maxPenaltyMs?: 
     metrics,
     () => '4bf92f3577b34da6a3ce929d0e0e4736',
   );
-  const handler = new CallTaskHandler(http, passThrough, noDocuments, clock, { idempotencyKeys: false }, options.protocols?.(clock) ?? [], metrics, outbound);
+  const handler = new CallTaskHandler(http, passThrough, noDocuments, clock, { idempotencyKeys: false }, options.protocols?.(clock, http) ?? [], metrics, outbound);
   let n = 0;
   const start = (parameters: JsonObject, o: { tenant?: string; deadlineMs?: number } = {}): Promise<TaskOutcome> => {
     n++;
@@ -385,6 +393,152 @@ describe('gRPC calls', () => {
       ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'RESOURCE_EXHAUSTED'],
       ['grpc', 'grpc://greeter.example.test:50051/flunq.test.Greeter/SayHello', 'OK'],
     ]);
+  });
+});
+
+/** One AMQP server (`host`, as the document gives it) with a send operation and a request-reply one. */
+function asyncApiModel(host: string): AsyncApiModel {
+  const orders = { name: 'orders', address: 'orders.created', messages: [], servers: [] };
+  return {
+    version: '3.0.0',
+    servers: [{ name: 'rabbit', protocol: 'amqp', host, variables: {} }],
+    channels: [orders],
+    operations: [
+      { id: 'notify', action: 'send', channel: orders, messages: [] },
+      { id: 'placeOrder', action: 'send', channel: orders, messages: [], reply: { address: null } },
+    ],
+  };
+}
+
+const anyPayload: PayloadValidator = { validate: () => [] };
+
+function asyncApiSut(host: string, options: Parameters<typeof makeSut>[0] = {}): Sut & { brokers: FakeMessageBrokers } {
+  const brokers = new FakeMessageBrokers();
+  brokers.answer('orders.created', () => ({ payload: { ok: true }, headers: {} }));
+  const documents: AsyncApiDocuments = { load: () => Promise.resolve(asyncApiModel(host)) };
+  const sut = makeSut({ ...options, protocols: (clock) => [new AsyncApiCallProtocol(documents, brokers, anyPayload, passThrough, clock)] });
+  return { ...sut, brokers };
+}
+
+const asyncApiCall = (operation: string, payload: JsonObject = { id: 'o-1' }): JsonObject => ({ call: 'asyncapi', with: { document: { endpoint: 'https://docs.example.test/orders.yaml' }, operation, message: { payload } } });
+
+describe('AsyncAPI calls', () => {
+  it('after a rate-limit wait, the exchange gets only what is left of the deadline', async () => {
+    const sut = asyncApiSut('rabbit.example.test:5672', { limits: 'rabbit.example.test:5672=1/s' });
+    const outcomes = await runAll(sut, [sut.start(asyncApiCall('notify'), { deadlineMs: 10_000 }), sut.start(asyncApiCall('placeOrder'), { deadlineMs: 10_000 })]);
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    assert.deepEqual(sut.metrics.rateLimitWaits, [{ limit: 'rabbit.example.test:5672', waitMs: 1000 }]);
+    assert.deepEqual(sut.brokers.deliveries.map((d) => d.timeoutMs), [10_000, 9000]);
+  });
+
+  it('publish and request-reply are limited by the broker host; a server without a port is at its protocol’s default port', async () => {
+    for (const limits of ['rabbit.example.test:5672=1/s', 'rabbit.example.test=1/s']) {
+      const sut = asyncApiSut('rabbit.example.test', { limits, audit: true });
+      const t0 = sut.clock.now();
+      const arrivals: number[] = [];
+      const outcomes = [sut.start(asyncApiCall('notify')), sut.start(asyncApiCall('placeOrder')), sut.start(asyncApiCall('notify'))];
+      for (const outcome of outcomes) void outcome.then(() => arrivals.push(sut.clock.now() - t0));
+      const done = await runAll(sut, outcomes);
+      assert.ok(done.every((o) => o.success), JSON.stringify(done));
+      assert.equal(sut.brokers.deliveries.length, 3);
+      assert.deepEqual(sut.metrics.rateLimitWaits, [{ limit: limits.split('=')[0], waitMs: 1000 }, { limit: limits.split('=')[0], waitMs: 2000 }], limits);
+    }
+  });
+
+  it('write one audit line per publish and per request with the broker URL, the payload with CALL_AUDIT_BODIES', async () => {
+    const sut = asyncApiSut('rabbit.example.test', { audit: true, bodies: true });
+    await runAll(sut, [sut.start(asyncApiCall('notify', { id: 'o-7' }))]);
+    await runAll(sut, [sut.start(asyncApiCall('placeOrder', { id: 'o-8' }))]);
+    const lines = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => [r.fields['protocol'], r.fields['method'], r.fields['url'], r.fields['requestBody']]);
+    assert.deepEqual(lines, [
+      ['asyncapi', 'publish', 'amqp://rabbit.example.test/orders.created', '{"id":"o-7"}'],
+      ['asyncapi', 'request', 'amqp://rabbit.example.test/orders.created', '{"id":"o-8"}'],
+    ]);
+  });
+});
+
+const GRAPHQL_SCHEMA = buildSchema('type Query { user(id: ID!): String }');
+const parser = new GraphqlJsDocuments();
+/** graphql-js parsing, with schemas and validation answered at once (no worker thread: the fake clock alone moves these tests). */
+const onTheLoop: GraphqlDocuments = {
+  introspectionQuery: parser.introspectionQuery,
+  operation: (query, name) => parser.operation(query, name),
+  schema: () => Promise.resolve({} as GraphqlSchema),
+  validate: () => Promise.resolve([]),
+};
+const INTROSPECTION = JSON.stringify(graphqlSync({ schema: GRAPHQL_SCHEMA, source: getIntrospectionQuery() }));
+
+/** A GraphQL server on the fake clock: the introspection answer, else `{data}` (429 with Retry-After for the first operation when `throttleFirst`). */
+function graphqlSut(options: Parameters<typeof makeSut>[0] & { throttleFirst?: boolean } = {}): Sut {
+  let operations = 0;
+  return makeSut({
+    ...options,
+    answer: (_n, request) => {
+      if (typeof request.body === 'string' && request.body.includes('__schema')) return { status: 200, body: INTROSPECTION };
+      operations++;
+      if (options.throttleFirst === true && operations === 1) return { status: 429, headers: { 'Retry-After': '4' }, body: '{"errors":[{"message":"slow down"}]}' };
+      return { status: 200, body: '{"data":{"user":"Ada"}}' };
+    },
+    protocols: (clock, http) => [new GraphqlCallProtocol(http, passThrough, onTheLoop, clock)],
+  });
+}
+
+const graphqlCall = (extra: JsonObject = {}): JsonObject => ({ call: 'graphql', with: { endpoint: 'https://gql.example.test/graphql', query: 'query One { user(id: "1") }', ...extra } });
+
+describe('GraphQL calls', () => {
+  it('are limited by host like HTTP calls, and a 429 slows the host by its Retry-After', async () => {
+    const sut = graphqlSut({ limits: 'gql.example.test=2/s', throttleFirst: true });
+    const t0 = sut.clock.now();
+    const [first] = await runAll(sut, [sut.start(graphqlCall())], 0);
+    assert.equal(first?.success, false);
+    const outcomes = await runAll(sut, [sut.start(graphqlCall()), sut.start(graphqlCall())]);
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    assert.deepEqual(offsets(sut, t0), [0, 4000, 4500]);
+    assert.equal(sut.metrics.count('rate_limit_pushbacks', 'gql.example.test', 'retry_after'), 1);
+  });
+
+  it('count the introspection request of validate: true against the host’s rate, and audit it', async () => {
+    const sut = graphqlSut({ limits: 'gql.example.test=1/s', audit: true });
+    const t0 = sut.clock.now();
+    const outcomes = await runAll(sut, [sut.start(graphqlCall({ validate: true })), sut.start(graphqlCall({ validate: true }))]);
+    assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
+    // Both tasks introspect (the schema is not cached yet) and run their query: four requests, one a second.
+    assert.deepEqual(offsets(sut, t0), [0, 1000, 2000, 3000]);
+    assert.equal(sut.http.arrivals.filter((a) => typeof a.request.body === 'string' && a.request.body.includes('__schema')).length, 2);
+    const lines = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => [r.fields['protocol'], r.fields['method'], r.fields['url'], r.fields['status']]);
+    assert.equal(lines.length, 4);
+    assert.ok(lines.every((l) => l[0] === 'graphql' && l[1] === 'POST' && l[2] === 'https://gql.example.test/graphql' && l[3] === 200), JSON.stringify(lines));
+  });
+
+  it('audit the query (CALL_AUDIT_BODIES) with the bearer token redacted', async () => {
+    const sut = graphqlSut({ audit: true, bodies: true });
+    await runAll(sut, [sut.start(graphqlCall({ authentication: { bearer: { token: 'gql-secret-777' } }, variables: { token: 'gql-secret-777' } }))]);
+    const [line] = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => r.fields);
+    assert.match(String(line?.['requestBody']), /query One/);
+    assert.doesNotMatch(JSON.stringify(sut.logger.records), /gql-secret-777/);
+  });
+});
+
+describe('gRPC audit lines', () => {
+  it('carry the arguments as the request body (CALL_AUDIT_BODIES), secrets of the metadata and the authentication redacted', async () => {
+    const grpc = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ code: 0, messages: [{ message: 'hi' }] }]);
+    const sut = makeSut({ audit: true, bodies: true, protocols: (clock) => [new GrpcCallProtocol(grpc, passThrough, clock)] });
+    const call = {
+      call: 'grpc',
+      with: {
+        proto: { endpoint: 'https://protos.example.test/greeter.proto' },
+        service: { name: 'flunq.test.Greeter', host: 'greeter.example.test', port: 50051 },
+        method: 'SayHello',
+        arguments: { person: { name: 'Ada', note: 'meta-key-31337 and grpc-bearer-777' } },
+        metadata: { 'x-api-key': 'meta-key-31337' },
+        authentication: { bearer: { token: 'grpc-bearer-777' } },
+      },
+    };
+    const [done] = await runAll(sut, [sut.start(call)]);
+    assert.equal(done?.success, true, JSON.stringify(done));
+    const [line] = sut.logger.records.filter((r) => r.message === 'outbound call').map((r) => r.fields);
+    assert.match(String(line?.['requestBody']), /^\{"person":\{"name":"Ada","note":"/);
+    assert.doesNotMatch(JSON.stringify(sut.logger.records), /meta-key-31337|grpc-bearer-777/);
   });
 });
 

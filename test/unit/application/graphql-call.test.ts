@@ -224,6 +224,29 @@ describe('call: graphql, validation against the introspected schema', () => {
     assert.equal(http.sent.length, 4, 'an expired schema is fetched again');
   });
 
+  it('keeps a schema per credentials: a call with other credentials (or none) introspects again, one with the same reuses it', async () => {
+    const http = new FakeHttp(server);
+    const fake = await fakeContext(request({ task_type: 'call', config: { parameters: {} } }));
+    const protocol = new GraphqlCallProtocol(http, new OpenDoor(), new GraphqlJsDocuments(), fake.clock, { idempotencyKeys: false, schemaTtlMs: 60_000 });
+    const handler = new CallTaskHandler(http, new OpenDoor(), {} as OpenApiDocumentSource, fake.clock, { idempotencyKeys: false }, [protocol]);
+    const introspections = (): number => http.sent.filter((r) => typeof r.body === 'string' && r.body.includes('__schema')).length;
+    const callWith = async (extra: JsonObject): Promise<void> => {
+      const next = await fakeContext(request({ task_type: 'call', config: { parameters: { call_type: 'graphql', endpoint, query: '{ hello }', validate: true, ...extra } } }));
+      const outcome = await handler.execute({ ...next.context, deadline: fake.clock.now() + 60_000 });
+      assert.equal(outcome.success, true, JSON.stringify(outcome));
+    };
+    await callWith({ authentication: { bearer: { token: 'admin-token' } } });
+    await callWith({ authentication: { bearer: { token: 'admin-token' } } });
+    assert.equal(introspections(), 1, 'the same credentials reuse the schema');
+    await callWith({ authentication: { bearer: { token: 'guest-token' } } });
+    assert.equal(introspections(), 2, 'other credentials introspect again');
+    await callWith({});
+    assert.equal(introspections(), 3, 'no credentials introspect again');
+    await callWith({ headers: { 'X-Api-Key': 'k1' } });
+    await callWith({ headers: { 'X-Api-Key': 'k1', 'X-Request-Id': 'r2' } });
+    assert.equal(introspections(), 4, 'a sensitive header is a credential; another header is not');
+  });
+
   it('keeps a schema per tenant and endpoint, bounded and for a while', async () => {
     const clock = new FakeClock();
     const cache = new GraphqlSchemaCache(clock, 1000, 2);

@@ -124,6 +124,25 @@ describe('call: grpc through the call handler', () => {
     assert.doesNotMatch(JSON.stringify(outcome), /tok-123/);
   });
 
+  it('takes the authentication from with.service.authentication (where DSL 1.0 puts it), redacted from the outcome and its input', async () => {
+    const client = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ messages: [{ message: 'hi' }] }]);
+    const service = { ...SHAPE.service, authentication: { bearer: { token: 'svc-tok-456' } } };
+    const { outcome } = await run(client, { ...SHAPE, service });
+    assert.equal(outcome.success, true, JSON.stringify(outcome));
+    assert.equal(client.calls[0]?.request.metadata['authorization'], 'Bearer svc-tok-456');
+    assert.doesNotMatch(JSON.stringify(outcome), /svc-tok-456|authentication/);
+  });
+
+  it('refuses an authentication given both in with.authentication and with.service.authentication, sending nothing', async () => {
+    const client = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ messages: [{}] }]);
+    const service = { ...SHAPE.service, authentication: { bearer: { token: 'a' } } };
+    const { outcome } = await run(client, { ...SHAPE, service, authentication: { bearer: { token: 'b' } } });
+    assert.equal(outcome.success, false);
+    assert.equal(!outcome.success && outcome.error.kind, 'configuration');
+    assert.equal(!outcome.success && outcome.error.detail, 'grpc call: with.authentication and with.service.authentication are both given: give one of them');
+    assert.equal(client.calls.length, 0);
+  });
+
   it('measures each call by protocol and outcome', async () => {
     const client = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ messages: [{}] }]);
     const { metrics } = await run(client, SHAPE);

@@ -59,6 +59,12 @@ export interface CallProtocol {
    */
   describe(parameters: JsonObject): JsonObject;
   /**
+   * The task's authentication as given, when the protocol reads it from somewhere else than
+   * `authentication` (gRPC: also `service.authentication`); throws a `configuration` WorkflowError
+   * when it is ambiguous. Absent: `authentication`.
+   */
+  authenticationOf?(parameters: JsonObject): unknown;
+  /**
    * Makes the call and returns its output. Throws a `configuration` WorkflowError for bad
    * parameters, another WorkflowError for a failed call, or a CallFailure to keep an output.
    */

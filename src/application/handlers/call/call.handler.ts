@@ -150,7 +150,7 @@ export class CallTaskHandler implements TaskHandler {
     resolvedInput: JsonObject,
     report: (secrets: Secrets) => void,
   ): Promise<TaskOutcome> {
-    const authentication = parseAuthentication(parameters['authentication']);
+    const authentication = parseAuthentication(protocol.authenticationOf ? protocol.authenticationOf(parameters) : parameters['authentication']);
     const secrets = secretsOf(authentication);
     report(secrets);
     const timeoutMs = this.timeoutMs(context);

@@ -74,13 +74,28 @@ function targetOf(service: JsonObject): GrpcTarget {
   return { host: host.trim().replace(/^\[(.*)\]$/, '$1'), port, tls: tls === true || ((tls === undefined || tls === null) && port === 443) };
 }
 
+function given(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/**
+ * The task's authentication: `with.service.authentication`, where DSL 1.0 places the service's, or
+ * `with.authentication`, as other calls give it; both at once are refused.
+ */
+export function grpcAuthentication(parameters: JsonObject): unknown {
+  const top = parameters['authentication'];
+  const service = parameters['service'];
+  const inService = isPlainObject(service) ? service['authentication'] : undefined;
+  if (given(top) && given(inService)) throw invalid('with.authentication and with.service.authentication are both given: give one of them');
+  return given(inService) ? inService : top;
+}
+
 /** Validates the flattened, resolved parameters of a `call: grpc` task. */
 export function parseGrpcCall(parameters: JsonObject): GrpcCallConfig {
   const proto = protoLocation(parameters['proto']);
   const service = parameters['service'];
   if (!isPlainObject(service)) throw invalid('with.service is required (name, host, port)');
   if (!nonEmpty(service['name'])) throw invalid('with.service.name is required');
-  if (service['authentication'] !== undefined && service['authentication'] !== null) throw invalid('with.service.authentication is not supported (use with.authentication)');
   const method = parameters['method'];
   if (!nonEmpty(method)) throw invalid('with.method is required');
   const args = parameters['arguments'];

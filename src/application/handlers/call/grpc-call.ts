@@ -5,7 +5,7 @@ import { CircuitBreaker } from '../../ports/circuit-breaker.port';
 import { Clock } from '../../ports/clock.port';
 import { GrpcClient, GrpcReply } from '../../ports/grpc-client.port';
 import { CallFailure, CallProtocol, ProtocolCall } from './call-protocol';
-import { parseGrpcCall } from './grpc-call-config';
+import { grpcAuthentication, parseGrpcCall } from './grpc-call-config';
 import { callHostOfAddress, OutboundCall } from './outbound-calls';
 import { grpcStatusError, grpcStatusMeaning } from './grpc-status';
 
@@ -41,7 +41,16 @@ export class GrpcCallProtocol implements CallProtocol {
   describe(parameters: JsonObject): JsonObject {
     const out: JsonObject = { call_type: 'grpc' };
     for (const key of ['proto', 'service', 'method', 'arguments', 'metadata']) if (parameters[key] !== undefined) out[key] = parameters[key];
+    const service = parameters['service'];
+    if (isPlainObject(service) && service['authentication'] !== undefined) {
+      const { authentication: _a, ...rest } = service;
+      out['service'] = rest;
+    }
     return out;
+  }
+
+  authenticationOf(parameters: JsonObject): unknown {
+    return grpcAuthentication(parameters);
   }
 
   async call(call: ProtocolCall): Promise<unknown> {
@@ -66,6 +75,9 @@ export class GrpcCallProtocol implements CallProtocol {
       url: `grpc://${address}/${config.service}/${config.method}`,
       host: callHostOfAddress(address, config.target.port),
       operation: `${config.service}/${config.method}`,
+      // For CALL_AUDIT_BODIES: the arguments as JSON; the metadata only to redact its secrets from the line.
+      requestBody: () => JSON.stringify(config.arguments),
+      headers: metadata,
       // RESOURCE_EXHAUSTED is gRPC's 429 (the server's quota or rate limit).
       answer: (r) => ({ status: grpcStatusMeaning(r.code).name, throttled: r.code === RESOURCE_EXHAUSTED, unavailable: false, retryAfter: undefined }),
     };

@@ -3,6 +3,7 @@ import { redactUrl } from '../../../../domain/redaction';
 import { errors, WorkflowError } from '../../../../domain/workflow-error';
 import { AsyncApiDocuments, AsyncApiMessage } from '../../../ports/asyncapi-documents.port';
 import { CircuitBreaker } from '../../../ports/circuit-breaker.port';
+import { Clock } from '../../../ports/clock.port';
 import { BrokerTarget, MessageBrokers, PayloadValidator, SchemaViolation } from '../../../ports/message-brokers.port';
 import { Authentication } from '../authentication';
 import { CallProtocol, ProtocolCall } from '../call-protocol';
@@ -45,6 +46,7 @@ export class AsyncApiCallProtocol implements CallProtocol {
     private readonly brokers: MessageBrokers,
     private readonly validator: PayloadValidator,
     private readonly breaker: CircuitBreaker,
+    private readonly clock: Clock,
   ) {}
 
   describe(parameters: JsonObject): JsonObject {
@@ -67,18 +69,19 @@ export class AsyncApiCallProtocol implements CallProtocol {
     this.check(target, config);
     const broker: BrokerTarget = { protocol: target.server.protocol, host: target.host, ...credentials };
     const message = { address: target.address, payload: config.message.payload, headers: config.message.headers };
-    const options = { timeoutMs: call.timeoutMs, signal: context.signal };
+    // After a rate-limit wait, only what is left of the deadline: computed as the message is sent.
+    const options = (): { timeoutMs: number; signal: AbortSignal } => ({ timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal });
     // One circuit per tenant and broker, as for HTTP hosts; refused configurations never count.
     const scope = { tenant: context.request.tenantId, host: target.host };
-    // A server without a port uses its protocol's default, which only the broker adapter knows: port 0 here, so rate limits match it by name.
-    const host = callHostOfAddress(target.host, 0);
+    // A server without a port is at its protocol's default port (the brokers know it): `rabbit` and `rabbit:5672` are one host to rate limits and the audit.
+    const host = callHostOfAddress(target.host, this.brokers.defaultPort(target.server.protocol) ?? 0);
     const outbound = { protocol: 'asyncapi', url: `${target.server.protocol}://${target.host}/${target.address}`, host, operation: target.address, requestBody: () => JSON.stringify(config.message.payload) };
     if (target.reply) {
       const reply = target.reply;
-      const received = await call.send({ ...outbound, method: 'request' }, () => this.breaker.run(scope, () => this.brokers.request(broker, message, { ...options, replyAddress: reply.address }), () => false));
+      const received = await call.send({ ...outbound, method: 'request' }, () => this.breaker.run(scope, () => this.brokers.request(broker, message, { ...options(), replyAddress: reply.address }), () => false));
       return { message: { payload: received.payload, headers: received.headers } };
     }
-    await call.send({ ...outbound, method: 'publish' }, () => this.breaker.run(scope, () => this.brokers.publish(broker, message, options), () => false));
+    await call.send({ ...outbound, method: 'publish' }, () => this.breaker.run(scope, () => this.brokers.publish(broker, message, options()), () => false));
     return { published: this.published(config, target) };
   }
 

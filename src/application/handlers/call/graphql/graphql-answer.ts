@@ -73,7 +73,15 @@ export function graphqlOutput(response: HttpResponse, data: GraphqlErrorData, ma
   const body = parseBody(bodyText(response), maxJsonDepth);
   const raw = (): JsonObject => ({ status_code: response.status, headers: canonicalHeaders(response.headers), data: body });
   if (response.status < 200 || response.status > 299) {
-    throw new CallFailure(httpStatusError(response.status, { data: { task_type: 'call', call_type: 'graphql', ...data } }), raw());
+    // Servers such as Apollo answer a query they refuse (parse, validation, bad variables) with 400 and `{errors}`: the failure names them.
+    const refused = isPlainObject(body) && Array.isArray(body['errors']) && body['errors'].length > 0 ? body['errors'] : undefined;
+    const failure = refused
+      ? httpStatusError(response.status, {
+          detail: `HTTP request failed with status ${response.status}: GraphQL errors: ${messageOf(refused[0])}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`,
+          data: { task_type: 'call', call_type: 'graphql', ...data, errors: refused.slice(0, MAX_REPORTED_ERRORS) },
+        })
+      : httpStatusError(response.status, { data: { task_type: 'call', call_type: 'graphql', ...data } });
+    throw new CallFailure(failure, raw());
   }
   const errorsList = isPlainObject(body) ? body['errors'] : undefined;
   if (!isPlainObject(body) || (!('data' in body) && !Array.isArray(errorsList))) {

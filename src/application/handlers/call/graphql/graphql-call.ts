@@ -1,5 +1,5 @@
 import { JsonObject } from '../../../../domain/json';
-import { redactUrl } from '../../../../domain/redaction';
+import { isSensitiveName, redactUrl } from '../../../../domain/redaction';
 import { errors, isWorkflowError, WorkflowError } from '../../../../domain/workflow-error';
 import { CircuitBreaker } from '../../../ports/circuit-breaker.port';
 import { Clock } from '../../../ports/clock.port';
@@ -124,7 +124,9 @@ export class GraphqlCallProtocol implements CallProtocol {
   /** The server's schema: from the cache (per tenant and endpoint), else by the introspection query. */
   private async schemaOf(call: ProtocolCall, parameters: GraphqlCallParameters, prepared: Prepared): Promise<GraphqlSchema> {
     const tenant = call.context.request.tenantId;
-    const cached = this.schemas.get(tenant, prepared.url);
+    // What identifies the caller to the server: the task's authentication, credentials of the endpoint's URL, sensitive headers.
+    const credentials = JSON.stringify([call.authentication ?? null, prepared.basic ?? null, Object.entries(parameters.headers).filter(([name]) => isSensitiveName(name))]);
+    const cached = this.schemas.get(tenant, prepared.url, credentials);
     if (cached) return cached;
     const stage = staged('GraphQL schema introspection failed');
     const response = await this.post(call, prepared, parameters.headers, { query: this.documents.introspectionQuery }, true).catch(stage);
@@ -136,7 +138,7 @@ export class GraphqlCallProtocol implements CallProtocol {
       return stage(e instanceof CallFailure ? e.error : e);
     }
     const schema = await this.documents.schema(answer['data']);
-    this.schemas.set(tenant, prepared.url, schema);
+    this.schemas.set(tenant, prepared.url, schema, credentials);
     return schema;
   }
 

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../../../domain/sha256';
 import { Clock } from '../../../ports/clock.port';
 import { GraphqlSchema } from '../../../ports/graphql-documents.port';
 
@@ -7,8 +8,10 @@ export const SCHEMA_TTL_MS = 5 * 60_000;
 export const MAX_SCHEMAS = 256;
 
 /**
- * Introspected schemas per tenant and endpoint, for `validate: true`: a schema fetched for one
- * tenant is never used for another's calls, and none is older than the TTL. Bounded: a workflow
+ * Introspected schemas per tenant, endpoint and credentials (a digest of them), for `validate: true`:
+ * a schema fetched for one tenant is never used for another's calls, nor one fetched with some
+ * credentials for calls with others (a server may show each caller its own schema), and none is
+ * older than the TTL. Bounded: a workflow
  * that names endpoints by expression cannot grow it without limit.
  */
 export class GraphqlSchemaCache {
@@ -20,8 +23,8 @@ export class GraphqlSchemaCache {
     private readonly maxEntries = MAX_SCHEMAS,
   ) {}
 
-  get(tenant: string, endpoint: string): GraphqlSchema | undefined {
-    const key = keyOf(tenant, endpoint);
+  get(tenant: string, endpoint: string, credentials = ''): GraphqlSchema | undefined {
+    const key = keyOf(tenant, endpoint, credentials);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.until <= this.clock.now()) {
@@ -31,9 +34,9 @@ export class GraphqlSchemaCache {
     return entry.schema;
   }
 
-  set(tenant: string, endpoint: string, schema: GraphqlSchema): void {
+  set(tenant: string, endpoint: string, schema: GraphqlSchema, credentials = ''): void {
     if (this.ttlMs <= 0 || this.maxEntries <= 0) return;
-    const key = keyOf(tenant, endpoint);
+    const key = keyOf(tenant, endpoint, credentials);
     this.entries.delete(key);
     while (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { schema, until: this.clock.now() + this.ttlMs });
@@ -44,6 +47,7 @@ export class GraphqlSchemaCache {
   }
 }
 
-function keyOf(tenant: string, endpoint: string): string {
-  return JSON.stringify([tenant, endpoint]);
+/** The credentials' digest, never the credentials themselves, is kept in the key. */
+function keyOf(tenant: string, endpoint: string, credentials: string): string {
+  return JSON.stringify([tenant, endpoint, credentials === '' ? '' : sha256Hex(credentials)]);
 }
