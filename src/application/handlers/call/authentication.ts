@@ -31,13 +31,15 @@ function authError(detail: string): WorkflowError {
   return new WorkflowError({ kind: 'configuration', code: 'AUTHENTICATION_FAILED', title: 'Invalid Authentication', detail });
 }
 
-function text(value: unknown): string {
+/** A scalar as text; anything else is empty (credentials and scopes are never objects). */
+export function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return '';
 }
 
-function scopesOf(value: unknown): string[] {
+/** OAuth2 scopes as a list, from an array or a space- or comma-separated string. */
+export function scopesOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(text).filter((s) => s !== '');
   if (typeof value === 'string') return value.split(/[\s,]+/).filter((s) => s !== '');
   return [];

@@ -2,7 +2,7 @@ import { isPlainObject, JsonObject } from '../../../domain/json';
 import { redactUrl } from '../../../domain/redaction';
 import { ErrorCode, WorkflowError } from '../../../domain/workflow-error';
 import { OperationSecurity, SecurityRequirement, SecurityScheme } from '../../ports/openapi-document-source.port';
-import { Authentication } from './authentication';
+import { Authentication, scopesOf, text } from './authentication';
 import { candidatesFor, CredentialValue, OperatorCredential, pinRefusal, refusal } from './operator-credentials';
 
 /**
@@ -46,18 +46,6 @@ function securityError(code: ErrorCode, title: string, detail: string, scheme: s
 /** A scheme by name: own entries only (a document may name a scheme `constructor` or `__proto__`). */
 function schemeNamed(schemes: Record<string, SecurityScheme>, name: string): SecurityScheme | undefined {
   return Object.prototype.hasOwnProperty.call(schemes, name) ? schemes[name] : undefined;
-}
-
-function text(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return '';
-}
-
-function scopesOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(text).filter((s) => s !== '');
-  if (typeof value === 'string') return value.split(/[\s,]+/).filter((s) => s !== '');
-  return [];
 }
 
 /** `{use: "petstore_auth", …}` as a SchemeUse; undefined for any other authentication. */
