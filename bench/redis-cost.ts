@@ -3,8 +3,8 @@
  * executor): the same reads of a backlog of `set` requests and of the completions written, and
  * per task either the executor's scripts (claim per batch, settle per task) in their variants or
  * the ideal loop's MULTI/XADD/XACK/EXEC. Rounds alternate; Redis CPU is `INFO CPU` over the round.
- * BENCH_SETTLE_VARIANTS adds variants: comma-separated `label:claimFile:settleFile:each|batch[:merged]`
- * (empty files: the scripts as read; `merged`: one key per task for the lease and the marker).
+ * BENCH_SETTLE_VARIANTS adds variants: comma-separated `label:claimFile:settleFile:each|batch[:layout]`
+ * (empty files: the scripts as read; layout: `single` (default), `transition` or `split` task keys).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { completionFor } from './lib/ideal-loop';
 import { GROUP, preload, setRequestFields, streamKey, taskIdFactory } from './lib/fixtures';
 import { PrivateRedis, redisCpuSeconds } from './lib/redis-server';
 import { median } from './lib/stats';
+import { TASK_KEY_LAYOUTS, TaskKeyLayout, TaskKeys } from '../src/adapters/redis/task-keys';
 
 type Entry = [id: string, fields: string[]];
 type Reply = [string, Entry[]][] | null;
@@ -41,25 +42,23 @@ function fieldsOf(flat: string[]): Record<string, string> {
   return fields;
 }
 
-function keysOf(stream: string, taskId: string): { marker: string; lease: string } {
-  return { marker: `flunq:executor:settled:{${stream}}:${taskId}`, lease: `flunq:executor:running:{${stream}}:${taskId}` };
-}
-
-/** The executor's scripts; `settleLua` picks the settle variant, `batchAcks` one XACK per batch of completions. */
-function scripted(name: string, claimLua: string, settleLua: string, batchAcks: boolean, merged = false): Variant {
+/** The executor's scripts with the task keys of `layout`; `batchAcks`: one XACK per batch of completions. */
+function scripted(name: string, claimLua: string, settleLua: string, batchAcks: boolean, layout: TaskKeyLayout = 'single'): Variant {
+  const taskKeys = new TaskKeys(layout);
   return {
     name,
     async settle(redis, stream, requests) {
       const holders = requests.map(([id]) => `${GROUP.length}:${GROUP}|${stream}|${id}`);
       const taskIds = requests.map(([, flat]) => fieldsOf(flat)['taskid'] ?? '');
-      const claimKeys = merged ? taskIds.map((t) => keysOf(stream, t).marker) : taskIds.flatMap((t) => [keysOf(stream, t).lease, keysOf(stream, t).marker]);
-      await redis.eval(claimLua, claimKeys.length, ...claimKeys, LEASE_MS, ...holders);
+      const claimKeys = taskIds.flatMap((t) => taskKeys.claimKeys(stream, t));
+      await redis.eval(claimLua, claimKeys.length, ...claimKeys, LEASE_MS, taskKeys.perTask, taskKeys.leasedPerTask, ...holders);
       const pipeline = redis.pipeline();
       requests.forEach(([id, flat], i) => {
-        const { marker, lease } = keysOf(stream, taskIds[i] as string);
+        const markers = taskKeys.markerKeys(stream, taskIds[i] as string);
+        const leases = taskKeys.leaseKeys(stream, taskIds[i] as string).filter((k) => !markers.includes(k));
         const completion = completionFor(fieldsOf(flat), Date.now());
-        const keys = merged ? [stream, marker] : [stream, marker, lease];
-        pipeline.evalsha(shaOf(settleLua), keys.length, ...keys, GROUP, id, TTL_MS, 1, completion.length, ...completion, holders[i] as string);
+        const keys = [stream, ...markers, ...leases];
+        pipeline.evalsha(shaOf(settleLua), keys.length, ...keys, GROUP, id, TTL_MS, markers.length, 1, completion.length, ...completion, holders[i] as string);
       });
       return pipeline.exec();
     },
@@ -106,15 +105,17 @@ export async function runRedisCost(options: { quick: boolean; log: (m: string) =
     for (const lua of [claim, settle]) shas.set(lua, (await redis.script('LOAD', lua)) as string);
     variants.push(
       ideal('ideal-multi, one XACK per completion', false),
-      scripted('settle.lua + claim.lua, one XACK per completion', claim, settle, false),
-      scripted('settle.lua + claim.lua, batched XACK (the executor)', claim, settle, true),
+      scripted('settle.lua + claim.lua, split task keys, one XACK per completion', claim, settle, false, 'split'),
+      scripted('settle.lua + claim.lua, split task keys, batched XACK', claim, settle, true, 'split'),
+      scripted('settle.lua + claim.lua, transition task keys, batched XACK', claim, settle, true, 'transition'),
+      scripted('settle.lua + claim.lua, one key per task, batched XACK (the executor)', claim, settle, true, 'single'),
     );
     for (const extra of (process.env['BENCH_SETTLE_VARIANTS'] ?? '').split(',').filter(Boolean)) {
-      const [label, claimFile, settleFile, acks, merged] = extra.split(':');
+      const [label, claimFile, settleFile, acks, layout] = extra.split(':');
       const c = claimFile ? fs.readFileSync(claimFile, 'utf8') : claim;
       const s = settleFile ? fs.readFileSync(settleFile, 'utf8') : settle;
       for (const lua of [c, s]) shas.set(lua, (await redis.script('LOAD', lua)) as string);
-      variants.push(scripted(label ?? extra, c, s, acks === 'batch', merged === 'merged'));
+      variants.push(scripted(label ?? extra, c, s, acks === 'batch', TASK_KEY_LAYOUTS.find((l) => l === layout) ?? 'single'));
     }
     variants.push(ideal('ideal-multi, batched completion XACK', true));
     const n = options.quick ? 10_000 : 20_000;

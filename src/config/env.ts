@@ -13,6 +13,7 @@ export const VARIABLES = {
   REDIS_URL: { name: 'REDIS_URL', default: 'localhost:6379', expected: 'host:port, redis://[user:pass@]host:port[/db] or rediss://…', description: 'Redis to read tasks from and publish results to', parse: redisUrl },
   REDIS_PASSWORD: { name: 'REDIS_PASSWORD', default: '', expected: 'text', description: 'Redis AUTH password (overrides one in REDIS_URL)', parse: text },
   REDIS_CLUSTER_NODES: { name: 'REDIS_CLUSTER_NODES', default: '', expected: 'comma-separated host:port', description: 'Seed nodes of a Redis Cluster; when set, the executor runs on the cluster (REDIS_PASSWORD applies) and REDIS_URL is ignored', parse: clusterNodes },
+  REDIS_TASK_KEYS: { name: 'REDIS_TASK_KEYS', default: 'single', expected: 'single, transition or split', description: 'Where a task\'s lease and idempotency marker live in Redis: `single` one key per task (least Redis work); `split` a lease key and a marker key, the layout of earlier releases; `transition` both, for a rolling upgrade from `split` (docs/operations.md)', parse: oneOf('single', 'transition', 'split') },
   EVENT_STREAM_TYPE: { name: 'EVENT_STREAM_TYPE', default: 'redis', expected: 'redis, nats or memory', description: '`redis` (Redis Streams) or `nats` (NATS JetStream) for production; `memory` runs the embedded in-process stream (no broker)', parse: oneOf('redis', 'nats', 'memory') },
   LOG_LEVEL: { name: 'LOG_LEVEL', default: 'info', expected: 'debug, info, warn or error', description: 'Lowest level written to stdout (in LOG_FORMAT)', parse: oneOf('debug', 'info', 'warn', 'error') },
   LOG_FORMAT: { name: 'LOG_FORMAT', default: 'json', expected: 'json or pretty', description: '`json`: one JSON object per line; `pretty`: one readable `key=value` line per event, coloured on a terminal (unless NO_COLOR is set)', parse: oneOf('json', 'pretty') },
@@ -159,6 +160,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       url: read('REDIS_URL'),
       password: isSet('REDIS_PASSWORD') ? read('REDIS_PASSWORD') : undefined,
       clusterNodes: read('REDIS_CLUSTER_NODES'),
+      taskKeys: read('REDIS_TASK_KEYS'),
     },
     nats: {
       url: read('NATS_URL'),

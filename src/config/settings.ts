@@ -37,6 +37,8 @@ export interface RedisSettings {
   password: string | undefined;
   /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the single Redis at `url`. */
   clusterNodes: readonly { host: string; port: number }[];
+  /** Where a task's lease and idempotency marker live (REDIS_TASK_KEYS). */
+  taskKeys: 'single' | 'transition' | 'split';
 }
 
 /** NATS JetStream (EVENT_STREAM_TYPE=nats). */

@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import Redis from 'ioredis';
 import { EntryStream } from '../../src/adapters/flunq-wire/entry-stream';
+import { TaskKeyLayout } from '../../src/adapters/redis/task-keys';
 import { closeAll, newRedisSource } from '../support/redis-source';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { ContractHarness, describeTaskSourceContract } from './task-source.contract';
@@ -24,14 +25,15 @@ function toFields(flat: string[]): Record<string, string> {
   return o;
 }
 
-function redisHarness(): ContractHarness {
+/** `layoutOf(consumer)`: the task key layout of each consumer's source (REDIS_TASK_KEYS), default `single`. */
+function redisHarness(layoutOf: (consumer: string) => TaskKeyLayout = () => 'single'): ContractHarness {
   const sources: EntryStream[] = [];
   const reclaimIdleMs = 300;
   return {
     reclaimIdleMs,
     leaseMs: reclaimIdleMs,
     source: (consumer, streams) => {
-      const s = newRedisSource(redis.url, { group: 'contract', consumer, streams, reclaimIdleMs });
+      const s = newRedisSource(redis.url, { group: 'contract', consumer, streams, reclaimIdleMs, taskKeys: layoutOf(consumer) });
       sources.push(s);
       return Promise.resolve(s);
     },
@@ -49,3 +51,7 @@ function redisHarness(): ContractHarness {
 }
 
 describeTaskSourceContract('RedisStreamTaskSource', () => Promise.resolve(redisHarness()));
+describeTaskSourceContract('RedisStreamTaskSource, task keys of earlier releases (REDIS_TASK_KEYS=split)', () => Promise.resolve(redisHarness(() => 'split')));
+// A fleet in a rolling upgrade: the first consumer on one layout, the others on the next one.
+describeTaskSourceContract('RedisStreamTaskSource, split and transition replicas together', () => Promise.resolve(redisHarness((c) => (c === 'c1' ? 'split' : 'transition'))));
+describeTaskSourceContract('RedisStreamTaskSource, transition and single replicas together', () => Promise.resolve(redisHarness((c) => (c === 'c1' ? 'transition' : 'single'))));

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { eventually, startRedis, TestRedis } from '../support/redis-server';
 import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
 import { buildService, ServiceProcess, startService } from '../support/service-process';
+import { heldLeases } from '../support/task-keys';
 
 let redis: TestRedis;
 let client: Redis;
@@ -74,7 +75,7 @@ describe('a poison entry (a task that never finishes and whose replica is killed
     assert.equal(payload['success'], false);
     assert.equal(payload['task_id'], 'task-hang-1');
     await eventually('nothing pending', async () => (await pendingCount(client, stream)) === 0);
-    assert.deepEqual(await client.keys('flunq:executor:running:*'), [], 'the claim of the dead runs is released with the outcome');
+    assert.deepEqual(await heldLeases(client), [], 'the claim of the dead runs is released with the outcome');
 
     // The replica that took the poison entry goes on with other work.
     await xadd(client, stream, requestFields({ tenant: 'acme', workflow: 'wf_poison', taskId: 'task-next-1' }));

@@ -9,7 +9,8 @@ import { InMemoryLogger } from '../support/in-memory-logger';
 import { SourceConnections } from '../../src/adapters/redis/connections';
 import { Discovery } from '../../src/adapters/redis/discovery';
 import { HistoryScan } from '../../src/adapters/redis/history-scan';
-import { historyScanKey, settledMarkerKey } from '../../src/adapters/redis/stream-keys';
+import { historyScanKey, settledMarkerKey, taskStateKey } from '../../src/adapters/redis/stream-keys';
+import { TaskKeyLayout } from '../../src/adapters/redis/task-keys';
 import { StreamSet } from '../../src/adapters/redis/stream-set';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { requestFields, streamKey, xadd } from '../support/flunq';
@@ -34,7 +35,7 @@ after(async () => {
 });
 
 /** Stream set, connections, discovery and history scan for this run's streams (a tenant per test). */
-function makeSut(options: { streams?: string[]; notifications?: boolean } = {}) {
+function makeSut(options: { streams?: string[]; notifications?: boolean; taskKeys?: TaskKeyLayout } = {}) {
   const tenant = `${run}-${++n}`;
   const clock = new SystemClock();
   const logger = new InMemoryLogger();
@@ -42,7 +43,7 @@ function makeSut(options: { streams?: string[]; notifications?: boolean } = {}) 
   const connections = new SourceConnections({ url: redis.url, blockMs: 200, keyspaceNotifications: options.notifications ?? false }, clock, logger);
   open.push(connections);
   const discovery = new Discovery({ group: GROUP, streams: options.streams ?? [], pattern: `tenant:${tenant}:workflow:*:events`, blockMs: 200, rescanIntervalMs: 60_000 }, connections, streams, clock, logger);
-  const history = new HistoryScan({ group: GROUP, settledTtlMs: 0 }, connections, streams, discovery, logger);
+  const history = new HistoryScan({ group: GROUP, settledTtlMs: 0, ...(options.taskKeys ? { taskKeys: options.taskKeys } : {}) }, connections, streams, discovery, logger);
   return { tenant, streams, discovery, history };
 }
 
@@ -66,9 +67,20 @@ describe('Redis discovery and history scan', () => {
     await history.scan();
     assert.equal(streams.isKnown(stream), true);
     assert.deepEqual(streams.takeDirty(10), [stream]);
-    assert.equal(await client.exists(settledMarkerKey(stream, 'done-1')), 1);
-    assert.equal(await client.exists(settledMarkerKey(stream, 'open-1')), 0);
+    assert.equal(await client.get(taskStateKey(stream, 'done-1')), '1');
+    assert.equal(await client.exists(taskStateKey(stream, 'open-1')), 0);
+    assert.equal(await client.exists(settledMarkerKey(stream, 'done-1')), 0, 'one key per task by default');
     assert.equal(await client.exists(historyScanKey(stream, GROUP)), 0);
+  });
+
+  it('marks outcomes found in the history in both layouts during a transition (REDIS_TASK_KEYS=transition)', async () => {
+    const { tenant, discovery, history } = makeSut({ taskKeys: 'transition' });
+    const stream = streamKey(tenant, 'wf_old');
+    await xadd(client, stream, requestFields({ tenant, workflow: 'wf_old', taskId: 'done-2' }));
+    await xadd(client, stream, completion(tenant, 'wf_old', 'done-2'));
+    await discovery.setUp();
+    await history.scan();
+    assert.deepEqual([await client.get(taskStateKey(stream, 'done-2')), await client.get(settledMarkerKey(stream, 'done-2'))], ['1', '1']);
   });
 
   it('reads a stream whose group exists at once, and scans again one whose history scan a crash interrupted', async () => {

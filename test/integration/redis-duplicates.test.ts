@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import { eventually, startRedis, TestRedis } from '../support/redis-server';
 import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
 import { InProcessExecutor, startExecutor } from '../support/in-process-executor';
+import { heldLeases, outcomeMarkers } from '../support/task-keys';
 
 const COMPLETED = 'io.flunq.task.completed';
 
@@ -121,7 +122,8 @@ describe('Redis: a task runs once, however often its request arrives (side effec
     await eventually('the copy acknowledged', () => drained(stream));
     assert.deepEqual(api.requests, ['POST /orders']);
     assert.equal((await completions(stream, taskId)).length, 1);
-    assert.deepEqual(await client.keys('flunq:executor:running:*'), [], 'the claim is released with the outcome');
+    assert.deepEqual(await heldLeases(client), [], 'the claim is released with the outcome');
+    assert.equal((await outcomeMarkers(client, taskId)).length, 1, 'the outcome is marked');
   });
 
   it('two copies that overlap while the API answers slowly call it once; the copy is acknowledged, the first publishes', async () => {
@@ -152,7 +154,7 @@ describe('Redis: a task runs once, however often its request arrives (side effec
     api.release();
     await eventually('the completion', async () => (await completions(stream, data['task_id'] as string)).length === 1 && (await drained(stream)));
     assert.equal(api.requests.length, 1);
-    assert.deepEqual(await client.keys('flunq:executor:running:*'), [], 'every claim released');
+    assert.deepEqual(await heldLeases(client), [], 'every claim released');
   });
 
   it('a delivery whose executor died before acknowledging it runs again once, with its delivery count as the attempt, and is reported once', async () => {

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { eventually, startRedis, TestRedis } from '../support/redis-server';
 import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
 import { InProcessExecutor, startExecutor } from '../support/in-process-executor';
+import { outcomeMarkers } from '../support/task-keys';
 
 const COMPLETED = 'io.flunq.task.completed';
 const DLQ = 'io.flunq.task.dlq';
@@ -76,7 +77,7 @@ describe('Redis executor (in process, real Redis)', () => {
     const payload = await oneCompletion(stream, 'task-a-1');
     assert.deepEqual((payload['output'] as Record<string, unknown>)['set_data'], { x: 1 });
     await eventually('no pending entry', async () => (await pendingCount(client, stream)) === 0);
-    const markers = await client.keys('flunq:executor:settled:*task-a-1');
+    const markers = await outcomeMarkers(client, 'task-a-1');
     assert.equal(markers.length, 1);
     const ttl = await client.pttl(markers[0] as string);
     assert.ok(ttl > 0 && ttl <= 168 * 3600 * 1000, `marker TTL ${ttl}`);

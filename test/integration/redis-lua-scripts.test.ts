@@ -35,9 +35,9 @@ async function pendingIds(stream: string): Promise<string[]> {
   return rows.map((r) => r[0]);
 }
 
-/** settle.lua arguments for one entry `{ type: 'io.flunq.task.completed' }`. */
-function settleArgs(id: string, holder?: string): (string | number)[] {
-  return [GROUP, id, 60_000, 1, 2, 'type', 'io.flunq.task.completed', ...(holder ? [holder] : [])];
+/** settle.lua arguments for one entry `{ type: 'io.flunq.task.completed' }`, with `markers` marker keys. */
+function settleArgs(id: string, holder?: string, markers = holder ? 1 : 0): (string | number)[] {
+  return [GROUP, id, 60_000, markers, 1, 2, 'type', 'io.flunq.task.completed', ...(holder ? [holder] : [])];
 }
 
 describe('settle.lua', () => {
@@ -58,18 +58,50 @@ describe('settle.lua', () => {
     const { stream, id } = await pendingRequest();
     const marker = `${stream}:marker`;
     await client.set(marker, '1');
-    assert.equal(await client.flunqSettle(2, [stream, marker], settleArgs(id)), 0);
+    assert.equal(await client.flunqSettle(2, [stream, marker], settleArgs(id, 'me')), 0);
     assert.equal(await client.xlen(stream), 1, 'nothing appended');
     assert.deepEqual(await pendingIds(stream), []);
     assert.equal(await client.flunqSettle(1, [stream], settleArgs(id)), -1);
     assert.equal(await client.xlen(stream), 1);
   });
 
+  it('with one key per task, overwrites its own lease with the outcome marker, and another holder\'s too (1)', async () => {
+    const { stream, id } = await pendingRequest();
+    const task = `${stream}:task`;
+    await client.set(task, 'me', 'PX', 1000);
+    assert.equal(await client.flunqSettle(2, [stream, task], settleArgs(id, 'me')), 1);
+    assert.equal(await client.get(task), '1');
+    assert.ok((await client.pttl(task)) > 59_000, 'the marker\'s TTL, not the lease\'s');
+    const second = await pendingRequest();
+    const other = `${second.stream}:task`;
+    await client.set(other, 'someone-else');
+    // The lease expired and another entry took the task over: the first outcome wins, and that entry's settle finds it.
+    assert.equal(await client.flunqSettle(2, [second.stream, other], settleArgs(second.id, 'me')), 1);
+    assert.equal(await client.get(other), '1');
+  });
+
+  it('reads every marker key of the transition layout: a `1` in any of them means the outcome exists (0)', async () => {
+    const { stream, id } = await pendingRequest();
+    const [task, marker, lease] = [`${stream}:task`, `${stream}:marker`, `${stream}:lease`];
+    await client.set(task, 'me');
+    await client.set(lease, 'me');
+    await client.set(marker, '1');
+    assert.equal(await client.flunqSettle(4, [stream, task, marker, lease], settleArgs(id, 'me', 2)), 0);
+    assert.equal(await client.xlen(stream), 1, 'nothing appended');
+    assert.equal(await client.exists(task), 0, 'its lease released');
+    assert.equal(await client.exists(lease), 0, 'its lease released');
+    const next = await pendingRequest();
+    const keys = [`${next.stream}:task`, `${next.stream}:marker`, `${next.stream}:lease`];
+    await client.set(keys[2]!, 'me');
+    assert.equal(await client.flunqSettle(4, [next.stream, ...keys], settleArgs(next.id, 'me', 2)), 1);
+    assert.deepEqual([await client.get(keys[0]!), await client.get(keys[1]!), await client.exists(keys[2]!)], ['1', '1', 0], 'both markers set, the lease released');
+  });
+
   it('refuses malformed entries before writing anything: the request stays pending, nothing is appended', async () => {
     const { stream, id } = await pendingRequest();
     const marker = `${stream}:marker`;
     // An odd number of field strings, then a count running past the arguments.
-    for (const args of [[GROUP, id, 60_000, 1, 3, 'type', 'io.flunq.task.completed', 'orphan'], [GROUP, id, 60_000, 1, 4, 'type', 'io.flunq.task.completed']]) {
+    for (const args of [[GROUP, id, 60_000, 1, 1, 3, 'type', 'io.flunq.task.completed', 'orphan'], [GROUP, id, 60_000, 1, 1, 4, 'type', 'io.flunq.task.completed'], [GROUP, id, 60_000, 2, 1, 2, 'type', 'io.flunq.task.completed', 'me']]) {
       await assert.rejects(client.flunqSettle(2, [stream, marker], args), /malformed settle arguments/);
       assert.deepEqual(await pendingIds(stream), [id], 'still pending');
       assert.equal(await client.xlen(stream), 1, 'nothing appended');
@@ -81,11 +113,31 @@ describe('settle.lua', () => {
 describe('claim.lua', () => {
   it('answers per task: taken or renewed by its holder (1), held by another (0), already settled (2)', async () => {
     const k = `{${run}-${++n}}`;
-    const codes = await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 'h1', 'h1', 'h1');
+    const codes = await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 2, 1, 'h1', 'h1', 'h1');
     assert.deepEqual(codes, [1, 1, 1]);
+    assert.equal(await client.exists(`${k}:marker-a`), 0, 'only the lease keys are written');
     await client.set(`${k}:marker-c`, '1');
-    assert.deepEqual(await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 'h1', 'h2', 'h2'), [1, 0, 2]);
+    assert.deepEqual(await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 2, 1, 'h1', 'h2', 'h2'), [1, 0, 2]);
     assert.equal(await client.get(`${k}:lease-b`), 'h1', 'another holder does not take a running lease');
+  });
+
+  it('with one key per task: the holder while it runs, `1` once settled', async () => {
+    const k = `{${run}-${++n}}`;
+    assert.deepEqual(await client.flunqClaim(2, `${k}:task-a`, `${k}:task-b`, 60_000, 1, 1, 'h1', 'h1'), [1, 1]);
+    assert.equal(await client.get(`${k}:task-a`), 'h1');
+    await client.set(`${k}:task-b`, '1');
+    assert.deepEqual(await client.flunqClaim(2, `${k}:task-a`, `${k}:task-b`, 60_000, 1, 1, 'h2', 'h2'), [0, 2]);
+    assert.equal(await client.get(`${k}:task-b`), '1', 'a settled task is not leased again');
+  });
+
+  it('in the transition layout, a lease or marker in either layout counts, and the lease is written to both', async () => {
+    const k = `{${run}-${++n}}`;
+    const keys = (t: string): string[] => [`${k}:task-${t}`, `${k}:lease-${t}`, `${k}:marker-${t}`];
+    await client.set(`${k}:lease-b`, 'h-old');
+    await client.set(`${k}:marker-c`, '1');
+    await client.set(`${k}:task-d`, '1');
+    assert.deepEqual(await client.flunqClaim(12, ...keys('a'), ...keys('b'), ...keys('c'), ...keys('d'), 60_000, 3, 2, 'h1', 'h1', 'h1', 'h1'), [1, 0, 2, 2]);
+    assert.deepEqual([await client.get(`${k}:task-a`), await client.get(`${k}:lease-a`), await client.get(`${k}:marker-a`)], ['h1', 'h1', null]);
   });
 });
 

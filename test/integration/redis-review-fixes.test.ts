@@ -8,6 +8,7 @@ import { eventually, startRedis, TestRedis } from '../support/redis-server';
 import { entriesOfType, pendingCount, requestFields, streamKey, xadd } from '../support/flunq';
 import { InProcessExecutor, startExecutor } from '../support/in-process-executor';
 import { closeAll, newRedisSource } from '../support/redis-source';
+import { outcomeMarkers } from '../support/task-keys';
 
 const COMPLETED = 'io.flunq.task.completed';
 const DLQ = 'io.flunq.task.dlq';
@@ -90,7 +91,7 @@ describe('Redis adapter: review fixes', () => {
     await xadd(client, stream, requestFields({ tenant: t, workflow: 'wf_ttl', taskId: 'task-ttl-1' }));
     executor = await startExecutor(redis.url, { EXECUTOR_SETTLED_TTL: '1ms' });
     await eventually('first completion', async () => (await entriesOfType(client, stream, COMPLETED)).length === 1 && (await pendingCount(client, stream)) === 0);
-    await eventually('marker expired', async () => (await client.keys('flunq:executor:settled:*task-ttl-1')).length === 0);
+    await eventually('marker expired', async () => (await outcomeMarkers(client, 'task-ttl-1')).length === 0);
     await executor.stop();
     executor = await startExecutor(redis.url, { EXECUTOR_CONSUMER_GROUP: 'executor-v3' });
     await eventually('history read by the new group', () => groupSettled(stream, 'executor-v3'));

@@ -18,14 +18,16 @@ import { SourceConnections } from './connections';
 import { deliveryKey } from './in-flight';
 import { scriptedPipeline } from './lua-scripts';
 import { RedisStreamTaskSourceOptions } from './source-options';
-import { leaseHolder, runningLeaseKey, settledMarkerKey } from './stream-keys';
+import { leaseHolder } from './stream-keys';
+import { TaskKeys } from './task-keys';
 
-export type ClaimsOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'leaseMs'>;
+export type ClaimsOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'consumer' | 'leaseMs' | 'taskKeys'>;
 
 /** A claim taken for a task request when it was handed out (see prefetch and claimTask). */
 interface Prefetched {
   key: string;
-  lease: string;
+  /** The keys its lease was written to (TaskKeys.leaseKeys). */
+  leases: string[];
   holder: string;
   /** The claim script's code for it (undefined: the call failed), until claimTask has used it. */
   code: Promise<number | undefined> | undefined;
@@ -36,12 +38,15 @@ export class Claims {
   private readonly prefetched = new Map<string, Prefetched>();
   /** Further task leases held by deliveries handed out (delivery → lease keys), renewed by `renew`. */
   private readonly leases = new Map<string, string[]>();
+  private readonly keys: TaskKeys;
 
   constructor(
     private readonly options: ClaimsOptions,
     private readonly connections: SourceConnections,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.keys = new TaskKeys(options.taskKeys);
+  }
 
   /** Claims the task requests among `handed`: one script call per stream, not awaited (see claimTask). */
   prefetch(handed: readonly Delivery[]): void {
@@ -57,9 +62,10 @@ export class Claims {
     // Not awaited: the deliveries are handed out at once and parsing overlaps the round trip;
     // claimTask waits for the answer. A failed call leaves no answer (undefined): ask again.
     for (const [stream, tasks] of byStream) {
-      const args: (string | number)[] = [tasks.length * 2];
-      for (const { key } of tasks) args.push(runningLeaseKey(stream, key), settledMarkerKey(stream, key));
-      args.push(this.options.leaseMs);
+      const { perTask, leasedPerTask } = this.keys;
+      const args: (string | number)[] = [tasks.length * perTask];
+      for (const { key } of tasks) args.push(...this.keys.claimKeys(stream, key));
+      args.push(this.options.leaseMs, perTask, leasedPerTask);
       const holders = tasks.map(({ delivery }) => this.holderOf(delivery));
       args.push(...holders);
       // An explicit one-command pipeline is written at once; an auto-pipelined call would wait for the
@@ -81,7 +87,8 @@ export class Claims {
             );
       tasks.forEach(({ delivery, key }, i) => {
         const code = codes.then((c) => c?.[i]);
-        this.prefetched.set(deliveryKey(delivery), { key, lease: args[2 * i + 1] as string, holder: holders[i] as string, code });
+        const first = 1 + i * perTask;
+        this.prefetched.set(deliveryKey(delivery), { key, leases: args.slice(first, first + leasedPerTask) as string[], holder: holders[i] as string, code });
       });
     }
   }
@@ -98,35 +105,41 @@ export class Claims {
     const preCode = pre?.code ? await pre.code : undefined;
     if (pre) pre.code = undefined;
     // Noted only when another key is claimed too (settle and renew know the prefetched lease).
-    if (pre && preCode === 1 && pre.key !== key) this.addLease(delivery, pre.lease);
+    if (pre && preCode === 1 && pre.key !== key) this.addLeases(delivery, pre.leases);
     let code = pre?.key === key && (preCode === 1 || preCode === 2) ? preCode : undefined;
     if (code === 1) return 'claimed';
     if (code === undefined) {
-      code = (await this.connections.commands.flunqClaim(2, runningLeaseKey(delivery.stream, key), settledMarkerKey(delivery.stream, key), this.options.leaseMs, this.holderOf(delivery)))[0];
+      const { perTask, leasedPerTask } = this.keys;
+      code = (await this.connections.commands.flunqClaim(perTask, ...this.keys.claimKeys(delivery.stream, key), this.options.leaseMs, perTask, leasedPerTask, this.holderOf(delivery)))[0];
     }
     if (code === 2) return 'settled';
     if (code !== 1) return 'running';
-    this.addLease(delivery, runningLeaseKey(delivery.stream, key));
+    this.addLeases(delivery, this.keys.leaseKeys(delivery.stream, key));
     return 'claimed';
   }
 
-  /** The keys of the settle script for `delivery`: its stream, then with `taskId` the marker and every lease it may hold. */
-  settleKeys(delivery: Delivery, taskId: string | undefined): string[] {
-    if (!taskId) return [delivery.stream];
+  /**
+   * The keys of the settle script for `delivery`: its stream, then with `taskId` the task's marker
+   * keys (`markers` of them) and every further lease the delivery may hold.
+   */
+  settleKeys(delivery: Delivery, taskId: string | undefined): { keys: string[]; markers: number } {
+    if (!taskId) return { keys: [delivery.stream], markers: 0 };
+    const markers = this.keys.markerKeys(delivery.stream, taskId);
     const id = deliveryKey(delivery);
     const pre = this.prefetched.get(id);
     // The usual case (the claim taken at hand-out, under this key) without building sets.
-    if (pre && pre.key === taskId && !this.leases.has(id)) return [delivery.stream, settledMarkerKey(delivery.stream, taskId), pre.lease];
-    return [delivery.stream, settledMarkerKey(delivery.stream, taskId), ...this.leaseKeysOf(delivery, taskId)];
+    if (pre && pre.key === taskId && !this.leases.has(id)) return { keys: [delivery.stream, ...markers, ...pre.leases.filter((k) => !markers.includes(k))], markers: markers.length };
+    const leases = this.leaseKeysOf(delivery, taskId).filter((k) => !markers.includes(k));
+    return { keys: [delivery.stream, ...markers, ...leases], markers: markers.length };
   }
 
-  /** Leases the delivery may hold: claimed by it, taken for it when it was handed out, or the one of `taskId`. */
+  /** Leases the delivery may hold: claimed by it, taken for it when it was handed out, or those of `taskId`. */
   leaseKeysOf(delivery: Delivery, taskId?: string): string[] {
     const id = deliveryKey(delivery);
     const keys = new Set(this.leases.get(id));
     const pre = this.prefetched.get(id);
-    if (pre) keys.add(pre.lease);
-    if (taskId) keys.add(runningLeaseKey(delivery.stream, taskId));
+    if (pre) for (const lease of pre.leases) keys.add(lease);
+    if (taskId) for (const lease of this.keys.leaseKeys(delivery.stream, taskId)) keys.add(lease);
     return [...keys];
   }
 
@@ -160,10 +173,10 @@ export class Claims {
     this.prefetched.delete(id);
   }
 
-  private addLease(delivery: Delivery, lease: string): void {
+  private addLeases(delivery: Delivery, leases: readonly string[]): void {
     const id = deliveryKey(delivery);
     const held = this.leases.get(id);
-    if (!held) this.leases.set(id, [lease]);
-    else if (!held.includes(lease)) held.push(lease);
+    if (!held) this.leases.set(id, [...leases]);
+    else for (const lease of leases) if (!held.includes(lease)) held.push(lease);
   }
 }

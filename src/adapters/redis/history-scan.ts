@@ -17,10 +17,11 @@ import { SourceConnections } from './connections';
 import { Discovery } from './discovery';
 import { isConnectionError, messageOf, toFields } from './replies';
 import { RedisStreamTaskSourceOptions } from './source-options';
-import { historyScanKey, settledMarkerKey } from './stream-keys';
+import { historyScanKey } from './stream-keys';
+import { TaskKeys } from './task-keys';
 import { StreamSet } from './stream-set';
 
-export type HistoryScanOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'settledTtlMs'>;
+export type HistoryScanOptions = Pick<RedisStreamTaskSourceOptions, 'group' | 'settledTtlMs' | 'taskKeys'>;
 
 /** Entries per XRANGE; per scan() at most HISTORY_BUDGET entries (an XRANGE costs ≥ HISTORY_MIN_COST), streams pipelined HISTORY_STREAMS_PER_ROUND at a time. */
 const HISTORY_CHUNK = 1000;
@@ -31,6 +32,7 @@ const HISTORY_STREAMS_PER_ROUND = 50;
 export class HistoryScan {
   /** Next XRANGE start of the streams held for a history scan (absent: from the start). */
   private readonly cursors = new Map<string, string>();
+  private readonly taskKeys: TaskKeys;
 
   constructor(
     private readonly options: HistoryScanOptions,
@@ -40,6 +42,7 @@ export class HistoryScan {
     private readonly logger: Logger,
   ) {
     streams.onRemove((stream) => this.cursors.delete(stream));
+    this.taskKeys = new TaskKeys(options.taskKeys);
   }
 
   /** Some stream is waiting for its history scan. */
@@ -77,10 +80,9 @@ export class HistoryScan {
         for (const [, flat] of rows) {
           const taskId = outcomeTaskId(toFields(flat));
           if (!taskId) continue;
-          const key = settledMarkerKey(stream, taskId);
           const ttl = this.options.settledTtlMs;
           // Keyed by the stream: a stream's markers go before its flag is removed, also on a cluster.
-          writes.push({ key: stream, send: (t) => (ttl > 0 ? t.set(key, '1', 'PX', ttl) : t.set(key, '1')) });
+          for (const key of this.taskKeys.markerKeys(stream, taskId)) writes.push({ key: stream, send: (t) => (ttl > 0 ? t.set(key, '1', 'PX', ttl) : t.set(key, '1')) });
         }
         const last = rows[rows.length - 1];
         if (rows.length < HISTORY_CHUNK || !last) {

@@ -1,6 +1,6 @@
 /**
  * Settlement: the settle script (outcome entries appended and the request acknowledged atomically,
- * the idempotency marker set and the delivery's leases released in the same step), written in
+ * the task's idempotency marker set and the delivery's leases released in the same step), written in
  * chunks; and acknowledgement without an outcome.
  *
  * Owns: the chunk of settle scripts not written yet and who waits for their replies. Who changes
@@ -49,8 +49,8 @@ export class Settler {
 
   /** See EntryStream.settle. A delivery handed out with a task id always settles with one (the parser falls back to it). */
   async settle(delivery: Delivery, entries: readonly OutgoingEntry[], taskId?: string): Promise<void> {
-    const keys = this.claims.settleKeys(delivery, taskId);
-    const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, entries.length];
+    const { keys, markers } = this.claims.settleKeys(delivery, taskId);
+    const args: (string | number)[] = [this.options.group, delivery.entryId, this.options.settledTtlMs, markers, entries.length];
     for (const entry of entries) appendEntry(args, entry);
     if (taskId) args.push(this.claims.holderOf(delivery));
     // Nested arrays: ioredis flattens a command's arguments once (Array#flat) after passing them

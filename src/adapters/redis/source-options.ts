@@ -4,6 +4,7 @@
 import { BacklogSnapshot } from '../../application/ports/backlog.port';
 import { WORKFLOW_STREAM_GLOB } from '../flunq-wire/stream-keys';
 import { RedisConnectionSettings } from './redis-connection';
+import { TaskKeyLayout } from './task-keys';
 
 export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   group: string;
@@ -28,6 +29,8 @@ export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   rescanIntervalMs: number;
   /** TTL of the idempotency markers, ms; 0 keeps them for ever (EXECUTOR_SETTLED_TTL). */
   settledTtlMs: number;
+  /** Where a task's lease and idempotency marker live (REDIS_TASK_KEYS; default `single`, see TaskKeys). */
+  taskKeys?: TaskKeyLayout;
   /** How long a task claim lasts without renewal, ms (about the reclaim idle time; longer than the keep-alive period). */
   leaseMs: number;
   /**

@@ -71,6 +71,14 @@ export function runningLeaseKey(stream: string, key: string): string {
 }
 
 /**
+ * The one key of a task (task key layout `single`, see TaskKeys): `flunq:executor:task:{<hash tag of
+ * the stream>}:<key>`, holding the holder of its lease while it runs and `1` once it has an outcome.
+ */
+export function taskStateKey(stream: string, key: string): string {
+  return `flunq:executor:task:{${slotTagOf(stream)}}:${key}`;
+}
+
+/**
  * Who holds a task lease: the entry (its consumer group, stream and id), not the consumer, so the
  * same entry delivered again takes the lease over. The group is length-prefixed and the id (which
  * has no `|`) comes last, so different holders never read the same.

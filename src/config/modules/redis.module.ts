@@ -31,6 +31,7 @@ export function redisTaskSourceOptions(redis: RedisSettings, stream: StreamSetti
     rescanIntervalMs: stream.rescanIntervalMs,
     settledTtlMs: stream.settledTtlMs,
     leaseMs: taskLeaseMs(stream),
+    taskKeys: redis.taskKeys,
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { redisOptions } from '../../../src/adapters/redis/redis-connection';
-import { bySlot, globToRegExp, hashTagOf, historyScanKey, runningLeaseKey, settledMarkerKey, slotOf } from '../../../src/adapters/redis/stream-keys';
+import { bySlot, globToRegExp, hashTagOf, historyScanKey, runningLeaseKey, settledMarkerKey, slotOf, taskStateKey } from '../../../src/adapters/redis/stream-keys';
 
 describe('redisOptions', () => {
   it('accepts host:port, a bare host, redis:// and rediss:// URLs, and REDIS_PASSWORD overrides the URL', () => {
@@ -36,6 +36,7 @@ describe('stream key helpers', () => {
     assert.equal(hashTagOf('x{}y'), 'x{}y');
     assert.equal(settledMarkerKey('tenant:a:workflow:w:events', 't1'), 'flunq:executor:settled:{tenant:a:workflow:w:events}:t1');
     assert.equal(hashTagOf(settledMarkerKey('x{tag}y', 't1')), 'tag');
+    assert.equal(taskStateKey('tenant:a:workflow:w:events', 't1'), 'flunq:executor:task:{tenant:a:workflow:w:events}:t1');
   });
 
   it('computes Redis Cluster slots (CRC16 of the hash tag, modulo 16384)', () => {
@@ -51,6 +52,7 @@ describe('stream key helpers', () => {
       const slot = slotOf(stream);
       assert.equal(slotOf(settledMarkerKey(stream, 't1')), slot, stream);
       assert.equal(slotOf(runningLeaseKey(stream, 't1')), slot, stream);
+      assert.equal(slotOf(taskStateKey(stream, 't1')), slot, stream);
       assert.equal(slotOf(historyScanKey(stream, 'executor-service')), slot, stream);
     }
   });

@@ -1,16 +1,17 @@
--- Settles a delivery atomically on the request's stream (one Cluster slot: the stream, its
--- idempotency marker and its task leases).
+-- Settles a delivery atomically on the request's stream (one Cluster slot: the stream and its task
+-- keys).
 --
--- KEYS[1] stream; KEYS[2] (optional) idempotency marker; KEYS[3...] (optional, with KEYS[2]) task
--- leases the delivery may hold (claim.lua).
--- ARGV: group, entry id, marker TTL in ms (0 = no expiry), number of entries, then for each entry
--- the number of field/value strings followed by them; with leases, the delivery's lease holder
+-- KEYS[1] stream; KEYS[2 .. 1 + m] the task's marker keys (TaskKeys.markerKeys; m = ARGV[4], 0
+-- without a task id); KEYS[2 + m ...] further task leases the delivery may hold (claim.lua).
+-- ARGV: group, entry id, marker TTL in ms (0 = no expiry), m, number of entries, then for each entry
+-- the number of field/value strings followed by them; with a task id, the delivery's lease holder
 -- comes last.
 --
 -- Returns 1 when the entries were appended and the request acknowledged; 0 when the task already
--- had an outcome (marker present: only acknowledged, nothing appended, so a reclaim race never
--- publishes twice); -1 when the entry was no longer pending in the group (already settled).
--- In the first two cases the leases this delivery holds are released.
+-- had an outcome (a marker key holds `1`: only acknowledged, nothing appended, so a reclaim race
+-- never publishes twice); -1 when the entry was no longer pending in the group (already settled).
+-- In the first two cases the leases this delivery holds are released; a marker key that was its
+-- lease (layout `single`) is overwritten with the outcome's `1`.
 -- Like MULTI/EXEC it runs as one isolated step; unlike MULTI/EXEC it can make these checks.
 --
 -- XACK comes first and doubles as the pending check (it acknowledges only a pending entry): one
@@ -18,32 +19,36 @@
 -- before anything is written (an XADD that could fail after the XACK would lose the outcome); once
 -- the XACK has written, Redis lets the rest of the script write even when memory runs out (a script
 -- without flags is refused for lack of memory only before its first write).
-local i = 5
-for e = 1, tonumber(ARGV[4]) do
+local m = tonumber(ARGV[4])
+local i = 6
+for e = 1, tonumber(ARGV[5]) do
   local n = tonumber(ARGV[i])
   if not n or n < 2 or n % 2 == 1 or i + n > #ARGV then return redis.error_reply('ERR malformed settle arguments') end
   i = i + 1 + n
 end
+if not m or m < 0 or 1 + m > #KEYS then return redis.error_reply('ERR malformed settle arguments') end
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return -1 end
-local function release()
-  for k = 3, #KEYS do
+local function release(from)
+  for k = from, #KEYS do
     if redis.call('GET', KEYS[k]) == ARGV[#ARGV] then redis.call('DEL', KEYS[k]) end
   end
 end
-if #KEYS > 1 and redis.call('EXISTS', KEYS[2]) == 1 then
-  release()
-  return 0
+for k = 2, 1 + m do
+  if redis.call('GET', KEYS[k]) == '1' then
+    release(2)
+    return 0
+  end
 end
-i = 5
-for e = 1, tonumber(ARGV[4]) do
+i = 6
+for e = 1, tonumber(ARGV[5]) do
   local n = tonumber(ARGV[i])
   i = i + 1
   redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + n - 1))
   i = i + n
 end
-if #KEYS > 1 then
-  local ttl = tonumber(ARGV[3])
-  if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) else redis.call('SET', KEYS[2], '1') end
+local ttl = tonumber(ARGV[3])
+for k = 2, 1 + m do
+  if ttl > 0 then redis.call('SET', KEYS[k], '1', 'PX', ttl) else redis.call('SET', KEYS[k], '1') end
 end
-release()
+release(2 + m)
 return 1
