@@ -21,7 +21,8 @@ import { httpAnswer, OutboundCalls } from './outbound-calls';
 import { documentMoved, pinMatches } from './document-pin';
 import { base64, canonicalHeaderName, canonicalHeaders, getHeader, plainText, setHeader, stringHeaders, USER_AGENT } from './http-message';
 import { contentTypeOf, decodeContent, decodeText } from './response-content';
-import { encodeContent, EncodedContent, httpCallContent } from './request-content';
+import { encodeContent, EncodedContent } from './content-encoding';
+import { httpCallContent } from './request-content';
 
 function withDetail(error: WorkflowError, detail: string): WorkflowError {
   return error.with({ detail, cause: error });
