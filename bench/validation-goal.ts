@@ -15,7 +15,8 @@ import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../src/adapters/http/http-client-s
 import { UndiciHttpClient } from '../src/adapters/http/undici-http-client';
 import { OpenApiDocumentWorkers } from '../src/adapters/openapi/document-worker-client';
 import { normalizeDocument, parseDocumentText } from '../src/adapters/openapi/document-parsing';
-import { documentCacheBounds, OasDocumentSource } from '../src/adapters/openapi/oas-document-source';
+import { OasDocumentSource } from '../src/adapters/openapi/oas-document-source';
+import { documentCacheBounds } from '../src/adapters/openapi/process-document-cache';
 import { DereferencedOpenApiDocument } from '../src/adapters/openapi/openapi-document';
 import { SystemClock } from '../src/adapters/system/system-clock';
 import { CallTaskHandler } from '../src/application/handlers/call/call.handler';

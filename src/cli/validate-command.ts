@@ -1,7 +1,8 @@
 import yaml from 'js-yaml';
 import { flattenCallParameters, parseCallConfig } from '../application/handlers/call/call-config';
 import { parseTaskRateLimit } from '../application/handlers/call/call-rate-limits';
-import { checkContent, httpCallContent } from '../application/handlers/call/request-content';
+import { httpCallContent } from '../application/handlers/call/request-content';
+import { checkContent } from '../application/handlers/call/content-encoding';
 import { getHeader, stringHeaders } from '../application/handlers/call/http-message';
 import { parseAuthentication } from '../application/handlers/call/authentication';
 import { DocumentSecurity, schemeUseOf } from '../application/handlers/call/document-security';

@@ -14,7 +14,8 @@ import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-clien
 import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 import { InMemoryMetrics } from '../support/in-memory-metrics';
 import { DEFAULT_DOCUMENT_WORKER_OPTIONS, OpenApiDocumentWorkers } from '../../src/adapters/openapi/document-worker-client';
-import { documentCacheBounds, DocumentCacheBounds, OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { documentCacheBounds, DocumentCacheBounds } from '../../src/adapters/openapi/process-document-cache';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { HttpClient, HttpRequest, HttpResponse } from '../../src/application/ports/http-client.port';
 import { WorkflowError } from '../../src/domain/workflow-error';

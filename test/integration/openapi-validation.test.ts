@@ -13,7 +13,8 @@ import { DEFAULT_HTTP_CLIENT_SETTINGS } from '../../src/adapters/http/http-clien
 import { UndiciHttpClient } from '../../src/adapters/http/undici-http-client';
 import { normalizeDocument, parseDocumentText } from '../../src/adapters/openapi/document-parsing';
 import { OpenApiDocumentWorkers } from '../../src/adapters/openapi/document-worker-client';
-import { documentCacheBounds, OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { OasDocumentSource } from '../../src/adapters/openapi/oas-document-source';
+import { documentCacheBounds } from '../../src/adapters/openapi/process-document-cache';
 import { SystemClock } from '../../src/adapters/system/system-clock';
 import { WorkflowError } from '../../src/domain/workflow-error';
 import { InMemoryMetrics } from '../support/in-memory-metrics';

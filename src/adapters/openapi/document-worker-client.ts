@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { CheckedResponse, OperationSecurity, PreparedOperation, ValidatedPreparation, ValidationIssue } from '../../application/ports/openapi-document-source.port';
 import { JsonObject } from '../../domain/json';
 import { errors, WorkflowError } from '../../domain/workflow-error';
-import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady, LoadedInfo, LoadForm } from './document-worker';
+import { DOCUMENT_WORKER_ROLE, DocumentReply, DocumentRequest, DocumentWorkerReady, LoadForm } from './document-worker';
+import { DocumentRequests, DocumentUnloadedError, WorkerDocument } from './worker-document';
+import { Job, OkReply, Request, Slot, Thread } from './worker-slot';
 
 export interface DocumentWorkerOptions {
   /** Most worker threads at once (OPENAPI_WORKERS); each holds the documents of one tenant. */
@@ -12,54 +14,6 @@ export interface DocumentWorkerOptions {
 }
 
 export const DEFAULT_DOCUMENT_WORKER_OPTIONS: DocumentWorkerOptions = { maxWorkers: 4, maxMemoryMb: 1024 };
-
-type Request = DocumentRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-type OkReply = Extract<DocumentReply, { ok: true }>;
-
-/**
- * The document asked for is no longer held: its worker was stopped (it ran past a limit, or was
- * retired for another tenant) or the document was dropped from the cache meanwhile. Preparing
- * again after loading the document again is safe.
- */
-export class DocumentUnloadedError extends WorkflowError {
-  constructor() {
-    super({ kind: 'runtime', code: 'INTERNAL', title: 'Task Execution Error', detail: 'the OpenAPI document was unloaded (its worker was restarted); it is loaded again on the next call' });
-  }
-}
-
-/** One worker thread. Once it is stopped (`alive` false), every document it held is gone. */
-class Thread {
-  alive = true;
-  /** It has loaded its code: requests are sent only then, so that start-up does not count against their limits. */
-  ready = false;
-  /** Documents it holds, as of its last answer. */
-  held = 0;
-  constructor(readonly worker: Worker) {}
-}
-
-interface Job {
-  request: Request;
-  tenant: string;
-  timeoutMs: number;
-  /** For `prepare` and `drop`: the thread holding the document (a load runs on whichever thread the slot has). */
-  thread: Thread | undefined;
-  resolve(answer: { reply: OkReply; thread: Thread }): void;
-  reject(error: WorkflowError): void;
-}
-
-/** A place for one thread and the queue of requests it works through, one at a time. */
-interface Slot {
-  /** The tenant the slot belongs to; others use it only while every slot is busy. */
-  owner: string;
-  /** Started on demand; replaced after it is stopped. */
-  thread: Thread | undefined;
-  current: { job: Job; timer: NodeJS.Timeout } | undefined;
-  queue: Job[];
-  /** When a request last came for the slot (a sequence number): the least recently used idle slot is retired first. */
-  lastUsed: number;
-  /** Tenant of the last load started here, so that tenants sharing the slot take turns. */
-  lastLoadTenant: string | undefined;
-}
 
 /** The bootstrap of the worker thread: the compiled module, or the TypeScript one under ts-node (tests). */
 const BOOTSTRAP = `
@@ -106,7 +60,7 @@ function hash(text: string): number {
  * whose document was in the stopped worker fails with DocumentUnloadedError, so that the caller
  * loads the document again).
  */
-export class OpenApiDocumentWorkers {
+export class OpenApiDocumentWorkers implements DocumentRequests {
   private slots: Slot[] = [];
   private nextId = 1;
   private nextKey = 1;
@@ -357,69 +311,5 @@ export class OpenApiDocumentWorkers {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
-  }
-}
-
-/** A document held by one of the workers. */
-export class WorkerDocument {
-  constructor(
-    private readonly workers: OpenApiDocumentWorkers,
-    /** @internal */ readonly slot: Slot,
-    /** @internal */ readonly thread: Thread,
-    readonly tenant: string,
-    readonly key: number,
-    private readonly ids: string[],
-    private readonly schemes: string[] = [],
-    /** The document's version, the hash of the fetched bytes and its stored form, as the load gave them. */
-    readonly info: LoadedInfo = {},
-  ) {}
-
-  /** False once the worker that held it was stopped. */
-  get loaded(): boolean {
-    return this.thread.alive;
-  }
-
-  operationIds(): string[] {
-    return [...this.ids];
-  }
-
-  securitySchemeNames(): string[] {
-    return [...this.schemes];
-  }
-
-  /**
-   * Builds the request for an operation (see OpenApiDocument.prepare), within `timeoutMs` once the
-   * worker starts on it. Throws DocumentUnloadedError when the document is no longer held.
-   */
-  prepare(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<PreparedOperation> {
-    return this.workers.prepare(this, operationId, parameters, timeoutMs);
-  }
-
-  /**
-   * Checks caller parameters against the operation's schemas (see OpenApiDocument.validateRequest),
-   * within `timeoutMs` once the worker starts on it: a check running past it stops the worker.
-   */
-  validateRequest(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidationIssue[]> {
-    return this.workers.validate(this, { operationId, parameters }, timeoutMs);
-  }
-
-  /** validateRequest and prepare in one request to the worker (see OpenApiDocument.prepareValidated). */
-  prepareValidated(operationId: string, parameters: JsonObject, timeoutMs: number): Promise<ValidatedPreparation> {
-    return this.workers.prepareValidated(this, operationId, parameters, timeoutMs);
-  }
-
-  /** Checks a response against the operation (see OpenApiDocument.validateResponse), as validateRequest. */
-  validateResponse(operationId: string, response: CheckedResponse, timeoutMs: number): Promise<ValidationIssue[]> {
-    return this.workers.validate(this, { operationId, response }, timeoutMs);
-  }
-
-  /** The operation's security requirements and the document's schemes (see OpenApiDocument.security), as validateRequest. */
-  security(operationId: string, timeoutMs: number): Promise<OperationSecurity> {
-    return this.workers.security(this, operationId, timeoutMs);
-  }
-
-  /** Forgets the document in its worker (evicted from the cache); idempotent. */
-  drop(timeoutMs: number): void {
-    this.workers.drop(this, timeoutMs);
   }
 }

@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { DEFAULT_DOCUMENT_WORKER_OPTIONS, OpenApiDocumentWorkers } from '../../adapters/openapi/document-worker-client';
-import { documentCacheBounds, OasDocumentSource } from '../../adapters/openapi/oas-document-source';
+import { OasDocumentSource } from '../../adapters/openapi/oas-document-source';
+import { documentCacheBounds } from '../../adapters/openapi/process-document-cache';
 import { bindFactory } from '../binding';
 import { HttpSettings, OpenApiSettings } from '../env';
 import { CLOCK, DOCUMENT_CACHE, HTTP_CLIENT, LOGGER, METRICS, OPENAPI_DOCUMENT_SOURCE } from '../tokens';

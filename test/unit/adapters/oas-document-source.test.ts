@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DocumentUnloadedError } from '../../../src/adapters/openapi/document-worker-client';
-import { DocumentCacheBounds, documentCacheBounds, DocumentWorkers, HeldDocument, OasDocumentSource } from '../../../src/adapters/openapi/oas-document-source';
+import { DocumentUnloadedError } from '../../../src/adapters/openapi/worker-document';
+import { OasDocumentSource } from '../../../src/adapters/openapi/oas-document-source';
+import { DocumentCacheBounds, documentCacheBounds } from '../../../src/adapters/openapi/process-document-cache';
+import { DocumentWorkers, HeldDocument } from '../../../src/adapters/openapi/held-document';
 import { FakeClock } from '../../support/fake-clock';
 import { InMemoryMetrics } from '../../support/in-memory-metrics';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';

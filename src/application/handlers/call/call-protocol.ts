@@ -1,5 +1,5 @@
 import { JsonObject } from '../../../domain/json';
-import { WorkflowError } from '../../../domain/workflow-error';
+import { isWorkflowError, WorkflowError } from '../../../domain/workflow-error';
 import { TaskContext } from '../../ports/task-handler.port';
 import { AuthTarget, Authentication } from './authentication';
 import { OutboundCall } from './outbound-calls';
@@ -15,6 +15,18 @@ export class CallFailure extends Error {
   ) {
     super(error.detail);
   }
+}
+
+/** `error` with another detail, caused by itself. */
+export function withDetail(error: WorkflowError, detail: string): WorkflowError {
+  return error.with({ detail, cause: error });
+}
+
+/** The WorkflowError a call threw, or the one a CallFailure carries; anything else is thrown on. */
+export function asWorkflowError(error: unknown): WorkflowError {
+  if (isWorkflowError(error)) return error;
+  if (error instanceof CallFailure) return error.error;
+  throw error;
 }
 
 /** What the call handler hands a protocol for one call. */

@@ -105,3 +105,14 @@ export function plainText(value: unknown): string {
   if (value === null || value === undefined) return '';
   return JSON.stringify(value);
 }
+
+/**
+ * The `Idempotency-Key` header value of an operation key: a quoted string (a structured-field
+ * string, as the IETF draft defines the header) of printable ASCII, any other character
+ * percent-encoded.
+ */
+export function idempotencyKeyHeader(operationKey: string): string {
+  const encoder = new TextEncoder();
+  const escaped = operationKey.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...encoder.encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return `"${escaped}"`;
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBase64, encodeContent, EncodedContent, explicitParts, httpCallContent } from '../../../../src/application/handlers/call/request-content';
+import { decodeBase64, explicitParts, httpCallContent } from '../../../../src/application/handlers/call/request-content';
+import { encodeContent, EncodedContent } from '../../../../src/application/handlers/call/content-encoding';
 import { HttpClient, HttpRequest, HttpResponse, HttpBodyChunks } from '../../../../src/application/ports/http-client.port';
 import { PreparedContent } from '../../../../src/application/ports/openapi-document-source.port';
 import { WorkflowError } from '../../../../src/domain/workflow-error';
