@@ -6,15 +6,18 @@ export interface ValidationThreadSettings {
   timeoutMs: number;
   /** Heap of the worker thread, MB: a schema that needs more fails, the service does not. */
   maxMemoryMb: number;
-  /** Most jobs waiting for the thread; more fail at once with BUSY (default 64). */
+  /** Most jobs one tenant may have waiting for the thread; more fail at once with BUSY (default 8). */
+  maxQueuedPerTenant?: number;
+  /** Most jobs waiting in all (default 64). */
   maxQueued?: number;
 }
 
-const DEFAULT_MAX_QUEUED = 64;
+const DEFAULT_QUEUE = { perTenant: 8, total: 64 };
 
 /**
  * Runs GraphQL schema builds and validations one at a time in a worker thread (an IsolatedThread),
- * each within the time limit counted from its request (waiting in the bounded queue included): a
+ * each within the time limit counted from its request (waiting in the queue included; tenants wait
+ * in turns, the queue bounded per tenant and in all): a
  * job that runs longer (or a worker that dies) fails and the thread is replaced, forgetting its
  * schemas (`generation` counts the threads, so callers know to send a schema's introspection again).
  */
@@ -22,16 +25,15 @@ export class GraphqlValidationThread {
   private readonly thread: IsolatedThread<Omit<ValidationRequest, 'id'>, ValidationReply>;
 
   constructor(private readonly settings: ValidationThreadSettings) {
-    const maxQueued = settings.maxQueued ?? DEFAULT_MAX_QUEUED;
     this.thread = new IsolatedThread({
       entry: require.resolve('./graphql-validation-worker'),
       role: GRAPHQL_VALIDATION_ROLE,
       maxMemoryMb: settings.maxMemoryMb,
-      maxQueuedPerTenant: maxQueued,
-      maxQueued,
+      maxQueuedPerTenant: settings.maxQueuedPerTenant ?? DEFAULT_QUEUE.perTenant,
+      maxQueued: settings.maxQueued ?? DEFAULT_QUEUE.total,
       texts: {
         closed: 'the GraphQL validation thread is closed',
-        tenantBusy: (max) => `too many GraphQL validations wait for the validation thread (at most ${max}); try again later`,
+        tenantBusy: (max) => `too many GraphQL validations of this tenant wait for the validation thread (at most ${max}); try again later`,
         busy: (max) => `too many GraphQL validations wait for the validation thread (at most ${max}); try again later`,
         expired: (ms) => `GraphQL validation took longer than ${ms} ms (it waited for the validation thread, busy with other queries)`,
         overran: (ms) => `GraphQL validation took longer than ${ms} ms`,
@@ -45,8 +47,9 @@ export class GraphqlValidationThread {
     return this.thread.started;
   }
 
-  run(request: Omit<ValidationRequest, 'id'>): Promise<ValidationReply> {
-    return this.thread.run('', request, this.settings.timeoutMs);
+  /** The thread's answer to `request`; `tenant`'s jobs wait in turns with other tenants'. */
+  run(request: Omit<ValidationRequest, 'id'>, tenant = ''): Promise<ValidationReply> {
+    return this.thread.run(tenant, request, this.settings.timeoutMs);
   }
 
   close(): Promise<void> {
