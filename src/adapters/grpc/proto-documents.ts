@@ -171,11 +171,13 @@ export class ProtoDocuments {
    * round compiles what was fetched so far and names the imports still missing, fetched (all at
    * once, each once) before the next round, until the document compiles or fails. A failed fetch is
    * handed to protobufjs as such, so that a weak import may fail as before, and its error is the
-   * document's when the load stops at it.
+   * document's when the load stops at it. Imports nested n deep take n rounds, each compiling every
+   * file so far: at most maxFiles rounds, each in the tenant's turn of the thread.
    */
   private async compile(tenant: string, location: string, timeoutMs: number): Promise<Loaded> {
     const first = isUrl(location) ? location : await this.allowedPath(location, undefined);
-    const files: Record<string, string | null> = {};
+    // No prototype: file names are the tenant's.
+    const files = Object.create(null) as Record<string, string | null>;
     const failures = new Map<string, unknown>();
     const budget = { remaining: this.settings.maxProtoBytes };
     let fetched = 0;
