@@ -113,6 +113,18 @@ describe('proto documents compiled in a worker thread', { timeout: 60_000 }, () 
     await assert.rejects(documents.method('acme', 'http://docs/importer.proto', 'S', 'M', 10_000), (e: unknown) => e instanceof WorkflowError && e.code === 'DOCUMENT_FAILED' && e.detail === 'grpc call: failed to load proto document http://docs/importer.proto: http://docs/gone.proto answered with status 404');
   });
 
+  it('a type that resolves to nothing fails the document as not parsing (it used to throw out of the load, past its callers)', async () => {
+    const http = new ServedDocuments({
+      'http://docs/a.proto': 'syntax = "proto3";\nimport "b.proto";\nmessage A { Missing m = 1; }\nservice S { rpc M (A) returns (A); }\n',
+      'http://docs/b.proto': 'syntax = "proto3";\nmessage B {}\n',
+    });
+    const documents = new ProtoDocuments(http, new FakeClock(), SETTINGS);
+    await assert.rejects(
+      documents.method('acme', 'http://docs/a.proto', 'S', 'M', 10_000),
+      (e: unknown) => e instanceof WorkflowError && e.code === 'INVALID_CONFIGURATION' && e.detail === "grpc call: proto document http://docs/a.proto does not parse: no such Type or Enum 'Missing' in Type .A",
+    );
+  });
+
   it('compiles off the event loop: the loop keeps turning while a large document compiles', async () => {
     const http = new ServedDocuments({ 'http://docs/big.proto': large(1000) });
     const documents = new ProtoDocuments(http, new FakeClock(), BIG);
