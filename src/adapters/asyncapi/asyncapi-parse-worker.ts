@@ -3,10 +3,10 @@
  * validates a whole document with its rule set, which takes hundreds of ms for a small one and is
  * unbounded for a hostile one, so it never runs on the event loop. Replies with the plain model.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { Parser } from '@asyncapi/parser';
 import { load as parseYaml } from 'js-yaml';
 import { toAsyncApiModel } from './asyncapi-model';
+import { serveJobs } from '../worker-thread/isolated-worker';
 import { ASYNCAPI_PARSE_ROLE, ParseReply, ParseRequest } from './asyncapi-parse-protocol';
 
 function firstProblem(diagnostics: readonly { severity: unknown; message: string; path: readonly (string | number)[] }[]): string {
@@ -43,19 +43,18 @@ function refusal(text: string): string | undefined {
   return external === undefined ? undefined : `external reference ${external} (only references within the document are followed)`;
 }
 
-const port = parentPort;
-if (port && (workerData as { role?: string } | undefined)?.role === ASYNCAPI_PARSE_ROLE) {
-  const parser = new Parser();
-  port.on('message', (request: ParseRequest) => {
-    const reply = (message: ParseReply): void => port.postMessage(message);
-    const refused = refusal(request.text);
-    if (refused !== undefined) {
-      reply({ id: request.id, ok: false, problem: refused });
-      return;
-    }
-    parser.parse(request.text, { source: request.url }).then(
-      ({ document, diagnostics }) => reply(document ? { id: request.id, ok: true, model: toAsyncApiModel(document) } : { id: request.id, ok: false, problem: firstProblem(diagnostics) }),
-      (error: unknown) => reply({ id: request.id, ok: false, problem: error instanceof Error ? error.message : String(error) }),
-    );
-  });
-}
+/** Made in the worker only, on its first document. */
+let parser: Parser | undefined;
+serveJobs<ParseRequest, ParseReply>(ASYNCAPI_PARSE_ROLE, async (request) => {
+  const refused = refusal(request.text);
+  if (refused !== undefined) return { id: request.id, ok: false, problem: refused };
+  parser ??= new Parser();
+  let parsed;
+  try {
+    parsed = await parser.parse(request.text, { source: request.url });
+  } catch (error) {
+    return { id: request.id, ok: false, problem: error instanceof Error ? error.message : String(error) };
+  }
+  const { document, diagnostics } = parsed;
+  return document ? { id: request.id, ok: true, model: toAsyncApiModel(document) } : { id: request.id, ok: false, problem: firstProblem(diagnostics) };
+});

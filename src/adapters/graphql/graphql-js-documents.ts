@@ -83,7 +83,8 @@ function invalid(detail: string, data?: Record<string, unknown>): WorkflowError 
 /**
  * `call: graphql` documents with graphql-js: parse and pick the operation on the event loop (linear,
  * within the bounds on length, nesting and tokens); build schemas and validate queries in a worker
- * thread, since validation grows faster than a query's size. Results are kept per schema and query.
+ * thread, since validation grows faster than a query's size, tenants waiting in turns. Results are
+ * kept per schema and query.
  */
 export class GraphqlJsDocuments implements GraphqlDocuments {
   readonly introspectionQuery = getIntrospectionQuery();
@@ -115,25 +116,25 @@ export class GraphqlJsDocuments implements GraphqlDocuments {
     return new GraphqlJsOperation(chosen!.operation, chosen!.name?.value, document, query);
   }
 
-  async schema(introspection: unknown): Promise<GraphqlSchema> {
+  async schema(introspection: unknown, tenant = ''): Promise<GraphqlSchema> {
     const result = introspection as Partial<IntrospectionQuery> | null;
     if (result === null || typeof result !== 'object' || result.__schema === undefined || result.__schema === null) {
       throw badResponse('the introspection answer has no data.__schema');
     }
     const id = ++this.nextSchema;
-    const reply = await this.thread.run({ schemaId: id, introspection: result });
+    const reply = await this.thread.run({ schemaId: id, introspection: result }, tenant);
     if (!reply.ok) throw badResponse(`the introspection answer is not a schema: ${reply.unknownSchema ? 'not built' : reply.problem}`);
     return new GraphqlJsSchema(id, result as IntrospectionQuery, reply.typeCount, this.thread.generation);
   }
 
-  async validate(schema: GraphqlSchema, operation: GraphqlOperation): Promise<GraphqlProblem[]> {
+  async validate(schema: GraphqlSchema, operation: GraphqlOperation, tenant = ''): Promise<GraphqlProblem[]> {
     if (!(schema instanceof GraphqlJsSchema) || !(operation instanceof GraphqlJsOperation)) {
       throw errors.runtime('a GraphQL schema or operation from another adapter was given to graphql-js');
     }
     const known = schema.checked.get(operation.text);
     if (known) return known;
     const ask = (withIntrospection: boolean): Promise<ValidationReply> =>
-      this.thread.run({ schemaId: schema.id, query: operation.text, ...(withIntrospection ? { introspection: schema.introspection } : {}) });
+      this.thread.run({ schemaId: schema.id, query: operation.text, ...(withIntrospection ? { introspection: schema.introspection } : {}) }, tenant);
     let reply = await ask(schema.generation !== this.thread.generation);
     if (!reply.ok && reply.unknownSchema) reply = await ask(true);
     if (!reply.ok) throw errors.runtime(`GraphQL validation failed: ${reply.unknownSchema ? 'the schema is not held' : reply.problem}`);

@@ -5,6 +5,8 @@ import { Root, Type } from 'protobufjs';
 import { Clock } from '../../application/ports/clock.port';
 import { HttpClient } from '../../application/ports/http-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
+import { ProtoParseThread } from './proto-parse-thread';
+import { isUrl } from './proto-paths';
 
 /**
  * How answers become JSON (documented in docs/call-grpc.md): field names as the `.proto` spells
@@ -20,11 +22,16 @@ export interface ProtoDocumentSettings {
   maxDocumentBytes: number;
   /**
    * Most bytes of one document and all its imports together (GRPC_MAX_PROTO_BYTES): protobufjs
-   * compiles them on the event loop, in time that grows with their size.
+   * compiles them, in time and memory that grow with their size.
    */
   maxProtoBytes: number;
   /** Longest fetch of a document with its imports (ms). */
   requestTimeoutMs: number;
+  /**
+   * Longest compile of a document in the parser's thread (ms), for each round of imports, waiting
+   * for the thread included; default: requestTimeoutMs.
+   */
+  parseTimeoutMs?: number;
   /** How long a loaded document is reused (ms). */
   cacheTtlMs: number;
   /** Most documents held (oldest forgotten first). */
@@ -47,6 +54,22 @@ interface Loaded {
 interface Cached {
   expiresAtMs: number;
   definition: Promise<Loaded>;
+}
+
+/** Why the document's load stopped: a fetch's own error, else the document does not parse. */
+function unparsed(location: string, error: unknown): WorkflowError {
+  if (isWorkflowError(error)) return error;
+  return errors.configuration(`grpc call: proto document ${location} does not parse: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** The compiled document (`Root.toJSON()` from the parser's thread) as a root and a package definition. */
+function built(location: string, json: unknown): Loaded {
+  try {
+    const root = Root.fromJSON(json as Parameters<typeof Root.fromJSON>[0]);
+    return { definition: fromJSON(json as Parameters<typeof fromJSON>[0], PROTO_OPTIONS), root };
+  } catch (error) {
+    throw errors.configuration(`grpc call: proto document ${location} does not resolve: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function documentFailed(location: string, cause: unknown): WorkflowError {
@@ -86,15 +109,12 @@ function waitFor<T>(shared: Promise<T>, location: string, timeoutMs: number, sig
   });
 }
 
-function isUrl(location: string): boolean {
-  return /^https?:\/\//i.test(location);
-}
-
 /**
  * `.proto` documents by URL (fetched through the HttpClient port, so the outbound address policy
  * and the size limit apply) or by path under the proto directory (never anywhere else on disk),
- * their imports resolved next to the importing document, parsed by protobufjs and cached per tenant
- * and location: one tenant's documents are never handed to another.
+ * their imports resolved next to the importing document, compiled by protobufjs in a worker thread
+ * (never on the event loop: see compile()) and cached per tenant and location: one tenant's
+ * documents are never handed to another.
  */
 export class ProtoDocuments {
   private readonly cache = new Map<string, Cached>();
@@ -103,6 +123,7 @@ export class ProtoDocuments {
     private readonly http: HttpClient,
     private readonly clock: Clock,
     private readonly settings: ProtoDocumentSettings,
+    private readonly parser = new ProtoParseThread(),
   ) {}
 
   /** The method `service`/`method` of the document, or a `configuration` WorkflowError naming what is missing. */
@@ -135,7 +156,7 @@ export class ProtoDocuments {
     const cached = this.cache.get(key);
     if (cached && cached.expiresAtMs > now) return waitFor(cached.definition, location, timeoutMs, signal);
     this.cache.delete(key);
-    const definition = this.parse(location, this.settings.requestTimeoutMs);
+    const definition = this.compile(tenant, location, this.settings.requestTimeoutMs);
     this.cache.set(key, { expiresAtMs: now + this.settings.cacheTtlMs, definition });
     // A failed load is not kept: the next call tries again.
     definition.catch(() => {
@@ -145,36 +166,41 @@ export class ProtoDocuments {
     return waitFor(definition, location, timeoutMs, signal);
   }
 
-  private async parse(location: string, timeoutMs: number): Promise<Loaded> {
+  /**
+   * Fetches the document's files here and compiles them in the parser's thread, in rounds: each
+   * round compiles what was fetched so far and names the imports still missing, fetched (all at
+   * once, each once) before the next round, until the document compiles or fails. A failed fetch is
+   * handed to protobufjs as such, so that a weak import may fail as before, and its error is the
+   * document's when the load stops at it. Imports nested n deep take n rounds, each compiling every
+   * file so far: at most maxFiles rounds, each in the tenant's turn of the thread.
+   */
+  private async compile(tenant: string, location: string, timeoutMs: number): Promise<Loaded> {
     const first = isUrl(location) ? location : await this.allowedPath(location, undefined);
-    const root = new Root();
-    let files = 0;
+    // No prototype: file names are the tenant's.
+    const files = Object.create(null) as Record<string, string | null>;
+    const failures = new Map<string, unknown>();
     const budget = { remaining: this.settings.maxProtoBytes };
-    root.resolvePath = (origin, target) => {
-      if (origin === '' || isUrl(target) || path.isAbsolute(target)) return target;
-      return isUrl(origin) ? new URL(target, origin).toString() : path.join(path.dirname(origin), target);
-    };
-    root.fetch = (name, callback) => {
-      if (++files > this.settings.maxFiles) {
-        callback(documentFailed(location, new Error(`more than ${this.settings.maxFiles} files imported`)));
-        return;
+    let fetched = 0;
+    const fetchFile = async (name: string): Promise<void> => {
+      try {
+        if (++fetched > this.settings.maxFiles) throw documentFailed(location, new Error(`more than ${this.settings.maxFiles} files imported`));
+        files[name] = await this.text(name, location, timeoutMs, budget);
+      } catch (error) {
+        files[name] = null;
+        failures.set(name, error);
       }
-      this.text(name, location, timeoutMs, budget).then(
-        // protobufjs' callback type omits the null of a success.
-        (text) => callback(null as unknown as Error, text),
-        (error: unknown) => callback(error as Error),
-      );
     };
-    try {
-      await root.load(first, { keepCase: true });
-    } catch (error) {
-      if (isWorkflowError(error)) throw error;
-      throw errors.configuration(`grpc call: proto document ${location} does not parse: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    try {
-      return { definition: fromJSON(root.toJSON(), PROTO_OPTIONS), root };
-    } catch (error) {
-      throw errors.configuration(`grpc call: proto document ${location} does not resolve: ${error instanceof Error ? error.message : String(error)}`);
+    for (let need = [first]; ; ) {
+      await Promise.all(need.map(fetchFile));
+      // The document itself could not be fetched: no compile to wait for.
+      if (files[first] === null) throw unparsed(location, failures.get(first));
+      const reply = await this.parser.compile(tenant, first, files, this.settings.parseTimeoutMs ?? timeoutMs);
+      if (reply.ok) return built(location, reply.json);
+      if ('need' in reply) need = reply.need.filter((name) => !Object.hasOwn(files, name));
+      else if ('failed' in reply) throw unparsed(location, failures.get(reply.failed));
+      else throw unparsed(location, new Error(reply.problem));
+      // Every round fetches a file more, and a document has at most maxFiles: this ends.
+      if (need.length === 0) throw errors.runtime(`grpc call: the proto parser asked again for files of ${location} it was given`);
     }
   }
 

@@ -47,13 +47,15 @@ export interface GraphqlDocuments {
    */
   operation(query: string, operationName: string | undefined): GraphqlOperation;
   /**
-   * Builds the schema from the `data` of an introspection answer (off the event loop). Rejects with
-   * a `communication` WorkflowError (GRAPHQL_BAD_RESPONSE) when it is not an introspection result.
+   * Builds the schema from the `data` of an introspection answer (off the event loop, the tenant's
+   * work waiting in turns with other tenants'). Rejects with a `communication` WorkflowError
+   * (GRAPHQL_BAD_RESPONSE) when it is not an introspection result.
    */
-  schema(introspection: unknown): Promise<GraphqlSchema>;
+  schema(introspection: unknown, tenant: string): Promise<GraphqlSchema>;
   /**
-   * The document's problems against `schema`; none when it may run. Off the event loop, within a
-   * time limit (a `timeout` WorkflowError past it); the answer is kept per schema and query text.
+   * The document's problems against `schema`; none when it may run. Off the event loop, the
+   * tenant's work waiting in turns with other tenants', within a time limit (a `timeout`
+   * WorkflowError past it); the answer is kept per schema and query text.
    */
-  validate(schema: GraphqlSchema, operation: GraphqlOperation): Promise<GraphqlProblem[]>;
+  validate(schema: GraphqlSchema, operation: GraphqlOperation, tenant: string): Promise<GraphqlProblem[]>;
 }

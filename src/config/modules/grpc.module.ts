@@ -3,6 +3,7 @@ import { GrpcCallProtocol } from '../../application/handlers/call/grpc-call';
 import { GrpcClient } from '../../application/ports/grpc-client.port';
 import { GrpcJsClient, trustedRoots } from '../../adapters/grpc/grpc-js-client';
 import { ProtoDocuments } from '../../adapters/grpc/proto-documents';
+import { ProtoParseThread } from '../../adapters/grpc/proto-parse-thread';
 import { permittedAddress } from '../../adapters/http/address-policy';
 import { TracingGrpcClient } from '../../adapters/otel/tracing-grpc-client';
 import { bindFactory } from '../binding';
@@ -21,6 +22,8 @@ const MAX_CHANNELS = 256;
  */
 export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' | 'limits'>, traced = false): ContainerModule {
   return new ContainerModule(({ bind }) => {
+    // Documents are compiled in a thread of their own, stopped with the container.
+    const parser = new ProtoParseThread();
     bindFactory(bind, GRPC_CLIENT, [HTTP_CLIENT, CLOCK], (http, clock): GrpcClient => {
       const documents = new ProtoDocuments(http, clock, {
         protoDir: config.grpc.protoDir,
@@ -30,7 +33,7 @@ export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' |
         cacheTtlMs: config.openApi.cacheTtlMs,
         maxDocuments: MAX_PROTO_DOCUMENTS,
         maxFiles: MAX_PROTO_FILES,
-      });
+      }, parser);
       const client = new GrpcJsClient(documents, {
         ...(config.grpc.caFile === undefined ? {} : { rootCertificates: trustedRoots(config.grpc.caFile) }),
         maxResponseBytes: config.http.maxResponseBytes,
@@ -39,7 +42,10 @@ export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' |
         maxChannels: MAX_CHANNELS,
       });
       return traced ? new TracingGrpcClient(client) : client;
-    }).onDeactivation((client) => client.close());
+    }).onDeactivation(async (client) => {
+      await client.close();
+      await parser.close();
+    });
     bindFactory(
       bind,
       CALL_PROTOCOL,

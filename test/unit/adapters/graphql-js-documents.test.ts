@@ -133,6 +133,36 @@ describe('graphql-js documents', () => {
     }
   });
 
+  it('serves tenants in turns: one tenant\'s backlog of validations does not hold up another tenant\'s', async () => {
+    const thread = new GraphqlValidationThread({ timeoutMs: 30_000, maxMemoryMb: 64 });
+    try {
+      const answer = introspection(HEAVY_SCHEMA);
+      const done: string[] = [];
+      const build = (tenant: string, name: string, schemaId: number) => thread.run({ schemaId, introspection: answer }, tenant).then(() => done.push(name));
+      await Promise.all([build('noisy', 'n1', 1), build('noisy', 'n2', 2), build('noisy', 'n3', 3), build('noisy', 'n4', 4), build('calm', 'c1', 5)]);
+      // n1 was already running when the others came; c1 then waits for one noisy job, not three.
+      assert.deepEqual(done, ['n1', 'n2', 'c1', 'n3', 'n4']);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('refuses at once, as BUSY, the validations of a tenant beyond its share of the queue', async () => {
+    const thread = new GraphqlValidationThread({ timeoutMs: 30_000, maxMemoryMb: 64, maxQueuedPerTenant: 1 });
+    try {
+      const answer = introspection(HEAVY_SCHEMA);
+      const running = thread.run({ schemaId: 1, introspection: answer }, 'noisy');
+      const waiting = thread.run({ schemaId: 2, introspection: answer }, 'noisy');
+      const e = await rejection(thread.run({ schemaId: 3, introspection: answer }, 'noisy'));
+      assert.equal(e.code, 'BUSY');
+      assert.equal(e.detail, 'too many GraphQL validations of this tenant wait for the validation thread (at most 1); try again later');
+      assert.equal((await thread.run({ schemaId: 4, introspection: answer }, 'calm')).ok, true, 'another tenant still has its share');
+      await Promise.all([running, waiting]);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('refuses at once, as BUSY, a validation beyond the bounded queue, and never runs one whose time ran out waiting', async () => {
     const thread = new GraphqlValidationThread({ timeoutMs: 10_000, maxMemoryMb: 64, maxQueued: 2 });
     try {

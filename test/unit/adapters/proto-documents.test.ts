@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../support/fake-clock';
 import { ProtoDocuments, ProtoDocumentSettings } from '../../../src/adapters/grpc/proto-documents';
+import { ProtoParseThread } from '../../../src/adapters/grpc/proto-parse-thread';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { errors, WorkflowError } from '../../../src/domain/workflow-error';
 
@@ -60,5 +61,99 @@ describe('proto documents', () => {
     http.release();
     assert.equal((await documents.method('acme', 'http://docs/greeter.proto', 'demo.Greeter', 'Say', 10_000)).path, '/demo.Greeter/Say', 'the load finished and is cached');
     assert.equal(http.requests.length, 1);
+  });
+});
+
+/** Serves the documents at once; 404 for any other URL. */
+class ServedDocuments implements HttpClient {
+  readonly requests: string[] = [];
+
+  constructor(private readonly texts: Record<string, string>) {}
+
+  send(request: HttpRequest): Promise<HttpResponse> {
+    this.requests.push(request.url);
+    const text = this.texts[request.url];
+    return Promise.resolve({ status: text === undefined ? 404 : 200, headers: {}, body: new TextEncoder().encode(text ?? 'not found'), url: request.url });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A document of `messages` messages of ten fields each, and a service taking the first (about 400 bytes a message). */
+function large(messages: number): string {
+  const fields = (i: number) => Array.from({ length: 10 }, (_, f) => `  string field_${i}_${f} = ${f + 1};`).join('\n');
+  const body = Array.from({ length: messages }, (_, i) => `message M${i} {\n${fields(i)}\n  M${(i + 1) % messages} next = 11;\n}`).join('\n');
+  return `syntax = "proto3";\npackage big;\n${body}\nservice Big { rpc Call (M0) returns (M1); }\n`;
+}
+
+describe('proto documents compiled in a worker thread', { timeout: 60_000 }, () => {
+  const BIG = { ...SETTINGS, maxProtoBytes: 1 << 24, maxDocumentBytes: 1 << 24 };
+
+  it('resolves imports next to the importing document, in rounds, each file fetched once; the built-in types need no fetch', async () => {
+    const http = new ServedDocuments({
+      'http://docs/api/main.proto': 'syntax = "proto3";\npackage demo;\nimport "types/a.proto";\nimport "google/protobuf/empty.proto";\nservice S { rpc Do (A) returns (google.protobuf.Empty); }\n',
+      'http://docs/api/types/a.proto': 'syntax = "proto3";\npackage demo;\nimport "b.proto";\nmessage A { B b = 1; }\n',
+      'http://docs/api/types/b.proto': 'syntax = "proto3";\npackage demo;\nimport weak "missing.proto";\nimport "google/protobuf/timestamp.proto";\nmessage B { google.protobuf.Timestamp at = 1; }\n',
+    });
+    const documents = new ProtoDocuments(http, new FakeClock(), SETTINGS);
+    const method = await documents.method('acme', 'http://docs/api/main.proto', 'demo.S', 'Do', 10_000);
+    assert.equal(method.path, '/demo.S/Do');
+    assert.deepEqual(Object.keys(method.requestMessage.fields), ['b']);
+    assert.equal(method.requestMessage.fields['b']?.resolve().resolvedType?.fullName, '.demo.B');
+    assert.deepEqual(http.requests, ['http://docs/api/main.proto', 'http://docs/api/types/a.proto', 'http://docs/api/types/b.proto', 'http://docs/api/types/missing.proto'], 'a weak import that fails is left out, as protobufjs does');
+  });
+
+  it('a document that does not parse fails with the parser\'s message; a failed import with its own error', async () => {
+    const http = new ServedDocuments({
+      'http://docs/bad.proto': 'syntax = "proto3";\nmessage A { string a = ; }\n',
+      'http://docs/importer.proto': 'syntax = "proto3";\nimport "gone.proto";\nmessage A { string a = 1; }\n',
+    });
+    const documents = new ProtoDocuments(http, new FakeClock(), SETTINGS);
+    await assert.rejects(documents.method('acme', 'http://docs/bad.proto', 'S', 'M', 10_000), (e: unknown) => e instanceof WorkflowError && e.code === 'INVALID_CONFIGURATION' && /^grpc call: proto document http:\/\/docs\/bad\.proto does not parse: illegal/.test(e.detail));
+    await assert.rejects(documents.method('acme', 'http://docs/importer.proto', 'S', 'M', 10_000), (e: unknown) => e instanceof WorkflowError && e.code === 'DOCUMENT_FAILED' && e.detail === 'grpc call: failed to load proto document http://docs/importer.proto: http://docs/gone.proto answered with status 404');
+  });
+
+  it('a type that resolves to nothing fails the document as not parsing (it used to throw out of the load, past its callers)', async () => {
+    const http = new ServedDocuments({
+      'http://docs/a.proto': 'syntax = "proto3";\nimport "b.proto";\nmessage A { Missing m = 1; }\nservice S { rpc M (A) returns (A); }\n',
+      'http://docs/b.proto': 'syntax = "proto3";\nmessage B {}\n',
+    });
+    const documents = new ProtoDocuments(http, new FakeClock(), SETTINGS);
+    await assert.rejects(
+      documents.method('acme', 'http://docs/a.proto', 'S', 'M', 10_000),
+      (e: unknown) => e instanceof WorkflowError && e.code === 'INVALID_CONFIGURATION' && e.detail === "grpc call: proto document http://docs/a.proto does not parse: no such Type or Enum 'Missing' in Type .A",
+    );
+  });
+
+  it('compiles off the event loop: the loop keeps turning while a large document compiles', async () => {
+    const http = new ServedDocuments({ 'http://docs/big.proto': large(1000) });
+    const documents = new ProtoDocuments(http, new FakeClock(), BIG);
+    let ticks = 0;
+    let done = false;
+    const ticking = (async () => {
+      while (!done) {
+        await new Promise((resolve) => setImmediate(resolve));
+        ticks++;
+      }
+    })();
+    const method = await documents.method('acme', 'http://docs/big.proto', 'big.Big', 'Call', 30_000);
+    done = true;
+    await ticking;
+    assert.equal(method.requestMessage.name, 'M0');
+    assert.ok(ticks > 5, `the event loop turned ${ticks} times during the compile`);
+  });
+
+  it('a compile past its time limit fails that task with a timeout; the thread is replaced and the next document compiles', async () => {
+    const parser = new ProtoParseThread();
+    try {
+      const http = new ServedDocuments({ 'http://docs/big.proto': large(2000), 'http://docs/greeter.proto': GREETER });
+      const hurried = new ProtoDocuments(http, new FakeClock(), { ...BIG, parseTimeoutMs: 1 }, parser);
+      await assert.rejects(hurried.method('acme', 'http://docs/big.proto', 'big.Big', 'Call', 30_000), (e: unknown) => e instanceof WorkflowError && e.code === 'TIMEOUT' && e.detail === 'grpc call: compiling the proto document took longer than 1 ms');
+      const patient = new ProtoDocuments(http, new FakeClock(), BIG, parser);
+      assert.equal((await patient.method('acme', 'http://docs/greeter.proto', 'demo.Greeter', 'Say', 30_000)).path, '/demo.Greeter/Say');
+      assert.equal(parser.started, 2, 'the thread of the compile that ran too long was replaced');
+    } finally {
+      await parser.close();
+    }
   });
 });

@@ -224,6 +224,28 @@ describe('call: graphql, validation against the introspected schema', () => {
     assert.equal(http.sent.length, 4, 'an expired schema is fetched again');
   });
 
+  it("builds the schema and validates the query in the queue of the task's tenant", async () => {
+    const tenants: string[] = [];
+    class Recording extends GraphqlJsDocuments {
+      override schema(answer: unknown, tenant: string) {
+        tenants.push(`schema ${tenant}`);
+        return super.schema(answer, tenant);
+      }
+      override validate(...args: Parameters<GraphqlJsDocuments['validate']>) {
+        tenants.push(`validate ${args[2]}`);
+        return super.validate(...args);
+      }
+    }
+    const http = new FakeHttp(server);
+    const fake = await fakeContext(request({ task_type: 'call', config: { parameters: { call_type: 'graphql', endpoint, query: '{ hello }', validate: true } } }));
+    const protocol = new GraphqlCallProtocol(http, new OpenDoor(), new Recording(), fake.clock, { idempotencyKeys: false });
+    const handler = new CallTaskHandler(http, new OpenDoor(), {} as OpenApiDocumentSource, fake.clock, { idempotencyKeys: false }, [protocol]);
+    const outcome = await handler.execute(fake.context);
+    assert.equal(outcome.success, true, JSON.stringify(outcome));
+    const tenant = fake.context.request.tenantId;
+    assert.deepEqual(tenants, [`schema ${tenant}`, `validate ${tenant}`]);
+  });
+
   it('keeps a schema per credentials: a call with other credentials (or none) introspects again, one with the same reuses it', async () => {
     const http = new FakeHttp(server);
     const fake = await fakeContext(request({ task_type: 'call', config: { parameters: {} } }));

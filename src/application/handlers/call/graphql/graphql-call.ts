@@ -91,7 +91,7 @@ export class GraphqlCallProtocol implements CallProtocol {
     const prepared = this.prepare(call, parameters, operation);
     if (parameters.validate) {
       const schema = await this.schemaOf(call, parameters, prepared);
-      const problems = await this.documents.validate(schema, operation);
+      const problems = await this.documents.validate(schema, operation, call.context.request.tenantId);
       if (problems.length > 0) throw refused(problems, prepared.data);
     }
     const body: JsonObject = { query: parameters.query };
@@ -136,7 +136,7 @@ export class GraphqlCallProtocol implements CallProtocol {
       // The introspection answer itself is not the task's output: only the failure is reported.
       return stage(e instanceof CallFailure ? e.error : e);
     }
-    const schema = await this.documents.schema(answer['data']);
+    const schema = await this.documents.schema(answer['data'], tenant);
     this.schemas.set(tenant, prepared.url, schema, credentials);
     return schema;
   }
