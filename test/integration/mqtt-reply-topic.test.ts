@@ -59,7 +59,7 @@ describe('MQTT requests sharing a fixed reply topic (local Mosquitto)', { timeou
   it('two concurrent requests on one reply topic both get their own reply, the second after the first is done', async () => {
     const brokers = new BrokerClients([mqttConnector]);
     try {
-      const ask = (n: number) => brokers.request(MOSQUITTO, { address: requestTopic, payload: { n }, headers: {} }, { timeoutMs: 5_000, replyAddress: replyTopic });
+      const ask = (n: number) => brokers.request(MOSQUITTO, { address: requestTopic, payload: { n }, headers: {} }, { tenant: 'acme', timeoutMs: 5_000, replyAddress: replyTopic });
       const first = ask(1);
       const second = ask(2);
       await requestsIn(2);
@@ -68,7 +68,7 @@ describe('MQTT requests sharing a fixed reply topic (local Mosquitto)', { timeou
       assert.deepEqual((await first).payload, { answered: 1 });
       // A publish on the same connection is acknowledged only after the broker handled whatever the
       // first request sent before it (an unsubscribe, without the shared subscription).
-      await brokers.publish(MOSQUITTO, { address: `flunq-test/reply-topic/${id}/barrier`, payload: null, headers: {} }, { timeoutMs: 5_000 });
+      await brokers.publish(MOSQUITTO, { address: `flunq-test/reply-topic/${id}/barrier`, payload: null, headers: {} }, { tenant: 'acme', timeoutMs: 5_000 });
       await answer(byNumber.get(2) as Request);
       assert.deepEqual((await second).payload, { answered: 2 });
     } finally {
