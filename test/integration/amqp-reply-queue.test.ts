@@ -2,7 +2,8 @@
  * AMQP request-reply over the connection's one reply queue, against the local RabbitMQ
  * (127.0.0.1:5672, guest/guest): concurrent requests share the queue and each gets the reply
  * carrying its correlation id; a reply to a request that gave up is dropped, never handed to
- * another; a request no queue takes fails at once (`mandatory`).
+ * another; a request no queue takes fails at once (`mandatory`); one whose reply channel closes
+ * fails at once, retryable.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -107,5 +108,19 @@ describe('AMQP requests on one reply queue per connection (local RabbitMQ)', { t
     await requestsIn(before + 1);
     answer(requests.at(-1)!, { answered: 5 });
     assert.deepEqual(body(await next), { answered: 5 });
+  });
+
+  it('fails a request waiting on a reply channel that closes at once (retryable), instead of waiting out its deadline', async () => {
+    const other = await amqpConnector.connect(ENDPOINT, 5_000);
+    const before = requests.length;
+    const waiting = other.request({ address, payload: { n: 6 }, headers: {} }, randomUUID(), null, new AbortController().signal);
+    await requestsIn(before + 1);
+    await other.close();
+    await assert.rejects(waiting, (error: unknown) => {
+      assert.ok(isWorkflowError(error));
+      assert.deepEqual([error.code, error.retryable], ['NETWORK', true]);
+      assert.equal(error.detail, 'AMQP request failed: the reply channel closed before the reply came');
+      return true;
+    });
   });
 });
