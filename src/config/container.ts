@@ -66,7 +66,7 @@ export function applicationModules(config: AppConfig): ContainerModule[] {
     consoleModule(config),
     graphqlModule(config),
     grpcModule(config, config.tracing.exporter !== 'none' || config.tracing.record),
-    asyncApiModule(config.http, config.limits.maxJsonDepth, config.tracing.exporter !== 'none' || config.tracing.record),
+    asyncApiModule(config.http, config.limits.maxJsonDepth, config.asyncApi, config.tracing.exporter !== 'none' || config.tracing.record),
     rateLimitModule(config),
   ];
 }

@@ -6,7 +6,7 @@ import { AppConfig } from './settings';
 import { loadCredentialsFile } from './credentials-file';
 
 export type { VariableSpec };
-export type { StreamSettings, RedisSettings, NatsSettings, ExecutorSettings, FairDispatchConfig, RetrySettings, LimitSettings, HealthSettings, HttpSettings, CallSettings, OpenApiSettings, BreakerSettings, ExpressionSettings, LogSettings, TracingSettings, AppConfig, GrpcSettings, RateLimitSettings, CallAuditConfig } from './settings';
+export type { StreamSettings, RedisSettings, NatsSettings, ExecutorSettings, FairDispatchConfig, RetrySettings, LimitSettings, HealthSettings, HttpSettings, CallSettings, OpenApiSettings, BreakerSettings, ExpressionSettings, LogSettings, TracingSettings, AppConfig, GrpcSettings, AsyncApiSettings, RateLimitSettings, CallAuditConfig } from './settings';
 
 /** Every environment variable the service reads (the README table and `.env.example` are generated from it). */
 export const VARIABLES = {
@@ -88,6 +88,8 @@ export const VARIABLES = {
   GRPC_MAX_MESSAGES: { name: 'GRPC_MAX_MESSAGES', default: '1000', expected: 'an integer from 1 to 100000', description: 'Most messages a `call: grpc` task collects from a server-streaming method; more fail with RESPONSE_TOO_LARGE', parse: integer(1, 100_000) },
   GRPC_CA_FILE: { name: 'GRPC_CA_FILE', default: '', expected: 'a file path (PEM certificates)', description: 'Certificate authorities `call: grpc` TLS connections trust besides the system\'s roots (a PEM file of one or more certificates, read at start)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   GRPC_MAX_PROTO_BYTES: { name: 'GRPC_MAX_PROTO_BYTES', default: '262144', expected: 'an integer from 1024 to 16777216', description: 'Most bytes of a `.proto` document and all its imports together that a `call: grpc` task loads (parsed in a worker thread, their definitions built on the event loop); more fail with a configuration error naming this limit', parse: integer(1024, 16_777_216) },
+  GRPC_MAX_CHANNELS_PER_TENANT: { name: 'GRPC_MAX_CHANNELS_PER_TENANT', default: '64', expected: 'an integer from 1 to 256 (the channels kept open)', description: 'Most of the 256 gRPC channels one tenant holds at once (those it opened or calls through; one shared with other tenants counts for each): it first lets go of its least recently used idle one, and a call needing another while it has calls running on all of them fails with NETWORK (retryable) naming this limit; other tenants are not affected (docs/call-grpc.md)', parse: integer(1, 256) },
+  ASYNCAPI_MAX_CONNECTIONS_PER_TENANT: { name: 'ASYNCAPI_MAX_CONNECTIONS_PER_TENANT', default: '8', expected: 'an integer from 1 to 32 (the broker connections kept open)', description: 'Most of the 32 broker connections of `call: asyncapi` one tenant holds at once (those it opened or calls through; one shared with other tenants counts for each): it first lets go of its least recently used idle one, and a call needing another while it has calls in flight on all of them fails with NETWORK (retryable) naming this limit; other tenants are not affected (docs/call-asyncapi.md)', parse: integer(1, 32) },
   CALL_MAX_REQUEST_BYTES: { name: 'CALL_MAX_REQUEST_BYTES', default: '10485760', expected: 'an integer from 1024 to 1073741824', description: 'Largest request body a call builds from files and bytes (multipart with its files, binary bodies), files fetched by URL included; a larger one fails with REQUEST_TOO_LARGE (docs/call-content.md)', parse: integer(1024, 1_073_741_824) },
   CALL_CREDENTIALS_FILE: { name: 'CALL_CREDENTIALS_FILE', default: '', expected: 'a file path', description: 'JSON or YAML file of credentials for the security schemes of OpenAPI documents, each bound to the documents, hosts and tenants it may be sent for; read and checked at start. When set, an OpenAPI call without `authentication` gets its operation\'s security requirement applied from it (docs/call-security.md)', parse: (raw: string) => { if (!raw.trim()) throw new InvalidValue(); return raw.trim(); } },
   CALL_SECURITY_REQUIREMENTS: { name: 'CALL_SECURITY_REQUIREMENTS', default: 'auto', expected: 'auto, enforce or off', description: 'Whether an OpenAPI call without `authentication` gets its operation\'s security requirement applied from the operator\'s credentials, failing when none fits: `auto` = only when CALL_CREDENTIALS_FILE is set, `enforce` = always, `off` = never (docs/call-security.md)', parse: oneOf('auto', 'enforce', 'off') },
@@ -244,7 +246,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxMessages: read('GRPC_MAX_MESSAGES'),
       maxProtoBytes: read('GRPC_MAX_PROTO_BYTES'),
       caFile: isSet('GRPC_CA_FILE') ? read('GRPC_CA_FILE') : undefined,
+      maxChannelsPerTenant: read('GRPC_MAX_CHANNELS_PER_TENANT'),
     },
+    asyncApi: { maxConnectionsPerTenant: read('ASYNCAPI_MAX_CONNECTIONS_PER_TENANT') },
     rateLimits: {
       backend: read('CALL_RATE_LIMIT_BACKEND'),
       rules: read('CALL_RATE_LIMITS'),

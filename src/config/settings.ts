@@ -202,6 +202,7 @@ export interface AppConfig {
   log: LogSettings;
   tracing: TracingSettings;
   grpc: GrpcSettings;
+  asyncApi: AsyncApiSettings;
   rateLimits: RateLimitSettings;
   callAudit: CallAuditConfig;
 }
@@ -226,7 +227,7 @@ export interface CallAuditConfig {
   maxBodyBytes: number;
 }
 
-/** `call: grpc` tasks (GRPC_PROTO_DIR, GRPC_MAX_MESSAGES, GRPC_MAX_PROTO_BYTES, GRPC_CA_FILE). */
+/** `call: grpc` tasks (GRPC_PROTO_DIR, GRPC_MAX_MESSAGES, GRPC_MAX_PROTO_BYTES, GRPC_CA_FILE, GRPC_MAX_CHANNELS_PER_TENANT). */
 export interface GrpcSettings {
   /** Where `.proto` documents may be read by path; undefined: by http(s) URL only. */
   protoDir: string | undefined;
@@ -236,4 +237,12 @@ export interface GrpcSettings {
   maxProtoBytes: number;
   /** PEM file of certificate authorities trusted for TLS besides the system's roots; undefined: none. */
   caFile: string | undefined;
+  /** Most channels one tenant holds at once (a shared one counts for each tenant using it). */
+  maxChannelsPerTenant: number;
+}
+
+/** `call: asyncapi` tasks (ASYNCAPI_MAX_CONNECTIONS_PER_TENANT). */
+export interface AsyncApiSettings {
+  /** Most broker connections one tenant holds at once (a shared one counts for each tenant using it). */
+  maxConnectionsPerTenant: number;
 }

@@ -5,7 +5,7 @@ import { VARIABLES } from './env';
  * not know is most likely a typo (`EXECUTOR_CONCURENCY`), silently ignored otherwise.
  */
 export const SETTING_PREFIXES = [
-  'EXECUTOR_', 'REDIS_', 'NATS_', 'HTTP_', 'CALL_', 'CIRCUIT_BREAKER_', 'OPENAPI_', 'CONSOLE_', 'TASK_', 'RETRY_', 'LOG_', 'HEALTH_', 'METRICS_', 'EVENT_', 'EXPRESSION_',
+  'EXECUTOR_', 'REDIS_', 'NATS_', 'HTTP_', 'CALL_', 'CIRCUIT_BREAKER_', 'OPENAPI_', 'CONSOLE_', 'TASK_', 'RETRY_', 'LOG_', 'HEALTH_', 'METRICS_', 'EVENT_', 'EXPRESSION_', 'ASYNCAPI_',
 ] as const;
 
 /**

@@ -341,7 +341,7 @@ describe('call: asyncapi against the local brokers', { timeout: 60_000 }, () => 
   it('applies the outbound address policy to the broker before connecting', async () => {
     const brokers = new BrokerClients([amqpConnector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, maxConnections: 2, isDenied: isDeniedAddress, denyPrivateNetworks: true });
     try {
-      await assert.rejects(brokers.publish({ protocol: 'amqp', host: '127.0.0.1:5672' }, { address: 'never', payload: {}, headers: {} }, { timeoutMs: 2000 }), (error: unknown) => {
+      await assert.rejects(brokers.publish({ protocol: 'amqp', host: '127.0.0.1:5672' }, { address: 'never', payload: {}, headers: {} }, { tenant: 'acme', timeoutMs: 2000 }), (error: unknown) => {
         assert.ok(isWorkflowError(error));
         assert.equal(error.code, 'ADDRESS_DENIED');
         return true;

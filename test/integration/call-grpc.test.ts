@@ -249,12 +249,12 @@ describe('the grpc-js adapter', () => {
 
   it('cancels a call when the task’s signal aborts', async () => {
     const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, maxProtoBytes: 1 << 18, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
-    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 2 });
+    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 2, maxChannelsPerTenant: 2 });
     try {
       const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);
       const controller = new AbortController();
       const seen = greeter.seen.length;
-      const pending = client.call(method, { target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000, signal: controller.signal });
+      const pending = client.call(method, { tenant: 'acme', target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000, signal: controller.signal });
       for (let i = 0; i < 500 && greeter.seen.length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(greeter.seen.length, seen + 1, 'the server received the call');
       controller.abort();
@@ -266,13 +266,13 @@ describe('the grpc-js adapter', () => {
 
   it('never closes a channel with a call running to make room: the call that needs another is refused (503, retryable) until one is idle', async () => {
     const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, maxProtoBytes: 1 << 18, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
-    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 1 });
+    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 1, maxChannelsPerTenant: 1 });
     try {
       const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);
       const seen = greeter.seen.length;
-      const slow = client.call(method, { target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000 });
+      const slow = client.call(method, { tenant: 'acme', target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000 });
       for (let i = 0; i < 500 && greeter.seen.length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      const other = { target: { host: 'localhost', port: greeter.port, tls: false }, message: { person: { name: 'Bo' } }, metadata: {}, timeoutMs: 10_000 };
+      const other = { tenant: 'beta', target: { host: 'localhost', port: greeter.port, tls: false }, message: { person: { name: 'Bo' } }, metadata: {}, timeoutMs: 10_000 };
       await assert.rejects(client.call(method, other), (e: unknown) => {
         const error = e as { kind?: string; status?: number; retryable?: boolean; message?: string };
         assert.equal(error.message, 'grpc call: all 1 channels (the most kept open) have calls running; try again later');
@@ -282,6 +282,30 @@ describe('the grpc-js adapter', () => {
       greeter.release();
       assert.equal((await slow).code, 0, 'the running call was not cut off');
       assert.equal((await client.call(method, other)).code, 0, 'the idle channel made room');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('holds one tenant to GRPC_MAX_CHANNELS_PER_TENANT: with calls running on all its channels it is refused (503, retryable), while another tenant opens one', async () => {
+    const documents = new ProtoDocuments(new UndiciHttpClient(new InMemoryMetrics(), DEFAULT_HTTP_CLIENT_SETTINGS), new FakeClock(), { protoDir: PROTO_DIR, maxDocumentBytes: 1 << 20, maxProtoBytes: 1 << 18, requestTimeoutMs: 5000, cacheTtlMs: 60_000, maxDocuments: 4, maxFiles: 4 });
+    const client = new GrpcJsClient(documents, { maxResponseBytes: 1 << 20, maxMessages: 10, maxChannels: 4, maxChannelsPerTenant: 1 });
+    try {
+      const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 5000);
+      const seen = greeter.seen.length;
+      const slow = client.call(method, { tenant: 'acme', target: { host: '127.0.0.1', port: greeter.port, tls: false }, message: { person: { name: 'slow' } }, metadata: {}, timeoutMs: 60_000 });
+      for (let i = 0; i < 500 && greeter.seen.length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const elsewhere = { target: { host: 'localhost', port: greeter.port, tls: false }, message: { person: { name: 'Bo' } }, metadata: {}, timeoutMs: 10_000 };
+      await assert.rejects(client.call(method, { ...elsewhere, tenant: 'acme' }), (e: unknown) => {
+        const error = e as { kind?: string; code?: string; status?: number; retryable?: boolean; message?: string };
+        assert.equal(error.message, 'grpc call: tenant acme has calls running on all 1 channels one tenant may hold (GRPC_MAX_CHANNELS_PER_TENANT); try again later');
+        assert.deepEqual([error.kind, error.code, error.status, error.retryable], ['communication', 'NETWORK', 503, true]);
+        return true;
+      });
+      assert.equal((await client.call(method, { ...elsewhere, tenant: 'beta' })).code, 0, 'another tenant is not affected');
+      greeter.release();
+      assert.equal((await slow).code, 0, 'the running call was not cut off');
+      assert.equal((await client.call(method, { ...elsewhere, tenant: 'acme' })).code, 0, 'with its channel idle, the tenant lets go of it for another');
     } finally {
       await client.close();
     }

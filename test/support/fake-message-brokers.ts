@@ -9,6 +9,8 @@ export interface BrokerDelivery {
   replyAddress?: string | null;
   /** How long the exchange was given (ms). */
   timeoutMs?: number;
+  /** The task's tenant, for its share of the connections. */
+  tenant?: string;
 }
 
 /**
@@ -36,12 +38,12 @@ export class FakeMessageBrokers implements MessageBrokers {
   }
 
   publish(target: BrokerTarget, message: OutgoingMessage, options: BrokerCallOptions): Promise<void> {
-    this.deliveries.push({ target, message, timeoutMs: options.timeoutMs });
+    this.deliveries.push({ target, message, timeoutMs: options.timeoutMs, tenant: options.tenant });
     return this.failure ? Promise.reject(this.failure) : Promise.resolve();
   }
 
   request(target: BrokerTarget, message: OutgoingMessage, options: ReplyOptions): Promise<ReceivedMessage> {
-    this.deliveries.push({ target, message, replyAddress: options.replyAddress ?? null, timeoutMs: options.timeoutMs });
+    this.deliveries.push({ target, message, replyAddress: options.replyAddress ?? null, timeoutMs: options.timeoutMs, tenant: options.tenant });
     if (this.failure) return Promise.reject(this.failure);
     const reply = this.replies.get(message.address);
     if (!reply) return Promise.reject(new WorkflowError({ kind: 'timeout', code: 'TIMEOUT', title: 'Task Timed Out', detail: `waiting for the reply to ${message.address} timed out after ${options.timeoutMs} ms`, status: 408 }));

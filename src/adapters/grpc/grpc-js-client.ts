@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { ChannelOptions, Client, credentials, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { GrpcCallRequest, GrpcClient, GrpcMethod, GrpcReply, GrpcTarget } from '../../application/ports/grpc-client.port';
+import { TenantHolds } from '../../domain/tenant-holds';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { checkArguments } from './proto-arguments';
 import { AnyMethod, LoadedMethodDefinition, ProtoDocuments } from './proto-documents';
@@ -22,6 +23,13 @@ export interface GrpcClientSettings {
    * room; when every one has some, a call that needs another is refused (NETWORK, retryable).
    */
   maxChannels: number;
+  /**
+   * Most channels one tenant holds at once (GRPC_MAX_CHANNELS_PER_TENANT): those it opened or calls
+   * through, a shared one counting for every tenant using it (see TenantHolds). A tenant that needs
+   * another lets go of its least recently used idle one (closed when no other tenant holds it); when
+   * it has calls running on all it holds, its call is refused (NETWORK, retryable).
+   */
+  maxChannelsPerTenant: number;
   /**
    * The certificate authorities TLS channels trust, PEM (GRPC_CA_FILE added to the system's roots);
    * undefined: the system's roots alone.
@@ -118,14 +126,16 @@ function tooLarge(object: StatusObject, maxBytes: number): WorkflowError | undef
  */
 export class GrpcJsClient implements GrpcClient {
   private readonly channels = new Map<string, Client>();
-  /** Calls running per channel key. */
-  private readonly inFlight = new Map<string, number>();
+  /** The tenants holding each channel key, and the calls running on it. */
+  private readonly holds: TenantHolds;
   private closed = false;
 
   constructor(
     private readonly documents: ProtoDocuments,
     private readonly settings: GrpcClientSettings,
-  ) {}
+  ) {
+    this.holds = new TenantHolds(settings.maxChannelsPerTenant);
+  }
 
   async method(tenant: string, proto: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<GrpcMethod> {
     return new LoadedMethod(service, method, await this.documents.method(tenant, proto, service, method, timeoutMs, signal));
@@ -149,14 +159,12 @@ export class GrpcJsClient implements GrpcClient {
         throw errors.configuration(`grpc call: metadata ${name} not allowed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const { client, key } = await this.channel(request.target);
+    const { client, key } = await this.channel(request.tenant, request.target);
     try {
       const options = { deadline: Date.now() + request.timeoutMs };
       return await (definition.responseStream ? this.collect(client, definition, request, metadata, options) : this.unary(client, definition, request, metadata, options));
     } finally {
-      const left = (this.inFlight.get(key) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(key, left);
-      else this.inFlight.delete(key);
+      this.holds.end(request.tenant, key);
     }
   }
 
@@ -220,33 +228,47 @@ export class GrpcJsClient implements GrpcClient {
    * The channel to `target`, opened on first use, with one more call counted in flight on it (the
    * caller ends it); the address policy is checked on every call.
    */
-  private async channel(target: GrpcTarget): Promise<{ client: Client; key: string }> {
+  private async channel(tenant: string, target: GrpcTarget): Promise<{ client: Client; key: string }> {
     if (this.closed) throw errors.runtime('grpc call: the client is closed');
     const authority = hostPort(target.host, target.port);
     const permitted = this.settings.permittedAddress;
     const address = channelTarget(permitted ? await this.checkedAddress(target.host, permitted) : target.host, target.port);
     const key = `${address}|${authority}|${target.tls}`;
+    // The tenant's share first: it lets go of its least recently used idle channel, or is refused when all it holds are busy.
+    const unheld = this.holds.begin(tenant, key);
+    if (!unheld) {
+      throw communicationError(`grpc call: tenant ${tenant} has calls running on all ${this.holds.perTenant} channels one tenant may hold (GRPC_MAX_CHANNELS_PER_TENANT); try again later`, 'NETWORK', true);
+    }
+    for (const released of unheld) this.drop(released);
     const open = this.channels.get(key);
     if (open) {
       // Most recently used last: the channel closed when there are too many is the one least used.
       this.channels.delete(key);
       this.channels.set(key, open);
-      this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
       return { client: open, key };
     }
     // Room for one more: the least recently used channel without calls running is closed; when every one has some, the call is refused.
     while (this.channels.size >= this.settings.maxChannels) {
-      const idle = [...this.channels.keys()].find((k) => !this.inFlight.has(k));
-      if (idle === undefined) throw communicationError(`grpc call: all ${this.settings.maxChannels} channels (the most kept open) have calls running; try again later`, 'NETWORK', true);
-      this.channels.get(idle)?.close();
-      this.channels.delete(idle);
+      const idle = [...this.channels.keys()].find((k) => !this.holds.busy(k));
+      if (idle === undefined) {
+        this.holds.end(tenant, key);
+        if (!this.holds.busy(key)) this.holds.forget(key);
+        throw communicationError(`grpc call: all ${this.settings.maxChannels} channels (the most kept open) have calls running; try again later`, 'NETWORK', true);
+      }
+      this.drop(idle);
+      this.holds.forget(idle);
     }
     const options: ChannelOptions = { 'grpc.max_receive_message_length': this.settings.maxResponseBytes, 'grpc.default_authority': authority };
     if (target.tls && permitted) options['grpc.ssl_target_name_override'] = target.host;
     const client = new Client(address, target.tls ? credentials.createSsl(this.settings.rootCertificates ?? null) : credentials.createInsecure(), options);
     this.channels.set(key, client);
-    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
     return { client, key };
+  }
+
+  /** Closes the channel of `key`, when there is one. */
+  private drop(key: string): void {
+    this.channels.get(key)?.close();
+    this.channels.delete(key);
   }
 
   /** The address the policy permits for `host`: ADDRESS_DENIED, or NETWORK when the name does not resolve. */

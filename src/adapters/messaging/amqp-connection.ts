@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, ChannelModel, ConfirmChannel, ConsumeMessage, MessageProperties } from 'amqplib';
+import { connect, Channel, ChannelModel, ConfirmChannel, ConsumeMessage, MessageProperties } from 'amqplib';
 import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { errors, isWorkflowError } from '../../domain/workflow-error';
 import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
@@ -24,15 +24,64 @@ function headersOf(properties: MessageProperties): Record<string, string> {
   return out;
 }
 
+/** A request waiting for its reply. */
+interface Waiter {
+  resolve(reply: RawReply): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The connection's reply queue: exclusive and auto-deleted, declared once on a channel of its own
+ * with one consumer; requests are published on that channel (so that a `mandatory` return comes
+ * back to it) and wait in `waiting` under their correlation id until the reply, their deadline or
+ * their abort takes them out. A reply nobody waits for (its request gave up) is dropped.
+ */
+class ReplyQueue {
+  readonly waiting = new Map<string, Waiter>();
+  closed = false;
+
+  constructor(
+    readonly channel: Channel,
+    readonly queue: string,
+  ) {}
+
+  deliver(message: ConsumeMessage): void {
+    const id = message.properties.correlationId as unknown;
+    if (typeof id !== 'string') return;
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    waiter?.resolve({ body: message.content, headers: headersOf(message.properties) });
+  }
+
+  /** The broker returned a request (`mandatory`: no queue takes it): it fails at once. */
+  returned(message: ConsumeMessage): void {
+    const id = message.properties.correlationId as unknown;
+    if (typeof id !== 'string') return;
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    waiter?.reject(brokerUnreachable(`AMQP broker returned the message: no queue takes '${message.fields.routingKey}'`));
+  }
+
+  /** The channel closed (or the broker cancelled the consumer): every request waiting on it fails, retryable. */
+  lost(why: string): void {
+    this.closed = true;
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const waiter of waiting) waiter.reject(brokerUnreachable(`AMQP request failed: ${why} before the reply came`));
+  }
+}
+
 /**
  * AMQP 0-9-1 (RabbitMQ): a channel address is a queue, published to through the default exchange
  * with confirms and `mandatory`, so a message no queue takes fails instead of vanishing. A reply
- * comes to an exclusive, auto-deleted queue of the request's own (`replyTo`), matched by `correlationId`.
+ * comes to the connection's one exclusive, auto-deleted reply queue (`replyTo`), declared on first
+ * use and again after its channel closed, and is matched to its request by `correlationId`.
  */
 class AmqpConnection implements BrokerConnection {
   closed = false;
   private confirms: Promise<ConfirmChannel> | undefined;
   private readonly returned = new Map<string, (error: Error) => void>();
+  private replies: Promise<ReplyQueue> | undefined;
 
   constructor(private readonly model: ChannelModel) {
     model.on('close', () => (this.closed = true));
@@ -73,36 +122,62 @@ class AmqpConnection implements BrokerConnection {
     }
   }
 
-  async request(message: OutgoingMessage, correlationId: string, _replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
-    let channel;
-    try {
-      channel = await untilAborted(this.model.createChannel(), signal);
-    } catch (error) {
-      throw failure(error, 'request');
-    }
-    const open = channel;
-    // A channel the broker closes emits `error`; unheard, that would end the process.
-    open.on('error', () => undefined);
-    try {
-      const { queue } = await untilAborted(open.assertQueue('', { exclusive: true, autoDelete: true }), signal);
-      const reply = new Promise<RawReply>((resolve, reject) => {
-        // `mandatory`: a request no queue takes comes back at once instead of waiting out the deadline.
-        open.on('return', (returned: ConsumeMessage) => reject(brokerUnreachable(`AMQP broker returned the message: no queue takes '${returned.fields.routingKey}'`)));
-        void open.consume(
+  /** The reply queue, declared on first use and again once its channel closed. */
+  private replyQueue(): Promise<ReplyQueue> {
+    const current = this.replies;
+    if (current) return current;
+    const declared = (async (): Promise<ReplyQueue> => {
+      const channel = await this.model.createChannel();
+      // A channel the broker closes emits `error`; unheard, that would end the process.
+      channel.on('error', () => undefined);
+      try {
+        const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+        const replies = new ReplyQueue(channel, queue);
+        const lost = (why: string): void => {
+          if (this.replies === declared) this.replies = undefined;
+          replies.lost(why);
+        };
+        channel.on('close', () => lost('the reply channel closed'));
+        channel.on('return', (message: ConsumeMessage) => replies.returned(message));
+        await channel.consume(
           queue,
           (delivered) => {
-            if (delivered && delivered.properties.correlationId === correlationId) resolve({ body: delivered.content, headers: headersOf(delivered.properties) });
+            if (delivered) return replies.deliver(delivered);
+            // The broker cancelled the consumer (the queue went away): declared anew by the next request.
+            lost('the broker cancelled the reply consumer');
+            channel.close().catch(() => undefined);
           },
           { noAck: true },
         );
-      });
-      open.sendToQueue(message.address, encodePayload(message.payload), { headers: { ...message.headers }, contentType: 'application/json', correlationId, replyTo: queue, mandatory: true });
+        return replies;
+      } catch (error) {
+        channel.close().catch(() => undefined);
+        throw error;
+      }
+    })();
+    this.replies = declared;
+    declared.catch(() => {
+      if (this.replies === declared) this.replies = undefined;
+    });
+    return declared;
+  }
+
+  async request(message: OutgoingMessage, correlationId: string, _replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
+    // The reply always comes to the connection's own queue: a queue the document names is not listened on.
+    let replies: ReplyQueue | undefined;
+    try {
+      replies = await untilAborted(this.replyQueue(), signal);
+      const waiting = replies.waiting;
+      if (replies.closed) throw brokerUnreachable('AMQP request failed: the reply channel closed');
+      const reply = new Promise<RawReply>((resolve, reject) => waiting.set(correlationId, { resolve, reject }));
+      // `mandatory`: a request no queue takes comes back at once instead of waiting out the deadline.
+      replies.channel.sendToQueue(message.address, encodePayload(message.payload), { headers: { ...message.headers }, contentType: 'application/json', correlationId, replyTo: replies.queue, mandatory: true });
       return await untilAborted(reply, signal);
     } catch (error) {
       throw failure(error, 'request');
     } finally {
-      // Closing the channel deletes the exclusive reply queue.
-      open.close().catch(() => undefined);
+      // Gone from the queue's waiting list on reply, deadline or abort: a late reply is dropped.
+      replies?.waiting.delete(correlationId);
     }
   }
 

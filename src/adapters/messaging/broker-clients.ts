@@ -4,12 +4,18 @@ import { isIP } from 'node:net';
 import { Metrics } from '../../application/ports/metrics.port';
 import { BrokerCallOptions, BrokerTarget, MessageBrokers, OutgoingMessage, ReceivedMessage, ReplyOptions } from '../../application/ports/message-brokers.port';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../domain/json-limits';
+import { TenantHolds } from '../../domain/tenant-holds';
 import { errors } from '../../domain/workflow-error';
 import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, decodeReply, ReplyLimits, untilAborted } from './broker-connection';
 
 export interface BrokerClientSettings {
   /** Connections held at once (least recently used closed first). */
   maxConnections: number;
+  /**
+   * Connections one tenant may hold at once (ASYNCAPI_MAX_CONNECTIONS_PER_TENANT): those it opened
+   * or runs calls on, a shared one counting for every tenant using it (see TenantHolds).
+   */
+  maxConnectionsPerTenant: number;
   /**
    * The outbound address policy (CALL_DENY_PRIVATE_NETWORKS): true for an address that must not be
    * reached. Every address a broker's name resolves to is checked, and the one checked is dialled.
@@ -23,6 +29,7 @@ export interface BrokerClientSettings {
 
 export const DEFAULT_BROKER_CLIENT_SETTINGS: BrokerClientSettings = {
   maxConnections: 32,
+  maxConnectionsPerTenant: 8,
   isDenied: () => false,
   denyPrivateNetworks: false,
   reply: { maxBytes: 10 * 1024 * 1024, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH },
@@ -50,14 +57,16 @@ function secretKey(target: BrokerTarget): string {
  * The MessageBrokers port over amqplib, mqtt and nats: one connection per protocol, broker and
  * credentials, opened on first use and shared by calls, at most `maxConnections` (the least
  * recently used one without exchanges in flight is closed to make room; when every one has some, a
- * call that needs a new one is refused, retryable), a broken one opened again by the next call, all
- * closed by `close`.
+ * call that needs a new one is refused, retryable), at most `maxConnectionsPerTenant` of them held by
+ * one tenant (TenantHolds: a tenant that needs one more lets go of its least recently used idle one;
+ * when it has exchanges in flight on all it holds, its call is refused, retryable), a broken one
+ * opened again by the next call, all closed by `close`.
  */
 export class BrokerClients implements MessageBrokers {
   private readonly connectors: ReadonlyMap<string, BrokerConnector>;
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
-  /** Exchanges running per connection key (opening it included). */
-  private readonly inFlight = new Map<string, number>();
+  /** The tenants holding each connection key, and the exchanges running on it (opening it included). */
+  private readonly holds: TenantHolds;
   private closing = false;
 
   constructor(
@@ -66,6 +75,7 @@ export class BrokerClients implements MessageBrokers {
     private readonly metrics?: Metrics,
   ) {
     this.connectors = new Map(connectors.map((c) => [c.protocol, c]));
+    this.holds = new TenantHolds(settings.maxConnectionsPerTenant);
   }
 
   protocols(): readonly string[] {
@@ -94,20 +104,43 @@ export class BrokerClients implements MessageBrokers {
     const started = performance.now();
     let outcome: 'success' | 'failure' = 'failure';
     const key = `${target.protocol}\n${target.host}\n${secretKey(target)}`;
-    // In flight from now until the exchange ends: a connection with calls in flight is never closed to make room.
-    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let admitted = false;
     try {
+      // In flight from now until the exchange ends: a connection with calls in flight is never closed to make room.
+      this.admit(options.tenant, key);
+      admitted = true;
       const connection = await this.connection(connector, target, key, deadline.signal, options.timeoutMs);
       const result = await work(connection, deadline.signal);
       outcome = 'success';
       return result;
     } finally {
-      const left = (this.inFlight.get(key) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(key, left);
-      else this.inFlight.delete(key);
+      if (admitted) {
+        this.holds.end(options.tenant, key);
+        // A key left without a connection (it failed to open or was closed) is held by no one once idle.
+        if (!this.connections.has(key) && !this.holds.busy(key)) this.holds.forget(key);
+      }
       deadline.dispose();
       this.metrics?.brokerExchange(target.protocol, operation, outcome, performance.now() - started);
     }
+  }
+
+  /** One more exchange of `tenant` on `key`, within the tenant's share of the connections. */
+  private admit(tenant: string, key: string): void {
+    if (this.closing) throw brokerUnreachable('the executor is shutting down');
+    const unheld = this.holds.begin(tenant, key);
+    if (!unheld) {
+      throw brokerUnreachable(
+        `asyncapi call failed: tenant ${tenant} has calls in flight on all ${this.holds.perTenant} broker connections one tenant may hold (ASYNCAPI_MAX_CONNECTIONS_PER_TENANT); try again later`,
+      );
+    }
+    for (const released of unheld) this.drop(released);
+  }
+
+  /** Closes the connection of `key`, when there is one. */
+  private drop(key: string): void {
+    const dropped = this.connections.get(key);
+    this.connections.delete(key);
+    dropped?.then((c) => c.close()).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -118,7 +151,6 @@ export class BrokerClients implements MessageBrokers {
   }
 
   private async connection(connector: BrokerConnector, target: BrokerTarget, key: string, signal: AbortSignal, timeoutMs: number): Promise<BrokerConnection> {
-    if (this.closing) throw brokerUnreachable('the executor is shutting down');
     let pending = this.connections.get(key);
     if (pending) {
       const open = await pending.catch(() => undefined);
@@ -131,13 +163,12 @@ export class BrokerClients implements MessageBrokers {
     }
     // Room for one more: the least recently used connection without calls in flight is closed; when every one has some, the call is refused.
     while (this.connections.size >= this.settings.maxConnections) {
-      const idle = [...this.connections.keys()].find((k) => !this.inFlight.has(k));
+      const idle = [...this.connections.keys()].find((k) => !this.holds.busy(k));
       if (idle === undefined) {
         throw brokerUnreachable(`asyncapi call failed: all ${this.settings.maxConnections} broker connections (the most kept open) have calls in flight; try again later`);
       }
-      const evicted = this.connections.get(idle);
-      this.connections.delete(idle);
-      evicted?.then((c) => c.close()).catch(() => undefined);
+      this.drop(idle);
+      this.holds.forget(idle);
     }
     pending = this.open(connector, target, timeoutMs);
     this.connections.set(key, pending);

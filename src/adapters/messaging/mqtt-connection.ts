@@ -30,21 +30,42 @@ interface Subscription {
   waiters: number;
 }
 
+/** What a reply is looked up by: the topic it came on and its correlation data. */
+function waitKey(topic: string, correlation: Uint8Array): string {
+  return `${topic}\n${Buffer.from(correlation).toString('hex')}`;
+}
+
 /**
  * MQTT 5: a channel address is a topic, published at QoS 1 (the broker's PUBACK is the
- * acceptance). A request carries a response topic and correlation data (the request's own topic
- * under `flunq/replies/` unless the document fixes one); the reply is the first message on it with
- * the same correlation data. Requests waiting on the same (fixed) response topic share one
+ * acceptance). A request carries a response topic and correlation data; the reply is the first
+ * message on that topic with the same correlation data. Unless the document fixes a reply topic,
+ * the response topic is the request's own under the connection's reply prefix
+ * (`flunq/replies/<connection uuid>/<correlation id>`), which the connection subscribes to once
+ * (`…/+`), on its first request. Requests waiting on the same fixed response topic share one
  * subscription, unsubscribed when the last of them is done: MQTT has one subscription per topic
- * and client, so the first request to finish must not take it from the others.
+ * and client, so the first request to finish must not take it from the others. One listener
+ * hands each reply to the request waiting for it; a reply nobody waits for is dropped.
  */
 class MqttConnection implements BrokerConnection {
   closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
+  /** The requests waiting, by waitKey. */
+  private readonly waiting = new Map<string, (reply: RawReply) => void>();
+  private readonly replyPrefix = `flunq/replies/${randomUUID()}`;
+  /** The SUBACK of the connection's own reply topics, once subscribed. */
+  private replies: Promise<unknown> | undefined;
 
   constructor(private readonly client: MqttClient) {
     client.on('close', () => (this.closed = true));
     client.on('error', () => (this.closed = true));
+    client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => {
+      const data = packet.properties?.correlationData;
+      if (data === undefined) return;
+      const key = waitKey(topic, data);
+      const waiter = this.waiting.get(key);
+      this.waiting.delete(key);
+      waiter?.({ body: payload, headers: headersOf(packet) });
+    });
   }
 
   async publish(message: OutgoingMessage, signal: AbortSignal): Promise<void> {
@@ -59,19 +80,13 @@ class MqttConnection implements BrokerConnection {
   }
 
   async request(message: OutgoingMessage, correlationId: string, replyAddress: string | null, signal: AbortSignal): Promise<RawReply> {
-    const topic = replyAddress ?? `flunq/replies/${randomUUID()}`;
+    const topic = replyAddress ?? `${this.replyPrefix}/${correlationId}`;
     const correlation = Buffer.from(correlationId, 'utf8');
-    let listener: ((topic: string, payload: Buffer, packet: IPublishPacket) => void) | undefined;
-    const reply = new Promise<RawReply>((resolve) => {
-      listener = (arrived, payload, packet) => {
-        const data = packet.properties?.correlationData;
-        if (arrived === topic && data !== undefined && Buffer.from(data).equals(correlation)) resolve({ body: payload, headers: headersOf(packet) });
-      };
-      this.client.on('message', listener);
-    });
-    const subscription = this.subscribe(topic);
+    const key = waitKey(topic, correlation);
+    const reply = new Promise<RawReply>((resolve) => this.waiting.set(key, resolve));
+    const subscription = replyAddress === null ? undefined : this.subscribe(replyAddress);
     try {
-      await untilAborted(subscription.ready, signal);
+      await untilAborted(subscription ? subscription.ready : this.ownReplies(), signal);
       await untilAborted(
         this.client.publishAsync(message.address, encodePayload(message.payload), {
           qos: 1,
@@ -83,9 +98,22 @@ class MqttConnection implements BrokerConnection {
     } catch (error) {
       throw failure(error, 'request');
     } finally {
-      if (listener) this.client.removeListener('message', listener);
-      this.unsubscribe(topic, subscription);
+      // Gone on reply, deadline or abort: a reply that comes later is dropped.
+      this.waiting.delete(key);
+      if (replyAddress !== null && subscription) this.unsubscribe(replyAddress, subscription);
     }
+  }
+
+  /** The subscription to the connection's own reply topics, made by the first request (again after a refusal). */
+  private ownReplies(): Promise<unknown> {
+    const current = this.replies;
+    if (current) return current;
+    const subscribed = this.client.subscribeAsync(`${this.replyPrefix}/+`, { qos: 1 });
+    this.replies = subscribed;
+    subscribed.catch(() => {
+      if (this.replies === subscribed) this.replies = undefined;
+    });
+    return subscribed;
   }
 
   /** Joins the topic's subscription, subscribing when no request holds it. */

@@ -21,6 +21,11 @@ export interface GrpcMethod {
 }
 
 export interface GrpcCallRequest {
+  /**
+   * The task's tenant: one tenant holds at most its share of the open channels (a channel shared
+   * with other tenants counts for each of them).
+   */
+  tenant: string;
   target: GrpcTarget;
   /** The request message as JSON (field names as the `.proto` spells them). */
   message: JsonObject;
@@ -61,7 +66,8 @@ export interface GrpcClient {
   method(tenant: string, proto: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<GrpcMethod>;
   /**
    * Calls `method` once (never resent by the adapter). Any gRPC status is a reply; throws a
-   * WorkflowError when the call could not be made: ADDRESS_DENIED, RESPONSE_TOO_LARGE (more messages
+   * WorkflowError when the call could not be made: ADDRESS_DENIED, NETWORK (retryable) when no channel
+   * is free for the tenant (all it may hold, or all the client holds, busy), RESPONSE_TOO_LARGE (more messages
    * or bytes than allowed), CANCELLED (the signal), `configuration` for a message that does not fit
    * the request type.
    */

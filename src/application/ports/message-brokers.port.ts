@@ -27,6 +27,11 @@ export interface ReceivedMessage {
 }
 
 export interface BrokerCallOptions {
+  /**
+   * The task's tenant: one tenant holds at most its share of the cached connections (a connection
+   * shared with other tenants counts for each of them).
+   */
+  readonly tenant: string;
   /** The whole exchange, connecting included, in ms. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
@@ -41,7 +46,8 @@ export interface ReplyOptions extends BrokerCallOptions {
  * Publishing to message brokers, with one cached connection per broker and credentials (bounded,
  * closed on shutdown). Throws a WorkflowError: `configuration` for a protocol it does not speak,
  * ADDRESS_DENIED when the outbound address policy refuses the broker's address, `communication`
- * (NETWORK, retryable) when the broker cannot be reached or refuses the message, `authentication`
+ * (NETWORK, retryable) when the broker cannot be reached or refuses the message, or when no
+ * connection is free for the tenant (all it may hold, or all the cache holds, busy), `authentication`
  * when it refuses the credentials, `timeout` (TIMEOUT) when no reply came in time, CANCELLED when
  * `signal` aborted. Nothing is retried inside: publishing is not idempotent.
  */

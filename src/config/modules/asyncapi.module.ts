@@ -13,7 +13,7 @@ import { DEFAULT_PATTERN_MATCHER_OPTIONS } from '../../adapters/re2/re2js-patter
 import { TracingMessageBrokers } from '../../adapters/otel/tracing-message-brokers';
 import { MessageBrokers } from '../../application/ports/message-brokers.port';
 import { bindFactory } from '../binding';
-import { HttpSettings } from '../env';
+import { AsyncApiSettings, HttpSettings } from '../env';
 import { ASYNCAPI_DOCUMENTS, CALL_PROTOCOL, CIRCUIT_BREAKER, CLOCK, HTTP_CLIENT, MESSAGE_BROKERS, METRICS, PAYLOAD_VALIDATOR } from '../tokens';
 
 /**
@@ -31,7 +31,7 @@ export function asyncApiPayloadValidator(): AjvPayloadValidator {
  * see the same outbound address policy as HTTP calls (CALL_DENY_PRIVATE_NETWORKS); with tracing on,
  * every publish and request is a span carrying `traceparent` in the message headers.
  */
-export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, maxJsonDepth: number, traced = false): ContainerModule {
+export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'denyPrivateNetworks'>, maxJsonDepth: number, asyncApi: AsyncApiSettings, traced = false): ContainerModule {
   // Documents are parsed in a thread of their own, stopped with the container.
   const parser = new AsyncApiParseThread();
   return new ContainerModule(({ bind }) => {
@@ -48,6 +48,7 @@ export function asyncApiModule(http: Pick<HttpSettings, 'maxResponseBytes' | 'de
       (metrics): MessageBrokers => {
         const settings = {
           ...DEFAULT_BROKER_CLIENT_SETTINGS,
+          maxConnectionsPerTenant: asyncApi.maxConnectionsPerTenant,
           isDenied: isDeniedAddress,
           denyPrivateNetworks: http.denyPrivateNetworks,
           reply: { maxBytes: http.maxResponseBytes, maxJsonDepth },

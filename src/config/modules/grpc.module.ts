@@ -40,6 +40,7 @@ export function grpcModule(config: Pick<AppConfig, 'grpc' | 'http' | 'openApi' |
         maxMessages: config.grpc.maxMessages,
         ...(config.http.denyPrivateNetworks ? { permittedAddress } : {}),
         maxChannels: MAX_CHANNELS,
+        maxChannelsPerTenant: config.grpc.maxChannelsPerTenant,
       });
       return traced ? new TracingGrpcClient(client) : client;
     }).onDeactivation(async (client) => {

@@ -14,7 +14,7 @@ describe('traced gRPC calls', () => {
     const fake = new FakeGrpcClient().answer('flunq.test.Greeter', 'SayHello', [{ code: 14, details: 'down' }]);
     const client = new TracingGrpcClient(fake);
     const method = await client.method('acme', 'greeter.proto', 'flunq.test.Greeter', 'SayHello', 1000);
-    const reply = await client.call(method, { target: { host: 'greeter.example.test', port: 50051, tls: false }, message: {}, metadata: { authorization: 'Bearer t' }, timeoutMs: 1000 });
+    const reply = await client.call(method, { tenant: 'acme', target: { host: 'greeter.example.test', port: 50051, tls: false }, message: {}, metadata: { authorization: 'Bearer t' }, timeoutMs: 1000 });
     assert.equal(reply.code, 14);
     const sent = fake.calls[0]?.request.metadata ?? {};
     assert.match(sent['traceparent'] ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);

@@ -36,7 +36,7 @@ describe('TracingMessageBrokers', () => {
   it('makes a producer span per publish, with traceparent in the message headers and no secrets', async () => {
     const inner = new Recording();
     const brokers = new TracingMessageBrokers(inner);
-    await brokers.publish({ protocol: 'nats', host: 'nats.internal:4222', password: 'pw-secret' }, { address: 'orders.placed', payload: { a: 1 }, headers: { 'x-tier': 'gold' } }, { timeoutMs: 1000 });
+    await brokers.publish({ protocol: 'nats', host: 'nats.internal:4222', password: 'pw-secret' }, { address: 'orders.placed', payload: { a: 1 }, headers: { 'x-tier': 'gold' } }, { tenant: 'acme', timeoutMs: 1000 });
     const [span] = exporter.getFinishedSpans();
     assert.equal(span?.name, 'publish orders.placed');
     assert.equal(span?.kind, SpanKind.PRODUCER);
@@ -49,7 +49,7 @@ describe('TracingMessageBrokers', () => {
   it('marks a failed request with its error code', async () => {
     exporter.reset();
     const brokers = new TracingMessageBrokers(new Recording());
-    await assert.rejects(brokers.request({ protocol: 'nats', host: '[::1]:4222' }, { address: 'a', payload: null, headers: {} }, { timeoutMs: 1000 }));
+    await assert.rejects(brokers.request({ protocol: 'nats', host: '[::1]:4222' }, { address: 'a', payload: null, headers: {} }, { tenant: 'acme', timeoutMs: 1000 }));
     const [span] = exporter.getFinishedSpans();
     assert.equal(span?.kind, SpanKind.CLIENT);
     assert.equal(span?.attributes['error.type'], 'TIMEOUT');

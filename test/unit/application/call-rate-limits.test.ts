@@ -429,6 +429,7 @@ describe('AsyncAPI calls', () => {
     assert.ok(outcomes.every((o) => o.success), JSON.stringify(outcomes));
     assert.deepEqual(sut.metrics.rateLimitWaits, [{ limit: 'rabbit.example.test:5672', waitMs: 1000 }]);
     assert.deepEqual(sut.brokers.deliveries.map((d) => d.timeoutMs), [10_000, 9000]);
+    assert.ok(sut.brokers.deliveries.every((d) => d.tenant === 'acme'), 'the tenant travels with each exchange, for its share of the connections');
   });
 
   it('publish and request-reply are limited by the broker host; a server without a port is at its protocol’s default port', async () => {

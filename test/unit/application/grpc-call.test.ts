@@ -120,6 +120,7 @@ describe('call: grpc through the call handler', () => {
     assert.equal(outcome.success, true, JSON.stringify(outcome));
     assert.equal(outcome.output, 'Hello, Ada');
     assert.equal(client.calls[0]?.request.metadata['authorization'], 'Bearer tok-123');
+    assert.equal(client.calls[0]?.request.tenant, 'acme', 'the tenant travels with the call, for its share of the channels');
     assert.deepEqual(breaker.runs, [{ scope: { tenant: 'acme', host: 'greeter.example.test:50051' }, failure: false }]);
     assert.doesNotMatch(JSON.stringify(outcome), /tok-123/);
   });

@@ -145,4 +145,24 @@ describe('loadConfig', () => {
       assert.equal(loadConfig({ EVENT_STREAM_TYPE: 'memory', CONSOLE_ENABLED: 'false', CONSOLE_TRACES: 'true' }).tracing.record, false);
     });
   });
+
+  describe('per-tenant shares of broker connections and gRPC channels', () => {
+    it('default to a quarter of each pool, and take a value within it', () => {
+      const c = loadConfig({});
+      assert.equal(c.asyncApi.maxConnectionsPerTenant, 8);
+      assert.equal(c.grpc.maxChannelsPerTenant, 64);
+      const set = loadConfig({ ASYNCAPI_MAX_CONNECTIONS_PER_TENANT: '32', GRPC_MAX_CHANNELS_PER_TENANT: '1' });
+      assert.deepEqual([set.asyncApi.maxConnectionsPerTenant, set.grpc.maxChannelsPerTenant], [32, 1]);
+    });
+    it('refuse a value beyond the pool or below one, naming the setting', () => {
+      assert.throws(() => loadConfig({ ASYNCAPI_MAX_CONNECTIONS_PER_TENANT: '33', GRPC_MAX_CHANNELS_PER_TENANT: '0' }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.problems, [
+          'GRPC_MAX_CHANNELS_PER_TENANT="0": expected an integer from 1 to 256 (the channels kept open)',
+          'ASYNCAPI_MAX_CONNECTIONS_PER_TENANT="33": expected an integer from 1 to 32 (the broker connections kept open)',
+        ]);
+        return true;
+      });
+    });
+  });
 });

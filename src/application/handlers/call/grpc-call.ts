@@ -67,7 +67,7 @@ export class GrpcCallProtocol implements CallProtocol {
     const metadata: Record<string, string> = {};
     for (const [name, value] of Object.entries(auth.headers)) metadata[name.toLowerCase()] = value;
 
-    const request = { target: config.target, message: config.arguments, metadata, timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal };
+    const request = { tenant, target: config.target, message: config.arguments, metadata, timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal };
     // One circuit per tenant and host:port, as for HTTP; a refused request (INVALID_ARGUMENT…) is not the service failing.
     const outbound: OutboundCall<GrpcReply> = {
       protocol: 'grpc',

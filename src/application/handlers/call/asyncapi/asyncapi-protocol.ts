@@ -70,7 +70,7 @@ export class AsyncApiCallProtocol implements CallProtocol {
     const broker: BrokerTarget = { protocol: target.server.protocol, host: target.host, ...credentials };
     const message = { address: target.address, payload: config.message.payload, headers: config.message.headers };
     // After a rate-limit wait, only what is left of the deadline: computed as the message is sent.
-    const options = (): { timeoutMs: number; signal: AbortSignal } => ({ timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal });
+    const options = (): { tenant: string; timeoutMs: number; signal: AbortSignal } => ({ tenant: context.request.tenantId, timeoutMs: Math.max(1, context.deadline - this.clock.now()), signal: context.signal });
     // One circuit per tenant and broker, as for HTTP hosts; refused configurations never count.
     const scope = { tenant: context.request.tenantId, host: target.host };
     // A server without a port is at its protocol's default port (the brokers know it): `rabbit` and `rabbit:5672` are one host to rate limits and the audit.
