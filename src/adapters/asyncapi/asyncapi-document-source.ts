@@ -3,6 +3,7 @@ import { Clock } from '../../application/ports/clock.port';
 import { HttpClient, HttpResponse } from '../../application/ports/http-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { AsyncApiParseThread } from './asyncapi-parse-thread';
+import { untilAborted } from '../../domain/until-aborted';
 
 export interface AsyncApiDocumentSettings {
   /** How long a loaded document is reused, in ms. */
@@ -66,7 +67,7 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
       });
       while (this.cache.size > this.settings.maxDocuments) this.cache.delete(this.cache.keys().next().value as string);
     }
-    return signal ? abortable(entry.model, signal) : entry.model;
+    return signal ? untilAborted(entry.model, signal, () => errors.cancelled('task cancelled while loading the AsyncAPI document')) : entry.model;
   }
 
   private async fetchAndParse(tenant: string, url: string): Promise<AsyncApiModel> {
@@ -92,21 +93,3 @@ export class ParserAsyncApiDocuments implements AsyncApiDocuments {
   }
 }
 
-/** The shared load goes on for other callers; this caller stops waiting when its task is cancelled. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(errors.cancelled('task cancelled while loading the AsyncAPI document'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(errors.cancelled('task cancelled while loading the AsyncAPI document'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}

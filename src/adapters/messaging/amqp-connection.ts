@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connect, Channel, ChannelModel, ConfirmChannel, ConsumeMessage, MessageProperties } from 'amqplib';
 import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { errors, isWorkflowError } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply } from './broker-connection';
+import { untilAborted } from '../../domain/until-aborted';
 
 function failure(error: unknown, what: string): Error {
   if (isWorkflowError(error)) return error;

@@ -6,7 +6,8 @@ import { BrokerCallOptions, BrokerTarget, MessageBrokers, OutgoingMessage, Recei
 import { DEFAULT_MAX_JSON_DEPTH } from '../../domain/json-limits';
 import { TenantHolds } from '../../domain/tenant-holds';
 import { errors } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, decodeReply, ReplyLimits, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerAddressDenied, brokerUnreachable, deadlineSignal, decodeReply, ReplyLimits } from './broker-connection';
+import { untilAborted } from '../../domain/until-aborted';
 
 export interface BrokerClientSettings {
   /** Connections held at once (least recently used closed first). */

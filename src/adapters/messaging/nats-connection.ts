@@ -1,7 +1,8 @@
 import { connect, headers as natsHeaders, MsgHdrs, NatsConnection } from 'nats';
 import { OutgoingMessage } from '../../application/ports/message-brokers.port';
 import { isWorkflowError } from '../../domain/workflow-error';
-import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply, untilAborted } from './broker-connection';
+import { BrokerConnection, BrokerConnector, BrokerEndpoint, brokerRefusedCredentials, brokerUnreachable, encodePayload, RawReply } from './broker-connection';
+import { untilAborted } from '../../domain/until-aborted';
 
 /** The header a request's correlation id travels in (the inbox correlates already; responders may echo it). */
 export const CORRELATION_HEADER = 'correlation_id';

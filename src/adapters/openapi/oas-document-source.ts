@@ -7,7 +7,8 @@ import { Metrics } from '../../application/ports/metrics.port';
 import { DocumentIdentity, DocumentLoadOptions, OpenApiDocument, OpenApiDocumentSource } from '../../application/ports/openapi-document-source.port';
 import { redactUrl } from '../../domain/redaction';
 import { isWorkflowError } from '../../domain/workflow-error';
-import { abortable, DocumentLoads } from './document-loads';
+import { DocumentLoads } from './document-loads';
+import { untilAborted } from '../../domain/until-aborted';
 import { documentFailed, fetchDocument, header, OriginFailure, withoutQuery } from './document-origin';
 import { DocumentWorkers, HeldDocument, SourceDocument } from './held-document';
 import { CacheEntry, CopyMeta, DocumentCacheBounds, metaOf, ProcessDocumentCache } from './process-document-cache';
@@ -86,7 +87,7 @@ export class OasDocumentSource implements OpenApiDocumentSource {
 
   load(tenant: string, url: string, signal?: AbortSignal, options: DocumentLoadOptions = {}): Promise<OpenApiDocument> {
     const pending = this.obtain(tenant, url, options.revalidate === true);
-    return signal ? abortable(pending, signal) : pending;
+    return signal ? untilAborted(pending, signal) : pending;
   }
 
   /** Drops every cached document (tests, operations). */
