@@ -7,6 +7,7 @@ import { HttpClient } from '../../application/ports/http-client.port';
 import { errors, isWorkflowError, WorkflowError } from '../../domain/workflow-error';
 import { ProtoParseThread } from './proto-parse-thread';
 import { isUrl } from './proto-paths';
+import { MethodOfDocument } from './proto-trim';
 
 /**
  * How answers become JSON (documented in docs/call-grpc.md): field names as the `.proto` spells
@@ -34,7 +35,7 @@ export interface ProtoDocumentSettings {
   parseTimeoutMs?: number;
   /** How long a loaded document is reused (ms). */
   cacheTtlMs: number;
-  /** Most documents held (oldest forgotten first). */
+  /** Most documents held, each trimmed to one method (oldest forgotten first). */
   maxDocuments: number;
   /** Most files in one document with its imports. */
   maxFiles: number;
@@ -46,9 +47,13 @@ export type AnyMethod = MethodDefinition<any, any>;
 /** A method of a document with its request message, which arguments are checked against before sending. */
 export type LoadedMethodDefinition = AnyMethod & { requestMessage: Type };
 
-interface Loaded {
-  definition: PackageDefinition;
-  root: Root;
+/** The document trimmed to one method (see trimmedToMethod), or why it has no such method (kept as well). */
+type Loaded = { definition: PackageDefinition; root: Root } | { missing: WorkflowError };
+
+/** The service or method called, by full name and name. */
+interface Call {
+  service: string;
+  method: string;
 }
 
 interface Cached {
@@ -62,8 +67,11 @@ function unparsed(location: string, error: unknown): WorkflowError {
   return errors.configuration(`grpc call: proto document ${location} does not parse: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-/** The compiled document (`Root.toJSON()` from the parser's thread) as a root and a package definition. */
-function built(location: string, json: unknown): Loaded {
+/** The parser's answer for `call`: the trimmed document as a root and a package definition, or what is missing. */
+function built(location: string, { service, method }: Call, answer: MethodOfDocument): Loaded {
+  if ('services' in answer) return { missing: errors.configuration(`grpc call: service ${service} not found in ${location} (services: ${answer.services.join(', ') || 'none'})`) };
+  if ('methods' in answer) return { missing: errors.configuration(`grpc call: method ${method} not found in service ${service} (methods: ${answer.methods.join(', ')})`) };
+  const json = answer.json;
   try {
     const root = Root.fromJSON(json as Parameters<typeof Root.fromJSON>[0]);
     return { definition: fromJSON(json as Parameters<typeof fromJSON>[0], PROTO_OPTIONS), root };
@@ -113,8 +121,9 @@ function waitFor<T>(shared: Promise<T>, location: string, timeoutMs: number, sig
  * `.proto` documents by URL (fetched through the HttpClient port, so the outbound address policy
  * and the size limit apply) or by path under the proto directory (never anywhere else on disk),
  * their imports resolved next to the importing document, compiled by protobufjs in a worker thread
- * (never on the event loop: see compile()) and cached per tenant and location: one tenant's
- * documents are never handed to another.
+ * (never on the event loop: see compile()), trimmed there to the method called, and cached per
+ * tenant, location, service and method: one tenant's documents are never handed to another, and the
+ * event loop builds one method's types, never a whole document.
  */
 export class ProtoDocuments {
   private readonly cache = new Map<string, Cached>();
@@ -128,15 +137,11 @@ export class ProtoDocuments {
 
   /** The method `service`/`method` of the document, or a `configuration` WorkflowError naming what is missing. */
   async method(tenant: string, location: string, service: string, method: string, timeoutMs: number, signal?: AbortSignal): Promise<LoadedMethodDefinition> {
-    const { definition, root } = await this.load(tenant, location, timeoutMs, signal);
-    const found = definition[service];
-    if (!found || 'format' in found || typeof found !== 'object') {
-      const services = Object.entries(definition).filter(([, d]) => !('format' in d)).map(([name]) => name);
-      throw errors.configuration(`grpc call: service ${service} not found in ${location} (services: ${services.join(', ') || 'none'})`);
-    }
-    const methods = found as Record<string, AnyMethod>;
-    const definitionOfMethod = Object.hasOwn(methods, method) ? methods[method] : undefined;
-    if (!definitionOfMethod) throw errors.configuration(`grpc call: method ${method} not found in service ${service} (methods: ${Object.keys(methods).join(', ')})`);
+    const loaded = await this.load(tenant, location, { service, method }, timeoutMs, signal);
+    if ('missing' in loaded) throw loaded.missing;
+    const { definition, root } = loaded;
+    const definitionOfMethod = (definition[service] as Record<string, AnyMethod> | undefined)?.[method];
+    if (!definitionOfMethod) throw errors.runtime(`grpc call: the proto parser left ${service}/${method} out of ${location}`);
     if (definitionOfMethod.requestStream) throw errors.configuration(`grpc call: method ${service}/${method} takes a stream of requests (client or bidirectional streaming), which is not supported`);
     const reflected = root.lookupService(service).methods[method];
     reflected?.resolve();
@@ -146,17 +151,17 @@ export class ProtoDocuments {
   }
 
   /**
-   * The document, loaded once for all its concurrent callers: the load runs within the document
+   * The document trimmed to `call`, loaded once for all its concurrent callers: the load runs within the document
    * timeout alone, and each caller stops waiting at its own deadline (`timeoutMs`) or when its
    * task is cancelled (`signal`), without ending the load the others wait for.
    */
-  private load(tenant: string, location: string, timeoutMs: number, signal?: AbortSignal): Promise<Loaded> {
-    const key = `${tenant}\n${location}`;
+  private load(tenant: string, location: string, call: Call, timeoutMs: number, signal?: AbortSignal): Promise<Loaded> {
+    const key = `${tenant}\n${location}\n${call.service}\n${call.method}`;
     const now = this.clock.now();
     const cached = this.cache.get(key);
     if (cached && cached.expiresAtMs > now) return waitFor(cached.definition, location, timeoutMs, signal);
     this.cache.delete(key);
-    const definition = this.compile(tenant, location, this.settings.requestTimeoutMs);
+    const definition = this.compile(tenant, location, call, this.settings.requestTimeoutMs);
     this.cache.set(key, { expiresAtMs: now + this.settings.cacheTtlMs, definition });
     // A failed load is not kept: the next call tries again.
     definition.catch(() => {
@@ -174,7 +179,7 @@ export class ProtoDocuments {
    * document's when the load stops at it. Imports nested n deep take n rounds, each compiling every
    * file so far: at most maxFiles rounds, each in the tenant's turn of the thread.
    */
-  private async compile(tenant: string, location: string, timeoutMs: number): Promise<Loaded> {
+  private async compile(tenant: string, location: string, call: Call, timeoutMs: number): Promise<Loaded> {
     const first = isUrl(location) ? location : await this.allowedPath(location, undefined);
     // No prototype: file names are the tenant's.
     const files = Object.create(null) as Record<string, string | null>;
@@ -194,8 +199,8 @@ export class ProtoDocuments {
       await Promise.all(need.map(fetchFile));
       // The document itself could not be fetched: no compile to wait for.
       if (files[first] === null) throw unparsed(location, failures.get(first));
-      const reply = await this.parser.compile(tenant, first, files, this.settings.parseTimeoutMs ?? timeoutMs);
-      if (reply.ok) return built(location, reply.json);
+      const reply = await this.parser.compile(tenant, first, files, call, this.settings.parseTimeoutMs ?? timeoutMs);
+      if (reply.ok) return built(location, call, reply.method);
       if ('need' in reply) need = reply.need.filter((name) => !Object.hasOwn(files, name));
       else if ('failed' in reply) throw unparsed(location, failures.get(reply.failed));
       else throw unparsed(location, new Error(reply.problem));

@@ -46,9 +46,12 @@ export class ProtoParseThread {
     return this.thread.started;
   }
 
-  /** One round of `entry`'s compile with the files fetched so far, in `tenant`'s turn, within `timeoutMs`. */
-  compile(tenant: string, entry: string, files: Record<string, string | null>, timeoutMs: number): Promise<ProtoParseReply> {
-    return this.thread.run(tenant, { entry, files }, timeoutMs);
+  /**
+   * One round of `entry`'s compile with the files fetched so far, answering for `service`/`method`,
+   * in `tenant`'s turn, within `timeoutMs`.
+   */
+  compile(tenant: string, entry: string, files: Record<string, string | null>, call: { service: string; method: string }, timeoutMs: number): Promise<ProtoParseReply> {
+    return this.thread.run(tenant, { entry, files, ...call }, timeoutMs);
   }
 
   close(): Promise<void> {

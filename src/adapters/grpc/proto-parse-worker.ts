@@ -3,12 +3,14 @@
  * resolves on one thread, in time that grows with the document, so it never runs on the event loop.
  * The thread reads nothing itself: the main thread fetches every file (through the HttpClient port
  * and the proto directory's checks) and sends them; a round that finds imports not given yet answers
- * with their names, and the main thread asks again with them.
+ * with their names, and the main thread asks again with them. The answer is the document trimmed to
+ * the method called: the event loop builds that, never the whole document.
  */
 import { Root } from 'protobufjs';
 import { serveJobs } from '../worker-thread/isolated-worker';
 import { ProtoParseReply, ProtoParseRequest, PROTO_PARSE_ROLE } from './proto-parse-protocol';
 import { resolveImport } from './proto-paths';
+import { trimmedToMethod } from './proto-trim';
 
 /** Marks the error given to protobufjs for a file whose fetch failed. */
 class FetchFailed extends Error {
@@ -21,7 +23,7 @@ function turn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-async function compile({ id, entry, files }: ProtoParseRequest): Promise<ProtoParseReply> {
+async function compile({ id, entry, files, service, method }: ProtoParseRequest): Promise<ProtoParseReply> {
   const root = new Root();
   const need = new Set<string>();
   root.resolvePath = resolveImport;
@@ -51,7 +53,11 @@ async function compile({ id, entry, files }: ProtoParseRequest): Promise<ProtoPa
   if (error instanceof FetchFailed) return { id, ok: false, failed: error.file };
   if (error instanceof Error) return { id, ok: false, problem: error.message };
   if (error) return { id, ok: false, problem: typeof error === 'string' ? error : 'the document could not be loaded' };
-  return { id, ok: true, json: root.toJSON() };
+  try {
+    return { id, ok: true, method: trimmedToMethod(root, service, method) };
+  } catch (error) {
+    return { id, ok: false, problem: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 serveJobs<ProtoParseRequest, ProtoParseReply>(PROTO_PARSE_ROLE, compile);

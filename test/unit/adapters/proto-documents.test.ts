@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fromJSON } from '@grpc/proto-loader';
+import { parse, Root } from 'protobufjs';
 import { FakeClock } from '../../support/fake-clock';
-import { ProtoDocuments, ProtoDocumentSettings } from '../../../src/adapters/grpc/proto-documents';
+import { PROTO_OPTIONS, ProtoDocuments, ProtoDocumentSettings } from '../../../src/adapters/grpc/proto-documents';
 import { ProtoParseThread } from '../../../src/adapters/grpc/proto-parse-thread';
 import { HttpClient, HttpRequest, HttpResponse } from '../../../src/application/ports/http-client.port';
 import { errors, WorkflowError } from '../../../src/domain/workflow-error';
@@ -155,5 +157,85 @@ describe('proto documents compiled in a worker thread', { timeout: 60_000 }, () 
     } finally {
       await parser.close();
     }
+  });
+});
+
+/** The longest the event loop went without running a 1 ms interval while `work` ran, in ms. */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const interval = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 1);
+  try {
+    const value = await work();
+    stallMs = Math.max(stallMs, performance.now() - last);
+    return { value, stallMs };
+  } finally {
+    clearInterval(interval);
+  }
+}
+
+describe('proto documents trimmed to the method called', { timeout: 120_000 }, () => {
+  const BIG = { ...SETTINGS, maxProtoBytes: 1 << 24, maxDocumentBytes: 1 << 24 };
+
+  it('a small method of a large document holds the event loop far less than building the whole document would', async (t) => {
+    const text = `${large(2000)}message Ping { string text = 1; }\nservice Tiny { rpc Echo (Ping) returns (Ping); }\n`;
+    const documents = new ProtoDocuments(new ServedDocuments({ 'http://docs/big.proto': text, 'http://docs/greeter.proto': GREETER }), new FakeClock(), BIG);
+    // The parser's thread started first: its start is not the document's.
+    await documents.method('acme', 'http://docs/greeter.proto', 'demo.Greeter', 'Say', 60_000);
+    const { value: method, stallMs } = await longestStall(() => documents.method('acme', 'http://docs/big.proto', 'big.Tiny', 'Echo', 60_000));
+    assert.equal(method.requestMessage.fullName, '.big.Ping');
+    assert.equal(method.requestMessage.root.lookup('big.M0'), null, 'the types the method does not use are left out');
+    // What the event loop did per document before: build the whole compiled document from its JSON.
+    const json = parse(text, { keepCase: true }).root.toJSON();
+    const started = performance.now();
+    Root.fromJSON(json);
+    fromJSON(json, PROTO_OPTIONS);
+    const wholeMs = performance.now() - started;
+    t.diagnostic(`event loop held ${stallMs.toFixed(0)} ms at most; the whole document builds in ${wholeMs.toFixed(0)} ms`);
+    assert.ok(stallMs * 5 < wholeMs, `the event loop was held ${stallMs.toFixed(0)} ms at most, building the whole document takes ${wholeMs.toFixed(0)} ms`);
+  });
+
+  it('keeps what the method needs: nested, imported, map and enum types, resolved from the referring scope outward', async () => {
+    const http = new ServedDocuments({
+      'http://docs/main.proto': [
+        'syntax = "proto3";\npackage shop.v1;\nimport "units.proto";',
+        'message Item { string name = 1; }',
+        'message Order {',
+        '  message Item { int32 qty = 1; Kind kind = 2; enum Kind { KIND_UNSPECIFIED = 0; BOX = 1; } }',
+        '  repeated Item items = 1;',
+        '  map<string, shop.v1.Item> catalogue = 2;',
+        '  map<int32, Weight> weights = 3;',
+        '  oneof pay { string card = 4; Coupon coupon = 5; }',
+        '  message Coupon { string code = 1; }',
+        '}',
+        'message Unused { string x = 1; }',
+        'service Shop { rpc Place (Order) returns (shop.units.Weight); rpc Other (Unused) returns (Unused); }',
+      ].join('\n'),
+      'http://docs/units.proto': 'syntax = "proto3";\npackage shop.units;\nenum Unit { UNIT_UNSPECIFIED = 0; KG = 1; }\nmessage Weight { double value = 1; Unit unit = 2; }\n',
+    });
+    const documents = new ProtoDocuments(http, new FakeClock(), SETTINGS);
+    const method = await documents.method('acme', 'http://docs/main.proto', 'shop.v1.Shop', 'Place', 10_000);
+    const order = { items: [{ qty: 2, kind: 'BOX' }], catalogue: { a: { name: 'apple' } }, weights: { '7': { value: 1.5, unit: 'KG' } }, coupon: { code: 'X1' } };
+    const decoded = method.requestDeserialize(method.requestSerialize(order)) as Record<string, unknown>;
+    assert.deepEqual(decoded, { ...order, pay: 'coupon' });
+    const reply = method.responseDeserialize(method.responseSerialize({ value: 2, unit: 'KG' })) as Record<string, unknown>;
+    assert.deepEqual(reply, { value: 2, unit: 'KG' });
+    const root = method.requestMessage.root;
+    assert.equal(root.lookup('shop.v1.Unused'), null);
+    assert.deepEqual(Object.keys(root.lookupService('shop.v1.Shop').methods), ['Place'], 'the service with the method called alone');
+    await assert.rejects(documents.method('acme', 'http://docs/main.proto', 'shop.v1.Shop', 'Nope', 10_000), (e: unknown) => e instanceof WorkflowError && e.detail === 'grpc call: method Nope not found in service shop.v1.Shop (methods: Place, Other)');
+    await assert.rejects(documents.method('acme', 'http://docs/main.proto', 'shop.Shop', 'Place', 10_000), (e: unknown) => e instanceof WorkflowError && e.detail === 'grpc call: service shop.Shop not found in http://docs/main.proto (services: shop.v1.Shop)');
+  });
+
+  it('keeps the whole document for a method whose messages hold an Any: the type an Any carries is named at run time', async () => {
+    const http = new ServedDocuments({ 'http://docs/any.proto': 'syntax = "proto3";\npackage box;\nimport "google/protobuf/any.proto";\nmessage Parcel { google.protobuf.Any content = 1; }\nmessage Book { string title = 1; }\nservice Post { rpc Send (Parcel) returns (Parcel); }\n' });
+    const documents = new ProtoDocuments(http, new FakeClock(), SETTINGS);
+    const method = await documents.method('acme', 'http://docs/any.proto', 'box.Post', 'Send', 10_000);
+    const parcel = { content: { '@type': 'type.googleapis.com/box.Book', title: 'Dune' } };
+    assert.deepEqual(method.requestDeserialize(method.requestSerialize(parcel)), { content: { type_url: 'type.googleapis.com/box.Book', value: Buffer.from([10, 4, 68, 117, 110, 101]).toString('base64') } });
   });
 });
