@@ -38,7 +38,7 @@ export interface RedisSettings {
   /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the single Redis at `url`. */
   clusterNodes: readonly { host: string; port: number }[];
   /** Where a task's lease and idempotency marker live (REDIS_TASK_KEYS). */
-  taskKeys: 'single' | 'transition' | 'split';
+  taskKeys: 'split' | 'transition' | 'single';
 }
 
 /** NATS JetStream (EVENT_STREAM_TYPE=nats). */

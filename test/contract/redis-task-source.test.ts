@@ -25,15 +25,16 @@ function toFields(flat: string[]): Record<string, string> {
   return o;
 }
 
-/** `layoutOf(consumer)`: the task key layout of each consumer's source (REDIS_TASK_KEYS), default `single`. */
-function redisHarness(layoutOf: (consumer: string) => TaskKeyLayout = () => 'single'): ContractHarness {
+/** `layoutOf(consumer)`: the task key layout of each consumer's source (REDIS_TASK_KEYS); unset: the default. */
+function redisHarness(layoutOf: (consumer: string) => TaskKeyLayout | undefined = () => undefined): ContractHarness {
   const sources: EntryStream[] = [];
   const reclaimIdleMs = 300;
   return {
     reclaimIdleMs,
     leaseMs: reclaimIdleMs,
     source: (consumer, streams) => {
-      const s = newRedisSource(redis.url, { group: 'contract', consumer, streams, reclaimIdleMs, taskKeys: layoutOf(consumer) });
+      const layout = layoutOf(consumer);
+      const s = newRedisSource(redis.url, { group: 'contract', consumer, streams, reclaimIdleMs, ...(layout ? { taskKeys: layout } : {}) });
       sources.push(s);
       return Promise.resolve(s);
     },
@@ -51,7 +52,7 @@ function redisHarness(layoutOf: (consumer: string) => TaskKeyLayout = () => 'sin
 }
 
 describeTaskSourceContract('RedisStreamTaskSource', () => Promise.resolve(redisHarness()));
-describeTaskSourceContract('RedisStreamTaskSource, task keys of earlier releases (REDIS_TASK_KEYS=split)', () => Promise.resolve(redisHarness(() => 'split')));
+describeTaskSourceContract('RedisStreamTaskSource, one key per task (REDIS_TASK_KEYS=single)', () => Promise.resolve(redisHarness(() => 'single')));
 // A fleet in a rolling upgrade: the first consumer on one layout, the others on the next one.
 describeTaskSourceContract('RedisStreamTaskSource, split and transition replicas together', () => Promise.resolve(redisHarness((c) => (c === 'c1' ? 'split' : 'transition'))));
 describeTaskSourceContract('RedisStreamTaskSource, transition and single replicas together', () => Promise.resolve(redisHarness((c) => (c === 'c1' ? 'transition' : 'single'))));

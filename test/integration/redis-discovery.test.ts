@@ -67,10 +67,20 @@ describe('Redis discovery and history scan', () => {
     await history.scan();
     assert.equal(streams.isKnown(stream), true);
     assert.deepEqual(streams.takeDirty(10), [stream]);
-    assert.equal(await client.get(taskStateKey(stream, 'done-1')), '1');
-    assert.equal(await client.exists(taskStateKey(stream, 'open-1')), 0);
-    assert.equal(await client.exists(settledMarkerKey(stream, 'done-1')), 0, 'one key per task by default');
+    assert.equal(await client.get(settledMarkerKey(stream, 'done-1')), '1');
+    assert.equal(await client.exists(settledMarkerKey(stream, 'open-1')), 0);
+    assert.equal(await client.exists(taskStateKey(stream, 'done-1')), 0, 'the earlier layout by default');
     assert.equal(await client.exists(historyScanKey(stream, GROUP)), 0);
+  });
+
+  it('marks outcomes found in the history in the task\'s one key (REDIS_TASK_KEYS=single)', async () => {
+    const { tenant, discovery, history } = makeSut({ taskKeys: 'single' });
+    const stream = streamKey(tenant, 'wf_old');
+    await xadd(client, stream, requestFields({ tenant, workflow: 'wf_old', taskId: 'done-3' }));
+    await xadd(client, stream, completion(tenant, 'wf_old', 'done-3'));
+    await discovery.setUp();
+    await history.scan();
+    assert.deepEqual([await client.get(taskStateKey(stream, 'done-3')), await client.exists(settledMarkerKey(stream, 'done-3'))], ['1', 0]);
   });
 
   it('marks outcomes found in the history in both layouts during a transition (REDIS_TASK_KEYS=transition)', async () => {

@@ -101,7 +101,16 @@ describe('settle.lua', () => {
     const { stream, id } = await pendingRequest();
     const marker = `${stream}:marker`;
     // An odd number of field strings, then a count running past the arguments.
-    for (const args of [[GROUP, id, 60_000, 1, 1, 3, 'type', 'io.flunq.task.completed', 'orphan'], [GROUP, id, 60_000, 1, 1, 4, 'type', 'io.flunq.task.completed'], [GROUP, id, 60_000, 2, 1, 2, 'type', 'io.flunq.task.completed', 'me']]) {
+    const malformed = [
+      [GROUP, id, 60_000, 1, 1, 3, 'type', 'io.flunq.task.completed', 'orphan'], // an odd number of field strings
+      [GROUP, id, 60_000, 1, 1, 4, 'type', 'io.flunq.task.completed'], // a count running past the arguments
+      [GROUP, id, 60_000, 2, 1, 2, 'type', 'io.flunq.task.completed', 'me'], // more marker keys than keys
+      [GROUP, id, 'soon', 1, 1, 2, 'type', 'io.flunq.task.completed', 'me'], // a TTL that is not a number
+      [GROUP, id, 60_000, 'nan', 1, 2, 'type', 'io.flunq.task.completed', 'me'], // a marker count that is not a number
+      [GROUP, id, 60_000, 1, 1, 2, 'type', 'io.flunq.task.completed'], // no holder after the entries
+      [GROUP, id, 60_000, 1, 1.5, 2, 'type', 'io.flunq.task.completed', 'me'], // a fractional entry count
+    ];
+    for (const args of malformed) {
       await assert.rejects(client.flunqSettle(2, [stream, marker], args), /malformed settle arguments/);
       assert.deepEqual(await pendingIds(stream), [id], 'still pending');
       assert.equal(await client.xlen(stream), 1, 'nothing appended');
@@ -119,6 +128,14 @@ describe('claim.lua', () => {
     await client.set(`${k}:marker-c`, '1');
     assert.deepEqual(await client.flunqClaim(6, `${k}:lease-a`, `${k}:marker-a`, `${k}:lease-b`, `${k}:marker-b`, `${k}:lease-c`, `${k}:marker-c`, 60_000, 2, 1, 'h1', 'h2', 'h2'), [1, 0, 2]);
     assert.equal(await client.get(`${k}:lease-b`), 'h1', 'another holder does not take a running lease');
+  });
+
+  it('refuses malformed counts before writing anything (a zero count would otherwise loop for ever)', async () => {
+    const k = `{${run}-${++n}}`;
+    for (const [perTask, leased, holders] of [[0, 0, ['h1']], [0, 1, ['h1']], [2, 3, ['h1']], [1, 1, []], [1, 1, ['h1', 'h2']], [2, 1, ['h1']], ['x', 1, ['h1']]] as const) {
+      await assert.rejects(client.flunqClaim(1, `${k}:task`, 60_000, perTask, leased, ...holders), /malformed claim arguments/, `${String(perTask)} ${leased} ${holders.length}`);
+    }
+    assert.equal(await client.exists(`${k}:task`), 0, 'nothing written');
   });
 
   it('with one key per task: the holder while it runs, `1` once settled', async () => {

@@ -29,7 +29,7 @@ export interface RedisStreamTaskSourceOptions extends RedisConnectionSettings {
   rescanIntervalMs: number;
   /** TTL of the idempotency markers, ms; 0 keeps them for ever (EXECUTOR_SETTLED_TTL). */
   settledTtlMs: number;
-  /** Where a task's lease and idempotency marker live (REDIS_TASK_KEYS; default `single`, see TaskKeys). */
+  /** Where a task's lease and idempotency marker live (REDIS_TASK_KEYS; default `split`, see TaskKeys). */
   taskKeys?: TaskKeyLayout;
   /** How long a task claim lasts without renewal, ms (about the reclaim idle time; longer than the keep-alive period). */
   leaseMs: number;

@@ -6,10 +6,11 @@
  * other value is the holder of its lease (a holder always contains `:`, so it is never `1`). So the
  * scripts read any layout the same way, and a fleet can move from one layout to another while it runs.
  *
+ * - `split` (the default): the layout of the earlier releases: a lease key
+ *   (`flunq:executor:running:…`) and a marker key (`flunq:executor:settled:…`). Three key
+ *   operations per claim and four per settle.
  * - `single`: one key per task (`flunq:executor:task:…`): the claim sets it to the holder, the settle
  *   script overwrites it with `1`. Two key operations per claim and two per settle.
- * - `split`: the layout of the earlier releases: a lease key (`flunq:executor:running:…`) and a
- *   marker key (`flunq:executor:settled:…`). Three key operations per claim and four per settle.
  * - `transition`: both, read and written, so that executors on `split` and on `single` see its
  *   leases and markers and it sees theirs: for a rolling upgrade from `split` (docs/operations.md).
  *
@@ -27,7 +28,7 @@ export class TaskKeys {
   /** How many of a task's claim keys its lease is written to. */
   readonly leasedPerTask: number;
 
-  constructor(readonly layout: TaskKeyLayout = 'single') {
+  constructor(readonly layout: TaskKeyLayout = 'split') {
     this.perTask = layout === 'transition' ? 3 : layout === 'split' ? 2 : 1;
     this.leasedPerTask = layout === 'transition' ? 2 : 1;
   }

@@ -11,6 +11,10 @@
 -- running, 1 when the lease was taken or renewed.
 local out = {}
 local n, w = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- Checked before anything is written: a bad count would loop for ever or write the wrong keys.
+if not n or not w or n < 1 or n ~= math.floor(n) or w < 0 or w > n or w ~= math.floor(w) or #KEYS % n ~= 0 or #ARGV ~= 3 + #KEYS / n then
+  return redis.error_reply('ERR malformed claim arguments')
+end
 for t = 1, #KEYS / n do
   local holder, base, code = ARGV[t + 3], (t - 1) * n, 1
   for k = base + 1, base + n do

@@ -19,14 +19,21 @@
 -- before anything is written (an XADD that could fail after the XACK would lose the outcome); once
 -- the XACK has written, Redis lets the rest of the script write even when memory runs out (a script
 -- without flags is refused for lack of memory only before its first write).
-local m = tonumber(ARGV[4])
+local function count(value)
+  local n = tonumber(value)
+  if n and n >= 0 and n == math.floor(n) then return n end
+  return nil
+end
+local m, ttl, entries = count(ARGV[4]), count(ARGV[3]), count(ARGV[5])
+if not m or not ttl or not entries or 1 + m > #KEYS or (#KEYS > 1 and #ARGV < 6) then return redis.error_reply('ERR malformed settle arguments') end
 local i = 6
-for e = 1, tonumber(ARGV[5]) do
-  local n = tonumber(ARGV[i])
+for e = 1, entries do
+  local n = count(ARGV[i])
   if not n or n < 2 or n % 2 == 1 or i + n > #ARGV then return redis.error_reply('ERR malformed settle arguments') end
   i = i + 1 + n
 end
-if not m or m < 0 or 1 + m > #KEYS then return redis.error_reply('ERR malformed settle arguments') end
+-- With task keys, the holder comes after the entries.
+if #KEYS > 1 and i ~= #ARGV then return redis.error_reply('ERR malformed settle arguments') end
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return -1 end
 local function release(from)
   for k = from, #KEYS do
@@ -40,13 +47,12 @@ for k = 2, 1 + m do
   end
 end
 i = 6
-for e = 1, tonumber(ARGV[5]) do
+for e = 1, entries do
   local n = tonumber(ARGV[i])
   i = i + 1
   redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + n - 1))
   i = i + n
 end
-local ttl = tonumber(ARGV[3])
 for k = 2, 1 + m do
   if ttl > 0 then redis.call('SET', KEYS[k], '1', 'PX', ttl) else redis.call('SET', KEYS[k], '1') end
 end
