@@ -53,17 +53,31 @@ function nestedJSON(object: Namespace, kept: Set<ReflectionObject>, holders: Set
   return json;
 }
 
+/**
+ * A field's JSON naming its message or enum type by full name: the trimmed document lacks objects
+ * that may have shadowed a relative name in the whole one, so a name as written could resolve to
+ * another type there.
+ */
+function fieldJSON(field: Field): unknown {
+  const json = field.toJSON();
+  return field.resolvedType ? { ...json, type: field.resolvedType.fullName } : json;
+}
+
 function objectJSON(object: ReflectionObject, kept: Set<ReflectionObject>, holders: Set<ReflectionObject>, method: Method): unknown {
   if (object instanceof Service) {
-    // The service with the one method called.
+    // The service with the one method called, its types by full name.
     const { methods: _all, nested: _nested, ...rest } = object.toJSON();
-    return { ...rest, methods: { [method.name]: method.toJSON() }, ...optional('nested', nestedJSON(object, kept, holders, method)) };
+    const called = { ...method.toJSON(), ...optional('requestType', method.resolvedRequestType?.fullName), ...optional('responseType', method.resolvedResponseType?.fullName) };
+    return { ...rest, methods: { [method.name]: called }, ...optional('nested', nestedJSON(object, kept, holders, method)) };
   }
   if (object instanceof Type && kept.has(object)) {
     // The type itself (its fields, oneofs, options, reserved ranges) and only the nested objects kept.
-    const { nested: _nested, ...rest } = object.toJSON();
-    return { ...rest, ...optional('nested', nestedJSON(object, kept, holders, method)) };
+    const { nested: _nested, fields: _fields, ...rest } = object.toJSON();
+    // As Type#toJSON lists them: an extension's copy on the extended type stays with its declaration.
+    const fields = Object.fromEntries(object.fieldsArray.filter((field) => !field.declaringField).map((field) => [field.name, fieldJSON(field)]));
+    return { ...rest, fields, ...optional('nested', nestedJSON(object, kept, holders, method)) };
   }
+  if (object instanceof Field) return fieldJSON(object);
   if (kept.has(object) || !(object instanceof Namespace)) return object.toJSON();
   // A namespace on the way to kept objects (a package, or a type holding a kept one): its options and those objects.
   return { ...optional('options', object.options), nested: nestedJSON(object, kept, holders, method) ?? {} };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromJSON } from '@grpc/proto-loader';
-import { parse, Root } from 'protobufjs';
+import { parse, Root, Type } from 'protobufjs';
 import { FakeClock } from '../../support/fake-clock';
 import { PROTO_OPTIONS, ProtoDocuments, ProtoDocumentSettings } from '../../../src/adapters/grpc/proto-documents';
 import { ProtoParseThread } from '../../../src/adapters/grpc/proto-parse-thread';
@@ -229,6 +229,27 @@ describe('proto documents trimmed to the method called', { timeout: 120_000 }, (
     assert.deepEqual(Object.keys(root.lookupService('shop.v1.Shop').methods), ['Place'], 'the service with the method called alone');
     await assert.rejects(documents.method('acme', 'http://docs/main.proto', 'shop.v1.Shop', 'Nope', 10_000), (e: unknown) => e instanceof WorkflowError && e.detail === 'grpc call: method Nope not found in service shop.v1.Shop (methods: Place, Other)');
     await assert.rejects(documents.method('acme', 'http://docs/main.proto', 'shop.Shop', 'Place', 10_000), (e: unknown) => e instanceof WorkflowError && e.detail === 'grpc call: service shop.Shop not found in http://docs/main.proto (services: shop.v1.Shop)');
+  });
+
+  it('names each kept field\'s type in full, so that leaving out an unused type never changes what a relative name resolves to', async () => {
+    const main = [
+      'syntax = "proto3";\npackage p;\nimport "q.proto";',
+      'message b { string unused = 1; }',
+      'message Z { message b { message Foo { string s = 1; } } }',
+      'message Req { b.Foo f = 1; Z.b.Foo g = 2; }',
+      'service S { rpc Call (Req) returns (Req); }',
+    ].join('\n');
+    const imported = 'syntax = "proto3";\npackage q;\nmessage b { message Foo { int64 n = 1; } }\n';
+    // What each field is in the whole document, as protobufjs resolves it.
+    const whole = new Root();
+    parse(imported, whole, { keepCase: true });
+    parse(main, whole, { keepCase: true });
+    whole.resolveAll();
+    const expected = whole.lookupType('p.Req').fieldsArray.map((f) => [f.name, (f.resolvedType as Type).fullName]);
+    const documents = new ProtoDocuments(new ServedDocuments({ 'http://docs/shadow.proto': main, 'http://docs/q.proto': imported }), new FakeClock(), SETTINGS);
+    const method = await documents.method('acme', 'http://docs/shadow.proto', 'p.S', 'Call', 10_000);
+    const trimmed = method.requestMessage.fieldsArray.map((f) => [f.name, (f.resolve().resolvedType as Type).fullName]);
+    assert.deepEqual(trimmed, expected);
   });
 
   it('keeps the whole document for a method whose messages hold an Any: the type an Any carries is named at run time', async () => {
