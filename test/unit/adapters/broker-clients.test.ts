@@ -101,6 +101,34 @@ describe('broker connections: one tenant holds at most its share', () => {
     await clients.close();
   });
 
+  it('a connection that fails to open after its caller stopped waiting does not keep the tenant from opening another', async () => {
+    let fail: (error: Error) => void = () => undefined;
+    let attempts = 0;
+    const connector: BrokerConnector = {
+      protocol: 'fake',
+      defaultPort: 1,
+      connect: () => {
+        attempts++;
+        if (attempts === 1) return new Promise<BrokerConnection>((_resolve, reject) => (fail = reject));
+        return Promise.resolve(new HeldConnection('second'));
+      },
+    };
+    const clients = new BrokerClients([connector], { ...DEFAULT_BROKER_CLIENT_SETTINGS, maxConnections: 4, maxConnectionsPerTenant: 1 });
+    const target = (user: string) => ({ protocol: 'fake', host: '127.0.0.1:1', username: user, password: 'p' });
+    const message = { address: 'orders', payload: { id: 1 }, headers: {} };
+    const cancel = new AbortController();
+    const first = clients.publish(target('slow'), message, { tenant: 'tenant-a', timeoutMs: 10_000, signal: cancel.signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    cancel.abort(new Error('task cancelled'));
+    await assert.rejects(first, /task cancelled/);
+    fail(new Error('connection refused'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Tenant A's hold on the failed one is idle, so it is let go for the new one.
+    await clients.publish(target('other'), message, { tenant: 'tenant-a', timeoutMs: 10_000 });
+    assert.equal(attempts, 2);
+    await clients.close();
+  });
+
   it('counts a shared connection for every tenant using it: the one letting go leaves it open for the others', async () => {
     const { clients, opened, as, message, settle } = brokers({ maxConnections: 4, maxConnectionsPerTenant: 1 });
     const a = clients.request(as('shared'), message, { ...by('tenant-a'), replyAddress: null });
