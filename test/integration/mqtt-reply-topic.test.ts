@@ -13,6 +13,7 @@ import { BrokerClients } from '../../src/adapters/messaging/broker-clients';
 import { RawReply } from '../../src/adapters/messaging/broker-connection';
 import { mqttConnector } from '../../src/adapters/messaging/mqtt-connection';
 import { BrokerTarget } from '../../src/application/ports/message-brokers.port';
+import { isWorkflowError } from '../../src/domain/workflow-error';
 
 const MOSQUITTO: BrokerTarget = { protocol: 'mqtt', host: '127.0.0.1:1883' };
 
@@ -117,5 +118,21 @@ describe('MQTT requests sharing a fixed reply topic (local Mosquitto)', { timeou
     } finally {
       await connection.close();
     }
+  });
+  it('a request waiting when its connection drops fails at once (NETWORK, retryable), not at its deadline', async () => {
+    const connection = await mqttConnector.connect({ hostname: '127.0.0.1', ip: '127.0.0.1', port: 1883 }, 5_000);
+    const start = requests.length;
+    const waiting = connection.request({ address: requestTopic, payload: { n: 21 }, headers: {} }, randomUUID(), null, new AbortController().signal);
+    await requestsIn(start + 1);
+    // The socket goes away under the client, as when the broker or the network drops it.
+    (connection as unknown as { client: MqttClient }).client.stream.destroy();
+    await assert.rejects(waiting, (error: unknown) => {
+      assert.ok(isWorkflowError(error));
+      assert.deepEqual([error.code, error.retryable], ['NETWORK', true]);
+      assert.match(error.detail, /^MQTT request failed: .* while waiting for the reply$/);
+      return true;
+    });
+    // The request has no deadline of its own: without the drop it would wait for ever.
+    assert.equal(connection.closed, true);
   });
 });

@@ -51,22 +51,30 @@ class MqttConnection implements BrokerConnection {
   closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
   /** The requests waiting, by waitKey. */
-  private readonly waiting = new Map<string, (reply: RawReply) => void>();
+  private readonly waiting = new Map<string, { resolve: (reply: RawReply) => void; reject: (error: Error) => void }>();
   private readonly replyPrefix = `flunq/replies/${randomUUID()}`;
   /** The SUBACK of the connection's own reply topics, once subscribed. */
   private replies: Promise<unknown> | undefined;
 
   constructor(private readonly client: MqttClient) {
-    client.on('close', () => (this.closed = true));
-    client.on('error', () => (this.closed = true));
+    client.on('close', () => this.lost('the connection closed'));
+    client.on('error', (error) => this.lost(error.message));
     client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => {
       const data = packet.properties?.correlationData;
       if (data === undefined) return;
       const key = waitKey(topic, data);
       const waiter = this.waiting.get(key);
       this.waiting.delete(key);
-      waiter?.({ body: payload, headers: headersOf(packet) });
+      waiter?.resolve({ body: payload, headers: headersOf(packet) });
     });
+  }
+
+  /** The connection is gone: no reply can come any more, so the requests waiting fail now rather than at their deadlines. */
+  private lost(why: string): void {
+    this.closed = true;
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const waiter of waiting) waiter.reject(brokerUnreachable(`MQTT request failed: ${why} while waiting for the reply`));
   }
 
   async publish(message: OutgoingMessage, signal: AbortSignal): Promise<void> {
@@ -84,7 +92,10 @@ class MqttConnection implements BrokerConnection {
     const topic = replyAddress ?? `${this.replyPrefix}/${correlationId}`;
     const correlation = Buffer.from(correlationId, 'utf8');
     const key = waitKey(topic, correlation);
-    const reply = new Promise<RawReply>((resolve) => this.waiting.set(key, resolve));
+    const reply = new Promise<RawReply>((resolve, reject) => this.waiting.set(key, { resolve, reject }));
+    // A request made on a connection already lost fails at once with the same error.
+    reply.catch(() => undefined);
+    if (this.closed) this.lost('the connection is closed');
     const subscription = replyAddress === null ? undefined : this.subscribe(replyAddress);
     try {
       await untilAborted(subscription ? subscription.ready : this.ownReplies(), signal);
@@ -143,7 +154,7 @@ class MqttConnection implements BrokerConnection {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
+    this.lost('the connection was closed');
     await this.client.endAsync().catch(() => undefined);
   }
 }
