@@ -118,7 +118,15 @@ export class IsolatedThread<Request extends object, Reply extends JobMessage> {
       this.pump();
     }, job.deadline - Date.now());
     this.current = { job, timer };
-    this.thread().postMessage({ ...job.request, id: job.id });
+    try {
+      this.thread().postMessage({ ...job.request, id: job.id });
+    } catch (error) {
+      // The job could not be handed over (a thread that cannot start, a request that cannot be
+      // copied): it fails alone, and the queue goes on.
+      this.finish(errors.runtime(this.settings.texts.died(error instanceof Error ? error.message : String(error))));
+      void this.retire();
+      this.pump();
+    }
   }
 
   private finish(outcome: Reply | Error): void {

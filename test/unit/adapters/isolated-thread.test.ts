@@ -33,6 +33,17 @@ describe('the isolated thread', { timeout: 60_000 }, () => {
     }
   });
 
+  it('a job that cannot be handed to the thread fails alone, and the jobs after it still run', async () => {
+    const isolated = thread();
+    try {
+      const uncopyable = { text: 'x', hook: () => 1 } as unknown as Omit<TestRequest, 'id'>;
+      await assert.rejects(isolated.run('a', uncopyable, 30_000), (e: unknown) => e instanceof WorkflowError && e.code === 'INTERNAL' && /^died: .*could not be cloned/.test(e.detail));
+      assert.deepEqual((await isolated.run('a', { text: 'after' }, 30_000)).echo, 'after');
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('a thread that dies fails its job with the texts\' words; the next job gets a new thread', async () => {
     const isolated = thread();
     try {
