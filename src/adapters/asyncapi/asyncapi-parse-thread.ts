@@ -1,18 +1,7 @@
 import { AsyncApiModel } from '../../application/ports/asyncapi-documents.port';
 import { errors } from '../../domain/workflow-error';
-import { IsolatedThread } from '../worker-thread/isolated-thread';
+import { DEFAULT_THREAD_LIMITS, IsolatedThread, IsolatedThreadLimits } from '../worker-thread/isolated-thread';
 import { ASYNCAPI_PARSE_ROLE, ParseReply, ParseRequest } from './asyncapi-parse-protocol';
-
-export interface ParseThreadSettings {
-  /** Heap of the worker thread, MB: a document that needs more fails, the service does not. */
-  maxMemoryMb: number;
-  /** Most documents one tenant may have waiting for the thread; more fail at once with BUSY. */
-  maxQueuedPerTenant?: number;
-  /** Most documents waiting in all. */
-  maxQueued?: number;
-}
-
-const DEFAULT_QUEUE = { perShare: 8, total: 64 };
 
 /**
  * Parses AsyncAPI documents one at a time in a worker thread (an IsolatedThread), each within its
@@ -24,13 +13,12 @@ const DEFAULT_QUEUE = { perShare: 8, total: 64 };
 export class AsyncApiParseThread {
   private readonly thread: IsolatedThread<Omit<ParseRequest, 'id'>, ParseReply>;
 
-  constructor(settings: ParseThreadSettings = { maxMemoryMb: 256 }) {
+  constructor(settings: Partial<IsolatedThreadLimits> = {}) {
     this.thread = new IsolatedThread({
       entry: require.resolve('./asyncapi-parse-worker'),
       role: ASYNCAPI_PARSE_ROLE,
-      maxMemoryMb: settings.maxMemoryMb,
-      maxQueuedPerTenant: settings.maxQueuedPerTenant ?? DEFAULT_QUEUE.perShare,
-      maxQueued: settings.maxQueued ?? DEFAULT_QUEUE.total,
+      ...DEFAULT_THREAD_LIMITS,
+      ...settings,
       texts: {
         closed: 'the AsyncAPI parser is closed',
         tenantBusy: (max) => `too many AsyncAPI documents of this tenant wait to be parsed (at most ${max}); try again later`,

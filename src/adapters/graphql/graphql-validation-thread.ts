@@ -1,18 +1,10 @@
-import { IsolatedThread } from '../worker-thread/isolated-thread';
+import { DEFAULT_THREAD_LIMITS, IsolatedThread, IsolatedThreadLimits } from '../worker-thread/isolated-thread';
 import { GRAPHQL_VALIDATION_ROLE, ValidationReply, ValidationRequest } from './graphql-validation-protocol';
 
-export interface ValidationThreadSettings {
+export interface ValidationThreadSettings extends Partial<IsolatedThreadLimits> {
   /** Longest job, in ms. */
   timeoutMs: number;
-  /** Heap of the worker thread, MB: a schema that needs more fails, the service does not. */
-  maxMemoryMb: number;
-  /** Most jobs one tenant may have waiting for the thread; more fail at once with BUSY (default 8). */
-  maxQueuedPerTenant?: number;
-  /** Most jobs waiting in all (default 64). */
-  maxQueued?: number;
 }
-
-const DEFAULT_QUEUE = { perTenant: 8, total: 64 };
 
 /**
  * Runs GraphQL schema builds and validations one at a time in a worker thread (an IsolatedThread),
@@ -25,12 +17,12 @@ export class GraphqlValidationThread {
   private readonly thread: IsolatedThread<Omit<ValidationRequest, 'id'>, ValidationReply>;
 
   constructor(private readonly settings: ValidationThreadSettings) {
+    const { timeoutMs: _timeoutMs, ...limits } = settings;
     this.thread = new IsolatedThread({
       entry: require.resolve('./graphql-validation-worker'),
       role: GRAPHQL_VALIDATION_ROLE,
-      maxMemoryMb: settings.maxMemoryMb,
-      maxQueuedPerTenant: settings.maxQueuedPerTenant ?? DEFAULT_QUEUE.perTenant,
-      maxQueued: settings.maxQueued ?? DEFAULT_QUEUE.total,
+      ...DEFAULT_THREAD_LIMITS,
+      ...limits,
       texts: {
         closed: 'the GraphQL validation thread is closed',
         tenantBusy: (max) => `too many GraphQL validations of this tenant wait for the validation thread (at most ${max}); try again later`,

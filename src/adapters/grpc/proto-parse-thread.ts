@@ -1,16 +1,5 @@
-import { IsolatedThread } from '../worker-thread/isolated-thread';
+import { DEFAULT_THREAD_LIMITS, IsolatedThread, IsolatedThreadLimits } from '../worker-thread/isolated-thread';
 import { ProtoParseReply, ProtoParseRequest, PROTO_PARSE_ROLE } from './proto-parse-protocol';
-
-export interface ProtoParseThreadSettings {
-  /** Heap of the worker thread, MB: a document that needs more fails, the service does not. */
-  maxMemoryMb: number;
-  /** Most compiles one tenant may have waiting for the thread; more fail at once with BUSY. */
-  maxQueuedPerTenant: number;
-  /** Most compiles waiting in all. */
-  maxQueued: number;
-}
-
-const DEFAULTS: ProtoParseThreadSettings = { maxMemoryMb: 256, maxQueuedPerTenant: 8, maxQueued: 64 };
 
 /**
  * Compiles `.proto` documents with protobufjs one at a time in a worker thread (an IsolatedThread),
@@ -22,14 +11,12 @@ const DEFAULTS: ProtoParseThreadSettings = { maxMemoryMb: 256, maxQueuedPerTenan
 export class ProtoParseThread {
   private readonly thread: IsolatedThread<Omit<ProtoParseRequest, 'id'>, ProtoParseReply>;
 
-  constructor(settings: Partial<ProtoParseThreadSettings> = {}) {
-    const { maxMemoryMb, maxQueuedPerTenant, maxQueued } = { ...DEFAULTS, ...settings };
+  constructor(settings: Partial<IsolatedThreadLimits> = {}) {
     this.thread = new IsolatedThread({
       entry: require.resolve('./proto-parse-worker'),
       role: PROTO_PARSE_ROLE,
-      maxMemoryMb,
-      maxQueuedPerTenant,
-      maxQueued,
+      ...DEFAULT_THREAD_LIMITS,
+      ...settings,
       texts: {
         closed: 'grpc call: the proto parser is closed',
         tenantBusy: (max) => `grpc call: too many proto documents of this tenant wait to be compiled (at most ${max}); try again later`,

@@ -25,17 +25,24 @@ export interface IsolatedThreadTexts {
   died: (why: string) => string;
 }
 
-export interface IsolatedThreadSettings {
-  /** The worker module, as `require.resolve` finds it (a `.ts` one is run under ts-node). */
-  entry: string;
-  /** Put in the worker's workerData.role: the worker module serves only when it is its own. */
-  role: string;
+/** How much an isolated thread may take: its heap and its queue. */
+export interface IsolatedThreadLimits {
   /** Heap of the worker thread, MB: a job that needs more fails, the service does not. */
   maxMemoryMb: number;
   /** Most jobs one tenant may have waiting for the thread; more fail at once with BUSY. */
   maxQueuedPerTenant: number;
   /** Most jobs waiting in all. */
   maxQueued: number;
+}
+
+/** The limits of every isolated thread unless its owner says otherwise. */
+export const DEFAULT_THREAD_LIMITS: IsolatedThreadLimits = { maxMemoryMb: 256, maxQueuedPerTenant: 8, maxQueued: 64 };
+
+export interface IsolatedThreadSettings extends IsolatedThreadLimits {
+  /** The worker module, as `require.resolve` finds it (a `.ts` one is run under ts-node). */
+  entry: string;
+  /** Put in the worker's workerData.role: the worker module serves only when it is its own. */
+  role: string;
   texts: IsolatedThreadTexts;
 }
 
